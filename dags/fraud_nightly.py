@@ -1,0 +1,71 @@
+"""fraud_nightly: tonight's agency drops to validated, point-in-time tables and the
+files investigators and auditors read (see ../docs/ARCHITECTURE.md).
+
+wait_for_drops -> ingest -> validate -> conform -> publish
+
+Each task is one call into jobs/; tasks pass paths (not data) through XCom. The run
+date is the logical date seen from Seoul. `fraudctl run` runs the same stages.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+RUN_OUTPUTS = Asset(name="fraud_nightly_outputs", uri="file:///fraud/outputs")
+WAIT_TIMEOUT = timedelta(seconds=int(os.environ.get("FRAUD_DROP_WAIT_TIMEOUT", 6 * 3600)))
+
+
+@dag(
+    dag_id="fraud_nightly",
+    description="Nightly unemployment-benefit fraud detection (실업급여 부정수급)",
+    schedule="0 23 * * *",  # 23:00 KST: the run for day D sees the drops dated D
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Seoul"),
+    catchup=False,
+    max_active_runs=2,
+    default_args={
+        "owner": "fraud-analytics",
+        "retries": int(os.environ.get("FRAUD_TASK_RETRIES", 2)),
+        "retry_delay": timedelta(minutes=5),
+    },
+    tags=["fraud", "nightly"],
+    doc_md=__doc__,
+)
+def fraud_nightly():
+    @task(retries=0, execution_timeout=WAIT_TIMEOUT + timedelta(minutes=5))
+    def wait_for_drops(**context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("wait", context)
+
+    @task
+    def ingest(waited: dict, **context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("ingest", context, waited)
+
+    @task
+    def validate(upstream: dict, **context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("validate", context, upstream)
+
+    @task
+    def conform(upstream: dict, **context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("conform", context, upstream)
+
+    @task(outlets=[RUN_OUTPUTS])
+    def publish(upstream: dict, **context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("publish", context, upstream)
+
+    publish(conform(validate(ingest(wait_for_drops()))))
+
+
+fraud_nightly()

@@ -1,0 +1,1 @@
+"""Feature transforms: DataFrames in, DataFrames out, no I/O (only jobs/ reads and writes)."""

@@ -1,0 +1,78 @@
+"""Typed settings in one place.
+
+Paths, Spark settings and policy live in one frozen dataclass, read from the
+environment (FRAUD_*) so that the CLI, the Airflow tasks and the tests see the same
+values. Defaults run the demo on one machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _parse_conf(text: str) -> dict[str, str]:
+    pairs = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"FRAUD_SPARK_CONF: expected key=value, got {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing: Path = Path("landing")
+    warehouse: Path = Path("warehouse")
+    spark_master: str = "local[*]"
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    spark_shuffle_partitions: int = 8
+    spark_driver_memory: str = "4g"
+    spark_ui: bool = False
+    # How long the nightly run waits for all sources' manifests before it fails,
+    # and how often it looks.
+    drop_wait_timeout_seconds: int = 6 * 3600
+    drop_poke_seconds: int = 60
+    # Whether a run needs every source to have delivered a drop dated ds.
+    require_drops_for_ds: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        values: dict = {}
+        if "FRAUD_LANDING" in env:
+            values["landing"] = Path(env["FRAUD_LANDING"])
+        if "FRAUD_WAREHOUSE" in env:
+            values["warehouse"] = Path(env["FRAUD_WAREHOUSE"])
+        if "FRAUD_SPARK_MASTER" in env:
+            values["spark_master"] = env["FRAUD_SPARK_MASTER"]
+        if "FRAUD_SPARK_CONF" in env:
+            values["spark_conf"] = _parse_conf(env["FRAUD_SPARK_CONF"])
+        if "FRAUD_SPARK_SHUFFLE_PARTITIONS" in env:
+            values["spark_shuffle_partitions"] = int(env["FRAUD_SPARK_SHUFFLE_PARTITIONS"])
+        if "FRAUD_SPARK_DRIVER_MEMORY" in env:
+            values["spark_driver_memory"] = env["FRAUD_SPARK_DRIVER_MEMORY"]
+        if "FRAUD_SPARK_UI" in env:
+            values["spark_ui"] = env["FRAUD_SPARK_UI"].lower() in ("1", "true", "yes")
+        if "FRAUD_DROP_WAIT_TIMEOUT" in env:
+            values["drop_wait_timeout_seconds"] = int(env["FRAUD_DROP_WAIT_TIMEOUT"])
+        if "FRAUD_DROP_POKE" in env:
+            values["drop_poke_seconds"] = int(env["FRAUD_DROP_POKE"])
+        if "FRAUD_REQUIRE_DROPS" in env:
+            values["require_drops_for_ds"] = env["FRAUD_REQUIRE_DROPS"].lower() in ("1", "true", "yes")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("landing", "warehouse"):
+            values[key] = Path(values.get(key, getattr(cls, key))).resolve()
+        return cls(**values)
+
+    def as_manifest(self) -> dict:
+        """The configuration as recorded in a run manifest (paths excluded: a re-run
+        elsewhere must compare equal)."""
+        recorded = dataclasses.asdict(self)
+        for key in ("landing", "warehouse", "spark_master", "spark_conf", "spark_ui",
+                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds"):
+            recorded.pop(key)
+        return recorded

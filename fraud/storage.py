@@ -1,0 +1,112 @@
+"""Writes are transactions: everything is written to a staging path beside its
+destination and renamed into place, so a reader (or a retry) sees either the old or
+the new output, never a mix. Re-running a write replaces, never appends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Iterable, Iterator
+
+# Outputs and quarantine hold personal data: owner and group only.
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+
+
+def ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    return path
+
+
+def _staging_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.staging-{uuid.uuid4().hex[:12]}")
+
+
+@contextlib.contextmanager
+def atomic_file(final: Path, mode: str = "w", **open_kwargs) -> Iterator:
+    """Open a staging file; on success fsync and rename it over `final`."""
+    final = Path(final)
+    ensure_dir(final.parent)
+    staging = _staging_path(final)
+    try:
+        with open(staging, mode, **open_kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(staging, FILE_MODE)
+        os.replace(staging, final)
+    finally:
+        if staging.exists():
+            staging.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Yield an empty staging directory; on success swap it in for `final`.
+
+    The old directory is moved aside first and deleted only after the new one is in
+    place, so an interrupted swap leaves one complete version (see `recover`).
+    """
+    final = Path(final)
+    ensure_dir(final.parent)
+    staging = _staging_path(final)
+    staging.mkdir(mode=DIR_MODE)
+    try:
+        yield staging
+        _restrict(staging)
+        previous = final.with_name(f".{final.name}.previous-{uuid.uuid4().hex[:12]}")
+        if final.exists():
+            os.replace(final, previous)
+        os.replace(staging, final)
+        if previous.exists():
+            shutil.rmtree(previous)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def _restrict(directory: Path) -> None:
+    for root, dirs, files in os.walk(directory):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), DIR_MODE)
+        for name in files:
+            os.chmod(os.path.join(root, name), FILE_MODE)
+    os.chmod(directory, DIR_MODE)
+
+
+def write_json(final: Path, payload: dict) -> None:
+    with atomic_file(final, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
+def read_json(path: Path) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write_csv(final: Path, header: list[str], rows: Iterable[Iterable]) -> int:
+    """Write a UTF-8 CSV (RFC 4180, `\\n` line ends) atomically; return the row count."""
+    count = 0
+    with atomic_file(final, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if value is None else value for value in row])
+            count += 1
+    return count
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

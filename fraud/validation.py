@@ -1,0 +1,150 @@
+"""Row-level validation of delivered records against the feed contract.
+
+`check_rows` takes the landed records of one table (all strings, plus `_line_no`,
+`_raw_line`, `_error`, `_drop_date`) and returns them with the contract's columns
+converted to their types and `_failures`: every check the row fails, as
+(column, check, message). A row is valid when `_failures` is empty. The checks come
+from fraud/contract.py; nothing here knows a table by name.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from fraud import contract
+from fraud.records import ERROR, LINE_NO, RAW_LINE
+
+DROP_DATE = "_drop_date"
+FAILURES = "_failures"
+# Bump when a check changes: every drop is then validated again.
+VALIDATOR_VERSION = "1"
+
+_SHOWN_VALUE_CHARS = 40
+
+
+def _delivered(name: str) -> SparkColumn:
+    return F.col(f"_s_{name}")
+
+
+def _typed(column: contract.Column) -> SparkColumn:
+    text = _delivered(column.name)
+    if column.spark_type == "string":
+        return text
+    return F.expr(f"try_cast(`_s_{column.name}` AS {column.spark_type})")
+
+
+def _failure(column: str, check: str, failed: SparkColumn, message: SparkColumn | str) -> SparkColumn:
+    if isinstance(message, str):
+        message = F.lit(message)
+    return F.when(
+        failed,
+        F.struct(F.lit(column).alias("column"), F.lit(check).alias("check"), message.alias("message")),
+    )
+
+
+def _quoted_value(name: str) -> SparkColumn:
+    return F.concat(F.lit("'"), F.substring(_delivered(name), 1, _SHOWN_VALUE_CHARS), F.lit("'"))
+
+
+def _column_failures(column: contract.Column) -> list[SparkColumn]:
+    """The checks on one delivered value, each a nullable struct that is set when it fails."""
+    name = column.name
+    text = _delivered(name)
+    typed = F.col(name)
+    present = text.isNotNull()
+    checks = []
+    if column.required:
+        checks.append(_failure(name, "required", text.isNull(), f"{name}: required value missing"))
+    if column.pattern:
+        bad_format = present & ~text.rlike(column.pattern)
+        checks.append(_failure(name, "format", bad_format,
+                               F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}"))))
+        well_formed = present & text.rlike(column.pattern)
+    else:
+        well_formed = present
+    if column.kind == contract.CODE:
+        checks.append(_failure(name, "code", present & ~text.isin(*column.values),
+                               F.concat(F.lit(f"{name}: unknown code "), _quoted_value(name))))
+    if column.kind == contract.TEXT:
+        checks.append(_failure(name, "length", F.length(text) > contract.MAX_TEXT_LENGTH,
+                               f"{name}: longer than {contract.MAX_TEXT_LENGTH} characters"))
+    if column.kind in (contract.DATE, contract.TIMESTAMP, contract.INTEGER):
+        checks.append(_failure(name, "value", well_formed & typed.isNull(),
+                               F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}"))))
+    if column.kind == contract.DATE:
+        out_of_range = (typed < F.lit(contract.EARLIEST_DATE).cast("date")) | (typed > F.lit(contract.LATEST_DATE).cast("date"))
+        checks.append(_failure(name, "range", out_of_range,
+                               F.concat(F.lit(f"{name}: "), _quoted_value(name),
+                                        F.lit(f" outside {contract.EARLIEST_DATE}..{contract.LATEST_DATE}"))))
+    if column.kind == contract.INTEGER:
+        if column.minimum is not None:
+            checks.append(_failure(name, "minimum", typed < F.lit(column.minimum),
+                                   F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" below {column.minimum}"))))
+        if column.maximum is not None:
+            checks.append(_failure(name, "maximum", typed > F.lit(column.maximum),
+                                   F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" above {column.maximum}"))))
+    if column.not_after_drop:
+        if column.kind == contract.DATE:
+            after_drop = typed > F.col(DROP_DATE)
+        else:
+            # Timestamps are compared in KST (the session time zone): the drop covers its whole day.
+            after_drop = typed >= F.date_add(F.col(DROP_DATE), 1).cast("timestamp")
+        checks.append(_failure(name, "after_drop", after_drop,
+                               F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" is after the drop date"))))
+    return checks
+
+
+def _row_failures(table: contract.Table) -> list[SparkColumn]:
+    checks = []
+    for row_check in table.row_checks:
+        acceptable = F.coalesce(F.expr(row_check.expression), F.lit(True))
+        checks.append(_failure(",".join(row_check.columns), row_check.name, ~acceptable, row_check.description))
+    return checks
+
+
+def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
+    key = table.primary_key
+    copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), F.col(key)))
+    duplicated = F.col(key).isNotNull() & (copies > 1)
+    return _failure(key, "duplicate_key", duplicated,
+                    F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")))
+
+
+def check_rows(landed: DataFrame, table: contract.Table) -> DataFrame:
+    """Landed records of `table` -> the same records, typed, with `_failures`.
+
+    Output columns: `_drop_date`, `_line_no`, `_raw_line`, the contract columns in
+    their Spark types (null where the delivered text did not convert), `_failures`
+    (array of struct<column, check, message>; empty when the row is valid)."""
+    meta = [F.col(DROP_DATE), F.col(LINE_NO), F.col(RAW_LINE), F.col(ERROR)]
+    delivered = landed.select(*meta, *[F.col(name).alias(f"_s_{name}") for name in table.column_names])
+    typed = delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns])
+
+    record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))
+    value_checks = [check for column in table.columns for check in _column_failures(column)]
+    value_checks += _row_failures(table)
+    value_checks.append(_duplicate_key_failure(table))
+    failures = F.when(F.col(ERROR).isNotNull(), F.array(record_error)).otherwise(
+        F.filter(F.array(*value_checks), lambda failure: failure.isNotNull())
+    )
+    return typed.select(DROP_DATE, LINE_NO, RAW_LINE, *table.column_names, failures.alias(FAILURES))
+
+
+def valid_rows(checked: DataFrame, table: contract.Table) -> DataFrame:
+    return checked.where(F.size(FAILURES) == 0).select(*table.column_names, DROP_DATE, LINE_NO)
+
+
+def quarantined_rows(checked: DataFrame, source: str, table: contract.Table) -> DataFrame:
+    """One row per rejected record: where it came from, what failed, the original text."""
+    return checked.where(F.size(FAILURES) > 0).select(
+        F.lit(source).alias("source"),
+        F.col(DROP_DATE).cast("string").alias("drop_date"),
+        F.lit(table.name).alias("table"),
+        F.col(LINE_NO).alias("line_no"),
+        F.array_join(F.transform(FAILURES, lambda f: f["column"]), ";").alias("column"),
+        F.array_join(F.transform(FAILURES, lambda f: f["check"]), ";").alias("check"),
+        F.array_join(F.transform(FAILURES, lambda f: f["message"]), "; ").alias("reason"),
+        F.col(RAW_LINE).alias("raw_line"),
+    )

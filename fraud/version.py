@@ -1,0 +1,27 @@
+"""What code produced a run: the package version and, in a git checkout, the commit."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+
+from fraud import __version__
+
+_REPO = Path(__file__).resolve().parent.parent
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(_REPO), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(_REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"

@@ -1,0 +1,233 @@
+"""Cross-matching: undeclared work (tax income x certified periods) and certification
+from abroad (border crossings x certification days), the estimated overpayment, the
+repeat offenders, and the investigation queue.
+
+Reads the conformed tables of the run date, writes into the run's outputs directory:
+
+- `cases.csv` (OUTPUTS.md): one row per suspicious claim, by rank;
+- `repeat_offenders.csv` (OUTPUTS.md): persons with earlier findings and an open claim;
+- `evidence.parquet`: per case and rule hit, the certification, income statements and
+  crossings behind it (for the reports).
+
+Every file is written to a staging name and renamed into place, rows sorted on a
+unique key, so the same conformed input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from features.certifications import certification_features, presence_in_korea
+from features.claims import (
+    REPEAT_OFFENDER_COLUMNS,
+    claim_features,
+    overpayment,
+    prior_findings,
+    repeat_offenders,
+)
+from features.trips import trips
+from fraud.storage import atomic_file, write_csv
+from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases, rule_hits
+from rules.ruleset import CERTIFICATION, CLAIM, RULES, RULES_VERSION, Rule
+
+log = logging.getLogger(__name__)
+
+TABLES = ("workplaces", "employments", "claims", "certifications", "findings", "income", "crossings")
+CASES_FILE = "cases.csv"
+REPEAT_OFFENDERS_FILE = "repeat_offenders.csv"
+EVIDENCE_FILE = "evidence.parquet"
+EVIDENCE_BATCH_ROWS = 10_000
+
+EVIDENCE_SCHEMA = pa.schema(
+    [
+        ("case_id", pa.string()),
+        ("claim_id", pa.string()),
+        ("person_key", pa.string()),
+        ("rule_id", pa.string()),
+        ("typology", pa.string()),
+        ("taints", pa.bool_()),
+        ("cert_id", pa.string()),
+        ("cert_on", pa.date32()),
+        ("period_from", pa.date32()),
+        ("period_to", pa.date32()),
+        ("channel", pa.string()),
+        ("ip_country", pa.string()),
+        ("declared_income", pa.int64()),
+        ("paid_amount", pa.int64()),
+        ("worked_days", pa.float64()),
+        ("certain_worked_days", pa.float64()),
+        ("attributable_income", pa.int64()),
+        ("income_record_ids", pa.list_(pa.string())),
+        ("crossing_ids", pa.list_(pa.string())),
+        ("evidence", pa.string()),
+    ]
+)
+
+
+@dataclass
+class Detection:
+    """What cross-matching found: the queue, the repeat offenders, the evidence behind
+    each case and the certification features they were computed from."""
+
+    cases: DataFrame
+    repeat_offenders: DataFrame
+    evidence: DataFrame
+    certification_features: DataFrame
+    cached: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
+
+
+def detect(tables: dict[str, DataFrame], as_of: dt.date, rules: tuple[Rule, ...] = RULES) -> Detection:
+    """The conformed tables (by name, as of `as_of`) -> a Detection (no I/O)."""
+    claims = tables["claims"]
+    certifications = tables["certifications"]
+    trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))
+    certification_table = certification_features(
+        certifications,
+        claims,
+        tables["income"],
+        tables["workplaces"],
+        tables["employments"],
+        trip_table,
+        as_of,
+    ).cache()
+
+    certification_hits = rule_hits(
+        certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from")
+    ).cache()
+    tainted = certification_hits.where(F.col("taints")).select("cert_id")
+    overpayments = overpayment(
+        certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount"),
+        tainted,
+    )
+    claim_table = claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of)).cache()
+    claim_hits = rule_hits(claim_table, rules, CLAIM, keys=("claim_id",))
+
+    in_period_order = F.concat_ws("|", F.col("period_from").cast("string"), F.col("cert_id"))
+    every_hit = certification_hits.select("claim_id", *HIT_COLUMNS, in_period_order.alias("evidence_order")).unionByName(
+        claim_hits.select("claim_id", *HIT_COLUMNS, F.lit("").alias("evidence_order"))
+    )
+    queue = cases(every_hit, claim_table).cache()
+    return Detection(
+        cases=queue,
+        repeat_offenders=repeat_offenders(claim_table, queue),
+        evidence=case_evidence(queue, certification_hits, claim_hits, certification_table),
+        certification_features=certification_table,
+        cached=[certification_table, certification_hits, claim_table, queue],
+    )
+
+
+def _conformed_dir(path: Path, ds: dt.date) -> Path:
+    """`inputs["conformed"]` is the run date's conformed directory; the conformed root
+    (holding one directory per date) is accepted too."""
+    if not (path / "claims").exists() and (path / ds.isoformat() / "claims").exists():
+        return path / ds.isoformat()
+    return path
+
+
+def _read_tables(spark, conformed: Path) -> dict[str, DataFrame]:
+    missing = [name for name in TABLES if not (conformed / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"conformed table(s) {', '.join(missing)} missing under {conformed}")
+    return {name: spark.read.parquet(str(conformed / name)) for name in TABLES}
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _text(value) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _case_rows(queue: DataFrame) -> Iterator[list]:
+    for row in queue.orderBy("rank").select(*CASE_COLUMNS).toLocalIterator():
+        values = row.asDict()
+        values["score"] = f"{values['score']:.4f}"
+        yield [_text(values[name]) for name in CASE_COLUMNS]
+
+
+def _repeat_offender_rows(offenders: DataFrame) -> Iterator[list]:
+    ordered = offenders.orderBy("person_key", "open_claim_id").select(*REPEAT_OFFENDER_COLUMNS)
+    for row in ordered.toLocalIterator():
+        yield [_text(row[name]) for name in REPEAT_OFFENDER_COLUMNS]
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_evidence(evidence: DataFrame, final: Path) -> int:
+    """Stream the evidence rows, sorted on (case_id, rule_id, cert_id), into one
+    Parquet file (one file, no Spark part names: the same rows give the same bytes)."""
+    ordered = evidence.orderBy("case_id", "rule_id", F.col("cert_id").asc_nulls_first()).select(*EVIDENCE_COLUMNS)
+    count = 0
+    with atomic_file(final, "wb") as handle:
+        writer = pq.ParquetWriter(handle, EVIDENCE_SCHEMA, compression="zstd")
+        try:
+            for batch in _batches(ordered.toLocalIterator(), EVIDENCE_BATCH_ROWS):
+                columns = {name: [row[name] for row in batch] for name in EVIDENCE_COLUMNS}
+                writer.write_table(pa.table(columns, schema=EVIDENCE_SCHEMA))
+                count += len(batch)
+        finally:
+            writer.close()
+    return count
+
+
+def run(spark, inputs: dict, output: Path, params: dict) -> dict:
+    """inputs: {"conformed": the run date's conformed directory}; output: the run's
+    outputs directory (<warehouse>/outputs/<ds>); params: {"ds": "YYYY-MM-DD" or date}.
+    Returns the counts, the rule-set version and the files written."""
+    ds = _as_date(params["ds"])
+    output = Path(output)
+    tables = _read_tables(spark, _conformed_dir(Path(inputs["conformed"]), ds))
+    found = detect(tables, ds)
+
+    cases_path = output / CASES_FILE
+    offenders_path = output / REPEAT_OFFENDERS_FILE
+    evidence_path = output / EVIDENCE_FILE
+    try:
+        case_count = write_csv(cases_path, list(CASE_COLUMNS), _case_rows(found.cases))
+        offender_count = write_csv(
+            offenders_path, list(REPEAT_OFFENDER_COLUMNS), _repeat_offender_rows(found.repeat_offenders)
+        )
+        evidence_count = write_evidence(found.evidence, evidence_path)
+    finally:
+        found.release()
+    log.info(
+        "crossmatch %s: %d cases, %d repeat offenders, %d evidence rows (rules %s)",
+        ds,
+        case_count,
+        offender_count,
+        evidence_count,
+        RULES_VERSION,
+    )
+    return {
+        "cases": case_count,
+        "repeat_offenders": offender_count,
+        "rules_version": RULES_VERSION,
+        "files": [str(cases_path), str(offenders_path), str(evidence_path)],
+    }

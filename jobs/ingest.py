@@ -1,0 +1,101 @@
+"""Ingest: find the drops a run may see, check them against their manifests, and read
+the ones not read before into the warehouse's `landed/` area.
+
+A manifest that disagrees with its files (sha256, row count, an unlisted or missing
+file) stops the run with a DropError naming the file: the drop cannot be trusted, and
+guessing would make the run unrepeatable. Row-level problems do not stop anything:
+they travel with the records to validation and end in quarantine.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+from fraud import contract, records
+from fraud.landing import Drop, DropError, discover
+from fraud.layout import Layout
+from fraud.storage import atomic_dir, read_json, write_json
+
+log = logging.getLogger(__name__)
+
+# Bump when the way files are read changes: every drop is then read again.
+READER_VERSION = "1"
+READING_FILE = "_reading.json"
+
+
+def _already_landed(layout: Layout, drop: Drop) -> bool:
+    reading = layout.landed_drop(drop.source, drop.drop_date) / READING_FILE
+    if not reading.exists():
+        return False
+    previous = read_json(reading)
+    return previous.get("manifest_sha256") == drop.manifest_sha256 and previous.get("reader_version") == READER_VERSION
+
+
+def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
+    """Read every table of `drop` into landed/<source>/<date>/<table>.parquet."""
+    tables = {}
+    with atomic_dir(layout.landed_drop(drop.source, drop.drop_date)) as staging:
+        for table in contract.tables_of(drop.source):
+            table_file = drop.file(table.name)
+            out = staging / f"{table.name}.parquet"
+            if table_file is None or not table_file.present:
+                records.write_empty(table, out)
+                tables[table.name] = {"rows_in": 0, "declared": table_file is not None, "rejected": None,
+                                      "extra_columns": []}
+                continue
+            reading = records.tokenize(table_file.path, drop.encoding, table, out, progress)
+            if reading.rows != table_file.rows:
+                raise DropError(
+                    f"{drop.label}/{table_file.path.name}: the manifest says {table_file.rows} rows, "
+                    f"the file has {reading.rows}"
+                )
+            if reading.rejected:
+                log.error("%s/%s: %s", drop.label, table_file.path.name, reading.rejected)
+            if reading.extra_columns:
+                log.info("%s/%s: ignoring extra column(s) %s", drop.label, table_file.path.name,
+                         ", ".join(reading.extra_columns))
+            tables[table.name] = {
+                "rows_in": reading.rows,
+                "declared": True,
+                "rejected": reading.rejected,
+                "extra_columns": reading.extra_columns,
+            }
+        summary = {
+            "source": drop.source,
+            "drop_date": drop.drop_date.isoformat(),
+            "encoding": drop.encoding,
+            "manifest_sha256": drop.manifest_sha256,
+            "reader_version": READER_VERSION,
+            "tables": tables,
+        }
+        write_json(staging / READING_FILE, summary)
+    return summary
+
+
+def run(spark, inputs: dict, output: Path, params: dict) -> dict:
+    """inputs: {"landing": dir}; output: the warehouse root; params: {"ds": date, "progress": callable?}.
+
+    Returns the drops visible to the run (all verified), and which of them were read
+    now (new, or re-delivered with a different manifest)."""
+    ds: date = params["ds"]
+    layout = Layout(Path(output))
+    drops = discover(Path(inputs["landing"]), ds)
+    landed_now = []
+    for drop in drops:
+        if _already_landed(layout, drop):
+            continue
+        if (layout.landed_drop(drop.source, drop.drop_date) / READING_FILE).exists():
+            log.warning("%s was delivered again with a different manifest: reading it again", drop.label)
+        land_drop(drop, layout, params.get("progress"))
+        landed_now.append(drop.label)
+        log.info("landed %s", drop.label)
+    return {
+        "ds": ds.isoformat(),
+        "drops": [
+            {"source": d.source, "drop_date": d.drop_date.isoformat(), "manifest_sha256": d.manifest_sha256}
+            for d in drops
+        ],
+        "landed_now": landed_now,
+    }

@@ -1,0 +1,138 @@
+"""The nightly pipeline's stages, in order, and the one function that runs a stage.
+
+The Airflow DAG (one task per stage) and `fraudctl run` (all stages in a loop) both
+call `run_stage`, so they run the same code. Stages hand each other paths: each
+stage's result is written to runs/<ds>/<stage>.json and the next stage reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+import pendulum
+
+from fraud import contract
+from fraud.config import Settings
+from fraud.landing import sources_missing
+from fraud.layout import Layout
+from fraud.storage import read_json, write_json
+from fraud.version import code_version
+
+log = logging.getLogger(__name__)
+
+
+class MissingDropsError(Exception):
+    """Not every source delivered a drop for the run date in time."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    uses_spark: bool
+    job: Callable[[], Callable]  # returns the job's run(spark, inputs, output, params)
+    inputs: Callable[[Settings, dict], dict]  # from the settings and the earlier stages' results
+
+
+def _job(module: str) -> Callable[[], Callable]:
+    def load():
+        import importlib
+
+        return importlib.import_module(f"jobs.{module}").run
+
+    return load
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
+    Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]}),
+    Stage("conform", True, _job("conform"), lambda s, done: {}),
+    Stage("publish", False, _job("publish"), lambda s, done: {
+        "drops": done["ingest"]["drops"],
+        "conformed_rows": done["conform"]["rows"],
+    }),
+)
+STAGE_NAMES = tuple(stage.name for stage in STAGES)
+
+
+def run_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:
+    """The run date (KST) of an Airflow run: its logical date, or for a manual run
+    without one, when it was asked to run, seen from Seoul."""
+    moment = logical_date or run_after
+    if moment is None:
+        raise ValueError("a run needs a logical date or a run_after time")
+    return pendulum.instance(moment).in_timezone(contract.TIMEZONE).date()
+
+
+def wait_for_drops(ds: date, settings: Settings | None = None, sleep=time.sleep, clock=time.monotonic) -> dict:
+    """Wait until every source has a complete drop dated `ds`; fail naming the missing
+    sources after `drop_wait_timeout_seconds` (0: look once)."""
+    settings = settings or Settings.from_env()
+    deadline = clock() + settings.drop_wait_timeout_seconds
+    while True:
+        missing = sources_missing(settings.landing, ds)
+        if not missing:
+            return {"ds": ds.isoformat(), "sources": list(contract.SOURCES)}
+        if clock() >= deadline:
+            raise MissingDropsError(
+                f"no complete drop dated {ds} from source(s) {', '.join(missing)} in {settings.landing} "
+                f"after waiting {settings.drop_wait_timeout_seconds}s"
+            )
+        log.info("waiting for %s drop(s) dated %s", ", ".join(missing), ds)
+        sleep(min(settings.drop_poke_seconds, max(1, int(deadline - clock()))))
+
+
+def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, dict]:
+    return {name: read_json(Path(path)) for name, path in upstream.items()}
+
+
+def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, settings: Settings | None = None,
+              progress=None) -> dict[str, str]:
+    """Run one stage for `ds`. `upstream` maps earlier stages to their result files;
+    the return value is `upstream` plus this stage's result file (paths only, so it
+    fits in XCom)."""
+    settings = settings or Settings.from_env()
+    stage = next(s for s in STAGES if s.name == name)
+    layout = Layout(settings.warehouse)
+    upstream = dict(upstream or {})
+    done = _results(layout, ds, upstream)
+    spark = None
+    if stage.uses_spark:
+        from fraud.spark import spark_session
+
+        spark = spark_session(settings)
+    params = {"ds": ds, "code_version": code_version(), "configuration": settings.as_manifest()}
+    if progress is not None:
+        params["progress"] = progress
+    started = time.monotonic()
+    result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
+    log.info("stage %s for %s done in %.1fs", name, ds, time.monotonic() - started)
+    result_path = layout.stage_result(ds, name)
+    write_json(result_path, result)
+    upstream[name] = str(result_path)
+    return upstream
+
+
+def run_all(ds: date, settings: Settings | None = None, progress=None) -> dict[str, str]:
+    """Every stage in order, as the DAG would run them (the CLI's path)."""
+    settings = settings or Settings.from_env()
+    if settings.require_drops_for_ds:
+        wait_for_drops(ds, settings)
+    upstream: dict[str, str] = {}
+    for stage in STAGES:
+        upstream = run_stage(stage.name, ds, upstream, settings, progress=progress)
+    return upstream
+
+
+def run_for_airflow(stage: str, context: dict, upstream: dict[str, str] | None = None) -> dict[str, str]:
+    """An Airflow task's one call: the run date from the task's context, then the stage
+    (or, for "wait", the wait for the night's drops)."""
+    ds = run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None))
+    if stage == "wait":
+        wait_for_drops(ds)
+        return {}
+    return run_stage(stage, ds, upstream)

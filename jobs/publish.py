@@ -1,0 +1,95 @@
+"""Publish: the run manifest an auditor needs to re-run a night and compare.
+
+Written last, into outputs/<ds>/run_manifest.json: the run date, the code, rules,
+model and validator versions, the configuration, every drop dated on or before the
+run date with its per-table counts (rows_in = valid + quarantined), and the sha256 of
+every output file. It holds no wall-clock time, so a re-run writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+from fraud.layout import Layout
+from fraud.storage import ensure_dir, read_json, sha256_file, write_json
+from fraud.validation import VALIDATOR_VERSION
+from jobs.ingest import READER_VERSION
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "run_manifest.json"
+
+
+class PublishError(Exception):
+    """The run cannot vouch for its outputs (a drop with no validation state, counts
+    that do not add up)."""
+
+
+def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
+    entries = []
+    for drop in drops:
+        day = date.fromisoformat(drop["drop_date"])
+        state_path = layout.drop_state(drop["source"], day)
+        if not state_path.exists():
+            raise PublishError(f"{drop['source']}/{drop['drop_date']}: no validation state")
+        state = read_json(state_path)
+        if state["manifest_sha256"] != drop["manifest_sha256"]:
+            raise PublishError(f"{drop['source']}/{drop['drop_date']}: validated delivery differs from the one on disk")
+        tables = {}
+        for name, counts in sorted(state["tables"].items()):
+            if counts["valid"] + counts["quarantined"] != counts["rows_in"]:
+                raise PublishError(f"{drop['source']}/{drop['drop_date']}/{name}: counts do not add up")
+            quarantine = layout.quarantine_file(drop["source"], day, name)
+            tables[name] = {
+                "rows_in": counts["rows_in"],
+                "valid": counts["valid"],
+                "quarantined": counts["quarantined"],
+                "rejected": counts["rejected"],
+                "quarantine_file": str(quarantine.relative_to(layout.root)) if counts["quarantined"] else None,
+                "expectations": counts["expectations"],
+            }
+        entries.append({
+            "source": drop["source"],
+            "drop_date": drop["drop_date"],
+            "manifest_sha256": drop["manifest_sha256"],
+            "encoding": state["encoding"],
+            "tables": tables,
+        })
+    return entries
+
+
+def output_checksums(outputs: Path) -> dict[str, str]:
+    return {
+        path.name: sha256_file(path)
+        for path in sorted(outputs.iterdir())
+        if path.is_file() and path.name != MANIFEST_NAME and not path.name.startswith(".")
+    }
+
+
+def run(spark, inputs: dict, output: Path, params: dict) -> dict:
+    """inputs: {"drops": [...], "conformed_rows": {...}, "rules_version"?, "model_version"?};
+    output: the warehouse root; params: {"ds": date, "code_version": str, "configuration": dict}."""
+    ds: date = params["ds"]
+    layout = Layout(Path(output))
+    outputs = ensure_dir(layout.outputs(ds))
+    drops = drop_entries(layout, inputs["drops"])
+    totals = {key: sum(t[key] for d in drops for t in d["tables"].values()) for key in ("rows_in", "valid", "quarantined")}
+    manifest = {
+        "ds": ds.isoformat(),
+        "code_version": params["code_version"],
+        "rules_version": inputs.get("rules_version"),
+        "model_version": inputs.get("model_version"),
+        "reader_version": READER_VERSION,
+        "validator_version": VALIDATOR_VERSION,
+        "configuration": params["configuration"],
+        "drops": drops,
+        "totals": totals,
+        "conformed_rows": inputs.get("conformed_rows", {}),
+        "outputs": output_checksums(outputs),
+    }
+    write_json(outputs / MANIFEST_NAME, manifest)
+    log.info("published %s: %d drops, %d rows in, %d quarantined", outputs / MANIFEST_NAME,
+             len(drops), totals["rows_in"], totals["quarantined"])
+    return {"ds": ds.isoformat(), "outputs": str(outputs), "manifest": str(outputs / MANIFEST_NAME), "totals": totals}

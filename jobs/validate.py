@@ -1,0 +1,202 @@
+"""Validate: split the landed records of every drop not yet validated into valid rows
+(typed, under validated/) and quarantined rows (original text and reason, under
+quarantine/), run the Great Expectations suite on each drop's valid rows, and record
+the counts per drop and table in state/drops/. Counts always add up:
+rows_in = valid + quarantined, and rows_in is the manifest's row count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from fraud import contract, expectations
+from fraud.layout import Layout
+from fraud.storage import ensure_dir, read_json, write_csv, write_json
+from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
+from jobs.ingest import READING_FILE
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_HEADER = ["source", "drop_date", "table", "line_no", "column", "check", "reason", "raw_line"]
+
+
+class ValidationError(Exception):
+    """Validation could not vouch for a drop (counts that do not add up, or valid rows
+    that Great Expectations rejects). One line; the run stops on it."""
+
+
+def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
+    """Drops whose current delivery has not been validated by this validator version."""
+    pending = []
+    for drop in drops:
+        state_path = layout.drop_state(drop["source"], date.fromisoformat(drop["drop_date"]))
+        if state_path.exists():
+            state = read_json(state_path)
+            if state.get("manifest_sha256") == drop["manifest_sha256"] and state.get("validator_version") == VALIDATOR_VERSION:
+                continue
+        pending.append(drop)
+    return pending
+
+
+def _landed(spark, layout: Layout, table: contract.Table, drops: list[dict]) -> DataFrame:
+    frames = [
+        spark.read.parquet(str(layout.landed_drop(table.source, date.fromisoformat(d["drop_date"])) / f"{table.name}.parquet"))
+        .withColumn(DROP_DATE, F.lit(d["drop_date"]).cast("date"))
+        for d in drops
+    ]
+    combined = frames[0]
+    for frame in frames[1:]:
+        combined = combined.unionByName(frame)
+    return combined
+
+
+def _replace_partitions(staging: Path, target: Path, drop_dates: list[str]) -> None:
+    """Swap each drop's partition written under `staging` into `target`; a drop with no
+    valid rows loses any partition an earlier delivery left."""
+    ensure_dir(target)
+    for drop_date in drop_dates:
+        name = f"{DROP_DATE}={drop_date}"
+        new, old = staging / name, target / name
+        aside = target / f".{name}.previous-{uuid.uuid4().hex[:8]}"
+        if old.exists():
+            os.replace(old, aside)
+        if new.exists():
+            os.replace(new, old)
+        if aside.exists():
+            shutil.rmtree(aside)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_quarantine(layout: Layout, table: contract.Table, checked: DataFrame, drop_dates: list[str]) -> None:
+    """One CSV per drop and table, rows in delivered order, streamed to the driver a
+    partition at a time (never the whole table at once)."""
+    for drop_date in drop_dates:
+        layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name).unlink(missing_ok=True)
+    rows = quarantined_rows(checked, table.source, table).orderBy("drop_date", "line_no").toLocalIterator()
+    for drop_date, group in itertools.groupby(rows, key=lambda row: row["drop_date"]):
+        path = layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name)
+        write_csv(path, QUARANTINE_HEADER, ([row[name] for name in QUARANTINE_HEADER] for row in group))
+
+
+def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dict], docs_dir: Path) -> dict:
+    """Validate one table over the pending drops of its source. Returns per drop date
+    {"valid", "quarantined", "gx"}."""
+    drop_dates = [d["drop_date"] for d in drops]
+    checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
+    check_rows(_landed(spark, layout, table, drops), table).write.parquet(str(checked_path))
+    try:
+        checked = spark.read.parquet(str(checked_path))
+        counts = {
+            str(row[DROP_DATE]): (row["rows"], row["valid"])
+            for row in checked.groupBy(DROP_DATE)
+            .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.when(F.size("_failures") == 0, 1).otherwise(0)).alias("valid"))
+            .collect()
+        }
+        valid = valid_rows(checked, table)
+        staging = layout.validated_table(table.source, table.name).with_name(
+            f".{table.name}.staging-{uuid.uuid4().hex[:8]}")
+        valid.write.partitionBy(DROP_DATE).parquet(str(staging))
+        _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
+        _write_quarantine(layout, table, checked, drop_dates)
+
+        results = {}
+        for drop_date in drop_dates:
+            rows, valid_count = counts.get(drop_date, (0, 0))
+            gx = None
+            if valid_count:
+                drop_valid = spark.read.parquet(str(layout.validated_table(table.source, table.name))).where(
+                    F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
+                gx = expectations.validate_drop(
+                    drop_valid, table, f"{table.source}/{drop_date}/{table.name}",
+                    docs_dir / table.source / drop_date)
+                if not gx["success"]:
+                    failed = ", ".join(f"{f['expectation']}({f['column']})" for f in gx["failed"])
+                    raise ValidationError(
+                        f"{table.source}/{drop_date}/{table.name}: valid rows fail Great Expectations: {failed}")
+            results[drop_date] = {"rows": rows, "valid": valid_count, "quarantined": rows - valid_count, "gx": gx}
+        return results
+    finally:
+        shutil.rmtree(checked_path, ignore_errors=True)
+
+
+def run(spark, inputs: dict, output: Path, params: dict) -> dict:
+    """inputs: {"drops": [..] from ingest}; output: the warehouse root; params: {"ds": date}.
+
+    Validates the drops not validated before and writes their state files. Returns the
+    drops validated now with their counts."""
+    ds: date = params["ds"]
+    layout = Layout(Path(output))
+    pending = pending_drops(layout, inputs["drops"])
+    docs_dir = layout.data_docs(ds)
+    by_source: dict[str, list[dict]] = {}
+    for drop in pending:
+        by_source.setdefault(drop["source"], []).append(drop)
+
+    per_drop: dict[tuple[str, str], dict] = {}
+    for source, drops in sorted(by_source.items()):
+        for table in contract.tables_of(source):
+            delivered = [d for d in drops if _landed_rows(layout, d, table.name)]
+            if not delivered:
+                continue  # nothing delivered for this table in any pending drop: nothing to check
+            for drop_date, result in validate_table(spark, layout, table, delivered, docs_dir).items():
+                per_drop.setdefault((source, drop_date), {})[table.name] = result
+
+    validated = []
+    for drop in pending:
+        key = (drop["source"], drop["drop_date"])
+        day = date.fromisoformat(drop["drop_date"])
+        reading = read_json(layout.landed_drop(drop["source"], day) / READING_FILE)
+        tables = {}
+        for name, landed in reading["tables"].items():
+            result = per_drop.get(key, {}).get(name, {"rows": 0, "valid": 0, "quarantined": 0, "gx": None})
+            if result["rows"] != landed["rows_in"] or result["valid"] + result["quarantined"] != landed["rows_in"]:
+                raise ValidationError(
+                    f"{drop['source']}/{drop['drop_date']}/{name}: {landed['rows_in']} rows landed but "
+                    f"{result['valid']} valid + {result['quarantined']} quarantined")
+            tables[name] = {
+                "rows_in": landed["rows_in"],
+                "valid": result["valid"],
+                "quarantined": result["quarantined"],
+                "rejected": landed["rejected"],
+                "extra_columns": landed["extra_columns"],
+                "expectations": _gx_summary(result["gx"], layout),
+            }
+        state = {
+            "source": drop["source"],
+            "drop_date": drop["drop_date"],
+            "manifest_sha256": drop["manifest_sha256"],
+            "encoding": reading["encoding"],
+            "validator_version": VALIDATOR_VERSION,
+            "tables": tables,
+        }
+        write_json(layout.drop_state(drop["source"], day), state)
+        validated.append({"source": drop["source"], "drop_date": drop["drop_date"],
+                          "quarantined": sum(t["quarantined"] for t in tables.values())})
+        log.info("validated %s/%s: %s", drop["source"], drop["drop_date"],
+                 ", ".join(f"{n} {t['valid']}/{t['rows_in']}" for n, t in tables.items()))
+    return {"ds": ds.isoformat(), "drops": inputs["drops"], "validated_now": validated}
+
+
+def _landed_rows(layout: Layout, drop: dict, table_name: str) -> int:
+    reading = read_json(layout.landed_drop(drop["source"], date.fromisoformat(drop["drop_date"])) / READING_FILE)
+    return reading["tables"][table_name]["rows_in"]
+
+
+def _gx_summary(gx: dict | None, layout: Layout) -> dict | None:
+    if gx is None:
+        return None
+    return {
+        "success": gx["success"],
+        "evaluated": gx["evaluated"],
+        "results": os.path.relpath(gx["results_path"], layout.root),
+        "docs": os.path.relpath(gx["docs_path"], layout.root),
+    }

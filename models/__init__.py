@@ -1,0 +1,1 @@
+"""Scoring models (XGBoost) trained on past findings: training, registry and scoring."""

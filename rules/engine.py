@@ -1,0 +1,237 @@
+"""The one rule engine: rules (rules/ruleset.py) -> Spark expressions -> hits -> the
+investigation queue (cases.csv, OUTPUTS.md).
+
+- `rule_hits` evaluates the rules of one level over a feature DataFrame and returns one
+  row per fired rule and feature row, with the rule's attributes and its evidence text.
+- `combine_scores` is the single place where rule severities become a score.
+- `cases` turns a claim's hits into one case: stable case_id, fraud types, rule ids,
+  reasons, score, estimated overpayment and a gap-free rank.
+- `case_evidence` keeps, per case, the certifications and records behind each hit.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from rules.ruleset import Rule
+
+LIST_SEPARATOR = ";"  # OUTPUTS.md: fraud_types, rule_hits and reasons are ';'-separated
+CASE_ID_HEX_DIGITS = 16
+SCORE_DECIMALS = 4
+
+HIT_COLUMNS = (
+    "rule_id",
+    "typology",
+    "severity",
+    "taints",
+    "aggravates_only",
+    "evidence",
+)
+
+CASE_COLUMNS = (
+    "case_id",
+    "claim_id",
+    "person_key",
+    "workplace_id",
+    "score",
+    "rank",
+    "fraud_types",
+    "rule_hits",
+    "reasons",
+    "estimated_overpayment",
+    "ring_id",
+)
+
+EVIDENCE_COLUMNS = (
+    "case_id",
+    "claim_id",
+    "person_key",
+    "rule_id",
+    "typology",
+    "taints",
+    "cert_id",
+    "cert_on",
+    "period_from",
+    "period_to",
+    "channel",
+    "ip_country",
+    "declared_income",
+    "paid_amount",
+    "worked_days",
+    "certain_worked_days",
+    "attributable_income",
+    "income_record_ids",
+    "crossing_ids",
+    "evidence",
+)
+
+
+def _fires(rule: Rule) -> Column:
+    return F.coalesce(F.expr(rule.condition), F.lit(False))
+
+
+def _hit(rule: Rule, fires: Column) -> Column:
+    evidence = F.coalesce(F.expr(rule.evidence), F.lit(rule.title))
+    # A ';' inside one reason would split it into two in the output.
+    single_reason = F.regexp_replace(evidence, LIST_SEPARATOR, ",")
+    return F.when(
+        fires,
+        F.struct(
+            F.lit(rule.rule_id).alias("rule_id"),
+            F.lit(rule.typology).cast("string").alias("typology"),
+            F.lit(rule.severity).cast("double").alias("severity"),
+            F.lit(rule.taints).alias("taints"),
+            F.lit(rule.aggravates_only).alias("aggravates_only"),
+            single_reason.alias("evidence"),
+        ),
+    )
+
+
+def rule_hits(features: DataFrame, rules: Sequence[Rule], level: str, keys: Sequence[str]) -> DataFrame:
+    """features (one row per certification or claim) -> one row per (feature row,
+    fired rule of `level`): `keys` followed by HIT_COLUMNS."""
+    level_rules = [rule for rule in rules if rule.level == level]
+    if not level_rules:
+        return features.select(*keys, *(F.lit(None).alias(name) for name in HIT_COLUMNS)).where(F.lit(False))
+    condition_of = {rule.rule_id: _fires(rule) for rule in level_rules}
+    fired = {
+        rule.rule_id: condition_of[rule.rule_id] & condition_of[rule.strengthens]
+        if rule.strengthens
+        else condition_of[rule.rule_id]
+        for rule in level_rules
+    }
+    possible_hits = F.array(*(_hit(rule, fired[rule.rule_id]) for rule in level_rules))
+    actual_hits = F.filter(possible_hits, lambda hit: hit.isNotNull())
+    return features.select(*keys, F.explode(actual_hits).alias("hit")).select(
+        *keys, *(F.col(f"hit.{name}").alias(name) for name in HIT_COLUMNS)
+    )
+
+
+def combine_scores(severities: Column) -> Column:
+    """An array of the severities of the distinct rules a claim hit -> its score in 0..1.
+
+    Noisy-OR: each rule is independent evidence, so the score is the chance that not
+    all of them are wrong, 1 - Π(1 - severity). (A trained model replaces this later;
+    it is the only place that knows how evidence adds up.)
+    """
+    all_wrong = F.aggregate(severities, F.lit(1.0), lambda product, severity: product * (F.lit(1.0) - severity))
+    return F.round(F.lit(1.0) - all_wrong, SCORE_DECIMALS)
+
+
+def case_id(claim_id: Column) -> Column:
+    """Stable across runs: derived from the claim id only."""
+    return F.concat(F.lit("C"), F.substring(F.sha2(claim_id, 256), 1, CASE_ID_HEX_DIGITS))
+
+
+def _reasons_per_rule(hits: DataFrame) -> DataFrame:
+    """One row per (claim, rule): the earliest hit's evidence, and how many more there are."""
+    return (
+        hits.groupBy("claim_id", "rule_id", "typology", "severity", "aggravates_only")
+        .agg(
+            F.min_by("evidence", "evidence_order").alias("first_evidence"),
+            F.count(F.lit(1)).alias("hit_count"),
+        )
+        .select(
+            "claim_id",
+            "rule_id",
+            "typology",
+            "severity",
+            "aggravates_only",
+            F.when(
+                F.col("hit_count") > 1,
+                F.format_string("%s (+%d more)", F.col("first_evidence"), F.col("hit_count") - 1),
+            )
+            .otherwise(F.col("first_evidence"))
+            .alias("reason"),
+        )
+    )
+
+
+def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
+    """hits (claim_id, HIT_COLUMNS, evidence_order: the order of a claim's hits of one
+    rule, e.g. the certified period) and claims (claim_id, person_key, workplace_id,
+    estimated_overpayment) -> one row per claim hit by a rule that makes a case
+    (CASE_COLUMNS), ranked 1..N by score, then estimated overpayment, then case_id."""
+    per_rule = _reasons_per_rule(hits)
+    most_severe_first = F.struct(-F.col("severity"), F.col("rule_id"), F.col("reason"))
+    per_claim = (
+        per_rule.groupBy("claim_id")
+        .agg(
+            F.bool_or(~F.col("aggravates_only")).alias("makes_case"),
+            F.array_sort(F.collect_list("rule_id")).alias("rule_ids"),
+            F.array_sort(F.collect_set("typology")).alias("typologies"),
+            F.array_sort(F.collect_list(most_severe_first)).alias("reasons_in_order"),
+            F.collect_list("severity").alias("severities"),
+        )
+        .where(F.col("makes_case"))
+    )
+    scored = per_claim.join(
+        claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment"), on="claim_id", how="inner"
+    ).select(
+        case_id(F.col("claim_id")).alias("case_id"),
+        "claim_id",
+        "person_key",
+        "workplace_id",
+        combine_scores(F.col("severities")).alias("score"),
+        F.array_join("typologies", LIST_SEPARATOR).alias("fraud_types"),
+        F.array_join("rule_ids", LIST_SEPARATOR).alias("rule_hits"),
+        F.array_join(
+            F.transform("reasons_in_order", lambda reason: reason.getField("reason")), LIST_SEPARATOR
+        ).alias("reasons"),
+        "estimated_overpayment",
+    )
+    queue_order = Window.orderBy(F.col("score").desc(), F.col("estimated_overpayment").desc(), F.col("case_id"))
+    return scored.select(
+        "case_id",
+        "claim_id",
+        "person_key",
+        "workplace_id",
+        "score",
+        F.row_number().over(queue_order).alias("rank"),
+        "fraud_types",
+        "rule_hits",
+        "reasons",
+        "estimated_overpayment",
+        F.lit(None).cast("string").alias("ring_id"),
+    )
+
+
+def case_evidence(cases_df: DataFrame, certification_hits: DataFrame, claim_hits: DataFrame,
+                  certification_features: DataFrame) -> DataFrame:
+    """The details behind each case (EVIDENCE_COLUMNS): one row per hit, with the
+    certification it fired on (null for claim-level hits), the income statements and
+    crossings it rests on."""
+    subjects = cases_df.select("case_id", "claim_id", "person_key")
+    certification_details = certification_features.select(
+        "cert_id",
+        "cert_on",
+        "period_from",
+        "period_to",
+        "channel",
+        "ip_country",
+        "declared_income",
+        "paid_amount",
+        "worked_days",
+        "certain_worked_days",
+        "attributable_income",
+        "income_record_ids",
+        "crossing_ids",
+    )
+    on_certifications = certification_hits.select("claim_id", "cert_id", *HIT_COLUMNS).join(
+        certification_details, on="cert_id", how="inner"
+    )
+    on_claims = claim_hits.select(
+        "claim_id",
+        *HIT_COLUMNS,
+        *(
+            F.lit(None).cast(field.dataType).alias(field.name)
+            for field in certification_details.schema.fields
+        ),
+    )
+    every_hit = on_certifications.select("claim_id", *HIT_COLUMNS, *certification_details.columns).unionByName(
+        on_claims
+    )
+    return every_hit.join(subjects, on="claim_id", how="inner").select(*EVIDENCE_COLUMNS)

@@ -1,0 +1,203 @@
+"""The cross-matching rule set, as data.
+
+A rule is an id, a title, the typology it evidences (findings vocabulary), its legal
+basis, a severity (0..1), the level it is evaluated at (one row per certification or
+per claim), a condition and an evidence text, both Spark SQL over the features of
+that level (features/certifications.py, features/claims.py). `taints` marks the
+rules whose hit makes a certification tainted in the sense of DOMAIN.md, which is
+what the overpayment counts. `aggravates_only` rules add to a case's score and
+reasons but never make a case by themselves. A rule that `strengthens` another
+fires only on a row (certification or claim) where that one fired too. Dates in an
+evidence text are cast to string (format_string prints a DATE as a day number). A new rule is a new entry here plus
+its tests; rules/engine.py runs them.
+
+Severities are chosen so that a case with a tainting rule (0.85) always outranks one
+without: every non-tainting rule that can fire alone, together, stays below 0.85
+(tests/rules/test_ruleset.py checks it).
+
+Legal basis: 고용보험법 (Employment Insurance Act) 제47조 (reporting work and income
+during the certified period, 실업인정대상기간 중의 취업 등의 신고), 제44조 (the
+certification of unemployment, 실업의 인정), 제61조 (no benefit from a fraudulent
+act on, 부정행위에 따른 급여의 지급 제한), 제62조 (repayment and additional
+collection, 반환명령 등).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from fraud import contract
+
+CERTIFICATION = "certification"
+CLAIM = "claim"
+
+# Bumped when the meaning of the rule set changes without a change of its text
+# (e.g. a feature it reads is computed differently).
+RULESET_REVISION = 1
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    title: str
+    typology: str | None  # None: an aggravating circumstance, no typology of its own
+    legal_basis: str
+    severity: float
+    level: str
+    condition: str  # Spark SQL, true when the rule fires
+    evidence: str  # Spark SQL, the reason shown to investigators (no ';')
+    taints: bool = False
+    aggravates_only: bool = False
+    strengthens: str | None = None  # fires only on a row where this other rule fired
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        rule_id="UW-01",
+        title="work during a certified period declared as no income",
+        typology="UNDECLARED_WORK",
+        legal_basis="고용보험법 제47조, 제61조",
+        severity=0.85,
+        level=CERTIFICATION,
+        # At least one worked day inside the period, by the evenly spread work days
+        # of the statements (features/certifications.py), and nothing declared.
+        condition="declared_income = 0 AND worked_days >= 1",
+        evidence=(
+            "format_string('period %s..%s: ~%s days worked for %s, declared 0 KRW (~%s KRW attributable)', "
+            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(worked_days, 0), income_evidence, "
+            "format_number(attributable_income, 0))"
+        ),
+        taints=True,
+    ),
+    Rule(
+        rule_id="UW-02",
+        title="undeclared wages from a payer that never reported the insured employment",
+        typology="UNDECLARED_WORK",
+        legal_basis="고용보험법 제47조, 제61조; 피보험자격 신고 의무 (제15조)",
+        severity=0.4,
+        level=CERTIFICATION,
+        condition="unreported_worked_days >= 1",
+        evidence=(
+            "format_string('period %s..%s: ~%s days of wage work not reported as insured employment', "
+            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(unreported_worked_days, 0))"
+        ),
+        strengthens="UW-01",
+    ),
+    Rule(
+        rule_id="UW-03",
+        title="declared income far below the income evidence (< 50%)",
+        typology="UNDECLARED_WORK",
+        legal_basis="고용보험법 제47조, 제61조",
+        # Not tainted in the sense of DOMAIN.md (declared_income is not 0): it does not
+        # add to the estimated overpayment, which an investigator establishes.
+        severity=0.45,
+        level=CERTIFICATION,
+        condition="declared_income > 0 AND worked_days >= 1 AND declared_income < 0.5 * attributable_income",
+        evidence=(
+            "format_string('period %s..%s: declared %s KRW of ~%s KRW attributable to ~%s days worked for %s', "
+            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(declared_income, 0), "
+            "format_number(attributable_income, 0), "
+            "format_number(worked_days, 0), income_evidence)"
+        ),
+    ),
+    Rule(
+        rule_id="AB-01",
+        title="certified on a day the claimant was abroad",
+        typology="ABROAD_CERTIFICATION",
+        legal_basis="고용보험법 제44조, 제61조",
+        severity=0.85,
+        level=CERTIFICATION,
+        condition="is_abroad",
+        evidence=(
+            "format_string('cert %s: abroad (%s), %s%s', cast(cert_on AS STRING), abroad_evidence, channel, "
+            "CASE WHEN ip_country IS NULL THEN '' ELSE concat(' from ', ip_country) END)"
+        ),
+        taints=True,
+    ),
+    Rule(
+        rule_id="AB-02",
+        title="certified online or by mobile while abroad",
+        typology="ABROAD_CERTIFICATION",
+        legal_basis="고용보험법 제44조, 제61조",
+        severity=0.3,
+        level=CERTIFICATION,
+        condition="is_remote_channel",
+        evidence="format_string('cert %s: %s certification while abroad', cast(cert_on AS STRING), channel)",
+        strengthens="AB-01",
+    ),
+    Rule(
+        rule_id="AB-03",
+        title="certified from a foreign address while abroad",
+        typology="ABROAD_CERTIFICATION",
+        legal_basis="고용보험법 제44조, 제61조",
+        severity=0.3,
+        level=CERTIFICATION,
+        condition="is_remote_channel AND has_foreign_ip",
+        evidence="format_string('cert %s: client address in %s', cast(cert_on AS STRING), ip_country)",
+        strengthens="AB-01",
+    ),
+    Rule(
+        rule_id="AB-04",
+        title="certified from a foreign address while possibly abroad (broken crossing record)",
+        typology="ABROAD_CERTIFICATION",
+        legal_basis="고용보험법 제44조, 제61조",
+        # The crossing record is broken (a missing IN or OUT), so the day is not
+        # certainly abroad and the certification is not tainted; the foreign address
+        # makes it worth a look.
+        severity=0.35,
+        level=CERTIFICATION,
+        condition="NOT is_abroad AND is_possibly_abroad AND is_remote_channel AND has_foreign_ip",
+        evidence=(
+            "format_string('cert %s: possibly abroad (%s), %s from %s (uncertain)', "
+            "cast(cert_on AS STRING), abroad_evidence, channel, ip_country)"
+        ),
+    ),
+    Rule(
+        rule_id="RP-01",
+        title="claimant with earlier fraud findings (반복 부정수급)",
+        typology=None,
+        legal_basis="고용보험법 제61조 (반복 부정수급자 수급자격 제한)",
+        severity=0.2,
+        level=CLAIM,
+        condition="prior_findings > 0",
+        evidence=(
+            "format_string('%s earlier finding(s) (%s), last decided %s', prior_findings, "
+            "array_join(prior_fraud_types, ' '), cast(last_decided_on AS STRING))"
+        ),
+        aggravates_only=True,
+    ),
+)
+
+
+def _check(rules: tuple[Rule, ...]) -> None:
+    ids = [rule.rule_id for rule in rules]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate rule ids in {ids}")
+    for rule in rules:
+        if rule.typology is not None and rule.typology not in contract.FRAUD_TYPES:
+            raise ValueError(f"{rule.rule_id}: {rule.typology} is not in the findings vocabulary")
+        if rule.typology is None and not rule.aggravates_only:
+            raise ValueError(f"{rule.rule_id}: a rule that makes a case needs a typology")
+        if not 0.0 < rule.severity < 1.0:
+            raise ValueError(f"{rule.rule_id}: severity must lie in (0, 1)")
+        if rule.level not in (CERTIFICATION, CLAIM):
+            raise ValueError(f"{rule.rule_id}: unknown level {rule.level}")
+        if rule.taints and rule.level != CERTIFICATION:
+            raise ValueError(f"{rule.rule_id}: only certifications are tainted")
+        if rule.strengthens is not None:
+            base = next((r for r in rules if r.rule_id == rule.strengthens), None)
+            if base is None or base.level != rule.level or base.strengthens is not None:
+                raise ValueError(f"{rule.rule_id}: strengthens {rule.strengthens}, no base rule of its level")
+
+
+def ruleset_version(rules: tuple[Rule, ...] = RULES) -> str:
+    """The revision and a content hash of the rule data: any change to a rule changes it."""
+    payload = json.dumps([asdict(rule) for rule in rules], sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
+    return f"r{RULESET_REVISION}-{digest}"
+
+
+_check(RULES)
+RULES_VERSION = ruleset_version(RULES)

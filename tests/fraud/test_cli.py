@@ -1,0 +1,58 @@
+"""fraudctl: help everywhere, meaningful exit codes, one-line errors, a run that says
+where its outputs are."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import claim_row, csv_text, empty_drops, write_drop
+from fraud.cli import EXIT_BAD_DROP, EXIT_MISSING_DROPS, main
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, ["--log-level", "ERROR", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["synth"]])
+def test_every_command_has_help(command):
+    result = _invoke(*command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_bad_date_is_a_usage_error(tmp_path):
+    result = _invoke("run", "--landing", str(tmp_path), "--warehouse", str(tmp_path / "w"), "--ds", "2026-02-30")
+    assert result.exit_code == 2 and "is not a date" in result.output
+
+
+def test_altered_file_exits_3_with_one_line_naming_it(tmp_path):
+    landing = tmp_path / "landing"
+    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row()])})
+    empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
+    (landing / "ei" / "2026-03-02" / "claims.csv").write_bytes(b"claim_id\r\nC1\r\n")
+    result = _invoke("run", "--landing", str(landing), "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02",
+                     "--no-progress")
+    assert result.exit_code == EXIT_BAD_DROP
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ei/2026-03-02/claims.csv" in lines[0]
+
+
+def test_missing_source_exits_4_naming_it(tmp_path):
+    landing = tmp_path / "landing"
+    empty_drops(landing, "2026-03-02", sources=("ei", "moj"))
+    result = _invoke("run", "--landing", str(landing), "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02")
+    assert result.exit_code == EXIT_MISSING_DROPS
+    assert "source(s) nts" in result.stderr
+
+
+def test_run_prints_where_the_outputs_are(spark, tmp_path):
+    landing = tmp_path / "landing"
+    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row(), claim_row("C2", status="?")])})
+    empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
+    warehouse = tmp_path / "w"
+    result = _invoke("run", "--landing", str(landing), "--warehouse", str(warehouse), "--ds", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    manifest_path = warehouse / "outputs" / "2026-03-02" / "run_manifest.json"
+    assert f"run manifest: {manifest_path}" in result.output
+    assert "rows in 2, valid 1, quarantined 1" in result.output
+    assert json.loads(manifest_path.read_text())["totals"]["quarantined"] == 1

@@ -1,0 +1,135 @@
+"""Row-level validation: every kind of bad value a validator can see, and its reason."""
+
+from datetime import date
+
+import pytest
+from pyspark.sql import functions as F
+
+from conftest import P1, claim_row, crossing_row
+from fraud import contract
+from fraud.records import ERROR, LINE_NO, RAW_LINE
+from fraud.validation import DROP_DATE, check_rows, quarantined_rows, valid_rows
+
+DROP = date(2026, 3, 2)
+
+
+def _check(spark, table_name, rows, errors=None):
+    table = contract.TABLES[table_name]
+    schema = ", ".join([f"`{DROP_DATE}` date", f"`{LINE_NO}` bigint", f"`{RAW_LINE}` string", f"`{ERROR}` string"]
+                       + [f"`{c}` string" for c in table.column_names])
+    data = [
+        (DROP, i + 1, f"line {i + 1}", (errors or {}).get(i), *[row.get(c) or None for c in table.column_names])
+        for i, row in enumerate(rows)
+    ]
+    checked = check_rows(spark.createDataFrame(data, schema), table)
+    return checked, {r["line_no"]: r for r in quarantined_rows(checked, "ei", table).collect()}
+
+
+def employment_row(**overrides):
+    row = {"employment_id": "E1", "person_key": P1, "workplace_id": "12345678901", "acquired_on": "2025-01-02",
+           "lost_on": "2025-12-31", "separation_code": "23", "monthly_wage": "2500000",
+           "updated_at": "2026-01-05T10:00:00+09:00"}
+    row.update(overrides)
+    return row
+
+
+def cert_row(**overrides):
+    row = {"cert_id": "K1", "claim_id": "C1", "cert_on": "2026-03-01", "period_from": "2026-02-01",
+           "period_to": "2026-02-28", "channel": "ONLINE", "ip_country": "KR", "job_search_count": "2",
+           "declared_income": "0", "paid_days": "28", "paid_amount": "1792000",
+           "updated_at": "2026-03-01T10:00:00+09:00"}
+    row.update(overrides)
+    return row
+
+
+def income_row(**overrides):
+    row = {"record_id": "N1", "person_key": P1, "payer_business_no": "1234567890", "income_type": "WAGE",
+           "work_from": "2026-01-01", "work_to": "2026-01-31", "work_days": "12", "amount": "1200000",
+           "filed_on": "2026-02-28", "updated_at": "2026-02-28T10:00:00+09:00"}
+    row.update(overrides)
+    return row
+
+
+CASES = [
+    ("claims", claim_row(person_key="A" * 64), "person_key", "format"),
+    ("claims", claim_row(workplace_id="1234567890"), "workplace_id", "format"),
+    ("claims", claim_row(filed_on="2026-02-30"), "filed_on", "value"),
+    ("claims", claim_row(filed_on="2026/02/01"), "filed_on", "format"),
+    ("claims", claim_row(updated_at="2026-03-01T10:00:00"), "updated_at", "format"),
+    ("claims", claim_row(daily_amount="64,000"), "daily_amount", "format"),
+    ("claims", claim_row(daily_amount="99999999999999"), "daily_amount", "maximum"),
+    ("claims", claim_row(benefit_days="300"), "benefit_days", "maximum"),
+    ("claims", claim_row(separation_code="99"), "separation_code", "code"),
+    ("claims", claim_row(status="X"), "status", "code"),
+    ("claims", claim_row(bank_account_key=""), "bank_account_key", "required"),
+    ("claims", claim_row(filed_on="2026-03-03"), "filed_on", "after_drop"),
+    ("claims", claim_row(updated_at="2026-03-02T16:00:00Z"), "updated_at", "after_drop"),  # 01:00 KST on the 3rd
+    ("claims", claim_row(filed_on="1900-01-01"), "filed_on", "range"),
+    ("employments", employment_row(lost_on="2024-12-31"), "acquired_on,lost_on", "acquired_on_not_after_lost_on"),
+    ("employments", employment_row(lost_on=""), "lost_on,separation_code", "separation_code_iff_lost_on"),
+    ("employments", employment_row(monthly_wage="-1"), "monthly_wage", "minimum"),
+    ("certifications", cert_row(channel="VISIT"), "channel,ip_country", "ip_country_null_for_visit"),
+    ("certifications", cert_row(channel="FAX"), "channel", "code"),
+    ("certifications", cert_row(period_to="2026-01-31"), "period_from,period_to", "period_from_not_after_period_to"),
+    ("income", income_row(work_days="40"), "work_days,work_from,work_to", "work_days_within_period"),
+    ("crossings", crossing_row(direction="SIDEWAYS"), "direction", "code"),
+    ("crossings", crossing_row(country="jp"), "country", "format"),
+]
+
+
+GOOD = {"claims": claim_row("C0"), "employments": employment_row(employment_id="E0"),
+        "certifications": cert_row(cert_id="K0"), "income": income_row(record_id="N0"),
+        "crossings": crossing_row("X0")}
+
+
+@pytest.fixture(scope="module")
+def checked_cases(spark):
+    """All CASES checked in one Spark pass per table: line 1 is a good row, case i is
+    line i + 2 of its table (each with its own primary key)."""
+    results = {}
+    for table_name, good in GOOD.items():
+        key = contract.TABLES[table_name].primary_key
+        cases = [(i, row) for i, (name, row, _, _) in enumerate(CASES) if name == table_name]
+        rows = [good] + [{**row, key: f"BAD{i}"} for i, row in cases]
+        checked, quarantined = _check(spark, table_name, rows)
+        valid = {r[key] for r in valid_rows(checked, contract.TABLES[table_name]).collect()}
+        results.update({i: (quarantined, valid, line + 2) for line, (i, _) in enumerate(cases)})
+        assert 1 not in quarantined, "the good row passes"
+    return results
+
+
+@pytest.mark.parametrize("case", range(len(CASES)), ids=[f"{c[0]}-{c[3]}-{c[2]}" for c in CASES])
+def test_each_bad_value_is_quarantined_with_column_and_check(checked_cases, case):
+    table_name, _, column, check = CASES[case]
+    quarantined, valid, line = checked_cases[case]
+    row = quarantined[line]
+    assert row["column"] == column and row["check"] == check
+    assert row["raw_line"] == f"line {line}" and row["table"] == table_name
+    assert f"BAD{case}" not in valid
+
+
+def test_duplicate_primary_key_quarantines_every_copy(spark):
+    _, quarantined = _check(spark, "claims", [claim_row("C1"), claim_row("C2"), claim_row("C1")])
+    assert set(quarantined) == {1, 3}
+    assert quarantined[1]["reason"] == "claim_id: 'C1' appears more than once in this drop"
+
+
+def test_record_error_is_the_only_reason_and_valid_rows_are_typed(spark):
+    checked, quarantined = _check(spark, "claims", [claim_row(), claim_row("C2")],
+                                  errors={1: "expected 11 fields as in the header, got 3"})
+    assert quarantined[2]["check"] == "record" and quarantined[2]["reason"] == "expected 11 fields as in the header, got 3"
+    valid = valid_rows(checked, contract.TABLES["claims"]).collect()
+    assert valid[0]["filed_on"] == date(2026, 2, 1) and valid[0]["benefit_days"] == 180
+
+
+def test_several_failures_of_one_row_are_all_reported(spark):
+    _, quarantined = _check(spark, "claims", [claim_row(person_key="x", status="X")])
+    assert quarantined[1]["check"] == "format;code"
+    assert quarantined[1]["reason"] == "person_key: 'x' is not a valid hex64; status: unknown code 'X'"
+
+
+def test_timestamp_offsets_are_read_in_kst(spark):
+    checked, quarantined = _check(spark, "crossings", [crossing_row(crossed_at="2026-02-10T15:30:00Z")])
+    assert not quarantined
+    kst_day = checked.select(F.to_date("crossed_at").alias("day")).first()["day"]
+    assert kst_day == date(2026, 2, 11)
