@@ -105,6 +105,9 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
     published = read_json(Path(results["publish"]))
     totals = published["totals"]
     click.echo(f"outputs: {published['outputs']}")
+    detections = published.get("detections", {})
+    if detections:
+        click.echo(f"cases: {detections.get('cases', 0)}, repeat offenders: {detections.get('repeat_offenders', 0)}")
     click.echo(f"run manifest: {published['manifest']}")
     click.echo(f"rows in {totals['rows_in']}, valid {totals['valid']}, quarantined {totals['quarantined']}"
                f" (quarantine: {settings.warehouse / 'quarantine'})")

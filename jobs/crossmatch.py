@@ -35,7 +35,8 @@ from features.claims import (
     repeat_offenders,
 )
 from features.trips import trips
-from fraud.storage import atomic_file, write_csv
+from fraud.layout import Layout
+from fraud.storage import atomic_file, ensure_dir, write_csv
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases, rule_hits
 from rules.ruleset import CERTIFICATION, CLAIM, RULES, RULES_VERSION, Rule
 
@@ -198,11 +199,11 @@ def write_evidence(evidence: DataFrame, final: Path) -> int:
 
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory}; output: the run's
-    outputs directory (<warehouse>/outputs/<ds>); params: {"ds": "YYYY-MM-DD" or date}.
+    """inputs: {"conformed": the run date's conformed directory}; output: the warehouse
+    root (files go to outputs/<ds>/); params: {"ds": "YYYY-MM-DD" or date}.
     Returns the counts, the rule-set version and the files written."""
     ds = _as_date(params["ds"])
-    output = Path(output)
+    output = ensure_dir(Layout(Path(output)).outputs(ds))
     tables = _read_tables(spark, _conformed_dir(Path(inputs["conformed"]), ds))
     found = detect(tables, ds)
 

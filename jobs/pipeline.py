@@ -51,9 +51,13 @@ STAGES: tuple[Stage, ...] = (
     Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
     Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]}),
     Stage("conform", True, _job("conform"), lambda s, done: {}),
+    Stage("crossmatch", True, _job("crossmatch"), lambda s, done: {"conformed": done["conform"]["conformed"]}),
     Stage("publish", False, _job("publish"), lambda s, done: {
         "drops": done["ingest"]["drops"],
         "conformed_rows": done["conform"]["rows"],
+        "rules_version": done["crossmatch"]["rules_version"],
+        "detections": {"cases": done["crossmatch"]["cases"],
+                       "repeat_offenders": done["crossmatch"]["repeat_offenders"]},
     }),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)

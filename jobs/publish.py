@@ -69,7 +69,7 @@ def output_checksums(outputs: Path) -> dict[str, str]:
 
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"drops": [...], "conformed_rows": {...}, "rules_version"?, "model_version"?};
+    """inputs: {"drops": [...], "conformed_rows": {...}, "rules_version"?, "detections"?, "model_version"?};
     output: the warehouse root; params: {"ds": date, "code_version": str, "configuration": dict}."""
     ds: date = params["ds"]
     layout = Layout(Path(output))
@@ -87,9 +87,11 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "drops": drops,
         "totals": totals,
         "conformed_rows": inputs.get("conformed_rows", {}),
+        "detections": inputs.get("detections", {}),
         "outputs": output_checksums(outputs),
     }
     write_json(outputs / MANIFEST_NAME, manifest)
     log.info("published %s: %d drops, %d rows in, %d quarantined", outputs / MANIFEST_NAME,
              len(drops), totals["rows_in"], totals["quarantined"])
-    return {"ds": ds.isoformat(), "outputs": str(outputs), "manifest": str(outputs / MANIFEST_NAME), "totals": totals}
+    return {"ds": ds.isoformat(), "outputs": str(outputs), "manifest": str(outputs / MANIFEST_NAME), "totals": totals,
+            "detections": manifest["detections"]}

@@ -77,6 +77,14 @@ def test_run_validates_conforms_and_publishes_counts_that_add_up(spark, tmp_path
     assert row["line_no"] == "3" and row["check"] == "maximum" and row["raw_line"].startswith("C3,")
     assert baseline_claims["expectations"]["success"] is True
 
+    outputs = Layout(settings.warehouse).outputs(date(2026, 3, 3))
+    assert set(manifest["outputs"]) >= {"cases.csv", "repeat_offenders.csv", "evidence.parquet"}
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((outputs / name).read_bytes()).hexdigest() == digest
+    assert manifest["rules_version"].startswith("r")
+    with open(outputs / "cases.csv", newline="") as handle:
+        assert next(csv.reader(handle))[:3] == ["case_id", "claim_id", "person_key"]
+
 
 def test_rerun_of_an_old_date_after_newer_drops_gives_the_same_tables_and_manifest(spark, tmp_path):
     landing = _landing(tmp_path)
