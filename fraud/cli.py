@@ -148,5 +148,32 @@ def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progres
     click.echo(f"truth: {out / '_truth' / 'truth.json'}")
 
 
+@main.command()
+@click.option("--truth", required=True, type=click.Path(exists=True, path_type=Path),
+              help="The generator's truth file, or the landing directory holding _truth/truth.json.")
+@click.option("--outputs", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A run's outputs directory (<warehouse>/outputs/<ds>).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the figures as JSON here.")
+@click.option("--check/--no-check", default=False, help="Exit 1 when the targets are not met.")
+def evaluate(truth: Path, outputs: Path, json_path: Path | None, check: bool) -> None:
+    """Compare a run's outputs with what the synthetic generator planted."""
+    import json
+
+    from fraud.evaluation import evaluate as measure
+    from fraud.evaluation import load_truth, render
+    from rules.ruleset import RULES
+
+    if not (outputs / "cases.csv").exists():
+        _fail(2, f"{outputs} has no cases.csv: not a run's outputs directory")
+    covered = {rule.typology for rule in RULES if rule.typology is not None}
+    report = measure(outputs, load_truth(truth), covered)
+    click.echo(render(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    if check and not report["targets_met"]:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ def _invoke(*args):
     return CliRunner().invoke(main, ["--log-level", "ERROR", *args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["synth"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"]])
 def test_every_command_has_help(command):
     result = _invoke(*command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output

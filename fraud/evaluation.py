@@ -1,0 +1,189 @@
+"""How well a run's outputs find what the synthetic generator planted.
+
+Reads a run's `cases.csv` and `repeat_offenders.csv` (OUTPUTS.md) and the
+generator's truth file (`<landing>/_truth/truth.json`, fraud/synth.py) and measures,
+for every typology the rule set covers (rules/ruleset.py):
+
+- recall: planted claims of the typology that are in the queue, and in it with that
+  typology among their `fraud_types`;
+- overpayment: planted claims whose estimated overpayment is within 5% of the truth
+  (only claims whose every planted typology is covered: a claim that is also, say, a
+  ghost employment owes everything paid, which the cross-matches alone cannot see);
+- look-alikes: honest claims built to resemble fraud (DOMAIN.md) that reach the queue,
+  and those that rank above a planted case;
+- precision of the queue (cases that are planted frauds) and the repeat-offender list.
+
+`targets_met` is what issue #3 asks: every planted case of a covered typology found
+with its type, every overpayment within tolerance, no look-alike above a planted case.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+OVERPAYMENT_TOLERANCE = 0.05
+LIST_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class Case:
+    claim_id: str
+    rank: int
+    score: float
+    fraud_types: frozenset[str]
+    estimated_overpayment: int
+    ring_id: str
+
+
+def read_cases(path: Path) -> dict[str, Case]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {
+            row["claim_id"]: Case(
+                claim_id=row["claim_id"],
+                rank=int(row["rank"]),
+                score=float(row["score"]),
+                fraud_types=frozenset(filter(None, row["fraud_types"].split(LIST_SEPARATOR))),
+                estimated_overpayment=int(row["estimated_overpayment"] or 0),
+                ring_id=row.get("ring_id") or "",
+            )
+            for row in csv.DictReader(handle)
+        }
+
+
+def read_repeat_offenders(path: Path) -> dict[tuple[str, str], bool]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {
+            (row["person_key"], row["open_claim_id"]): row["suspected_now"] == "true"
+            for row in csv.DictReader(handle)
+        }
+
+
+def load_truth(path: Path) -> dict:
+    """The truth file, given itself or the landing directory that holds `_truth/`."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "_truth" / "truth.json"
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _within(estimated: int, expected: int) -> bool:
+    if expected == 0:
+        return estimated == 0
+    return abs(estimated - expected) <= OVERPAYMENT_TOLERANCE * expected
+
+
+def _typology_figures(typology: str, planted: list[dict], cases: dict[str, Case], covered: set[str]) -> dict:
+    of_type = [p for p in planted if typology in p["typologies"]]
+    in_queue = [p for p in of_type if p["claim_id"] in cases]
+    with_type = [p for p in in_queue if typology in cases[p["claim_id"]].fraud_types]
+    amount_checked = [p for p in of_type if set(p["typologies"]) <= covered]
+    amount_ok = [
+        p for p in amount_checked
+        if p["claim_id"] in cases and _within(cases[p["claim_id"]].estimated_overpayment, p["overpayment"])
+    ]
+    missed = sorted(p["claim_id"] for p in of_type if p["claim_id"] not in cases or p not in with_type)
+    wrong_amounts = sorted(
+        (p["claim_id"], p["overpayment"], cases[p["claim_id"]].estimated_overpayment if p["claim_id"] in cases else None)
+        for p in amount_checked if p not in amount_ok
+    )
+    return {
+        "planted": len(of_type),
+        "in_queue": len(in_queue),
+        "with_type": len(with_type),
+        "recall": len(with_type) / len(of_type) if of_type else None,
+        "overpayment_checked": len(amount_checked),
+        "overpayment_within_5pct": len(amount_ok),
+        "missed": missed[:20],
+        "wrong_overpayments": [list(item) for item in wrong_amounts[:20]],
+    }
+
+
+def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
+    """A run's outputs directory and the generator's truth -> the figures (JSON-able)."""
+    outputs = Path(outputs)
+    cases = read_cases(outputs / "cases.csv")
+    planted = truth["planted"]
+    planted_ids = {p["claim_id"] for p in planted}
+    covered_planted = [p for p in planted if set(p["typologies"]) & covered]
+    typologies = sorted({t for p in planted for t in p["typologies"]})
+    by_typology = {t: _typology_figures(t, planted, cases, covered) for t in typologies}
+
+    worst_planted_rank = max(
+        (cases[p["claim_id"]].rank for p in covered_planted if p["claim_id"] in cases), default=0
+    )
+    lookalikes = truth.get("lookalikes", [])
+    lookalike_kinds: dict[str, dict] = {}
+    above = []
+    for item in lookalikes:
+        figures = lookalike_kinds.setdefault(item["kind"], {"planted": 0, "in_queue": 0, "above_a_planted_case": 0})
+        figures["planted"] += 1
+        case = cases.get(item["claim_id"])
+        if case is None or item["claim_id"] in planted_ids:
+            continue
+        figures["in_queue"] += 1
+        if case.rank < worst_planted_rank:
+            figures["above_a_planted_case"] += 1
+            above.append((case.rank, item["kind"], item["claim_id"]))
+
+    true_cases = [c for c in cases.values() if c.claim_id in planted_ids]
+    top_k = sorted(cases.values(), key=lambda c: c.rank)[: len(covered_planted)]
+    offenders_path = outputs / "repeat_offenders.csv"
+    offenders = read_repeat_offenders(offenders_path) if offenders_path.exists() else {}
+    expected_offenders = {(r["person_key"], r["open_claim_id"]) for r in truth.get("repeat_offenders", [])}
+    report = {
+        "covered_typologies": sorted(covered),
+        "queue": {
+            "cases": len(cases),
+            "planted_in_queue": len(true_cases),
+            "precision": len(true_cases) / len(cases) if cases else None,
+            "precision_at_k": (sum(c.claim_id in planted_ids for c in top_k) / len(top_k)) if top_k else None,
+            "k": len(top_k),
+        },
+        "typologies": by_typology,
+        "lookalikes": lookalike_kinds,
+        "lookalikes_above_a_planted_case": [list(item) for item in sorted(above)[:20]],
+        "repeat_offenders": {
+            "expected": len(expected_offenders),
+            "listed": len(offenders),
+            "expected_and_listed": len(expected_offenders & set(offenders)),
+        },
+    }
+    covered_figures = [by_typology[t] for t in typologies if t in covered]
+    report["targets_met"] = bool(covered_figures) and all(
+        f["with_type"] == f["planted"] and f["overpayment_within_5pct"] == f["overpayment_checked"]
+        for f in covered_figures
+    ) and not above and expected_offenders <= set(offenders)
+    return report
+
+
+def render(report: dict) -> str:
+    """The figures as a plain-text table (what `fraudctl evaluate` prints)."""
+    lines = [f"{'typology':<22} {'planted':>7} {'queued':>7} {'w/ type':>7} {'recall':>7} {'amount ok':>10}"]
+    for typology, f in report["typologies"].items():
+        mark = "" if typology in report["covered_typologies"] else "  (no rule yet)"
+        recall = "-" if f["recall"] is None else f"{f['recall']:.1%}"
+        lines.append(
+            f"{typology:<22} {f['planted']:>7} {f['in_queue']:>7} {f['with_type']:>7} {recall:>7} "
+            f"{f['overpayment_within_5pct']:>4}/{f['overpayment_checked']:<5}{mark}"
+        )
+    lines.append("")
+    lines.append(f"{'look-alike':<22} {'planted':>7} {'queued':>7} {'above a planted case':>21}")
+    for kind, f in sorted(report["lookalikes"].items()):
+        lines.append(f"{kind:<22} {f['planted']:>7} {f['in_queue']:>7} {f['above_a_planted_case']:>21}")
+    queue = report["queue"]
+    precision = "-" if queue["precision"] is None else f"{queue['precision']:.1%}"
+    at_k = "-" if queue["precision_at_k"] is None else f"{queue['precision_at_k']:.1%}"
+    offenders = report["repeat_offenders"]
+    lines += [
+        "",
+        f"queue: {queue['cases']} cases, {queue['planted_in_queue']} planted (precision {precision}, "
+        f"precision@{queue['k']} {at_k})",
+        f"repeat offenders: {offenders['expected_and_listed']}/{offenders['expected']} expected listed "
+        f"({offenders['listed']} listed)",
+        f"targets met: {'yes' if report['targets_met'] else 'NO'}",
+    ]
+    return "\n".join(lines)
