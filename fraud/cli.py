@@ -149,6 +149,19 @@ def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progres
 
 
 @main.command()
+def rules() -> None:
+    """List the rule set (id, typology, severity, whether it taints, title, legal basis)."""
+    from rules.ruleset import RULES, RULES_VERSION
+
+    click.echo(f"rule set {RULES_VERSION}")
+    for rule in RULES:
+        taints = "taints" if rule.taints else ("aggravates" if rule.aggravates_only else "")
+        strengthens = f" (strengthens {rule.strengthens})" if rule.strengthens else ""
+        click.echo(f"{rule.rule_id:<6} {rule.typology or '-':<21} {rule.severity:<5} {taints:<10} "
+                   f"{rule.title}{strengthens} [{rule.legal_basis}]")
+
+
+@main.command()
 @click.option("--truth", required=True, type=click.Path(exists=True, path_type=Path),
               help="The generator's truth file, or the landing directory holding _truth/truth.json.")
 @click.option("--outputs", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -14,7 +14,7 @@ def _invoke(*args):
     return CliRunner().invoke(main, ["--log-level", "ERROR", *args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"], ["rules"]])
 def test_every_command_has_help(command):
     result = _invoke(*command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -56,3 +56,13 @@ def test_run_prints_where_the_outputs_are(spark, tmp_path):
     assert f"run manifest: {manifest_path}" in result.output
     assert "rows in 2, valid 1, quarantined 1" in result.output
     assert json.loads(manifest_path.read_text())["totals"]["quarantined"] == 1
+
+
+def test_rules_lists_every_rule_with_the_rule_set_version():
+    from rules.ruleset import RULES, RULES_VERSION
+
+    result = _invoke("rules")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"rule set {RULES_VERSION}"
+    assert [line.split()[0] for line in lines[1:]] == [rule.rule_id for rule in RULES]
