@@ -44,7 +44,10 @@ demo: airflow-db
 	echo "manifest:   $(DEMO_DIR)/warehouse/outputs/$$ds/run_manifest.json"; \
 	echo "quarantine: $(DEMO_DIR)/warehouse/quarantine/"; \
 	echo "data docs:  $(DEMO_DIR)/warehouse/runs/$$ds/data_docs/"; \
-	ls $(DEMO_DIR)/warehouse/outputs/$$ds/
+	ls $(DEMO_DIR)/warehouse/outputs/$$ds/; \
+	echo; echo "against the generator's truth (fraudctl evaluate):"; \
+	$(BIN)/fraudctl --log-level WARNING evaluate --truth $(DEMO_DIR)/landing \
+		--outputs $(DEMO_DIR)/warehouse/outputs/$$ds --json $(DEMO_DIR)/evaluation.json
 
 test: airflow-db
 	$(BIN)/pytest -q
