@@ -100,6 +100,32 @@ def overpayment(certifications: DataFrame, tainted: DataFrame) -> DataFrame:
     )
 
 
+def total_paid(certifications: DataFrame) -> DataFrame:
+    """certifications (claim_id, paid_amount) -> (claim_id, total_paid): everything paid
+    on each claim, what a claim that was never valid owes."""
+    return certifications.groupBy("claim_id").agg(F.sum("paid_amount").cast("bigint").alias("total_paid"))
+
+
+def with_invalidated_claims(claims: DataFrame, claim_hits: DataFrame) -> DataFrame:
+    """claims (claim_id, estimated_overpayment, total_paid, ...) and the claim-level rule
+    hits -> the same claims with `is_invalidated` and the overpayment DOMAIN.md asks
+    for: a claim that was never valid (FALSE_SEPARATION, GHOST_EMPLOYMENT) owes
+    everything paid on it; where that and tainted certifications both apply, the
+    larger wins."""
+    invalidated = (
+        claim_hits.where(F.col("invalidates_claim")).select("claim_id").distinct().withColumn("_invalid", F.lit(True))
+    )
+    is_invalidated = F.coalesce(F.col("_invalid"), F.lit(False))
+    owed_if_invalid = F.when(is_invalidated, F.coalesce(F.col("total_paid"), F.lit(0).cast("bigint")))
+    return (
+        claims.join(invalidated, on="claim_id", how="left")
+        .withColumn("is_invalidated", is_invalidated)
+        .withColumn("estimated_overpayment",
+                    F.greatest(F.col("estimated_overpayment"), F.coalesce(owed_if_invalid, F.lit(0).cast("bigint"))))
+        .drop("_invalid")
+    )
+
+
 def prior_findings(claims: DataFrame, findings: DataFrame, as_of: dt.date) -> DataFrame:
     """Per claim, the claimant's earlier findings (부정수급 처분): decided before the
     claim was filed, or about another, earlier claim. A finding about the claim itself

@@ -27,9 +27,12 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.certifications import certification_features, presence_in_korea
+from features.collusion import no_collusion
 from features.claims import (
     REPEAT_OFFENDER_COLUMNS,
     claim_features,
+    total_paid,
+    with_invalidated_claims,
     overpayment,
     prior_findings,
     repeat_offenders,
@@ -90,8 +93,15 @@ class Detection:
             frame.unpersist()
 
 
-def detect(tables: dict[str, DataFrame], as_of: dt.date, rules: tuple[Rule, ...] = RULES) -> Detection:
-    """The conformed tables (by name, as of `as_of`) -> a Detection (no I/O)."""
+def detect(
+    tables: dict[str, DataFrame],
+    as_of: dt.date,
+    rules: tuple[Rule, ...] = RULES,
+    collusion: DataFrame | None = None,
+) -> Detection:
+    """The conformed tables (by name, as of `as_of`) and, when the graph stage ran, the
+    claims' collusion features (features/collusion.py, with `ring_id`) -> a Detection
+    (no I/O)."""
     claims = tables["claims"]
     certifications = tables["certifications"]
     trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))
@@ -113,8 +123,15 @@ def detect(tables: dict[str, DataFrame], as_of: dt.date, rules: tuple[Rule, ...]
         certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount"),
         tainted,
     )
-    claim_table = claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of)).cache()
-    claim_hits = rule_hits(claim_table, rules, CLAIM, keys=("claim_id",))
+    collusion = collusion if collusion is not None else no_collusion(claims)
+    claim_evidence = (
+        claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of))
+        .join(claims.select("claim_id", "separation_code", "bank_account_key"), on="claim_id", how="inner")
+        .join(collusion, on="claim_id", how="left")
+        .join(total_paid(certification_table), on="claim_id", how="left")
+    )
+    claim_hits = rule_hits(claim_evidence, rules, CLAIM, keys=("claim_id",)).cache()
+    claim_table = with_invalidated_claims(claim_evidence, claim_hits).cache()
 
     in_period_order = F.concat_ws("|", F.col("period_from").cast("string"), F.col("cert_id"))
     every_hit = certification_hits.select("claim_id", *HIT_COLUMNS, in_period_order.alias("evidence_order")).unionByName(
@@ -126,7 +143,7 @@ def detect(tables: dict[str, DataFrame], as_of: dt.date, rules: tuple[Rule, ...]
         repeat_offenders=repeat_offenders(claim_table, queue),
         evidence=case_evidence(queue, certification_hits, claim_hits, certification_table),
         certification_features=certification_table,
-        cached=[certification_table, certification_hits, claim_table, queue],
+        cached=[certification_table, certification_hits, claim_hits, claim_table, queue],
     )
 
 

@@ -27,6 +27,7 @@ HIT_COLUMNS = (
     "typology",
     "severity",
     "taints",
+    "invalidates_claim",
     "aggravates_only",
     "evidence",
 )
@@ -84,6 +85,7 @@ def _hit(rule: Rule, fires: Column) -> Column:
             F.lit(rule.typology).cast("string").alias("typology"),
             F.lit(rule.severity).cast("double").alias("severity"),
             F.lit(rule.taints).alias("taints"),
+            F.lit(rule.invalidates_claim).alias("invalidates_claim"),
             F.lit(rule.aggravates_only).alias("aggravates_only"),
             single_reason.alias("evidence"),
         ),
@@ -110,15 +112,19 @@ def rule_hits(features: DataFrame, rules: Sequence[Rule], level: str, keys: Sequ
     )
 
 
-def combine_scores(severities: Column) -> Column:
-    """An array of the severities of the distinct rules a claim hit -> its score in 0..1.
+def combine_scores(severities: Column, proven: Column) -> Column:
+    """The severities of the distinct rules a claim hit, and whether one of them proves
+    an overpayment (rules/ruleset.py) -> its score in 0..1.
 
-    Noisy-OR: each rule is independent evidence, so the score is the chance that not
-    all of them are wrong, 1 - Π(1 - severity). (A trained model replaces this later;
-    it is the only place that knows how evidence adds up.)
+    Noisy-OR: each rule is independent evidence, so the strength of the evidence is the
+    chance that not all of them are wrong, s = 1 - Π(1 - severity). A proven case scores
+    (1 + s) / 2, in [0.5, 1]; any other s / 2, in [0, 0.5): a proven case always ranks
+    first. (A trained model replaces this later; it is the only place that knows how
+    evidence adds up.)
     """
     all_wrong = F.aggregate(severities, F.lit(1.0), lambda product, severity: product * (F.lit(1.0) - severity))
-    return F.round(F.lit(1.0) - all_wrong, SCORE_DECIMALS)
+    strength = F.lit(1.0) - all_wrong
+    return F.round(F.when(proven, (F.lit(1.0) + strength) / 2).otherwise(strength / 2), SCORE_DECIMALS)
 
 
 def case_id(claim_id: Column) -> Column:
@@ -128,11 +134,13 @@ def case_id(claim_id: Column) -> Column:
 
 def _reasons_per_rule(hits: DataFrame) -> DataFrame:
     """One row per (claim, rule): the earliest hit's evidence, and how many more there are."""
+    proves = F.col("taints") | F.col("invalidates_claim")
     return (
         hits.groupBy("claim_id", "rule_id", "typology", "severity", "aggravates_only")
         .agg(
             F.min_by("evidence", "evidence_order").alias("first_evidence"),
             F.count(F.lit(1)).alias("hit_count"),
+            F.bool_or(proves).alias("proves"),
         )
         .select(
             "claim_id",
@@ -140,6 +148,7 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
             "typology",
             "severity",
             "aggravates_only",
+            "proves",
             F.when(
                 F.col("hit_count") > 1,
                 F.format_string("%s (+%d more)", F.col("first_evidence"), F.col("hit_count") - 1),
@@ -153,7 +162,7 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
 def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
     """hits (claim_id, HIT_COLUMNS, evidence_order: the order of a claim's hits of one
     rule, e.g. the certified period) and claims (claim_id, person_key, workplace_id,
-    estimated_overpayment) -> one row per claim hit by a rule that makes a case
+    estimated_overpayment, ring_id) -> one row per claim hit by a rule that makes a case
     (CASE_COLUMNS), ranked 1..N by score, then estimated overpayment, then case_id."""
     per_rule = _reasons_per_rule(hits)
     most_severe_first = F.struct(-F.col("severity"), F.col("rule_id"), F.col("reason"))
@@ -161,6 +170,7 @@ def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
         per_rule.groupBy("claim_id")
         .agg(
             F.bool_or(~F.col("aggravates_only")).alias("makes_case"),
+            F.bool_or(F.col("proves")).alias("proven"),
             F.array_sort(F.collect_list("rule_id")).alias("rule_ids"),
             F.array_sort(F.collect_set("typology")).alias("typologies"),
             F.array_sort(F.collect_list(most_severe_first)).alias("reasons_in_order"),
@@ -169,19 +179,21 @@ def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
         .where(F.col("makes_case"))
     )
     scored = per_claim.join(
-        claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment"), on="claim_id", how="inner"
+        claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment", "ring_id"),
+        on="claim_id", how="inner"
     ).select(
         case_id(F.col("claim_id")).alias("case_id"),
         "claim_id",
         "person_key",
         "workplace_id",
-        combine_scores(F.col("severities")).alias("score"),
+        combine_scores(F.col("severities"), F.col("proven")).alias("score"),
         F.array_join("typologies", LIST_SEPARATOR).alias("fraud_types"),
         F.array_join("rule_ids", LIST_SEPARATOR).alias("rule_hits"),
         F.array_join(
             F.transform("reasons_in_order", lambda reason: reason.getField("reason")), LIST_SEPARATOR
         ).alias("reasons"),
         "estimated_overpayment",
+        "ring_id",
     )
     queue_order = Window.orderBy(F.col("score").desc(), F.col("estimated_overpayment").desc(), F.col("case_id"))
     return scored.select(
@@ -195,7 +207,7 @@ def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
         "rule_hits",
         "reasons",
         "estimated_overpayment",
-        F.lit(None).cast("string").alias("ring_id"),
+        "ring_id",
     )
 
 

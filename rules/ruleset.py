@@ -5,15 +5,19 @@ basis, a severity (0..1), the level it is evaluated at (one row per certificatio
 per claim), a condition and an evidence text, both Spark SQL over the features of
 that level (features/certifications.py, features/claims.py). `taints` marks the
 rules whose hit makes a certification tainted in the sense of DOMAIN.md, which is
-what the overpayment counts. `aggravates_only` rules add to a case's score and
+what the overpayment counts; `invalidates_claim` marks the claim-level rules whose
+hit means the claim was never valid (FALSE_SEPARATION, GHOST_EMPLOYMENT): everything
+paid on it is overpaid. `aggravates_only` rules add to a case's score and
 reasons but never make a case by themselves. A rule that `strengthens` another
 fires only on a row (certification or claim) where that one fired too. Dates in an
 evidence text are cast to string (format_string prints a DATE as a day number). A new rule is a new entry here plus
 its tests; rules/engine.py runs them.
 
-Severities are chosen so that a case with a tainting rule (0.85) always outranks one
-without: every non-tainting rule that can fire alone, together, stays below 0.85
-(tests/rules/test_ruleset.py checks it).
+A case is *proven* when one of its rules taints a certification or invalidates the
+claim: the evidence then establishes an overpayment. rules/engine.py scores proven
+cases in [0.5, 1] and the others in [0, 0.5), so a proven case always outranks one
+resting on circumstantial evidence alone; within a tier, severities add up by
+noisy-or.
 
 Legal basis: 고용보험법 (Employment Insurance Act) 제47조 (reporting work and income
 during the certified period, 실업인정대상기간 중의 취업 등의 신고), 제44조 (the
@@ -35,7 +39,7 @@ CLAIM = "claim"
 
 # Bumped when the meaning of the rule set changes without a change of its text
 # (e.g. a feature it reads is computed differently).
-RULESET_REVISION = 1
+RULESET_REVISION = 2
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class Rule:
     taints: bool = False
     aggravates_only: bool = False
     strengthens: str | None = None  # fires only on a row where this other rule fired
+    invalidates_claim: bool = False
+
+    @property
+    def proves(self) -> bool:
+        """Whether a hit establishes an overpayment (see the module docstring)."""
+        return self.taints or self.invalidates_claim
 
 
 RULES: tuple[Rule, ...] = (
@@ -155,6 +165,104 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        rule_id="FS-01",
+        title="claimed a layoff the employer's own record calls a quit or a dismissal",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조 (이직사유에 따른 수급자격 제한), 제61조",
+        severity=0.7,
+        level=CLAIM,
+        condition="has_code_disagreement",
+        evidence=(
+            "format_string('claim says separation code %s, the employment record %s says %s', "
+            "separation_code, spell_employment_id, spell_separation_code)"
+        ),
+        invalidates_claim=True,
+    ),
+    Rule(
+        rule_id="FS-02",
+        title="rehired by the same or a related workplace soon after the separation or while claiming",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조, 제61조",
+        severity=0.65,
+        level=CLAIM,
+        condition="is_rehired",
+        evidence=(
+            "format_string('rehired %s by %s (%s) %d days after leaving %s', cast(rehired_on AS STRING), "
+            "rehire_workplace_id, rehire_relation, datediff(rehired_on, spell_to), workplace_id)"
+        ),
+        invalidates_claim=True,
+    ),
+    Rule(
+        rule_id="FS-03",
+        title="laid off under code 23 by a workplace that kept hiring",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조, 제61조",
+        severity=0.55,
+        level=CLAIM,
+        condition="separation_code = '23' AND is_layoff_while_hiring",
+        evidence=(
+            "format_string('workplace %s: %d layoffs under code 23 and %d hires within 90 days of this separation', "
+            "workplace_id, layoffs_23_nearby, hires_nearby)"
+        ),
+        invalidates_claim=True,
+    ),
+    Rule(
+        rule_id="GH-01",
+        title="paper employment at a workplace of a suspected collusion ring",
+        typology="GHOST_EMPLOYMENT",
+        legal_basis="고용보험법 제61조, 제62조 (공모형 추가징수)",
+        severity=0.8,
+        level=CLAIM,
+        condition="ring_id IS NOT NULL AND (has_wage_without_tax OR is_just_past_threshold)",
+        evidence=(
+            "format_string('ring %s: qualifying spell %s of %d days%s%s', ring_id, spell_employment_id, spell_days, "
+            "CASE WHEN is_just_past_threshold THEN ' (just past the 180-day threshold)' ELSE '' END, "
+            "CASE WHEN has_wage_without_tax THEN ', wages reported but no tax statement from the payer' ELSE '' END)"
+        ),
+        invalidates_claim=True,
+    ),
+    Rule(
+        rule_id="GH-02",
+        title="paper employment: a spell just past 180 days with wages no tax statement confirms",
+        typology="GHOST_EMPLOYMENT",
+        legal_basis="고용보험법 제61조",
+        severity=0.6,
+        level=CLAIM,
+        condition="ring_id IS NULL AND has_wage_without_tax AND is_just_past_threshold",
+        evidence=(
+            "format_string('qualifying spell %s of %d days at %s, wages reported but no tax statement from the payer', "
+            "spell_employment_id, spell_days, workplace_id)"
+        ),
+        invalidates_claim=True,
+    ),
+    Rule(
+        rule_id="GH-03",
+        title="benefit paid into an account shared by several claimants or held by a workplace",
+        typology="GHOST_EMPLOYMENT",
+        legal_basis="고용보험법 제61조",
+        severity=0.45,
+        level=CLAIM,
+        condition="is_shared_account",
+        evidence=(
+            "format_string('benefit account %s… shared by %d claimants%s', substring(bank_account_key, 1, 8), "
+            "account_claimants, CASE WHEN is_account_shared_with_workplace THEN ' and held by a workplace' ELSE '' END)"
+        ),
+    ),
+    Rule(
+        rule_id="GH-04",
+        title="young workplace with many claims",
+        typology=None,
+        legal_basis="고용보험법 제61조",
+        severity=0.25,
+        level=CLAIM,
+        condition="is_young_workplace_with_many_claims",
+        evidence=(
+            "format_string('workplace %s was %d days old at the claim and produced %d claims in its first two years', "
+            "workplace_id, workplace_age_days, workplace_claims)"
+        ),
+        aggravates_only=True,
+    ),
+    Rule(
         rule_id="RP-01",
         title="claimant with earlier fraud findings (반복 부정수급)",
         typology=None,
@@ -186,6 +294,8 @@ def _check(rules: tuple[Rule, ...]) -> None:
             raise ValueError(f"{rule.rule_id}: unknown level {rule.level}")
         if rule.taints and rule.level != CERTIFICATION:
             raise ValueError(f"{rule.rule_id}: only certifications are tainted")
+        if rule.invalidates_claim and (rule.level != CLAIM or rule.aggravates_only):
+            raise ValueError(f"{rule.rule_id}: only a claim-level rule that makes a case invalidates the claim")
         if rule.strengthens is not None:
             base = next((r for r in rules if r.rule_id == rule.strengthens), None)
             if base is None or base.level != rule.level or base.strengthens is not None:

@@ -1,0 +1,413 @@
+"""Workplace-collusion features (부정수급 의심사업장): the graph that links workplaces,
+and the per-claim evidence of false separations (허위 이직사유) and ghost employment
+(위장고용).
+
+The graph. Nodes are workplaces (`W:`), persons (`P:`, here the representatives, 대표자),
+bank accounts (`A:`), normalised addresses (`ADDR:`) and phones (`TEL:`). Edges:
+
+| link | from | to |
+| --- | --- | --- |
+| `representative` | workplace | its representative |
+| `address` | workplace | its normalised address (features/normalize.py) |
+| `phone` | workplace | its normalised phone |
+| `workplace account` | workplace | its bank account |
+| `benefit account` | the workplace a claim left | the account the benefit is paid into |
+
+Workplaces that share a representative, an address, a phone or an account, or whose
+former workers are paid into one account, fall into one connected component. Who
+worked where is deliberately *not* an edge of the components: people change jobs, and
+over years of spells the whole workforce would become one component. Employment enters
+per component afterwards (rotation, rehiring), where it cannot percolate.
+
+Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
+
+- the qualifying spell: the claimant's latest spell at the claim's workplace that
+  ended on or before the claim was filed; its length (just past the 180-day
+  threshold?), its separation code as the employer reported it (does it disagree with
+  the claim's?), and whether the payer ever filed a tax statement for it (reported
+  wages without any statement from the payer are the mark of a paper employee);
+- rehiring: a new spell of the claimant at the same workplace, or at a workplace of
+  the same component, within `REHIRE_WINDOW_DAYS` of the separation or while the
+  claim was still being certified. Claims for the end of a fixed-term contract (32)
+  or retirement (31) are not counted: seasonal workers are rehired by the same
+  employer every season, honestly;
+- layoffs while hiring: the workplace separated `LAYOFF_BURST` or more workers under
+  code 23 and hired `LAYOFF_BURST` or more within `LAYOFF_WINDOW_DAYS` of this
+  claimant's separation;
+- a young workplace with many claims; a benefit account shared by several claimants
+  (two, as spouses do, is not enough) or with a workplace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from features.normalize import normalized_address, normalized_phone
+
+WORKPLACE = "W:"
+PERSON = "P:"
+ACCOUNT = "A:"
+ADDRESS = "ADDR:"
+PHONE = "TEL:"
+
+QUALIFYING_DAYS = 180  # 피보험단위기간 180일 (DOMAIN.md)
+JUST_PAST_THRESHOLD_DAYS = 30  # a spell of 181..210 days ends "just past" the threshold
+REHIRE_WINDOW_DAYS = 90
+LAYOFF_WINDOW_DAYS = 90
+LAYOFF_BURST = 3
+YOUNG_WORKPLACE_DAYS = 365
+MANY_CLAIMS = 3  # claims from one young workplace
+SHARED_ACCOUNT_CLAIMANTS = 3  # distinct claimants paid into one account
+# A monthly statement is due by the end of the next month: a spell younger than this
+# on the run date cannot be expected to have one yet.
+TAX_FILING_LAG_DAYS = 62
+NOT_SEASONAL_CODES = ("31", "32")  # rehiring after these is normal
+INELIGIBLE_CODES = ("11", "26", "41")
+
+EDGE_COLUMNS = ("src", "dst", "link")
+
+CLAIM_COLLUSION_COLUMNS = (
+    "claim_id",
+    "workplace_component",
+    "spell_employment_id",
+    "spell_to",
+    "spell_days",
+    "spell_separation_code",
+    "is_just_past_threshold",
+    "has_wage_without_tax",
+    "tax_statements",
+    "has_code_disagreement",
+    "rehire_workplace_id",
+    "rehired_on",
+    "rehire_relation",
+    "is_rehired",
+    "layoffs_23_nearby",
+    "hires_nearby",
+    "is_layoff_while_hiring",
+    "workplace_age_days",
+    "workplace_claims",
+    "is_young_workplace_with_many_claims",
+    "account_claimants",
+    "is_account_shared_with_workplace",
+    "is_shared_account",
+)
+
+
+def _node(prefix: str, column: Column) -> Column:
+    return F.concat(F.lit(prefix), column)
+
+
+def graph_edges(workplaces: DataFrame, claims: DataFrame) -> DataFrame:
+    """workplaces and claims (conformed) -> edges (src, dst, link): every workplace to
+    its representative, normalised address and phone, and account; every claim's
+    workplace to the benefit account. Nulls (no phone, an address that does not
+    normalise) make no edge."""
+    workplace = _node(WORKPLACE, F.col("workplace_id"))
+    attributes = [
+        ("representative", _node(PERSON, F.col("representative_key"))),
+        ("address", _node(ADDRESS, normalized_address(F.col("address")))),
+        ("phone", _node(PHONE, normalized_phone(F.col("phone")))),
+        ("workplace account", _node(ACCOUNT, F.col("bank_account_key"))),
+    ]
+    links = [workplaces.select(workplace.alias("src"), node.alias("dst"), F.lit(link).alias("link"))
+             for link, node in attributes]
+    links.append(claims.select(workplace.alias("src"), _node(ACCOUNT, F.col("bank_account_key")).alias("dst"),
+                               F.lit("benefit account").alias("link")))
+    edges = links[0]
+    for more in links[1:]:
+        edges = edges.unionByName(more)
+    return edges.where(F.col("dst").isNotNull()).distinct().select(*EDGE_COLUMNS)
+
+
+def workplace_components(components: DataFrame) -> DataFrame:
+    """(node, component) -> (workplace_id, component) for the workplace nodes."""
+    return components.where(F.col("node").startswith(WORKPLACE)).select(
+        F.substring(F.col("node"), len(WORKPLACE) + 1, 64).alias("workplace_id"), "component"
+    )
+
+
+def qualifying_spells(claims: DataFrame, employments: DataFrame) -> DataFrame:
+    """Per claim, the claimant's latest spell at the claim's workplace that ended on or
+    before filing -> (claim_id, spell_employment_id, spell_from, spell_to,
+    spell_separation_code, monthly_wage, spell_days). Claims without one are absent."""
+    spells = employments.where(F.col("lost_on").isNotNull()).select(
+        F.col("employment_id").alias("spell_employment_id"),
+        F.col("person_key").alias("spell_person_key"),
+        F.col("workplace_id").alias("spell_workplace_id"),
+        F.col("acquired_on").alias("spell_from"),
+        F.col("lost_on").alias("spell_to"),
+        F.col("separation_code").alias("spell_separation_code"),
+        "monthly_wage",
+    )
+    ended_before_filing = (
+        (F.col("spell_person_key") == F.col("person_key"))
+        & (F.col("spell_workplace_id") == F.col("workplace_id"))
+        & (F.col("spell_to") <= F.col("filed_on"))
+    )
+    latest_first = Window.partitionBy("claim_id").orderBy(F.col("spell_to").desc(), F.col("spell_employment_id"))
+    return (
+        claims.select("claim_id", "person_key", "workplace_id", "filed_on")
+        .join(spells, on=ended_before_filing, how="inner")
+        .withColumn("_order", F.row_number().over(latest_first))
+        .where(F.col("_order") == 1)
+        .select(
+            "claim_id",
+            "spell_employment_id",
+            "spell_from",
+            "spell_to",
+            "spell_separation_code",
+            "monthly_wage",
+            (F.datediff("spell_to", "spell_from") + F.lit(1)).alias("spell_days"),
+        )
+    )
+
+
+def tax_statements_for_spells(
+    spells: DataFrame, claims: DataFrame, workplaces: DataFrame, income: DataFrame, as_of: dt.date
+) -> DataFrame:
+    """Per qualifying spell, the income statements its payer filed for the claimant
+    by `as_of` overlapping it -> (claim_id, tax_statements, tax_due): `tax_due` is
+    whether a statement should exist by now."""
+    payer = workplaces.select("workplace_id", F.col("business_no").alias("payer_business_no"))
+    subjects = spells.join(claims.select("claim_id", "person_key", "workplace_id"), on="claim_id", how="inner").join(
+        payer, on="workplace_id", how="left"
+    )
+    statements = income.where(F.col("filed_on") <= F.lit(as_of)).select(
+        F.col("person_key").alias("statement_person_key"),
+        F.col("payer_business_no").alias("statement_payer"),
+        "work_from",
+        "work_to",
+        "record_id",
+    )
+    statement_for_spell = (
+        (F.col("statement_person_key") == F.col("person_key"))
+        & (F.col("statement_payer") == F.col("payer_business_no"))
+        & (F.col("work_from") <= F.col("spell_to"))
+        & (F.col("work_to") >= F.col("spell_from"))
+    )
+    tax_due = F.date_add(F.col("spell_from"), TAX_FILING_LAG_DAYS) <= F.lit(as_of)
+    return (
+        subjects.join(statements, on=statement_for_spell, how="left")
+        .groupBy("claim_id", "spell_from")
+        .agg(F.count("record_id").alias("tax_statements"))
+        .select("claim_id", "tax_statements", tax_due.alias("tax_due"))
+    )
+
+
+def _last_certified(certifications: DataFrame) -> DataFrame:
+    return certifications.groupBy("claim_id").agg(F.max("period_to").alias("last_certified_to"))
+
+
+def rehires(
+    claims: DataFrame,
+    spells: DataFrame,
+    employments: DataFrame,
+    certifications: DataFrame,
+    components: DataFrame,
+) -> DataFrame:
+    """Per claim, the earliest new spell of the claimant at the same workplace or at one
+    of its component, begun within REHIRE_WINDOW_DAYS of the separation or while the
+    claim was still certified -> (claim_id, rehire_workplace_id, rehired_on,
+    rehire_relation). Claims for the end of a fixed-term contract or retirement are
+    left out (seasonal work)."""
+    component_of = components.select(F.col("workplace_id").alias("c_workplace_id"), F.col("component").alias("c_component"))
+    claim_side = (
+        claims.where(~F.col("separation_code").isin(*NOT_SEASONAL_CODES))
+        .select("claim_id", "person_key", "workplace_id")
+        .join(spells.select("claim_id", "spell_to", "spell_employment_id"), on="claim_id", how="inner")
+        .join(_last_certified(certifications), on="claim_id", how="left")
+        .join(component_of, on=F.col("workplace_id") == F.col("c_workplace_id"), how="left")
+        .select("claim_id", "person_key", "workplace_id", "spell_to", "spell_employment_id", "last_certified_to",
+                F.col("c_component").alias("claim_component"))
+    )
+    new_spells = employments.select(
+        F.col("employment_id").alias("new_employment_id"),
+        F.col("person_key").alias("new_person_key"),
+        F.col("workplace_id").alias("rehire_workplace_id"),
+        F.col("acquired_on").alias("rehired_on"),
+    ).join(component_of, on=F.col("rehire_workplace_id") == F.col("c_workplace_id"), how="left").select(
+        "new_employment_id", "new_person_key", "rehire_workplace_id", "rehired_on",
+        F.col("c_component").alias("rehire_component"),
+    )
+    window_end = F.greatest(
+        F.date_add(F.col("spell_to"), REHIRE_WINDOW_DAYS), F.coalesce(F.col("last_certified_to"), F.col("spell_to"))
+    )
+    same_workplace = F.col("rehire_workplace_id") == F.col("workplace_id")
+    related_workplace = F.coalesce(F.col("rehire_component") == F.col("claim_component"), F.lit(False))
+    is_rehire = (
+        (F.col("new_person_key") == F.col("person_key"))
+        & (F.col("new_employment_id") != F.col("spell_employment_id"))
+        & (F.col("rehired_on") > F.col("spell_to"))
+        & (F.col("rehired_on") <= window_end)
+    )
+    earliest = Window.partitionBy("claim_id").orderBy("rehired_on", "rehire_workplace_id")
+    return (
+        claim_side.join(new_spells, on=is_rehire, how="inner")
+        .where(same_workplace | related_workplace)
+        .withColumn("_order", F.row_number().over(earliest))
+        .where(F.col("_order") == 1)
+        .select(
+            "claim_id",
+            "rehire_workplace_id",
+            "rehired_on",
+            F.when(same_workplace, F.lit("same workplace"))
+            .otherwise(F.lit("related workplace"))
+            .alias("rehire_relation"),
+        )
+    )
+
+
+def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
+    """Per claim, the code-23 separations and the hires at its workplace within
+    LAYOFF_WINDOW_DAYS of its separation -> (claim_id, layoffs_23_nearby, hires_nearby)."""
+    subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
+        "claim_id", "workplace_id", "spell_to"
+    )
+    events = employments.select(
+        F.col("workplace_id").alias("event_workplace_id"),
+        "employment_id",
+        "acquired_on",
+        "lost_on",
+        "separation_code",
+    )
+    def within_window(day: Column) -> Column:
+        return F.abs(F.datediff(day, F.col("spell_to"))) <= LAYOFF_WINDOW_DAYS
+
+    is_layoff_23 = (F.col("separation_code") == "23") & within_window(F.col("lost_on"))
+    is_hire = within_window(F.col("acquired_on"))
+    return (
+        subject.join(events, on=F.col("event_workplace_id") == F.col("workplace_id"), how="inner")
+        .groupBy("claim_id")
+        .agg(
+            F.count(F.when(is_layoff_23, F.col("employment_id"))).alias("layoffs_23_nearby"),
+            F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
+        )
+    )
+
+
+def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
+    """Per claim, how old its workplace was when it was filed and how many claims that
+    workplace produced in its first two years -> (claim_id, workplace_age_days,
+    workplace_claims)."""
+    opened = workplaces.select("workplace_id", "opened_on")
+    with_age = claims.select("claim_id", "workplace_id", "filed_on").join(opened, on="workplace_id", how="left")
+    early_claims = (
+        with_age.where(F.datediff("filed_on", "opened_on") <= 2 * YOUNG_WORKPLACE_DAYS)
+        .groupBy("workplace_id")
+        .agg(F.count(F.lit(1)).alias("workplace_claims"))
+    )
+    return with_age.join(early_claims, on="workplace_id", how="left").select(
+        "claim_id",
+        F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
+        F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
+    )
+
+
+def shared_accounts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
+    """Per claim, how many distinct claimants are paid into its benefit account and
+    whether a workplace holds that account -> (claim_id, account_claimants,
+    is_account_shared_with_workplace)."""
+    claimants = claims.groupBy("bank_account_key").agg(F.count_distinct("person_key").alias("account_claimants"))
+    workplace_accounts = (
+        workplaces.where(F.col("bank_account_key").isNotNull())
+        .select("bank_account_key")
+        .distinct()
+        .withColumn("is_workplace_account", F.lit(True))
+    )
+    return (
+        claims.select("claim_id", "bank_account_key")
+        .join(claimants, on="bank_account_key", how="left")
+        .join(workplace_accounts, on="bank_account_key", how="left")
+        .select(
+            "claim_id",
+            F.col("account_claimants").cast("bigint").alias("account_claimants"),
+            F.coalesce(F.col("is_workplace_account"), F.lit(False)).alias("is_account_shared_with_workplace"),
+        )
+    )
+
+
+def claim_collusion_features(
+    tables: dict[str, DataFrame], components: DataFrame, as_of: dt.date
+) -> DataFrame:
+    """The conformed tables and the workplaces' components (workplace_id, component)
+    -> one row per claim (CLAIM_COLLUSION_COLUMNS)."""
+    claims, employments = tables["claims"], tables["employments"]
+    spells = qualifying_spells(claims, employments)
+    taxes = tax_statements_for_spells(spells, claims, tables["workplaces"], tables["income"], as_of)
+    rehired = rehires(claims, spells, employments, tables["certifications"], components)
+    layoffs = layoffs_while_hiring(spells, claims, employments)
+    ages = workplace_claim_counts(claims, tables["workplaces"])
+    accounts = shared_accounts(claims, tables["workplaces"])
+
+    joined = (
+        claims.select("claim_id", "workplace_id", "separation_code")
+        .join(components, on="workplace_id", how="left")
+        .join(spells, on="claim_id", how="left")
+        .join(taxes, on="claim_id", how="left")
+        .join(rehired, on="claim_id", how="left")
+        .join(layoffs, on="claim_id", how="left")
+        .join(ages, on="claim_id", how="left")
+        .join(accounts, on="claim_id", how="left")
+    )
+    is_just_past_threshold = F.col("spell_days").between(QUALIFYING_DAYS + 1, QUALIFYING_DAYS + JUST_PAST_THRESHOLD_DAYS)
+    has_wage_without_tax = (
+        (F.col("monthly_wage") > 0) & F.coalesce(F.col("tax_due"), F.lit(False)) & (F.col("tax_statements") == 0)
+    )
+    has_code_disagreement = (F.col("spell_separation_code") != F.col("separation_code")) & F.col(
+        "spell_separation_code"
+    ).isin(*INELIGIBLE_CODES)
+    is_layoff_while_hiring = (F.col("layoffs_23_nearby") >= LAYOFF_BURST) & (F.col("hires_nearby") >= LAYOFF_BURST)
+    is_young_with_many_claims = (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (
+        F.col("workplace_claims") >= MANY_CLAIMS
+    )
+    is_shared_account = (F.col("account_claimants") >= SHARED_ACCOUNT_CLAIMANTS) | F.col(
+        "is_account_shared_with_workplace"
+    )
+    flag = lambda condition: F.coalesce(condition, F.lit(False))  # noqa: E731
+    return joined.select(
+        "claim_id",
+        F.col("component").alias("workplace_component"),
+        "spell_employment_id",
+        "spell_to",
+        "spell_days",
+        "spell_separation_code",
+        flag(is_just_past_threshold).alias("is_just_past_threshold"),
+        flag(has_wage_without_tax).alias("has_wage_without_tax"),
+        F.coalesce(F.col("tax_statements"), F.lit(0)).cast("bigint").alias("tax_statements"),
+        flag(has_code_disagreement).alias("has_code_disagreement"),
+        "rehire_workplace_id",
+        "rehired_on",
+        "rehire_relation",
+        F.col("rehired_on").isNotNull().alias("is_rehired"),
+        F.coalesce(F.col("layoffs_23_nearby"), F.lit(0)).cast("bigint").alias("layoffs_23_nearby"),
+        F.coalesce(F.col("hires_nearby"), F.lit(0)).cast("bigint").alias("hires_nearby"),
+        flag(is_layoff_while_hiring).alias("is_layoff_while_hiring"),
+        "workplace_age_days",
+        F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
+        flag(is_young_with_many_claims).alias("is_young_workplace_with_many_claims"),
+        F.coalesce(F.col("account_claimants"), F.lit(0)).cast("bigint").alias("account_claimants"),
+        flag(F.col("is_account_shared_with_workplace")).alias("is_account_shared_with_workplace"),
+        flag(is_shared_account).alias("is_shared_account"),
+    )
+
+
+def no_collusion(claims: DataFrame) -> DataFrame:
+    """Claims -> CLAIM_COLLUSION_COLUMNS plus `ring_id` with no evidence at all (for a
+    detection run without the graph stage)."""
+    types = {
+        "spell_employment_id": "string", "spell_to": "date", "spell_days": "int", "spell_separation_code": "string",
+        "rehire_workplace_id": "string", "rehired_on": "date", "rehire_relation": "string",
+        "workplace_component": "string", "workplace_age_days": "int",
+    }
+    columns = []
+    for name in CLAIM_COLLUSION_COLUMNS[1:]:
+        if name in types:
+            columns.append(F.lit(None).cast(types[name]).alias(name))
+        elif name.startswith(("is_", "has_")):
+            columns.append(F.lit(False).alias(name))
+        else:
+            columns.append(F.lit(0).cast("bigint").alias(name))
+    return claims.select("claim_id", *columns, F.lit(None).cast("string").alias("ring_id"))

@@ -1,0 +1,213 @@
+"""Connected components of a link graph, on plain DataFrames.
+
+The workplace-collusion graph (DOMAIN.md, GHOST_EMPLOYMENT: "workplaces sharing a
+representative, address, phone or bank account; claimants sharing bank accounts;
+people rotating among the same cluster of workplaces") is an edge list of string
+node ids (`wp:12345678901`, `person:<hex>`, `addr:<key>`, `phone:<key>`, ...). Its
+connected components are the candidate rings. GraphFrames would do this, but its jar
+cannot be fetched here, so this module implements the large-star / small-star
+algorithm of Kiveris, Lattanzi, Mirrokni, Rastogi and Vassilvitskii, "Connected
+Components in MapReduce and Beyond" (SoCC 2014) with DataFrame operations.
+
+Algorithm. Edges are kept undirected as (high, low) with high > low (string order),
+without self-loops or duplicates. Γ(u) is the set of u's neighbours and
+m(u) = min(Γ(u) ∪ {u}).
+
+- large-star: for every node u and every neighbour v > u, link v to m(u);
+- small-star: for every node u, link u and every neighbour v < u to the smallest
+  of u's smaller neighbours.
+
+Both steps keep the components and only ever re-link a node to a smaller one. They
+are repeated until the edge set stops changing, which happens exactly when every
+component is a star centred on its smallest node: no node has both a smaller and a
+larger neighbour, and none has more than one smaller neighbour (one step of either
+kind changes any other edge set; on such a star neither changes anything). That is
+the convergence test: a count over the same per-node window that the next
+large-star needs, so it costs one small aggregate per iteration and never brings
+edges to the driver. A node's component is then its star's centre, or itself when
+it is a centre or has only self-loops. Rounds grow with the logarithm of the
+diameter; a long chain is the worst case.
+
+Each iteration's edges are materialised with `localCheckpoint()` so that the plan
+does not grow with the number of iterations (no checkpoint directory is needed), and
+the per-node window is persisted for the convergence count and the large-star, then
+unpersisted.
+
+Hubs. A node linked to very many others — the bank account of a payroll agency, a
+big employer, a business centre's address or a tax accountant's phone — would join
+thousands of unrelated workplaces and claimants into one component, and every ring
+would vanish into it. `prune_hubs` removes such nodes (degree above a threshold)
+before components are computed and returns them with their degree. They are not
+cleared: a virtual-office address registered by 300 young workplaces is itself a
+lead. The pipeline should report them apart from the rings — one row per hub with
+its kind, degree and the number of flagged workplaces among its neighbours, for an
+investigator to judge — and, in a ring's `reasons`, name the hubs its members also
+share ("all 12 workplaces also use the address 서울강남구테헤란로123, shared by 340
+workplaces and excluded from ring detection"), never silently drop them. A node
+linked only through hubs is in no component after pruning.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+log = logging.getLogger(__name__)
+
+COMPONENT_COLUMNS = ("node", "component")
+HUB_COLUMNS = ("node", "degree")
+
+# Rounds grow with log(diameter); 2^30 nodes in one chain converge long before this.
+DEFAULT_MAX_ITERATIONS = 100
+
+
+def _undirected(edges: DataFrame) -> DataFrame:
+    """(src, dst) -> distinct (high, low) with high > low as strings; self-loops and
+    edges with a null end dropped."""
+    src = F.col("src").cast("string")
+    dst = F.col("dst").cast("string")
+    is_link_between_two_nodes = src.isNotNull() & dst.isNotNull() & (src != dst)
+    return (
+        edges.where(is_link_between_two_nodes)
+        .select(F.greatest(src, dst).alias("high"), F.least(src, dst).alias("low"))
+        .distinct()
+    )
+
+
+def _nodes(edges: DataFrame) -> DataFrame:
+    """Every non-null id that appears at either end of an edge, once."""
+    ends = edges.select(F.col("src").cast("string").alias("node")).unionByName(
+        edges.select(F.col("dst").cast("string").alias("node"))
+    )
+    return ends.where(F.col("node").isNotNull()).distinct()
+
+
+def _neighbourhoods(links: DataFrame) -> DataFrame:
+    """(high, low) links -> one row per node and neighbour, with the node's smallest
+    and largest neighbour and how many of its neighbours are smaller than it."""
+    both_ways = links.select(F.col("high").alias("node"), F.col("low").alias("neighbour")).unionByName(
+        links.select(F.col("low").alias("node"), F.col("high").alias("neighbour"))
+    )
+    around_node = Window.partitionBy("node")
+    is_smaller = F.col("neighbour") < F.col("node")
+    return both_ways.select(
+        "node",
+        "neighbour",
+        F.min("neighbour").over(around_node).alias("smallest_neighbour"),
+        F.max("neighbour").over(around_node).alias("largest_neighbour"),
+        F.count(F.when(is_smaller, F.lit(1))).over(around_node).alias("smaller_neighbours"),
+    )
+
+
+def _is_unfinished() -> Column:
+    """A node that keeps the graph from being min-centred stars."""
+    has_smaller_and_larger = (F.col("smaller_neighbours") > 0) & (F.col("largest_neighbour") > F.col("node"))
+    has_several_smaller = F.col("smaller_neighbours") > 1
+    return has_smaller_and_larger | has_several_smaller
+
+
+def _large_star(neighbourhoods: DataFrame) -> DataFrame:
+    """Every larger neighbour v of u is linked to m(u) instead of u."""
+    is_larger_neighbour = F.col("neighbour") > F.col("node")
+    smallest_around = F.least(F.col("node"), F.col("smallest_neighbour"))
+    return neighbourhoods.where(is_larger_neighbour).select(
+        F.col("neighbour").alias("high"), smallest_around.alias("low")
+    )
+
+
+def _small_star(links: DataFrame) -> DataFrame:
+    """u and its smaller neighbours are all linked to the smallest of them; distinct."""
+    smallest_below = F.min("low").over(Window.partitionBy("high"))
+    star = links.select(
+        F.explode(F.array(F.col("high"), F.col("low"))).alias("member"), smallest_below.alias("centre")
+    )
+    is_not_the_centre = F.col("member") != F.col("centre")
+    return (
+        star.where(is_not_the_centre)
+        .select(F.col("member").alias("high"), F.col("centre").alias("low"))
+        .distinct()
+    )
+
+
+def connected_components_with_iterations(
+    edges: DataFrame, max_iterations: int = DEFAULT_MAX_ITERATIONS
+) -> tuple[DataFrame, int]:
+    """`connected_components`, and the number of large-star/small-star rounds it took.
+
+    Raises RuntimeError if the edges have not converged after `max_iterations` rounds
+    (which the algorithm's bound rules out for any real graph).
+    """
+    links = _undirected(edges).localCheckpoint(eager=True)
+    iterations = 0
+    while True:
+        neighbourhoods = _neighbourhoods(links).persist()
+        progress = neighbourhoods.agg(
+            F.count(F.lit(1)).alias("directed_links"),
+            F.count(F.when(_is_unfinished(), F.lit(1))).alias("unfinished"),
+        ).first()
+        log.info(
+            "connected components: round %d, %d links, %d unfinished node-neighbour pairs",
+            iterations,
+            progress["directed_links"] // 2,
+            progress["unfinished"],
+        )
+        if progress["unfinished"] == 0:
+            neighbourhoods.unpersist()
+            break
+        if iterations >= max_iterations:
+            neighbourhoods.unpersist()
+            raise RuntimeError(f"connected components did not converge in {max_iterations} rounds")
+        next_links = _small_star(_large_star(neighbourhoods)).localCheckpoint(eager=True)
+        neighbourhoods.unpersist()
+        links = next_links
+        iterations += 1
+
+    # Converged: every non-centre node has exactly one link, to its component's minimum.
+    centres = links.select(F.col("high").alias("member"), F.col("low").alias("centre"))
+    components = _nodes(edges).join(centres, on=F.col("node") == F.col("member"), how="left")
+    return (
+        components.select("node", F.coalesce(F.col("centre"), F.col("node")).alias("component")),
+        iterations,
+    )
+
+
+def connected_components(edges: DataFrame, max_iterations: int = DEFAULT_MAX_ITERATIONS) -> DataFrame:
+    """Edges -> the connected component of every node (COMPONENT_COLUMNS).
+
+    edges: `src`, `dst` node ids (strings; other columns are ignored). The graph is
+    undirected; self-loops and duplicate edges are allowed, a self-loop alone makes
+    its node a component of one, and an edge with a null end is ignored.
+
+    Out: one row per node that appears in an edge, `node` and `component`, the
+    smallest node id of its component in string order (so the label is the same
+    whatever the partitioning or the order of the edges).
+    """
+    components, _ = connected_components_with_iterations(edges, max_iterations)
+    return components
+
+
+def node_degrees(edges: DataFrame) -> DataFrame:
+    """Edges (`src`, `dst`) -> (`node`, `degree`): the number of distinct other nodes
+    each node is linked to (self-loops, duplicates and null ends do not count)."""
+    links = _undirected(edges)
+    ends = links.select(F.col("high").alias("node")).unionByName(links.select(F.col("low").alias("node")))
+    return ends.groupBy("node").agg(F.count(F.lit(1)).alias("degree")).select(*HUB_COLUMNS)
+
+
+def prune_hubs(edges: DataFrame, max_degree: int) -> tuple[DataFrame, DataFrame]:
+    """Edges -> (kept_edges, hubs): the nodes linked to more than `max_degree` other
+    nodes, and the edges that touch none of them.
+
+    kept_edges has the columns of `edges` (an edge's kind or evidence stays with it);
+    hubs is (`node`, `degree`) as in `node_degrees`, for the hub report described in
+    the module docstring.
+    """
+    is_hub = F.col("degree") > F.lit(max_degree)
+    hubs = node_degrees(edges).where(is_hub).select(*HUB_COLUMNS)
+    hub_ids = hubs.select(F.col("node").alias("hub"))
+    kept_edges = edges.join(hub_ids, on=F.col("src").cast("string") == F.col("hub"), how="left_anti").join(
+        hub_ids, on=F.col("dst").cast("string") == F.col("hub"), how="left_anti"
+    )
+    return kept_edges.select(*edges.columns), hubs

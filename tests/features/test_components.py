@@ -1,0 +1,140 @@
+"""Connected components (large-star / small-star) against networkx, and hub pruning."""
+
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import pytest
+
+from features.components import (
+    COMPONENT_COLUMNS,
+    connected_components,
+    connected_components_with_iterations,
+    prune_hubs,
+)
+
+EDGE_DDL = "src string, dst string"
+
+
+def _node_id(rng: random.Random, number: int) -> str:
+    """Ids shaped like the collusion graph's, in a random order relative to `number`."""
+    kind = rng.choice(("wp", "person", "addr", "phone"))
+    if kind == "wp":
+        return f"wp:{rng.randrange(10**10, 10**11)}"
+    if kind == "person":
+        return f"person:{rng.getrandbits(64):016x}{number}"
+    if kind == "addr":
+        return f"addr:서울강남구테헤란로{number}"
+    return f"phone:0{rng.randrange(10**8, 10**9)}"
+
+
+def random_graph(seed: int) -> list[tuple[str, str]]:
+    """Isolated pairs, a long chain, stars, small random clusters, self-loops and
+    duplicate edges (also reversed), shuffled."""
+    rng = random.Random(seed)
+    counter = iter(range(10**6))
+
+    def fresh() -> str:
+        return _node_id(rng, next(counter))
+
+    edges: list[tuple[str, str]] = []
+    edges += [(fresh(), fresh()) for _ in range(40)]  # isolated pairs
+    chain = [fresh() for _ in range(600)]
+    edges += list(zip(chain, chain[1:]))
+    for _ in range(5):  # stars, whose centre is sometimes the smallest id and sometimes not
+        centre = fresh()
+        edges += [(centre, fresh()) if rng.random() < 0.5 else (fresh(), centre) for _ in range(rng.randint(3, 25))]
+    for _ in range(30):  # small random clusters
+        members = [fresh() for _ in range(rng.randint(2, 12))]
+        edges += [(rng.choice(members), rng.choice(members)) for _ in range(len(members) * 2)]
+        edges += list(zip(members, members[1:]))[: rng.randint(0, len(members))]
+    loner = fresh()
+    edges.append((loner, loner))  # a node known only by its self-loop
+    edges += [(src, src) for src, _ in rng.sample(edges, 10)]
+    edges += rng.sample(edges, 40) + [(dst, src) for src, dst in rng.sample(edges, 40)]
+    rng.shuffle(edges)
+    return edges
+
+
+def networkx_labels(edges: list[tuple[str, str]]) -> dict[str, str]:
+    graph = nx.Graph()
+    graph.add_edges_from(edges)
+    return {node: min(component) for component in nx.connected_components(graph) for node in component}
+
+
+def labels(spark, edges: list[tuple[str, str]]) -> tuple[dict[str, str], int]:
+    components, iterations = connected_components_with_iterations(spark.createDataFrame(edges, EDGE_DDL))
+    rows = components.collect()
+    assert len(rows) == len({row["node"] for row in rows}), "one row per node"
+    return {row["node"]: row["component"] for row in rows}, iterations
+
+
+def test_small_graph_is_labelled_with_the_smallest_id_as_a_string(spark):
+    edges = [
+        ("n9", "n10"), ("n10", "n100"), ("n100", "n9"),  # "n10" < "n100" < "n9" as strings
+        ("b", "a"), ("a", "b"), ("c", "c"),  # a duplicate edge reversed, a lone self-loop
+        ("wp:22222222222", "addr:서울강남구테헤란로123"), ("addr:서울강남구테헤란로123", "wp:11111111111"),
+        ("person:ff", "wp:11111111111"),
+    ]
+    components = connected_components(spark.createDataFrame(edges, EDGE_DDL))
+    assert tuple(components.columns) == COMPONENT_COLUMNS
+    assert {row["node"]: row["component"] for row in components.collect()} == {
+        "n9": "n10", "n10": "n10", "n100": "n10",
+        "a": "a", "b": "a",
+        "c": "c",
+        "wp:22222222222": "addr:서울강남구테헤란로123", "wp:11111111111": "addr:서울강남구테헤란로123",
+        "person:ff": "addr:서울강남구테헤란로123", "addr:서울강남구테헤란로123": "addr:서울강남구테헤란로123",
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_graphs_match_networkx(spark, seed):
+    edges = random_graph(seed)
+    got, iterations = labels(spark, edges)
+    assert got == networkx_labels(edges)
+    assert iterations <= 20
+
+
+def test_long_chain_in_id_order_matches_networkx(spark):
+    """Ids increasing along the chain, from both ends: the slowest case to converge."""
+    nodes = [f"wp:{n:011d}" for n in range(1500)]
+    edges = list(zip(nodes, nodes[1:])) + [(f"x{n:04d}", f"x{n + 1:04d}") for n in reversed(range(500))]
+    got, iterations = labels(spark, edges)
+    assert got == networkx_labels(edges)
+    assert set(got.values()) == {"wp:00000000000", "x0000"}
+    assert iterations <= 20
+
+
+def test_no_edges_give_no_components(spark):
+    components = connected_components(spark.createDataFrame([], EDGE_DDL))
+    assert tuple(components.columns) == COMPONENT_COLUMNS
+    assert components.collect() == []
+
+
+def test_prune_hubs_removes_the_centre_of_a_star_and_reports_its_degree(spark):
+    bank = "account:" + "c" * 64
+    workplaces = [f"wp:1111111111{n}" for n in range(6)]
+    edges = spark.createDataFrame(
+        [(bank, wp, "pays") for wp in workplaces]
+        + [(workplaces[0], bank, "pays"), (bank, bank, "pays")]  # duplicate and self-loop: not more degree
+        + [(workplaces[0], workplaces[1], "same_phone"), (workplaces[1], workplaces[2], "same_phone")]
+        + [(workplaces[3], "addr:서울중구세종대로110", "same_address")],
+        "src string, dst string, kind string",
+    )
+    kept, hubs = prune_hubs(edges, max_degree=3)
+
+    assert [tuple(row) for row in hubs.collect()] == [(bank, 6)]
+    # wp:...1 has degree 3 (the bank and two workplaces): at the limit, not a hub.
+    assert sorted(tuple(row) for row in kept.collect()) == [
+        (workplaces[0], workplaces[1], "same_phone"),
+        (workplaces[1], workplaces[2], "same_phone"),
+        (workplaces[3], "addr:서울중구세종대로110", "same_address"),
+    ]
+    assert kept.columns == ["src", "dst", "kind"]
+    # Without the bank the workplaces fall apart; wp:...4 and wp:...5 were linked only through it.
+    rings = {row["node"]: row["component"] for row in connected_components(kept).collect()}
+    assert rings == {
+        workplaces[0]: workplaces[0], workplaces[1]: workplaces[0], workplaces[2]: workplaces[0],
+        workplaces[3]: "addr:서울중구세종대로110", "addr:서울중구세종대로110": "addr:서울중구세종대로110",
+    }
