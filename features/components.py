@@ -85,10 +85,22 @@ def _nodes(edges: DataFrame) -> DataFrame:
 
 
 def _neighbourhoods(links: DataFrame) -> DataFrame:
-    """(high, low) links -> one row per node and neighbour, with the node's smallest
-    and largest neighbour and how many of its neighbours are smaller than it."""
-    both_ways = links.select(F.col("high").alias("node"), F.col("low").alias("neighbour")).unionByName(
-        links.select(F.col("low").alias("node"), F.col("high").alias("neighbour"))
+    """(high, low) links, duplicates allowed -> one row per node and distinct neighbour,
+    with the node's smallest and largest neighbour and its largest smaller neighbour
+    (null when it has none).
+
+    The statistics are minima and maxima, which duplicates do not change, so the
+    duplicates are removed after the window, inside the partitions the window has
+    already shuffled by node: one shuffle for both.
+    """
+    # One pass over the links (a union would compute them twice).
+    both_ways = links.select(
+        F.inline(
+            F.array(
+                F.struct(F.col("high").alias("node"), F.col("low").alias("neighbour")),
+                F.struct(F.col("low").alias("node"), F.col("high").alias("neighbour")),
+            )
+        )
     )
     around_node = Window.partitionBy("node")
     is_smaller = F.col("neighbour") < F.col("node")
@@ -97,15 +109,16 @@ def _neighbourhoods(links: DataFrame) -> DataFrame:
         "neighbour",
         F.min("neighbour").over(around_node).alias("smallest_neighbour"),
         F.max("neighbour").over(around_node).alias("largest_neighbour"),
-        F.count(F.when(is_smaller, F.lit(1))).over(around_node).alias("smaller_neighbours"),
-    )
+        F.max(F.when(is_smaller, F.col("neighbour"))).over(around_node).alias("largest_smaller_neighbour"),
+    ).distinct()
 
 
 def _is_unfinished() -> Column:
-    """A node that keeps the graph from being min-centred stars."""
-    has_smaller_and_larger = (F.col("smaller_neighbours") > 0) & (F.col("largest_neighbour") > F.col("node"))
-    has_several_smaller = F.col("smaller_neighbours") > 1
-    return has_smaller_and_larger | has_several_smaller
+    """A node that keeps its component from being a star centred on its minimum."""
+    has_smaller = F.col("largest_smaller_neighbour").isNotNull()
+    has_larger = F.col("largest_neighbour") > F.col("node")
+    has_several_smaller = F.col("smallest_neighbour") != F.col("largest_smaller_neighbour")
+    return has_smaller & (has_larger | has_several_smaller)
 
 
 def _large_star(neighbourhoods: DataFrame) -> DataFrame:
@@ -118,17 +131,14 @@ def _large_star(neighbourhoods: DataFrame) -> DataFrame:
 
 
 def _small_star(links: DataFrame) -> DataFrame:
-    """u and its smaller neighbours are all linked to the smallest of them; distinct."""
+    """u and its smaller neighbours are all linked to the smallest of them (duplicates
+    are left for `_neighbourhoods` to remove)."""
     smallest_below = F.min("low").over(Window.partitionBy("high"))
     star = links.select(
         F.explode(F.array(F.col("high"), F.col("low"))).alias("member"), smallest_below.alias("centre")
     )
     is_not_the_centre = F.col("member") != F.col("centre")
-    return (
-        star.where(is_not_the_centre)
-        .select(F.col("member").alias("high"), F.col("centre").alias("low"))
-        .distinct()
-    )
+    return star.where(is_not_the_centre).select(F.col("member").alias("high"), F.col("centre").alias("low"))
 
 
 def connected_components_with_iterations(
@@ -139,33 +149,33 @@ def connected_components_with_iterations(
     Raises RuntimeError if the edges have not converged after `max_iterations` rounds
     (which the algorithm's bound rules out for any real graph).
     """
-    links = _undirected(edges).localCheckpoint(eager=True)
+    # The state between rounds is the neighbourhood table of the current links: it is
+    # what the convergence count and the next large-star both read.
+    neighbourhoods = _neighbourhoods(_undirected(edges)).localCheckpoint(eager=True)
     iterations = 0
     while True:
-        neighbourhoods = _neighbourhoods(links).persist()
         progress = neighbourhoods.agg(
             F.count(F.lit(1)).alias("directed_links"),
             F.count(F.when(_is_unfinished(), F.lit(1))).alias("unfinished"),
         ).first()
         log.info(
-            "connected components: round %d, %d links, %d unfinished node-neighbour pairs",
+            "connected components: after %d rounds, %d links, %d unfinished node-neighbour pairs",
             iterations,
             progress["directed_links"] // 2,
             progress["unfinished"],
         )
         if progress["unfinished"] == 0:
-            neighbourhoods.unpersist()
             break
         if iterations >= max_iterations:
-            neighbourhoods.unpersist()
             raise RuntimeError(f"connected components did not converge in {max_iterations} rounds")
-        next_links = _small_star(_large_star(neighbourhoods)).localCheckpoint(eager=True)
-        neighbourhoods.unpersist()
-        links = next_links
+        neighbourhoods = _neighbourhoods(_small_star(_large_star(neighbourhoods))).localCheckpoint(eager=True)
         iterations += 1
 
-    # Converged: every non-centre node has exactly one link, to its component's minimum.
-    centres = links.select(F.col("high").alias("member"), F.col("low").alias("centre"))
+    # Converged: every non-centre node has exactly one neighbour, its component's minimum.
+    is_link_to_centre = F.col("neighbour") < F.col("node")
+    centres = neighbourhoods.where(is_link_to_centre).select(
+        F.col("node").alias("member"), F.col("neighbour").alias("centre")
+    )
     components = _nodes(edges).join(centres, on=F.col("node") == F.col("member"), how="left")
     return (
         components.select("node", F.coalesce(F.col("centre"), F.col("node")).alias("component")),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import html
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from features.collusion import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE
@@ -239,6 +239,12 @@ def ring_id(first_workplace_id: Column) -> Column:
     return F.concat(F.lit("R"), F.substring(F.sha2(first_workplace_id, 256), 1, RING_ID_HEX_DIGITS))
 
 
+def _shown_node(node: Column) -> Column:
+    """A node id as shown to investigators: person and account keys cut to 8 characters."""
+    is_key = node.startswith(PERSON) | node.startswith(ACCOUNT)
+    return F.when(is_key, F.substring(node, 1, 10)).otherwise(node)
+
+
 def _shared_attributes(edges: DataFrame, workplace_components: DataFrame) -> DataFrame:
     """Per component, the attributes two or more of its workplaces share, as text."""
     workplace_nodes = workplace_components.select(
@@ -305,7 +311,7 @@ def rings(
                F.format_string("%d young workplaces with many claims", F.col("young_workplaces"))),
         F.when(F.col("claim_burst") >= 3,
                F.format_string("%d claims filed within %d days", F.col("claim_burst"), F.lit(BURST_DAYS))),
-        F.when(F.col("broker") != "", F.format_string("most central link %s", F.col("broker"))),
+        F.when(F.col("broker") != "", F.format_string("most central link %s", _shown_node(F.col("broker")))),
     )
     return joined.select(
         ring_id(F.element_at("workplace_list", 1)).alias("ring_id"),
@@ -324,3 +330,82 @@ def rings(
         "picture",
     )
 
+
+
+COLLUSION_TYPES = ("FALSE_SEPARATION", "GHOST_EMPLOYMENT")
+WORKPLACE_COLUMNS = ("workplace_id", "score", "rank", "ring_id", "fraud_types", "reasons", "flagged_claims")
+# A flagged claim counts at half its score towards its workplace: one false
+# separation does not make an employer an organiser, five do.
+CLAIM_WEIGHT = 0.5
+
+
+def suspected_workplaces(cases: DataFrame, rings_df: DataFrame) -> DataFrame:
+    """The queue (cases.csv columns) and the rings (RING_COLUMNS) -> suspected workplaces
+    (부정수급 의심사업장, WORKPLACE_COLUMNS): every workplace of a ring and every
+    workplace with a FALSE_SEPARATION or GHOST_EMPLOYMENT case. Score: noisy-or of its
+    ring's score and of its collusion cases at CLAIM_WEIGHT; ranked 1..N by score, then
+    workplace_id."""
+    members = rings_df.select(
+        "ring_id",
+        F.col("score").alias("ring_score"),
+        F.element_at(F.split("reasons", ";"), 1).alias("ring_reason"),
+        F.explode(F.split("workplace_ids", ";")).alias("workplace_id"),
+    )
+    case_types = F.split("fraud_types", ";")
+    collusion_types = F.filter(case_types, lambda t: t.isin(*COLLUSION_TYPES))
+    is_collusion_case = F.size(collusion_types) > 0
+    per_rule = (
+        cases.where(is_collusion_case)
+        .select("workplace_id", F.explode(F.split("rule_hits", ";")).alias("rule_id"))
+        .groupBy("workplace_id", "rule_id")
+        .agg(F.count(F.lit(1)).alias("hits"))
+        .groupBy("workplace_id")
+        .agg(F.array_sort(F.collect_list(F.format_string("%s×%d", F.col("rule_id"), F.col("hits")))).alias("rule_counts"))
+    )
+    per_workplace = (
+        cases.groupBy("workplace_id")
+        .agg(
+            F.count(F.lit(1)).alias("flagged_claims"),
+            F.count(F.when(is_collusion_case, F.lit(1))).alias("collusion_cases"),
+            F.aggregate(
+                F.collect_list(F.when(is_collusion_case, F.col("score"))),
+                F.lit(1.0),
+                lambda doubt, score: doubt * (F.lit(1.0) - F.lit(CLAIM_WEIGHT) * score),
+            ).alias("case_doubt"),
+            F.array_distinct(F.flatten(F.collect_list(collusion_types))).alias("case_types"),
+        )
+        .join(per_rule, on="workplace_id", how="left")
+    )
+    joined = per_workplace.join(members, on="workplace_id", how="full").where(
+        F.col("ring_id").isNotNull() | (F.coalesce(F.col("collusion_cases"), F.lit(0)) > 0)
+    )
+    score = F.round(
+        F.lit(1.0) - (F.lit(1.0) - F.coalesce(F.col("ring_score"), F.lit(0.0))) * F.coalesce(F.col("case_doubt"), F.lit(1.0)),
+        4,
+    )
+    types = F.array_sort(F.array_distinct(F.concat(
+        F.coalesce(F.col("case_types"), F.array().cast("array<string>")),
+        F.when(F.col("ring_id").isNotNull(), F.array(F.lit("GHOST_EMPLOYMENT"))).otherwise(F.array().cast("array<string>")),
+    )))
+    reasons = F.concat_ws(
+        ";",
+        F.when(F.col("ring_id").isNotNull(),
+               F.format_string("member of ring %s (score %.2f): %s", F.col("ring_id"), F.col("ring_score"),
+                               F.col("ring_reason"))),
+        F.when(F.col("collusion_cases") > 0,
+               F.format_string("%d claims flagged for collusion (%s)", F.col("collusion_cases"),
+                               F.array_join("rule_counts", ", "))),
+    )
+    scored = joined.select(
+        "workplace_id",
+        score.alias("score"),
+        "ring_id",
+        F.array_join(types, ";").alias("fraud_types"),
+        reasons.alias("reasons"),
+        F.coalesce(F.col("flagged_claims"), F.lit(0)).cast("bigint").alias("flagged_claims"),
+    )
+    order = Window.orderBy(F.col("score").desc(), F.col("workplace_id"))
+    return scored.select(
+        "workplace_id", "score", F.row_number().over(order).alias("rank"), "ring_id", "fraud_types", "reasons",
+        "flagged_claims",
+    )

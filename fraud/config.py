@@ -38,6 +38,9 @@ class Settings:
     drop_poke_seconds: int = 60
     # Whether a run needs every source to have delivered a drop dated ds.
     require_drops_for_ds: bool = True
+    # A node of the collusion graph linked to more than this many others (a payroll
+    # agency's account, a business centre's address) is a hub: reported, not linked.
+    hub_max_degree: int = 50
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -61,6 +64,8 @@ class Settings:
             values["drop_wait_timeout_seconds"] = int(env["FRAUD_DROP_WAIT_TIMEOUT"])
         if "FRAUD_DROP_POKE" in env:
             values["drop_poke_seconds"] = int(env["FRAUD_DROP_POKE"])
+        if "FRAUD_HUB_MAX_DEGREE" in env:
+            values["hub_max_degree"] = int(env["FRAUD_HUB_MAX_DEGREE"])
         if "FRAUD_REQUIRE_DROPS" in env:
             values["require_drops_for_ds"] = env["FRAUD_REQUIRE_DROPS"].lower() in ("1", "true", "yes")
         values.update({k: v for k, v in overrides.items() if v is not None})

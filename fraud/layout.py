@@ -45,5 +45,9 @@ class Layout:
     def stage_result(self, ds: date, stage: str) -> Path:
         return self.run_dir(ds) / f"{stage}.json"
 
+    # What the graph stage found for a run: claims' collusion features, rings, hubs.
+    def collusion(self, ds: date) -> Path:
+        return self.run_dir(ds) / "collusion"
+
     def data_docs(self, ds: date) -> Path:
         return self.run_dir(ds) / "data_docs"

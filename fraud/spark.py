@@ -35,6 +35,7 @@ def spark_session(settings: Settings | None = None, app_name: str = "fraud-night
         .config("spark.sql.ansi.enabled", "true")
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
         .config("spark.ui.enabled", "true" if settings.spark_ui else "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", settings.spark_driver_memory)

@@ -1535,6 +1535,12 @@ def _set(**values) -> Callable[[dict, date], None]:
     return mutate
 
 
+def _swap(first: str, second: str) -> Callable[[dict, date], None]:
+    def mutate(row: dict, drop: date) -> None:
+        row[first], row[second] = row[second], row[first]
+    return mutate
+
+
 def _iso_after(column: str, days: int) -> Callable[[dict, date], str]:
     return lambda row, drop: (date.fromisoformat(row[column]) + _days(days)).isoformat()
 
@@ -1640,7 +1646,7 @@ MUTATIONS: dict[str, dict[str, Callable[[dict, date], None]]] = {
         "crossings": _set(crossed_at=lambda r, d: _stamp(d + ONE_DAY, 8 * 3600)),
     },
     "period_from_after_period_to": {
-        "certifications": _set(period_from=lambda r, d: r["period_to"], period_to=lambda r, d: r["period_from"]),
+        "certifications": _swap("period_from", "period_to"),
     },
     "cert_on_before_period_from": {"certifications": _set(cert_on=_iso_after("period_from", -3))},
     "ip_country_on_visit": {"certifications": _set(channel="VISIT", ip_country="KR")},
@@ -1648,7 +1654,7 @@ MUTATIONS: dict[str, dict[str, Callable[[dict, date], None]]] = {
     "acquired_after_lost": {"employments": _set(lost_on=_iso_after("acquired_on", -10), separation_code="11")},
     "work_days_over_period": {"income": _set(work_to=_iso_after("work_from", 9), work_days="15")},
     "work_from_after_work_to": {
-        "income": _set(work_from=lambda r, d: r["work_to"], work_to=lambda r, d: r["work_from"]),
+        "income": _swap("work_from", "work_to"),
     },
     "opened_after_closed": {"workplaces": _set(closed_on=_iso_after("opened_on", -30))},
     "text_too_long": {"workplaces": _set(address=lambda r, d: r["address"] + " " + "가나다라마바사" * 44)},

@@ -59,3 +59,12 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             counts[table.name] = spark.read.parquet(str(staging / table.name)).count()
     log.info("conformed as of %s: %s", ds, ", ".join(f"{k} {v}" for k, v in counts.items()))
     return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts}
+
+
+def read_conformed(spark, conformed: Path) -> dict[str, DataFrame]:
+    """The conformed tables of one run date, by name (what later stages read)."""
+    conformed = Path(conformed)
+    missing = [name for name in contract.TABLES if not (conformed / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"conformed table(s) {', '.join(missing)} missing under {conformed}")
+    return {name: spark.read.parquet(str(conformed / name)) for name in contract.TABLES}

@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 
 from features.certifications import certification_features, presence_in_korea
 from features.collusion import no_collusion
+from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from features.claims import (
     REPEAT_OFFENDER_COLUMNS,
     claim_features,
@@ -39,15 +40,16 @@ from features.claims import (
 )
 from features.trips import trips
 from fraud.layout import Layout
+from jobs.conform import read_conformed
 from fraud.storage import atomic_file, ensure_dir, write_csv
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases, rule_hits
 from rules.ruleset import CERTIFICATION, CLAIM, RULES, RULES_VERSION, Rule
 
 log = logging.getLogger(__name__)
 
-TABLES = ("workplaces", "employments", "claims", "certifications", "findings", "income", "crossings")
 CASES_FILE = "cases.csv"
 REPEAT_OFFENDERS_FILE = "repeat_offenders.csv"
+WORKPLACES_FILE = "workplaces.csv"
 EVIDENCE_FILE = "evidence.parquet"
 EVIDENCE_BATCH_ROWS = 10_000
 
@@ -155,13 +157,6 @@ def _conformed_dir(path: Path, ds: dt.date) -> Path:
     return path
 
 
-def _read_tables(spark, conformed: Path) -> dict[str, DataFrame]:
-    missing = [name for name in TABLES if not (conformed / name).exists()]
-    if missing:
-        raise FileNotFoundError(f"conformed table(s) {', '.join(missing)} missing under {conformed}")
-    return {name: spark.read.parquet(str(conformed / name)) for name in TABLES}
-
-
 def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -215,37 +210,56 @@ def write_evidence(evidence: DataFrame, final: Path) -> int:
     return count
 
 
+def _workplace_rows(workplaces: DataFrame) -> Iterator[list]:
+    for row in workplaces.orderBy("rank").select(*WORKPLACE_COLUMNS).toLocalIterator():
+        values = row.asDict()
+        values["score"] = f"{values['score']:.4f}"
+        yield [_text(values[name]) for name in WORKPLACE_COLUMNS]
+
+
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory}; output: the warehouse
-    root (files go to outputs/<ds>/); params: {"ds": "YYYY-MM-DD" or date}.
+    """inputs: {"conformed": the run date's conformed directory, "collusion"?: the graph
+    stage's directory (claims/ and rings/)}; output: the warehouse root (files go to
+    outputs/<ds>/); params: {"ds": "YYYY-MM-DD" or date}.
     Returns the counts, the rule-set version and the files written."""
     ds = _as_date(params["ds"])
     output = ensure_dir(Layout(Path(output)).outputs(ds))
-    tables = _read_tables(spark, _conformed_dir(Path(inputs["conformed"]), ds))
-    found = detect(tables, ds)
+    tables = read_conformed(spark, _conformed_dir(Path(inputs["conformed"]), ds))
+    collusion_dir = Path(inputs["collusion"]) if inputs.get("collusion") else None
+    collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
+    found = detect(tables, ds, collusion=collusion)
 
     cases_path = output / CASES_FILE
     offenders_path = output / REPEAT_OFFENDERS_FILE
     evidence_path = output / EVIDENCE_FILE
+    workplaces_path = output / WORKPLACES_FILE
     try:
         case_count = write_csv(cases_path, list(CASE_COLUMNS), _case_rows(found.cases))
         offender_count = write_csv(
             offenders_path, list(REPEAT_OFFENDER_COLUMNS), _repeat_offender_rows(found.repeat_offenders)
         )
         evidence_count = write_evidence(found.evidence, evidence_path)
+        if collusion_dir is not None:
+            rings_df = spark.read.parquet(str(collusion_dir / "rings"))
+        else:
+            rings_df = spark.createDataFrame([], "ring_id string, score double, reasons string, workplace_ids string")
+        workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
+                                    _workplace_rows(suspected_workplaces(found.cases, rings_df)))
     finally:
         found.release()
     log.info(
-        "crossmatch %s: %d cases, %d repeat offenders, %d evidence rows (rules %s)",
+        "crossmatch %s: %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows (rules %s)",
         ds,
         case_count,
+        workplace_count,
         offender_count,
         evidence_count,
         RULES_VERSION,
     )
     return {
         "cases": case_count,
+        "workplaces": workplace_count,
         "repeat_offenders": offender_count,
         "rules_version": RULES_VERSION,
-        "files": [str(cases_path), str(offenders_path), str(evidence_path)],
+        "files": [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)],
     }

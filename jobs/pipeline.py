@@ -51,12 +51,17 @@ STAGES: tuple[Stage, ...] = (
     Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
     Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]}),
     Stage("conform", True, _job("conform"), lambda s, done: {}),
-    Stage("crossmatch", True, _job("crossmatch"), lambda s, done: {"conformed": done["conform"]["conformed"]}),
+    Stage("collusion", True, _job("collusion"), lambda s, done: {"conformed": done["conform"]["conformed"]}),
+    Stage("crossmatch", True, _job("crossmatch"), lambda s, done: {"conformed": done["conform"]["conformed"],
+                                                                  "collusion": done["collusion"]["collusion"]}),
     Stage("publish", False, _job("publish"), lambda s, done: {
         "drops": done["ingest"]["drops"],
         "conformed_rows": done["conform"]["rows"],
         "rules_version": done["crossmatch"]["rules_version"],
         "detections": {"cases": done["crossmatch"]["cases"],
+                       "workplaces": done["crossmatch"]["workplaces"],
+                       "rings": done["collusion"]["rings"],
+                       "hubs": done["collusion"]["hubs"],
                        "repeat_offenders": done["crossmatch"]["repeat_offenders"]},
     }),
 )
@@ -109,7 +114,8 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
         from fraud.spark import spark_session
 
         spark = spark_session(settings)
-    params = {"ds": ds, "code_version": code_version(), "configuration": settings.as_manifest()}
+    params = {"ds": ds, "code_version": code_version(), "configuration": settings.as_manifest(),
+              "hub_max_degree": settings.hub_max_degree}
     if progress is not None:
         params["progress"] = progress
     started = time.monotonic()

@@ -78,7 +78,8 @@ def test_run_validates_conforms_and_publishes_counts_that_add_up(spark, tmp_path
     assert baseline_claims["expectations"]["success"] is True
 
     outputs = Layout(settings.warehouse).outputs(date(2026, 3, 3))
-    assert set(manifest["outputs"]) >= {"cases.csv", "repeat_offenders.csv", "evidence.parquet"}
+    assert set(manifest["outputs"]) >= {"cases.csv", "workplaces.csv", "rings.csv", "repeat_offenders.csv",
+                                        "hubs.csv", "evidence.parquet"}
     for name, digest in manifest["outputs"].items():
         assert hashlib.sha256((outputs / name).read_bytes()).hexdigest() == digest
     assert manifest["rules_version"].startswith("r")

@@ -1,0 +1,282 @@
+"""The collusion rules (FALSE_SEPARATION, GHOST_EMPLOYMENT), each with a positive and a
+look-alike, on one tiny world that goes through the graph stage and the cross-matching
+once (module fixture).
+
+| who | what | expected |
+| --- | --- | --- |
+| g1..g6 | paper employees of a ring of three young shell workplaces (one representative for W1 and W2, one address spelled two ways for W2 and W3, one phone typed two ways for W1 and W3); 185-day spells, wages without tax statements; g1 rotated W1 → W2; g4..g6 paid into one account | ring; GH-01 (+GH-03, GH-04) on every claim, overpayment = all paid |
+| c1..c3 | workers of a real business that closed after decades: 22 after 10 years, tax statements | no ring, no case |
+| sp1, sp2 | spouses at two ordinary workplaces sharing one benefit account | no ring, no case |
+| fs1 | claims 23, the employer reported 11 | FS-01 |
+| fs1x | claims 23, the employer reported 23 | no case |
+| rh1 | laid off (23), rehired by the same workplace 30 days later | FS-02 |
+| se1 | seasonal: contract ended (32), rehired by the same employer 60 days later | no case |
+| jb1 | laid off (23), new job at an unrelated workplace 30 days later | no case |
+| lh1 | laid off (23) by a workplace that laid off 3 under 23 and hired 3 that quarter | FS-03 |
+| lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
+| lone2 | 190-day spell with monthly tax statements | no case |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fraud import contract
+
+RUN_DATE = dt.date(2026, 4, 30)
+D = dt.date.fromisoformat
+REP = "e" * 64
+SHARED_ACCOUNT = "f" * 63 + "1"
+SPOUSE_ACCOUNT = "f" * 63 + "2"
+
+
+def key(name: str) -> str:
+    return name.encode().hex().ljust(64, "0")[:64]
+
+
+def frame(spark, table_name: str, rows: list[dict]):
+    table = contract.TABLES[table_name]
+    ddl = ", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns)
+    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], ddl)
+
+
+UPDATED = dt.datetime(2026, 4, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+
+
+def workplace(workplace_id, business_no, opened_on, representative=None, address=None, phone=None, account=None,
+              closed_on=None):
+    return dict(workplace_id=workplace_id, business_no=business_no, name=f"사업장{workplace_id[-2:]}",
+                representative_key=representative or key(f"rep{workplace_id}"),
+                address=address or f"서울특별시 중구 세종대로 {int(workplace_id[-3:])}", phone=phone,
+                bank_account_key=account, industry_code="47", region_code="11", opened_on=D(opened_on),
+                closed_on=D(closed_on) if closed_on else None, updated_at=UPDATED)
+
+
+WORKPLACES = [
+    workplace("10000000001", "1000000001", "2025-01-10", representative=REP, address="서울특별시 강남구 테헤란로 123 4층",
+              phone="02-555-1234"),
+    workplace("10000000002", "1000000002", "2025-01-20", representative=REP, address="서울시 강남구 테헤란로123, 402호"),
+    workplace("10000000003", "1000000003", "2025-02-01", address="서울 강남구  테헤란로 123", phone="025551234"),
+    workplace("20000000001", "2000000001", "1998-03-01", closed_on="2026-01-31"),  # the closure
+    workplace("30000000001", "3000000001", "2005-01-01"),  # spouse 1's employer
+    workplace("30000000002", "3000000002", "2007-01-01"),  # spouse 2's employer
+    workplace("40000000001", "4000000001", "2010-01-01"),  # fs1, fs1x
+    workplace("40000000002", "4000000002", "2010-01-01"),  # rh1
+    workplace("40000000003", "4000000003", "2010-01-01"),  # se1's seasonal employer
+    workplace("40000000004", "4000000004", "2010-01-01"),  # jb1's old employer
+    workplace("40000000005", "4000000005", "2010-01-01"),  # jb1's new, unrelated employer
+    workplace("40000000006", "4000000006", "2010-01-01"),  # lh1: lays off while hiring
+    workplace("40000000007", "4000000007", "2015-01-01"),  # lone1
+    workplace("40000000008", "4000000008", "2015-01-01"),  # lone2
+]
+
+
+class World:
+    def __init__(self):
+        self.employments, self.claims, self.certifications, self.income = [], [], [], []
+
+    def spell(self, person, workplace_id, acquired_on, lost_on=None, code=None, wage=2_500_000):
+        self.employments.append(dict(
+            employment_id=f"e{len(self.employments) + 1}", person_key=key(person), workplace_id=workplace_id,
+            acquired_on=D(acquired_on), lost_on=D(lost_on) if lost_on else None, separation_code=code,
+            monthly_wage=wage, updated_at=UPDATED))
+
+    def claim(self, person, workplace_id, code, filed_on, account=None):
+        claim_id = f"CL-{person}"
+        filed = D(filed_on)
+        self.claims.append(dict(
+            claim_id=claim_id, person_key=key(person), workplace_id=workplace_id, separation_code=code,
+            filed_on=filed, eligible_from=filed + dt.timedelta(days=7), benefit_days=180, daily_amount=60_000,
+            bank_account_key=account or key(f"acct{person}"), status="APPROVED", updated_at=UPDATED))
+        start = filed + dt.timedelta(days=7)
+        for n in range(2):
+            period_from = start + dt.timedelta(days=28 * n)
+            period_to = period_from + dt.timedelta(days=27)
+            self.certifications.append(dict(
+                cert_id=f"{claim_id}-c{n + 1}", claim_id=claim_id, cert_on=period_to + dt.timedelta(days=1),
+                period_from=period_from, period_to=period_to, channel="VISIT", ip_country=None,
+                job_search_count=2, declared_income=0, paid_days=25, paid_amount=1_500_000, updated_at=UPDATED))
+
+    def monthly_statements(self, person, business_no, first_month, months):
+        year, month = map(int, first_month.split("-"))
+        for _ in range(months):
+            work_from = dt.date(year, month, 1)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            work_to = dt.date(year, month, 1) - dt.timedelta(days=1)
+            self.income.append(dict(
+                record_id=f"r{len(self.income) + 1}", person_key=key(person), payer_business_no=business_no,
+                income_type="WAGE", work_from=work_from, work_to=work_to, work_days=20, amount=2_500_000,
+                filed_on=work_to + dt.timedelta(days=30), updated_at=UPDATED))
+
+
+def build_world() -> World:
+    w = World()
+    ring = ["10000000001", "10000000002", "10000000003"]
+    for i in range(6):
+        person = f"g{i + 1}"
+        place = ring[i % 3]
+        # 185 days: 2025-06-01..2025-12-02
+        w.spell(person, place, "2025-06-01", "2025-12-02", "23")
+        w.claim(person, place, "23", "2025-12-10", account=SHARED_ACCOUNT if i >= 3 else None)
+    w.spell("g1", "10000000002", "2025-03-01", "2025-05-20", "11")  # g1 rotated W2 -> W1
+
+    for i in range(3):  # the real closure
+        person = f"c{i + 1}"
+        w.spell(person, "20000000001", "2015-03-01", "2026-01-31", "22")
+        w.monthly_statements(person, "2000000001", "2025-06", 8)
+        w.claim(person, "20000000001", "22", "2026-02-05")
+
+    for person, place, business in (("sp1", "30000000001", "3000000001"), ("sp2", "30000000002", "3000000002")):
+        w.spell(person, place, "2018-01-01", "2026-01-15", "23")
+        w.monthly_statements(person, business, "2025-06", 7)
+        w.claim(person, place, "23", "2026-01-20", account=SPOUSE_ACCOUNT)
+
+    w.spell("fs1", "40000000001", "2020-01-01", "2026-01-10", "11")
+    w.claim("fs1", "40000000001", "23", "2026-01-15")
+    w.spell("fs1x", "40000000001", "2020-01-01", "2026-01-10", "23")
+    w.claim("fs1x", "40000000001", "23", "2026-01-15")
+
+    w.spell("rh1", "40000000002", "2020-01-01", "2026-01-10", "23")
+    w.claim("rh1", "40000000002", "23", "2026-01-15")
+    w.spell("rh1", "40000000002", "2026-02-09")
+
+    w.spell("se1", "40000000003", "2025-03-01", "2025-11-30", "32")
+    w.claim("se1", "40000000003", "32", "2025-12-05")
+    w.spell("se1", "40000000003", "2026-01-29")
+
+    w.spell("jb1", "40000000004", "2020-01-01", "2026-01-10", "23")
+    w.claim("jb1", "40000000004", "23", "2026-01-15")
+    w.spell("jb1", "40000000005", "2026-02-09")
+
+    w.spell("lh1", "40000000006", "2020-01-01", "2026-01-10", "23")
+    w.claim("lh1", "40000000006", "23", "2026-01-15")
+    for i in range(3):
+        w.spell(f"lh-laid-{i}", "40000000006", "2019-01-01", f"2026-01-{20 + i}", "23")
+        w.spell(f"lh-hired-{i}", "40000000006", f"2026-02-0{2 + i}")
+
+    w.spell("lone1", "40000000007", "2025-06-01", "2025-12-07", "23")  # 190 days
+    w.claim("lone1", "40000000007", "23", "2025-12-12")
+    w.spell("lone2", "40000000008", "2025-06-01", "2025-12-07", "23")
+    w.monthly_statements("lone2", "4000000008", "2025-06", 7)
+    w.claim("lone2", "40000000008", "23", "2025-12-12")
+    return w
+
+
+@pytest.fixture(scope="module")
+def found(spark):
+    from features.rings import suspected_workplaces
+    from jobs.collusion import analyse
+    from jobs.crossmatch import detect
+
+    w = build_world()
+    tables = {
+        "workplaces": frame(spark, "workplaces", WORKPLACES),
+        "employments": frame(spark, "employments", w.employments),
+        "claims": frame(spark, "claims", w.claims),
+        "certifications": frame(spark, "certifications", w.certifications),
+        "income": frame(spark, "income", w.income),
+        "crossings": frame(spark, "crossings", []),
+        "findings": frame(spark, "findings", []),
+    }
+    collusion = analyse(tables, RUN_DATE, hub_max_degree=50)
+    detection = detect(tables, RUN_DATE, collusion=collusion.claims)
+    result = {
+        "rings": [row.asDict() for row in collusion.rings.collect()],
+        "cases": {row["claim_id"]: row.asDict() for row in detection.cases.collect()},
+        "workplaces": {row["workplace_id"]: row.asDict()
+                       for row in suspected_workplaces(detection.cases, collusion.rings).collect()},
+    }
+    detection.release()
+    return result
+
+
+def case(found, person):
+    return found["cases"].get(f"CL-{person}")
+
+
+def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(found):
+    [ring] = found["rings"]
+    assert ring["workplace_ids"] == "10000000001;10000000002;10000000003"
+    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (6, 6, 6)
+    assert ring["rotating_persons"] == 1
+    assert "representative" in ring["reasons"] and "address 서울강남구테헤란로123 shared by 3 workplaces" in ring["reasons"]
+    assert "phone 025551234 shared by 2 workplaces" in ring["reasons"]
+    assert "representative eeeeeeee shared by 2 workplaces" in ring["reasons"]
+    assert "1 persons rotated among its workplaces" in ring["reasons"]
+    assert ring["picture"].startswith("<svg") and "W:10000000002" in ring["picture"]
+    assert ring["score"] == 0.76  # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.2 × a burst of 6 claims)
+
+
+def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_paid(found):
+    for i in range(1, 7):
+        hit = case(found, f"g{i}")
+        assert "GH-01" in hit["rule_hits"].split(";"), hit
+        assert hit["fraud_types"].split(";")[0] == "GHOST_EMPLOYMENT"
+        assert hit["ring_id"] == found["rings"][0]["ring_id"]
+        assert hit["estimated_overpayment"] == 3_000_000  # both certifications
+        assert hit["score"] >= 0.5
+    assert "just past the 180-day threshold" in case(found, "g1")["reasons"]
+
+
+def test_gh03_fires_on_an_account_shared_by_three_claimants(found):
+    assert "GH-03" in case(found, "g4")["rule_hits"].split(";")
+    assert "GH-03" not in case(found, "g1")["rule_hits"].split(";")
+
+
+def test_gh03_look_alike_spouses_sharing_one_account_are_no_case_and_no_ring(found):
+    assert case(found, "sp1") is None and case(found, "sp2") is None
+    assert all("30000000001" not in ring["workplace_ids"] for ring in found["rings"])
+
+
+def test_look_alike_real_business_closure_is_no_case_and_no_ring(found):
+    for person in ("c1", "c2", "c3"):
+        assert case(found, person) is None
+    assert "20000000001" not in found["workplaces"]
+
+
+def test_fs01_fires_when_the_employer_reported_a_quit(found):
+    hit = case(found, "fs1")
+    assert hit["rule_hits"] == "FS-01"
+    assert hit["fraud_types"] == "FALSE_SEPARATION"
+    assert hit["estimated_overpayment"] == 3_000_000
+    assert "claim says separation code 23" in hit["reasons"] and "says 11" in hit["reasons"]
+
+
+def test_fs01_look_alike_codes_that_agree_are_no_case(found):
+    assert case(found, "fs1x") is None
+
+
+def test_fs02_fires_on_a_rehire_by_the_same_workplace(found):
+    hit = case(found, "rh1")
+    assert hit["rule_hits"] == "FS-02"
+    assert "rehired 2026-02-09 by 40000000002 (same workplace) 30 days after leaving" in hit["reasons"]
+
+
+def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(found):
+    assert case(found, "se1") is None
+    assert case(found, "jb1") is None
+
+
+def test_fs03_fires_on_a_layoff_by_a_workplace_that_kept_hiring(found):
+    hit = case(found, "lh1")
+    assert "FS-03" in hit["rule_hits"].split(";")
+    assert "4 layoffs under code 23 and 3 hires" in hit["reasons"]
+
+
+def test_gh02_fires_on_a_lone_paper_spell_and_not_on_one_with_tax_statements(found):
+    hit = case(found, "lone1")
+    assert hit["rule_hits"] == "GH-02"
+    assert hit["ring_id"] is None
+    assert case(found, "lone2") is None
+
+
+def test_suspected_workplaces_rank_the_ring_first(found):
+    ranked = sorted(found["workplaces"].values(), key=lambda row: row["rank"])
+    assert [row["rank"] for row in ranked] == list(range(1, len(ranked) + 1))
+    assert {row["workplace_id"] for row in ranked[:3]} == {"10000000001", "10000000002", "10000000003"}
+    assert ranked[0]["fraud_types"] == "GHOST_EMPLOYMENT"
+    assert ranked[0]["flagged_claims"] == 2
+    assert "member of ring" in ranked[0]["reasons"]
+    assert {"40000000001", "40000000002", "40000000006", "40000000007"} <= set(found["workplaces"])
