@@ -22,16 +22,20 @@ are repeated until the edge set stops changing, which happens exactly when every
 component is a star centred on its smallest node: no node has both a smaller and a
 larger neighbour, and none has more than one smaller neighbour (one step of either
 kind changes any other edge set; on such a star neither changes anything). That is
-the convergence test: a count over the same per-node window that the next
-large-star needs, so it costs one small aggregate per iteration and never brings
-edges to the driver. A node's component is then its star's centre, or itself when
+the convergence test: a count of the nodes that break it, taken from the per-node
+minima and maxima that the next large-star needs anyway, so it never brings edges
+to the driver. A node's component is then its star's centre, or itself when
 it is a centre or has only self-loops. Rounds grow with the logarithm of the
 diameter; a long chain is the worst case.
 
-Each iteration's edges are materialised with `localCheckpoint()` so that the plan
-does not grow with the number of iterations (no checkpoint directory is needed), and
-the per-node window is persisted for the convergence count and the large-star, then
-unpersisted.
+The state between rounds is the table of every node's neighbours (both directions,
+with the minima and maxima the next large-star and the convergence test need). Each
+round's table is materialised with `localCheckpoint()`, so the plan does not grow
+with the number of rounds and no checkpoint directory is needed; the convergence
+count is taken with `DataFrame.observe` while the table is written, so a round is one
+Spark job with two shuffles. Nothing is `persist()`ed; the checkpoint blocks of
+earlier rounds are freed by Spark's context cleaner once their DataFrames are
+garbage-collected (classic PySpark has no call to release a local checkpoint).
 
 Hubs. A node linked to very many others — the bank account of a payroll agency, a
 big employer, a business centre's address or a tax accountant's phone — would join
@@ -51,7 +55,7 @@ from __future__ import annotations
 
 import logging
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Observation, Window
 from pyspark.sql import functions as F
 
 log = logging.getLogger(__name__)
@@ -78,9 +82,7 @@ def _undirected(edges: DataFrame) -> DataFrame:
 
 def _nodes(edges: DataFrame) -> DataFrame:
     """Every non-null id that appears at either end of an edge, once."""
-    ends = edges.select(F.col("src").cast("string").alias("node")).unionByName(
-        edges.select(F.col("dst").cast("string").alias("node"))
-    )
+    ends = edges.select(F.explode(F.array(F.col("src").cast("string"), F.col("dst").cast("string"))).alias("node"))
     return ends.where(F.col("node").isNotNull()).distinct()
 
 
@@ -141,6 +143,19 @@ def _small_star(links: DataFrame) -> DataFrame:
     return star.where(is_not_the_centre).select(F.col("member").alias("high"), F.col("centre").alias("low"))
 
 
+def _materialise(neighbourhoods: DataFrame) -> tuple[DataFrame, dict[str, int]]:
+    """Local-checkpoint a neighbourhood table (which cuts its plan off from the rounds
+    before it) and count, on the way, its rows and its unfinished rows."""
+    progress = Observation()
+    observed = neighbourhoods.observe(
+        progress,
+        F.count(F.lit(1)).alias("directed_links"),
+        F.count(F.when(_is_unfinished(), F.lit(1))).alias("unfinished"),
+    )
+    materialised = observed.localCheckpoint(eager=True)
+    return materialised, progress.get
+
+
 def connected_components_with_iterations(
     edges: DataFrame, max_iterations: int = DEFAULT_MAX_ITERATIONS
 ) -> tuple[DataFrame, int]:
@@ -149,15 +164,12 @@ def connected_components_with_iterations(
     Raises RuntimeError if the edges have not converged after `max_iterations` rounds
     (which the algorithm's bound rules out for any real graph).
     """
-    # The state between rounds is the neighbourhood table of the current links: it is
-    # what the convergence count and the next large-star both read.
-    neighbourhoods = _neighbourhoods(_undirected(edges)).localCheckpoint(eager=True)
+    # The state between rounds is the neighbourhood table of the current links: the
+    # convergence count and the next large-star both read it. The count is observed
+    # while the table is being materialised, so a round is one Spark job.
+    neighbourhoods, progress = _materialise(_neighbourhoods(_undirected(edges)))
     iterations = 0
     while True:
-        progress = neighbourhoods.agg(
-            F.count(F.lit(1)).alias("directed_links"),
-            F.count(F.when(_is_unfinished(), F.lit(1))).alias("unfinished"),
-        ).first()
         log.info(
             "connected components: after %d rounds, %d links, %d unfinished node-neighbour pairs",
             iterations,
@@ -168,7 +180,7 @@ def connected_components_with_iterations(
             break
         if iterations >= max_iterations:
             raise RuntimeError(f"connected components did not converge in {max_iterations} rounds")
-        neighbourhoods = _neighbourhoods(_small_star(_large_star(neighbourhoods))).localCheckpoint(eager=True)
+        neighbourhoods, progress = _materialise(_neighbourhoods(_small_star(_large_star(neighbourhoods))))
         iterations += 1
 
     # Converged: every non-centre node has exactly one neighbour, its component's minimum.
@@ -202,7 +214,7 @@ def node_degrees(edges: DataFrame) -> DataFrame:
     """Edges (`src`, `dst`) -> (`node`, `degree`): the number of distinct other nodes
     each node is linked to (self-loops, duplicates and null ends do not count)."""
     links = _undirected(edges)
-    ends = links.select(F.col("high").alias("node")).unionByName(links.select(F.col("low").alias("node")))
+    ends = links.select(F.explode(F.array(F.col("high"), F.col("low"))).alias("node"))
     return ends.groupBy("node").agg(F.count(F.lit(1)).alias("degree")).select(*HUB_COLUMNS)
 
 

@@ -6,7 +6,8 @@ a phone, so every spelling of one place must become the same node, and two place
 must never become one node: a false merge joins unrelated workplaces into a ring,
 which is worse than a missed link.
 
-Address key (road-name address, 도로명주소: 시도 시군구 [읍면] 도로명 건물번호[, 상세주소] [(참고항목)]):
+Address key. A road-name address (도로명주소) reads
+`시도 시군구 [읍면] 도로명 건물번호[, 상세주소] [(참고항목)]`; its key is built in steps:
 
 1. full-width digits and punctuation become ASCII; every kind of whitespace becomes
    one space;

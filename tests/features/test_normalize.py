@@ -95,6 +95,9 @@ def test_different_places_stay_apart():
     assert normalize_address("서울 강남구 테헤란로 123") != normalize_address("서울 강남구 테헤란로 12")
     assert normalize_address("서울 중구 세종대로 110") != normalize_address("서울 종로구 세종대로 110")
     assert normalize_address("서울 중구 세종대로 110") != normalize_address("부산 중구 세종대로 110")
+    # Look-alikes of a 시도 spelling: 경기 광주시 typed without 경기, and the road 세종대로.
+    assert normalize_address("광주시 행정타운로 50") == "광주시행정타운로50"
+    assert normalize_address("세종대로 110") == "세종대로110"
 
 
 @pytest.mark.parametrize("blank", BLANK_ADDRESSES)
