@@ -52,5 +52,9 @@ demo: airflow-db
 test: airflow-db
 	$(BIN)/pytest -q
 
+# Long measurements live here, never in the timed test suite.
+bench: venv
+	$(BIN)/python bench/components_bench.py --sizes 10000 100000 1000000 | tee bench/components.txt
+
 clean:
 	rm -rf $(DEMO_DIR) logs airflow.db .pytest_cache

@@ -129,6 +129,11 @@ REGIONS = (
            ("중앙로", "경강로", "올림픽로"), 2),
 )
 REGION_BY_CODE = {r.code: r for r in REGIONS}
+# Road names found in most cities, added to each region's own.
+COMMON_ROADS = tuple(f"{stem}{kind}" for stem in ("중앙", "시청", "번영", "산업", "공단", "문화", "평화", "희망",
+                                                  "신촌", "역전", "학교", "시장", "동부", "서부", "남부", "북부")
+                     for kind in ("로", "길"))
+ROADS = {r.code: r.roads + COMMON_ROADS for r in REGIONS}
 REGION_CUMULATIVE = list(accumulate(r.weight for r in REGIONS))
 
 NAME_STEMS = ("한빛", "대성", "미래", "동양", "신성", "우리", "하나로", "태양", "세진", "청솔", "푸른", "새롬",
@@ -573,20 +578,23 @@ class World:
     def location(self, region: Region | None = None) -> tuple:
         region = region or self.region()
         rng = self.rng
-        return (region.code, rng.choice(region.districts), rng.choice(region.roads), self.between(1, 320),
-                self.between(1, 15))
+        number = str(self.between(1, 999))
+        if rng.random() < 0.3:
+            number += f"-{self.between(1, 30)}"  # 부번: a building behind the main number
+        return (region.code, rng.choice(region.districts), rng.choice(ROADS[region.code]), number,
+                self.between(1, 15), self.between(1, 9))
 
     @staticmethod
     def address(location: tuple, spelling: int) -> str:
         """The address of `location` as an employer might type it. Spelling 0:
         `서울특별시 강남구 테헤란로 123 4층`; 1: `서울시 강남구 테헤란로123, 402호`;
         2: `서울 강남구  테헤란로 123`."""
-        code, district, road, number, floor = location
+        code, district, road, number, floor, unit = location
         region = REGION_BY_CODE[code]
         if spelling == 0:
             return f"{region.full} {district} {road} {number} {floor}층"
         if spelling == 1:
-            return f"{region.middle} {district} {road}{number}, {floor}0{1 + number % 9}호"
+            return f"{region.middle} {district} {road}{number}, {floor}0{unit}호"
         return f"{region.short} {district}  {road} {number}"
 
     def phone_parts(self, region_code: str) -> tuple:
@@ -655,6 +663,7 @@ class World:
         """The ordinary insured workplaces new spells are drawn from (weighted by size):
         most old, some young; a few owned by the same representative as another."""
         history_start = self.history_start
+        size_cap = min(300.0, max(8.0, count / 20))  # no single employer of half a small population
         for i in range(count):
             age = self.rng.random()
             if age < 0.7:
@@ -670,7 +679,7 @@ class World:
             if i == 1 and "\n" not in workplace.address:
                 street, floor = self.address(workplace.location, 0).rsplit(" ", 1)
                 workplace.address = f"{street}\n{floor}"  # typed with a line break before the floor
-            workplace.weight = min(300.0, self.rng.paretovariate(1.1))
+            workplace.weight = min(size_cap, self.rng.paretovariate(1.1))
             self.ordinary.append(workplace)
         self._ordinary_cumulative = list(accumulate(w.weight for w in self.ordinary))
         self._old_workplaces = [w for w in self.ordinary if w.opened_on <= history_start - _days(6100)]
@@ -887,7 +896,9 @@ class World:
     def current_claim(self, person: Person, *, min_certs: int = 2, **kwargs) -> Claim:
         """An open claim (or one that ended recently) with `min_certs` or more
         certifications delivered by the final date."""
-        lost_on = kwargs.pop("lost_on", None) or self.final - _days(self.between(60 + 28 * min_certs, 200 + 28 * min_certs // 2))
+        lost_on = kwargs.pop("lost_on", None)
+        if lost_on is None:
+            lost_on = self.final - _days(self.between(60 + 28 * min_certs, 200 + 28 * min_certs // 2))
         tenure = kwargs.pop("tenure", None) or self.between(400, 2500)
         benefit_days = kwargs.pop("benefit_days", None) or self.rng.choice((210, 240, 270))
         return self.claim_after_spell(person, lost_on=lost_on, tenure=tenure, benefit_days=benefit_days, **kwargs)
@@ -1057,7 +1068,7 @@ class _Planter:
         self.variant += 1
         if variant == 3 and not open_allowed:
             variant = 0
-        country = rng.choice([c for c in TRIP_COUNTRIES if c != "KR"])
+        country = rng.choice(TRIP_COUNTRIES)
         index = world.between(1, len(certs) - 1) if len(certs) > 1 else 0
         if variant == 3:
             index = len(certs) - 1
@@ -1338,7 +1349,9 @@ class _Planter:
         """Seasonal workers: every April to October at the same farm or resort (end of
         a fixed-term contract, 32), an honest claim every winter, rehired each spring."""
         world = self.world
-        last_season = world.final.year if date(world.final.year, 10, 31) <= world.final - _days(70) else world.final.year - 1
+        last_season = world.final.year
+        if date(last_season, 10, 31) > world.final - _days(70):
+            last_season -= 1
         seasons = [last_season - 2, last_season - 1, last_season]
         employer = None
         for i in range(self.plan.seasonal):
@@ -1349,7 +1362,8 @@ class _Planter:
                     location=world.location(REGION_BY_CODE[world.rng.choice(("50", "51", "46"))]),
                     industry_code=world.rng.choice(("01", "55")))
             person = world.take_person("seasonal")
-            world.prehistory(person, date(seasons[0], 3, 1) - _days(world.between(10, 60)), {employer.representative_key})
+            world.prehistory(person, date(seasons[0], 3, 1) - _days(world.between(10, 60)),
+                             {employer.representative_key})
             for year in seasons:
                 acquired = date(year, 4, 1) + _days(world.between(0, 7))
                 lost = date(year, 10, 31) - _days(world.between(0, 5))
@@ -1485,7 +1499,10 @@ def add_ordinary_trips(world: World) -> None:
             if out_day > final or out_day < free_from:
                 continue
             draw = rng.random()
-            length = world.between(1, 5) if draw < 0.5 else world.between(4, 10) if draw < 0.85 else world.between(10, 40)
+            if draw < 0.5:
+                length = world.between(1, 5)
+            else:
+                length = world.between(4, 10) if draw < 0.85 else world.between(10, 40)
             in_day = out_day + _days(length)
             if any(day in busy for day in range(out_day.toordinal(), in_day.toordinal() + 1)):
                 continue
@@ -1524,6 +1541,7 @@ BAD_KINDS = (
     "work_from_after_work_to", "opened_after_closed", "text_too_long",
     "duplicate_key", "wrong_field_count", "broken_quoting", "undecodable_bytes",
 )
+# Kinds the reader itself rejects (the record cannot be split into the header's fields).
 RECORD_KINDS = ("wrong_field_count", "broken_quoting", "undecodable_bytes")
 ANY_TABLE_KINDS = ("duplicate_key", "wrong_field_count", "broken_quoting", "missing_required")
 
@@ -1566,7 +1584,7 @@ MUTATIONS: dict[str, dict[str, Callable[[dict, date], None]]] = {
         "findings": _set(workplace_id=lambda r, d: "W" + r["workplace_id"][1:]),
     },
     "bad_business_no": {
-        "workplaces": _set(business_no=lambda r, d: f"{r['business_no'][:3]}-{r['business_no'][3:5]}-{r['business_no'][5:]}"),
+        "workplaces": _set(business_no=lambda r, d: f"{r['business_no'][:3]}-{r['business_no'][3:]}"),
         "income": _set(payer_business_no=lambda r, d: r["payer_business_no"][:9]),
     },
     "bad_record_id": {
@@ -1703,7 +1721,8 @@ class BadRows:
                     "name": f"{rng.choice(NAME_STEMS)}{rng.choice(NAME_TRADES)}", "representative_key": person,
                     "address": workplace.address.replace("\n", " "), "phone": "02-555-1234",
                     "bank_account_key": _sha(f"bad:{self.counter}:{drop}"), "industry_code": "47",
-                    "region_code": workplace.region_code, "opened_on": (drop - _days(self._between(30, 2000))).isoformat(),
+                    "region_code": workplace.region_code,
+                    "opened_on": (drop - _days(self._between(30, 2000))).isoformat(),
                     "closed_on": "", "updated_at": updated_at}
         if table == "employments":
             return {"employment_id": self.fresh("EMP"), "person_key": person, "workplace_id": workplace.workplace_id,
@@ -1993,10 +2012,10 @@ def _deliveries(world: World, versions: list[tuple[date, int, tuple]]) -> list[t
     return list(chosen.items())
 
 
-def _coverage(world: World, cp949_drop: tuple[str, date]) -> dict[str, dict[str, list[str]]]:
+def _coverage() -> dict[str, dict[str, list[str]]]:
     """source -> table -> the bad-row kinds its baseline file must contain, so that the
     baseline covers every kind (undecodable bytes go to the CP949 drop)."""
-    tables = [t for t in contract.TABLES.values()]
+    tables = list(contract.TABLES.values())
     load = {t.name: 0 for t in tables}
     plan: dict[str, dict[str, list[str]]] = {}
     for kind in BAD_KINDS:
@@ -2295,15 +2314,21 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     """Write a synthetic landing directory into `out` and return its truth.
 
     out: the landing directory (created). persons: size of the insured population
-    (at least about 200, for the planted cases). seed: same seed, same bytes.
+    (about 200 at least, for the planted cases). seed: same seed, same bytes.
     baseline: date of the baseline (full-history) drop. days: daily delta drops after
-    it. progress(stage, steps): called as stages complete.
+    it. progress(stage, steps): called as each stage completes.
 
-    Returns (and writes to `out/_truth/truth.json`) a dict with seed, persons, baseline,
-    final_date, drop_dates, quarantine_expected ("<source>/<drop_date>/<table>" -> rows
-    the validator must quarantine), bad_rows, planted, lookalikes, rings,
-    repeat_offenders, closures, counts, resent_older and missing_in (see the module
-    docstring and the report of tests/fraud/test_synth.py)."""
+    The truth (also `out/_truth/truth.json`), as visible on the last drop date:
+    seed, persons, baseline, final_date, drop_dates; quarantine_expected
+    ("<source>/<drop_date>/<table>" -> rows the validator must quarantine) and bad_rows
+    ({source, drop_date, table, kind, key, rows[, note]}); planted ({claim_id,
+    person_key, workplace_id, typologies, overpayment, tainted_cert_ids, ring_id, past,
+    finding_id}); lookalikes ({claim_id, person_key, kind}); rings ({ring_id,
+    workplace_ids, person_keys, claim_ids}); repeat_offenders ({person_key,
+    open_claim_id, suspected_now, prior_findings, last_decided_on}); closures
+    (workplace ids); counts (records per table on the final date); resent_older (stale
+    versions re-sent in delta drops); missing_in (the trips whose IN is quarantined).
+    """
     out = Path(out)
     report = progress or (lambda stage, done: None)
     world = World(persons, seed, baseline, days)
@@ -2325,7 +2350,7 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
 
     cp949_drop = ("ei", world.drop_dates[1] if days else baseline)
     bad_rows = BadRows(world)
-    coverage = _coverage(world, cp949_drop)
+    coverage = _coverage()
     evidence = Evidence(world)
     written: list[dict] = []
 

@@ -112,11 +112,12 @@ def test_bom_extra_columns_and_another_column_order_are_delivered(landing):
                              contract.table(source, file_name[:-4]).column_names)
     assert any(bom for bom, _, _ in headers.values())
     assert any(set(header) - set(columns) for _, header, columns in headers.values())
-    assert any(tuple(header) != columns and sorted(header) == sorted(columns) for _, header, columns in headers.values())
+    assert any(tuple(header) != columns and sorted(header) == sorted(columns)
+               for _, header, columns in headers.values())
 
 
 def test_every_bad_row_kind_is_planted_and_counted(landing):
-    _, truth = landing
+    out, truth = landing
     assert {bad["kind"] for bad in truth["bad_rows"]} == set(BAD_KINDS)
     expected = Counter()
     for bad in truth["bad_rows"]:
@@ -126,6 +127,11 @@ def test_every_bad_row_kind_is_planted_and_counted(landing):
     for source in contract.SOURCES:
         for day in truth["drop_dates"]:
             assert any(k.startswith(f"{source}/{day}/") for k in expected), f"no bad row in {source}/{day}"
+    # Records the reader cannot split are exactly the planted ones, one record each.
+    unsplittable = Counter(f"{s}/{d}/{t}" for s, d, t, header, fields, error in _rows(out)
+                           if error is not None or len(fields) != len(header))
+    assert unsplittable == Counter(f"{b['source']}/{b['drop_date']}/{b['table']}" for b in truth["bad_rows"]
+                                   if b["kind"] in RECORD_KINDS)
     undecodable = [b for b in truth["bad_rows"] if b["kind"] == "undecodable_bytes"]
     assert [(b["source"], b["drop_date"]) for b in undecodable] == [("ei", truth["drop_dates"][1])]
 
