@@ -11,10 +11,12 @@ bank accounts (`A:`), normalised addresses (`ADDR:`) and phones (`TEL:`). Edges:
 | `address` | workplace | its normalised address (features/normalize.py) |
 | `phone` | workplace | its normalised phone |
 | `workplace account` | workplace | its bank account |
-| `benefit account` | the workplace a claim left | the account the benefit is paid into |
+| `benefit account` | the workplace a claim left | the account the benefit is paid into, when two or more claimants use it |
 
 Workplaces that share a representative, an address, a phone or an account, or whose
-former workers are paid into one account, fall into one connected component. Who
+former workers are paid into one account, fall into one connected component. A
+claimant's own account, used again for each of their claims over the years, is not a
+link: it would chain every employer they ever claimed from. Who
 worked where is deliberately *not* an edge of the components: people change jobs, and
 over years of spells the whole workforce would become one component. Employment enters
 per component afterwards (rotation, rehiring), where it cannot percolate.
@@ -26,14 +28,16 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
   threshold?), its separation code as the employer reported it (does it disagree with
   the claim's?), and whether the payer ever filed a tax statement for it (reported
   wages without any statement from the payer are the mark of a paper employee);
-- rehiring: a new spell of the claimant at the same workplace, or at a workplace of
-  the same component, within `REHIRE_WINDOW_DAYS` of the separation or while the
+- rehiring: a new spell of the claimant at the same workplace, or at a related one
+  (sharing its representative, address, phone or account), within `REHIRE_WINDOW_DAYS` of the separation or while the
   claim was still being certified. Claims for the end of a fixed-term contract (32)
   or retirement (31) are not counted: seasonal workers are rehired by the same
   employer every season, honestly;
-- layoffs while hiring: the workplace separated `LAYOFF_BURST` or more workers under
-  code 23 and hired `LAYOFF_BURST` or more within `LAYOFF_WINDOW_DAYS` of this
-  claimant's separation;
+- layoffs while hiring: the claimant was one of a collective layoff — `LAYOFF_BURST`
+  or more separations under code 23 at the workplace within `LAYOFF_WINDOW_DAYS` of
+  this one — and the workplace hired `MIN_HIRES` or more in the `HIRING_WINDOW_DAYS`
+  around it. A layoff for business reasons is a downsizing (근로기준법 제24조); a big
+  employer's everyday turnover has a code-23 separation now and then, not a burst;
 - a young workplace with many claims; a benefit account shared by several claimants
   (two, as spouses do, is not enough) or with a workplace.
 """
@@ -56,8 +60,10 @@ PHONE = "TEL:"
 QUALIFYING_DAYS = 180  # 피보험단위기간 180일 (DOMAIN.md)
 JUST_PAST_THRESHOLD_DAYS = 30  # a spell of 181..210 days ends "just past" the threshold
 REHIRE_WINDOW_DAYS = 90
-LAYOFF_WINDOW_DAYS = 90
-LAYOFF_BURST = 3
+LAYOFF_WINDOW_DAYS = 30
+LAYOFF_BURST = 5
+HIRING_WINDOW_DAYS = 90
+MIN_HIRES = 3
 YOUNG_WORKPLACE_DAYS = 365
 MANY_CLAIMS = 3  # claims from one young workplace
 SHARED_ACCOUNT_CLAIMANTS = 3  # distinct claimants paid into one account
@@ -114,12 +120,32 @@ def graph_edges(workplaces: DataFrame, claims: DataFrame) -> DataFrame:
     ]
     links = [workplaces.select(workplace.alias("src"), node.alias("dst"), F.lit(link).alias("link"))
              for link, node in attributes]
-    links.append(claims.select(workplace.alias("src"), _node(ACCOUNT, F.col("bank_account_key")).alias("dst"),
-                               F.lit("benefit account").alias("link")))
+    claimants_per_account = claims.groupBy("bank_account_key").agg(
+        F.count_distinct("person_key").alias("claimants"))
+    shared_benefit_accounts = claims.join(claimants_per_account, on="bank_account_key", how="inner").where(
+        F.col("claimants") >= 2)
+    links.append(shared_benefit_accounts.select(
+        workplace.alias("src"), _node(ACCOUNT, F.col("bank_account_key")).alias("dst"),
+        F.lit("benefit account").alias("link")))
     edges = links[0]
     for more in links[1:]:
         edges = edges.unionByName(more)
     return edges.where(F.col("dst").isNotNull()).distinct().select(*EDGE_COLUMNS)
+
+
+def related_workplaces(edges: DataFrame) -> DataFrame:
+    """Edges (after hub pruning) -> (workplace_id, related_workplace_id, link): pairs of
+    distinct workplaces sharing a representative, address, phone or workplace account."""
+    attribute_links = edges.where(F.col("link") != "benefit account").select(
+        F.substring(F.col("src"), len(WORKPLACE) + 1, 64).alias("workplace_id"), "dst", "link"
+    )
+    other = attribute_links.select(F.col("workplace_id").alias("related_workplace_id"), "dst")
+    return (
+        attribute_links.join(other, on="dst", how="inner")
+        .where(F.col("workplace_id") != F.col("related_workplace_id"))
+        .groupBy("workplace_id", "related_workplace_id")
+        .agg(F.array_join(F.array_sort(F.collect_set("link")), "+").alias("link"))
+    )
 
 
 def workplace_components(components: DataFrame) -> DataFrame:
@@ -206,47 +232,45 @@ def rehires(
     spells: DataFrame,
     employments: DataFrame,
     certifications: DataFrame,
-    components: DataFrame,
+    related: DataFrame,
 ) -> DataFrame:
-    """Per claim, the earliest new spell of the claimant at the same workplace or at one
-    of its component, begun within REHIRE_WINDOW_DAYS of the separation or while the
-    claim was still certified -> (claim_id, rehire_workplace_id, rehired_on,
-    rehire_relation). Claims for the end of a fixed-term contract or retirement are
-    left out (seasonal work)."""
-    component_of = components.select(F.col("workplace_id").alias("c_workplace_id"), F.col("component").alias("c_component"))
+    """Per claim, the earliest new spell of the claimant at the same workplace or at a
+    related one (`related_workplaces`), begun within REHIRE_WINDOW_DAYS of the
+    separation or while the claim was still certified -> (claim_id,
+    rehire_workplace_id, rehired_on, rehire_relation). Claims for the end of a
+    fixed-term contract or retirement are left out (seasonal work)."""
     claim_side = (
         claims.where(~F.col("separation_code").isin(*NOT_SEASONAL_CODES))
         .select("claim_id", "person_key", "workplace_id")
         .join(spells.select("claim_id", "spell_to", "spell_employment_id"), on="claim_id", how="inner")
         .join(_last_certified(certifications), on="claim_id", how="left")
-        .join(component_of, on=F.col("workplace_id") == F.col("c_workplace_id"), how="left")
-        .select("claim_id", "person_key", "workplace_id", "spell_to", "spell_employment_id", "last_certified_to",
-                F.col("c_component").alias("claim_component"))
     )
     new_spells = employments.select(
         F.col("employment_id").alias("new_employment_id"),
         F.col("person_key").alias("new_person_key"),
         F.col("workplace_id").alias("rehire_workplace_id"),
         F.col("acquired_on").alias("rehired_on"),
-    ).join(component_of, on=F.col("rehire_workplace_id") == F.col("c_workplace_id"), how="left").select(
-        "new_employment_id", "new_person_key", "rehire_workplace_id", "rehired_on",
-        F.col("c_component").alias("rehire_component"),
     )
     window_end = F.greatest(
         F.date_add(F.col("spell_to"), REHIRE_WINDOW_DAYS), F.coalesce(F.col("last_certified_to"), F.col("spell_to"))
     )
-    same_workplace = F.col("rehire_workplace_id") == F.col("workplace_id")
-    related_workplace = F.coalesce(F.col("rehire_component") == F.col("claim_component"), F.lit(False))
     is_rehire = (
         (F.col("new_person_key") == F.col("person_key"))
         & (F.col("new_employment_id") != F.col("spell_employment_id"))
         & (F.col("rehired_on") > F.col("spell_to"))
         & (F.col("rehired_on") <= window_end)
     )
+    relations = related.select(
+        F.col("workplace_id").alias("r_workplace_id"), F.col("related_workplace_id").alias("r_related_id"),
+        F.col("link").alias("shared"),
+    )
+    same_workplace = F.col("rehire_workplace_id") == F.col("workplace_id")
     earliest = Window.partitionBy("claim_id").orderBy("rehired_on", "rehire_workplace_id")
     return (
         claim_side.join(new_spells, on=is_rehire, how="inner")
-        .where(same_workplace | related_workplace)
+        .join(relations, on=(F.col("r_workplace_id") == F.col("workplace_id"))
+              & (F.col("r_related_id") == F.col("rehire_workplace_id")), how="left")
+        .where(same_workplace | F.col("shared").isNotNull())
         .withColumn("_order", F.row_number().over(earliest))
         .where(F.col("_order") == 1)
         .select(
@@ -254,15 +278,16 @@ def rehires(
             "rehire_workplace_id",
             "rehired_on",
             F.when(same_workplace, F.lit("same workplace"))
-            .otherwise(F.lit("related workplace"))
+            .otherwise(F.format_string("related workplace: shared %s", F.col("shared")))
             .alias("rehire_relation"),
         )
     )
 
 
 def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
-    """Per claim, the code-23 separations and the hires at its workplace within
-    LAYOFF_WINDOW_DAYS of its separation -> (claim_id, layoffs_23_nearby, hires_nearby)."""
+    """Per claim, the code-23 separations at its workplace within LAYOFF_WINDOW_DAYS of
+    its separation and the hires within HIRING_WINDOW_DAYS of it -> (claim_id,
+    layoffs_23_nearby, hires_nearby)."""
     subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
         "claim_id", "workplace_id", "spell_to"
     )
@@ -273,11 +298,12 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
         "lost_on",
         "separation_code",
     )
-    def within_window(day: Column) -> Column:
-        return F.abs(F.datediff(day, F.col("spell_to"))) <= LAYOFF_WINDOW_DAYS
 
-    is_layoff_23 = (F.col("separation_code") == "23") & within_window(F.col("lost_on"))
-    is_hire = within_window(F.col("acquired_on"))
+    def within(day: Column, days: int) -> Column:
+        return F.abs(F.datediff(day, F.col("spell_to"))) <= days
+
+    is_layoff_23 = (F.col("separation_code") == "23") & within(F.col("lost_on"), LAYOFF_WINDOW_DAYS)
+    is_hire = within(F.col("acquired_on"), HIRING_WINDOW_DAYS)
     return (
         subject.join(events, on=F.col("event_workplace_id") == F.col("workplace_id"), how="inner")
         .groupBy("claim_id")
@@ -330,14 +356,14 @@ def shared_accounts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
 
 
 def claim_collusion_features(
-    tables: dict[str, DataFrame], components: DataFrame, as_of: dt.date
+    tables: dict[str, DataFrame], components: DataFrame, edges: DataFrame, as_of: dt.date
 ) -> DataFrame:
-    """The conformed tables and the workplaces' components (workplace_id, component)
-    -> one row per claim (CLAIM_COLLUSION_COLUMNS)."""
+    """The conformed tables, the workplaces' components (workplace_id, component) and
+    the graph's edges after hub pruning -> one row per claim (CLAIM_COLLUSION_COLUMNS)."""
     claims, employments = tables["claims"], tables["employments"]
     spells = qualifying_spells(claims, employments)
     taxes = tax_statements_for_spells(spells, claims, tables["workplaces"], tables["income"], as_of)
-    rehired = rehires(claims, spells, employments, tables["certifications"], components)
+    rehired = rehires(claims, spells, employments, tables["certifications"], related_workplaces(edges))
     layoffs = layoffs_while_hiring(spells, claims, employments)
     ages = workplace_claim_counts(claims, tables["workplaces"])
     accounts = shared_accounts(claims, tables["workplaces"])
@@ -359,7 +385,7 @@ def claim_collusion_features(
     has_code_disagreement = (F.col("spell_separation_code") != F.col("separation_code")) & F.col(
         "spell_separation_code"
     ).isin(*INELIGIBLE_CODES)
-    is_layoff_while_hiring = (F.col("layoffs_23_nearby") >= LAYOFF_BURST) & (F.col("hires_nearby") >= LAYOFF_BURST)
+    is_layoff_while_hiring = (F.col("layoffs_23_nearby") >= LAYOFF_BURST) & (F.col("hires_nearby") >= MIN_HIRES)
     is_young_with_many_claims = (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (
         F.col("workplace_claims") >= MANY_CLAIMS
     )

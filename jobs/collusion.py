@@ -52,7 +52,7 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int) -
     edges = edges.localCheckpoint()
     components = connected_components(edges).localCheckpoint()
     workplace_component = workplace_components(components)
-    collusion = claim_collusion_features(tables, workplace_component, as_of).localCheckpoint()
+    collusion = claim_collusion_features(tables, workplace_component, edges, as_of).localCheckpoint()
 
     candidates = candidate_components(workplace_component)
     graph_rows = component_graph_rows(

@@ -194,15 +194,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         rule_id="FS-03",
-        title="laid off under code 23 by a workplace that kept hiring",
+        title="one of a collective layoff under code 23 by a workplace that kept hiring",
         typology="FALSE_SEPARATION",
         legal_basis="고용보험법 제58조, 제61조",
         severity=0.55,
         level=CLAIM,
         condition="separation_code = '23' AND is_layoff_while_hiring",
         evidence=(
-            "format_string('workplace %s: %d layoffs under code 23 and %d hires within 90 days of this separation', "
-            "workplace_id, layoffs_23_nearby, hires_nearby)"
+            "format_string('workplace %s: %d layoffs under code 23 within 30 days and %d hires within 90 days "
+            "of this separation', workplace_id, layoffs_23_nearby, hires_nearby)"
         ),
         invalidates_claim=True,
     ),

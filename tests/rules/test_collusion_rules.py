@@ -12,7 +12,9 @@ once (module fixture).
 | rh1 | laid off (23), rehired by the same workplace 30 days later | FS-02 |
 | se1 | seasonal: contract ended (32), rehired by the same employer 60 days later | no case |
 | jb1 | laid off (23), new job at an unrelated workplace 30 days later | no case |
-| lh1 | laid off (23) by a workplace that laid off 3 under 23 and hired 3 that quarter | FS-03 |
+| rh2 | laid off (23), rehired 50 days later by a sister workplace (same representative) | FS-02 |
+| lh1 | one of 5 laid off under 23 within 30 days by a workplace that hired 3 right after | FS-03 |
+| bt1 | laid off (23) by a big employer whose code-23 separations are spread out | no case |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
 """
@@ -70,6 +72,9 @@ WORKPLACES = [
     workplace("40000000006", "4000000006", "2010-01-01"),  # lh1: lays off while hiring
     workplace("40000000007", "4000000007", "2015-01-01"),  # lone1
     workplace("40000000008", "4000000008", "2015-01-01"),  # lone2
+    workplace("40000000009", "4000000009", "2012-01-01", representative=key("owner9")),  # rh2's employer
+    workplace("40000000010", "4000000010", "2024-01-01", representative=key("owner9")),  # its sister
+    workplace("40000000011", "4000000011", "2000-01-01"),  # a big employer with everyday turnover
 ]
 
 
@@ -152,9 +157,22 @@ def build_world() -> World:
 
     w.spell("lh1", "40000000006", "2020-01-01", "2026-01-10", "23")
     w.claim("lh1", "40000000006", "23", "2026-01-15")
-    for i in range(3):
+    for i in range(4):
         w.spell(f"lh-laid-{i}", "40000000006", "2019-01-01", f"2026-01-{20 + i}", "23")
+    for i in range(3):
         w.spell(f"lh-hired-{i}", "40000000006", f"2026-02-0{2 + i}")
+
+    # A big employer's everyday turnover: code-23 separations now and then, hiring all along.
+    w.spell("bt1", "40000000011", "2018-01-01", "2026-01-10", "23")
+    w.claim("bt1", "40000000011", "23", "2026-01-15")
+    for i, day in enumerate(("2025-11-01", "2025-12-20", "2026-02-25", "2026-03-30")):
+        w.spell(f"bt-left-{i}", "40000000011", "2017-01-01", day, "23")
+    for i in range(8):
+        w.spell(f"bt-hired-{i}", "40000000011", f"2026-01-{10 + i:02d}")
+
+    w.spell("rh2", "40000000009", "2020-01-01", "2026-01-10", "23")
+    w.claim("rh2", "40000000009", "23", "2026-01-15")
+    w.spell("rh2", "40000000010", "2026-03-01")  # the sister workplace, same representative
 
     w.spell("lone1", "40000000007", "2025-06-01", "2025-12-07", "23")  # 190 days
     w.claim("lone1", "40000000007", "23", "2025-12-12")
@@ -254,6 +272,12 @@ def test_fs02_fires_on_a_rehire_by_the_same_workplace(found):
     assert "rehired 2026-02-09 by 40000000002 (same workplace) 30 days after leaving" in hit["reasons"]
 
 
+def test_fs02_fires_on_a_rehire_by_a_sister_workplace_of_the_same_representative(found):
+    hit = case(found, "rh2")
+    assert hit["rule_hits"] == "FS-02"
+    assert "by 40000000010 (related workplace: shared representative) 50 days after leaving 40000000009" in hit["reasons"]
+
+
 def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(found):
     assert case(found, "se1") is None
     assert case(found, "jb1") is None
@@ -262,7 +286,11 @@ def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(fo
 def test_fs03_fires_on_a_layoff_by_a_workplace_that_kept_hiring(found):
     hit = case(found, "lh1")
     assert "FS-03" in hit["rule_hits"].split(";")
-    assert "4 layoffs under code 23 and 3 hires" in hit["reasons"]
+    assert "5 layoffs under code 23 within 30 days and 3 hires within 90 days" in hit["reasons"]
+
+
+def test_fs03_look_alike_everyday_turnover_of_a_big_employer_is_no_case(found):
+    assert case(found, "bt1") is None
 
 
 def test_gh02_fires_on_a_lone_paper_spell_and_not_on_one_with_tax_statements(found):
