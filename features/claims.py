@@ -100,6 +100,15 @@ def overpayment(certifications: DataFrame, tainted: DataFrame) -> DataFrame:
     )
 
 
+def decided_claims(findings: DataFrame, as_of: dt.date) -> DataFrame:
+    """findings -> (claim_id) of every claim with a finding decided on or before `as_of`."""
+    return (
+        findings.where(F.col("claim_id").isNotNull() & (F.col("decided_on") <= F.lit(as_of)))
+        .select("claim_id")
+        .distinct()
+    )
+
+
 def total_paid(certifications: DataFrame) -> DataFrame:
     """certifications (claim_id, paid_amount) -> (claim_id, total_paid): everything paid
     on each claim, what a claim that was never valid owes."""

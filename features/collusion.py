@@ -29,7 +29,8 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
   the claim's?), and whether the payer ever filed a tax statement for it (reported
   wages without any statement from the payer are the mark of a paper employee);
 - rehiring: a new spell of the claimant at the same workplace, or at a related one
-  (sharing its representative, address, phone or account), within `REHIRE_WINDOW_DAYS` of the separation or while the
+  (sharing its representative, address, phone or account), while the claim was
+  certified or within `REHIRE_WINDOW_DAYS` after it or the separation of the separation or while the
   claim was still being certified. Claims for the end of a fixed-term contract (32)
   or retirement (31) are not counted: seasonal workers are rehired by the same
   employer every season, honestly;
@@ -251,8 +252,10 @@ def rehires(
         F.col("workplace_id").alias("rehire_workplace_id"),
         F.col("acquired_on").alias("rehired_on"),
     )
-    window_end = F.greatest(
-        F.date_add(F.col("spell_to"), REHIRE_WINDOW_DAYS), F.coalesce(F.col("last_certified_to"), F.col("spell_to"))
+    # "Soon after (or during) the benefit" (DOMAIN.md): within the window of the
+    # separation or of the last certified day, whichever is later.
+    window_end = F.date_add(
+        F.greatest(F.col("spell_to"), F.coalesce(F.col("last_certified_to"), F.col("spell_to"))), REHIRE_WINDOW_DAYS
     )
     is_rehire = (
         (F.col("new_person_key") == F.col("person_key"))

@@ -13,6 +13,9 @@ for every typology the rule set covers (rules/ruleset.py):
   and those that rank above a planted case;
 - precision of the queue (cases that are planted frauds) and the repeat-offender list.
 
+Planted cases marked `past` were decided already (they have a finding): they are
+left out of the figures, and one queued again counts against the targets.
+
 `targets_met` is what issue #3 asks: every planted case of a covered typology found
 with its type, every overpayment within tolerance, no look-alike above a planted case.
 """
@@ -106,8 +109,11 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
     """A run's outputs directory and the generator's truth -> the figures (JSON-able)."""
     outputs = Path(outputs)
     cases = read_cases(outputs / "cases.csv")
-    planted = truth["planted"]
+    # Past cases were decided already (ei/findings): the queue is for the current ones.
+    everything_planted = truth["planted"]
+    planted = [p for p in everything_planted if not p.get("past")]
     planted_ids = {p["claim_id"] for p in planted}
+    past_in_queue = sorted(p["claim_id"] for p in everything_planted if p.get("past") and p["claim_id"] in cases)
     covered_planted = [p for p in planted if set(p["typologies"]) & covered]
     typologies = sorted({t for p in planted for t in p["typologies"]})
     by_typology = {t: _typology_figures(t, planted, cases, covered) for t in typologies}
@@ -142,6 +148,7 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
             "precision": len(true_cases) / len(cases) if cases else None,
             "precision_at_k": (sum(c.claim_id in planted_ids for c in top_k) / len(top_k)) if top_k else None,
             "k": len(top_k),
+            "past_cases_requeued": len(past_in_queue),
         },
         "typologies": by_typology,
         "lookalikes": lookalike_kinds,
@@ -156,7 +163,7 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
     report["targets_met"] = bool(covered_figures) and all(
         f["with_type"] == f["planted"] and f["overpayment_within_5pct"] == f["overpayment_checked"]
         for f in covered_figures
-    ) and not above and expected_offenders <= set(offenders)
+    ) and not above and not past_in_queue and expected_offenders <= set(offenders)
     return report
 
 
@@ -182,6 +189,7 @@ def render(report: dict) -> str:
         "",
         f"queue: {queue['cases']} cases, {queue['planted_in_queue']} planted (precision {precision}, "
         f"precision@{queue['k']} {at_k})",
+        f"past (already decided) cases queued again: {queue['past_cases_requeued']}",
         f"repeat offenders: {offenders['expected_and_listed']}/{offenders['expected']} expected listed "
         f"({offenders['listed']} listed)",
         f"targets met: {'yes' if report['targets_met'] else 'NO'}",

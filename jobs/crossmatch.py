@@ -32,6 +32,7 @@ from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from features.claims import (
     REPEAT_OFFENDER_COLUMNS,
     claim_features,
+    decided_claims,
     total_paid,
     with_invalidated_claims,
     overpayment,
@@ -139,7 +140,11 @@ def detect(
     every_hit = certification_hits.select("claim_id", *HIT_COLUMNS, in_period_order.alias("evidence_order")).unionByName(
         claim_hits.select("claim_id", *HIT_COLUMNS, F.lit("").alias("evidence_order"))
     )
-    queue = cases(every_hit, claim_table).cache()
+    # A claim with a finding of its own has been investigated and decided: it is not
+    # queued again (its claimant's next claim is, and repeat_offenders.csv lists them).
+    decided = decided_claims(tables["findings"], as_of)
+    undecided_hits = every_hit.join(decided, on="claim_id", how="left_anti")
+    queue = cases(undecided_hits, claim_table).cache()
     return Detection(
         cases=queue,
         repeat_offenders=repeat_offenders(claim_table, queue),

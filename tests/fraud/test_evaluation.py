@@ -20,6 +20,7 @@ TRUTH = {
         {"claim_id": "AB1", "person_key": "p2", "typologies": ["ABROAD_CERTIFICATION"], "overpayment": 2_000_000},
         {"claim_id": "GH1", "person_key": "p3", "typologies": ["GHOST_EMPLOYMENT", "UNDECLARED_WORK"],
          "overpayment": 9_000_000},
+        {"claim_id": "OLD1", "person_key": "p6", "typologies": ["UNDECLARED_WORK"], "overpayment": 1, "past": True},
     ],
     "lookalikes": [{"claim_id": "LA1", "person_key": "p4", "kind": "declared_income"}],
     "repeat_offenders": [{"person_key": "p5", "open_claim_id": "RO1", "suspected_now": False}],
@@ -54,5 +55,18 @@ def test_a_miss_a_wrong_amount_or_a_look_alike_above_a_case_fails_the_targets(tm
     assert report["typologies"]["UNDECLARED_WORK"]["wrong_overpayments"] == [["UW1", 1_000_000, 1_100_000]]
     assert report["lookalikes_above_a_planted_case"] == [[1, "declared_income", "LA1"]]
     assert report["repeat_offenders"]["expected_and_listed"] == 0
+    assert report["targets_met"] is False
+
+
+def test_a_past_case_queued_again_fails_the_targets(tmp_path):
+    outputs = _outputs(tmp_path, [
+        "Ca,AB1,p2,w,0.9,1,ABROAD_CERTIFICATION,AB-01,r,2000000,",
+        "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1000000,",
+        "Cc,GH1,p3,w,0.85,3,UNDECLARED_WORK,UW-01,r,1,",
+        "Co,OLD1,p6,w,0.8,4,UNDECLARED_WORK,UW-01,r,1,",
+    ], offenders=[("p5", "RO1")])
+    report = evaluate(outputs, TRUTH, COVERED)
+    assert report["typologies"]["UNDECLARED_WORK"]["planted"] == 2  # OLD1 is past: not counted
+    assert report["queue"]["past_cases_requeued"] == 1
     assert report["targets_met"] is False
     assert "targets met: NO" in render(report)

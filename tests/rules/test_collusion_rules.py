@@ -8,11 +8,12 @@ once (module fixture).
 | c1..c3 | workers of a real business that closed after decades: 22 after 10 years, tax statements | no ring, no case |
 | sp1, sp2 | spouses at two ordinary workplaces sharing one benefit account | no ring, no case |
 | fs1 | claims 23, the employer reported 11 | FS-01 |
+| fsd | as fs1, but a finding on the claim was decided already | not queued again |
 | fs1x | claims 23, the employer reported 23 | no case |
 | rh1 | laid off (23), rehired by the same workplace 30 days later | FS-02 |
 | se1 | seasonal: contract ended (32), rehired by the same employer 60 days later | no case |
 | jb1 | laid off (23), new job at an unrelated workplace 30 days later | no case |
-| rh2 | laid off (23), rehired 50 days later by a sister workplace (same representative) | FS-02 |
+| rh2 | laid off (23), rehired by a sister workplace (same representative) 33 days after the benefit | FS-02 |
 | lh1 | one of 5 laid off under 23 within 30 days by a workplace that hired 3 right after | FS-03 |
 | bt1 | laid off (23) by a big employer whose code-23 separations are spread out | no case |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
@@ -140,6 +141,8 @@ def build_world() -> World:
 
     w.spell("fs1", "40000000001", "2020-01-01", "2026-01-10", "11")
     w.claim("fs1", "40000000001", "23", "2026-01-15")
+    w.spell("fsd", "40000000001", "2020-01-01", "2026-01-10", "11")  # as fs1, already decided
+    w.claim("fsd", "40000000001", "23", "2026-01-15")
     w.spell("fs1x", "40000000001", "2020-01-01", "2026-01-10", "23")
     w.claim("fs1x", "40000000001", "23", "2026-01-15")
 
@@ -172,7 +175,9 @@ def build_world() -> World:
 
     w.spell("rh2", "40000000009", "2020-01-01", "2026-01-10", "23")
     w.claim("rh2", "40000000009", "23", "2026-01-15")
-    w.spell("rh2", "40000000010", "2026-03-01")  # the sister workplace, same representative
+    # The sister workplace (same representative), 100 days after the separation but 33
+    # after the last certified day (2026-03-18): soon after the benefit.
+    w.spell("rh2", "40000000010", "2026-04-20")
 
     w.spell("lone1", "40000000007", "2025-06-01", "2025-12-07", "23")  # 190 days
     w.claim("lone1", "40000000007", "23", "2025-12-12")
@@ -196,7 +201,10 @@ def found(spark):
         "certifications": frame(spark, "certifications", w.certifications),
         "income": frame(spark, "income", w.income),
         "crossings": frame(spark, "crossings", []),
-        "findings": frame(spark, "findings", []),
+        "findings": frame(spark, "findings", [dict(
+            finding_id="F-fsd", person_key=key("fsd"), claim_id="CL-fsd", workplace_id="40000000001",
+            fraud_type="FALSE_SEPARATION", decided_on=D("2026-03-01"), overpaid_amount=3_000_000, collusion="Y",
+            updated_at=UPDATED)]),
     }
     collusion = analyse(tables, RUN_DATE, hub_max_degree=50)
     detection = detect(tables, RUN_DATE, collusion=collusion.claims)
@@ -262,6 +270,10 @@ def test_fs01_fires_when_the_employer_reported_a_quit(found):
     assert "claim says separation code 23" in hit["reasons"] and "says 11" in hit["reasons"]
 
 
+def test_a_claim_already_decided_is_not_queued_again(found):
+    assert case(found, "fsd") is None
+
+
 def test_fs01_look_alike_codes_that_agree_are_no_case(found):
     assert case(found, "fs1x") is None
 
@@ -275,7 +287,7 @@ def test_fs02_fires_on_a_rehire_by_the_same_workplace(found):
 def test_fs02_fires_on_a_rehire_by_a_sister_workplace_of_the_same_representative(found):
     hit = case(found, "rh2")
     assert hit["rule_hits"] == "FS-02"
-    assert "by 40000000010 (related workplace: shared representative) 50 days after leaving 40000000009" in hit["reasons"]
+    assert "by 40000000010 (related workplace: shared representative) 100 days after leaving 40000000009" in hit["reasons"]
 
 
 def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(found):
