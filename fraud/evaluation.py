@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OVERPAYMENT_TOLERANCE = 0.05
+RING_JACCARD_TARGET = 0.9
 LIST_SEPARATOR = ";"
 
 
@@ -62,6 +63,63 @@ def read_repeat_offenders(path: Path) -> dict[tuple[str, str], bool]:
             (row["person_key"], row["open_claim_id"]): row["suspected_now"] == "true"
             for row in csv.DictReader(handle)
         }
+
+
+def read_rings(path: Path) -> dict[str, set[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["ring_id"]: set(filter(None, row["workplace_ids"].split(LIST_SEPARATOR)))
+                for row in csv.DictReader(handle)}
+
+
+def read_workplace_ranks(path: Path) -> dict[str, int]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["workplace_id"]: int(row["rank"]) for row in csv.DictReader(handle)}
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def ring_figures(outputs: Path, truth: dict, planted: list[dict]) -> dict:
+    """Planted rings against rings.csv (best Jaccard of workplaces per planted ring),
+    colluding workplaces against workplaces.csv (their ranks), and the look-alikes that
+    must never become rings (business closures, spouses' employers)."""
+    rings_path, workplaces_path = outputs / "rings.csv", outputs / "workplaces.csv"
+    if not rings_path.exists() or not workplaces_path.exists():
+        return {}
+    found = read_rings(rings_path)
+    ranks = read_workplace_ranks(workplaces_path)
+    per_ring = {}
+    for ring in truth.get("rings", []):
+        expected = set(ring["workplace_ids"])
+        best_id, best = max(((rid, _jaccard(expected, got)) for rid, got in found.items()),
+                            key=lambda item: (item[1], item[0]), default=(None, 0.0))
+        per_ring[ring["ring_id"]] = {"best_jaccard": round(best, 4), "found_as": best_id}
+    colluding = {w for ring in truth.get("rings", []) for w in ring["workplace_ids"]}
+    colluding |= {p["workplace_id"] for p in planted
+                  if {"FALSE_SEPARATION", "GHOST_EMPLOYMENT"} & set(p["typologies"])}
+    colluding_ranks = sorted(ranks.get(w, 0) for w in colluding)
+    missing = sorted(w for w in colluding if w not in ranks)
+    in_rings = set().union(*found.values()) if found else set()
+    spouse_workplaces = set()
+    for item in truth.get("lookalikes", []):
+        if item["kind"] == "SHARED_ACCOUNT_SPOUSES" and item.get("workplace_id"):
+            spouse_workplaces.add(item["workplace_id"])
+    closures_in_rings = sorted(set(truth.get("closures", [])) & in_rings)
+    spouses_in_rings = sorted(spouse_workplaces & in_rings)
+    return {
+        "planted_rings": len(per_ring),
+        "found_rings": len(found),
+        "per_ring": per_ring,
+        "min_best_jaccard": min((r["best_jaccard"] for r in per_ring.values()), default=None),
+        "colluding_workplaces": len(colluding),
+        "colluding_missing": missing,
+        "colluding_worst_rank": max((r for r in colluding_ranks if r), default=None),
+        "others_above_a_colluding_workplace": sum(
+            1 for w, r in ranks.items() if w not in colluding and colluding_ranks and r < max(colluding_ranks)),
+        "closures_in_rings": closures_in_rings,
+        "spouse_workplaces_in_rings": spouses_in_rings,
+    }
 
 
 def load_truth(path: Path) -> dict:
@@ -160,7 +218,17 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
         },
     }
     covered_figures = [by_typology[t] for t in typologies if t in covered]
-    report["targets_met"] = bool(covered_figures) and all(
+    report["rings"] = ring_figures(outputs, truth, planted)
+    rings_ok = True
+    if report["rings"] and "GHOST_EMPLOYMENT" in covered:
+        figures = report["rings"]
+        rings_ok = (
+            (figures["min_best_jaccard"] is None or figures["min_best_jaccard"] >= RING_JACCARD_TARGET)
+            and not figures["colluding_missing"]
+            and not figures["closures_in_rings"]
+            and not figures["spouse_workplaces_in_rings"]
+        )
+    report["targets_met"] = rings_ok and bool(covered_figures) and all(
         f["with_type"] == f["planted"] and f["overpayment_within_5pct"] == f["overpayment_checked"]
         for f in covered_figures
     ) and not above and not past_in_queue and expected_offenders <= set(offenders)
@@ -192,6 +260,18 @@ def render(report: dict) -> str:
         f"past (already decided) cases queued again: {queue['past_cases_requeued']}",
         f"repeat offenders: {offenders['expected_and_listed']}/{offenders['expected']} expected listed "
         f"({offenders['listed']} listed)",
-        f"targets met: {'yes' if report['targets_met'] else 'NO'}",
     ]
+    rings = report.get("rings") or {}
+    if rings:
+        jaccard = "-" if rings["min_best_jaccard"] is None else f"{rings['min_best_jaccard']:.2f}"
+        lines += [
+            f"rings: {rings['found_rings']} found for {rings['planted_rings']} planted, "
+            f"worst best-Jaccard {jaccard} (target {RING_JACCARD_TARGET})",
+            f"colluding workplaces: {rings['colluding_workplaces']}, missing from workplaces.csv "
+            f"{len(rings['colluding_missing'])}, worst rank {rings['colluding_worst_rank']}, "
+            f"other workplaces ranked above one: {rings['others_above_a_colluding_workplace']}",
+            f"closures in rings: {len(rings['closures_in_rings'])}, "
+            f"spouses' employers in rings: {len(rings['spouse_workplaces_in_rings'])}",
+        ]
+    lines.append(f"targets met: {'yes' if report['targets_met'] else 'NO'}")
     return "\n".join(lines)

@@ -2323,7 +2323,7 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     ("<source>/<drop_date>/<table>" -> rows the validator must quarantine) and bad_rows
     ({source, drop_date, table, kind, key, rows[, note]}); planted ({claim_id,
     person_key, workplace_id, typologies, overpayment, tainted_cert_ids, ring_id, past,
-    finding_id}); lookalikes ({claim_id, person_key, kind}); rings ({ring_id,
+    finding_id}); lookalikes ({claim_id, person_key, kind, workplace_id}); rings ({ring_id,
     workplace_ids, person_keys, claim_ids}); repeat_offenders ({person_key,
     open_claim_id, suspected_now, prior_findings, last_decided_on}); closures
     (workplace ids); counts (records per table on the final date); resent_older (stale
@@ -2395,7 +2395,8 @@ def _truth(world: World, seed: int, planted: list[dict], bad_rows: list[dict], r
     for bad in bad_rows:
         key = f"{bad['source']}/{bad['drop_date']}/{bad['table']}"
         quarantine[key] = quarantine.get(key, 0) + bad["rows"]
-    lookalikes = sorted(({"claim_id": c.claim_id, "person_key": c.person.key, "kind": kind}
+    lookalikes = sorted(({"claim_id": c.claim_id, "person_key": c.person.key, "kind": kind,
+                          "workplace_id": c.workplace.workplace_id}
                          for c, kind in world.lookalikes), key=lambda e: (e["kind"], e["claim_id"]))
     rings = [{"ring_id": r.ring_id,
               "workplace_ids": sorted(w.workplace_id for w in r.workplaces),

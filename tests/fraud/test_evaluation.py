@@ -70,3 +70,53 @@ def test_a_past_case_queued_again_fails_the_targets(tmp_path):
     assert report["queue"]["past_cases_requeued"] == 1
     assert report["targets_met"] is False
     assert "targets met: NO" in render(report)
+
+
+RING_TRUTH = {
+    "planted": [
+        {"claim_id": "G1", "person_key": "p1", "workplace_id": "W1", "typologies": ["GHOST_EMPLOYMENT"],
+         "overpayment": 100},
+        {"claim_id": "G2", "person_key": "p2", "workplace_id": "W2", "typologies": ["GHOST_EMPLOYMENT"],
+         "overpayment": 100},
+    ],
+    "rings": [{"ring_id": "RING-01", "workplace_ids": ["W1", "W2", "W3", "W4"]}],
+    "closures": ["WC"],
+    "lookalikes": [{"claim_id": "S1", "person_key": "p9", "kind": "SHARED_ACCOUNT_SPOUSES", "workplace_id": "WS"}],
+}
+
+
+def _ring_outputs(tmp_path, ring_members, workplace_ranks):
+    outputs = _outputs(tmp_path, [
+        "Ca,G1,p1,W1,0.9,1,GHOST_EMPLOYMENT,GH-01,r,100,Rx",
+        "Cb,G2,p2,W2,0.9,2,GHOST_EMPLOYMENT,GH-01,r,100,Rx",
+    ])
+    (outputs / "rings.csv").write_text(
+        "ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
+        + "".join(f"R{i},{';'.join(members)},2,2,0.9,r\n" for i, members in enumerate(ring_members)))
+    (outputs / "workplaces.csv").write_text(
+        "workplace_id,score,rank,ring_id,fraud_types,reasons,flagged_claims\n"
+        + "".join(f"{w},0.9,{rank},,GHOST_EMPLOYMENT,r,1\n" for w, rank in workplace_ranks))
+    return outputs
+
+
+def test_rings_found_whole_with_their_workplaces_on_top_meet_the_targets(tmp_path):
+    outputs = _ring_outputs(tmp_path, [["W1", "W2", "W3", "W4"]],
+                            [("W1", 1), ("W2", 2), ("W3", 3), ("W4", 4), ("WX", 5)])
+    report = evaluate(outputs, RING_TRUTH, {"GHOST_EMPLOYMENT"})
+    assert report["rings"]["per_ring"]["RING-01"] == {"best_jaccard": 1.0, "found_as": "R0"}
+    assert report["rings"]["colluding_worst_rank"] == 4
+    assert report["rings"]["others_above_a_colluding_workplace"] == 0
+    assert report["targets_met"] is True
+
+
+def test_a_partial_ring_or_a_closure_in_a_ring_fails_the_targets(tmp_path):
+    outputs = _ring_outputs(tmp_path, [["W1", "W2", "W3"], ["WC", "WS"]],
+                            [("W1", 1), ("WC", 2), ("W2", 3), ("W3", 4)])
+    report = evaluate(outputs, RING_TRUTH, {"GHOST_EMPLOYMENT"})
+    assert report["rings"]["min_best_jaccard"] == 0.75
+    assert report["rings"]["colluding_missing"] == ["W4"]
+    assert report["rings"]["closures_in_rings"] == ["WC"]
+    assert report["rings"]["spouse_workplaces_in_rings"] == ["WS"]
+    assert report["rings"]["others_above_a_colluding_workplace"] == 1
+    assert report["targets_met"] is False
+    assert "worst best-Jaccard 0.75" in render(report)
