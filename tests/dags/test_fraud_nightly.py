@@ -57,8 +57,18 @@ def test_dag_test_runs_every_stage_on_generated_data(spark, dagbag, tmp_path, mo
     dag_run = dagbag.dags["fraud_nightly"].test(logical_date=pendulum.parse(final, tz="Asia/Seoul"))
     assert str(dag_run.state).endswith("success")
 
-    manifest = json.loads((warehouse / "outputs" / final / "run_manifest.json").read_text())
+    outputs = warehouse / "outputs" / final
+    manifest = json.loads((outputs / "run_manifest.json").read_text())
     assert manifest["ds"] == final
+    contract_files = {"cases.csv", "workplaces.csv", "rings.csv", "repeat_offenders.csv"}
+    assert contract_files <= set(manifest["outputs"])
+
+    # What the DAG found, against what the generator planted (fraudctl evaluate).
+    from fraud.evaluation import evaluate
+    from rules.ruleset import RULES
+
+    report = evaluate(outputs, truth, {rule.typology for rule in RULES if rule.typology})
+    assert report["targets_met"], report
     assert {d["drop_date"] for d in manifest["drops"]} == set(truth["drop_dates"])
     expected = truth["quarantine_expected"]
     for drop in manifest["drops"]:
