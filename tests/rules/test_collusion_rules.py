@@ -4,7 +4,7 @@ once (module fixture).
 
 | who | what | expected |
 | --- | --- | --- |
-| g1..g6 | paper employees of a ring of three young shell workplaces (one representative for W1 and W2, one address spelled two ways for W2 and W3, one phone typed two ways for W1 and W3); 185-day spells, wages without tax statements; g1 rotated W1 → W2; g4..g6 paid into one account | ring; GH-01 (+GH-03, GH-04) on every claim, overpayment = all paid |
+| g1..g7 | paper employees of a ring of three young shell workplaces (one representative for W1 and W2, one address spelled two ways for W2 and W3, one phone typed two ways for W1 and W3); 185-day spells, wages without tax statements; g1 rotated W1 → W2; g4..g6 paid into one account; W1 (a year old) produced 3 claims | ring; GH-01 on every claim (+GH-03 for g4..g6, +GH-04 at W1), overpayment = all paid |
 | c1..c3 | workers of a real business that closed after decades: 22 after 10 years, tax statements | no ring, no case |
 | sp1, sp2 | spouses at two ordinary workplaces sharing one benefit account | no ring, no case |
 | fs1 | claims 23, the employer reported 11 | FS-01 |
@@ -120,12 +120,12 @@ class World:
 def build_world() -> World:
     w = World()
     ring = ["10000000001", "10000000002", "10000000003"]
-    for i in range(6):
+    for i in range(7):
         person = f"g{i + 1}"
         place = ring[i % 3]
         # 185 days: 2025-06-01..2025-12-02
         w.spell(person, place, "2025-06-01", "2025-12-02", "23")
-        w.claim(person, place, "23", "2025-12-10", account=SHARED_ACCOUNT if i >= 3 else None)
+        w.claim(person, place, "23", "2025-12-10", account=SHARED_ACCOUNT if 3 <= i < 6 else None)
     w.spell("g1", "10000000002", "2025-03-01", "2025-05-20", "11")  # g1 rotated W2 -> W1
 
     for i in range(3):  # the real closure
@@ -225,18 +225,19 @@ def case(found, person):
 def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(found):
     [ring] = found["rings"]
     assert ring["workplace_ids"] == "10000000001;10000000002;10000000003"
-    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (6, 6, 6)
+    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (7, 7, 7)
     assert ring["rotating_persons"] == 1
     assert "representative" in ring["reasons"] and "address 서울강남구테헤란로123 shared by 3 workplaces" in ring["reasons"]
     assert "phone 025551234 shared by 2 workplaces" in ring["reasons"]
     assert "representative eeeeeeee shared by 2 workplaces" in ring["reasons"]
     assert "1 persons rotated among its workplaces" in ring["reasons"]
     assert ring["picture"].startswith("<svg") and "W:10000000002" in ring["picture"]
-    assert ring["score"] == 0.76  # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.2 × a burst of 6 claims)
+    # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.2 × a young workplace)(1 - 0.2 × a burst of 7 claims)
+    assert ring["score"] == 0.808
 
 
 def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_paid(found):
-    for i in range(1, 7):
+    for i in range(1, 8):
         hit = case(found, f"g{i}")
         assert "GH-01" in hit["rule_hits"].split(";"), hit
         assert hit["fraud_types"].split(";")[0] == "GHOST_EMPLOYMENT"
@@ -249,6 +250,17 @@ def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_pa
 def test_gh03_fires_on_an_account_shared_by_three_claimants(found):
     assert "GH-03" in case(found, "g4")["rule_hits"].split(";")
     assert "GH-03" not in case(found, "g1")["rule_hits"].split(";")
+
+
+def test_gh04_aggravates_the_claims_of_a_young_workplace_with_many_claims(found):
+    for person in ("g1", "g4", "g7"):  # the three claims from W1, opened 2025-01-10
+        assert "GH-04" in case(found, person)["rule_hits"].split(";")
+        assert "workplace 10000000001 was 334 days old at the claim and produced 3 claims" in case(found, person)["reasons"]
+    assert "GH-04" not in case(found, "g2")["rule_hits"].split(";")  # W2 produced 2
+
+
+def test_gh04_look_alike_an_old_workplace_with_many_claims_is_no_case(found):
+    assert all(case(found, person) is None for person in ("c1", "c2", "c3"))
 
 
 def test_gh03_look_alike_spouses_sharing_one_account_are_no_case_and_no_ring(found):
@@ -317,6 +329,6 @@ def test_suspected_workplaces_rank_the_ring_first(found):
     assert [row["rank"] for row in ranked] == list(range(1, len(ranked) + 1))
     assert {row["workplace_id"] for row in ranked[:3]} == {"10000000001", "10000000002", "10000000003"}
     assert ranked[0]["fraud_types"] == "GHOST_EMPLOYMENT"
-    assert ranked[0]["flagged_claims"] == 2
+    assert ranked[0]["workplace_id"] == "10000000001" and ranked[0]["flagged_claims"] == 3
     assert "member of ring" in ranked[0]["reasons"]
     assert {"40000000001", "40000000002", "40000000006", "40000000007"} <= set(found["workplaces"])
