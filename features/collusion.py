@@ -36,9 +36,11 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
   employer every season, honestly;
 - layoffs while hiring: the claimant was one of a collective layoff — `LAYOFF_BURST`
   or more separations under code 23 at the workplace within `LAYOFF_WINDOW_DAYS` of
-  this one — and the workplace hired `MIN_HIRES` or more in the `HIRING_WINDOW_DAYS`
-  around it. A layoff for business reasons is a downsizing (근로기준법 제24조); a big
-  employer's everyday turnover has a code-23 separation now and then, not a burst;
+  this one, and `BURST_FACTOR` times what the workplace's own code-23 separations of
+  the previous two years predict for such a window — and the workplace hired
+  `MIN_HIRES` or more in the `HIRING_WINDOW_DAYS` around it. A layoff for business
+  reasons is a downsizing (근로기준법 제24조); a big employer's everyday turnover has
+  code-23 separations every month, which is its normal rate, not a burst;
 - a young workplace with many claims; a benefit account shared by several claimants
   (two, as spouses do, is not enough) or with a workplace.
 """
@@ -63,6 +65,10 @@ JUST_PAST_THRESHOLD_DAYS = 30  # a spell of 181..210 days ends "just past" the t
 REHIRE_WINDOW_DAYS = 90
 LAYOFF_WINDOW_DAYS = 30
 LAYOFF_BURST = 5
+# The burst must also be this many times what the workplace's own code-23
+# separations of the previous LAYOFF_HISTORY_DAYS predict for a window of that size.
+BURST_FACTOR = 3.0
+LAYOFF_HISTORY_DAYS = 730
 HIRING_WINDOW_DAYS = 90
 MIN_HIRES = 3
 YOUNG_WORKPLACE_DAYS = 365
@@ -92,6 +98,7 @@ CLAIM_COLLUSION_COLUMNS = (
     "rehire_relation",
     "is_rehired",
     "layoffs_23_nearby",
+    "layoffs_23_expected",
     "hires_nearby",
     "is_layoff_while_hiring",
     "workplace_age_days",
@@ -289,8 +296,9 @@ def rehires(
 
 def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
     """Per claim, the code-23 separations at its workplace within LAYOFF_WINDOW_DAYS of
-    its separation and the hires within HIRING_WINDOW_DAYS of it -> (claim_id,
-    layoffs_23_nearby, hires_nearby)."""
+    its separation, how many its previous LAYOFF_HISTORY_DAYS predict for a window of
+    that size, and the hires within HIRING_WINDOW_DAYS of it -> (claim_id,
+    layoffs_23_nearby, layoffs_23_expected, hires_nearby)."""
     subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
         "claim_id", "workplace_id", "spell_to"
     )
@@ -307,12 +315,22 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
 
     is_layoff_23 = (F.col("separation_code") == "23") & within(F.col("lost_on"), LAYOFF_WINDOW_DAYS)
     is_hire = within(F.col("acquired_on"), HIRING_WINDOW_DAYS)
+    days_before_window = F.datediff(F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS), F.col("lost_on"))
+    is_earlier_layoff_23 = (F.col("separation_code") == "23") & days_before_window.between(1, LAYOFF_HISTORY_DAYS)
+    window_share_of_history = (2 * LAYOFF_WINDOW_DAYS + 1) / LAYOFF_HISTORY_DAYS
     return (
         subject.join(events, on=F.col("event_workplace_id") == F.col("workplace_id"), how="inner")
         .groupBy("claim_id")
         .agg(
             F.count(F.when(is_layoff_23, F.col("employment_id"))).alias("layoffs_23_nearby"),
+            F.count(F.when(is_earlier_layoff_23, F.col("employment_id"))).alias("_earlier"),
             F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
+        )
+        .select(
+            "claim_id",
+            "layoffs_23_nearby",
+            F.round(F.col("_earlier") * F.lit(window_share_of_history), 2).alias("layoffs_23_expected"),
+            "hires_nearby",
         )
     )
 
@@ -388,7 +406,10 @@ def claim_collusion_features(
     has_code_disagreement = (F.col("spell_separation_code") != F.col("separation_code")) & F.col(
         "spell_separation_code"
     ).isin(*INELIGIBLE_CODES)
-    is_layoff_while_hiring = (F.col("layoffs_23_nearby") >= LAYOFF_BURST) & (F.col("hires_nearby") >= MIN_HIRES)
+    is_layoff_burst = (F.col("layoffs_23_nearby") >= LAYOFF_BURST) & (
+        F.col("layoffs_23_nearby") >= F.lit(BURST_FACTOR) * F.greatest(F.col("layoffs_23_expected"), F.lit(1.0))
+    )
+    is_layoff_while_hiring = is_layoff_burst & (F.col("hires_nearby") >= MIN_HIRES)
     is_young_with_many_claims = (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (
         F.col("workplace_claims") >= MANY_CLAIMS
     )
@@ -412,6 +433,7 @@ def claim_collusion_features(
         "rehire_relation",
         F.col("rehired_on").isNotNull().alias("is_rehired"),
         F.coalesce(F.col("layoffs_23_nearby"), F.lit(0)).cast("bigint").alias("layoffs_23_nearby"),
+        F.coalesce(F.col("layoffs_23_expected"), F.lit(0.0)).cast("double").alias("layoffs_23_expected"),
         F.coalesce(F.col("hires_nearby"), F.lit(0)).cast("bigint").alias("hires_nearby"),
         flag(is_layoff_while_hiring).alias("is_layoff_while_hiring"),
         "workplace_age_days",
@@ -429,7 +451,7 @@ def no_collusion(claims: DataFrame) -> DataFrame:
     types = {
         "spell_employment_id": "string", "spell_to": "date", "spell_days": "int", "spell_separation_code": "string",
         "rehire_workplace_id": "string", "rehired_on": "date", "rehire_relation": "string",
-        "workplace_component": "string", "workplace_age_days": "int",
+        "workplace_component": "string", "workplace_age_days": "int", "layoffs_23_expected": "double",
     }
     columns = []
     for name in CLAIM_COLLUSION_COLUMNS[1:]:

@@ -15,7 +15,7 @@ once (module fixture).
 | jb1 | laid off (23), new job at an unrelated workplace 30 days later | no case |
 | rh2 | laid off (23), rehired by a sister workplace (same representative) 33 days after the benefit | FS-02 |
 | lh1 | one of 5 laid off under 23 within 30 days by a workplace that hired 3 right after | FS-03 |
-| bt1 | laid off (23) by a big employer whose code-23 separations are spread out | no case |
+| bt1 | one of 5 laid off (23) this month by a big employer that lays off 5 a month as a rule | no case |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
 """
@@ -165,11 +165,15 @@ def build_world() -> World:
     for i in range(3):
         w.spell(f"lh-hired-{i}", "40000000006", f"2026-02-0{2 + i}")
 
-    # A big employer's everyday turnover: code-23 separations now and then, hiring all along.
+    # A big employer's everyday turnover: 5 code-23 separations this month, as in every
+    # month of the last two years (48 in 730 days), and hiring all along.
     w.spell("bt1", "40000000011", "2018-01-01", "2026-01-10", "23")
     w.claim("bt1", "40000000011", "23", "2026-01-15")
-    for i, day in enumerate(("2025-11-01", "2025-12-20", "2026-02-25", "2026-03-30")):
-        w.spell(f"bt-left-{i}", "40000000011", "2017-01-01", day, "23")
+    for i in range(4):
+        w.spell(f"bt-left-{i}", "40000000011", "2017-01-01", f"2026-01-{12 + i}", "23")
+    for i in range(48):
+        left = dt.date(2024, 1, 5) + dt.timedelta(days=15 * i)
+        w.spell(f"bt-earlier-{i}", "40000000011", "2016-01-01", left.isoformat(), "23")
     for i in range(8):
         w.spell(f"bt-hired-{i}", "40000000011", f"2026-01-{10 + i:02d}")
 
@@ -310,7 +314,8 @@ def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(fo
 def test_fs03_fires_on_a_layoff_by_a_workplace_that_kept_hiring(found):
     hit = case(found, "lh1")
     assert "FS-03" in hit["rule_hits"].split(";")
-    assert "5 layoffs under code 23 within 30 days and 3 hires within 90 days" in hit["reasons"]
+    assert ("5 layoffs under code 23 within 30 days of this separation (its previous two years predict 0.0) "
+            "and 3 hires within 90 days") in hit["reasons"]
 
 
 def test_fs03_look_alike_everyday_turnover_of_a_big_employer_is_no_case(found):
