@@ -36,8 +36,9 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
   employer every season, honestly;
 - layoffs while hiring: the claimant was one of a collective layoff — `LAYOFF_BURST`
   or more separations under code 23 at the workplace within `LAYOFF_WINDOW_DAYS` of
-  this one, and `BURST_FACTOR` times what the workplace's own code-23 separations of
-  the previous two years predict for such a window — and the workplace hired
+  this one, at least `BURST_SHARE_OF_HEADCOUNT` of its headcount, and `BURST_FACTOR`
+  times what the workplace's own code-23 separations of the previous two years
+  predict for such a window — and the workplace hired
   `MIN_HIRES` or more in the `HIRING_WINDOW_DAYS` around it. A layoff for business
   reasons is a downsizing (근로기준법 제24조); a big employer's everyday turnover has
   code-23 separations every month, which is its normal rate, not a burst;
@@ -69,6 +70,9 @@ LAYOFF_BURST = 5
 # separations of the previous LAYOFF_HISTORY_DAYS predict for a window of that size.
 BURST_FACTOR = 3.0
 LAYOFF_HISTORY_DAYS = 730
+# ... and this share of the workplace's headcount: a mass employment change is
+# measured against the size of the workplace (고용정책기본법 제33조).
+BURST_SHARE_OF_HEADCOUNT = 0.10
 HIRING_WINDOW_DAYS = 90
 MIN_HIRES = 3
 YOUNG_WORKPLACE_DAYS = 365
@@ -99,6 +103,7 @@ CLAIM_COLLUSION_COLUMNS = (
     "is_rehired",
     "layoffs_23_nearby",
     "layoffs_23_expected",
+    "headcount",
     "hires_nearby",
     "is_layoff_while_hiring",
     "workplace_age_days",
@@ -298,7 +303,8 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
     """Per claim, the code-23 separations at its workplace within LAYOFF_WINDOW_DAYS of
     its separation, how many its previous LAYOFF_HISTORY_DAYS predict for a window of
     that size, and the hires within HIRING_WINDOW_DAYS of it -> (claim_id,
-    layoffs_23_nearby, layoffs_23_expected, hires_nearby)."""
+    layoffs_23_nearby, layoffs_23_expected, headcount, hires_nearby): headcount is the
+    spells open at the start of the layoff window."""
     subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
         "claim_id", "workplace_id", "spell_to"
     )
@@ -318,6 +324,10 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
     days_before_window = F.datediff(F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS), F.col("lost_on"))
     is_earlier_layoff_23 = (F.col("separation_code") == "23") & days_before_window.between(1, LAYOFF_HISTORY_DAYS)
     window_share_of_history = (2 * LAYOFF_WINDOW_DAYS + 1) / LAYOFF_HISTORY_DAYS
+    window_start = F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
+    is_employed_at_window_start = (F.col("acquired_on") <= window_start) & (
+        F.col("lost_on").isNull() | (F.col("lost_on") >= window_start)
+    )
     return (
         subject.join(events, on=F.col("event_workplace_id") == F.col("workplace_id"), how="inner")
         .groupBy("claim_id")
@@ -325,11 +335,13 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
             F.count(F.when(is_layoff_23, F.col("employment_id"))).alias("layoffs_23_nearby"),
             F.count(F.when(is_earlier_layoff_23, F.col("employment_id"))).alias("_earlier"),
             F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
+            F.count(F.when(is_employed_at_window_start, F.col("employment_id"))).alias("headcount"),
         )
         .select(
             "claim_id",
             "layoffs_23_nearby",
             F.round(F.col("_earlier") * F.lit(window_share_of_history), 2).alias("layoffs_23_expected"),
+            "headcount",
             "hires_nearby",
         )
     )
@@ -406,8 +418,10 @@ def claim_collusion_features(
     has_code_disagreement = (F.col("spell_separation_code") != F.col("separation_code")) & F.col(
         "spell_separation_code"
     ).isin(*INELIGIBLE_CODES)
-    is_layoff_burst = (F.col("layoffs_23_nearby") >= LAYOFF_BURST) & (
-        F.col("layoffs_23_nearby") >= F.lit(BURST_FACTOR) * F.greatest(F.col("layoffs_23_expected"), F.lit(1.0))
+    is_layoff_burst = (
+        (F.col("layoffs_23_nearby") >= LAYOFF_BURST)
+        & (F.col("layoffs_23_nearby") >= F.lit(BURST_SHARE_OF_HEADCOUNT) * F.col("headcount"))
+        & (F.col("layoffs_23_nearby") >= F.lit(BURST_FACTOR) * F.greatest(F.col("layoffs_23_expected"), F.lit(1.0)))
     )
     is_layoff_while_hiring = is_layoff_burst & (F.col("hires_nearby") >= MIN_HIRES)
     is_young_with_many_claims = (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (
@@ -434,6 +448,7 @@ def claim_collusion_features(
         F.col("rehired_on").isNotNull().alias("is_rehired"),
         F.coalesce(F.col("layoffs_23_nearby"), F.lit(0)).cast("bigint").alias("layoffs_23_nearby"),
         F.coalesce(F.col("layoffs_23_expected"), F.lit(0.0)).cast("double").alias("layoffs_23_expected"),
+        F.coalesce(F.col("headcount"), F.lit(0)).cast("bigint").alias("headcount"),
         F.coalesce(F.col("hires_nearby"), F.lit(0)).cast("bigint").alias("hires_nearby"),
         flag(is_layoff_while_hiring).alias("is_layoff_while_hiring"),
         "workplace_age_days",

@@ -201,9 +201,9 @@ RULES: tuple[Rule, ...] = (
         level=CLAIM,
         condition="separation_code = '23' AND is_layoff_while_hiring",
         evidence=(
-            "format_string('workplace %s: %d layoffs under code 23 within 30 days of this separation (its previous "
-            "two years predict %s) and %d hires within 90 days', workplace_id, layoffs_23_nearby, "
-            "format_number(layoffs_23_expected, 1), hires_nearby)"
+            "format_string('workplace %s: %d layoffs under code 23 within 30 days of this separation (of %d "
+            "employed, its previous two years predict %s) and %d hires within 90 days', workplace_id, "
+            "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
         ),
         invalidates_claim=True,
     ),

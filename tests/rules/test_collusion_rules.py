@@ -314,8 +314,8 @@ def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(fo
 def test_fs03_fires_on_a_layoff_by_a_workplace_that_kept_hiring(found):
     hit = case(found, "lh1")
     assert "FS-03" in hit["rule_hits"].split(";")
-    assert ("5 layoffs under code 23 within 30 days of this separation (its previous two years predict 0.0) "
-            "and 3 hires within 90 days") in hit["reasons"]
+    assert ("5 layoffs under code 23 within 30 days of this separation (of 5 employed, its previous two years "
+            "predict 0.0) and 3 hires within 90 days") in hit["reasons"]
 
 
 def test_fs03_look_alike_everyday_turnover_of_a_big_employer_is_no_case(found):
