@@ -150,14 +150,16 @@ def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progres
 
 @main.command()
 def rules() -> None:
-    """List the rule set (id, typology, severity, whether it taints, title, legal basis)."""
+    """List the rule set (id, typology, severity, whether a hit taints the certification,
+    invalidates the claim or only aggravates, title, legal basis)."""
     from rules.ruleset import RULES, RULES_VERSION
 
     click.echo(f"rule set {RULES_VERSION}")
     for rule in RULES:
-        taints = "taints" if rule.taints else ("aggravates" if rule.aggravates_only else "")
+        taints = ("taints" if rule.taints else "invalidates" if rule.invalidates_claim
+                  else "aggravates" if rule.aggravates_only else "")
         strengthens = f" (strengthens {rule.strengthens})" if rule.strengthens else ""
-        click.echo(f"{rule.rule_id:<6} {rule.typology or '-':<21} {rule.severity:<5} {taints:<10} "
+        click.echo(f"{rule.rule_id:<6} {rule.typology or '-':<21} {rule.severity:<5} {taints:<11} "
                    f"{rule.title}{strengthens} [{rule.legal_basis}]")
 
 
