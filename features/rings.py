@@ -17,7 +17,10 @@ employment spells and claims of the claimants of its workplaces, and measures:
 Spark then adds what the claims say (features/collusion.py): how many of the
 component's claims rest on a paper spell (wages without any tax statement, a spell
 just past the 180-day threshold), a shared account, a rehire or a code the employer
-contradicts. A candidate is a ring when at least RING_MIN_SUSPICIOUS_CLAIMS of its
+contradicts. Its members are the workplaces with a suspicious claim or sharing a
+representative or an account (`ring_members`); a clean business that only shares the
+building or a phone line is a neighbour, named but not counted. A candidate is a ring
+when it has RING_MIN_WORKPLACES members, at least RING_MIN_SUSPICIOUS_CLAIMS of their
 claims, and at least RING_MIN_SUSPICIOUS_SHARE of them, are suspicious. Its score is
 a noisy-or of that share and of rotation, young workplaces and a claim burst
 (`ring_score`). A real business closure is one workplace (no candidate at all), and
@@ -33,7 +36,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from features.collusion import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE
+from features.collusion import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE, related_workplaces
 
 RING_MIN_WORKPLACES = 2
 RING_MIN_SUSPICIOUS_CLAIMS = 2
@@ -263,6 +266,31 @@ def _shared_attributes(edges: DataFrame, workplace_components: DataFrame) -> Dat
     return shared.groupBy("component").agg(F.array_sort(F.collect_list(text)).alias("shared"))
 
 
+def ring_members(
+    edges: DataFrame, workplace_components: DataFrame, candidate_claims: DataFrame
+) -> DataFrame:
+    """The workplaces of each candidate that belong to its ring -> (workplace_id,
+    component, is_member, shares). A member produced a suspicious claim, or shares its
+    representative or an account with another workplace of the component. A workplace
+    that is only in the same building or on the same phone line, with no suspicious
+    claim, is a neighbour: named in the ring's reasons, not counted in it."""
+    suspicious = candidate_claims.groupBy("workplace_id").agg(
+        F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here"))
+    identity_links = (
+        related_workplaces(edges)
+        .where(F.col("link").rlike("representative|account"))
+        .select("workplace_id")
+        .distinct()
+        .withColumn("shares_identity", F.lit(True))
+    )
+    is_member = (F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0) | F.coalesce(F.col("shares_identity"), F.lit(False))
+    return (
+        workplace_components.join(suspicious, on="workplace_id", how="left")
+        .join(identity_links, on="workplace_id", how="left")
+        .select("workplace_id", "component", is_member.alias("is_member"))
+    )
+
+
 def rings(
     edges: DataFrame,
     workplace_components: DataFrame,
@@ -275,7 +303,10 @@ def rings(
     candidate_claims = claims.select("claim_id", "person_key", "workplace_id").join(
         workplace_components, on="workplace_id", how="inner"
     ).join(collusion.drop("workplace_component"), on="claim_id", how="inner")
-    per_component = candidate_claims.groupBy("component").agg(
+    membership = ring_members(edges, workplace_components, candidate_claims)
+    member_claims = candidate_claims.join(
+        membership.where(F.col("is_member")).select("workplace_id"), on="workplace_id", how="inner")
+    per_component = member_claims.groupBy("component").agg(
         F.count_distinct("person_key").alias("person_count"),
         F.count(F.lit(1)).alias("claim_count"),
         F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_claims"),
@@ -286,15 +317,20 @@ def rings(
         F.count_distinct(F.when(F.col("is_young_workplace_with_many_claims"), F.col("workplace_id"))).alias(
             "young_workplaces"),
     )
-    members = workplace_components.groupBy("component").agg(
-        F.array_sort(F.collect_list("workplace_id")).alias("workplace_list")
+    members = membership.groupBy("component").agg(
+        F.array_sort(F.collect_list(F.when(F.col("is_member"), F.col("workplace_id")))).alias("workplace_list"),
+        F.array_sort(F.collect_list(F.when(~F.col("is_member"), F.col("workplace_id")))).alias("neighbours"),
     )
     share = F.col("suspicious_claims") / F.col("claim_count")
     joined = (
         analytics.join(per_component, on="component", how="inner")
         .join(members, on="component", how="inner")
         .join(_shared_attributes(edges, workplace_components), on="component", how="left")
-        .where((F.col("suspicious_claims") >= RING_MIN_SUSPICIOUS_CLAIMS) & (share >= RING_MIN_SUSPICIOUS_SHARE))
+        .where(
+            (F.size("workplace_list") >= RING_MIN_WORKPLACES)
+            & (F.col("suspicious_claims") >= RING_MIN_SUSPICIOUS_CLAIMS)
+            & (share >= RING_MIN_SUSPICIOUS_SHARE)
+        )
     )
     reasons = F.concat_ws(
         ";",
@@ -312,6 +348,9 @@ def rings(
         F.when(F.col("claim_burst") >= 3,
                F.format_string("%d claims filed within %d days", F.col("claim_burst"), F.lit(BURST_DAYS))),
         F.when(F.col("broker") != "", F.format_string("most central link %s", _shown_node(F.col("broker")))),
+        F.when(F.size("neighbours") > 0,
+               F.format_string("not counted: %s (same address or phone only, no suspicious claim)",
+                               F.array_join("neighbours", ", "))),
     )
     return joined.select(
         ring_id(F.element_at("workplace_list", 1)).alias("ring_id"),
@@ -329,7 +368,6 @@ def rings(
         "claim_burst",
         "picture",
     )
-
 
 
 COLLUSION_TYPES = ("FALSE_SEPARATION", "GHOST_EMPLOYMENT")

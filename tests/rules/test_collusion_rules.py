@@ -16,6 +16,7 @@ once (module fixture).
 | rh2 | laid off (23), rehired by a sister workplace (same representative) 33 days after the benefit | FS-02 |
 | lh1 | one of 5 laid off under 23 within 30 days by a workplace that hired 3 right after | FS-03 |
 | bt1 | one of 5 laid off (23) this month by a big employer that lays off 5 a month as a rule | no case |
+| nb1 | laid off by an old, clean business in the ring's building (same address) | no case; named in the ring, not a member |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
 """
@@ -52,7 +53,8 @@ def workplace(workplace_id, business_no, opened_on, representative=None, address
               closed_on=None):
     return dict(workplace_id=workplace_id, business_no=business_no, name=f"사업장{workplace_id[-2:]}",
                 representative_key=representative or key(f"rep{workplace_id}"),
-                address=address or f"서울특별시 중구 세종대로 {int(workplace_id[-3:])}", phone=phone,
+                address=address or f"서울특별시 중구 세종대로 {int(workplace_id[0]) * 100 + int(workplace_id[-2:])}",
+                phone=phone,
                 bank_account_key=account, industry_code="47", region_code="11", opened_on=D(opened_on),
                 closed_on=D(closed_on) if closed_on else None, updated_at=UPDATED)
 
@@ -76,6 +78,8 @@ WORKPLACES = [
     workplace("40000000009", "4000000009", "2012-01-01", representative=key("owner9")),  # rh2's employer
     workplace("40000000010", "4000000010", "2024-01-01", representative=key("owner9")),  # its sister
     workplace("40000000011", "4000000011", "2000-01-01"),  # a big employer with everyday turnover
+    # An old, clean business in the ring's building.
+    workplace("50000000001", "5000000001", "2001-05-01", address="서울특별시 강남구 테헤란로 123, 7층"),
 ]
 
 
@@ -183,6 +187,17 @@ def build_world() -> World:
     # after the last certified day (2026-03-18): soon after the benefit.
     w.spell("rh2", "40000000010", "2026-04-20")
 
+    w.spell("nb1", "50000000001", "2015-01-01", "2026-01-10", "23")
+    w.monthly_statements("nb1", "5000000001", "2025-06", 7)
+    w.claim("nb1", "50000000001", "23", "2026-01-15")
+
+    # Ordinary long-tenured employees: their payers file monthly statements.
+    for person, business in (("fs1", "4000000001"), ("fsd", "4000000001"), ("fs1x", "4000000001"),
+                             ("rh1", "4000000002"), ("rh2", "4000000009"),
+                             ("jb1", "4000000004"), ("lh1", "4000000006"), ("bt1", "4000000011")):
+        w.monthly_statements(person, business, "2025-06", 7)
+    w.monthly_statements("se1", "4000000003", "2025-06", 6)  # the season ended in November
+
     w.spell("lone1", "40000000007", "2025-06-01", "2025-12-07", "23")  # 190 days
     w.claim("lone1", "40000000007", "23", "2025-12-12")
     w.spell("lone2", "40000000008", "2025-06-01", "2025-12-07", "23")
@@ -231,10 +246,11 @@ def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(
     assert ring["workplace_ids"] == "10000000001;10000000002;10000000003"
     assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (7, 7, 7)
     assert ring["rotating_persons"] == 1
-    assert "representative" in ring["reasons"] and "address 서울강남구테헤란로123 shared by 3 workplaces" in ring["reasons"]
+    assert "representative" in ring["reasons"] and "address 서울강남구테헤란로123 shared by 4 workplaces" in ring["reasons"]
     assert "phone 025551234 shared by 2 workplaces" in ring["reasons"]
     assert "representative eeeeeeee shared by 2 workplaces" in ring["reasons"]
     assert "1 persons rotated among its workplaces" in ring["reasons"]
+    assert "not counted: 50000000001 (same address or phone only, no suspicious claim)" in ring["reasons"]
     assert ring["picture"].startswith("<svg") and "W:10000000002" in ring["picture"]
     # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.2 × a young workplace)(1 - 0.2 × a burst of 7 claims)
     assert ring["score"] == 0.808
@@ -265,6 +281,11 @@ def test_gh04_aggravates_the_claims_of_a_young_workplace_with_many_claims(found)
 
 def test_gh04_look_alike_an_old_workplace_with_many_claims_is_no_case(found):
     assert all(case(found, person) is None for person in ("c1", "c2", "c3"))
+
+
+def test_look_alike_neighbour_in_the_same_building_is_no_case(found):
+    assert case(found, "nb1") is None
+    assert "50000000001" not in found["workplaces"]
 
 
 def test_gh03_look_alike_spouses_sharing_one_account_are_no_case_and_no_ring(found):
