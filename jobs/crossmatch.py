@@ -26,25 +26,14 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.certifications import certification_features, presence_in_korea
-from features.collusion import no_collusion
+from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offenders
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
-from features.claims import (
-    REPEAT_OFFENDER_COLUMNS,
-    claim_features,
-    decided_claims,
-    total_paid,
-    with_invalidated_claims,
-    overpayment,
-    prior_findings,
-    repeat_offenders,
-)
-from features.trips import trips
 from fraud.layout import Layout
-from jobs.conform import read_conformed
 from fraud.storage import atomic_file, ensure_dir, write_csv
-from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases, rule_hits
-from rules.ruleset import CERTIFICATION, CLAIM, RULES, RULES_VERSION, Rule
+from jobs.conform import read_conformed
+from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
+from rules.evidence import gather_evidence
+from rules.ruleset import RULES, RULES_VERSION, Rule
 
 log = logging.getLogger(__name__)
 
@@ -105,36 +94,9 @@ def detect(
     """The conformed tables (by name, as of `as_of`) and, when the graph stage ran, the
     claims' collusion features (features/collusion.py, with `ring_id`) -> a Detection
     (no I/O)."""
-    claims = tables["claims"]
-    certifications = tables["certifications"]
-    trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))
-    certification_table = certification_features(
-        certifications,
-        claims,
-        tables["income"],
-        tables["workplaces"],
-        tables["employments"],
-        trip_table,
-        as_of,
-    ).cache()
-
-    certification_hits = rule_hits(
-        certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from")
-    ).cache()
-    tainted = certification_hits.where(F.col("taints")).select("cert_id")
-    overpayments = overpayment(
-        certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount"),
-        tainted,
-    )
-    collusion = collusion if collusion is not None else no_collusion(claims)
-    claim_evidence = (
-        claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of))
-        .join(claims.select("claim_id", "separation_code", "bank_account_key"), on="claim_id", how="inner")
-        .join(collusion, on="claim_id", how="left")
-        .join(total_paid(certification_table), on="claim_id", how="left")
-    )
-    claim_hits = rule_hits(claim_evidence, rules, CLAIM, keys=("claim_id",)).cache()
-    claim_table = with_invalidated_claims(claim_evidence, claim_hits).cache()
+    found = gather_evidence(tables, as_of, rules, collusion, cache=True)
+    certification_table, certification_hits = found.certification_table, found.certification_hits
+    claim_table, claim_hits = found.claim_table, found.claim_hits
 
     in_period_order = F.concat_ws("|", F.col("period_from").cast("string"), F.col("cert_id"))
     every_hit = certification_hits.select("claim_id", *HIT_COLUMNS, in_period_order.alias("evidence_order")).unionByName(
@@ -150,7 +112,7 @@ def detect(
         repeat_offenders=repeat_offenders(claim_table, queue),
         evidence=case_evidence(queue, certification_hits, claim_hits, certification_table),
         certification_features=certification_table,
-        cached=[certification_table, certification_hits, claim_hits, claim_table, queue],
+        cached=[*found.frames(), queue],
     )
 
 

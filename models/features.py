@@ -25,12 +25,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.certifications import certification_features, presence_in_korea
-from features.claims import claim_features, overpayment, prior_findings, total_paid, with_invalidated_claims
-from features.collusion import no_collusion
-from features.trips import trips
-from rules.engine import rule_hits
-from rules.ruleset import CERTIFICATION, CLAIM, RULES, Rule
+from rules.evidence import gather_evidence
+from rules.ruleset import RULES, Rule
 
 TYPOLOGY_HIT_COLUMNS = {
     "UNDECLARED_WORK": "hits_undeclared_work",
@@ -215,27 +211,9 @@ def claim_inputs(
     claims' collusion features (with ring_id; none: no graph evidence) -> one row per
     claim: the columns of detect()'s claim table, the certification aggregates, the
     rule hits per typology and the claimant's earlier claims."""
-    claims, certifications = tables["claims"], tables["certifications"]
-    trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))
-    certification_table = certification_features(
-        certifications, claims, tables["income"], tables["workplaces"], tables["employments"], trip_table, as_of
-    )
-    certification_hits = rule_hits(
-        certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from"))
-    tainted = certification_hits.where(F.col("taints")).select("cert_id")
-    overpayments = overpayment(
-        certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount"),
-        tainted,
-    )
-    collusion = collusion if collusion is not None else no_collusion(claims)
-    claim_evidence = (
-        claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of))
-        .join(claims.select("claim_id", "separation_code", "bank_account_key"), on="claim_id", how="inner")
-        .join(collusion, on="claim_id", how="left")
-        .join(total_paid(certification_table), on="claim_id", how="left")
-    )
-    claim_hits = rule_hits(claim_evidence, rules, CLAIM, keys=("claim_id",))
-    claim_table = with_invalidated_claims(claim_evidence, claim_hits)
+    found = gather_evidence(tables, as_of, rules, collusion)
+    certification_table, certification_hits = found.certification_table, found.certification_hits
+    claim_table, claim_hits, claims = found.claim_table, found.claim_hits, tables["claims"]
     every_hit = certification_hits.select("claim_id", "typology", "aggravates_only").unionByName(
         claim_hits.select("claim_id", "typology", "aggravates_only"))
     return (

@@ -3,7 +3,6 @@ with dag.test() on generated data."""
 
 import ast
 import json
-import os
 from datetime import date
 from pathlib import Path
 

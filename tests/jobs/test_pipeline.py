@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from conftest import P1, P2, claim_row, crossing_row, csv_text, empty_drops, write_drop
+from conftest import P2, claim_row, crossing_row, csv_text, empty_drops, write_drop
 from fraud.config import Settings
 from fraud.landing import DropError
 from fraud.layout import Layout

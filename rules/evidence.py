@@ -1,0 +1,80 @@
+"""The rule set applied to the conformed tables: every feature the rules read and
+every hit they make, for one run date. The nightly queue (jobs/crossmatch.py) and the
+model's training examples (models/features.py) both start from here, so a rule or a
+feature is computed one way only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from features.certifications import certification_features, presence_in_korea
+from features.claims import (
+    claim_features,
+    overpayment,
+    prior_findings,
+    total_paid,
+    with_invalidated_claims,
+)
+from features.collusion import no_collusion
+from features.trips import trips
+from rules.engine import rule_hits
+from rules.ruleset import CERTIFICATION, CLAIM, RULES, Rule
+
+
+@dataclass
+class Evidence:
+    """Per certification: its features and hits; per claim: its features (with the
+    overpayment and the collusion evidence) and hits."""
+
+    certification_table: DataFrame
+    certification_hits: DataFrame
+    claim_table: DataFrame
+    claim_hits: DataFrame
+
+    def frames(self) -> list[DataFrame]:
+        return [self.certification_table, self.certification_hits, self.claim_table, self.claim_hits]
+
+
+def gather_evidence(
+    tables: dict[str, DataFrame],
+    as_of: dt.date,
+    rules: tuple[Rule, ...] = RULES,
+    collusion: DataFrame | None = None,
+    cache: bool = False,
+) -> Evidence:
+    """The conformed tables (by name, as known on `as_of`) and the claims' collusion
+    features (features/collusion.py, with `ring_id`; None: no graph evidence) -> the
+    Evidence. `cache` persists the frames that later steps read more than once (the
+    caller unpersists them)."""
+
+    def kept(frame: DataFrame) -> DataFrame:
+        return frame.cache() if cache else frame
+
+    claims, certifications = tables["claims"], tables["certifications"]
+    trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))
+    certification_table = kept(certification_features(
+        certifications, claims, tables["income"], tables["workplaces"], tables["employments"], trip_table, as_of
+    ))
+    certification_hits = kept(rule_hits(
+        certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from")
+    ))
+    tainted = certification_hits.where(F.col("taints")).select("cert_id")
+    overpayments = overpayment(
+        certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount"),
+        tainted,
+    )
+    collusion = collusion if collusion is not None else no_collusion(claims)
+    claim_evidence = (
+        claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of))
+        .join(claims.select("claim_id", "separation_code", "bank_account_key"), on="claim_id", how="inner")
+        .join(collusion, on="claim_id", how="left")
+        .join(total_paid(certification_table), on="claim_id", how="left")
+    )
+    claim_hits = kept(rule_hits(claim_evidence, rules, CLAIM, keys=("claim_id",)))
+    claim_table = kept(with_invalidated_claims(claim_evidence, claim_hits))
+    return Evidence(certification_table, certification_hits, claim_table, claim_hits)
