@@ -1,7 +1,8 @@
 """fraud_nightly: tonight's agency drops to validated, point-in-time tables and the
 files investigators and auditors read (see ../docs/ARCHITECTURE.md).
 
-wait_for_drops -> ingest -> validate -> conform -> collusion -> crossmatch -> publish
+wait_for_drops -> ingest -> validate -> conform -> collusion -> select_model -> crossmatch
+-> publish
 
 Each task is one call into jobs/; tasks pass paths (not data) through XCom. The run
 date is the logical date seen from Seoul. `fraudctl run` runs the same stages.
@@ -66,6 +67,12 @@ def fraud_nightly():
         return run_for_airflow("collusion", context, upstream)
 
     @task
+    def select_model(upstream: dict, **context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("select_model", context, upstream)
+
+    @task
     def crossmatch(upstream: dict, **context):
         from jobs.pipeline import run_for_airflow
 
@@ -77,7 +84,7 @@ def fraud_nightly():
 
         return run_for_airflow("publish", context, upstream)
 
-    publish(crossmatch(collusion(conform(validate(ingest(wait_for_drops()))))))
+    publish(crossmatch(select_model(collusion(conform(validate(ingest(wait_for_drops())))))))
 
 
 fraud_nightly()

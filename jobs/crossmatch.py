@@ -7,7 +7,14 @@ Reads the conformed tables of the run date, writes into the run's outputs direct
 - `cases.csv` (OUTPUTS.md): one row per suspicious claim, by rank;
 - `repeat_offenders.csv` (OUTPUTS.md): persons with earlier findings and an open claim;
 - `evidence.parquet`: per case and rule hit, the certification, income statements and
-  crossings behind it (for the reports).
+  crossings behind it (for the reports);
+- `scores.parquet`, only when a model is in use: per undecided claim, the rule
+  strength, the score without the model, the model's calibrated probability and the
+  queue score (for evaluating rules, model and their combination).
+
+With a model version (jobs/select_model.py), every undecided claim is scored with it
+(models/scoring.py) and the queue combines rules and model (rules/engine.py
+combine_scores); without one the queue is the rules' alone.
 
 Every file is written to a staging name and renamed into place, rows sorted on a
 unique key, so the same conformed input gives byte-identical files.
@@ -19,7 +26,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,8 +39,11 @@ from fraud.layout import Layout
 from fraud.storage import atomic_file, ensure_dir, write_csv
 from jobs.conform import read_conformed
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
-from rules.evidence import gather_evidence
+from rules.evidence import Evidence, gather_evidence
 from rules.ruleset import RULES, RULES_VERSION, Rule
+
+if TYPE_CHECKING:
+    from models.train import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +51,17 @@ CASES_FILE = "cases.csv"
 REPEAT_OFFENDERS_FILE = "repeat_offenders.csv"
 WORKPLACES_FILE = "workplaces.csv"
 EVIDENCE_FILE = "evidence.parquet"
+SCORES_FILE = "scores.parquet"
+SCORE_COLUMNS = ("claim_id", "rule_strength", "rules_score", "model_probability", "score")
+SCORES_SCHEMA = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("rule_strength", pa.float64()),  # null: no case by the rules
+        ("rules_score", pa.float64()),  # the score without the model (null: no case)
+        ("model_probability", pa.float64()),
+        ("score", pa.float64()),  # the queue's score (null: not in the queue)
+    ]
+)
 EVIDENCE_BATCH_ROWS = 10_000
 
 EVIDENCE_SCHEMA = pa.schema(
@@ -78,6 +99,7 @@ class Detection:
     repeat_offenders: DataFrame
     evidence: DataFrame
     certification_features: DataFrame
+    scores: DataFrame | None = None  # with a model: SCORE_COLUMNS per undecided claim
     cached: list[DataFrame] = field(default_factory=list)
 
     def release(self) -> None:
@@ -90,10 +112,12 @@ def detect(
     as_of: dt.date,
     rules: tuple[Rule, ...] = RULES,
     collusion: DataFrame | None = None,
+    model: TrainedModel | None = None,
 ) -> Detection:
-    """The conformed tables (by name, as of `as_of`) and, when the graph stage ran, the
-    claims' collusion features (features/collusion.py, with `ring_id`) -> a Detection
-    (no I/O)."""
+    """The conformed tables (by name, as of `as_of`), when the graph stage ran the
+    claims' collusion features (features/collusion.py, with `ring_id`) and, when one
+    is in use, the scoring model (models/train.py TrainedModel) -> a Detection (no
+    I/O)."""
     found = gather_evidence(tables, as_of, rules, collusion, cache=True)
     certification_table, certification_hits = found.certification_table, found.certification_hits
     claim_table, claim_hits = found.claim_table, found.claim_hits
@@ -106,14 +130,34 @@ def detect(
     # queued again (its claimant's next claim is, and repeat_offenders.csv lists them).
     decided = decided_claims(tables["findings"], as_of)
     undecided_hits = every_hit.join(decided, on="claim_id", how="left_anti")
-    queue = cases(undecided_hits, claim_table).cache()
+    model_scores = None if model is None else model_scores_of(model, found, tables["claims"], decided)
+    queue = cases(undecided_hits, claim_table, model_scores).cache()
     return Detection(
         cases=queue,
         repeat_offenders=repeat_offenders(claim_table, queue),
         evidence=case_evidence(queue, certification_hits, claim_hits, certification_table),
         certification_features=certification_table,
+        scores=None if model_scores is None else claim_scores(model_scores, queue),
         cached=[*found.frames(), queue],
     )
+
+
+def model_scores_of(model: TrainedModel, found: Evidence, claims: DataFrame, decided: DataFrame) -> DataFrame:
+    """The model's probability and reason codes for every undecided claim, its
+    features built from the evidence the rules already computed."""
+    from models.features import feature_frame, inputs_from_evidence
+    from models.scoring import score_claims
+
+    features = feature_frame(inputs_from_evidence(found, claims)).join(decided, on="claim_id", how="left_anti")
+    return score_claims(model, features)
+
+
+def claim_scores(model_scores: DataFrame, queue: DataFrame) -> DataFrame:
+    """Per undecided claim (SCORE_COLUMNS): the rules' strength and score and the queue
+    score when it is a case (null otherwise), and the model's probability."""
+    return model_scores.select("claim_id", "model_probability").join(
+        queue.select("claim_id", "rule_strength", "rules_score", "score"), on="claim_id", how="left"
+    ).select(*SCORE_COLUMNS)
 
 
 def _conformed_dir(path: Path, ds: dt.date) -> Path:
@@ -177,6 +221,29 @@ def write_evidence(evidence: DataFrame, final: Path) -> int:
     return count
 
 
+def write_scores(scores: DataFrame, final: Path) -> int:
+    """The per-claim scores, sorted on claim_id, into one Parquet file."""
+    ordered = scores.orderBy("claim_id").select(*SCORE_COLUMNS)
+    count = 0
+    with atomic_file(final, "wb") as handle:
+        writer = pq.ParquetWriter(handle, SCORES_SCHEMA, compression="zstd")
+        try:
+            for batch in _batches(ordered.toLocalIterator(), EVIDENCE_BATCH_ROWS):
+                columns = {name: [row[name] for row in batch] for name in SCORE_COLUMNS}
+                writer.write_table(pa.table(columns, schema=SCORES_SCHEMA))
+                count += len(batch)
+        finally:
+            writer.close()
+    return count
+
+
+def load_model(warehouse: Path, version: str, tracking_uri: str | None = None) -> TrainedModel:
+    """The pinned model version from the registry (models/registry.py)."""
+    from models.registry import ModelRegistry
+
+    return ModelRegistry(warehouse, tracking_uri=tracking_uri).load(version=version).model
+
+
 def _workplace_rows(workplaces: DataFrame) -> Iterator[list]:
     for row in workplaces.orderBy("rank").select(*WORKPLACE_COLUMNS).toLocalIterator():
         values = row.asDict()
@@ -186,15 +253,19 @@ def _workplace_rows(workplaces: DataFrame) -> Iterator[list]:
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     """inputs: {"conformed": the run date's conformed directory, "collusion"?: the graph
-    stage's directory (claims/ and rings/)}; output: the warehouse root (files go to
-    outputs/<ds>/); params: {"ds": "YYYY-MM-DD" or date}.
-    Returns the counts, the rule-set version and the files written."""
+    stage's directory (claims/ and rings/), "model_version"?: the registered model to
+    score with (jobs/select_model.py; none: rules alone)}; output: the warehouse root
+    (files go to outputs/<ds>/); params: {"ds": "YYYY-MM-DD" or date, "tracking_uri"?}.
+    Returns the counts, the rule-set and model versions and the files written."""
     ds = _as_date(params["ds"])
-    output = ensure_dir(Layout(Path(output)).outputs(ds))
+    warehouse = Path(output)
+    output = ensure_dir(Layout(warehouse).outputs(ds))
     tables = read_conformed(spark, _conformed_dir(Path(inputs["conformed"]), ds))
     collusion_dir = Path(inputs["collusion"]) if inputs.get("collusion") else None
     collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
-    found = detect(tables, ds, collusion=collusion)
+    model_version = inputs.get("model_version")
+    model = load_model(warehouse, str(model_version), params.get("tracking_uri")) if model_version else None
+    found = detect(tables, ds, collusion=collusion, model=model)
 
     cases_path = output / CASES_FILE
     offenders_path = output / REPEAT_OFFENDERS_FILE
@@ -212,21 +283,28 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             rings_df = spark.createDataFrame([], "ring_id string, score double, reasons string, workplace_ids string")
         workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
                                     _workplace_rows(suspected_workplaces(found.cases, rings_df)))
+        files = [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)]
+        if found.scores is not None:
+            scores_path = output / SCORES_FILE
+            write_scores(found.scores, scores_path)
+            files.append(str(scores_path))
     finally:
         found.release()
     log.info(
-        "crossmatch %s: %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows (rules %s)",
+        "crossmatch %s: %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows (rules %s, model %s)",
         ds,
         case_count,
         workplace_count,
         offender_count,
         evidence_count,
         RULES_VERSION,
+        model_version or "none",
     )
     return {
         "cases": case_count,
         "workplaces": workplace_count,
         "repeat_offenders": offender_count,
         "rules_version": RULES_VERSION,
-        "files": [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)],
+        "model_version": str(model_version) if model_version else None,
+        "files": files,
     }

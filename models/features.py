@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from rules.evidence import gather_evidence
+from rules.evidence import Evidence, gather_evidence
 from rules.ruleset import RULES, Rule
 
 TYPOLOGY_HIT_COLUMNS = {
@@ -211,9 +211,15 @@ def claim_inputs(
     claims' collusion features (with ring_id; none: no graph evidence) -> one row per
     claim: the columns of detect()'s claim table, the certification aggregates, the
     rule hits per typology and the claimant's earlier claims."""
-    found = gather_evidence(tables, as_of, rules, collusion)
+    return inputs_from_evidence(gather_evidence(tables, as_of, rules, collusion), tables["claims"])
+
+
+def inputs_from_evidence(found: Evidence, claims: DataFrame) -> DataFrame:
+    """The Evidence of the run date (rules/evidence.py, as jobs/crossmatch.py:detect
+    already computed it) and the conformed claims -> the claim inputs of
+    `claim_inputs`, without computing the evidence a second time."""
     certification_table, certification_hits = found.certification_table, found.certification_hits
-    claim_table, claim_hits, claims = found.claim_table, found.claim_hits, tables["claims"]
+    claim_table, claim_hits = found.claim_table, found.claim_hits
     every_hit = certification_hits.select("claim_id", "typology", "aggravates_only").unionByName(
         claim_hits.select("claim_id", "typology", "aggravates_only"))
     return (

@@ -55,7 +55,7 @@ TOLERANCE = 1e-12
 
 
 def default_tracking_uri(warehouse: Path) -> str:
-    return f"sqlite:///{(Path(warehouse) / 'mlflow' / 'mlflow.db').resolve()}"
+    return f"sqlite:///{embedded_store(warehouse).resolve()}"
 
 
 def artifact_root(warehouse: Path) -> Path:
@@ -106,6 +106,22 @@ def compare(challenger: dict, champion: dict) -> tuple[bool, str]:
     return False, f"not better than the champion ({figures})"
 
 
+def embedded_store(warehouse: Path) -> Path:
+    """The SQLite file of the embedded store (it exists once a model was logged)."""
+    return Path(warehouse) / "mlflow" / "mlflow.db"
+
+
+def existing_registry(warehouse: Path, tracking_uri: str | None = None) -> "ModelRegistry | None":
+    """The registry of a warehouse if there is one: the configured tracking server
+    (`tracking_uri` or FRAUD_MLFLOW_TRACKING_URI), else the embedded store if its
+    SQLite file exists; None otherwise, creating nothing (a warehouse that never
+    trained a model gets no mlflow/ directory)."""
+    configured = tracking_uri or os.environ.get(TRACKING_URI_ENV)
+    if configured is None and not embedded_store(warehouse).exists():
+        return None
+    return ModelRegistry(warehouse, tracking_uri=configured)
+
+
 class ModelRegistry:
     """The registered scoring models of one warehouse (or of the site's server)."""
 
@@ -119,14 +135,17 @@ class ModelRegistry:
         self.tracking_uri = configured or default_tracking_uri(self.warehouse)
         self.model_name = model_name
         self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-        self.experiment_id = self._experiment(experiment_name)
+        self.experiment_name = experiment_name
 
-    def _experiment(self, name: str) -> str:
-        found = self.client.get_experiment_by_name(name)
+    @property
+    def experiment_id(self) -> str:
+        """The training experiment, created on first use: reading the registry (the
+        nightly run asking for the champion) writes nothing."""
+        found = self.client.get_experiment_by_name(self.experiment_name)
         if found is not None:
             return found.experiment_id
         location = artifact_root(self.warehouse).as_uri() if self.embedded else None
-        return self.client.create_experiment(name, artifact_location=location)
+        return self.client.create_experiment(self.experiment_name, artifact_location=location)
 
     def _scratch(self) -> tempfile.TemporaryDirectory:
         scratch = self.warehouse / "mlflow" / "tmp"

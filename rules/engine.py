@@ -3,7 +3,8 @@ investigation queue (cases.csv, OUTPUTS.md).
 
 - `rule_hits` evaluates the rules of one level over a feature DataFrame and returns one
   row per fired rule and feature row, with the rule's attributes and its evidence text.
-- `combine_scores` is the single place where rule severities become a score.
+- `combine_scores` is the single place where rule severities (and, when a model is
+  in use, its calibrated probability) become a score.
 - `cases` turns a claim's hits into one case: stable case_id, fraud types, rule ids,
   reasons, score, estimated overpayment and a gap-free rank.
 - `case_evidence` keeps, per case, the certifications and records behind each hit.
@@ -21,6 +22,11 @@ from rules.ruleset import Rule
 LIST_SEPARATOR = ";"  # OUTPUTS.md: fraud_types, rule_hits and reasons are ';'-separated
 CASE_ID_HEX_DIGITS = 16
 SCORE_DECIMALS = 4
+# The highest score of a case without proof: rounding to SCORE_DECIMALS must never lift
+# one to 0.5, where the proven cases begin.
+MAX_UNPROVEN_SCORE = 0.4999
+MODEL_REASON_PREFIX = "model: "
+MODEL_SCORE_COLUMNS = ("claim_id", "model_probability", "model_reasons")
 
 HIT_COLUMNS = (
     "rule_id",
@@ -112,19 +118,36 @@ def rule_hits(features: DataFrame, rules: Sequence[Rule], level: str, keys: Sequ
     )
 
 
-def combine_scores(severities: Column, proven: Column) -> Column:
-    """The severities of the distinct rules a claim hit, and whether one of them proves
-    an overpayment (rules/ruleset.py) -> its score in 0..1.
-
-    Noisy-OR: each rule is independent evidence, so the strength of the evidence is the
-    chance that not all of them are wrong, s = 1 - Π(1 - severity). A proven case scores
-    (1 + s) / 2, in [0.5, 1]; any other s / 2, in [0, 0.5): a proven case always ranks
-    first. (A trained model replaces this later; it is the only place that knows how
-    evidence adds up.)
-    """
+def rule_strength(severities: Column) -> Column:
+    """The severities of the distinct rules a claim hit -> the strength of the rule
+    evidence, s = 1 - Π(1 - severity) (noisy-OR: each rule is independent evidence,
+    and s is the chance that not all of them are wrong)."""
     all_wrong = F.aggregate(severities, F.lit(1.0), lambda product, severity: product * (F.lit(1.0) - severity))
-    strength = F.lit(1.0) - all_wrong
-    return F.round(F.when(proven, (F.lit(1.0) + strength) / 2).otherwise(strength / 2), SCORE_DECIMALS)
+    return F.lit(1.0) - all_wrong
+
+
+def combine_scores(severities: Column, proven: Column, model_probability: Column | None = None) -> Column:
+    """The severities of the distinct rules a claim hit, whether one of them proves an
+    overpayment (rules/ruleset.py) and, when a model is in use, the model's calibrated
+    probability that the claim is fraud -> its score in 0..1. The only place that
+    knows how evidence adds up.
+
+    Without a model the evidence is the rules' strength, e = s (`rule_strength`).
+    With a model, rules and model are two independent pieces of evidence and add up
+    the same way (noisy-OR): e = 1 - (1 - s)(1 - p). A proven case scores
+    (1 + e) / 2, in [0.5, 1]; any other e / 2, in [0, 0.5) (at most
+    MAX_UNPROVEN_SCORE): the tiers stay, a proven case always ranks first, and within
+    a tier the model moves a case up by how likely it finds fraud. p = 0 gives the
+    rules' score.
+    """
+    strength = rule_strength(severities)
+    if model_probability is None:
+        return F.round(F.when(proven, (F.lit(1.0) + strength) / 2).otherwise(strength / 2), SCORE_DECIMALS)
+    probability = F.coalesce(model_probability.cast("double"), F.lit(0.0))
+    evidence = F.lit(1.0) - (F.lit(1.0) - strength) * (F.lit(1.0) - probability)
+    return F.when(proven, F.round((F.lit(1.0) + evidence) / 2, SCORE_DECIMALS)).otherwise(
+        F.least(F.round(evidence / 2, SCORE_DECIMALS), F.lit(MAX_UNPROVEN_SCORE))
+    )
 
 
 def case_id(claim_id: Column) -> Column:
@@ -159,11 +182,15 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
     )
 
 
-def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
+def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = None) -> DataFrame:
     """hits (claim_id, HIT_COLUMNS, evidence_order: the order of a claim's hits of one
-    rule, e.g. the certified period) and claims (claim_id, person_key, workplace_id,
-    estimated_overpayment, ring_id) -> one row per claim hit by a rule that makes a case
-    (CASE_COLUMNS), ranked 1..N by score, then estimated overpayment, then case_id."""
+    rule, e.g. the certified period), claims (claim_id, person_key, workplace_id,
+    estimated_overpayment, ring_id) and, when a model is in use, its scores
+    (MODEL_SCORE_COLUMNS: calibrated probability, reason codes in words) -> one row per
+    claim hit by a rule that makes a case (CASE_COLUMNS, then rule_strength,
+    rules_score: the score without the model, and model_probability), ranked 1..N by
+    score, then estimated overpayment, then case_id. The model's reason codes follow
+    the rules' reasons, each prefixed MODEL_REASON_PREFIX."""
     per_rule = _reasons_per_rule(hits)
     most_severe_first = F.struct(-F.col("severity"), F.col("rule_id"), F.col("reason"))
     per_claim = (
@@ -178,22 +205,37 @@ def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
         )
         .where(F.col("makes_case"))
     )
-    scored = per_claim.join(
+    rules_score = combine_scores(F.col("severities"), F.col("proven"))
+    rule_reasons = F.transform("reasons_in_order", lambda reason: reason.getField("reason"))
+    model_reasons = F.transform(
+        F.coalesce(F.col("model_reasons"), F.array().cast("array<string>")),
+        lambda reason: F.concat(F.lit(MODEL_REASON_PREFIX), F.regexp_replace(reason, LIST_SEPARATOR, ",")),
+    )
+    claim_cases = per_claim.join(
         claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment", "ring_id"),
         on="claim_id", how="inner"
-    ).select(
+    )
+    if model_scores is None:
+        with_model = claim_cases.select("*", F.lit(None).cast("double").alias("model_probability"),
+                                        F.lit(None).cast("array<string>").alias("model_reasons"))
+    else:
+        with_model = claim_cases.join(model_scores.select(*MODEL_SCORE_COLUMNS), on="claim_id", how="left")
+    scored = with_model.select(
         case_id(F.col("claim_id")).alias("case_id"),
         "claim_id",
         "person_key",
         "workplace_id",
-        combine_scores(F.col("severities"), F.col("proven")).alias("score"),
+        F.when(F.col("model_probability").isNull(), rules_score)
+        .otherwise(combine_scores(F.col("severities"), F.col("proven"), F.col("model_probability")))
+        .alias("score"),
         F.array_join("typologies", LIST_SEPARATOR).alias("fraud_types"),
         F.array_join("rule_ids", LIST_SEPARATOR).alias("rule_hits"),
-        F.array_join(
-            F.transform("reasons_in_order", lambda reason: reason.getField("reason")), LIST_SEPARATOR
-        ).alias("reasons"),
+        F.array_join(F.concat(rule_reasons, model_reasons), LIST_SEPARATOR).alias("reasons"),
         "estimated_overpayment",
         "ring_id",
+        F.round(rule_strength(F.col("severities")), SCORE_DECIMALS).alias("rule_strength"),
+        rules_score.alias("rules_score"),
+        "model_probability",
     )
     queue_order = Window.orderBy(F.col("score").desc(), F.col("estimated_overpayment").desc(), F.col("case_id"))
     return scored.select(
@@ -208,6 +250,9 @@ def cases(hits: DataFrame, claims: DataFrame) -> DataFrame:
         "reasons",
         "estimated_overpayment",
         "ring_id",
+        "rule_strength",
+        "rules_score",
+        "model_probability",
     )
 
 

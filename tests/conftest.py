@@ -1,4 +1,5 @@
-"""Shared fixtures: one session-scoped SparkSession tuned for tiny data."""
+"""Shared fixtures: one session-scoped SparkSession tuned for tiny data, tiny landings,
+synthetic training examples and a tiny scoring model."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("AIRFLOW_HOME", str(REPO))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +94,101 @@ def write_drop(landing, source, day, files: dict[str, str | bytes], encoding="ut
 def empty_drops(landing, day, sources=("ei", "nts", "moj")):
     for source in sources:
         write_drop(landing, source, day, {})
+
+
+# --- a tiny scoring model ------------------------------------------------------------
+
+
+def tiny_examples(days_step: int = 3, copies: int = 10):
+    """Training examples (models/dataset.py EXAMPLE_COLUMNS) whose only signal is
+    `worked_days`: of the `copies` claims with w worked days, a share of about w / 30
+    was found. Every other feature is 0."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from models.features import FEATURE_NAMES
+
+    rows = []
+    for worked_days in range(0, 31, days_step):
+        found = round(copies * worked_days / 30)
+        for copy in range(copies):
+            decided = dt.date(2025, 1, 1) + dt.timedelta(days=(worked_days * 7 + copy * 31) % 360)
+            rows.append({"claim_id": f"CL-{worked_days:02d}-{copy}", "decision_on": decided,
+                         "snapshot_on": decided.replace(day=1), "label": int(copy < found),
+                         "fraud_type": "UNDECLARED_WORK" if copy < found else None,
+                         **{name: 0.0 for name in FEATURE_NAMES}, "worked_days": float(worked_days)})
+    return pd.DataFrame(rows)
+
+
+def train_tiny_model(num_boost_round: int = 30):
+    """A deterministic model on `tiny_examples`: the more days of work on record in
+    certified periods, the likelier fraud (Platt-calibrated, so probabilities differ)."""
+    import datetime as dt
+
+    from models.train import PLATT, TrainingConfig, train
+
+    config = TrainingConfig(holdout_from=dt.date(2026, 1, 1), capacity=10, calibration=PLATT,
+                            calibration_share=0.0, num_boost_round=num_boost_round)
+    return train(tiny_examples(), config)
+
+
+def register_tiny_model(warehouse, model=None) -> str:
+    """Log a tiny model into the warehouse's embedded MLflow store; its version."""
+    from models.dataset import dataset_checksum
+    from models.registry import ModelRegistry
+
+    examples = tiny_examples()
+    registry = ModelRegistry(warehouse)
+    return registry.log_version(model or train_tiny_model(), examples,
+                                {"sha256": dataset_checksum(examples), "ds": "2025-12-31"})
+
+
+# --- synthetic training examples for the model tests (no Spark) ----------------------
+# Here and not in tests/models/conftest.py: a second module named `conftest` would
+# shadow this one for the other tests' `from conftest import ...`.
+
+TYPOLOGIES = ("UNDECLARED_WORK", "ABROAD_CERTIFICATION")
+
+
+def synthetic_examples(rows: int = 800, seed: int = 7, signal: bool = True):
+    """Examples in the shape of models/dataset.py EXAMPLE_COLUMNS. Positives of
+    UNDECLARED_WORK have more undeclared-work certifications, ABROAD_CERTIFICATION
+    more abroad certifications; `signal=False` gives the same labels with features
+    that carry no information."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from models.features import FEATURE_NAMES
+
+    rng = np.random.default_rng(seed)
+    labels = (rng.random(rows) < 0.15).astype(int)
+    fraud_types = np.where(labels == 1, rng.choice(TYPOLOGIES, rows), None)
+    features = {name: rng.poisson(1.0, rows).astype(float) for name in FEATURE_NAMES}
+    features["spell_days"] = np.where(rng.random(rows) < 0.1, np.nan, rng.integers(90, 2000, rows)).astype(float)
+    if signal:
+        features["undeclared_work_certifications"] += 3 * (fraud_types == "UNDECLARED_WORK") * rng.random(rows)
+        features["abroad_certifications"] += 3 * (fraud_types == "ABROAD_CERTIFICATION") * rng.random(rows)
+    first = dt.date(2025, 1, 1)
+    decisions = [first + dt.timedelta(days=int(d)) for d in rng.integers(0, 365, rows)]
+    frame = pd.DataFrame({
+        "claim_id": [f"CL-{i:05d}" for i in range(rows)],
+        "decision_on": decisions,
+        "snapshot_on": [dt.date(d.year, d.month, 1) for d in decisions],
+        "label": labels,
+        "fraud_type": fraud_types,
+        **features,
+    })
+    return frame
+
+
+@pytest.fixture(scope="session")
+def examples():
+    return synthetic_examples()
+
+
+@pytest.fixture(scope="session")
+def noise_examples():
+    return synthetic_examples(signal=False)

@@ -23,9 +23,10 @@ def test_dagbag_imports_without_errors(dagbag):
     assert "fraud_nightly" in dagbag.dags
 
 
-def test_task_graph_is_wait_ingest_validate_conform_collusion_crossmatch_publish(dagbag):
+def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_crossmatch_publish(dagbag):
     dag = dagbag.dags["fraud_nightly"]
-    order = ["wait_for_drops", "ingest", "validate", "conform", "collusion", "crossmatch", "publish"]
+    order = ["wait_for_drops", "ingest", "validate", "conform", "collusion", "select_model", "crossmatch",
+             "publish"]
     assert sorted(dag.task_ids) == sorted(order)
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
