@@ -212,7 +212,7 @@ def validate_drop(
         result = validation.run(drop_label)
         examples = validation.examples(result) if not result.success else {}
     finally:
-        delivered.unpersist()
+        delivered.unpersist(blocking=True)  # the cache is gone when this returns
         # UnexpectedRowsExpectation registers the batch as this session-wide temp view.
         delivered.sparkSession.catalog.dropTempView(_GX_QUERY_VIEW)
 
