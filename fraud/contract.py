@@ -132,6 +132,11 @@ class Table:
         return f"{self.name}.csv"
 
     @property
+    def spark_ddl(self) -> str:
+        """The contract columns in their Spark types, as a DDL schema string."""
+        return ", ".join(f"`{c.name}` {c.spark_type}" for c in self.columns)
+
+    @property
     def has_updated_at(self) -> bool:
         return "updated_at" in self.column_names
 

@@ -42,8 +42,7 @@ def _validated(spark, layout: Layout, table: contract.Table) -> DataFrame:
     path = layout.validated_table(table.source, table.name)
     if any(path.glob(f"{DROP_DATE}=*")):
         return spark.read.parquet(str(path))
-    columns = ", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns)
-    return spark.createDataFrame([], f"{columns}, `{DROP_DATE}` date, `{LINE_NO}` bigint")
+    return spark.createDataFrame([], f"{table.spark_ddl}, `{DROP_DATE}` date, `{LINE_NO}` bigint")
 
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:

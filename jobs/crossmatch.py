@@ -204,37 +204,30 @@ def _batches(rows: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def write_evidence(evidence: DataFrame, final: Path) -> int:
-    """Stream the evidence rows, sorted on (case_id, rule_id, cert_id), into one
-    Parquet file (one file, no Spark part names: the same rows give the same bytes)."""
-    ordered = evidence.orderBy("case_id", "rule_id", F.col("cert_id").asc_nulls_first()).select(*EVIDENCE_COLUMNS)
+def _write_parquet(ordered: DataFrame, columns: tuple[str, ...], schema: pa.Schema, final: Path) -> int:
+    """Stream ordered rows into one Parquet file, a batch at a time (one file, no Spark
+    part names: the same rows give the same bytes). Returns the row count."""
     count = 0
     with atomic_file(final, "wb") as handle:
-        writer = pq.ParquetWriter(handle, EVIDENCE_SCHEMA, compression="zstd")
+        writer = pq.ParquetWriter(handle, schema, compression="zstd")
         try:
-            for batch in _batches(ordered.toLocalIterator(), EVIDENCE_BATCH_ROWS):
-                columns = {name: [row[name] for row in batch] for name in EVIDENCE_COLUMNS}
-                writer.write_table(pa.table(columns, schema=EVIDENCE_SCHEMA))
+            for batch in _batches(ordered.select(*columns).toLocalIterator(), EVIDENCE_BATCH_ROWS):
+                writer.write_table(pa.table({name: [row[name] for row in batch] for name in columns}, schema=schema))
                 count += len(batch)
         finally:
             writer.close()
     return count
+
+
+def write_evidence(evidence: DataFrame, final: Path) -> int:
+    """The evidence rows, sorted on (case_id, rule_id, cert_id), into one Parquet file."""
+    ordered = evidence.orderBy("case_id", "rule_id", F.col("cert_id").asc_nulls_first())
+    return _write_parquet(ordered, EVIDENCE_COLUMNS, EVIDENCE_SCHEMA, final)
 
 
 def write_scores(scores: DataFrame, final: Path) -> int:
     """The per-claim scores, sorted on claim_id, into one Parquet file."""
-    ordered = scores.orderBy("claim_id").select(*SCORE_COLUMNS)
-    count = 0
-    with atomic_file(final, "wb") as handle:
-        writer = pq.ParquetWriter(handle, SCORES_SCHEMA, compression="zstd")
-        try:
-            for batch in _batches(ordered.toLocalIterator(), EVIDENCE_BATCH_ROWS):
-                columns = {name: [row[name] for row in batch] for name in SCORE_COLUMNS}
-                writer.write_table(pa.table(columns, schema=SCORES_SCHEMA))
-                count += len(batch)
-        finally:
-            writer.close()
-    return count
+    return _write_parquet(scores.orderBy("claim_id"), SCORE_COLUMNS, SCORES_SCHEMA, final)
 
 
 def load_model(warehouse: Path, version: str, tracking_uri: str | None = None) -> TrainedModel:

@@ -192,3 +192,17 @@ def examples():
 @pytest.fixture(scope="session")
 def noise_examples():
     return synthetic_examples(signal=False)
+
+
+def hex_key(name: str) -> str:
+    """A readable stand-in for a 64-hex person or account key."""
+    return name.encode().hex().ljust(64, "0")[:64]
+
+
+def conformed_frame(spark, table_name: str, rows: list[dict]):
+    """A conformed table (contract columns, contract types) from a few dicts."""
+    from fraud import contract
+
+    table = contract.TABLES[table_name]
+    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows],
+                                 table.spark_ddl)

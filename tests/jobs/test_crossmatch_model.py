@@ -22,7 +22,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import register_tiny_model
+from conftest import conformed_frame as frame, register_tiny_model
 from fraud import contract
 
 RUN_DATE = dt.date(2026, 4, 30)
@@ -43,10 +43,6 @@ def at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10, 0), KST)
 
 
-def frame(spark, table_name: str, rows: list[dict]):
-    table = contract.TABLES[table_name]
-    ddl = ", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns)
-    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], ddl)
 
 
 def world(spark) -> dict:

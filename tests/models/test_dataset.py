@@ -22,6 +22,7 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 
+from conftest import conformed_frame as frame, hex_key as key
 from fraud import contract
 
 D = dt.date.fromisoformat
@@ -34,14 +35,8 @@ WP = "40000000001"
 PAYER = "9000000001"  # not an insured workplace
 
 
-def key(name: str) -> str:
-    return name.encode().hex().ljust(64, "0")[:64]
 
 
-def frame(spark, table_name: str, rows: list[dict]):
-    table = contract.TABLES[table_name]
-    ddl = ", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns)
-    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], ddl)
 
 
 def claim(person, filed_on="2026-01-05"):

@@ -27,7 +27,7 @@ import datetime as dt
 
 import pytest
 
-from fraud import contract
+from conftest import conformed_frame as frame, hex_key as key
 
 RUN_DATE = dt.date(2026, 4, 30)
 D = dt.date.fromisoformat
@@ -36,14 +36,8 @@ SHARED_ACCOUNT = "f" * 63 + "1"
 SPOUSE_ACCOUNT = "f" * 63 + "2"
 
 
-def key(name: str) -> str:
-    return name.encode().hex().ljust(64, "0")[:64]
 
 
-def frame(spark, table_name: str, rows: list[dict]):
-    table = contract.TABLES[table_name]
-    ddl = ", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns)
-    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], ddl)
 
 
 UPDATED = dt.datetime(2026, 4, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))

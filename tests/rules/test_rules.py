@@ -17,7 +17,7 @@ import datetime as dt
 
 import pytest
 
-from fraud import contract
+from conftest import conformed_frame as frame
 
 RUN_DATE = dt.date(2026, 4, 30)
 KST = dt.timezone(dt.timedelta(hours=9))
@@ -50,11 +50,6 @@ def person(scenario: str) -> str:
     return f"{SCENARIOS.index(scenario) + 1:064x}"
 
 
-def frame(spark, table_name: str, rows: list[dict]):
-    """A conformed table (contract columns, contract types) from a few dicts."""
-    table = contract.TABLES[table_name]
-    ddl = ", ".join(f"`{c.name}` {c.spark_type}" for c in table.columns)
-    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], ddl)
 
 
 def at(text: str) -> dt.datetime:
