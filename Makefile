@@ -15,7 +15,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv airflow-db demo test bench clean
+.PHONY: venv airflow-db demo test bench model-demo clean
 
 venv: $(VENV)/.installed
 
@@ -52,9 +52,19 @@ demo: airflow-db
 test: airflow-db
 	$(BIN)/pytest -q
 
+# The model lifecycle on generated data: rules-only night, champion, promotion, a refused
+# challenger, a re-run of an old night with its pinned model, and the evaluation of
+# rules alone / model alone / combined (scripts/model_lifecycle.sh).
+MODEL_DEMO_DIR ?= $(CURDIR)/demo-model
+MODEL_DEMO_PERSONS ?= 20000
+MODEL_DEMO_SEED ?= 123
+model-demo: airflow-db
+	set -o pipefail; BIN=$(BIN) bash scripts/model_lifecycle.sh $(MODEL_DEMO_DIR) $(MODEL_DEMO_PERSONS) $(MODEL_DEMO_SEED) \
+		| tee $(MODEL_DEMO_DIR).log
+
 # Long measurements live here, never in the timed test suite.
 bench: venv
 	$(BIN)/python bench/components_bench.py --sizes 10000 100000 1000000 | tee bench/components.txt
 
 clean:
-	rm -rf $(DEMO_DIR) logs airflow.db .pytest_cache
+	rm -rf $(DEMO_DIR) $(MODEL_DEMO_DIR) logs airflow.db .pytest_cache

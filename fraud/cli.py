@@ -149,6 +149,48 @@ def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progres
 
 
 @main.command()
+@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The warehouse whose conformed tables train the model (its MLflow store lives in it).")
+@click.option("--ds", required=True, type=DAY,
+              help="Train on the conformed tables of the latest run on or before this date.")
+@click.option("--holdout-days", type=click.IntRange(min=1), default=90,
+              help="Decisions of the last so many days are the time-based holdout.")
+@click.option("--capacity", type=click.IntRange(min=1), default=100,
+              help="Cases investigators take a night: k of precision at k.")
+@click.option("--rounds", type=click.IntRange(min=1), default=200, help="Boosting rounds (trees).")
+def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: int) -> None:
+    """Train a challenger on past decisions (as the weekly fraud_model_training DAG
+    does), register it, and promote it to champion only when it beats the champion
+    on the holdout."""
+    from fraud.config import Settings
+    from fraud.layout import Layout
+    from fraud.spark import spark_session
+    from fraud.version import code_version
+    from models import job
+
+    settings = Settings.from_env(warehouse=warehouse)
+    try:
+        day = job.latest_conformed(settings.warehouse, ds)
+    except FileNotFoundError as error:
+        _fail(2, str(error))
+    params = {"ds": day, "hub_max_degree": settings.hub_max_degree, "code_version": code_version(),
+              "holdout_days": holdout_days, "capacity": capacity, "num_boost_round": rounds}
+    result = job.run(spark_session(settings), {"conformed": str(Layout(settings.warehouse).conformed(day))},
+                     settings.warehouse, params)
+    metrics = result["metrics"]
+    click.echo(f"trained on {day}: version {result['model_version']} "
+               f"(training data sha256 {result['training_data_sha256'][:12]})")
+    if metrics:
+        click.echo(f"holdout: {metrics['rows']} decisions, {metrics['positives']} found; average precision "
+                   f"{metrics['average_precision']:.4f}, precision@{metrics['capacity']} "
+                   f"{metrics['precision_at_capacity']:.4f}")
+    else:
+        click.echo("holdout: no decisions in the holdout window")
+    click.echo(f"promotion: {result['promotion']} ({result['promotion_reason']}); "
+               f"champion {result['champion_version']}")
+
+
+@main.command()
 def rules() -> None:
     """List the rule set (id, typology, severity, whether a hit taints the certification,
     invalidates the claim or only aggravates, title, legal basis)."""

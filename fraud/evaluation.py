@@ -18,6 +18,13 @@ left out of the figures, and one queued again counts against the targets.
 
 `targets_met` is what issue #3 asks: every planted case of a covered typology found
 with its type, every overpayment within tolerance, no look-alike above a planted case.
+
+With a model in use the run also wrote `scores.parquet` (every undecided claim's rule
+score, model probability and queue score): `score_comparison` ranks the night's
+undecided claims three ways (rules alone, model alone, the combination the queue
+uses) and measures each against the planted current cases. The model never saw
+those cases: it was trained on decisions taken before the night (a time-based
+holdout), and the current cases have no finding yet.
 """
 
 from __future__ import annotations
@@ -219,6 +226,7 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
     }
     covered_figures = [by_typology[t] for t in typologies if t in covered]
     report["rings"] = ring_figures(outputs, truth, planted)
+    report["scoring"] = score_comparison(outputs, truth, covered)
     rings_ok = True
     if report["rings"] and "GHOST_EMPLOYMENT" in covered:
         figures = report["rings"]
@@ -233,6 +241,77 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
         for f in covered_figures
     ) and not above and not past_in_queue and expected_offenders <= set(offenders)
     return report
+
+
+SCORINGS = ("rules", "model", "combined")
+
+
+def score_orders(claim_ids, rules_score, model_probability, score) -> dict:
+    """The three rankings of the undecided claims (indices, first = investigate first).
+
+    - rules: the rules' score; claims without a rule hit after every case.
+    - model: the calibrated probability alone.
+    - combined: the queue's score (rule evidence and probability, rules/engine.py);
+      claims the queue does not list follow it, by probability, as the combination
+      would take them if investigators had capacity to spare.
+    Ties go by claim_id, so every ranking is deterministic."""
+    import numpy as np
+
+    ids = np.asarray(claim_ids, dtype=str)
+
+    def descending(values) -> "np.ndarray":
+        return -np.nan_to_num(np.asarray(values, dtype=np.float64), nan=-1.0)
+
+    return {
+        "rules": np.lexsort((ids, descending(rules_score))),
+        "model": np.lexsort((ids, descending(model_probability))),
+        "combined": np.lexsort((ids, descending(model_probability), descending(score))),
+    }
+
+
+def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | None:
+    """Average precision and precision at k (k = the planted current cases) of the
+    three rankings, over every undecided claim in `scores.parquet`; None for a night
+    that ran on the rules alone (no scores.parquet)."""
+    path = Path(outputs) / "scores.parquet"
+    if not path.exists():
+        return None
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from models.train import average_precision, precision_at_k
+
+    table = pq.read_table(path).to_pydict()
+    positives = {p["claim_id"] for p in truth["planted"] if not p.get("past") and set(p["typologies"]) & covered}
+    labels = np.array([claim_id in positives for claim_id in table["claim_id"]], dtype=np.int64)
+    k = len(positives)
+    orders = score_orders(table["claim_id"], table["rules_score"], table["model_probability"], table["score"])
+    figures = {name: {"average_precision": round(average_precision(labels, order), 4),
+                      "precision_at_k": round(precision_at_k(labels, order, k), 4)}
+               for name, order in orders.items()}
+    combined = figures["combined"]
+    return {
+        "claims": len(labels),
+        "positives": int(labels.sum()),
+        "positives_not_scored": k - int(labels.sum()),
+        "k": k,
+        **figures,
+        "combination_better": all(
+            combined["average_precision"] > figures[other]["average_precision"]
+            and combined["precision_at_k"] >= figures[other]["precision_at_k"]
+            for other in ("rules", "model")),
+    }
+
+
+def render_score_comparison(comparison: dict) -> str:
+    lines = [f"scoring over {comparison['claims']} undecided claims, {comparison['positives']} planted current "
+             f"cases (k = {comparison['k']}):",
+             f"{'ranking':<10} {'avg precision':>13} {'precision@k':>12}"]
+    for name in SCORINGS:
+        figures = comparison[name]
+        lines.append(f"{name:<10} {figures['average_precision']:>13.4f} {figures['precision_at_k']:>12.4f}")
+    lines.append(f"combination better than either: {'yes' if comparison['combination_better'] else 'NO'}")
+    return "\n".join(lines)
 
 
 def render(report: dict) -> str:
@@ -274,4 +353,6 @@ def render(report: dict) -> str:
             f"spouses' employers in rings: {len(rings['spouse_workplaces_in_rings'])}",
         ]
     lines.append(f"targets met: {'yes' if report['targets_met'] else 'NO'}")
+    if report.get("scoring"):
+        lines += ["", render_score_comparison(report["scoring"])]
     return "\n".join(lines)

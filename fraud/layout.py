@@ -49,5 +49,10 @@ class Layout:
     def collusion(self, ds: date) -> Path:
         return self.run_dir(ds) / "collusion"
 
+    # The training job's examples of a conformed date (models/job.py): the training-data
+    # snapshot its models are registered with, reused by every challenger of that date.
+    def training_examples(self, ds: date) -> Path:
+        return self.root / "training" / ds.isoformat() / "examples.parquet"
+
     def data_docs(self, ds: date) -> Path:
         return self.run_dir(ds) / "data_docs"

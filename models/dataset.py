@@ -176,6 +176,20 @@ def without_graph(tables: dict[str, DataFrame], day: dt.date) -> None:
     return None
 
 
+def snapshot_features(
+    tables: dict[str, DataFrame],
+    day: dt.date,
+    collusion: Callable[[dict[str, DataFrame], dt.date], DataFrame | None],
+    rules: tuple[Rule, ...] = RULES,
+) -> DataFrame:
+    """Every claim's features (claim_id, FEATURE_NAMES) as known on `day`: the tables
+    cut to `day` (`as_of`), the graph's collusion features of the cut tables. What a
+    training example of that snapshot holds; the nightly run of `day` must score the
+    same values (tests/models/test_dataset.py checks there is no skew)."""
+    cut = as_of(tables, day)
+    return feature_frame(claim_inputs(cut, day, collusion(cut, day), rules))
+
+
 def training_examples(
     tables: dict[str, DataFrame],
     ds: dt.date,
@@ -200,8 +214,7 @@ def training_examples(
     used_days = [row["snapshot_on"] for row in placed.select("snapshot_on").distinct().orderBy("snapshot_on").collect()]
     per_snapshot = []
     for day in used_days:
-        cut = as_of(tables, day)
-        features = feature_frame(claim_inputs(cut, day, collusion(cut, day), rules))
+        features = snapshot_features(tables, day, collusion, rules)
         examples = placed.where(F.col("snapshot_on") == F.lit(day)).join(features, on="claim_id", how="inner")
         per_snapshot.append(examples.select(*EXAMPLE_COLUMNS).localCheckpoint())
         log.info("training examples: snapshot %s done", day)

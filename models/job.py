@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOLDOUT_DAYS = 90
 DEFAULT_CAPACITY = 100
+DEFAULT_BOOST_ROUNDS = TrainingConfig.num_boost_round
 
 
 def _as_date(value) -> dt.date:
@@ -27,19 +28,16 @@ def _as_date(value) -> dt.date:
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     """inputs: {"conformed": the run date's conformed directory}; output: the
     warehouse root (the embedded MLflow store lives in it); params: {"ds": date,
-    "capacity"?: investigators' capacity (k), "holdout_days"?: the holdout is the
+    "capacity"?: investigators' capacity (k), "num_boost_round"?: trees, "holdout_days"?: the holdout is the
     decisions of the last so many days, "hub_max_degree"?, "tracking_uri"?}.
     Returns the version, the training data's checksum, the metrics and the
     promotion decision."""
-    from jobs.conform import read_conformed
-
     ds = _as_date(params["ds"])
-    tables = read_conformed(spark, Path(inputs["conformed"]))
     holdout_from = ds - dt.timedelta(days=int(params.get("holdout_days", DEFAULT_HOLDOUT_DAYS)))
-    config = TrainingConfig(holdout_from=holdout_from, capacity=int(params.get("capacity", DEFAULT_CAPACITY)))
-    examples = training_examples(
-        tables, ds, collusion=collusion_with_rings(int(params.get("hub_max_degree", 50)))
-    ).toPandas()
+    config = TrainingConfig(holdout_from=holdout_from, capacity=int(params.get("capacity", DEFAULT_CAPACITY)),
+                            num_boost_round=int(params.get("num_boost_round", DEFAULT_BOOST_ROUNDS)))
+    examples = examples_of(spark, Path(inputs["conformed"]), Path(output), ds,
+                           int(params.get("hub_max_degree", 50)))
     checksum = dataset_checksum(examples)
     model = train(examples, config)
     registry = ModelRegistry(Path(output), tracking_uri=params.get("tracking_uri"))
@@ -67,6 +65,34 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "champion_version": registry.champion_version(),
         "tracking_uri": registry.tracking_uri,
     }
+
+
+def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_degree: int):
+    """The training examples of a conformed date, as pandas: computed once (a Spark
+    pass per monthly snapshot) and kept under <warehouse>/training/<ds>/ with what
+    they were computed from; a later challenger of the same date reads them back, so
+    that challengers of one date are compared on the very same examples."""
+    import json
+
+    import pandas as pd
+
+    from fraud.layout import Layout
+    from fraud.storage import atomic_file
+    from jobs.conform import read_conformed
+
+    path = Layout(warehouse).training_examples(ds)
+    made_from = {"conformed": str(conformed), "hub_max_degree": hub_max_degree}
+    recorded = path.with_suffix(".json")
+    if path.exists() and recorded.exists() and json.loads(recorded.read_text()) == made_from:
+        log.info("training examples of %s: reusing %s", ds, path)
+        return pd.read_parquet(path)
+    tables = read_conformed(spark, conformed)
+    examples = training_examples(tables, ds, collusion=collusion_with_rings(hub_max_degree)).toPandas()
+    with atomic_file(path, "wb") as handle:
+        examples.to_parquet(handle, index=False)
+    with atomic_file(recorded) as handle:
+        handle.write(json.dumps(made_from, sort_keys=True))
+    return pd.read_parquet(path)
 
 
 def latest_conformed(warehouse: Path, ds: dt.date) -> dt.date:

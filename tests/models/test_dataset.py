@@ -185,3 +185,39 @@ def test_as_of_cuts_by_the_records_own_dates(spark):
     assert cut["workplaces"].where(F.col("workplace_id") == "40000000002").first()["closed_on"] is None
     assert "CL-pos-c3" not in {r["cert_id"] for r in cut["certifications"].collect()}
     assert {r["record_id"] for r in cut["income"].collect()} == {"r1", "r1B"}
+
+
+def test_the_night_scores_the_features_training_would_see(spark, examples):
+    """No training/serving skew: the nightly run (jobs/crossmatch.py detect, fed the
+    graph stage's collusion features as jobs/collusion.py computes them) gives every
+    undecided claim the probability the model gives the features a training example
+    of that day holds (models/dataset.py snapshot_features). The model is trained on
+    examples where every feature carries weight, so a feature computed differently
+    on either side changes a probability."""
+    from jobs.collusion import analyse
+    from jobs.crossmatch import detect
+    from models.dataset import collusion_with_rings, snapshot_features
+    from models.train import PLATT, TrainingConfig, train
+
+    rows = world()
+    for person in ("und", "und2"):  # undecided claims with evidence (pos's records, no finding)
+        rows["claims"].append(claim(person))
+        rows["certifications"] += [cert(person, 1, "2026-01-12", "2026-02-08", "2026-02-09"),
+                                   cert(person, 2, "2026-02-09", "2026-03-08", "2026-03-09")]
+        rows["employments"].append(spell(f"e-{person}", person, "2024-01-01", "2025-12-31", "23"))
+    rows["income"].append(income("r-und", "und", "2026-02-09", "2026-03-08", "2026-03-10"))
+    rows["crossings"].append(crossing("x-und2", "und2", "2026-03-01", "OUT"))
+    tables = tables_of(spark, rows)
+    # Platt scaling: a different margin is a different probability.
+    model = train(examples, TrainingConfig(holdout_from=dt.date(2025, 10, 1), capacity=20, calibration=PLATT))
+
+    night = detect(tables, DS, collusion=analyse(tables, DS, 50).claims, model=model)
+    served = {r["claim_id"]: r["model_probability"] for r in night.scores.collect()}
+    night.release()
+    features = snapshot_features(tables, DS, collusion_with_rings(50)).orderBy("claim_id").toPandas()
+    trained = dict(zip(features["claim_id"], model.score(features)))
+
+    assert set(served) == {"CL-neg", "CL-negB", "CL-und", "CL-und2"}  # decided claims are not scored
+    assert len({round(p, 6) for p in served.values()}) >= 3  # the claims differ, and so do their scores
+    for claim_id, probability in served.items():
+        assert probability == pytest.approx(trained[claim_id], abs=1e-12), claim_id

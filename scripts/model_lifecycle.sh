@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The model lifecycle on generated data, end to end (make model-demo). Nights B+1..B+3
+# of a generated landing whose baseline drop is B:
+#   B+1 on the rules alone (no model yet) -> a 1-tree model trained on B+1 becomes
+#   champion -> B+2 scored with it -> the full model (same examples, same holdout)
+#   beats it and is promoted -> a weak challenger is refused -> B+3 scored with the
+#   full model and evaluated (rules alone / model alone / combined) -> an auditor
+#   re-runs B+2: its pinned 1-tree model again, byte-identical cases.csv.
+set -euo pipefail
+DIR=${1:?usage: model_lifecycle.sh DIR [PERSONS] [SEED]}
+PERSONS=${2:-20000}
+SEED=${3:-123}
+BIN=${BIN:-.venv/bin}
+FRAUDCTL="$BIN/fraudctl --log-level WARNING"
+rm -rf "$DIR" && mkdir -p "$DIR"
+landing=$DIR/landing warehouse=$DIR/warehouse
+
+step() { printf '\n== %s\n' "$*"; }
+sha() { sha256sum "$1" | cut -c1-16; }
+field() { "$BIN/python" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+night() { $FRAUDCTL run --landing "$landing" --warehouse "$warehouse" --ds "$1" --no-progress > "$DIR/run-$1.log"
+          echo "night $1: model_version $(field "$warehouse/outputs/$1/run_manifest.json" model_version)," \
+               "cases.csv sha256 $(sha "$warehouse/outputs/$1/cases.csv")..."; }
+
+step "generate $PERSONS persons (seed $SEED), a baseline drop and three daily drops"
+$FRAUDCTL synth --out "$landing" --persons "$PERSONS" --seed "$SEED" --days 3 --no-progress
+mapfile -t days < <("$BIN/python" -c "import json,sys; print('\n'.join(json.load(open(sys.argv[1]))['drop_dates']))" \
+                    "$landing/_truth/truth.json")
+first=${days[1]} second=${days[2]} third=${days[3]}
+
+step "night $first: no model registered, the rules alone"
+night "$first"
+
+step "train on $first with 1 tree: champion for want of another"
+$FRAUDCTL train --warehouse "$warehouse" --ds "$first" --rounds 1
+
+step "night $second: scored with the champion"
+night "$second"
+pinned=$(sha "$warehouse/outputs/$second/cases.csv")
+
+step "train the full model (200 trees) on $first: promoted only if better on the time-based holdout"
+$FRAUDCTL train --warehouse "$warehouse" --ds "$first"
+
+step "a weak challenger (1 tree) on $first: refused"
+$FRAUDCTL train --warehouse "$warehouse" --ds "$first" --rounds 1
+
+step "night $third: scored with the new champion"
+night "$third"
+
+step "an auditor re-runs night $second after the champion changed"
+night "$second"
+[ "$pinned" = "$(sha "$warehouse/outputs/$second/cases.csv")" ] && echo "re-run of $second identical: yes" \
+  || { echo "re-run of $second identical: NO" >&2; exit 1; }
+
+step "night $third against the generator's truth"
+$FRAUDCTL evaluate --truth "$landing" --outputs "$warehouse/outputs/$third" --json "$DIR/evaluation.json"
