@@ -120,3 +120,47 @@ def test_a_partial_ring_or_a_closure_in_a_ring_fails_the_targets(tmp_path):
     assert report["rings"]["others_above_a_colluding_workplace"] == 1
     assert report["targets_met"] is False
     assert "worst best-Jaccard 0.75" in render(report)
+
+
+def _scores(tmp_path, rows):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from jobs.crossmatch import SCORE_COLUMNS, SCORES_SCHEMA
+
+    pq.write_table(pa.Table.from_pylist([dict(zip(SCORE_COLUMNS, row)) for row in rows], schema=SCORES_SCHEMA),
+                   tmp_path / "scores.parquet")
+
+
+def test_rules_model_and_combined_rankings_are_measured_against_the_planted_cases(tmp_path):
+    from fraud.evaluation import score_comparison
+
+    outputs = _outputs(tmp_path, [])
+    # claim_id, rule_strength, rules_score, model_probability, score (null: not a case)
+    _scores(outputs, [
+        ("LA1", 0.9, 0.95, 0.05, 0.90),  # a look-alike the rules like and the model does not
+        ("UW1", 0.8, 0.90, 0.90, 0.97),
+        ("AB1", 0.5, 0.75, 0.80, 0.93),
+        ("GH1", None, None, 0.70, None),  # the rules missed it; the model did not
+        ("N1", None, None, 0.75, None),
+        ("N2", None, None, 0.01, None),
+    ])
+    comparison = score_comparison(outputs, TRUTH, COVERED)
+    assert (comparison["k"], comparison["positives"], comparison["claims"]) == (3, 3, 6)
+    # rules: LA1, UW1, AB1, then the rest by claim id (GH1 fourth): 2 of the first 3
+    assert comparison["rules"] == {"average_precision": round((1 / 2 + 2 / 3 + 3 / 4) / 3, 4),
+                                   "precision_at_k": round(2 / 3, 4)}
+    # model: UW1 .90, AB1 .80, N1 .75, GH1 .70
+    assert comparison["model"] == {"average_precision": round((1 + 1 + 3 / 4) / 3, 4),
+                                   "precision_at_k": round(2 / 3, 4)}
+    # combined: the queue by score (UW1, AB1, LA1), then by probability (N1, GH1)
+    assert comparison["combined"] == {"average_precision": round((1 + 1 + 3 / 5) / 3, 4),
+                                      "precision_at_k": round(2 / 3, 4)}
+    assert comparison["combination_better"] is False  # the model alone ranks GH1 higher
+    assert "combination better than either: NO" in render(evaluate(outputs, TRUTH, COVERED))
+
+
+def test_a_rules_only_night_has_no_score_comparison(tmp_path):
+    from fraud.evaluation import score_comparison
+
+    assert score_comparison(_outputs(tmp_path, []), TRUTH, COVERED) is None

@@ -23,3 +23,29 @@ def test_latest_conformed_skips_later_dates_and_staging_leftovers(tmp_path):
     for name in ("2026-03-01", "2026-03-08", "2026-03-15", ".2026-03-09.staging-abc"):
         (tmp_path / "conformed" / name).mkdir(parents=True)
     assert latest_conformed(tmp_path, dt.date(2026, 3, 10)) == dt.date(2026, 3, 8)
+
+
+def test_challengers_of_one_date_reuse_its_stored_examples(tmp_path, examples):
+    """The examples of a conformed date are computed once; a later challenger reads
+    them back (no Spark: passing none proves nothing is recomputed), and examples
+    made from other inputs are not reused."""
+    import datetime as dt
+    import json
+
+    import pytest
+
+    from fraud.layout import Layout
+    from models.dataset import dataset_checksum
+    from models.job import examples_of
+
+    ds = dt.date(2026, 3, 4)
+    stored = Layout(tmp_path).training_examples(ds)
+    stored.parent.mkdir(parents=True)
+    examples.to_parquet(stored, index=False)
+    conformed = tmp_path / "conformed" / ds.isoformat()
+    stored.with_suffix(".json").write_text(json.dumps({"conformed": str(conformed), "hub_max_degree": 50}))
+
+    again = examples_of(None, conformed, tmp_path, ds, 50)
+    assert dataset_checksum(again) == dataset_checksum(examples)
+    with pytest.raises(FileNotFoundError):  # other graph settings: recomputed (no conformed tables here)
+        examples_of(None, conformed, tmp_path, ds, 10)
