@@ -14,7 +14,7 @@ def _invoke(*args):
     return CliRunner().invoke(main, ["--log-level", "ERROR", *args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"], ["rules"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"], ["rules"], ["train"]])
 def test_every_command_has_help(command):
     result = _invoke(*command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -66,3 +66,10 @@ def test_rules_lists_every_rule_with_the_rule_set_version():
     lines = result.output.splitlines()
     assert lines[0] == f"rule set {RULES_VERSION}"
     assert [line.split()[0] for line in lines[1:]] == [rule.rule_id for rule in RULES]
+
+
+def test_train_without_conformed_tables_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(main, ["--log-level", "ERROR", "train", "--warehouse", str(tmp_path),
+                                       "--ds", "2026-03-05"])
+    assert result.exit_code == 2
+    assert "no conformed tables on or before 2026-03-05" in result.output and not (tmp_path / "mlflow").exists()
