@@ -67,6 +67,7 @@ class Disposition:
     by: str
     recorded_at: str  # ISO 8601 with the KST offset
     evidence: Evidence = field(default_factory=Evidence)
+    fraud_types: str = ""  # the case's typologies when decided (';'-separated)
 
     @property
     def recorded_on(self) -> date:
@@ -84,6 +85,7 @@ class Disposition:
         return cls(
             case_id=values["case_id"], claim_id=values["claim_id"], status=values["status"],
             note=values.get("note", ""), by=values["by"], recorded_at=values["recorded_at"],
+            fraud_types=values.get("fraud_types", ""),
             evidence=Evidence(tuple(evidence.get("cert_ids", ())), tuple(evidence.get("rule_ids", ())),
                               evidence.get("ring_id"), int(evidence.get("ring_person_count", 0))),
         )
@@ -217,6 +219,7 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
         case_id=case_id, claim_id=case["claim_id"], status=status, note=note or "", by=by,
         recorded_at=at_kst.isoformat(timespec="seconds"),
         evidence=evidence_of(run_outputs, case) if status == CLEARED else Evidence(),
+        fraud_types=case.get("fraud_types", ""),
     )
     final = ensure_dir(log_dir(warehouse)) / _entry_name(entry)
     if final.exists():
@@ -241,11 +244,13 @@ def cleared_rows(entries: list[Disposition]) -> list[tuple]:
     ]
 
 
-def labels(entries: list[Disposition]) -> list[tuple[str, int, str]]:
-    """(claim_id, label, recorded_on) from each claim's latest confirmed (1) or cleared
-    (0) entry; in_review gives none."""
+def labels(entries: list[Disposition]) -> list[tuple[str, int, date, str | None]]:
+    """(claim_id, label, decision_on, fraud_type) from each claim's latest confirmed (1,
+    its case's first typology) or cleared (0) entry, for models/dataset.py; in_review
+    gives none."""
+    decided = latest_by_claim([e for e in entries if e.status in (CONFIRMED, CLEARED)])
     return [
-        (claim_id, 1 if entry.status == CONFIRMED else 0, entry.recorded_on.isoformat())
-        for claim_id, entry in sorted(latest_by_claim(
-            [e for e in entries if e.status in (CONFIRMED, CLEARED)]).items())
+        (claim_id, 1 if entry.status == CONFIRMED else 0, entry.recorded_on,
+         (entry.fraud_types.split(";")[0] or "OTHER") if entry.status == CONFIRMED else None)
+        for claim_id, entry in sorted(decided.items())
     ]

@@ -56,7 +56,7 @@ def previous_run(layout: Layout, ds: dt.date) -> dt.date | None:
 
 
 def _collect(frame: DataFrame, order: list[str]) -> list[dict]:
-    return [row.asDict() for row in frame.orderBy(*order).toLocalIterator()]
+    return [row.asDict() for row in frame.orderBy(*order).collect()]
 
 
 def records_behind(spark, tables: dict[str, DataFrame], cases: list[dict], workplace_ids: set[str],

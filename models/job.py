@@ -38,7 +38,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     holdout_from = ds - dt.timedelta(days=int(params.get("holdout_days", DEFAULT_HOLDOUT_DAYS)))
     config = TrainingConfig(holdout_from=holdout_from, capacity=int(params.get("capacity", DEFAULT_CAPACITY)))
     examples = training_examples(
-        tables, ds, collusion=collusion_with_rings(int(params.get("hub_max_degree", 50)))
+        tables, ds, collusion=collusion_with_rings(int(params.get("hub_max_degree", 50))),
+        investigator_labels=investigator_labels(spark, Path(output), ds),
     ).toPandas()
     checksum = dataset_checksum(examples)
     model = train(examples, config)
@@ -67,6 +68,17 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "champion_version": registry.champion_version(),
         "tracking_uri": registry.tracking_uri,
     }
+
+
+def investigator_labels(spark, warehouse: Path, ds: dt.date):
+    """Confirmed (positive) and cleared (negative) dispositions recorded on or before
+    `ds` (fraud/dispositions.py), as models/dataset.py INVESTIGATOR_LABELS_SCHEMA; None
+    when there are none."""
+    from fraud.dispositions import applicable, labels
+    from models.dataset import INVESTIGATOR_LABELS_SCHEMA
+
+    rows = labels(applicable(warehouse, ds))
+    return spark.createDataFrame(rows, INVESTIGATOR_LABELS_SCHEMA) if rows else None
 
 
 def latest_conformed(warehouse: Path, ds: dt.date) -> dt.date:
