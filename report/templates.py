@@ -194,7 +194,7 @@ RING = """{% extends "base" %}{% from "records" import records %}
 <h1>Ring {{ ring.ring_id }} · score {{ ring.score }}</h1>
 <p id="ring-summary">{{ ring.workplace_ids|length }} workplaces, {{ ring.person_count }} persons, {{ ring.claim_count }} claims;
 {{ ring.cases|length }} queued, estimated overpayment {{ "{:,}".format(ring.amount) }} KRW.</p>
-<p id="ring-reasons">{{ ring.reasons }}</p>
+<ul id="ring-reasons">{% for reason in ring.reasons.split(";") if reason %}<li>{{ reason }}</li>{% endfor %}</ul>
 {% if ring.picture %}<h2>Picture</h2><img id="ring-picture" alt="ring {{ ring.ring_id }}" src="{{ ring.picture }}" style="max-width:100%;background:#fff">{% endif %}
 <h2>Member workplaces</h2>
 {{ records("members", ring.members, ["workplace", "name", "representative", "address", "phone", "bank_account", "region_code", "opened_on", "closed_on"]) }}
@@ -211,7 +211,7 @@ WORKPLACE = """{% extends "base" %}{% from "records" import records %}
 <h1>Suspected workplace {{ w.workplace_id }} · rank {{ w.rank }} · score {{ w.score }}</h1>
 <p id="workplace-name">{{ w.name }}</p>
 <p>{% if w.ring_id %}Ring <a href="../rings/{{ w.ring_id }}.html">{{ w.ring_id }}</a>. {% endif %}{{ w.fraud_types }}</p>
-<p id="workplace-reasons">{{ w.reasons }}</p>
+<ul id="workplace-reasons">{% for reason in w.reasons.split(";") if reason %}<li>{{ reason }}</li>{% endfor %}</ul>
 {{ records("workplace", w.record, ["workplace_id", "business_no", "name", "representative", "address", "phone", "bank_account", "industry_code", "region_code", "opened_on", "closed_on"]) }}
 <h2>Flagged claims</h2>
 {{ records("workplace-claims", w.claims, ["case", "rank", "claim_id", "person", "fraud_types", "estimated_overpayment"]) }}
