@@ -2,7 +2,7 @@
 files investigators and auditors read (see ../docs/ARCHITECTURE.md).
 
 wait_for_drops -> ingest -> validate -> conform -> collusion -> select_model -> crossmatch
--> publish
+-> publish -> report
 
 Each task is one call into jobs/; tasks pass paths (not data) through XCom. The run
 date is the logical date seen from Seoul. `fraudctl run` runs the same stages.
@@ -84,7 +84,13 @@ def fraud_nightly():
 
         return run_for_airflow("publish", context, upstream)
 
-    publish(crossmatch(select_model(collusion(conform(validate(ingest(wait_for_drops())))))))
+    @task
+    def report(upstream: dict, **context):
+        from jobs.pipeline import run_for_airflow
+
+        return run_for_airflow("report", context, upstream)
+
+    report(publish(crossmatch(select_model(collusion(conform(validate(ingest(wait_for_drops()))))))))
 
 
 fraud_nightly()

@@ -234,3 +234,40 @@ def evaluate(truth: Path, outputs: Path, json_path: Path | None, check: bool) ->
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.argument("case_id")
+@click.option("--status", required=True, type=click.Choice(["confirmed", "cleared", "in_review"]),
+              help="The investigator's decision.")
+@click.option("--note", default="", help="Why (shown in the report's case history).")
+@click.option("--by", "by", required=True, help="Who decided (the investigator's name or id).")
+@click.option("--warehouse", envvar="FRAUD_WAREHOUSE", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).")
+@click.option("--at", "at", default=None,
+              help="When the decision was made, ISO 8601 with offset (default: now); for back-filled entries.")
+def disposition(case_id: str, status: str, note: str, by: str, warehouse: Path, at: str | None) -> None:
+    """Record an investigator's decision on a case (append-only, with time and author).
+
+    A run for date D applies the decisions recorded on or before D (KST). A cleared case
+    leaves the queue until new evidence arrives; confirmed and cleared cases become
+    training labels for the next model."""
+    from datetime import datetime, timezone
+
+    from fraud.dispositions import DispositionError, record
+
+    if at is None:
+        moment = datetime.now(timezone.utc)
+    else:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            _fail(2, f"--at {at!r} is not an ISO 8601 time")
+        if moment.tzinfo is None:
+            _fail(2, f"--at {at!r} needs a UTC offset (e.g. +09:00)")
+    try:
+        entry = record(warehouse, case_id, status, note, by, moment)
+    except DispositionError as error:
+        _fail(2, str(error))
+    click.echo(f"{entry.case_id} ({entry.claim_id}): {entry.status} by {entry.by} at {entry.recorded_at}")

@@ -23,6 +23,10 @@ def _parse_conf(text: str) -> dict[str, str]:
     return pairs
 
 
+# The law's ceiling for additional collection: 5x the overpayment (collusion).
+MAX_ADDITIONAL_COLLECTION = 5.0
+
+
 @dataclass(frozen=True)
 class Settings:
     landing: Path = Path("landing")
@@ -41,6 +45,17 @@ class Settings:
     # A node of the collusion graph linked to more than this many others (a payroll
     # agency's account, a business centre's address) is a hub: reported, not linked.
     hub_max_degree: int = 50
+    # Additional collection (추가징수) the report shows per case, as a multiple of the
+    # overpayment: up to 5x when the employer colluded (공모형, DOMAIN.md), up to 2x
+    # otherwise (고용보험법 제62조). Policy may set lower caps; 5 is the legal ceiling.
+    additional_collection_multiplier: float = 2.0
+    additional_collection_collusion_multiplier: float = 5.0
+
+    def __post_init__(self):
+        for name in ("additional_collection_multiplier", "additional_collection_collusion_multiplier"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_ADDITIONAL_COLLECTION:
+                raise ValueError(f"{name} must be between 0 and {MAX_ADDITIONAL_COLLECTION}, got {value}")
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -68,6 +83,10 @@ class Settings:
             values["hub_max_degree"] = int(env["FRAUD_HUB_MAX_DEGREE"])
         if "FRAUD_REQUIRE_DROPS" in env:
             values["require_drops_for_ds"] = env["FRAUD_REQUIRE_DROPS"].lower() in ("1", "true", "yes")
+        if "FRAUD_ADDITIONAL_COLLECTION" in env:
+            values["additional_collection_multiplier"] = float(env["FRAUD_ADDITIONAL_COLLECTION"])
+        if "FRAUD_ADDITIONAL_COLLECTION_COLLUSION" in env:
+            values["additional_collection_collusion_multiplier"] = float(env["FRAUD_ADDITIONAL_COLLECTION_COLLUSION"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()

@@ -35,10 +35,12 @@ from pyspark.sql import functions as F
 
 from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offenders
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
+from fraud import dispositions
 from fraud.layout import Layout
 from fraud.storage import atomic_file, ensure_dir, write_csv
 from jobs.conform import read_conformed
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
+from rules.dispositions import CLEARED_SCHEMA, current_evidence, still_cleared
 from rules.evidence import Evidence, gather_evidence
 from rules.ruleset import RULES, RULES_VERSION, Rule
 
@@ -100,6 +102,7 @@ class Detection:
     evidence: DataFrame
     certification_features: DataFrame
     scores: DataFrame | None = None  # with a model: SCORE_COLUMNS per undecided claim
+    kept_out: DataFrame | None = None  # cleared claims kept out of the queue (claim_id)
     cached: list[DataFrame] = field(default_factory=list)
 
     def release(self) -> None:
@@ -113,11 +116,15 @@ def detect(
     rules: tuple[Rule, ...] = RULES,
     collusion: DataFrame | None = None,
     model: TrainedModel | None = None,
+    cleared: DataFrame | None = None,
+    rings: DataFrame | None = None,
 ) -> Detection:
     """The conformed tables (by name, as of `as_of`), when the graph stage ran the
     claims' collusion features (features/collusion.py, with `ring_id`) and, when one
     is in use, the scoring model (models/train.py TrainedModel) -> a Detection (no
-    I/O)."""
+    I/O). `cleared` (rules/dispositions.py CLEARED_SCHEMA): claims investigators
+    cleared, kept out of the queue unless their evidence grew (ring sizes from `rings`:
+    ring_id, person_count)."""
     found = gather_evidence(tables, as_of, rules, collusion, cache=True)
     certification_table, certification_hits = found.certification_table, found.certification_hits
     claim_table, claim_hits = found.claim_table, found.claim_hits
@@ -130,6 +137,11 @@ def detect(
     # queued again (its claimant's next claim is, and repeat_offenders.csv lists them).
     decided = decided_claims(tables["findings"], as_of)
     undecided_hits = every_hit.join(decided, on="claim_id", how="left_anti")
+    kept_out = None
+    if cleared is not None:
+        evidence_now = current_evidence(every_hit, certification_hits, claim_table, rings)
+        kept_out = still_cleared(evidence_now, cleared).cache()
+        undecided_hits = undecided_hits.join(kept_out, on="claim_id", how="left_anti")
     model_scores = None if model is None else model_scores_of(model, found, tables["claims"], decided)
     queue = cases(undecided_hits, claim_table, model_scores).cache()
     return Detection(
@@ -138,7 +150,8 @@ def detect(
         evidence=case_evidence(queue, certification_hits, claim_hits, certification_table),
         certification_features=certification_table,
         scores=None if model_scores is None else claim_scores(model_scores, queue),
-        cached=[*found.frames(), queue],
+        kept_out=kept_out,
+        cached=[*found.frames(), queue, *([kept_out] if kept_out is not None else [])],
     )
 
 
@@ -258,7 +271,17 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
     model_version = inputs.get("model_version")
     model = load_model(warehouse, str(model_version), params.get("tracking_uri")) if model_version else None
-    found = detect(tables, ds, collusion=collusion, model=model)
+    if collusion_dir is not None:
+        rings_df = spark.read.parquet(str(collusion_dir / "rings"))
+    else:
+        rings_df = spark.createDataFrame([], "ring_id string, score double, reasons string, workplace_ids string, "
+                                             "person_count int")
+    # Dispositions recorded on or before the run date (fraud/dispositions.py): the same
+    # entries on every re-run of the night.
+    applied = dispositions.applicable(warehouse, ds)
+    cleared_rows = dispositions.cleared_rows(applied)
+    cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
+    found = detect(tables, ds, collusion=collusion, model=model, cleared=cleared, rings=rings_df)
 
     cases_path = output / CASES_FILE
     offenders_path = output / REPEAT_OFFENDERS_FILE
@@ -270,10 +293,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             offenders_path, list(REPEAT_OFFENDER_COLUMNS), _repeat_offender_rows(found.repeat_offenders)
         )
         evidence_count = write_evidence(found.evidence, evidence_path)
-        if collusion_dir is not None:
-            rings_df = spark.read.parquet(str(collusion_dir / "rings"))
-        else:
-            rings_df = spark.createDataFrame([], "ring_id string, score double, reasons string, workplace_ids string")
+        kept_out_count = found.kept_out.count() if found.kept_out is not None else 0
         workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
                                     _workplace_rows(suspected_workplaces(found.cases, rings_df)))
         files = [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)]
@@ -300,4 +320,6 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "rules_version": RULES_VERSION,
         "model_version": str(model_version) if model_version else None,
         "files": files,
+        "dispositions": {"applied": len(applied), "sha256": dispositions.checksum(applied),
+                         "cleared_kept_out": kept_out_count},
     }

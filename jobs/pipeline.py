@@ -61,11 +61,17 @@ STAGES: tuple[Stage, ...] = (
         "conformed_rows": done["conform"]["rows"],
         "rules_version": done["crossmatch"]["rules_version"],
         "model_version": done["crossmatch"]["model_version"],
+        "dispositions": done["crossmatch"].get("dispositions"),
         "detections": {"cases": done["crossmatch"]["cases"],
                        "workplaces": done["crossmatch"]["workplaces"],
                        "rings": done["collusion"]["rings"],
                        "hubs": done["collusion"]["hubs"],
                        "repeat_offenders": done["crossmatch"]["repeat_offenders"]},
+    }),
+    Stage("report", True, _job("report"), lambda s, done: {
+        "conformed": done["conform"]["conformed"],
+        "collusion": done["collusion"]["collusion"],
+        "manifest": done["publish"]["manifest"],
     }),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)

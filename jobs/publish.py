@@ -88,6 +88,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "totals": totals,
         "conformed_rows": inputs.get("conformed_rows", {}),
         "detections": inputs.get("detections", {}),
+        # Investigators' dispositions the queue applied (recorded on or before ds).
+        "dispositions": inputs.get("dispositions"),
         "outputs": output_checksums(outputs),
     }
     write_json(outputs / MANIFEST_NAME, manifest)

@@ -135,6 +135,29 @@ def decision_points(tables: dict[str, DataFrame], ds: dt.date, lag_days: int | N
     ).unionByName(negatives)
 
 
+INVESTIGATOR_LABELS_SCHEMA = "claim_id string, label int, decision_on date, fraud_type string"
+
+
+def with_investigator_labels(decisions: DataFrame, labels: DataFrame | None, ds: dt.date) -> DataFrame:
+    """decision_points and investigators' dispositions (INVESTIGATOR_LABELS_SCHEMA, from
+    fraud/dispositions.py `labels`) -> the decision points where a claim without a
+    finding takes its investigator's label: confirmed a positive, cleared a negative, on
+    the day it was recorded. A finding outranks a disposition; dispositions after `ds`
+    and for claims not in `decisions` are ignored."""
+    if labels is None:
+        return decisions
+    found = decisions.where(F.col("label") == 1).select("claim_id")
+    overriding = (
+        labels.where(F.col("decision_on") <= F.lit(ds))
+        .join(found, on="claim_id", how="left_anti")
+        .join(decisions.select("claim_id"), on="claim_id", how="left_semi")
+        .select("claim_id", "decision_on", F.col("label").cast("int").alias("label"), "fraud_type")
+    )
+    kept = decisions.join(overriding.select("claim_id"), on="claim_id", how="left_anti")
+    return kept.select("claim_id", "decision_on", F.col("label").cast("int").alias("label"), "fraud_type").unionByName(
+        overriding)
+
+
 def snapshot_days(first: dt.date, last: dt.date) -> list[dt.date]:
     """Monthly snapshot days: the first of every month after `first` up to `last`,
     with `first` and `last` themselves."""
@@ -197,15 +220,18 @@ def training_examples(
     collusion: Callable[[dict[str, DataFrame], dt.date], DataFrame] | None = None,
     lag_days: int | None = None,
     rules: tuple[Rule, ...] = RULES,
+    investigator_labels: DataFrame | None = None,
 ) -> DataFrame:
-    """The conformed tables of `ds` -> one example per labelled claim
+    """The conformed tables of `ds` (and investigators' dispositions,
+    `with_investigator_labels`) -> one example per labelled claim
     (EXAMPLE_COLUMNS), its features as of its snapshot day (on or before its
     decision point). `days`: the snapshot days (default: monthly, `snapshot_days`
     from the first decision to `ds`); `collusion`: the per-claim collusion features
     of the cut tables and the day (default `collusion_with_rings()`;
     `without_graph` leaves the collusion features empty)."""
     collusion = collusion or collusion_with_rings()
-    decisions = decision_points(tables, ds, lag_days).localCheckpoint()
+    decisions = with_investigator_labels(decision_points(tables, ds, lag_days), investigator_labels,
+                                         ds).localCheckpoint()
     first = decisions.agg(F.min("decision_on")).first()[0]
     if first is None:
         raise ValueError(f"no labelled claims as of {ds}")

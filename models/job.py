@@ -7,6 +7,7 @@ One signature, as every job: `run(spark, inputs, output, params)`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from pathlib import Path
 
@@ -81,18 +82,43 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
     from jobs.conform import read_conformed
 
     path = Layout(warehouse).training_examples(ds)
-    made_from = {"conformed": str(conformed), "hub_max_degree": hub_max_degree}
+    label_rows = investigator_label_rows(warehouse, ds)
+    made_from = examples_made_from(conformed, hub_max_degree, label_rows)
     recorded = path.with_suffix(".json")
     if path.exists() and recorded.exists() and json.loads(recorded.read_text()) == made_from:
         log.info("training examples of %s: reusing %s", ds, path)
         return pd.read_parquet(path)
     tables = read_conformed(spark, conformed)
-    examples = training_examples(tables, ds, collusion=collusion_with_rings(hub_max_degree)).toPandas()
+    examples = training_examples(
+        tables, ds, collusion=collusion_with_rings(hub_max_degree),
+        investigator_labels=investigator_labels(spark, label_rows),
+    ).toPandas()
     with atomic_file(path, "wb") as handle:
         examples.to_parquet(handle, index=False)
     with atomic_file(recorded) as handle:
         handle.write(json.dumps(made_from, sort_keys=True))
     return pd.read_parquet(path)
+
+
+def examples_made_from(conformed: Path, hub_max_degree: int, label_rows: list) -> dict:
+    """What a date's stored examples were computed from: reused only when it matches."""
+    return {"conformed": str(conformed), "hub_max_degree": hub_max_degree,
+            "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest()}
+
+
+def investigator_label_rows(warehouse: Path, ds: dt.date) -> list:
+    """Confirmed (positive) and cleared (negative) dispositions recorded on or before
+    `ds` (fraud/dispositions.py), as rows of models/dataset.py INVESTIGATOR_LABELS_SCHEMA."""
+    from fraud.dispositions import applicable, labels
+
+    return labels(applicable(warehouse, ds))
+
+
+def investigator_labels(spark, rows: list):
+    """The investigator label rows as a DataFrame; None when there are none."""
+    from models.dataset import INVESTIGATOR_LABELS_SCHEMA
+
+    return spark.createDataFrame(rows, INVESTIGATOR_LABELS_SCHEMA) if rows else None
 
 
 def latest_conformed(warehouse: Path, ds: dt.date) -> dt.date:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,10 @@ def test_dagbag_imports_without_errors(dagbag):
     assert "fraud_nightly" in dagbag.dags
 
 
-def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_crossmatch_publish(dagbag):
+def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_crossmatch_publish_report(dagbag):
     dag = dagbag.dags["fraud_nightly"]
     order = ["wait_for_drops", "ingest", "validate", "conform", "collusion", "select_model", "crossmatch",
-             "publish"]
+             "publish", "report"]
     assert sorted(dag.task_ids) == sorted(order)
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
@@ -62,6 +63,10 @@ def test_dag_test_runs_every_stage_on_generated_data(spark, dagbag, tmp_path, mo
     assert manifest["ds"] == final
     contract_files = {"cases.csv", "workplaces.csv", "rings.csv", "repeat_offenders.csv"}
     assert contract_files <= set(manifest["outputs"])
+    assert manifest["dispositions"] == {"applied": 0, "sha256": EMPTY_SHA256, "cleared_kept_out": 0}
+    report_dir = outputs / "report"
+    assert (report_dir / "index.html").is_file()
+    assert len(list((report_dir / "cases").glob("*.html"))) == manifest["detections"]["cases"]
 
     # What the DAG found, against what the generator planted (fraudctl evaluate).
     from fraud.evaluation import evaluate

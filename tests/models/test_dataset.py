@@ -221,3 +221,27 @@ def test_the_night_scores_the_features_training_would_see(spark, examples):
     assert len({round(p, 6) for p in served.values()}) >= 3  # the claims differ, and so do their scores
     for claim_id, probability in served.items():
         assert probability == pytest.approx(trained[claim_id], abs=1e-12), claim_id
+
+
+def test_investigators_labels_override_unfound_claims_only(spark):
+    import datetime as dt
+
+    from models.dataset import INVESTIGATOR_LABELS_SCHEMA, with_investigator_labels
+
+    day = dt.date
+    decisions = spark.createDataFrame(
+        [("found", day(2026, 2, 1), 1, "UNDECLARED_WORK"), ("confirmed", day(2026, 2, 5), 0, None),
+         ("cleared", day(2026, 2, 5), 0, None), ("late", day(2026, 2, 5), 0, None)],
+        "claim_id string, decision_on date, label int, fraud_type string")
+    labels = spark.createDataFrame(
+        [("found", 0, day(2026, 2, 3), None), ("confirmed", 1, day(2026, 2, 10), "ABROAD_CERTIFICATION"),
+         ("cleared", 0, day(2026, 2, 11), None), ("late", 1, day(2026, 4, 1), "OTHER"),
+         ("unknown", 1, day(2026, 2, 1), "OTHER")], INVESTIGATOR_LABELS_SCHEMA)
+    result = {r["claim_id"]: (r["label"], r["decision_on"], r["fraud_type"])
+              for r in with_investigator_labels(decisions, labels, day(2026, 3, 1)).collect()}
+    assert result == {
+        "found": (1, day(2026, 2, 1), "UNDECLARED_WORK"),  # a finding outranks a disposition
+        "confirmed": (1, day(2026, 2, 10), "ABROAD_CERTIFICATION"),
+        "cleared": (0, day(2026, 2, 11), None),
+        "late": (0, day(2026, 2, 5), None),  # recorded after ds: not used
+    }

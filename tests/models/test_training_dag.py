@@ -36,14 +36,14 @@ def test_challengers_of_one_date_reuse_its_stored_examples(tmp_path, examples):
 
     from fraud.layout import Layout
     from models.dataset import dataset_checksum
-    from models.job import examples_of
+    from models.job import examples_made_from, examples_of
 
     ds = dt.date(2026, 3, 4)
     stored = Layout(tmp_path).training_examples(ds)
     stored.parent.mkdir(parents=True)
     examples.to_parquet(stored, index=False)
     conformed = tmp_path / "conformed" / ds.isoformat()
-    stored.with_suffix(".json").write_text(json.dumps({"conformed": str(conformed), "hub_max_degree": 50}))
+    stored.with_suffix(".json").write_text(json.dumps(examples_made_from(conformed, 50, [])))
 
     again = examples_of(None, conformed, tmp_path, ds, 50)
     assert dataset_checksum(again) == dataset_checksum(examples)

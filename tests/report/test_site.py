@@ -1,0 +1,124 @@
+"""The report's pages (report/site.py) from a hand-made night: what they say, what they
+escape and hide, and that the same night gives the same bytes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from report_sample import ACCOUNT, EVIL_NAME, PERSON_A, PERSON_B, REPRESENTATIVE, sample_input
+
+
+@pytest.fixture(scope="module")
+def pages():
+    from report.site import build
+
+    return build(sample_input())
+
+
+def test_every_page_of_the_night_is_built(pages):
+    assert set(pages) == {"index.html", "quality.html", "model.html", "cases/CASE0001.html", "cases/CASE0002.html",
+                          "rings/R-ring1.html", "workplaces/11111111111.html"}
+
+
+def test_a_workplace_named_script_is_shown_as_text(pages):
+    for name in ("cases/CASE0001.html", "workplaces/11111111111.html", "rings/R-ring1.html"):
+        assert "<script>alert" not in pages[name]
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;(주)악성" in pages[name], name
+    assert EVIL_NAME not in "".join(pages.values())
+
+
+def test_person_and_account_keys_are_never_shown_whole(pages):
+    import base64
+
+    site = "".join(pages.values())
+    for key in (PERSON_A, PERSON_B, ACCOUNT, REPRESENTATIVE):
+        assert key not in site
+        assert f"{key[:8]}…" in site
+    # not inside the ring picture either (an SVG carried as a data: URI)
+    picture = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', pages["rings/R-ring1.html"]).group(1)
+    assert PERSON_A not in base64.b64decode(picture).decode()
+    assert not re.search(r"[0-9a-f]{64}", site)
+
+
+def test_same_night_same_bytes():
+    from report.site import build
+
+    assert build(sample_input()) == build(sample_input())
+
+
+def test_index_shows_changes_since_yesterday(pages):
+    index = pages["index.html"]
+    assert "Compared with the queue of 2026-03-06" in index
+    assert '<span class="new">1 new</span>' in index  # CASE0001
+    assert '<span class="escalated">1 escalated</span>' in index  # CASE0002: rank 3 -> 2
+    assert "CASE0009" in index and "cleared by lee on 2026-03-06" in index
+
+
+def test_index_totals_by_typology_and_region(pages):
+    index = pages["index.html"]
+    by_typology = re.search(r'<table id="by-typology">.*?</table>', index, re.S).group(0)
+    assert re.search(r"ABROAD_CERTIFICATION</span></td><td class=\"num\">1</td><td class=\"num\">3,360,000", by_typology)
+    by_region = re.search(r'<table id="by-region">.*?</table>', index, re.S).group(0)
+    assert "<td>11</td><td class=\"num\">1</td>" in by_region and "<td>26</td>" in by_region
+
+
+def test_overpayment_step_by_step_from_the_first_tainted_certification():
+    from report.site import overpayment_steps
+
+    certifications = [{"cert_id": f"c{i}", "period_from": f"2026-0{i}-01", "period_to": f"2026-0{i}-28",
+                       "paid_amount": 1_000_000 * i} for i in (1, 2, 3)]
+    steps, amount = overpayment_steps(certifications, {"c2"}, ["UW-01"])
+    assert amount == 5_000_000  # c2 + c3
+    assert "2,000,000 + 3,000,000 = 5,000,000 KRW" in steps[1]
+    steps, amount = overpayment_steps(certifications, {"c3"}, ["UW-01", "FS-01"])
+    assert amount == 6_000_000  # the claim was never valid: all paid
+    assert "the larger wins: 6,000,000 KRW" in steps[-1]
+
+
+def test_additional_collection_uses_the_collusion_multiplier_for_ring_cases(pages):
+    from report.site import build
+
+    assert "up to 5× (collusion with the employer (공모형)) = <b>16,800,000 KRW</b>" in pages["cases/CASE0001.html"]
+    assert "up to 2× (no collusion on record) = <b>6,720,000 KRW</b>" in pages["cases/CASE0002.html"]
+    lower = build(sample_input(collusion_multiplier=3.0))["cases/CASE0001.html"]
+    assert "up to 3× (collusion with the employer (공모형)) = <b>10,080,000 KRW</b>" in lower
+
+
+def test_case_page_has_records_timeline_history_and_earlier_findings(pages):
+    case = pages["cases/CASE0002.html"]
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="timeline"' in case
+    assert 'class="bar abroad"' in case and 'class="bar tainted"' in case
+    assert "x-1" in case and "2026-01-30T09:00:00+09:00" in case  # the crossings behind AB-01
+    assert "f-old" in case  # an earlier finding of the person
+    assert "called the claimant" in case and "in_review" in case
+    assert '<tr class="tainted">' in case
+
+
+def test_rules_only_night_says_so_on_the_model_page(pages):
+    assert "ran on the rules alone" in pages["model.html"]
+
+
+def test_quality_page_lists_drops_and_quarantine_reasons(pages):
+    quality = pages["quality.html"]
+    assert "10 rows delivered, 8 valid, 2 quarantined" in quality
+    assert "<td>person_key</td><td>format</td><td>2</td>" in quality
+    assert "<td>met</td><td>46</td>" in quality
+
+
+def test_ring_page_lists_members_shared_attributes_and_claims(pages):
+    ring = pages["rings/R-ring1.html"]
+    assert "2 workplaces, 2 persons, 2 claims" in ring
+    shared = re.search(r'<table id="shared">.*?</table>', ring, re.S).group(0)
+    assert "representative" in shared and "phone" in shared and "11111111111, 33333333333" in shared
+    assert "CL-Q" in ring
+
+
+def test_a_case_id_that_cannot_name_a_file_is_refused():
+    from report.site import build
+
+    sample = sample_input()
+    sample.cases[0]["case_id"] = "../escape"
+    with pytest.raises(ValueError, match="cannot name a page"):
+        build(sample)
