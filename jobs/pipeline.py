@@ -8,6 +8,7 @@ stage's result is written to runs/<ds>/<stage>.json and the next stage reads it.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,6 +62,8 @@ STAGES: tuple[Stage, ...] = (
         "conformed_rows": done["conform"]["rows"],
         "rules_version": done["crossmatch"]["rules_version"],
         "model_version": done["crossmatch"]["model_version"],
+        "model_chosen_by": done["select_model"].get("chosen_by"),
+        "stages": [name for name in done],
         "detections": {"cases": done["crossmatch"]["cases"],
                        "workplaces": done["crossmatch"]["workplaces"],
                        "rings": done["collusion"]["rings"],
@@ -102,12 +105,20 @@ def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, di
     return {name: read_json(Path(path)) for name, path in upstream.items()}
 
 
+def private_umask() -> None:
+    """Tighten the process umask to at least 027: files any library writes for a run
+    (GX, MLflow, Spark's local files) are never world-readable."""
+    current = os.umask(0o027)
+    os.umask(current | 0o027)
+
+
 def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, settings: Settings | None = None,
               progress=None) -> dict[str, str]:
     """Run one stage for `ds`. `upstream` maps earlier stages to their result files;
     the return value is `upstream` plus this stage's result file (paths only, so it
     fits in XCom)."""
     settings = settings or Settings.from_env()
+    private_umask()
     stage = next(s for s in STAGES if s.name == name)
     layout = Layout(settings.warehouse)
     upstream = dict(upstream or {})
