@@ -98,6 +98,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     """
     final = Path(final)
     ensure_dir(final.parent)
+    recover(final)
     staging = _staging_path(final)
     staging.mkdir(mode=DIR_MODE)
     os.chmod(staging, DIR_MODE)
@@ -113,6 +114,21 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+
+
+def recover(final: Path) -> bool:
+    """Undo a swap that was killed between moving the old version aside and moving the
+    new one in: when `final` is missing and an old version waits beside it, put that
+    back. Returns whether it did. (A killed write's staging path is left as it is:
+    never read, and unique per attempt, so it cannot mix with anything.)"""
+    final = Path(final)
+    if final.exists():
+        return False
+    aside = sorted(final.parent.glob(f".{final.name}.previous-*"))
+    if not aside:
+        return False
+    os.replace(aside[0], final)
+    return True
 
 
 def _restrict(directory: Path) -> None:

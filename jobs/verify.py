@@ -162,8 +162,9 @@ def _rerun_settings(manifest: dict, landing: Path, warehouse: Path) -> Settings:
     recorded = manifest.get("configuration") or {}
     known = {f.name for f in dataclasses.fields(Settings)}
     overrides = {key: value for key, value in recorded.items() if key in known}
-    return Settings.from_env(**overrides, landing=landing, warehouse=warehouse, require_drops_for_ds=False,
-                             drop_wait_timeout_seconds=0)
+    # Only the manifest's drops are in the scratch landing: nothing to wait for.
+    overrides.update(landing=landing, warehouse=warehouse, require_drops_for_ds=False, drop_wait_timeout_seconds=0)
+    return Settings.from_env(**overrides)
 
 
 @contextlib.contextmanager
