@@ -7,6 +7,8 @@ stage's result is written to runs/<ds>/<stage>.json and the next stage reads it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import time
@@ -21,7 +23,7 @@ from fraud import contract
 from fraud.config import Settings
 from fraud.landing import sources_missing
 from fraud.layout import Layout
-from fraud.storage import read_json, write_json
+from fraud.storage import ensure_dir, read_json, write_json
 from fraud.version import code_version
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,10 @@ STAGES: tuple[Stage, ...] = (
     }),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
+# Stages that write state shared by every run date (landed/, validated/, quarantine/,
+# state/): two dates running at once take turns in them. The other stages write only
+# their own date's paths, each through a staging path unique to the attempt.
+SHARED_STAGES = ("ingest", "validate")
 
 
 def run_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:
@@ -105,6 +111,21 @@ def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, di
     return {name: read_json(Path(path)) for name, path in upstream.items()}
 
 
+@contextlib.contextmanager
+def shared_state_lock(layout: Layout):
+    """An exclusive lock on the warehouse's shared state (state/.lock), held by one
+    process at a time; another run date waits for it (flock: released if the holder is
+    killed)."""
+    lock_path = ensure_dir(layout.root / "state") / ".lock"
+    with open(lock_path, "a") as handle:
+        os.chmod(lock_path, 0o640)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def private_umask() -> None:
     """Tighten the process umask to at least 027: files any library writes for a run
     (GX, MLflow, Spark's local files) are never world-readable."""
@@ -133,7 +154,8 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
     if progress is not None:
         params["progress"] = progress
     started = time.monotonic()
-    result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
+    with shared_state_lock(layout) if name in SHARED_STAGES else contextlib.nullcontext():
+        result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
     log.info("stage %s for %s done in %.1fs", name, ds, time.monotonic() - started)
     result_path = layout.stage_result(ds, name)
     write_json(result_path, result)
