@@ -23,6 +23,10 @@ from jobs.verify import VerifyError, csv_diff, verify
 
 NIGHT = date(2026, 3, 2)
 LATER = date(2026, 3, 3)
+LATE = date(2026, 3, 1)
+LATE_INCOME = {"record_id": "N1", "person_key": P1, "payer_business_no": "1234567890", "income_type": "WAGE",
+               "work_from": "2026-02-01", "work_to": "2026-02-28", "work_days": "12", "amount": "1200000",
+               "filed_on": "2026-02-28", "updated_at": "2026-02-28T10:00:00+09:00"}
 FORMULA_CLAIM = "=HYPERLINK(\"http://evil.example\",\"click\")"
 
 
@@ -53,7 +57,8 @@ def _landing(root):
 @pytest.fixture(scope="module")
 def warehouse(spark, tmp_path_factory):
     """Nights 2026-03-02 and 2026-03-03 run in order under umask 000 (so the later
-    drops have landed when the first night is verified)."""
+    drops have landed when the first night is verified); between them a late drop
+    dated 2026-03-01 arrives."""
     root = tmp_path_factory.mktemp("verify")
     landing = _landing(root)
     settings = Settings.from_env(landing=landing, warehouse=root / "warehouse", spark_master="local[2]",
@@ -61,6 +66,7 @@ def warehouse(spark, tmp_path_factory):
     previous = os.umask(0)
     try:
         pipeline.run_all(NIGHT, settings)
+        write_drop(landing, "nts", LATE.isoformat(), {"income": csv_text([LATE_INCOME])})
         pipeline.run_all(LATER, settings)
     finally:
         os.umask(previous)
@@ -78,10 +84,19 @@ def test_verify_matches_a_night_rerun_after_newer_drops(warehouse):
     report = verify(warehouse.warehouse, NIGHT)
 
     assert report.ok, report.lines()
+    assert "note: left out drop(s) that landed after the run: nts/2026-03-01" in report.lines()
     assert report.compared == len(_manifest(warehouse)["outputs"]) >= 6
     assert report.lines()[-1].startswith("verified 2026-03-02: all")
     assert {path.name: path.read_bytes() for path in outputs.iterdir()} == before  # only read
     assert not list((warehouse.warehouse / "tmp").glob("verify-*"))  # scratch removed
+
+
+def test_a_late_drop_is_used_by_the_next_night_and_left_out_of_the_earlier_one(warehouse):
+    assert ("nts", "2026-03-01") not in {(d["source"], d["drop_date"]) for d in _manifest(warehouse)["drops"]}
+    later = _manifest(warehouse, LATER)
+    [late] = [d for d in later["drops"] if (d["source"], d["drop_date"]) == ("nts", "2026-03-01")]
+    assert late["tables"]["income"]["valid"] == 1
+    assert later["conformed_rows"]["income"] == 1
 
 
 def test_verify_names_an_altered_drop_file_and_reruns_nothing(warehouse, tmp_path):
