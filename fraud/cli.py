@@ -127,6 +127,9 @@ def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None
     """Re-run a past night from its drops, pinned rule set and model into a scratch
     warehouse and compare every output with its run manifest. Exit 0 only when nothing
     differs; 1 when outputs differ; 3 when an input drop was altered or is missing."""
+    from fraud.landing import DropError
+    from jobs.publish import PublishError
+    from jobs.validate import ValidationError
     from jobs.verify import VerifyError
     from jobs.verify import verify as reverify
 
@@ -134,6 +137,10 @@ def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None
         report = reverify(warehouse, ds, landing=landing, scratch=scratch, keep=keep)
     except VerifyError as error:
         _fail(2, f"cannot verify: {error}")
+    except DropError as error:
+        _fail(EXIT_BAD_DROP, f"re-run stopped on a bad drop: {error}")
+    except (ValidationError, PublishError) as error:
+        _fail(1, f"re-run could not vouch for the data: {error}")
     for line in report.lines():
         click.echo(line)
     if report.altered_drops:

@@ -231,6 +231,8 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
         return report
 
     scratch = Path(scratch) if scratch else layout.root / "tmp" / f"verify-{ds}-{uuid.uuid4().hex[:8]}"
+    if scratch.exists() and any(scratch.iterdir()):
+        raise VerifyError(f"scratch directory {scratch} is not empty; choose a new one")
     scratch_landing = ensure_dir(scratch / "landing")
     scratch_warehouse = scratch / "warehouse"
     try:

@@ -79,7 +79,7 @@ def _manifest(settings, ds=NIGHT):
 
 def test_verify_matches_a_night_rerun_after_newer_drops(warehouse):
     outputs = Layout(warehouse.warehouse).outputs(NIGHT)
-    before = {path.name: path.read_bytes() for path in outputs.iterdir()}
+    before = {path: path.read_bytes() for path in outputs.rglob("*") if path.is_file()}
 
     report = verify(warehouse.warehouse, NIGHT)
 
@@ -87,7 +87,7 @@ def test_verify_matches_a_night_rerun_after_newer_drops(warehouse):
     assert "note: left out drop(s) that landed after the run: nts/2026-03-01" in report.lines()
     assert report.compared == len(_manifest(warehouse)["outputs"]) >= 6
     assert report.lines()[-1].startswith("verified 2026-03-02: all")
-    assert {path.name: path.read_bytes() for path in outputs.iterdir()} == before  # only read
+    assert {path: path.read_bytes() for path in outputs.rglob("*") if path.is_file()} == before  # only read
     assert not list((warehouse.warehouse / "tmp").glob("verify-*"))  # scratch removed
 
 
