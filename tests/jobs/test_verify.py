@@ -27,7 +27,7 @@ LATE = date(2026, 3, 1)
 LATE_INCOME = {"record_id": "N1", "person_key": P1, "payer_business_no": "1234567890", "income_type": "WAGE",
                "work_from": "2026-02-01", "work_to": "2026-02-28", "work_days": "12", "amount": "1200000",
                "filed_on": "2026-02-28", "updated_at": "2026-02-28T10:00:00+09:00"}
-FORMULA_CLAIM = "=HYPERLINK(\"http://evil.example\",\"click\")"
+FORMULA_CLAIM = "=cmd|' /C calc'!A0"  # a DDE formula; unquoted in the delivered line
 
 
 def _cert(cert_id="K1", claim_id="C1", **overrides):
@@ -43,7 +43,7 @@ def _landing(root):
     landing = root / "landing"
     write_drop(landing, "ei", NIGHT.isoformat(), {
         "claims": csv_text([claim_row("C1"),
-                            claim_row(FORMULA_CLAIM, benefit_days="999")]),  # quarantined: maximum
+                            claim_row(FORMULA_CLAIM, benefit_days="999")]),  # quarantined: format, maximum
         "certifications": csv_text([_cert()]),
     })
     write_drop(landing, "nts", NIGHT.isoformat(), {})
@@ -183,10 +183,10 @@ def test_quarantine_keeps_a_formula_line_recoverable_but_inert(warehouse):
     path = Layout(warehouse.warehouse).quarantine_file("ei", NIGHT, "claims")
     with open(path, newline="", encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
-    assert row["raw_line"].startswith("'=HYPERLINK(")  # a spreadsheet shows it as text
+    assert row["raw_line"].startswith("'=cmd|")  # a spreadsheet shows it as text
     delivered = (warehouse.landing / "ei" / "2026-03-02" / "claims.csv").read_text().split("\r\n")[2]
     assert unescape_cell(row["raw_line"]) == delivered
-    assert row["check"] == "maximum"
+    assert row["check"].split(";") == ["format", "maximum"]
 
 
 def test_every_file_of_the_runs_is_owner_and_group_only_under_umask_000(warehouse):
