@@ -64,7 +64,6 @@ STAGES: tuple[Stage, ...] = (
         "conformed_rows": done["conform"]["rows"],
         "rules_version": done["crossmatch"]["rules_version"],
         "model_version": done["crossmatch"]["model_version"],
-        "model_chosen_by": done["select_model"].get("chosen_by"),
         "stages": [name for name in STAGE_NAMES if name in done],
         "detections": {"cases": done["crossmatch"]["cases"],
                        "workplaces": done["crossmatch"]["workplaces"],

@@ -68,8 +68,9 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
 
 def lineage(code_version: str, inputs: dict) -> dict:
     """What produced the outputs, beside the OUTPUTS.md fields: the package version and
-    git commit of the code, the rule set, the model and why it was chosen, the stages
-    in order. With `drops` (files, quarantine) it answers which drops, which rows
+    git commit of the code, the rule set, the model, the stages in order. (Why the
+    model was chosen is in runs/<ds>/select_model.json: it differs on a re-run, which
+    pins the model, and the manifest must not.) With `drops` (files, quarantine) it answers which drops, which rows
     quarantined, which code, rules and model produced a case."""
     package, _, local = code_version.partition("+")
     commit = local[1:].split(".")[0] if local.startswith("g") else None
@@ -79,7 +80,6 @@ def lineage(code_version: str, inputs: dict) -> dict:
         "code_modified": local.endswith(".dirty"),
         "rules_version": inputs.get("rules_version"),
         "model_version": inputs.get("model_version"),
-        "model_chosen_by": inputs.get("model_chosen_by"),
         "stages": list(inputs.get("stages", [])),
     }
 
