@@ -77,7 +77,7 @@ def row_defects(table: contract.Table) -> list[tuple[str, list[str], list]]:
         row = valid_row(table.name)
         row[key] = _key(table, n)
         row.update(overrides)
-        return csv_text([row], header).split("\r\n", 1)[1]  # without the header
+        return csv_text([row], header).split("\r\n", 1)[1].removesuffix("\r\n")  # one record, no header
 
     defects = [("valid", [line(1)], ["valid"])]
     if _has(table, contract.TEXT):
