@@ -184,7 +184,7 @@ def test_quarantine_keeps_a_formula_line_recoverable_but_inert(warehouse):
     with open(path, newline="", encoding="utf-8") as handle:
         [row] = list(csv.DictReader(handle))
     assert row["raw_line"].startswith("'=cmd|")  # a spreadsheet shows it as text
-    delivered = (warehouse.landing / "ei" / "2026-03-02" / "claims.csv").read_text().split("\r\n")[2]
+    delivered = (warehouse.landing / "ei" / "2026-03-02" / "claims.csv").read_bytes().decode().split("\r\n")[2]
     assert unescape_cell(row["raw_line"]) == delivered
     assert row["check"].split(";") == ["format", "maximum"]
 
