@@ -2,7 +2,8 @@
 
 Exit status: 0 success; 2 bad usage; 3 a drop that cannot be trusted (manifest and
 files disagree); 4 drops missing for the run date; 5 validation could not vouch for
-the data; 1 anything else. A failure prints one line on stderr.
+the data; 1 anything else (for `verify`: outputs differ). A failure prints one line on
+stderr.
 """
 
 from __future__ import annotations
@@ -111,6 +112,41 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
     click.echo(f"run manifest: {published['manifest']}")
     click.echo(f"rows in {totals['rows_in']}, valid {totals['valid']}, quarantined {totals['quarantined']}"
                f" (quarantine: {settings.warehouse / 'quarantine'})")
+
+
+@main.command()
+@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The warehouse whose night is verified (only read).")
+@click.option("--ds", required=True, type=DAY, help="The run date to re-run and compare.")
+@click.option("--landing", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Where the night's drops are (default: the landing the night's ingest recorded).")
+@click.option("--scratch", type=click.Path(file_okay=False, path_type=Path),
+              help="Scratch directory for the re-run (default: <warehouse>/tmp/verify-<ds>-<id>).")
+@click.option("--keep/--no-keep", default=False, help="Keep the scratch re-run for inspection.")
+def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None, keep: bool) -> None:
+    """Re-run a past night from its drops, pinned rule set and model into a scratch
+    warehouse and compare every output with its run manifest. Exit 0 only when nothing
+    differs; 1 when outputs differ; 3 when an input drop was altered or is missing."""
+    from fraud.landing import DropError
+    from jobs.publish import PublishError
+    from jobs.validate import ValidationError
+    from jobs.verify import VerifyError
+    from jobs.verify import verify as reverify
+
+    try:
+        report = reverify(warehouse, ds, landing=landing, scratch=scratch, keep=keep)
+    except VerifyError as error:
+        _fail(2, f"cannot verify: {error}")
+    except DropError as error:
+        _fail(EXIT_BAD_DROP, f"re-run stopped on a bad drop: {error}")
+    except (ValidationError, PublishError) as error:
+        _fail(1, f"re-run could not vouch for the data: {error}")
+    for line in report.lines():
+        click.echo(line)
+    if report.altered_drops:
+        sys.exit(EXIT_BAD_DROP)
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.command()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from fraud import contract
+from fraud.storage import atomic_file, ensure_dir
 
 # GX reads this when a context is made; the context configuration below turns analytics
 # off as well, so the env variable only backs it up.
@@ -202,7 +203,7 @@ def validate_drop(
     `column` is None for a table-level expectation and "a,b" for a row check.
     """
     docs_dir = Path(docs_dir)
-    docs_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(docs_dir)
     delivered = df.select(*[c for c in df.columns if not c.startswith("_")])
     # GX bundles its aggregates per domain but still runs ~20 Spark jobs per table
     # (uniqueness, column pairs, row-check queries): read the drop once.
@@ -325,9 +326,8 @@ def _column_of(config: dict) -> str | None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    staging = path.with_name(f".{path.name}.tmp")
-    staging.write_text(text, encoding="utf-8")
-    staging.replace(path)
+    with atomic_file(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 _HIDDEN_KWARGS = frozenset({"batch_id", "column"})

@@ -40,6 +40,8 @@ def spark_session(settings: Settings | None = None, app_name: str = "fraud-night
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        # Tables hold personal data: files Spark writes are owner+group only (0640/0750).
+        .config("spark.hadoop.fs.permissions.umask-mode", "027")
     )
     if settings.spark_master.startswith("local"):
         builder = builder.config("spark.driver.host", "127.0.0.1").config(

@@ -20,9 +20,46 @@ FILE_MODE = 0o640
 DIR_MODE = 0o750
 
 
+# OWASP's rule against CSV injection: a spreadsheet evaluates a cell that begins with
+# one of these as a formula (`=HYPERLINK(...)`, `@SUM(...)`, `+cmd|...`).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
 def ensure_dir(path: Path) -> Path:
+    """Create `path` and any missing parents as owner+group directories (0750), whatever
+    the umask (mkdir -p gives parents the umask's mode, not `mode`)."""
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
     path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    for created in missing:
+        os.chmod(created, DIR_MODE)
     return path
+
+
+def restrict_tree(directory: Path) -> None:
+    """Files 0640 and directories 0750 under (and including) `directory`."""
+    _restrict(Path(directory))
+
+
+def spreadsheet_safe(value):
+    """A CSV cell that no spreadsheet evaluates: text beginning with a formula trigger
+    (or with the escape quote itself, so the rule can be undone) gets a leading `'`.
+    Numbers and None pass unchanged. `unescape_cell` gives back the original text."""
+    if isinstance(value, str) and value and (value[0] in FORMULA_TRIGGERS or value[0] == ESCAPE):
+        return ESCAPE + value
+    return value
+
+
+def unescape_cell(text: str) -> str:
+    """The text as delivered, from a cell written by `write_csv`."""
+    return text[1:] if text.startswith(ESCAPE) else text
 
 
 def _staging_path(final: Path) -> Path:
@@ -36,7 +73,7 @@ def atomic_file(final: Path, mode: str = "w", **open_kwargs) -> Iterator:
     ensure_dir(final.parent)
     staging = _staging_path(final)
     try:
-        with open(staging, mode, **open_kwargs) as handle:
+        with open(staging, mode, opener=_private_opener, **open_kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -45,6 +82,11 @@ def atomic_file(final: Path, mode: str = "w", **open_kwargs) -> Iterator:
     finally:
         if staging.exists():
             staging.unlink()
+
+
+def _private_opener(path, flags):
+    # Created owner+group-readable at once, not only after the chmod below.
+    return os.open(path, flags, FILE_MODE)
 
 
 @contextlib.contextmanager
@@ -56,8 +98,10 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     """
     final = Path(final)
     ensure_dir(final.parent)
+    recover(final)
     staging = _staging_path(final)
     staging.mkdir(mode=DIR_MODE)
+    os.chmod(staging, DIR_MODE)
     try:
         yield staging
         _restrict(staging)
@@ -70,6 +114,21 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+
+
+def recover(final: Path) -> bool:
+    """Undo a swap that was killed between moving the old version aside and moving the
+    new one in: when `final` is missing and an old version waits beside it, put that
+    back. Returns whether it did. (A killed write's staging path is left as it is:
+    never read, and unique per attempt, so it cannot mix with anything.)"""
+    final = Path(final)
+    if final.exists():
+        return False
+    aside = sorted(final.parent.glob(f".{final.name}.previous-*"))
+    if not aside:
+        return False
+    os.replace(aside[0], final)
+    return True
 
 
 def _restrict(directory: Path) -> None:
@@ -93,13 +152,14 @@ def read_json(path: Path) -> dict:
 
 
 def write_csv(final: Path, header: list[str], rows: Iterable[Iterable]) -> int:
-    """Write a UTF-8 CSV (RFC 4180, `\\n` line ends) atomically; return the row count."""
+    """Write a UTF-8 CSV (RFC 4180, `\\n` line ends) atomically; return the row count.
+    Text cells are made spreadsheet-safe (`spreadsheet_safe`)."""
     count = 0
     with atomic_file(final, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
+            writer.writerow(["" if value is None else spreadsheet_safe(value) for value in row])
             count += 1
     return count
 

@@ -93,8 +93,10 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         log.info("landed %s", drop.label)
     return {
         "ds": ds.isoformat(),
+        "landing": str(Path(inputs["landing"]).resolve()),
         "drops": [
-            {"source": d.source, "drop_date": d.drop_date.isoformat(), "manifest_sha256": d.manifest_sha256}
+            {"source": d.source, "drop_date": d.drop_date.isoformat(), "manifest_sha256": d.manifest_sha256,
+             "files": {f.path.name: f.sha256 for f in d.files}}
             for d in drops
         ],
         "landed_now": landed_now,

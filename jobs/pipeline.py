@@ -7,7 +7,10 @@ stage's result is written to runs/<ds>/<stage>.json and the next stage reads it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +23,7 @@ from fraud import contract
 from fraud.config import Settings
 from fraud.landing import sources_missing
 from fraud.layout import Layout
-from fraud.storage import read_json, write_json
+from fraud.storage import ensure_dir, read_json, write_json
 from fraud.version import code_version
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ STAGES: tuple[Stage, ...] = (
         "rules_version": done["crossmatch"]["rules_version"],
         "model_version": done["crossmatch"]["model_version"],
         "dispositions": done["crossmatch"].get("dispositions"),
+        "stages": [name for name in STAGE_NAMES if name in done],
         "detections": {"cases": done["crossmatch"]["cases"],
                        "workplaces": done["crossmatch"]["workplaces"],
                        "rings": done["collusion"]["rings"],
@@ -75,6 +79,10 @@ STAGES: tuple[Stage, ...] = (
     }),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
+# Stages that write state shared by every run date (landed/, validated/, quarantine/,
+# state/): two dates running at once take turns in them. The other stages write only
+# their own date's paths, each through a staging path unique to the attempt.
+SHARED_STAGES = ("ingest", "validate")
 
 
 def run_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:
@@ -108,12 +116,35 @@ def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, di
     return {name: read_json(Path(path)) for name, path in upstream.items()}
 
 
+@contextlib.contextmanager
+def shared_state_lock(layout: Layout):
+    """An exclusive lock on the warehouse's shared state (state/.lock), held by one
+    process at a time; another run date waits for it (flock: released if the holder is
+    killed)."""
+    lock_path = ensure_dir(layout.root / "state") / ".lock"
+    with open(lock_path, "a") as handle:
+        os.chmod(lock_path, 0o640)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def private_umask() -> None:
+    """Tighten the process umask to at least 027: files any library writes for a run
+    (GX, MLflow, Spark's local files) are never world-readable."""
+    current = os.umask(0o027)
+    os.umask(current | 0o027)
+
+
 def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, settings: Settings | None = None,
               progress=None) -> dict[str, str]:
     """Run one stage for `ds`. `upstream` maps earlier stages to their result files;
     the return value is `upstream` plus this stage's result file (paths only, so it
     fits in XCom)."""
     settings = settings or Settings.from_env()
+    private_umask()
     stage = next(s for s in STAGES if s.name == name)
     layout = Layout(settings.warehouse)
     upstream = dict(upstream or {})
@@ -128,7 +159,8 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
     if progress is not None:
         params["progress"] = progress
     started = time.monotonic()
-    result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
+    with shared_state_lock(layout) if name in SHARED_STAGES else contextlib.nullcontext():
+        result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
     log.info("stage %s for %s done in %.1fs", name, ds, time.monotonic() - started)
     result_path = layout.stage_result(ds, name)
     write_json(result_path, result)

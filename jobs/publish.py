@@ -42,6 +42,7 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
             if counts["valid"] + counts["quarantined"] != counts["rows_in"]:
                 raise PublishError(f"{drop['source']}/{drop['drop_date']}/{name}: counts do not add up")
             quarantine = layout.quarantine_file(drop["source"], day, name)
+            delivered_sha = (drop.get("files") or {}).get(f"{name}.csv")
             tables[name] = {
                 "rows_in": counts["rows_in"],
                 "valid": counts["valid"],
@@ -49,6 +50,11 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
                 "rejected": counts["rejected"],
                 "quarantine_file": str(quarantine.relative_to(layout.root)) if counts["quarantined"] else None,
                 "expectations": counts["expectations"],
+                # Lineage (additive): the delivered file's sha256 as its drop manifest
+                # gave it, and the quarantine file's own sha256 and row count.
+                "file_sha256": delivered_sha,
+                "quarantine_rows": counts["quarantined"],
+                "quarantine_sha256": sha256_file(quarantine) if counts["quarantined"] else None,
             }
         entries.append({
             "source": drop["source"],
@@ -58,6 +64,24 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
             "tables": tables,
         })
     return entries
+
+
+def lineage(code_version: str, inputs: dict) -> dict:
+    """What produced the outputs, beside the OUTPUTS.md fields: the package version and
+    git commit of the code, the rule set, the model, the stages in order. (Why the
+    model was chosen is in runs/<ds>/select_model.json: it differs on a re-run, which
+    pins the model, and the manifest must not.) With `drops` (files, quarantine) it answers which drops, which rows
+    quarantined, which code, rules and model produced a case."""
+    package, _, local = code_version.partition("+")
+    commit = local[1:].split(".")[0] if local.startswith("g") else None
+    return {
+        "package_version": package,
+        "git_commit": commit,
+        "code_modified": local.endswith(".dirty"),
+        "rules_version": inputs.get("rules_version"),
+        "model_version": inputs.get("model_version"),
+        "stages": list(inputs.get("stages", [])),
+    }
 
 
 def output_checksums(outputs: Path) -> dict[str, str]:
@@ -91,6 +115,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         # Investigators' dispositions the queue applied (recorded on or before ds).
         "dispositions": inputs.get("dispositions"),
         "outputs": output_checksums(outputs),
+        "lineage": lineage(params["code_version"], inputs),
     }
     write_json(outputs / MANIFEST_NAME, manifest)
     log.info("published %s: %d drops, %d rows in, %d quarantined", outputs / MANIFEST_NAME,

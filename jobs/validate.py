@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from fraud import contract, expectations
 from fraud.layout import Layout
-from fraud.storage import ensure_dir, read_json, write_csv, write_json
+from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
 from jobs.ingest import READING_FILE
 
@@ -66,6 +66,7 @@ def _replace_partitions(staging: Path, target: Path, drop_dates: list[str]) -> N
     for drop_date in drop_dates:
         name = f"{DROP_DATE}={drop_date}"
         new, old = staging / name, target / name
+        recover(old)
         aside = target / f".{name}.previous-{uuid.uuid4().hex[:8]}"
         if old.exists():
             os.replace(old, aside)
@@ -105,6 +106,7 @@ def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dic
         staging = layout.validated_table(table.source, table.name).with_name(
             f".{table.name}.staging-{uuid.uuid4().hex[:8]}")
         valid.write.partitionBy(DROP_DATE).parquet(str(staging))
+        restrict_tree(staging)
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
         _write_quarantine(layout, table, checked, drop_dates)
 
