@@ -37,6 +37,7 @@ from pathlib import Path
 from fraud.config import Settings
 from fraud.landing import DropError, read_drop, verify_files
 from fraud.layout import Layout
+from fraud import dispositions
 from fraud.storage import ensure_dir, read_json, sha256_file
 from jobs.publish import MANIFEST_NAME
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 SHOW_ROWS = 3
 # Manifest fields (besides `outputs`) a faithful re-run reproduces exactly.
 COMPARED_FIELDS = ("rules_version", "model_version", "reader_version", "validator_version", "totals",
-                   "conformed_rows", "detections")
+                   "conformed_rows", "detections", "dispositions")
 
 
 class VerifyError(Exception):
@@ -240,6 +241,10 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
             ensure_dir(scratch_landing / entry["source"])
             os.symlink(landing / entry["source"] / entry["drop_date"],
                        scratch_landing / entry["source"] / entry["drop_date"])
+        # Investigators' dispositions are an input of the night too (the run applies
+        # those recorded on or before ds, and records their sha256).
+        if dispositions.log_dir(warehouse).is_dir():
+            os.symlink(dispositions.log_dir(warehouse), dispositions.log_dir(ensure_dir(scratch_warehouse)))
         pinned = ensure_dir(Layout(scratch_warehouse).outputs(ds)) / MANIFEST_NAME
         shutil.copyfile(manifest_path, pinned)
         from jobs import pipeline
