@@ -15,7 +15,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv airflow-db demo test bench clean
+.PHONY: venv airflow-db demo test bench clean airflow-up airflow-down airflow-status airflow-env backfill
 
 venv: $(VENV)/.installed
 
@@ -55,6 +55,25 @@ test: airflow-db
 # Long measurements live here, never in the timed test suite.
 bench: venv
 	$(BIN)/python bench/components_bench.py --sizes 10000 100000 1000000 | tee bench/components.txt
+
+# The Airflow stack (scheduler, DAG processor, API server) on loopback; README "Operating".
+airflow-up: airflow-db
+	$(BIN)/fraudctl airflow up
+
+airflow-down:
+	$(BIN)/fraudctl airflow down
+
+airflow-status:
+	$(BIN)/fraudctl airflow status
+
+airflow-env:
+	@$(BIN)/fraudctl airflow env
+
+# make backfill FROM=2026-03-03 TO=2026-03-05: one run per night (23:00 KST), in date order.
+backfill:
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD" >&2; exit 2; }
+	eval "$$($(BIN)/fraudctl airflow env)" && $(BIN)/airflow backfill create --dag-id fraud_nightly \
+		--from-date $(FROM)T23:00:00+09:00 --to-date $(TO)T23:00:00+09:00 --max-active-runs 1
 
 clean:
 	rm -rf $(DEMO_DIR) logs airflow.db .pytest_cache
