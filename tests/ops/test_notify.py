@@ -13,6 +13,7 @@ from ops import notify
 def alerts_connection(webhook_receiver, monkeypatch):
     port = webhook_receiver.server_address[1]
     monkeypatch.setenv("AIRFLOW_CONN_FRAUD_ALERTS", f"http://127.0.0.1:{port}/hooks/fraud")
+    monkeypatch.delenv("AIRFLOW_CONN_FRAUD_ALERTS_SMTP", raising=False)
     return webhook_receiver
 
 
@@ -81,12 +82,57 @@ def test_a_receiver_that_refuses_is_logged_and_never_raises(alerts_connection, c
 
 def test_without_the_connection_nothing_is_sent(monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_CONN_FRAUD_ALERTS", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_FRAUD_ALERTS_SMTP", raising=False)
 
     assert notify.send({"event": "task_failed", "dag_id": "fraud_nightly"}) is False
-    assert "no Airflow connection 'fraud_alerts'" in caplog.text
+    assert "no Airflow connection 'fraud_alerts' or 'fraud_alerts_smtp'" in caplog.text
 
 
 def test_a_connection_that_is_not_http_is_refused_with_a_clear_reason():
-    with pytest.raises(notify.WebhookError, match="has type 'smtp'; expected http or https"):
+    with pytest.raises(notify.NotificationError, match="has type 'smtp'; expected http or https"):
         notify.webhook_url("smtp", "mail.example.org", 25, None)
     assert notify.webhook_url("https", "hooks.example.org", None, "fraud/alerts") == "https://hooks.example.org/fraud/alerts"
+
+
+@pytest.fixture
+def smtp_receiver():
+    """A local SMTP server in a thread (the standard library's, Python 3.11) that keeps
+    every message it is given."""
+    import asyncore
+    import email
+    import smtpd
+    import threading
+
+    class Receiver(smtpd.SMTPServer):
+        def process_message(self, peer, mailfrom, rcpttos, data, **kwargs):
+            self.messages.append((mailfrom, rcpttos, email.message_from_bytes(data)))
+
+    server = Receiver(("127.0.0.1", 0), None, decode_data=False)
+    server.messages = []
+    thread = threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True)
+    thread.start()
+    yield server
+    server.close()
+    thread.join(timeout=2)
+
+
+def test_with_an_smtp_connection_the_notification_is_also_mailed(alerts_connection, smtp_receiver, monkeypatch):
+    port = smtp_receiver.socket.getsockname()[1]
+    monkeypatch.setenv("AIRFLOW_CONN_FRAUD_ALERTS_SMTP",
+                       f"smtp://127.0.0.1:{port}?from=fraud-nightly%40example.org&to=ops%40example.org,oncall%40example.org")
+
+    assert notify.send(notify.failure_payload(failed_task_context(RuntimeError("drops missing"))))
+
+    assert len(alerts_connection.received) == 1
+    [(sender, recipients, message)] = smtp_receiver.messages
+    assert (sender, recipients) == ("fraud-nightly@example.org", ["ops@example.org", "oncall@example.org"])
+    assert message["Subject"] == "[fraud_nightly] task_failed 2026-03-04 wait_for_drops"
+    assert "RuntimeError: drops missing" in message.get_payload()
+
+
+def test_an_smtp_connection_without_recipients_is_reported_not_raised(monkeypatch, caplog):
+    monkeypatch.delenv("AIRFLOW_CONN_FRAUD_ALERTS", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_FRAUD_ALERTS_SMTP", "smtp://127.0.0.1:1")
+
+    assert notify.send({"event": "night_late", "dag_id": "fraud_nightly"}) is False
+    assert "names no recipients (extra 'to')" in caplog.text
