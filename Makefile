@@ -36,7 +36,7 @@ demo: airflow-db
 	$(BIN)/fraudctl synth --out $(DEMO_DIR)/landing --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) \
 		--baseline $(DEMO_BASELINE) --days $(DEMO_DAYS)
 	ds=$$($(BIN)/python -c "import json; print(json.load(open('$(DEMO_DIR)/landing/_truth/truth.json'))['final_date'])"); \
-	FRAUD_LANDING=$(DEMO_DIR)/landing FRAUD_WAREHOUSE=$(DEMO_DIR)/warehouse FRAUD_TASK_RETRIES=0 \
+	FRAUD_LANDING=$(DEMO_DIR)/landing FRAUD_WAREHOUSE=$(DEMO_DIR)/warehouse FRAUD_TASK_RETRIES=0 FRAUD_LATE_AFTER=0 \
 		$(BIN)/airflow dags test fraud_nightly $$ds > $(DEMO_DIR)/airflow-dags-test.log 2>&1 \
 		|| { tail -40 $(DEMO_DIR)/airflow-dags-test.log; exit 1; }; \
 	echo "fraud_nightly ran for $$ds (log: $(DEMO_DIR)/airflow-dags-test.log)"; \
