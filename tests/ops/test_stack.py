@@ -71,10 +71,12 @@ def _request(url: str, method: str = "GET", body: dict | None = None, token: str
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, None
+    except (urllib.error.URLError, TimeoutError):  # an API server slow under load: the poll asks again
+        return None, None
 
 
 def _wait_for(what: str, check, timeout: float, every: float = 5):
