@@ -11,11 +11,12 @@ made them).
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
+
+from ops.dag_defaults import default_args
 
 
 @dag(
@@ -25,11 +26,7 @@ from airflow.sdk import dag, task
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Seoul"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "fraud-analytics",
-        "retries": int(os.environ.get("FRAUD_TASK_RETRIES", 1)),
-        "retry_delay": timedelta(minutes=10),
-    },
+    default_args=default_args(retries=1, retry_delay=timedelta(minutes=10)),
     tags=["fraud", "model"],
     doc_md=__doc__,
 )

@@ -16,6 +16,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
+from ops.dag_defaults import default_args, late_run_alert
+
 RUN_OUTPUTS = Asset(name="fraud_nightly_outputs", uri="file:///fraud/outputs")
 WAIT_TIMEOUT = timedelta(seconds=int(os.environ.get("FRAUD_DROP_WAIT_TIMEOUT", 6 * 3600)))
 
@@ -27,11 +29,8 @@ WAIT_TIMEOUT = timedelta(seconds=int(os.environ.get("FRAUD_DROP_WAIT_TIMEOUT", 6
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Seoul"),
     catchup=False,
     max_active_runs=2,
-    default_args={
-        "owner": "fraud-analytics",
-        "retries": int(os.environ.get("FRAUD_TASK_RETRIES", 2)),
-        "retry_delay": timedelta(minutes=5),
-    },
+    default_args=default_args(retries=2, retry_delay=timedelta(minutes=5)),
+    deadline=late_run_alert(),  # a webhook POST when a night is late (ops/notify.py)
     tags=["fraud", "nightly"],
     doc_md=__doc__,
 )

@@ -268,6 +268,14 @@ def evaluate(truth: Path, outputs: Path, json_path: Path | None, check: bool) ->
         sys.exit(1)
 
 
+def _add_airflow_commands() -> None:
+    from ops.cli import airflow
+
+    main.add_command(airflow)
+
+
+_add_airflow_commands()
+
 if __name__ == "__main__":
     main()
 

@@ -206,3 +206,38 @@ def conformed_frame(spark, table_name: str, rows: list[dict]):
     table = contract.TABLES[table_name]
     return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows],
                                  table.spark_ddl)
+
+
+# --- a local webhook receiver (operator notifications, ops/notify.py) ---------------
+
+
+@pytest.fixture
+def webhook_receiver():
+    """An HTTP server on a free loopback port, in a thread, that records every POST
+    (path, headers, JSON body) in `.received` and answers `.status` (204)."""
+    import http.server
+    import json
+    import threading
+
+    class Receiver(http.server.ThreadingHTTPServer):
+        received: list[dict]
+        status = 204
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.server.received.append({"path": self.path, "headers": dict(self.headers),
+                                         "json": json.loads(body or b"null")})
+            self.send_response(self.server.status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = Receiver(("127.0.0.1", 0), Handler)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

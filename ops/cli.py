@@ -1,0 +1,75 @@
+"""`fraudctl airflow up|down|status|env`: the project's own command for the Airflow
+stack (ops/stack.py)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+
+from ops.secrets import SecretsError
+from ops.stack import COMPONENTS, StackConfig, StackError, down, health, stack_environment, status, up
+
+
+def _fail(message: str) -> None:
+    click.echo(f"fraudctl airflow: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group("airflow")
+def airflow() -> None:
+    """Start, stop and inspect the Airflow stack (scheduler, DAG processor, API server)
+    of AIRFLOW_HOME, on loopback; logs, pids and generated secrets in
+    $AIRFLOW_HOME/airflow-run/ (FRAUD_AIRFLOW_RUN_DIR)."""
+
+
+@airflow.command("up")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="API server port (default FRAUD_AIRFLOW_PORT or 8080).")
+@click.option("--timeout", type=click.IntRange(min=1), default=180, show_default=True,
+              help="Seconds to wait until every component is healthy.")
+def airflow_up(port: int | None, timeout: int) -> None:
+    """Migrate the DB, start every component, return once all are healthy."""
+    config = StackConfig.from_env(port=port)
+    try:
+        pids = up(config, timeout=timeout)
+    except (StackError, SecretsError) as error:
+        _fail(str(error))
+    for component, pid in pids.items():
+        click.echo(f"{component:<14} pid {pid:<8} log {config.log_file(component)}")
+    click.echo(f"Airflow UI and API: {config.base_url}  (users: [core] simple_auth_manager_users; "
+               f"passwords: {config.home / 'simple_auth_manager_passwords.json.generated'})")
+
+
+@airflow.command("down")
+def airflow_down() -> None:
+    """Stop the components `up` started (by their recorded pids)."""
+    stopped = down(StackConfig.from_env())
+    click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@airflow.command("status")
+def airflow_status() -> None:
+    """Each component's pid, and the API server's health report; exit 1 unless all run."""
+    config = StackConfig.from_env()
+    running = status(config)
+    for component in COMPONENTS:
+        click.echo(f"{component:<14} {'pid ' + str(running[component]) if running[component] else 'stopped'}")
+    report = health(config)
+    click.echo(f"health: {report or 'API server not answering at ' + config.base_url}")
+    if not all(running.values()):
+        sys.exit(1)
+
+
+@airflow.command("env")
+def airflow_env() -> None:
+    """Print `export` lines for the stack's environment (secrets included), so that
+    `airflow` commands in this shell reach the same stack: eval "$(fraudctl airflow env)"."""
+    config = StackConfig.from_env()
+    try:
+        environment = stack_environment(config)
+    except SecretsError as error:
+        _fail(str(error))
+    for name in sorted(environment):
+        click.echo(f"export {name}={shlex.quote(environment[name])}")

@@ -1,0 +1,218 @@
+"""Start and stop the Airflow stack of a checkout: scheduler, DAG processor and API
+server (`fraudctl airflow up|down|status`).
+
+Everything listens on loopback. Each component runs in its own session (its
+LocalExecutor workers with it), logs to `<run_dir>/<component>.log` and records its
+pid in `<run_dir>/<component>.pid`; `<run_dir>` (default `$AIRFLOW_HOME/airflow-run`,
+gitignored, 0700) also holds the generated secrets (ops/secrets.py). `up` returns once
+the API server reports the metadata DB, the scheduler and the DAG processor healthy;
+`down` stops exactly the processes whose pids it recorded.
+
+No triggerer: the deadline callback is a SyncCallback, which the executor runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ops.secrets import ensure_secrets
+
+log = logging.getLogger(__name__)
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor")
+HEALTHY = ("metadatabase", "scheduler", "dag_processor")
+
+
+class StackError(Exception):
+    """The stack could not be started or stopped; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where the stack lives and listens. From the environment: AIRFLOW_HOME (default:
+    the current directory), FRAUD_AIRFLOW_RUN_DIR, FRAUD_AIRFLOW_SECRETS,
+    FRAUD_AIRFLOW_PORT (default 8080)."""
+
+    home: Path
+    run_dir: Path
+    secrets_file: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, port: int | None = None) -> "StackConfig":
+        environ = os.environ if environ is None else environ
+        home = Path(environ.get("AIRFLOW_HOME") or Path.cwd()).resolve()
+        run_dir = Path(environ.get("FRAUD_AIRFLOW_RUN_DIR") or home / "airflow-run").resolve()
+        secrets_file = Path(environ.get("FRAUD_AIRFLOW_SECRETS") or run_dir / "secrets.env").resolve()
+        return cls(home=home, run_dir=run_dir, secrets_file=secrets_file,
+                   port=port or int(environ.get("FRAUD_AIRFLOW_PORT", 8080)))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def pid_file(self, component: str) -> Path:
+        return self.run_dir / f"{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.run_dir / f"{component}.log"
+
+
+def stack_environment(config: StackConfig, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What every component (and every `airflow` command an operator runs against the
+    stack) needs on top of `environ`: AIRFLOW_HOME, the secrets (from `environ` or the
+    secrets file), the loopback address and port."""
+    overlay = ensure_secrets(config.secrets_file, os.environ if environ is None else environ)
+    overlay.update({
+        "AIRFLOW_HOME": str(config.home),
+        "AIRFLOW__API__HOST": config.host,
+        "AIRFLOW__API__PORT": str(config.port),
+        "AIRFLOW__API__BASE_URL": config.base_url,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.base_url}/execution/",
+    })
+    return overlay
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _is_our_airflow(pid: int) -> bool:
+    """True when `pid` is alive and is an airflow process (not a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    return b"airflow" in cmdline
+
+
+def status(config: StackConfig) -> dict[str, int | None]:
+    """Each component's pid when it is running, else None."""
+    running = {}
+    for component in COMPONENTS:
+        pid = _read_pid(config.pid_file(component))
+        running[component] = pid if pid and _is_our_airflow(pid) else None
+    return running
+
+
+def health(config: StackConfig, timeout: float = 5) -> dict:
+    """The API server's health report ({} when it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{config.base_url}/api/v2/monitor/health", timeout=timeout) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return {}
+
+
+def _is_healthy(report: dict) -> bool:
+    return all((report.get(part) or {}).get("status") == "healthy" for part in HEALTHY)
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Migrate the metadata DB, start every component, wait until healthy. Returns the
+    pids. Raises StackError when something is already running or does not come up
+    (what was started is stopped again)."""
+    already = {name: pid for name, pid in status(config).items() if pid}
+    if already:
+        raise StackError(f"already running: {', '.join(f'{n} (pid {p})' for n, p in already.items())}; "
+                         "run `fraudctl airflow down` first")
+    config.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(config.run_dir, 0o700)
+    environ = dict(os.environ if environ is None else environ)
+    env = {**environ, **stack_environment(config, environ)}
+    airflow = [sys.executable, "-m", "airflow"]
+    migrate = subprocess.run([*airflow, "db", "migrate"], env=env, cwd=config.home, capture_output=True, text=True)
+    if migrate.returncode != 0:
+        raise StackError(f"airflow db migrate failed: {(migrate.stderr or migrate.stdout).strip().splitlines()[-1:]}")
+    arguments = {"api-server": ["api-server", "--host", config.host, "--port", str(config.port)],
+                 "scheduler": ["scheduler"], "dag-processor": ["dag-processor"]}
+    pids = {}
+    for component in COMPONENTS:
+        with open(config.log_file(component), "ab") as log_handle:
+            process = subprocess.Popen([*airflow, *arguments[component]], env=env, cwd=config.home,
+                                       stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        config.pid_file(component).write_text(f"{process.pid}\n")
+        pids[component] = process.pid
+        log.info("started %s (pid %d, log %s)", component, process.pid, config.log_file(component))
+    give_up = time.monotonic() + timeout
+    while True:
+        dead = [name for name, pid in pids.items() if not _is_our_airflow(pid)]
+        if dead:
+            down(config)
+            raise StackError(f"{dead[0]} exited while starting: {_tail(config.log_file(dead[0]))}")
+        report = health(config)
+        if _is_healthy(report):
+            log.info("Airflow is up at %s", config.base_url)
+            return pids
+        if time.monotonic() > give_up:
+            down(config)
+            raise StackError(f"not healthy after {timeout:.0f}s: {report or 'API server not answering'} "
+                             f"(logs in {config.run_dir})")
+        time.sleep(2)
+
+
+def down(config: StackConfig, timeout: float = 60) -> list[str]:
+    """Stop the components whose pids `up` recorded (each with its session: the
+    executor's workers), SIGTERM then, after `timeout`, SIGKILL. The stopped names."""
+    stopped = []
+    pids = {}
+    for component in COMPONENTS:
+        pid = _read_pid(config.pid_file(component))
+        if pid and _is_our_airflow(pid):
+            pids[component] = pid
+            _signal_session(pid, signal.SIGTERM)
+    give_up = time.monotonic() + timeout
+    while any(_is_alive(pid) for pid in pids.values()) and time.monotonic() < give_up:
+        time.sleep(0.5)
+    for component, pid in pids.items():
+        if _is_alive(pid):
+            log.warning("%s (pid %d) did not stop in %.0fs: killing it", component, pid, timeout)
+            _signal_session(pid, signal.SIGKILL)
+        stopped.append(component)
+    for component in COMPONENTS:
+        config.pid_file(component).unlink(missing_ok=True)
+    return stopped
+
+
+def _signal_session(pid: int, signum: int) -> None:
+    """Signal the process group `up` created for this component (start_new_session:
+    its id is the component's pid), so its executor workers stop with it."""
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reap it when it is our child (the tests start it in-process)
+    except ChildProcessError:
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

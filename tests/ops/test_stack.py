@@ -1,0 +1,186 @@
+"""The Airflow stack as operators run it: `fraudctl airflow up` (scheduler, DAG
+processor, API server), login required, a backfill over three dates through the real
+scheduler, a failed night and late nights reported to a webhook, `fraudctl airflow down`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ops.stack import StackConfig, down, stack_environment, status
+
+REPO = Path(__file__).resolve().parents[2]
+FRAUDCTL = Path(sys.executable).parent / "fraudctl"
+AIRFLOW = Path(sys.executable).parent / "airflow"
+
+
+# --- fast: configuration and pid handling ---------------------------------------------
+
+
+def test_the_stack_listens_on_loopback_and_carries_its_secrets(tmp_path):
+    config = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path), "FRAUD_AIRFLOW_PORT": "18123"})
+
+    environment = stack_environment(config, {})
+
+    assert config.run_dir == tmp_path / "airflow-run" and config.secrets_file == tmp_path / "airflow-run/secrets.env"
+    assert environment["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert environment["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18123/execution/"
+    assert environment["AIRFLOW__API_AUTH__JWT_SECRET"]  # generated: scheduler, workers and API server share it
+    assert stack_environment(config, {})["AIRFLOW__API_AUTH__JWT_SECRET"] == environment["AIRFLOW__API_AUTH__JWT_SECRET"]
+
+
+def test_down_stops_only_airflow_processes_it_recorded(tmp_path):
+    config = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path)})
+    config.run_dir.mkdir()
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        config.pid_file("scheduler").write_text(f"{bystander.pid}\n")  # a stale pid, reused by another program
+
+        assert status(config)["scheduler"] is None
+        assert down(config, timeout=1) == []
+        assert bystander.poll() is None  # untouched
+        assert not config.pid_file("scheduler").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+# --- slow: the real stack ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _request(url: str, method: str = "GET", body: dict | None = None, token: str | None = None):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+    except (urllib.error.URLError, TimeoutError):  # an API server slow under load: the poll asks again
+        return None, None
+
+
+def _wait_for(what: str, check, timeout: float, every: float = 5):
+    give_up = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > give_up:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
+
+
+@pytest.mark.slow
+def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_notifications(
+        tmp_path, webhook_receiver):
+    from fraud.synth import generate
+
+    # A tiny landing of a baseline and three daily drops; its own AIRFLOW_HOME.
+    landing, warehouse, home = tmp_path / "landing", tmp_path / "warehouse", tmp_path / "airflow"
+    truth = generate(landing, persons=200, seed=7, baseline=date(2026, 3, 2), days=3)
+    nights = ["2026-03-03", "2026-03-04", "2026-03-05"]
+    assert truth["final_date"] == nights[-1]
+    home.mkdir()
+    shutil.copy(REPO / "airflow.cfg", home / "airflow.cfg")
+    port = _free_port()
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+           # Only the backfill and the one manual run below: no scheduled run for today.
+           "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+           "FRAUD_AIRFLOW_PORT": str(port), "FRAUD_LANDING": str(landing), "FRAUD_WAREHOUSE": str(warehouse),
+           "FRAUD_SPARK_MASTER": "local[1]", "FRAUD_DROP_WAIT_TIMEOUT": "0", "FRAUD_TASK_RETRIES": "0",
+           "FRAUD_LATE_AFTER": "60",  # every night here takes longer: each is late
+           "AIRFLOW_CONN_FRAUD_ALERTS": f"http://127.0.0.1:{webhook_receiver.server_address[1]}/fraud"}
+    for name in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"):
+        env.pop(name, None)
+    base = f"http://127.0.0.1:{port}"
+
+    started = subprocess.run([str(FRAUDCTL), "airflow", "up", "--timeout", "240"], env=env, capture_output=True,
+                             text=True, timeout=300)
+    assert started.returncode == 0, started.stderr[-2000:]
+    config = StackConfig.from_env(env)
+    try:
+        assert all(status(config).values())
+        assert oct((home / "airflow-run/secrets.env").stat().st_mode & 0o777) == "0o600"
+
+        # Login: refused without a token, accepted with the generated password.
+        assert _request(f"{base}/api/v2/dags")[0] == 401
+        passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
+        assert _request(f"{base}/auth/token", "POST", {"username": "admin", "password": "wrong"})[0] == 401
+        code, answer = _request(f"{base}/auth/token", "POST", {"username": "admin", "password": passwords["admin"]})
+        assert code in (200, 201), code
+        token = answer["access_token"]
+        _wait_for("the DAG processor to parse fraud_nightly",
+                  lambda: _request(f"{base}/api/v2/dags/fraud_nightly", token=token)[0] == 200, 180)
+        assert _request(f"{base}/api/v2/dags/fraud_nightly", "PATCH", {"is_paused": False}, token)[0] == 200
+
+        # The backfill, as README "Operating" documents it.
+        backfill = subprocess.run(
+            [str(AIRFLOW), "backfill", "create", "--dag-id", "fraud_nightly",
+             "--from-date", f"{nights[0]}T23:00:00+09:00", "--to-date", f"{nights[-1]}T23:00:00+09:00",
+             "--max-active-runs", "1"],
+            env={**env, **stack_environment(config, env)}, capture_output=True, text=True, timeout=300)
+        assert backfill.returncode == 0, backfill.stderr[-2000:]
+        # A night whose drops never came: its wait_for_drops fails at once.
+        code, _ = _request(f"{base}/api/v2/dags/fraud_nightly/dagRuns", "POST",
+                           {"dag_run_id": "manual__no_drops", "logical_date": "2026-03-06T14:00:00Z"}, token)
+        assert code in (200, 201), code
+
+        def finished_runs():
+            code, answer = _request(f"{base}/api/v2/dags/fraud_nightly/dagRuns?limit=20", token=token)
+            runs = {run["dag_run_id"]: run["state"] for run in (answer or {}).get("dag_runs", [])}
+            backfilled = {run_id: state for run_id, state in runs.items() if run_id.startswith("backfill__")}
+            done = len(backfilled) == 3 and all(s in ("success", "failed") for s in backfilled.values())
+            return runs if done and runs.get("manual__no_drops") in ("success", "failed") else None
+
+        runs = _wait_for("three backfilled nights and the failing night", finished_runs, timeout=2700, every=10)
+        backfilled = sorted(run_id for run_id in runs if run_id.startswith("backfill__"))
+        assert [runs[run_id] for run_id in backfilled] == ["success"] * 3, runs
+        assert runs["manual__no_drops"] == "failed"
+
+        for night in nights:
+            outputs = warehouse / "outputs" / night
+            manifest = json.loads((outputs / "run_manifest.json").read_text())
+            assert manifest["ds"] == night
+            assert {"cases.csv", "workplaces.csv", "rings.csv", "repeat_offenders.csv"} <= set(manifest["outputs"])
+            assert max(drop["drop_date"] for drop in manifest["drops"]) == night
+
+        # The failed night reached the webhook with what an operator needs.
+        def posts(event):
+            return [post["json"] for post in webhook_receiver.received if post["json"]["event"] == event]
+
+        [failure] = posts("task_failed")
+        assert (failure["dag_id"], failure["run_id"], failure["run_date"], failure["task_id"]) == (
+            "fraud_nightly", "manual__no_drops", "2026-03-06", "wait_for_drops")
+        assert "2026-03-06" in failure["reason"] and "drop" in failure["reason"]
+        # Late nights too (the deadline is 60 s after a run is queued; each took longer).
+        late = _wait_for("a late-night notification", lambda: posts("night_late"), timeout=120)
+        assert {post["dag_id"] for post in late} == {"fraud_nightly"}
+        assert {post["run_date"] for post in late} <= set(nights) | {"2026-03-06"}
+        assert all(post["deadline"] and post["run_id"] for post in late)
+    finally:
+        stopped = subprocess.run([str(FRAUDCTL), "airflow", "down"], env=env, capture_output=True, text=True,
+                                 timeout=180)
+        print(stopped.stdout, stopped.stderr)
+    assert not any(status(config).values())
+    for pid_file in (home / "airflow-run").glob("*.pid"):
+        pytest.fail(f"{pid_file} left behind")
