@@ -52,9 +52,13 @@ demo: airflow-db
 test: airflow-db
 	$(BIN)/pytest -q
 
-# Long measurements live here, never in the timed test suite.
+# Long measurements live here, never in the timed test suite. The pipeline at each of
+# BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt).
+BENCH_SIZES ?= 10000 100000
+COMPONENT_SIZES ?= 10000 100000 1000000
 bench: venv
-	$(BIN)/python bench/components_bench.py --sizes 10000 100000 1000000 | tee bench/components.txt
+	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES)
+	$(BIN)/python bench/components_bench.py --sizes $(COMPONENT_SIZES) | tee bench/components.txt
 
 clean:
 	rm -rf $(DEMO_DIR) logs airflow.db .pytest_cache

@@ -41,6 +41,9 @@ class Settings:
     # A node of the collusion graph linked to more than this many others (a payroll
     # agency's account, a business centre's address) is a hub: reported, not linked.
     hub_max_degree: int = 50
+    # Conform every table from all validated rows instead of merging the night's
+    # drops into the previous conformed date (jobs/conform.py); same tables either way.
+    full_rebuild: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -68,6 +71,8 @@ class Settings:
             values["hub_max_degree"] = int(env["FRAUD_HUB_MAX_DEGREE"])
         if "FRAUD_REQUIRE_DROPS" in env:
             values["require_drops_for_ds"] = env["FRAUD_REQUIRE_DROPS"].lower() in ("1", "true", "yes")
+        if "FRAUD_FULL_REBUILD" in env:
+            values["full_rebuild"] = env["FRAUD_FULL_REBUILD"].lower() in ("1", "true", "yes")
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()
@@ -78,6 +83,6 @@ class Settings:
         elsewhere must compare equal)."""
         recorded = dataclasses.asdict(self)
         for key in ("landing", "warehouse", "spark_master", "spark_conf", "spark_ui",
-                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds"):
+                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds", "full_rebuild"):
             recorded.pop(key)
         return recorded
