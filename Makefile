@@ -15,7 +15,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv airflow-db demo test bench clean
+.PHONY: venv airflow-db demo test bench cluster-demo clean
 
 venv: $(VENV)/.installed
 
@@ -60,5 +60,10 @@ bench: venv
 	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES)
 	$(BIN)/python bench/components_bench.py --sizes $(COMPONENT_SIZES) | tee bench/components.txt
 
+# The demo on a Spark standalone cluster (a master and two workers on loopback), by
+# configuration alone; prints the evidence that the work ran on the workers.
+cluster-demo: airflow-db
+	scripts/cluster-demo.sh
+
 clean:
-	rm -rf $(DEMO_DIR) logs airflow.db .pytest_cache
+	rm -rf $(DEMO_DIR) logs airflow.db .pytest_cache .cluster
