@@ -60,18 +60,19 @@ def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(sp
     nightly = _settings(tmp_path, landing, "nightly")
     pipeline.run_all(date(2026, 3, 2), nightly)
     pipeline.run_all(date(2026, 3, 3), nightly)
-    assert _conform_result(nightly, date(2026, 3, 3))["mode"] == "incremental"
-    assert _conform_result(nightly, date(2026, 3, 3))["base"] == "2026-03-02"
+    result = _conform_result(nightly, date(2026, 3, 3))
+    assert (result["mode"], result["base"]) == ("incremental", "2026-03-02")
+    tables, outputs = _tables(spark, nightly, date(2026, 3, 3)), _outputs(nightly, date(2026, 3, 3))
+    assert {row[0] for row in tables["claims"]} == {"C1", "C2", "C4", "C5"}
 
-    rebuilt = _settings(tmp_path, landing, "rebuilt", full_rebuild=True)
+    # What `fraudctl verify` does: the same night again, rebuilt from every validated
+    # row. Same tables; every output file and the manifest byte for byte.
+    rebuilt = _settings(tmp_path, landing, "nightly", full_rebuild=True)
     pipeline.run_all(date(2026, 3, 3), rebuilt)
     assert _conform_result(rebuilt, date(2026, 3, 3))["mode"] == "full"
-
-    tables = _tables(spark, nightly, date(2026, 3, 3))
-    assert tables == _tables(spark, rebuilt, date(2026, 3, 3))
-    claims = {row[0]: row for row in tables["claims"]}
-    assert set(claims) == {"C1", "C2", "C4", "C5"}
-    assert _outputs(nightly, date(2026, 3, 3)) == _outputs(rebuilt, date(2026, 3, 3))
+    assert _tables(spark, rebuilt, date(2026, 3, 3)) == tables
+    assert _outputs(rebuilt, date(2026, 3, 3)) == outputs
+    assert "run_manifest.json" in outputs and "cases.csv" in outputs
 
     # The ei drop of 03-02 is delivered again, changed: the tables of 03-02 and 03-03
     # no longer describe what the run sees, so 03-04 is rebuilt from every drop.
