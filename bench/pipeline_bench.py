@@ -300,6 +300,7 @@ def main(argv=None) -> None:
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    parser.add_argument("--no-nightly", action="store_true", help="full runs and baseline only")
     parser.add_argument("--nightly-only", type=int, metavar="PERSONS",
                         help="only the day-before + nightly runs for an already synthesised size; "
                              "saved to WORK/p<PERSONS>/nightly.json and merged into the report")
@@ -329,7 +330,7 @@ def main(argv=None) -> None:
     sizes = sorted(args.sizes)
     results = []
     for persons in sizes:
-        results.append(bench_size(persons, args.work, args.seed, args.days, nightly=persons == sizes[-1]))
+        results.append(bench_size(persons, args.work, args.seed, args.days, nightly=persons == sizes[-1] and not args.no_nightly))
         context["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
         context["load_end"] = os.getloadavg()[0]
         (args.work / "results.json").write_text(json.dumps({"results": results, "context": context}, indent=1))

@@ -63,19 +63,21 @@ make -C "$ROOT" --no-print-directory demo DEMO_DIR="$DIR/demo"
 echo; echo "evidence that the work ran on the workers:"
 "$BIN/python" - "$UI_PORT" "$DIR" <<'PY'
 import json, pathlib, re, sys, urllib.request
+directory = pathlib.Path(sys.argv[2])
 state = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/json/", timeout=5))
+(directory / "master.json").write_text(json.dumps(state, indent=1))  # kept after the cluster stops
 apps = state.get("activeapps", []) + state.get("completedapps", [])
 for app in apps:
-    print(f"  master: app {app['id']} '{app['name']}' cores={app['cores']} state={app['state']} "
-          f"duration={app['duration'] / 1000:.0f}s")
-workers = {w["id"]: w for w in state.get("workers", [])}
-print(f"  master: workers {', '.join(f'{w['host']}:{w['port']} ({w['state']})' for w in workers.values())}")
+    print("  master: app %s '%s' cores=%s state=%s duration=%.0fs"
+          % (app["id"], app["name"], app["cores"], app["state"], app["duration"] / 1000))
+for worker in state.get("workers", []):
+    print("  master: worker %s at %s:%s %s, cores used %s" % (worker["id"], worker["host"], worker["port"],
+                                                              worker["state"], worker["coresused"]))
 total = 0
-for stderr in sorted(pathlib.Path(sys.argv[2]).glob("worker-*/app-*/*/stderr")):
-    text = stderr.read_text(errors="replace")
-    tasks = len(re.findall(r"Running task", text)) or len(re.findall(r"Finished task", text))
+for stderr in sorted(directory.glob("worker-*/app-*/*/stderr")):
+    tasks = len(re.findall(r"Running task", stderr.read_text(errors="replace")))
     total += tasks
-    print(f"  {stderr.relative_to(sys.argv[2])}: executor log, {tasks} tasks run")
+    print(f"  {stderr.relative_to(directory)}: executor log, {tasks} tasks run")
 if not apps or total == 0:
     sys.exit("no application or executor task found on the cluster: the work did not run on the workers")
 print(f"  {total} tasks ran in executors on the workers")
