@@ -5,7 +5,8 @@ baseline (bench/pipeline_bench.py), not part of the pipeline.
 - Undeclared work (as rule UW-01): a certification declaring 0 KRW whose certified
   period overlaps income statements of the claimant filed by the run date, with at
   least one worked day in the period (a statement's work days spread evenly over
-  work_from..work_to).
+  work_from..work_to, narrowed to the claimant's insured spells at that payer, as
+  features/certifications.py does).
 - Abroad (as rule AB-01): a certification made on a KST day between a departure and
   the next arrival (or the run date when there is none yet).
 
@@ -34,11 +35,24 @@ WITH certs AS (
   FROM certifications c JOIN claims k ON k.claim_id = c.claim_id
   WHERE CAST(c.declared_income AS INTEGER) = 0
 ),
+spells AS (
+  SELECT i.record_id, MIN(e.acquired_on) AS spell_from, MAX(COALESCE(e.lost_on, '9999-12-31')) AS spell_to
+  FROM income i
+  JOIN employments e ON e.person_key = i.person_key
+  JOIN workplaces w ON w.workplace_id = e.workplace_id AND w.business_no = i.payer_business_no
+  WHERE e.acquired_on <= i.work_to AND COALESCE(e.lost_on, '9999-12-31') >= i.work_from
+  GROUP BY i.record_id
+),
+windows AS (
+  SELECT i.person_key, CAST(i.work_days AS REAL) AS work_days,
+         CASE WHEN s.spell_from IS NULL THEN i.work_from ELSE MAX(i.work_from, s.spell_from) END AS work_from,
+         CASE WHEN s.spell_from IS NULL THEN i.work_to ELSE MIN(i.work_to, s.spell_to) END AS work_to
+  FROM income i LEFT JOIN spells s ON s.record_id = i.record_id
+  WHERE i.filed_on <= :ds
+),
 statements AS (
-  SELECT person_key, work_from, work_to,
-         julianday(work_to) - julianday(work_from) + 1 AS window_days,
-         CAST(work_days AS REAL) AS work_days
-  FROM income WHERE filed_on <= :ds
+  SELECT person_key, work_from, work_to, julianday(work_to) - julianday(work_from) + 1 AS window_days, work_days
+  FROM windows
 ),
 overlaps AS (
   SELECT c.cert_id, c.claim_id,
@@ -108,6 +122,8 @@ def load(connection: sqlite3.Connection, landing: Path, ds: date) -> dict[str, i
         loaded[table.name] = rows
     connection.execute("CREATE INDEX claims_key ON claims (claim_id)")
     connection.execute("CREATE INDEX income_person ON income (person_key)")
+    connection.execute("CREATE INDEX employments_person ON employments (person_key)")
+    connection.execute("CREATE INDEX workplaces_key ON workplaces (workplace_id)")
     connection.execute("CREATE INDEX crossings_person ON crossings (person_key, crossed_at)")
     return loaded
 
