@@ -15,7 +15,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv airflow-db demo test bench model-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv airflow-db demo test bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
 
 venv: $(VENV)/.installed
 
@@ -62,9 +62,18 @@ model-demo: airflow-db
 	set -o pipefail; BIN=$(BIN) bash scripts/model_lifecycle.sh $(MODEL_DEMO_DIR) $(MODEL_DEMO_PERSONS) $(MODEL_DEMO_SEED) \
 		| tee $(MODEL_DEMO_DIR).log
 
-# Long measurements live here, never in the timed test suite.
+# Long measurements live here, never in the timed test suite. The pipeline at each of
+# BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt).
+BENCH_SIZES ?= 10000 100000
+COMPONENT_SIZES ?= 10000 100000 1000000
 bench: venv
-	$(BIN)/python bench/components_bench.py --sizes 10000 100000 1000000 | tee bench/components.txt
+	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES)
+	$(BIN)/python bench/components_bench.py --sizes $(COMPONENT_SIZES) | tee bench/components.txt
+
+# The demo on a Spark standalone cluster (a master and two workers on loopback), by
+# configuration alone; prints the evidence that the work ran on the workers.
+cluster-demo: airflow-db
+	scripts/cluster-demo.sh
 
 # The Airflow stack (scheduler, DAG processor, API server) on loopback; README "Operating".
 airflow-up: airflow-db
@@ -86,4 +95,4 @@ backfill:
 		--from-date $(FROM)T23:00:00+09:00 --to-date $(TO)T23:00:00+09:00 --max-active-runs 1
 
 clean:
-	rm -rf $(DEMO_DIR) $(MODEL_DEMO_DIR) logs airflow.db .pytest_cache
+	rm -rf $(DEMO_DIR) $(MODEL_DEMO_DIR) logs airflow.db .pytest_cache .cluster

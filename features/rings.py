@@ -166,6 +166,10 @@ def analyse_component(rows: pd.DataFrame) -> pd.DataFrame:
     import networkx as nx
     from networkx.algorithms.community import greedy_modularity_communities
 
+    # Rows arrive in whatever order the shuffle gives (it differs between a local run
+    # and a cluster, or a full and an incremental night): sort them so the graph, its
+    # communities and its picture's layout depend on the data alone.
+    rows = rows.sort_values(["src", "dst", "link", "day"], na_position="first", kind="mergesort").reset_index(drop=True)
     component = str(rows["component"].iloc[0])
     is_link = rows["day"].isna()
     links = nx.Graph()

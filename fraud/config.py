@@ -45,6 +45,9 @@ class Settings:
     # A node of the collusion graph linked to more than this many others (a payroll
     # agency's account, a business centre's address) is a hub: reported, not linked.
     hub_max_degree: int = 50
+    # Conform every table from all validated rows instead of merging the night's
+    # drops into the previous conformed date (jobs/conform.py); same tables either way.
+    full_rebuild: bool = False
     # Additional collection (추가징수) the report shows per case, as a multiple of the
     # overpayment: up to 5x when the employer colluded (공모형, DOMAIN.md), up to 2x
     # otherwise (고용보험법 제62조). Policy may set lower caps; 5 is the legal ceiling.
@@ -87,6 +90,8 @@ class Settings:
             values["additional_collection_multiplier"] = float(env["FRAUD_ADDITIONAL_COLLECTION"])
         if "FRAUD_ADDITIONAL_COLLECTION_COLLUSION" in env:
             values["additional_collection_collusion_multiplier"] = float(env["FRAUD_ADDITIONAL_COLLECTION_COLLUSION"])
+        if "FRAUD_FULL_REBUILD" in env:
+            values["full_rebuild"] = env["FRAUD_FULL_REBUILD"].lower() in ("1", "true", "yes")
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()
@@ -97,6 +102,6 @@ class Settings:
         elsewhere must compare equal)."""
         recorded = dataclasses.asdict(self)
         for key in ("landing", "warehouse", "spark_master", "spark_conf", "spark_ui",
-                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds"):
+                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds", "full_rebuild"):
             recorded.pop(key)
         return recorded

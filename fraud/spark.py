@@ -11,6 +11,30 @@ from fraud.config import Settings
 log = logging.getLogger(__name__)
 
 
+def session_config(settings: Settings) -> dict[str, str]:
+    """The Spark configuration a session gets from `settings`: spark.master and the
+    defaults below, then FRAUD_SPARK_CONF on top (a site's cluster settings win)."""
+    config = {
+        "spark.master": settings.spark_master,
+        "spark.sql.session.timeZone": "Asia/Seoul",
+        "spark.sql.ansi.enabled": "true",
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.ui.enabled": "true" if settings.spark_ui else "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        # Tables hold personal data: files Spark writes are owner+group only (0640/0750).
+        "spark.hadoop.fs.permissions.umask-mode": "027",
+    }
+    if settings.spark_master.startswith("local"):
+        config["spark.driver.host"] = "127.0.0.1"
+        config["spark.driver.bindAddress"] = "127.0.0.1"
+    config.update(settings.spark_conf)
+    return config
+
+
 def spark_session(settings: Settings | None = None, app_name: str = "fraud-nightly"):
     """Return a SparkSession configured from `settings` (local[*] on loopback by default).
 
@@ -28,26 +52,8 @@ def spark_session(settings: Settings | None = None, app_name: str = "fraud-night
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master(settings.spark_master)
-        .config("spark.sql.session.timeZone", "Asia/Seoul")
-        .config("spark.sql.ansi.enabled", "true")
-        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
-        .config("spark.ui.enabled", "true" if settings.spark_ui else "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-        # Tables hold personal data: files Spark writes are owner+group only (0640/0750).
-        .config("spark.hadoop.fs.permissions.umask-mode", "027")
-    )
-    if settings.spark_master.startswith("local"):
-        builder = builder.config("spark.driver.host", "127.0.0.1").config(
-            "spark.driver.bindAddress", "127.0.0.1"
-        )
-    for key, value in settings.spark_conf.items():
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in session_config(settings).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -4,6 +4,16 @@ For each table, the latest version of every record among the valid rows of drops
 dated on or before `ds`: greatest `updated_at`, then the latest drop (crossings have
 no `updated_at`; the latest drop wins). Only the drop dates decide what is visible,
 so re-running an old date after newer drops landed gives the same tables.
+
+A nightly run is incremental: when an earlier run date P has conformed tables built
+from exactly the drops dated on or before P that this run sees (same deliveries, same
+validator; recorded in conformed/<P>/_built_from.json), conformed(ds) is conformed(P)
+merged with the valid rows of the drops dated in (P, ds] (`merge_delta`): the keys a
+delta touches are re-decided, the rest is carried over, with no sort of the history.
+That is the same table as `latest_versions` over every drop, because every carried
+row comes from a drop dated on or before P, older than any drop of the delta. With no
+such P, a late or re-delivered drop dated on or before P, or FRAUD_FULL_REBUILD=1, the
+run rebuilds from every validated row.
 """
 
 from __future__ import annotations
@@ -17,11 +27,13 @@ from pyspark.sql import functions as F
 
 from fraud import contract
 from fraud.layout import Layout
-from fraud.storage import atomic_dir
-from fraud.validation import DROP_DATE
+from fraud.storage import atomic_dir, read_json, write_json
+from fraud.validation import DROP_DATE, VALIDATOR_VERSION
 from fraud.records import LINE_NO
 
 log = logging.getLogger(__name__)
+
+BUILT_FROM = "_built_from.json"
 
 
 def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> DataFrame:
@@ -38,26 +50,95 @@ def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> Da
     )
 
 
-def _validated(spark, layout: Layout, table: contract.Table) -> DataFrame:
+def merge_delta(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date) -> DataFrame:
+    """conformed(P) (contract columns plus `_drop_date`) and the valid rows of the drops
+    dated after P -> conformed(ds), the same rows as `latest_versions` over every drop.
+
+    Only the keys the delta touches go through the window; the others are carried
+    over by an anti-join against the delta's (small) key set."""
+    touched = latest_versions(delta, table, ds)
+    keys = touched.select(table.primary_key).distinct()
+    carried = previous.select(*table.column_names, DROP_DATE)
+    untouched = carried.join(F.broadcast(keys), on=table.primary_key, how="left_anti")
+    contested = carried.join(F.broadcast(keys), on=table.primary_key, how="left_semi").withColumn(
+        LINE_NO, F.lit(None).cast("bigint"))
+    redecided = latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
+    return untouched.unionByName(redecided)
+
+
+def _validated(spark, layout: Layout, table: contract.Table, after: date | None = None) -> DataFrame:
+    """The valid rows of every drop of `table` (or only of those dated after `after`)."""
     path = layout.validated_table(table.source, table.name)
     if any(path.glob(f"{DROP_DATE}=*")):
-        return spark.read.parquet(str(path))
+        rows = spark.read.parquet(str(path))
+        return rows if after is None else rows.where(F.col(DROP_DATE) > F.lit(after))
     return spark.createDataFrame([], f"{table.spark_ddl}, `{DROP_DATE}` date, `{LINE_NO}` bigint")
 
 
+def built_from(drops: list[dict], up_to: date) -> dict:
+    """What conformed tables as of `up_to` are built from: the deliveries of the drops
+    dated on or before it and the validator that checked them."""
+    seen = sorted((d["source"], d["drop_date"], d["manifest_sha256"]) for d in drops
+                  if date.fromisoformat(d["drop_date"]) <= up_to)
+    return {"validator_version": VALIDATOR_VERSION, "drops": [list(entry) for entry in seen]}
+
+
+def _conformed_dates(layout: Layout, before: date) -> list[date]:
+    dates = []
+    for path in (layout.root / "conformed").glob("????-??-??"):
+        try:
+            day = date.fromisoformat(path.name)
+        except ValueError:
+            continue
+        if day < before:
+            dates.append(day)
+    return sorted(dates, reverse=True)
+
+
+def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tuple[date | None, str]:
+    """The latest earlier run date whose conformed tables this run can build on, or
+    None, and why."""
+    if drops is None:
+        return None, "no list of drops"
+    checked = []
+    for day in _conformed_dates(layout, ds):
+        marker = layout.conformed(day) / BUILT_FROM
+        if marker.exists() and read_json(marker) == built_from(drops, day):
+            return day, f"conformed {day} plus the drops dated after it"
+        checked.append(day.isoformat())
+    if checked:
+        return None, f"drops dated on or before {', '.join(checked[:3])} changed since their tables were conformed"
+    return None, "no earlier conformed date"
+
+
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {} (reads validated/ in the warehouse); output: the warehouse root;
-    params: {"ds": date}. Writes conformed/<ds>/<table>/ and returns row counts."""
+    """inputs: {"drops"?: [..] from validate} (reads validated/ and conformed/ in the
+    warehouse); output: the warehouse root; params: {"ds": date, "full_rebuild"?: bool}.
+    Writes conformed/<ds>/<table>/ and its _built_from.json; returns row counts and
+    how the tables were built."""
     ds: date = params["ds"]
     layout = Layout(Path(output))
+    drops = inputs.get("drops")
+    if params.get("full_rebuild"):
+        base, why = None, "full rebuild asked for"
+    else:
+        base, why = incremental_base(layout, ds, drops)
     counts = {}
     with atomic_dir(layout.conformed(ds)) as staging:
         for table in contract.TABLES.values():
-            conformed = latest_versions(_validated(spark, layout, table), table, ds)
+            if base is None:
+                conformed = latest_versions(_validated(spark, layout, table), table, ds)
+            else:
+                previous = spark.read.parquet(str(layout.conformed_table(base, table.name)))
+                conformed = merge_delta(previous, _validated(spark, layout, table, after=base), table, ds)
             conformed.write.parquet(str(staging / table.name))
             counts[table.name] = spark.read.parquet(str(staging / table.name)).count()
-    log.info("conformed as of %s: %s", ds, ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts}
+        if drops is not None:
+            write_json(staging / BUILT_FROM, built_from(drops, ds))
+    mode = "full" if base is None else "incremental"
+    log.info("conformed as of %s (%s: %s): %s", ds, mode, why, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts,
+            "mode": mode, "base": base.isoformat() if base else None, "why": why}
 
 
 def read_conformed(spark, conformed: Path) -> dict[str, DataFrame]:

@@ -53,7 +53,7 @@ def _job(module: str) -> Callable[[], Callable]:
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
     Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]}),
-    Stage("conform", True, _job("conform"), lambda s, done: {}),
+    Stage("conform", True, _job("conform"), lambda s, done: {"drops": done["validate"]["drops"]}),
     Stage("collusion", True, _job("collusion"), lambda s, done: {"conformed": done["conform"]["conformed"]}),
     Stage("select_model", False, _job("select_model"), lambda s, done: {}),
     Stage("crossmatch", True, _job("crossmatch"), lambda s, done: {"conformed": done["conform"]["conformed"],
@@ -155,7 +155,7 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
 
         spark = spark_session(settings)
     params = {"ds": ds, "code_version": code_version(), "configuration": settings.as_manifest(),
-              "hub_max_degree": settings.hub_max_degree}
+              "hub_max_degree": settings.hub_max_degree, "full_rebuild": settings.full_rebuild}
     if progress is not None:
         params["progress"] = progress
     started = time.monotonic()

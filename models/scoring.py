@@ -1,9 +1,11 @@
 """Scoring claims with a trained model: calibrated probability and reason codes.
 
 The features come from Spark (models/features.py feature_frame); XGBoost scores them
-on the driver, one batch, and the result goes back to Spark as a small DataFrame
-(claim_id, model_probability, model_reasons) that rules/engine.py:cases combines with
-the rule evidence. No I/O.
+inside Spark tasks, a partition at a time (mapInPandas: the model travels to the
+executors, the claims never come to the driver), giving (claim_id, model_probability,
+model_reasons) that rules/engine.py:cases combines with the rule evidence. A row's
+score and reasons depend on that row alone, so the batching does not change them.
+No I/O.
 """
 
 from __future__ import annotations
@@ -21,17 +23,22 @@ MODEL_SCORE_SCHEMA = "claim_id string, model_probability double, model_reasons a
 def score_claims(model: TrainedModel, features: DataFrame, top: int = MODEL_REASON_COUNT) -> DataFrame:
     """Features (claim_id, one double per feature of the model) -> (claim_id,
     model_probability: the calibrated probability, model_reasons: the `top` features
-    that raised it, in words), one row per claim, in claim_id order."""
-    frame = features.select("claim_id", *model.features).orderBy("claim_id").toPandas()
-    spark = features.sparkSession
-    if frame.empty:
-        return spark.createDataFrame([], MODEL_SCORE_SCHEMA)
-    for name in model.features:
-        frame[name] = frame[name].astype("float64")
-    probabilities = model.score(frame)
-    reasons = model.reasons(frame, top)
-    rows = [
-        (claim_id, None if math.isnan(probability) else float(probability), list(words))
-        for claim_id, probability, words in zip(frame["claim_id"], probabilities, reasons)
-    ]
-    return spark.createDataFrame(rows, MODEL_SCORE_SCHEMA)
+    that raised it, in words), one row per claim."""
+    names = list(model.features)
+
+    def score_batches(batches):
+        import pandas as pd
+
+        for frame in batches:
+            if frame.empty:
+                continue
+            frame = frame.astype({name: "float64" for name in names})
+            probabilities = model.score(frame)
+            reasons = model.reasons(frame, top)
+            yield pd.DataFrame({
+                "claim_id": frame["claim_id"].to_numpy(),
+                "model_probability": [None if math.isnan(p) else float(p) for p in probabilities],
+                "model_reasons": [list(words) for words in reasons],
+            })
+
+    return features.select("claim_id", *names).mapInPandas(score_batches, schema=MODEL_SCORE_SCHEMA)

@@ -1,0 +1,343 @@
+"""Benchmark of the nightly pipeline at several sizes (not a test; `make bench`).
+
+For each size (persons): `fraudctl synth` a landing (baseline + daily deltas), then a
+full run (`fraudctl run`, FRAUD_FULL_REBUILD=1, fresh warehouse: everything from the
+raw CSV) for the landing's final date, timed per stage (the pipeline's own "stage X
+done in Ns" log lines), with the peak RSS of the whole process tree (the Python
+driver plus Spark's JVM and Python workers: psutil sums the RSS of the process and
+all its descendants every 0.25 s; the peak of those sums is reported). Then the SQL
+baseline (bench/sql_baseline.py) on the same files.
+
+At the largest size, also the nightly case: a warehouse that ran the day before the
+final date, then the final date as an incremental night (new drops only, conformed
+history merged), compared file by file with the full run's outputs.
+
+Writes a Markdown report (bench/results.md by default) and prints it.
+
+    make bench BENCH_SIZES="10000 100000"
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.sql_baseline import cross_match  # noqa: E402
+
+STAGE_LINE = re.compile(r"stage (\w+) for \S+ done in ([0-9.]+)s")
+STAGES = ("ingest", "validate", "conform", "collusion", "select_model", "crossmatch", "publish")
+
+
+def exponent(n1: float, t1: float, n2: float, t2: float) -> float | None:
+    """How time grows with size: t ~ n^k, k = log(t2/t1) / log(n2/n1)."""
+    if min(n1, n2, t1, t2) <= 0 or n1 == n2:
+        return None
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+class TreePeak:
+    """Peak summed RSS of a process and its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int, every: float = 0.25):
+        self.root = psutil.Process(pid)
+        self.every = every
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for proc in procs:
+                try:
+                    total += proc.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def fraudctl(*args: str, env: dict | None = None, log: Path) -> dict:
+    """Run `fraudctl args...`; returns wall seconds, peak tree RSS and stage times."""
+    command = [str(Path(sys.executable).with_name("fraudctl")), *args]
+    started = time.perf_counter()
+    with open(log, "w") as handle:
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, "FRAUD_DROP_WAIT_TIMEOUT": "0", **(env or {})})
+        with TreePeak(process.pid) as peak:
+            code = process.wait()
+    seconds = time.perf_counter() - started
+    text = log.read_text(errors="replace")
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({code}); last lines of {log}:\n" + "\n".join(text.splitlines()[-15:]))
+    stages = {m.group(1): float(m.group(2)) for m in STAGE_LINE.finditer(text)}
+    return {"seconds": seconds, "peak_rss": peak.peak, "stages": stages}
+
+
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def stage_rows(warehouse: Path, ds: str) -> dict[str, int]:
+    """Rows each stage handled: ingest/validate the rows of the drops read now,
+    the later stages the conformed rows of the run date."""
+    runs = warehouse / "runs" / ds
+    landed_now = set(_json(runs / "ingest.json")["landed_now"])
+    read_now = 0
+    for state in (warehouse / "state" / "drops").glob("*/*.json"):
+        payload = _json(state)
+        if f"{payload['source']}/{payload['drop_date']}" in landed_now:
+            read_now += sum(t["rows_in"] for t in payload["tables"].values())
+    conformed = sum(_json(runs / "conform.json")["rows"].values())
+    return {stage: read_now if stage in ("ingest", "validate") else conformed for stage in STAGES}
+
+
+def output_files(outputs: Path) -> dict[str, bytes]:
+    return {p.relative_to(outputs).as_posix(): p.read_bytes() for p in sorted(outputs.rglob("*")) if p.is_file()}
+
+
+def pipeline_claims(outputs: Path) -> dict[str, set[str]]:
+    import pyarrow.parquet as pq
+
+    evidence = pq.read_table(outputs / "evidence.parquet", columns=["claim_id", "rule_id"]).to_pylist()
+    return {"undeclared_work": {r["claim_id"] for r in evidence if r["rule_id"] == "UW-01"},
+            "abroad": {r["claim_id"] for r in evidence if r["rule_id"] == "AB-01"}}
+
+
+def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool) -> dict:
+    base = work / f"p{persons}"
+    landing = base / "landing"
+    if not (landing / "_truth" / "truth.json").exists():
+        shutil.rmtree(landing, ignore_errors=True)
+        started = time.perf_counter()
+        fraudctl("--log-level", "WARNING", "synth", "--out", str(landing), "--persons", str(persons),
+                 "--seed", str(seed), "--days", str(days), log=_log(base, "synth"))
+        print(f"[{persons}] synth {time.perf_counter() - started:.0f}s", flush=True)
+    ds = _json(landing / "_truth" / "truth.json")["final_date"]
+    result = {"persons": persons, "ds": ds}
+
+    full_wh = base / "warehouse-full"
+    shutil.rmtree(full_wh, ignore_errors=True)
+    result["full"] = fraudctl("run", "--landing", str(landing), "--warehouse", str(full_wh), "--ds", ds,
+                              env={"FRAUD_FULL_REBUILD": "1"}, log=_log(base, "full"))
+    result["full"]["rows"] = stage_rows(full_wh, ds)
+    result["rows_in"] = _json(full_wh / "runs" / ds / "publish.json")["totals"]["rows_in"]
+    print(f"[{persons}] full run {result['full']['seconds']:.0f}s", flush=True)
+
+    result["baseline"] = cross_match(landing, dt.date.fromisoformat(ds))
+    found = pipeline_claims(full_wh / "outputs" / ds)
+    result["agreement"] = {
+        kind: {"pipeline": len(found[kind]), "baseline": len(result["baseline"][kind]),
+               "both": len(found[kind] & set(result["baseline"][kind]))}
+        for kind in ("undeclared_work", "abroad")}
+    print(f"[{persons}] sql baseline {result['baseline']['seconds']:.0f}s {result['agreement']}", flush=True)
+
+    if nightly:
+        result["delta"] = nightly_run(base, landing, ds, full_wh)
+    return result
+
+
+def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
+    """The day before `ds` on a fresh warehouse, then `ds` as a nightly (incremental)
+    run; its outputs compared with the full run's in `full_wh`."""
+    night_wh = base / "warehouse-nightly"
+    shutil.rmtree(night_wh, ignore_errors=True)
+    before = (dt.date.fromisoformat(ds) - dt.timedelta(days=1)).isoformat()
+    history = fraudctl("run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", before,
+                       log=_log(base, "history"))
+    delta = fraudctl("run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", ds,
+                     log=_log(base, "delta"))
+    delta["history_seconds"] = history["seconds"]
+    delta["rows"] = stage_rows(night_wh, ds)
+    delta["conform"] = _json(night_wh / "runs" / ds / "conform.json")["mode"]
+    while not (full_wh / "outputs" / ds / "run_manifest.json").exists():  # the full run may still be going
+        time.sleep(10)
+    delta.update(compare_outputs(full_wh / "outputs" / ds, night_wh / "outputs" / ds))
+    print(f"[{base.name}] one-day delta {delta['seconds']:.0f}s identical={delta['identical_outputs']}", flush=True)
+    return delta
+
+
+def _manifest_without_docs_paths(data: bytes) -> dict:
+    """A run manifest without where each drop's GX results live: a drop validated by an
+    earlier night has its data docs under that night's runs/ directory."""
+    manifest = json.loads(data)
+    for drop in manifest["drops"]:
+        for table in drop["tables"].values():
+            if table.get("expectations"):
+                table["expectations"] = {k: v for k, v in table["expectations"].items() if k not in ("results", "docs")}
+    return manifest
+
+
+def compare_outputs(full: Path, nightly: Path) -> dict:
+    """Every output file byte for byte; the manifest as JSON without data docs paths."""
+    full_files, night_files = output_files(full), output_files(nightly)
+    differing = []
+    for name in sorted(set(full_files) | set(night_files)):
+        a, b = full_files.get(name), night_files.get(name)
+        if name == "run_manifest.json" and a and b:
+            if _manifest_without_docs_paths(a) != _manifest_without_docs_paths(b):
+                differing.append(name)
+        elif a != b:
+            differing.append(name)
+    return {"identical_outputs": not differing, "differing_files": differing, "files_compared": len(full_files)}
+
+
+def _log(base: Path, name: str) -> Path:
+    base.mkdir(parents=True, exist_ok=True)
+    return base / f"{name}.log"
+
+
+def _mib(value: int) -> str:
+    return f"{value / 2**20:,.0f}"
+
+
+def report(results: list[dict], context: dict) -> str:
+    lines = ["# Pipeline benchmark", "",
+             f"Command: `{context['command']}`  ", f"Machine: {context['machine']}  ",
+             f"Started {context['started']} UTC, finished {context['finished']} UTC; load average "
+             f"(1 min) at start {context['load_start']:.1f}, at end {context['load_end']:.1f} "
+             "(the machine is shared: other jobs ran at the same time, so times are upper bounds).", "",
+             "Times are wall seconds of each stage as the pipeline logs it (`stage X for D done in Ns`); "
+             "`total` is the whole `fraudctl run` process including Spark start-up. Peak RSS is the "
+             "summed resident memory of the `fraudctl` process and all its descendants (Spark's JVM, "
+             "Python workers), sampled every 0.25 s with psutil. Full run = FRAUD_FULL_REBUILD=1 on a "
+             "fresh warehouse, everything from the raw CSV.", "",
+             "## Full run per size", "",
+             "| persons | rows in | " + " | ".join(STAGES) + " | total s | peak RSS MiB | rows/s (total) |",
+             "|" + "---|" * (len(STAGES) + 5)]
+    for r in results:
+        full = r["full"]
+        lines.append(f"| {r['persons']:,} | {r['rows_in']:,} | "
+                     + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
+                     + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} | {r['rows_in'] / full['seconds']:,.0f} |")
+    lines += ["", "Rows per second per stage (ingest/validate: rows read; later stages: conformed rows):", "",
+              "| persons | " + " | ".join(STAGES) + " |", "|" + "---|" * (len(STAGES) + 1)]
+    for r in results:
+        full = r["full"]
+        lines.append(f"| {r['persons']:,} | " + " | ".join(
+            f"{full['rows'][s] / full['stages'][s]:,.0f}" if full["stages"].get(s) else "-" for s in STAGES) + " |")
+    if len(results) > 1:
+        lines += ["", "## Growth with size (exponent k in t ~ n^k, k = log(t2/t1)/log(n2/n1))", "",
+                  "| from | to | " + " | ".join(STAGES) + " | total |", "|" + "---|" * (len(STAGES) + 3)]
+        for a, b in zip(results, results[1:]):
+            ks = [exponent(a["rows_in"], a["full"]["stages"].get(s, 0), b["rows_in"], b["full"]["stages"].get(s, 0))
+                  for s in STAGES]
+            kt = exponent(a["rows_in"], a["full"]["seconds"], b["rows_in"], b["full"]["seconds"])
+            lines.append(f"| {a['persons']:,} | {b['persons']:,} | "
+                         + " | ".join("-" if k is None else f"{k:.2f}" for k in ks) + f" | {kt:.2f} |")
+        a, b = results[-2], results[-1]
+        kt = exponent(a["rows_in"], a["full"]["seconds"], b["rows_in"], b["full"]["seconds"])
+        scale = 1_000_000 / b["persons"]
+        lines += ["", f"Projected full run at 1,000,000 persons from the last exponent ({kt:.2f}): "
+                  f"{b['full']['seconds'] * scale ** kt / 60:,.0f} min (rows scale with persons)."]
+    lines += ["", "## SQL baseline (sqlite3, one process, same CSV files)", "",
+              "| persons | load s | undeclared work s | abroad s | baseline total s | pipeline total s | "
+              "pipeline / baseline | pipeline conform+crossmatch s | (conform+crossmatch) / baseline |",
+              "|" + "---|" * 9]
+    for r in results:
+        b, full = r["baseline"], r["full"]
+        part = full["stages"].get("conform", 0) + full["stages"].get("crossmatch", 0)
+        lines.append(f"| {r['persons']:,} | {b['load_seconds']:.1f} | {b['undeclared_work_seconds']:.1f} | "
+                     f"{b['abroad_seconds']:.1f} | {b['seconds']:.1f} | {full['seconds']:.1f} | "
+                     f"{full['seconds'] / b['seconds']:.1f}x | {part:.1f} | {part / b['seconds']:.1f}x |")
+    lines += ["", "Claims found (undecided claims; pipeline = claims with a UW-01 / AB-01 hit in evidence.parquet):", "",
+              "| persons | kind | pipeline | baseline | both |", "|---|---|---|---|---|"]
+    for r in results:
+        for kind, a in r["agreement"].items():
+            lines.append(f"| {r['persons']:,} | {kind} | {a['pipeline']} | {a['baseline']} | {a['both']} |")
+    nightly = [r for r in results if "delta" in r]
+    if nightly:
+        r = nightly[-1]
+        d, full = r["delta"], r["full"]
+        lines += ["", f"## One-day delta vs full rebuild at {r['persons']:,} persons (run date {r['ds']})", "",
+                  "The same warehouse ran the day before, then the run date as a nightly run "
+                  f"(conform: {d['conform']}); compared with the full run above.", "",
+                  "| | " + " | ".join(STAGES) + " | total s | peak RSS MiB |", "|" + "---|" * (len(STAGES) + 3),
+                  "| full | " + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
+                  + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} |",
+                  "| delta | " + " | ".join(f"{d['stages'].get(s, 0):.1f}" for s in STAGES)
+                  + f" | {d['seconds']:.1f} | {_mib(d['peak_rss'])} |",
+                  "| delta / full | " + " | ".join(
+                      f"{d['stages'].get(s, 0) / full['stages'][s]:.2f}" if full["stages"].get(s) else "-" for s in STAGES)
+                  + f" | {d['seconds'] / full['seconds']:.2f} | |", "",
+                  f"Outputs identical to the full run: {d['identical_outputs']} "
+                  f"({d['files_compared']} files compared byte for byte"
+                  + (f"; differing: {', '.join(d['differing_files'])}" if d["differing_files"] else "") + ")."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--days", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    parser.add_argument("--no-nightly", action="store_true", help="full runs and baseline only")
+    parser.add_argument("--nightly-only", type=int, metavar="PERSONS",
+                        help="only the day-before + nightly runs for an already synthesised size; "
+                             "saved to WORK/p<PERSONS>/nightly.json and merged into the report")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from WORK/results.json")
+    args = parser.parse_args(argv)
+    if args.nightly_only:
+        base = args.work / f"p{args.nightly_only}"
+        ds = _json(base / "landing" / "_truth" / "truth.json")["final_date"]
+        delta = nightly_run(base, base / "landing", ds, base / "warehouse-full")
+        (base / "nightly.json").write_text(json.dumps(delta, indent=1))
+        return
+    if args.report_only:
+        saved = json.loads((args.work / "results.json").read_text())
+        for result in saved["results"]:
+            extra = args.work / f"p{result['persons']}" / "nightly.json"
+            if "delta" not in result and extra.exists():
+                result["delta"] = _json(extra)
+        text = report(saved["results"], saved["context"])
+        args.out.write_text(text)
+        print(text)
+        return
+    context = {"command": "make bench BENCH_SIZES=\"" + " ".join(map(str, args.sizes)) + "\"",
+               "machine": f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+                          f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
+               "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+               "load_start": os.getloadavg()[0]}
+    sizes = sorted(args.sizes)
+    results = []
+    for persons in sizes:
+        results.append(bench_size(persons, args.work, args.seed, args.days, nightly=persons == sizes[-1] and not args.no_nightly))
+        context["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        context["load_end"] = os.getloadavg()[0]
+        (args.work / "results.json").write_text(json.dumps({"results": results, "context": context}, indent=1))
+    text = report(results, context)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

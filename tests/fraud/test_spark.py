@@ -1,0 +1,41 @@
+"""The session factory (fraud/spark.py) takes where Spark runs from configuration
+alone: FRAUD_SPARK_MASTER and FRAUD_SPARK_CONF reach the session."""
+
+import pytest
+
+from fraud.config import Settings
+from fraud.spark import session_config
+
+
+def test_a_cluster_master_and_site_conf_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("FRAUD_SPARK_MASTER", "spark://127.0.0.1:7177")
+    monkeypatch.setenv("FRAUD_SPARK_CONF", "spark.executor.memory=1g, spark.cores.max=2,spark.driver.host=10.0.0.5")
+    config = session_config(Settings.from_env())
+    assert config["spark.master"] == "spark://127.0.0.1:7177"
+    assert config["spark.executor.memory"] == "1g" and config["spark.cores.max"] == "2"
+    assert config["spark.driver.host"] == "10.0.0.5"  # not pinned to loopback off local mode
+    assert "spark.driver.bindAddress" not in config
+
+
+def test_local_mode_stays_on_loopback_and_site_conf_wins_over_defaults(monkeypatch):
+    monkeypatch.delenv("FRAUD_SPARK_MASTER", raising=False)
+    monkeypatch.setenv("FRAUD_SPARK_CONF", "spark.sql.shuffle.partitions=64")
+    config = session_config(Settings.from_env())
+    assert config["spark.master"] == "local[*]"
+    assert config["spark.driver.host"] == config["spark.driver.bindAddress"] == "127.0.0.1"
+    assert config["spark.sql.shuffle.partitions"] == "64"
+
+
+def test_a_malformed_spark_conf_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("FRAUD_SPARK_CONF", "spark.executor.memory")
+    with pytest.raises(ValueError, match="FRAUD_SPARK_CONF: expected key=value"):
+        Settings.from_env()
+
+
+def test_full_rebuild_is_a_setting_left_out_of_the_manifest(monkeypatch):
+    monkeypatch.setenv("FRAUD_FULL_REBUILD", "1")
+    settings = Settings.from_env()
+    assert settings.full_rebuild is True
+    assert "full_rebuild" not in settings.as_manifest()  # a rebuild and a nightly run compare equal
+    monkeypatch.setenv("FRAUD_FULL_REBUILD", "0")
+    assert Settings.from_env().full_rebuild is False

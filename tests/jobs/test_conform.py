@@ -1,0 +1,110 @@
+"""Incremental conform: a night merged into the previous conformed date gives the same
+tables and byte-identical outputs as a full rebuild; late or re-delivered drops and
+FRAUD_FULL_REBUILD fall back to the full rebuild."""
+
+import datetime as dt
+from datetime import date
+
+from conftest import P2, claim_row, crossing_row, csv_text, empty_drops, write_drop
+from fraud import contract
+from fraud.config import Settings
+from fraud.layout import Layout
+from fraud.records import LINE_NO
+from fraud.storage import read_json
+from fraud.validation import DROP_DATE
+from jobs import pipeline
+from jobs.conform import latest_versions, merge_delta
+
+
+def _landing(tmp_path):
+    landing = tmp_path / "landing"
+    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([
+        claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
+        claim_row("C2", person=P2, updated_at="2026-03-02T09:00:00+09:00", status="APPROVED"),
+        claim_row("C4", updated_at="2026-03-01T08:00:00+09:00", status="APPROVED"),
+    ])})
+    write_drop(landing, "nts", "2026-03-02", {})
+    write_drop(landing, "moj", "2026-03-02", {"crossings": csv_text([crossing_row("X1"), crossing_row("X2", direction="IN")])})
+    write_drop(landing, "ei", "2026-03-03", {"claims": csv_text([
+        claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="APPROVED"),  # newer: wins
+        claim_row("C2", person=P2, updated_at="2026-03-01T09:00:00+09:00", status="REJECTED"),  # stale re-send
+        claim_row("C5", person=P2, updated_at="2026-03-03T11:00:00+09:00", status="FILED"),  # new key
+    ])})
+    write_drop(landing, "nts", "2026-03-03", {})
+    write_drop(landing, "moj", "2026-03-03", {"crossings": csv_text([crossing_row("X1", country="CN")])})
+    return landing
+
+
+def _settings(tmp_path, landing, warehouse, **overrides):
+    return Settings.from_env(landing=landing, warehouse=tmp_path / warehouse, spark_master="local[2]",
+                             spark_shuffle_partitions=2, drop_wait_timeout_seconds=0, **overrides)
+
+
+def _tables(spark, settings, ds):
+    layout = Layout(settings.warehouse)
+    return {name: sorted(tuple(r) for r in spark.read.parquet(str(layout.conformed_table(ds, name))).collect())
+            for name in contract.TABLES}
+
+
+def _outputs(settings, ds):
+    outputs = Layout(settings.warehouse).outputs(ds)
+    return {p.relative_to(outputs).as_posix(): p.read_bytes() for p in sorted(outputs.rglob("*")) if p.is_file()}
+
+
+def _conform_result(settings, ds):
+    return read_json(Layout(settings.warehouse).stage_result(ds, "conform"))
+
+
+def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(spark, tmp_path):
+    landing = _landing(tmp_path)
+    nightly = _settings(tmp_path, landing, "nightly")
+    pipeline.run_all(date(2026, 3, 2), nightly)
+    pipeline.run_all(date(2026, 3, 3), nightly)
+    result = _conform_result(nightly, date(2026, 3, 3))
+    assert (result["mode"], result["base"]) == ("incremental", "2026-03-02")
+    tables, outputs = _tables(spark, nightly, date(2026, 3, 3)), _outputs(nightly, date(2026, 3, 3))
+    assert {row[0] for row in tables["claims"]} == {"C1", "C2", "C4", "C5"}
+
+    # What `fraudctl verify` does: the same night again, rebuilt from every validated
+    # row. Same tables; every output file and the manifest byte for byte.
+    rebuilt = _settings(tmp_path, landing, "nightly", full_rebuild=True)
+    pipeline.run_all(date(2026, 3, 3), rebuilt)
+    assert _conform_result(rebuilt, date(2026, 3, 3))["mode"] == "full"
+    assert _tables(spark, rebuilt, date(2026, 3, 3)) == tables
+    assert _outputs(rebuilt, date(2026, 3, 3)) == outputs
+    assert "run_manifest.json" in outputs and "cases.csv" in outputs
+
+    # The ei drop of 03-02 is delivered again, changed: the tables of 03-02 and 03-03
+    # no longer describe what the run sees, so 03-04 is rebuilt from every drop.
+    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([
+        claim_row("C4", updated_at="2026-03-02T08:00:00+09:00", status="TERMINATED")])})
+    empty_drops(landing, "2026-03-04")
+    pipeline.run_all(date(2026, 3, 4), nightly)
+    result = _conform_result(nightly, date(2026, 3, 4))
+    assert result["mode"] == "full" and "changed since" in result["why"]
+    claims = {row[0]: row for row in _tables(spark, nightly, date(2026, 3, 4))["claims"]}
+    assert set(claims) == {"C1", "C2", "C4", "C5"}  # C2 now rests on its stale 03-03 re-send alone
+    assert claims["C4"][contract.TABLES["claims"].column_names.index("status")] == "TERMINATED"
+
+
+def test_merge_delta_re_decides_touched_keys_only_and_matches_latest_versions(spark):
+    table = contract.TABLES["crossings"]  # no updated_at: the later drop, then the later line, wins
+    ddl = f"{table.spark_ddl}, `{DROP_DATE}` date, `{LINE_NO}` bigint"
+    names = table.column_names
+
+    def row(crossing_id, country, drop_day, line):
+        values = {name: None for name in names}
+        values.update(crossing_id=crossing_id, person_key="a" * 64, direction="OUT", port_code="ICN",
+                      country=country, crossed_at=dt.datetime(2026, 2, 10, 0, 0))
+        return (*[values[name] for name in names], drop_day, line)
+
+    history = [row("X1", "JP", date(2026, 3, 1), 1), row("X2", "US", date(2026, 3, 1), 2),
+               row("X3", "VN", date(2026, 3, 2), 1)]
+    delta = [row("X1", "CN", date(2026, 3, 3), 1), row("X4", "TH", date(2026, 3, 3), 2),
+             row("X4", "LA", date(2026, 3, 3), 3), row("X9", "FR", date(2026, 3, 5), 1)]  # X9: after ds
+    previous = latest_versions(spark.createDataFrame(history, ddl), table, date(2026, 3, 2))
+    merged = merge_delta(previous, spark.createDataFrame(delta, ddl), table, date(2026, 3, 3))
+    full = latest_versions(spark.createDataFrame(history + delta, ddl), table, date(2026, 3, 3))
+    assert sorted(merged.collect()) == sorted(full.collect())
+    countries = {r["crossing_id"]: r["country"] for r in merged.collect()}
+    assert countries == {"X1": "CN", "X2": "US", "X3": "VN", "X4": "LA"}
