@@ -13,7 +13,7 @@ No leakage. `as_of(tables, day)` cuts the conformed tables to what was known on
 `day` by the records' own dates, and the features of an example are computed from
 the tables cut at a day on or before its decision point, never later. Computing the
 features once per claim would be as many feature runs as claims; instead they are
-computed at a few snapshot days (`snapshot_days`, monthly by default) and each
+computed at a few snapshot days (`snapshot_days`; the training job takes quarterly ones over two years) and each
 example takes its claim's row from the latest snapshot on or before its decision
 point (so features are up to one snapshot interval older than the decision, never
 newer).
@@ -158,15 +158,16 @@ def with_investigator_labels(decisions: DataFrame, labels: DataFrame | None, ds:
         overriding)
 
 
-def snapshot_days(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Monthly snapshot days: the first of every month after `first` up to `last`,
-    with `first` and `last` themselves."""
+def snapshot_days(first: dt.date, last: dt.date, months: int = 1) -> list[dt.date]:
+    """Snapshot days: the first of every `months`-th month after `first` (counted from
+    `first`'s month) up to `last`, with `first` and `last` themselves."""
     days = {first, last}
-    month = dt.date(first.year, first.month, 1)
+    month, step = dt.date(first.year, first.month, 1), 0
     while month <= last:
-        if month >= first:
+        if month >= first and step % months == 0:
             days.add(month)
         month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        step += 1
     return sorted(days)
 
 
@@ -221,12 +222,15 @@ def training_examples(
     lag_days: int | None = None,
     rules: tuple[Rule, ...] = RULES,
     investigator_labels: DataFrame | None = None,
+    window_days: int | None = None,
+    snapshot_months: int = 1,
 ) -> DataFrame:
     """The conformed tables of `ds` (and investigators' dispositions,
     `with_investigator_labels`) -> one example per labelled claim
     (EXAMPLE_COLUMNS), its features as of its snapshot day (on or before its
-    decision point). `days`: the snapshot days (default: monthly, `snapshot_days`
-    from the first decision to `ds`); `collusion`: the per-claim collusion features
+    decision point). `days`: the snapshot days (default: every `snapshot_months`
+    months, `snapshot_days`, from the first decision, or from `ds` - `window_days`
+    when that is later: older decisions are left out); `collusion`: the per-claim collusion features
     of the cut tables and the day (default `collusion_with_rings()`;
     `without_graph` leaves the collusion features empty)."""
     collusion = collusion or collusion_with_rings()
@@ -235,7 +239,9 @@ def training_examples(
     first = decisions.agg(F.min("decision_on")).first()[0]
     if first is None:
         raise ValueError(f"no labelled claims as of {ds}")
-    days = sorted(days or snapshot_days(first, ds))
+    if window_days is not None:
+        first = max(first, ds - dt.timedelta(days=window_days))
+    days = sorted(days or snapshot_days(first, ds, snapshot_months))
     placed = with_snapshot(decisions, days).localCheckpoint()
     used_days = [row["snapshot_on"] for row in placed.select("snapshot_on").distinct().orderBy("snapshot_on").collect()]
     per_snapshot = []

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from models.dataset import collusion_with_rings, dataset_checksum, snapshot_days, training_examples
+from models.dataset import collusion_with_rings, dataset_checksum, training_examples
 from models.registry import ModelRegistry
 from models.train import TrainingConfig, split_by_time, train
 
@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 DEFAULT_HOLDOUT_DAYS = 90
 DEFAULT_CAPACITY = 100
 DEFAULT_BOOST_ROUNDS = TrainingConfig.num_boost_round
+# Decisions of the last two years, their features at quarterly snapshots: each
+# snapshot is a full pass of the cross-matches and the graph over the cut tables, so
+# the snapshot count is the training job's cost.
+DEFAULT_WINDOW_DAYS = 730
+DEFAULT_SNAPSHOT_MONTHS = 3
 
 
 def _as_date(value) -> dt.date:
@@ -38,18 +43,20 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     config = TrainingConfig(holdout_from=holdout_from, capacity=int(params.get("capacity", DEFAULT_CAPACITY)),
                             num_boost_round=int(params.get("num_boost_round", DEFAULT_BOOST_ROUNDS)))
     examples = examples_of(spark, Path(inputs["conformed"]), Path(output), ds,
-                           int(params.get("hub_max_degree", 50)))
+                           int(params.get("hub_max_degree", 50)),
+                           int(params.get("window_days", DEFAULT_WINDOW_DAYS)),
+                           int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)))
     checksum = dataset_checksum(examples)
     model = train(examples, config)
     registry = ModelRegistry(Path(output), tracking_uri=params.get("tracking_uri"))
-    first = min(examples["decision_on"])
     training_data = {
         "ds": ds.isoformat(),
         "sha256": checksum,
         "rows": int(len(examples)),
         "positives": int(examples["label"].sum()),
         "snapshot_days": sorted({str(day) for day in examples["snapshot_on"]}),
-        "monthly_snapshots_from": str(snapshot_days(first, ds)[0]),
+        "window_days": int(params.get("window_days", DEFAULT_WINDOW_DAYS)),
+        "snapshot_months": int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)),
         "conformed": str(inputs["conformed"]),
     }
     version = registry.log_version(model, examples, training_data,
@@ -68,9 +75,10 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     }
 
 
-def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_degree: int):
+def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_degree: int,
+                window_days: int = DEFAULT_WINDOW_DAYS, snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS):
     """The training examples of a conformed date, as pandas: computed once (a Spark
-    pass per monthly snapshot) and kept under <warehouse>/training/<ds>/ with what
+    pass per snapshot) and kept under <warehouse>/training/<ds>/ with what
     they were computed from; a later challenger of the same date reads them back, so
     that challengers of one date are compared on the very same examples."""
     import json
@@ -83,7 +91,7 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
 
     path = Layout(warehouse).training_examples(ds)
     label_rows = investigator_label_rows(warehouse, ds)
-    made_from = examples_made_from(conformed, hub_max_degree, label_rows)
+    made_from = examples_made_from(conformed, hub_max_degree, label_rows, window_days, snapshot_months)
     recorded = path.with_suffix(".json")
     if path.exists() and recorded.exists() and json.loads(recorded.read_text()) == made_from:
         log.info("training examples of %s: reusing %s", ds, path)
@@ -92,6 +100,7 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
     examples = training_examples(
         tables, ds, collusion=collusion_with_rings(hub_max_degree),
         investigator_labels=investigator_labels(spark, label_rows),
+        window_days=window_days, snapshot_months=snapshot_months,
     ).toPandas()
     with atomic_file(path, "wb") as handle:
         examples.to_parquet(handle, index=False)
@@ -100,9 +109,11 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
     return pd.read_parquet(path)
 
 
-def examples_made_from(conformed: Path, hub_max_degree: int, label_rows: list) -> dict:
+def examples_made_from(conformed: Path, hub_max_degree: int, label_rows: list,
+                       window_days: int = DEFAULT_WINDOW_DAYS, snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS) -> dict:
     """What a date's stored examples were computed from: reused only when it matches."""
-    return {"conformed": str(conformed), "hub_max_degree": hub_max_degree,
+    return {"conformed": str(conformed), "hub_max_degree": hub_max_degree, "window_days": window_days,
+            "snapshot_months": snapshot_months,
             "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest()}
 
 

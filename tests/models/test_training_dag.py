@@ -49,3 +49,14 @@ def test_challengers_of_one_date_reuse_its_stored_examples(tmp_path, examples):
     assert dataset_checksum(again) == dataset_checksum(examples)
     with pytest.raises(FileNotFoundError):  # other graph settings: recomputed (no conformed tables here)
         examples_of(None, conformed, tmp_path, ds, 10)
+
+
+def test_snapshot_days_every_few_months_from_the_first_day():
+    import datetime as dt
+
+    from models.dataset import snapshot_days
+
+    first, last = dt.date(2025, 1, 15), dt.date(2025, 8, 10)
+    assert snapshot_days(first, last) == [first] + [dt.date(2025, m, 1) for m in range(2, 9)] + [last]
+    # quarterly: counted from January, the month of `first` (whose 1st is before it)
+    assert snapshot_days(first, last, months=3) == [first, dt.date(2025, 4, 1), dt.date(2025, 7, 1), last]
