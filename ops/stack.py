@@ -96,9 +96,14 @@ def _is_our_airflow(pid: int) -> bool:
     """True when `pid` is alive and is an airflow process (not a recycled pid)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
         return False
-    return b"airflow" in cmdline
+    if state == "Z":
+        return False
+    # While a component renames itself (setproctitle) its cmdline can read empty for a
+    # moment: alive, and still the process we started.
+    return b"airflow" in cmdline or cmdline == b""
 
 
 def status(config: StackConfig) -> dict[str, int | None]:

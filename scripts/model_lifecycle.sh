@@ -2,10 +2,11 @@
 # The model lifecycle on generated data, end to end (make model-demo). Nights B+1..B+3
 # of a generated landing whose baseline drop is B:
 #   B+1 on the rules alone (no model yet) -> a 1-tree model trained on B+1 becomes
-#   champion -> B+2 scored with it -> the full model (same examples, same holdout)
-#   beats it and is promoted -> a weak challenger is refused -> B+3 scored with the
-#   full model and evaluated (rules alone / model alone / combined) -> an auditor
-#   re-runs B+2: its pinned 1-tree model again, byte-identical cases.csv.
+#   champion -> B+2 scored with it -> the full model (same examples, same holdout) is
+#   promoted only if it beats it -> another 1-tree challenger, never better than the
+#   champion, is refused -> B+3 scored with the champion and evaluated (rules alone /
+#   model alone / combined) -> an auditor re-runs B+2: its pinned model again,
+#   byte-identical cases.csv, whatever the champion is now.
 set -euo pipefail
 DIR=${1:?usage: model_lifecycle.sh DIR [PERSONS] [SEED]}
 PERSONS=${2:-20000}
@@ -44,10 +45,10 @@ $FRAUDCTL train --warehouse "$warehouse" --ds "$first"
 step "a weak challenger (1 tree) on $first: refused"
 $FRAUDCTL train --warehouse "$warehouse" --ds "$first" --rounds 1
 
-step "night $third: scored with the new champion"
+step "night $third: scored with the champion"
 night "$third"
 
-step "an auditor re-runs night $second after the champion changed"
+step "an auditor re-runs night $second (the champion may have changed since)"
 night "$second"
 [ "$pinned" = "$(sha "$warehouse/outputs/$second/cases.csv")" ] && echo "re-run of $second identical: yes" \
   || { echo "re-run of $second identical: NO" >&2; exit 1; }

@@ -21,10 +21,27 @@ def spark():
     from fraud.spark import spark_session
 
     settings = Settings.from_env(spark_master="local[2]", spark_shuffle_partitions=2,
-                                 spark_driver_memory="2g", spark_ui=False)
+                                 spark_driver_memory="4g", spark_ui=False)
     session = spark_session(settings, app_name="fraud-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_spark_memory():
+    """After each test module: drop what it cached and let Spark's cleaner free the
+    checkpoints and broadcasts of frames nobody holds any more, so that the one
+    session of the suite does not fill its heap module after module."""
+    yield
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        import gc
+
+        session.catalog.clearCache()
+        gc.collect()
+        session.sparkContext._jvm.System.gc()
 
 
 # --- tiny hand-made landings -------------------------------------------------------
