@@ -15,7 +15,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv airflow-db demo test bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv airflow-db demo test test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
 
 venv: $(VENV)/.installed
 
@@ -51,6 +51,11 @@ demo: airflow-db
 
 test: airflow-db
 	$(BIN)/pytest -q
+
+# The backfill of three nights through the real scheduler, with login and notifications
+# (tests/ops/test_stack.py); left out of `make test` for its length.
+test-stack: airflow-db
+	$(BIN)/pytest -q -m stack tests/ops/test_stack.py
 
 # The model lifecycle on generated data: rules-only night, champion, promotion, a refused
 # challenger, a re-run of an old night with its pinned model, and the evaluation of

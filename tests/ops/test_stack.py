@@ -91,6 +91,7 @@ def _wait_for(what: str, check, timeout: float, every: float = 5):
 
 
 @pytest.mark.slow
+@pytest.mark.stack
 def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_notifications(
         tmp_path, webhook_receiver):
     from fraud.synth import generate
