@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def _flag(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes")
+
+
 def _parse_conf(text: str) -> dict[str, str]:
     pairs = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
@@ -25,6 +29,25 @@ def _parse_conf(text: str) -> dict[str, str]:
 
 # The law's ceiling for additional collection: 5x the overpayment (collusion).
 MAX_ADDITIONAL_COLLECTION = 5.0
+
+
+# Each FRAUD_* variable: the setting it sets and how its text is read.
+ENVIRONMENT: dict[str, tuple[str, object]] = {
+    "FRAUD_LANDING": ("landing", Path),
+    "FRAUD_WAREHOUSE": ("warehouse", Path),
+    "FRAUD_SPARK_MASTER": ("spark_master", str),
+    "FRAUD_SPARK_CONF": ("spark_conf", _parse_conf),
+    "FRAUD_SPARK_SHUFFLE_PARTITIONS": ("spark_shuffle_partitions", int),
+    "FRAUD_SPARK_DRIVER_MEMORY": ("spark_driver_memory", str),
+    "FRAUD_SPARK_UI": ("spark_ui", _flag),
+    "FRAUD_DROP_WAIT_TIMEOUT": ("drop_wait_timeout_seconds", int),
+    "FRAUD_DROP_POKE": ("drop_poke_seconds", int),
+    "FRAUD_HUB_MAX_DEGREE": ("hub_max_degree", int),
+    "FRAUD_REQUIRE_DROPS": ("require_drops_for_ds", _flag),
+    "FRAUD_ADDITIONAL_COLLECTION": ("additional_collection_multiplier", float),
+    "FRAUD_ADDITIONAL_COLLECTION_COLLUSION": ("additional_collection_collusion_multiplier", float),
+    "FRAUD_FULL_REBUILD": ("full_rebuild", _flag),
+}
 
 
 @dataclass(frozen=True)
@@ -63,35 +86,8 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         env = os.environ
-        values: dict = {}
-        if "FRAUD_LANDING" in env:
-            values["landing"] = Path(env["FRAUD_LANDING"])
-        if "FRAUD_WAREHOUSE" in env:
-            values["warehouse"] = Path(env["FRAUD_WAREHOUSE"])
-        if "FRAUD_SPARK_MASTER" in env:
-            values["spark_master"] = env["FRAUD_SPARK_MASTER"]
-        if "FRAUD_SPARK_CONF" in env:
-            values["spark_conf"] = _parse_conf(env["FRAUD_SPARK_CONF"])
-        if "FRAUD_SPARK_SHUFFLE_PARTITIONS" in env:
-            values["spark_shuffle_partitions"] = int(env["FRAUD_SPARK_SHUFFLE_PARTITIONS"])
-        if "FRAUD_SPARK_DRIVER_MEMORY" in env:
-            values["spark_driver_memory"] = env["FRAUD_SPARK_DRIVER_MEMORY"]
-        if "FRAUD_SPARK_UI" in env:
-            values["spark_ui"] = env["FRAUD_SPARK_UI"].lower() in ("1", "true", "yes")
-        if "FRAUD_DROP_WAIT_TIMEOUT" in env:
-            values["drop_wait_timeout_seconds"] = int(env["FRAUD_DROP_WAIT_TIMEOUT"])
-        if "FRAUD_DROP_POKE" in env:
-            values["drop_poke_seconds"] = int(env["FRAUD_DROP_POKE"])
-        if "FRAUD_HUB_MAX_DEGREE" in env:
-            values["hub_max_degree"] = int(env["FRAUD_HUB_MAX_DEGREE"])
-        if "FRAUD_REQUIRE_DROPS" in env:
-            values["require_drops_for_ds"] = env["FRAUD_REQUIRE_DROPS"].lower() in ("1", "true", "yes")
-        if "FRAUD_ADDITIONAL_COLLECTION" in env:
-            values["additional_collection_multiplier"] = float(env["FRAUD_ADDITIONAL_COLLECTION"])
-        if "FRAUD_ADDITIONAL_COLLECTION_COLLUSION" in env:
-            values["additional_collection_collusion_multiplier"] = float(env["FRAUD_ADDITIONAL_COLLECTION_COLLUSION"])
-        if "FRAUD_FULL_REBUILD" in env:
-            values["full_rebuild"] = env["FRAUD_FULL_REBUILD"].lower() in ("1", "true", "yes")
+        values: dict = {name: parse(env[variable]) for variable, (name, parse) in ENVIRONMENT.items()
+                        if variable in env}
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()
