@@ -119,8 +119,9 @@ def atomic_dir(final: Path) -> Iterator[Path]:
 def recover(final: Path) -> bool:
     """Undo a swap that was killed between moving the old version aside and moving the
     new one in: when `final` is missing and an old version waits beside it, put that
-    back. Returns whether it did. (A killed write's staging path is left as it is:
-    never read, and unique per attempt, so it cannot mix with anything.)"""
+    back. Returns whether it did. (A killed write's staging path is never read and
+    unique per attempt, so it cannot mix with anything; `sweep_abandoned` deletes it a
+    day later.)"""
     final = Path(final)
     if final.exists():
         return False
@@ -129,6 +130,37 @@ def recover(final: Path) -> bool:
         return False
     os.replace(aside[0], final)
     return True
+
+
+ABANDONED_PATTERNS = (".*.staging-*", ".*.previous-*", "checked-*")
+ABANDONED_AFTER_SECONDS = 24 * 3600
+
+
+def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now: float | None = None) -> list[Path]:
+    """Delete what killed writes left under `root`: staging paths (`atomic_file`,
+    `atomic_dir`, a validated table's partition swap), old versions moved aside and
+    never removed, and validation's scratch `checked-*` directories, when last modified
+    more than `older_than` seconds ago (a write still going on is younger). An old
+    version waiting beside a *missing* destination is put back (`recover`), never
+    deleted. Returns what it deleted."""
+    import time
+
+    now = time.time() if now is None else now
+    swept = []
+    for pattern in ABANDONED_PATTERNS:
+        for path in sorted(Path(root).rglob(pattern)):
+            if not path.exists() or now - path.lstat().st_mtime <= older_than:
+                continue
+            if ".previous-" in path.name:
+                final = path.with_name(path.name[1:].split(".previous-")[0])
+                if recover(final):
+                    continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            swept.append(path)
+    return swept
 
 
 def _restrict(directory: Path) -> None:

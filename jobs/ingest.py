@@ -16,7 +16,7 @@ from pathlib import Path
 from fraud import contract, records
 from fraud.landing import Drop, DropError, discover
 from fraud.layout import Layout
-from fraud.storage import atomic_dir, read_json, write_json
+from fraud.storage import atomic_dir, read_json, sweep_abandoned, write_json
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     now (new, or re-delivered with a different manifest)."""
     ds: date = params["ds"]
     layout = Layout(Path(output))
+    for path in sweep_abandoned(layout.root):  # under the warehouse lock: no shared write is under way
+        log.warning("removed what a killed write left: %s", path)
     drops = discover(Path(inputs["landing"]), ds)
     landed_now = []
     for drop in drops:

@@ -155,3 +155,37 @@ def test_files_and_directories_are_owner_and_group_only_under_umask_000(tmp_path
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o750 if path.is_dir() else 0o640), f"{path}: {oct(mode)}"
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o750
+
+
+def test_the_sweep_removes_what_killed_writes_left_once_it_is_old(tmp_path):
+    import time
+
+    from fraud.storage import ABANDONED_AFTER_SECONDS, sweep_abandoned
+
+    old = time.time() - ABANDONED_AFTER_SECONDS - 60
+    table = tmp_path / "validated" / "ei" / "claims"
+    table.mkdir(parents=True)
+    (table / "part-0.parquet").write_bytes(b"kept")
+    killed_file = table / ".cases.csv.staging-0123456789ab"
+    killed_file.write_text("half")
+    killed_dir = tmp_path / "validated" / "ei" / ".claims.staging-89abcdef"
+    killed_dir.mkdir()
+    (killed_dir / "part-0.parquet").write_bytes(b"half")
+    scratch = tmp_path / "tmp" / "checked-ei-claims-12345678"
+    scratch.mkdir(parents=True)
+    # an old version moved aside before the swap was killed: the destination is missing
+    waiting = tmp_path / "outputs" / ".2026-03-04.previous-abcd"
+    waiting.mkdir(parents=True)
+    (waiting / "cases.csv").write_text("old")
+    young = table / ".rings.csv.staging-fedcba987654"  # a write still going on
+    young.write_text("now")
+    for path in (killed_file, killed_dir, scratch, waiting):
+        os.utime(path, (old, old))
+
+    swept = sweep_abandoned(tmp_path)
+
+    assert sorted(swept) == sorted([killed_file, killed_dir, scratch])
+    assert not killed_file.exists() and not killed_dir.exists() and not scratch.exists()
+    assert (tmp_path / "outputs" / "2026-03-04" / "cases.csv").read_text() == "old"  # put back, not deleted
+    assert young.exists() and (table / "part-0.parquet").read_bytes() == b"kept"
+    assert sweep_abandoned(tmp_path) == []
