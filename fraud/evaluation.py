@@ -270,9 +270,12 @@ def score_orders(claim_ids, rules_score, model_probability, score) -> dict:
 
 
 def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | None:
-    """Average precision and precision at k (k = the planted current cases) of the
-    three rankings, over every undecided claim in `scores.parquet`; None for a night
-    that ran on the rules alone (no scores.parquet)."""
+    """Average precision and precision at k (k = the current fraud cases) of the three
+    rankings, over every undecided claim in `scores.parquet`; None for a night that ran
+    on the rules alone (no scores.parquet). The current fraud is the planted current
+    cases of the covered typologies and the fraud no feed shows (truth "unevidenced",
+    cash work): the rules cannot see the latter, a model trained on past findings may
+    rank it."""
     path = Path(outputs) / "scores.parquet"
     if not path.exists():
         return None
@@ -283,6 +286,8 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
 
     table = pq.read_table(path).to_pydict()
     positives = {p["claim_id"] for p in truth["planted"] if not p.get("past") and set(p["typologies"]) & covered}
+    unevidenced = {p["claim_id"] for p in truth.get("unevidenced", []) if not p.get("past")}
+    positives |= unevidenced
     labels = np.array([claim_id in positives for claim_id in table["claim_id"]], dtype=np.int64)
     k = len(positives)
     orders = score_orders(table["claim_id"], table["rules_score"], table["model_probability"], table["score"])
@@ -294,6 +299,7 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
         "claims": len(labels),
         "positives": int(labels.sum()),
         "positives_not_scored": k - int(labels.sum()),
+        "unevidenced": len(unevidenced),
         "k": k,
         **figures,
         "combination_better": all(
@@ -304,8 +310,8 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
 
 
 def render_score_comparison(comparison: dict) -> str:
-    lines = [f"scoring over {comparison['claims']} undecided claims, {comparison['positives']} planted current "
-             f"cases (k = {comparison['k']}):",
+    lines = [f"scoring over {comparison['claims']} undecided claims, {comparison['positives']} current fraud "
+             f"cases (k = {comparison['k']}; {comparison.get('unevidenced', 0)} of them fraud no feed shows):",
              f"{'ranking':<10} {'avg precision':>13} {'precision@k':>12}"]
     for name in SCORINGS:
         figures = comparison[name]

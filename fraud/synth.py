@@ -7,8 +7,9 @@ deliver (../shared/contract/FEEDS.md):
 
 a baseline drop dated `baseline` holding the full history (about three years), then
 `days` daily delta drops. It plants every fraud typology of DOMAIN.md (current cases,
-still undetected, and past cases already decided in `ei/findings`) and the look-alikes
-that are not fraud, and injects bad rows of every kind the row validator
+still undetected, and past cases already decided in `ei/findings`), the look-alikes
+that are not fraud, and fraud no feed shows (undeclared cash work: found in the past by
+investigators, undecided now; what a model can rank and no rule can see), and injects bad rows of every kind the row validator
 (fraud/validation.py, fraud/records.py) rejects. It returns the truth, which is also
 written to `<out>/_truth/truth.json`.
 
@@ -337,6 +338,7 @@ class Claim:
     ring_id: str | None = None
     past: bool = False
     finding: "Finding | None" = None
+    cash_certs: list = field(default_factory=list)  # periods with undeclared cash work (no feed shows it)
     claim_id: str = ""
 
     def versions(self) -> list[tuple[date, int, tuple]]:
@@ -437,6 +439,8 @@ class Plan:
     past_per_typology: int
     past_ghost_shells: int
     past_other: int
+    past_cash_work: int
+    cash_work: int
     new_findings: int
     repeat_suspected: int
     repeat_clean: int
@@ -470,6 +474,8 @@ class Plan:
             past_per_typology=at_least(1, 0.25),
             past_ghost_shells=at_least(1, 0.04),
             past_other=at_least(1, 0.1),
+            past_cash_work=at_least(4, 2.5),
+            cash_work=at_least(2, 0.6),
             new_findings=min(days, at_least(1, 0.05)),
             repeat_suspected=at_least(1, 0.15),
             repeat_clean=at_least(1, 0.15),
@@ -1319,6 +1325,58 @@ class _Planter:
             if all(s.lost_on is not None for s in old.person.spells):
                 world.settle(old.person, old.planned_end)
 
+    # -- fraud no feed shows ---------------------------------------------------------------
+
+    def plant_cash_work(self) -> None:
+        """Undeclared work paid in cash: no income statement is ever filed, so no feed
+        shows it and no rule can find it. Investigators find some of it (tip-offs, site
+        visits): past claims with an UNDECLARED_WORK finding and no evidence in nts;
+        current ones are still open and undecided (truth "unevidenced").
+
+        In this world the people who do it are serial claimants (an earlier claim a year
+        or two before), qualify with a short spell (190-330 days), always certify online
+        or by mobile, and a third of them were found doing it before. Honest claimants
+        share each trait (ordinary careers claim again, spells are short, remote
+        certification is the norm), so the traits rank, they do not prove: what the
+        model can learn from past findings and the rules cannot use."""
+        world, plan = self.world, self.plan
+        for i in range(plan.past_cash_work + plan.cash_work):
+            current = i >= plan.past_cash_work
+            person = world.take_person("cash_work" if current else "past_cash_work")
+            if current:
+                lost_on = world.final - _days(world.between(144, 242))
+            else:
+                lost_on = world.baseline - _days(world.between(300, 750))  # decided over the last ~1.5 years
+            tenure = world.between(190, 330)
+            acquired = lost_on - _days(tenure - 1)
+            earlier = world.claim_after_spell(
+                person, lost_on=acquired - _days(world.between(160, 220)), tenure=world.between(200, 500),
+                code=world.rng.choice(("23", "12", "32")), benefit_days=120, reemployed_after=None)
+            repeat = i % 3 == 0
+            if repeat:
+                self._cash_work(earlier)
+                self._finding(earlier, UNDECLARED_WORK, min(earlier.planned_end + _days(world.between(60, 120)),
+                                                            acquired - ONE_DAY))
+            claim = world.claim_after_spell(
+                person, lost_on=lost_on, tenure=tenure, code=world.rng.choice(("23", "12", "32")),
+                benefit_days=world.rng.choice((150, 180, 210)) if current else 150, reemployed_after=None,
+                with_prehistory=False)
+            self._cash_work(claim)
+            if not current:
+                self._finding(claim, UNDECLARED_WORK, self._decision_day(claim, claim.planned_end))
+            if all(s.lost_on is not None for s in person.spells) and not current:
+                world.settle(person, claim.planned_end)
+
+    def _cash_work(self, claim: Claim) -> None:
+        """Cash work in every certified period after the first; every certification
+        online or by mobile from Korea."""
+        for cert in claim.certs:
+            cert.channel = "ONLINE" if self.rng.random() < 0.5 else "MOBILE"
+            cert.ip_country = "KR"
+            cert.job_search_count = self.world.between(1, 2)
+            cert.second = self.world.any_second()
+        claim.cash_certs = claim.certs[1:] or claim.certs[:1]
+
     # -- look-alikes ---------------------------------------------------------------------
 
     def _lookalike(self, claim: Claim, kind: str) -> None:
@@ -1462,6 +1520,7 @@ class _Planter:
         self.plant_rings()
         past = self.plant_past_cases()
         self.plant_repeat_offenders(past)
+        self.plant_cash_work()
         self.plant_closures()
         self.plant_seasonal()
         self.plant_part_time()
@@ -2269,6 +2328,26 @@ def _planted(world: World, evidence: Evidence) -> list[dict]:
     return sorted(planted, key=lambda e: e["claim_id"])
 
 
+def _unevidenced(world: World) -> list[dict]:
+    """The claims with cash work (`plant_cash_work`): fraud no feed shows. Overpayment
+    as DOMAIN.md counts it had the work been on record: from the first period with cash
+    work on. Fills the findings' overpaid amounts."""
+    entries = []
+    for claim in world.claims:
+        if not claim.cash_certs:
+            continue
+        certs = sorted(claim.certs, key=lambda c: c.order)
+        overpayment = sum(c.paid_amount for c in certs[certs.index(claim.cash_certs[0]):])
+        if claim.finding is not None:
+            claim.finding.overpaid_amount = overpayment
+        entries.append({"claim_id": claim.claim_id, "person_key": claim.person.key,
+                        "workplace_id": claim.workplace.workplace_id, "typologies": [UNDECLARED_WORK],
+                        "overpayment": overpayment, "cash_cert_ids": [c.cert_id for c in claim.cash_certs],
+                        "past": claim.past,
+                        "finding_id": claim.finding.finding_id if claim.finding else None})
+    return sorted(entries, key=lambda e: e["claim_id"])
+
+
 def _repeat_offenders(world: World, planted: list[dict]) -> list[dict]:
     """Open claims (on the final date) of persons with an earlier finding: decided
     before the claim was filed, or about an earlier claim."""
@@ -2323,7 +2402,8 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     ("<source>/<drop_date>/<table>" -> rows the validator must quarantine) and bad_rows
     ({source, drop_date, table, kind, key, rows[, note]}); planted ({claim_id,
     person_key, workplace_id, typologies, overpayment, tainted_cert_ids, ring_id, past,
-    finding_id}); lookalikes ({claim_id, person_key, kind, workplace_id}); rings ({ring_id,
+    finding_id}); unevidenced (fraud no feed shows, cash work: {claim_id, person_key,
+    workplace_id, typologies, overpayment, cash_cert_ids, past, finding_id}); lookalikes ({claim_id, person_key, kind, workplace_id}); rings ({ring_id,
     workplace_ids, person_keys, claim_ids}); repeat_offenders ({person_key,
     open_claim_id, suspected_now, prior_findings, last_decided_on}); closures
     (workplace ids); counts (records per table on the final date); resent_older (stale
@@ -2362,6 +2442,7 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     report("nts", 1)
 
     planted = _planted(world, evidence)  # fills the findings' overpaid amounts before ei is written
+    unevidenced = _unevidenced(world)
     ei = SourceDrops(world, out, "ei", bad_rows, cp949_drop)
     for table_name, kinds in coverage.get("ei", {}).items():
         ei.require(baseline, table_name, kinds)
@@ -2378,6 +2459,7 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     report("moj", 1)
 
     truth = _truth(world, seed, planted, written, resent, income_rows)
+    truth["unevidenced"] = unevidenced
     truth_dir = out / "_truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     (truth_dir / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n",

@@ -10,8 +10,9 @@ with a time-based holdout, calibration and reason codes.
   model that is evaluated is the model that is registered.
 - Score: the booster's margin calibrated into a probability (isotonic regression by
   pool-adjacent-violators, or Platt scaling, in numpy: scikit-learn is not a
-  dependency). Isotonic calibration is monotone but has steps; the queue orders by
-  the calibrated probability, then the margin, which is the order of the margin.
+  dependency). By default (AUTO) isotonic when the calibration part has
+  MIN_ISOTONIC_POSITIVES found claims, Platt below that: isotonic calibration is
+  monotone but has steps, and on a few positives one step swallows nearly every claim.
 - Metrics on the holdout: average precision, precision at the investigators'
   capacity k, and per typology the recall at k (the share of that typology's found
   claims that would have been in the first k).
@@ -34,6 +35,8 @@ from models.features import FEATURE_MEANINGS, FEATURE_NAMES
 
 ISOTONIC = "isotonic"
 PLATT = "platt"
+AUTO = "auto"  # isotonic with enough found claims to calibrate on, else Platt
+MIN_ISOTONIC_POSITIVES = 50
 REASON_SEPARATOR = ";"
 
 XGB_PARAMS = {
@@ -54,7 +57,8 @@ class TrainingConfig:
     holdout_from: dt.date  # decisions on or after this day are the holdout
     capacity: int = 100  # cases investigators can take: k of precision at k
     calibration_share: float = 0.25  # latest share of the training decisions fitting the calibration
-    calibration: str = ISOTONIC
+    calibration: str = AUTO
+    balance_classes: bool = False  # True: scale_pos_weight = never found / found, in the fit part
     num_boost_round: int = 200
     seed: int = 0
     nthread: int = 1
@@ -93,7 +97,7 @@ class Calibrator:
             if not self.x:
                 return np.zeros_like(margin)
             return np.clip(np.interp(margin, np.asarray(self.x), np.asarray(self.y)), 0.0, 1.0)
-        return 1.0 / (1.0 + np.exp(-(self.a * margin + self.b)))
+        return _sigmoid(self.a * margin + self.b)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "x": list(self.x), "y": list(self.y), "a": self.a, "b": self.b}
@@ -101,6 +105,11 @@ class Calibrator:
     @classmethod
     def from_dict(cls, values: dict) -> "Calibrator":
         return cls(values["method"], tuple(values["x"]), tuple(values["y"]), values["a"], values["b"])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-z) without overflow: e^700 is finite, and beyond it p is 0 or 1 anyway."""
+    return 1.0 / (1.0 + np.exp(np.clip(-z, -700.0, 700.0)))
 
 
 def fit_isotonic(margin: np.ndarray, labels: np.ndarray) -> Calibrator:
@@ -133,27 +142,49 @@ def fit_isotonic(margin: np.ndarray, labels: np.ndarray) -> Calibrator:
 
 
 def fit_platt(margin: np.ndarray, labels: np.ndarray, iterations: int = 100) -> Calibrator:
-    """Platt scaling by Newton's method, with Platt's smoothed targets (so that a
-    calibration set with one class gives a finite fit)."""
+    """Platt scaling by Newton's method with a backtracking line search, on Platt's
+    smoothed targets: the optimum is finite even when the margin separates the
+    classes, and every step lowers the loss, so the fit cannot run off to a slope that
+    rounds every probability to 0 or 1."""
     margin = np.asarray(margin, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.float64)
     positives, negatives = labels.sum(), labels.size - labels.sum()
     targets = np.where(labels > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+
+    def loss(a: float, b: float) -> float:
+        z = a * margin + b
+        return float(np.sum(np.logaddexp(0.0, z) - targets * z))  # cross-entropy, overflow-free
+
     a, b = 1.0, 0.0
+    current = loss(a, b)
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(a * margin + b)))
+        p = _sigmoid(a * margin + b)
         w = np.maximum(p * (1 - p), 1e-12)
         gradient = np.array([np.sum((p - targets) * margin), np.sum(p - targets)])
         hessian = np.array([[np.sum(w * margin * margin), np.sum(w * margin)],
                             [np.sum(w * margin), np.sum(w)]]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hessian, gradient)
-        a, b = a - step[0], b - step[1]
-        if np.max(np.abs(step)) < 1e-10:
+        scale = 1.0
+        while scale > 1e-10 and loss(a - scale * step[0], b - scale * step[1]) > current:
+            scale /= 2
+        if scale <= 1e-10:
             break
+        a, b = a - scale * step[0], b - scale * step[1]
+        previous, current = current, loss(a, b)
+        if previous - current < 1e-12 * max(1.0, abs(previous)):
+            break
+    if a < 0:  # a higher margin never means less likely fraud: the margin tells nothing here
+        a, b = 0.0, float(np.log(targets.mean() / (1 - targets.mean())))
     return Calibrator(PLATT, a=float(a), b=float(b))
 
 
 def fit_calibrator(method: str, margin: np.ndarray, labels: np.ndarray) -> Calibrator:
+    """AUTO: isotonic when the calibration part holds MIN_ISOTONIC_POSITIVES found claims
+    or more, else Platt. Isotonic steps fitted on a handful of positives pool nearly
+    every claim into one step, and the night's probabilities no longer rank anything;
+    Platt is monotone in the margin, so the model's order survives calibration."""
+    if method == AUTO:
+        method = ISOTONIC if np.asarray(labels).sum() >= MIN_ISOTONIC_POSITIVES else PLATT
     if method == ISOTONIC:
         return fit_isotonic(margin, labels)
     if method == PLATT:
@@ -289,7 +320,14 @@ def fit_booster(fit: pd.DataFrame, config: TrainingConfig) -> xgb.Booster:
     matrix = xgb.DMatrix(ordered[list(config.features)].to_numpy(dtype=np.float64),
                          label=ordered["label"].to_numpy(dtype=np.float64),
                          feature_names=list(config.features), nthread=config.nthread)
-    return xgb.train(config.booster_params(), matrix, num_boost_round=config.num_boost_round, verbose_eval=False)
+    labels = ordered["label"].to_numpy(dtype=np.float64)
+    params = config.booster_params()
+    if config.balance_classes and labels.sum() > 0:
+        # Found claims are rare (about 1 in 100): weighted up to balance the classes, a
+        # pattern a handful of findings share can pass min_child_weight and become a
+        # split. The probability is the calibrator's job, fitted afterwards.
+        params["scale_pos_weight"] = float((labels.size - labels.sum()) / labels.sum())
+    return xgb.train(params, matrix, num_boost_round=config.num_boost_round, verbose_eval=False)
 
 
 def train(examples: pd.DataFrame, config: TrainingConfig) -> TrainedModel:

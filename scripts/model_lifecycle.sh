@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The model lifecycle on generated data, end to end (make model-demo). Nights B+1..B+3
 # of a generated landing whose baseline drop is B:
-#   B+1 on the rules alone (no model yet) -> a 1-tree model trained on B+1 becomes
-#   champion -> B+2 scored with it -> the full model (same examples, same holdout) is
-#   promoted only if it beats it -> another 1-tree challenger, never better than the
-#   champion, is refused -> B+3 scored with the champion and evaluated (rules alone /
-#   model alone / combined) -> an auditor re-runs B+2: its pinned model again,
-#   byte-identical cases.csv, whatever the champion is now.
+#   B+1 on the rules alone (no model yet) -> the model trained on B+1 becomes champion
+#   (there is none to beat) -> B+2 scored with it -> a weak challenger (1 tree, same
+#   examples, same holdout) is promoted only if it beats the champion, and is refused ->
+#   B+3 scored with the champion and evaluated (rules alone / model alone / combined)
+#   -> an auditor re-runs B+2 (its pinned model again) and B+1 (still no model, though a
+#   champion exists now): byte-identical cases.csv both times.
 set -euo pipefail
 DIR=${1:?usage: model_lifecycle.sh DIR [PERSONS] [SEED]}
 PERSONS=${2:-20000}
@@ -31,18 +31,16 @@ first=${days[1]} second=${days[2]} third=${days[3]}
 
 step "night $first: no model registered, the rules alone"
 night "$first"
+rules_only=$(sha "$warehouse/outputs/$first/cases.csv")
 
-step "train on $first with 1 tree: champion for want of another"
-$FRAUDCTL train --warehouse "$warehouse" --ds "$first" --rounds 1
+step "train on $first (200 trees): champion, there is none to beat"
+$FRAUDCTL train --warehouse "$warehouse" --ds "$first"
 
 step "night $second: scored with the champion"
 night "$second"
 pinned=$(sha "$warehouse/outputs/$second/cases.csv")
 
-step "train the full model (200 trees) on $first: promoted only if better on the time-based holdout"
-$FRAUDCTL train --warehouse "$warehouse" --ds "$first"
-
-step "a weak challenger (1 tree) on $first: refused"
+step "a weak challenger (1 tree) on $first, the same examples and holdout: promoted only if better"
 $FRAUDCTL train --warehouse "$warehouse" --ds "$first" --rounds 1
 
 step "night $third: scored with the champion"
@@ -52,6 +50,11 @@ step "an auditor re-runs night $second (the champion may have changed since)"
 night "$second"
 [ "$pinned" = "$(sha "$warehouse/outputs/$second/cases.csv")" ] && echo "re-run of $second identical: yes" \
   || { echo "re-run of $second identical: NO" >&2; exit 1; }
+
+step "an auditor re-runs night $first, which ran before any model existed: the rules alone again"
+night "$first"
+[ "$rules_only" = "$(sha "$warehouse/outputs/$first/cases.csv")" ] && echo "re-run of $first identical: yes" \
+  || { echo "re-run of $first identical: NO" >&2; exit 1; }
 
 step "night $third against the generator's truth"
 $FRAUDCTL evaluate --truth "$landing" --outputs "$warehouse/outputs/$third" --json "$DIR/evaluation.json"

@@ -164,3 +164,25 @@ def test_a_rules_only_night_has_no_score_comparison(tmp_path):
     from fraud.evaluation import score_comparison
 
     assert score_comparison(_outputs(tmp_path, []), TRUTH, COVERED) is None
+
+
+def test_fraud_no_feed_shows_counts_as_current_fraud_in_the_score_comparison(tmp_path):
+    from fraud.evaluation import score_comparison
+
+    outputs = _outputs(tmp_path, [])
+    truth = {**TRUTH, "unevidenced": [
+        {"claim_id": "CW1", "person_key": "p7", "typologies": ["UNDECLARED_WORK"], "overpayment": 5, "past": False},
+        {"claim_id": "CW0", "person_key": "p8", "typologies": ["UNDECLARED_WORK"], "overpayment": 5, "past": True},
+    ]}
+    _scores(outputs, [
+        ("UW1", 0.8, 0.90, 0.90, 0.97),
+        ("AB1", 0.5, 0.75, 0.80, 0.93),
+        ("GH1", 0.7, 0.85, 0.85, 0.95),
+        ("A0", None, None, 0.10, None),  # the rules see neither A0 nor CW1: claim id order puts A0 first
+        ("CW1", None, None, 0.60, None),
+    ])
+    comparison = score_comparison(outputs, truth, COVERED)
+    assert (comparison["k"], comparison["positives"], comparison["unevidenced"]) == (4, 4, 1)  # CW0 is past
+    assert comparison["rules"]["precision_at_k"] == 0.75  # A0 before CW1
+    assert comparison["combined"] == {"average_precision": 1.0, "precision_at_k": 1.0}
+    assert "1 of them fraud no feed shows" in render(evaluate(outputs, truth, COVERED))

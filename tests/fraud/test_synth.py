@@ -322,3 +322,33 @@ def test_a_landing_without_delta_drops_puts_the_cp949_drop_in_the_baseline(tmp_p
     manifest = json.loads((tmp_path / "landing" / "ei" / BASELINE.isoformat() / "_MANIFEST.json").read_text())
     assert manifest["encoding"] == "cp949"
     assert {b["kind"] for b in truth["bad_rows"]} == set(BAD_KINDS)
+
+
+def test_cash_work_leaves_no_trace_in_the_feeds_but_its_traits(landing):
+    """Fraud no feed shows (plant_cash_work): no income statement, so the rules cannot
+    see it; past cases carry an UNDECLARED_WORK finding, current ones none; every
+    certification is remote and the claimant claimed before."""
+    out, truth = landing
+    cash = truth["unevidenced"]
+    assert {e["past"] for e in cash} == {True, False}
+    assert not {e["claim_id"] for e in cash} & {p["claim_id"] for p in truth["planted"]}
+    claims = {c["claim_id"]: c for c in _table(out, "claims")}
+    findings = {f["claim_id"]: f for f in _table(out, "findings")}
+    certs = [c for c in _table(out, "certifications") if c["claim_id"] in {e["claim_id"] for e in cash}]
+    income_persons = {r["person_key"] for r in _table(out, "income")}
+    for entry in cash:
+        claim = claims[entry["claim_id"]]
+        others = [c for c in claims.values() if c["person_key"] == entry["person_key"] and c is not claim]
+        assert others, entry  # a serial claimant (a found earlier cash claim is itself an entry)
+        if entry["past"]:
+            finding = findings[entry["claim_id"]]
+            assert finding["fraud_type"] == "UNDECLARED_WORK" and int(finding["overpaid_amount"]) == entry["overpayment"]
+        else:
+            assert entry["claim_id"] not in findings and entry["finding_id"] is None
+        own = [c for c in certs if c["claim_id"] == entry["claim_id"]]
+        assert own and {c["channel"] for c in own} <= {"ONLINE", "MOBILE"}
+        assert set(entry["cash_cert_ids"]) <= {c["cert_id"] for c in own}
+        assert entry["overpayment"] > 0
+    # the only income on record for them is the wages of their insured jobs
+    paid = {r["person_key"]: r for r in _table(out, "income") if r["person_key"] in {e["person_key"] for e in cash}}
+    assert all(r["income_type"] == "WAGE" for r in paid.values()) and income_persons

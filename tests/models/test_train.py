@@ -61,6 +61,23 @@ def test_calibration_is_monotone_and_a_probability(fit):
     assert probabilities[0] < 0.2 and probabilities[-1] > 0.8
 
 
+def test_auto_calibration_keeps_the_margins_order_when_few_claims_were_found():
+    from models.train import AUTO, ISOTONIC, MIN_ISOTONIC_POSITIVES, PLATT, fit_calibrator
+
+    rng = np.random.default_rng(2)
+    margin = rng.normal(size=2000)
+    few = np.zeros(2000)
+    few[np.argsort(margin)[-5:]] = 1.0  # 5 found claims, all at the top
+    few[np.argsort(margin)[:3]] = 1.0  # and 3 at the bottom
+    isotonic = fit_isotonic(margin, few)(margin)
+    assert len(np.unique(isotonic)) <= 3  # the steps pool almost everything into one value
+    auto = fit_calibrator(AUTO, margin, few)
+    assert auto.method == PLATT
+    assert len(np.unique(auto(margin))) == len(np.unique(margin))  # every claim keeps its place
+    many = (rng.random(2000) < 1 / (1 + np.exp(-3 * margin))).astype(float)
+    assert many.sum() >= MIN_ISOTONIC_POSITIVES and fit_calibrator(AUTO, margin, many).method == ISOTONIC
+
+
 def test_isotonic_pools_violators_into_label_means():
     calibrator = fit_isotonic(np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.0, 1.0]))
     assert list(calibrator(np.array([0.0, 1.0, 2.0, 3.0]))) == [0.0, 0.5, 0.5, 1.0]
@@ -91,3 +108,21 @@ def test_reason_codes_name_what_raised_the_score_in_words(examples):
     [reasons] = model.reasons(suspicious)
     assert 1 <= len(reasons) <= 3
     assert reasons[0].startswith("certified periods with work on record and 0 KRW declared: ")
+
+
+def test_platt_on_separable_classes_stays_finite_and_keeps_the_order():
+    margin = np.concatenate([np.linspace(-5, 0, 300), np.linspace(2, 4, 6)])
+    labels = np.concatenate([np.zeros(300), np.ones(6)])  # every found claim above every other
+    calibrator = fit_platt(margin, labels)
+    probabilities = calibrator(margin)
+    assert 0 < calibrator.a < 100
+    assert np.all(np.diff(probabilities) > 0)  # strictly increasing: nothing pooled, nothing reversed
+    assert 1e-6 < probabilities.min() and probabilities.max() < 1 - 1e-6
+
+
+def test_platt_never_turns_the_order_upside_down():
+    margin = np.linspace(-3, 3, 200)
+    labels = (margin < -2.5).astype(float)  # on this calibration set, high margins were never found
+    calibrator = fit_platt(margin, labels)
+    assert calibrator.a == 0.0
+    assert np.allclose(calibrator(margin), calibrator(margin)[0])  # no information, no order
