@@ -92,18 +92,24 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def _is_our_airflow(pid: int) -> bool:
-    """True when `pid` is alive and is an airflow process (not a recycled pid)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
-        return False
-    if state == "Z":
-        return False
-    # While a component renames itself (setproctitle) its cmdline can read empty for a
-    # moment: alive, and still the process we started.
-    return b"airflow" in cmdline or cmdline == b""
+def _is_our_airflow(pid: int, settle: float = 0.5) -> bool:
+    """True when `pid` is alive and is an airflow process (not a recycled pid).
+
+    A cmdline reads empty for a moment while a process renames itself (setproctitle,
+    as the components do) and while a new program is being exec'd into it: read again
+    for up to `settle` seconds; still empty, it is alive and taken for ours."""
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            return False
+        if state == "Z":
+            return False
+        if cmdline or time.monotonic() >= deadline:
+            return b"airflow" in cmdline or cmdline == b""
+        time.sleep(0.02)
 
 
 def status(config: StackConfig) -> dict[str, int | None]:

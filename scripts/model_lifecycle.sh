@@ -2,11 +2,13 @@
 # The model lifecycle on generated data, end to end (make model-demo). Nights B+1..B+3
 # of a generated landing whose baseline drop is B:
 #   B+1 on the rules alone (no model yet) -> the model trained on B+1 becomes champion
-#   (there is none to beat) -> B+2 scored with it -> a weak challenger (1 tree, same
-#   examples, same holdout) is promoted only if it beats the champion, and is refused ->
+#   (there is none to beat) -> B+2 scored with it -> a challenger of 1 tree (same
+#   examples, same holdout) is promoted only if it beats the champion ->
 #   B+3 scored with the champion and evaluated (rules alone / model alone / combined)
 #   -> an auditor re-runs B+2 (its pinned model again) and B+1 (still no model, though a
-#   champion exists now): byte-identical cases.csv both times.
+#   champion exists now): byte-identical cases.csv both times -> the full model trained
+#   again is refused unless it beats the champion (whichever won above, one of the two
+#   challengers is refused).
 set -euo pipefail
 DIR=${1:?usage: model_lifecycle.sh DIR [PERSONS] [SEED]}
 PERSONS=${2:-20000}
@@ -40,7 +42,7 @@ step "night $second: scored with the champion"
 night "$second"
 pinned=$(sha "$warehouse/outputs/$second/cases.csv")
 
-step "a weak challenger (1 tree) on $first, the same examples and holdout: promoted only if better"
+step "a 1-tree challenger on $first, the same examples and holdout: promoted only if better"
 $FRAUDCTL train --warehouse "$warehouse" --ds "$first" --rounds 1
 
 step "night $third: scored with the champion"
@@ -55,6 +57,9 @@ step "an auditor re-runs night $first, which ran before any model existed: the r
 night "$first"
 [ "$rules_only" = "$(sha "$warehouse/outputs/$first/cases.csv")" ] && echo "re-run of $first identical: yes" \
   || { echo "re-run of $first identical: NO" >&2; exit 1; }
+
+step "the full model once more (the same bytes as version 1): refused unless it beats the champion"
+$FRAUDCTL train --warehouse "$warehouse" --ds "$first"
 
 step "night $third against the generator's truth"
 $FRAUDCTL evaluate --truth "$landing" --outputs "$warehouse/outputs/$third" --json "$DIR/evaluation.json"

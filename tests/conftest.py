@@ -21,7 +21,7 @@ def spark():
     from fraud.spark import spark_session
 
     settings = Settings.from_env(spark_master="local[2]", spark_shuffle_partitions=2,
-                                 spark_driver_memory="4g", spark_ui=False)
+                                 spark_driver_memory="6g", spark_ui=False)
     session = spark_session(settings, app_name="fraud-tests")
     yield session
     session.stop()

@@ -56,6 +56,31 @@ def test_down_stops_only_airflow_processes_it_recorded(tmp_path):
         bystander.wait()
 
 
+def test_a_cmdline_read_mid_exec_is_read_again_before_deciding(monkeypatch):
+    """Between a new program's exec and its arguments being set up, /proc/<pid>/cmdline
+    reads empty: a bystander caught in that moment must not pass for airflow."""
+    import ops.stack as stack
+
+    reads = {"cmdline": [b"", b"", b"sleep\x0060\x00"], "renaming": [b""] * 1000}
+
+    class FakeProc:
+        def __init__(self, path):
+            self.path = str(path)
+
+        def read_bytes(self):
+            queue = reads[FAKE["now"]]
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+        def read_text(self):
+            return "123 (x) S 1"
+
+    FAKE = {"now": "cmdline"}
+    monkeypatch.setattr(stack, "Path", FakeProc)
+    assert stack._is_our_airflow(123) is False  # empty twice, then `sleep 60`
+    FAKE["now"] = "renaming"
+    assert stack._is_our_airflow(123, settle=0.1) is True  # empty all along: alive, ours
+
+
 # --- slow: the real stack ---------------------------------------------------------------
 
 
