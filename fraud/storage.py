@@ -132,7 +132,7 @@ def recover(final: Path) -> bool:
     return True
 
 
-ABANDONED_PATTERNS = (".*.staging-*", ".*.previous-*", "checked-*")
+ABANDONED_PATTERNS = (".*.staging-*", ".*.previous-*", "tmp/checked-*")  # the last: validation's scratch only
 ABANDONED_AFTER_SECONDS = 24 * 3600
 
 
@@ -148,7 +148,8 @@ def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now
     now = time.time() if now is None else now
     swept = []
     for pattern in ABANDONED_PATTERNS:
-        for path in sorted(Path(root).rglob(pattern)):
+        found = Path(root).glob(pattern) if "/" in pattern else Path(root).rglob(pattern)
+        for path in sorted(found):
             if not path.exists() or now - path.lstat().st_mtime <= older_than:
                 continue
             if ".previous-" in path.name:
