@@ -132,35 +132,48 @@ def recover(final: Path) -> bool:
     return True
 
 
-ABANDONED_PATTERNS = (".*.staging-*", ".*.previous-*", "tmp/checked-*")  # the last: validation's scratch only
+ABANDONED_NAMES = (".*.staging-*", ".*.previous-*")  # anywhere under the warehouse
+SCRATCH_NAMES = ("checked-*",)  # validation's scratch, directly under <warehouse>/tmp
 ABANDONED_AFTER_SECONDS = 24 * 3600
 
 
 def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now: float | None = None) -> list[Path]:
     """Delete what killed writes left under `root`: staging paths (`atomic_file`,
-    `atomic_dir`, a validated table's partition swap), old versions moved aside and
-    never removed, and validation's scratch `checked-*` directories, when last modified
-    more than `older_than` seconds ago (a write still going on is younger). An old
-    version waiting beside a *missing* destination is put back (`recover`), never
-    deleted. Returns what it deleted."""
+    `atomic_dir`, a validated table's partition swap), old versions moved aside whose
+    destination is in place again, and validation's scratch (`tmp/checked-*`), once
+    untouched for `older_than` seconds. Age is the inode's change time, which a rename
+    renews (a version moved aside a moment ago is young whatever its contents' age).
+    An old version whose destination is missing is left for the next write to put back
+    (`recover`). Paths that vanish while it looks (another date's run finishing a
+    write) are skipped. Returns what it deleted."""
+    import fnmatch
     import time
 
     now = time.time() if now is None else now
+    root = Path(root)
+    candidates = []
+    for directory, dirs, files in os.walk(root):  # os.walk ignores directories that vanish
+        for name in dirs + files:
+            if any(fnmatch.fnmatch(name, pattern) for pattern in ABANDONED_NAMES):
+                candidates.append(Path(directory) / name)
+        dirs[:] = [d for d in dirs if not any(fnmatch.fnmatch(d, p) for p in ABANDONED_NAMES)]
+    scratch = root / "tmp"
+    if scratch.is_dir():
+        candidates += [p for p in scratch.iterdir() if any(fnmatch.fnmatch(p.name, n) for n in SCRATCH_NAMES)]
     swept = []
-    for pattern in ABANDONED_PATTERNS:
-        found = Path(root).glob(pattern) if "/" in pattern else Path(root).rglob(pattern)
-        for path in sorted(found):
-            if not path.exists() or now - path.lstat().st_mtime <= older_than:
+    for path in sorted(candidates):
+        try:
+            if now - path.lstat().st_ctime <= older_than:
                 continue
-            if ".previous-" in path.name:
-                final = path.with_name(path.name[1:].split(".previous-")[0])
-                if recover(final):
-                    continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-            swept.append(path)
+        except FileNotFoundError:
+            continue
+        if ".previous-" in path.name and not path.with_name(path.name[1:].split(".previous-")[0]).exists():
+            continue  # the destination is missing: this is the version to put back
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        swept.append(path)
     return swept
 
 

@@ -81,7 +81,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     now (new, or re-delivered with a different manifest)."""
     ds: date = params["ds"]
     layout = Layout(Path(output))
-    for path in sweep_abandoned(layout.root):  # under the warehouse lock: no shared write is under way
+    for path in sweep_abandoned(layout.root):  # a day old: no run still writes it
         log.warning("removed what a killed write left: %s", path)
     drops = discover(Path(inputs["landing"]), ds)
     landed_now = []

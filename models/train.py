@@ -37,6 +37,7 @@ ISOTONIC = "isotonic"
 PLATT = "platt"
 AUTO = "auto"  # isotonic with enough found claims to calibrate on, else Platt
 MIN_ISOTONIC_POSITIVES = 50
+MIN_PLATT_SLOPE = 1e-3
 REASON_SEPARATOR = ";"
 
 XGB_PARAMS = {
@@ -165,7 +166,7 @@ def fit_platt(margin: np.ndarray, labels: np.ndarray, iterations: int = 100) -> 
                             [np.sum(w * margin), np.sum(w)]]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hessian, gradient)
         scale = 1.0
-        while scale > 1e-10 and loss(a - scale * step[0], b - scale * step[1]) > current:
+        while scale > 1e-10 and not loss(a - scale * step[0], b - scale * step[1]) <= current:  # NaN: no
             scale /= 2
         if scale <= 1e-10:
             break
@@ -173,8 +174,11 @@ def fit_platt(margin: np.ndarray, labels: np.ndarray, iterations: int = 100) -> 
         previous, current = current, loss(a, b)
         if previous - current < 1e-12 * max(1.0, abs(previous)):
             break
-    if a < 0:  # a higher margin never means less likely fraud: the margin tells nothing here
-        a, b = 0.0, float(np.log(targets.mean() / (1 - targets.mean())))
+    if a <= 0:
+        # The calibration days say the margin tells nothing (or less than nothing): the
+        # base rate for every claim, with a slope just above 0 so that the order of the
+        # margin, which the holdout figures measured, is still the order of the scores.
+        a, b = MIN_PLATT_SLOPE, float(np.log(targets.mean() / (1 - targets.mean())))
     return Calibrator(PLATT, a=float(a), b=float(b))
 
 

@@ -92,6 +92,9 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
+PF_KTHREAD = 0x00200000  # include/linux/sched.h
+
+
 def _is_our_airflow(pid: int, settle: float = 0.5) -> bool:
     """True when `pid` is alive and is an airflow process (not a recycled pid).
 
@@ -102,10 +105,11 @@ def _is_our_airflow(pid: int, settle: float = 0.5) -> bool:
     while True:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            state, flags = fields[0], int(fields[6])
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
             return False
-        if state == "Z":
+        if state == "Z" or flags & PF_KTHREAD:  # a kernel thread's cmdline is always empty
             return False
         if cmdline or time.monotonic() >= deadline:
             return b"airflow" in cmdline or cmdline == b""

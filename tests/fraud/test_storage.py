@@ -162,7 +162,6 @@ def test_the_sweep_removes_what_killed_writes_left_once_it_is_old(tmp_path):
 
     from fraud.storage import ABANDONED_AFTER_SECONDS, sweep_abandoned
 
-    old = time.time() - ABANDONED_AFTER_SECONDS - 60
     table = tmp_path / "validated" / "ei" / "claims"
     table.mkdir(parents=True)
     (table / "part-0.parquet").write_bytes(b"kept")
@@ -177,15 +176,31 @@ def test_the_sweep_removes_what_killed_writes_left_once_it_is_old(tmp_path):
     waiting = tmp_path / "outputs" / ".2026-03-04.previous-abcd"
     waiting.mkdir(parents=True)
     (waiting / "cases.csv").write_text("old")
-    young = table / ".rings.csv.staging-fedcba987654"  # a write still going on
+    young = table / ".rings.csv.staging-fedcba987654"
     young.write_text("now")
-    for path in (killed_file, killed_dir, scratch, waiting):
-        os.utime(path, (old, old))
+    # an old version left aside after its swap completed: the destination is in place
+    done = tmp_path / "outputs" / "2026-03-03"
+    done.mkdir()
+    left_aside = tmp_path / "outputs" / ".2026-03-03.previous-ef01"
+    left_aside.mkdir()
+    named_like_scratch = tmp_path / "outputs" / "checked-report"  # not under tmp/: not scratch
 
-    swept = sweep_abandoned(tmp_path)
+    later = time.time() + ABANDONED_AFTER_SECONDS + 60  # age counts from the last rename (ctime)
+    swept = sweep_abandoned(tmp_path, now=later)
 
-    assert sorted(swept) == sorted([killed_file, killed_dir, scratch])
-    assert not killed_file.exists() and not killed_dir.exists() and not scratch.exists()
-    assert (tmp_path / "outputs" / "2026-03-04" / "cases.csv").read_text() == "old"  # put back, not deleted
-    assert young.exists() and (table / "part-0.parquet").read_bytes() == b"kept"
-    assert sweep_abandoned(tmp_path) == []
+    assert sorted(swept) == sorted([killed_file, killed_dir, scratch, left_aside, young])
+    assert not killed_file.exists() and not killed_dir.exists() and not scratch.exists() and not left_aside.exists()
+    assert (waiting / "cases.csv").read_text() == "old"  # its destination is missing: left for recover()
+    assert (table / "part-0.parquet").read_bytes() == b"kept" and done.exists()
+    named_like_scratch.mkdir()
+    assert sweep_abandoned(tmp_path, now=later) == [] and named_like_scratch.exists()
+    assert sweep_abandoned(tmp_path / "outputs") == []  # nothing is a day old yet
+
+
+def test_the_sweep_leaves_young_paths_alone(tmp_path):
+    from fraud.storage import sweep_abandoned
+
+    staging = tmp_path / "outputs" / ".cases.csv.staging-0123456789ab"
+    staging.parent.mkdir()
+    staging.write_text("a write going on")
+    assert sweep_abandoned(tmp_path) == [] and staging.exists()

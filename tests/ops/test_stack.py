@@ -72,13 +72,32 @@ def test_a_cmdline_read_mid_exec_is_read_again_before_deciding(monkeypatch):
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
         def read_text(self):
-            return "123 (x) S 1"
+            return "123 (x) S 1 1 1 0 -1 4194560"  # state, ppid, pgrp, session, tty, tpgid, flags
 
     FAKE = {"now": "cmdline"}
     monkeypatch.setattr(stack, "Path", FakeProc)
     assert stack._is_our_airflow(123) is False  # empty twice, then `sleep 60`
     FAKE["now"] = "renaming"
     assert stack._is_our_airflow(123, settle=0.1) is True  # empty all along: alive, ours
+
+
+def test_a_kernel_thread_is_never_taken_for_airflow(monkeypatch):
+    """A stale pid file after a reboot may name a kernel thread: its cmdline is empty
+    like a component's while it renames itself, but its PF_KTHREAD flag gives it away."""
+    import ops.stack as stack
+
+    class KernelThread:
+        def __init__(self, path):
+            pass
+
+        def read_bytes(self):
+            return b""
+
+        def read_text(self):
+            return f"2 (kthreadd) S 0 0 0 0 -1 {0x208040}"  # PF_KTHREAD among its flags
+
+    monkeypatch.setattr(stack, "Path", KernelThread)
+    assert stack._is_our_airflow(2, settle=0.05) is False
 
 
 # --- slow: the real stack ---------------------------------------------------------------
