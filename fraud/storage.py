@@ -153,10 +153,9 @@ def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now
     root = Path(root)
     candidates = []
     for directory, dirs, files in os.walk(root):  # os.walk ignores directories that vanish
-        for name in dirs + files:
-            if any(fnmatch.fnmatch(name, pattern) for pattern in ABANDONED_NAMES):
-                candidates.append(Path(directory) / name)
-        dirs[:] = [d for d in dirs if not any(fnmatch.fnmatch(d, p) for p in ABANDONED_NAMES)]
+        abandoned = {name for name in dirs + files if any(fnmatch.fnmatch(name, p) for p in ABANDONED_NAMES)}
+        candidates += [Path(directory) / name for name in sorted(abandoned)]
+        dirs[:] = [d for d in dirs if d not in abandoned]  # nothing to look for inside them
     scratch = root / "tmp"
     if scratch.is_dir():
         candidates += [p for p in scratch.iterdir() if any(fnmatch.fnmatch(p.name, n) for n in SCRATCH_NAMES)]

@@ -59,7 +59,6 @@ class TrainingConfig:
     capacity: int = 100  # cases investigators can take: k of precision at k
     calibration_share: float = 0.25  # latest share of the training decisions fitting the calibration
     calibration: str = AUTO
-    balance_classes: bool = False  # True: scale_pos_weight = never found / found, in the fit part
     num_boost_round: int = 200
     seed: int = 0
     nthread: int = 1
@@ -324,14 +323,7 @@ def fit_booster(fit: pd.DataFrame, config: TrainingConfig) -> xgb.Booster:
     matrix = xgb.DMatrix(ordered[list(config.features)].to_numpy(dtype=np.float64),
                          label=ordered["label"].to_numpy(dtype=np.float64),
                          feature_names=list(config.features), nthread=config.nthread)
-    labels = ordered["label"].to_numpy(dtype=np.float64)
-    params = config.booster_params()
-    if config.balance_classes and labels.sum() > 0:
-        # Found claims are rare (about 1 in 100): weighted up to balance the classes, a
-        # pattern a handful of findings share can pass min_child_weight and become a
-        # split. The probability is the calibrator's job, fitted afterwards.
-        params["scale_pos_weight"] = float((labels.size - labels.sum()) / labels.sum())
-    return xgb.train(params, matrix, num_boost_round=config.num_boost_round, verbose_eval=False)
+    return xgb.train(config.booster_params(), matrix, num_boost_round=config.num_boost_round, verbose_eval=False)
 
 
 def train(examples: pd.DataFrame, config: TrainingConfig) -> TrainedModel:
