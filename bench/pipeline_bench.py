@@ -177,6 +177,10 @@ def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
     delta["history_seconds"] = history["seconds"]
     delta["rows"] = stage_rows(night_wh, ds)
     delta["conform"] = _json(night_wh / "runs" / ds / "conform.json")["mode"]
+    for stage in ("collusion", "crossmatch"):
+        done = _json(night_wh / "runs" / ds / f"{stage}.json")
+        delta[stage] = {"mode": done.get("mode"), "recomputed_claims": done.get("recomputed_claims")}
+    delta["claims"] = _json(night_wh / "runs" / ds / "conform.json")["rows"]["claims"]
     while not (full_wh / "outputs" / ds / "run_manifest.json").exists():  # the full run may still be going
         time.sleep(10)
     delta.update(compare_outputs(full_wh / "outputs" / ds, night_wh / "outputs" / ds))
@@ -224,6 +228,20 @@ def _log(base: Path, name: str) -> Path:
 
 def _mib(value: int) -> str:
     return f"{value / 2**20:,.0f}"
+
+
+def _stage_modes(delta: dict) -> str:
+    """How the nightly run's graph and cross-matching stages ran, as text."""
+    parts = []
+    for stage in ("collusion", "crossmatch"):
+        done = delta.get(stage)
+        if not done:
+            continue
+        text = f"{stage}: {done['mode']}"
+        if done.get("recomputed_claims") is not None:
+            text += f", {done['recomputed_claims']:,} of {delta['claims']:,} claims recomputed"
+        parts.append(text)
+    return "".join(f"; {part}" for part in parts)
 
 
 def report(results: list[dict], context: dict) -> str:
@@ -287,7 +305,7 @@ def report(results: list[dict], context: dict) -> str:
         d, full = r["delta"], r["full"]
         lines += ["", f"## One-day delta vs full rebuild at {r['persons']:,} persons (run date {r['ds']})", "",
                   "The same warehouse ran the day before, then the run date as a nightly run "
-                  f"(conform: {d['conform']}); compared with the full run above.", "",
+                  f"(conform: {d['conform']}{_stage_modes(d)}); compared with the full run above.", "",
                   "| | " + " | ".join(STAGES) + " | total s | peak RSS MiB |", "|" + "---|" * (len(STAGES) + 3),
                   "| full | " + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
                   + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} |",

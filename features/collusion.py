@@ -347,28 +347,33 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
     )
 
 
-def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
-    """Per claim, how old its workplace was when it was filed and how many claims that
-    workplace produced in its first two years -> (claim_id, workplace_age_days,
-    workplace_claims)."""
+def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame, subjects: DataFrame | None = None) -> DataFrame:
+    """Per claim (of `subjects`, by default every claim), how old its workplace was
+    when it was filed and how many claims that workplace produced in its first two
+    years -> (claim_id, workplace_age_days, workplace_claims)."""
     opened = workplaces.select("workplace_id", "opened_on")
-    with_age = claims.select("claim_id", "workplace_id", "filed_on").join(opened, on="workplace_id", how="left")
+
+    def aged(frame: DataFrame) -> DataFrame:
+        return frame.select("claim_id", "workplace_id", "filed_on").join(opened, on="workplace_id", how="left")
+
+    with_age = aged(claims)
     early_claims = (
         with_age.where(F.datediff("filed_on", "opened_on") <= 2 * YOUNG_WORKPLACE_DAYS)
         .groupBy("workplace_id")
         .agg(F.count(F.lit(1)).alias("workplace_claims"))
     )
-    return with_age.join(early_claims, on="workplace_id", how="left").select(
+    subject_age = with_age if subjects is None else aged(subjects)
+    return subject_age.join(early_claims, on="workplace_id", how="left").select(
         "claim_id",
         F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
         F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
     )
 
 
-def shared_accounts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
-    """Per claim, how many distinct claimants are paid into its benefit account and
-    whether a workplace holds that account -> (claim_id, account_claimants,
-    is_account_shared_with_workplace)."""
+def shared_accounts(claims: DataFrame, workplaces: DataFrame, subjects: DataFrame | None = None) -> DataFrame:
+    """Per claim (of `subjects`, by default every claim), how many distinct claimants
+    are paid into its benefit account and whether a workplace holds that account ->
+    (claim_id, account_claimants, is_account_shared_with_workplace)."""
     claimants = claims.groupBy("bank_account_key").agg(F.count_distinct("person_key").alias("account_claimants"))
     workplace_accounts = (
         workplaces.where(F.col("bank_account_key").isNotNull())
@@ -377,7 +382,7 @@ def shared_accounts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
         .withColumn("is_workplace_account", F.lit(True))
     )
     return (
-        claims.select("claim_id", "bank_account_key")
+        (claims if subjects is None else subjects).select("claim_id", "bank_account_key")
         .join(claimants, on="bank_account_key", how="left")
         .join(workplace_accounts, on="bank_account_key", how="left")
         .select(
@@ -389,20 +394,41 @@ def shared_accounts(claims: DataFrame, workplaces: DataFrame) -> DataFrame:
 
 
 def claim_collusion_features(
-    tables: dict[str, DataFrame], components: DataFrame, edges: DataFrame, as_of: dt.date
+    tables: dict[str, DataFrame],
+    components: DataFrame,
+    edges: DataFrame,
+    as_of: dt.date,
+    subjects: DataFrame | None = None,
 ) -> DataFrame:
     """The conformed tables, the workplaces' components (workplace_id, component) and
-    the graph's edges after hub pruning -> one row per claim (CLAIM_COLLUSION_COLUMNS)."""
+    the graph's edges after hub pruning -> one row per claim (CLAIM_COLLUSION_COLUMNS).
+
+    `subjects` (claims rows, by default every claim): the claims to compute the rows
+    of. Every count over other claims (claims of the workplace, claimants of the
+    account) still counts every claim, so a subject's row is the one a run over every
+    claim gives it (a nightly run recomputes only the claims the night touched)."""
     claims, employments = tables["claims"], tables["employments"]
-    spells = qualifying_spells(claims, employments)
-    taxes = tax_statements_for_spells(spells, claims, tables["workplaces"], tables["income"], as_of)
-    rehired = rehires(claims, spells, employments, tables["certifications"], related_workplaces(edges))
-    layoffs = layoffs_while_hiring(spells, claims, employments)
-    ages = workplace_claim_counts(claims, tables["workplaces"])
-    accounts = shared_accounts(claims, tables["workplaces"])
+    income, certifications = tables["income"], tables["certifications"]
+    subject = claims if subjects is None else subjects
+    workplace_spells = employments
+    if subjects is not None:
+        # Only the subjects' claimants, workplaces and certifications are read: the
+        # joins below never match another's (person, workplace and claim are join keys).
+        persons = F.broadcast(subjects.select("person_key").distinct())
+        employments = employments.join(persons, on="person_key", how="left_semi")
+        workplace_spells = tables["employments"].join(
+            F.broadcast(subjects.select("workplace_id").distinct()), on="workplace_id", how="left_semi")
+        income = income.join(persons, on="person_key", how="left_semi")
+        certifications = certifications.join(F.broadcast(subjects.select("claim_id")), on="claim_id", how="left_semi")
+    spells = qualifying_spells(subject, employments)
+    taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of)
+    rehired = rehires(subject, spells, employments, certifications, related_workplaces(edges))
+    layoffs = layoffs_while_hiring(spells, subject, workplace_spells)
+    ages = workplace_claim_counts(claims, tables["workplaces"], subjects)
+    accounts = shared_accounts(claims, tables["workplaces"], subjects)
 
     joined = (
-        claims.select("claim_id", "workplace_id", "separation_code")
+        subject.select("claim_id", "workplace_id", "separation_code")
         .join(components, on="workplace_id", how="left")
         .join(spells, on="claim_id", how="left")
         .join(taxes, on="claim_id", how="left")

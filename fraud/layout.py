@@ -49,6 +49,10 @@ class Layout:
     def collusion(self, ds: date) -> Path:
         return self.run_dir(ds) / "collusion"
 
+    # Every claim's evidence of a run (rules/evidence.py), for the next night to build on.
+    def crossmatch(self, ds: date) -> Path:
+        return self.run_dir(ds) / "crossmatch"
+
     # The training job's examples of a conformed date (models/job.py): the training-data
     # snapshot its models are registered with, reused by every challenger of that date.
     def training_examples(self, ds: date) -> Path:

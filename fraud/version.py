@@ -25,3 +25,20 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return __version__
     return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
+
+
+# The packages whose code decides what a stage computes.
+SOURCE_PACKAGES = ("features", "fraud", "jobs", "models", "rules")
+
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """sha256 of the pipeline's Python sources (path and bytes of every module of
+    SOURCE_PACKAGES): unlike the commit, it changes with an uncommitted edit too."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for package in SOURCE_PACKAGES:
+        for path in sorted((_REPO / package).rglob("*.py")):
+            digest.update(path.relative_to(_REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -22,46 +22,151 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.collusion import claim_collusion_features, graph_edges, workplace_components
+from features.collusion import TAX_FILING_LAG_DAYS, claim_collusion_features, graph_edges, workplace_components
 from features.components import connected_components, prune_hubs
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
-from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv
+from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
+from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.conform import read_conformed
 
 log = logging.getLogger(__name__)
 
 RINGS_FILE = "rings.csv"
+TOUCHED = "touched"  # a nightly run: the claims whose rows may have changed since the base night
+TOUCHED_SINCE = "_since.json"
 HUBS_FILE = "hubs.csv"
 RING_OUTPUT_COLUMNS = ("ring_id", "workplace_ids", "person_count", "claim_count", "score", "reasons")
 
 
 @dataclass
 class Collusion:
-    """What the graph stage found: per-claim evidence (with ring_id), rings, hubs."""
+    """What the graph stage found: per-claim evidence (with ring_id), rings, hubs, and
+    the graph (pruned edges, every node's component) a later night builds on."""
 
     claims: DataFrame
     rings: DataFrame
     hubs: DataFrame
+    edges: DataFrame
+    components: DataFrame
+    recomputed_claims: DataFrame | None = None  # a nightly run: the claims it recomputed (claim_id)
+    # A nightly run: every claim whose row may differ from the base night's (recomputed,
+    # or in a ring analysed again), for cross-matching (claim_id).
+    touched: DataFrame | None = None
 
 
-def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int) -> Collusion:
-    """The conformed tables -> Collusion (no I/O)."""
+@dataclass
+class Carried:
+    """A nightly run's base: the base night's results and what the night changed."""
+
+    changes: NightChanges
+    claims: DataFrame  # the base night's claims (CLAIM_COLLUSION_COLUMNS + ring_id)
+    rings: DataFrame
+    edges: DataFrame  # the base night's edges after hub pruning
+    components: DataFrame  # the base night's (node, component)
+
+
+def touched_claims(
+    tables: dict[str, DataFrame], edges: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date
+) -> tuple[DataFrame, DataFrame]:
+    """The claims whose collusion row a night may change, and the components whose ring
+    it may change -> (claims rows, (component)).
+
+    A claim's row reads its own record, its claimant's spells and statements, its
+    certifications, the claims and spells of its workplace, the claims paid into its
+    account and the workplaces of its component (related workplaces, the label). So a
+    claim is recomputed when any of these changed: its workplace is touched (the
+    workplace record, a claim or a spell at it, an edge anywhere in its component now
+    or on the base night, a new component label), its claimant is (a claim, spell or
+    statement), its account is (a claim or workplace paid into it), a certification
+    of it changed, or its qualifying spell became due for a tax statement since the
+    base night (`TAX_FILING_LAG_DAYS`, the one feature that reads the run date).
+    A component's ring reads its edges and the claims and spells at its workplaces:
+    it is recomputed when one of its workplaces is touched or has a recomputed claim."""
+    changes = carried.changes
+    link = ["src", "dst", "link"]
+    now, before = edges.select(*link), carried.edges.select(*link)
+    changed_nodes = (
+        now.subtract(before).unionByName(before.subtract(now))
+        .select(F.explode(F.array("src", "dst")).alias("node")).distinct()
+    )
+
+    def workplaces_in_components_of(nodes: DataFrame, node_components: DataFrame) -> DataFrame:
+        hit = node_components.join(nodes, on="node", how="left_semi").select("component").distinct()
+        return workplace_components(node_components.join(hit, on="component", how="left_semi")).select("workplace_id")
+
+    now_wc, before_wc = workplace_components(components), workplace_components(carried.components)
+    relabelled = now_wc.join(before_wc.withColumnRenamed("component", "before"), on="workplace_id", how="full").where(
+        ~F.col("component").eqNullSafe(F.col("before"))).select("workplace_id")
+    workplaces = (
+        changes.values("workplace_id", "workplaces", "claims", "employments")
+        .unionByName(workplaces_in_components_of(changed_nodes, components))
+        .unionByName(workplaces_in_components_of(changed_nodes, carried.components))
+        .unionByName(relabelled)
+        .distinct()
+        .localCheckpoint()
+    )
+    persons = changes.values("person_key", "claims", "employments", "income")
+    accounts = changes.values("bank_account_key", "claims", "workplaces")
+    spell_from = F.date_sub(F.col("spell_to"), F.col("spell_days") - 1)
+    due_since = F.date_add(spell_from, TAX_FILING_LAG_DAYS)
+    became_due = carried.claims.where(
+        F.col("spell_to").isNotNull() & (due_since > F.lit(changes.base)) & (due_since <= F.lit(as_of))
+    ).select("claim_id")
+    claims = tables["claims"]
+    claim_ids = (
+        claims.join(workplaces, on="workplace_id", how="left_semi").select("claim_id")
+        .unionByName(claims.join(persons, on="person_key", how="left_semi").select("claim_id"))
+        .unionByName(claims.join(accounts, on="bank_account_key", how="left_semi").select("claim_id"))
+        .unionByName(changes.values("claim_id", "certifications"))
+        .unionByName(became_due)
+        .distinct()
+    )
+    subjects = claims.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint()
+    ring_workplaces = workplaces.unionByName(subjects.select("workplace_id")).distinct()
+    ring_components = now_wc.join(ring_workplaces, on="workplace_id", how="left_semi").select("component").distinct()
+    return subjects, ring_components.localCheckpoint()
+
+
+def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
+            carried: Carried | None = None) -> Collusion:
+    """The conformed tables -> Collusion (no I/O). With `carried` (a nightly run), only
+    the claims and rings the night touched (`touched_claims`) are computed; the rest
+    is the base night's, the same rows a run over everything gives."""
     claims = tables["claims"]
     edges, hubs = prune_hubs(graph_edges(tables["workplaces"], claims), hub_max_degree)
     edges = edges.localCheckpoint()
     components = connected_components(edges).localCheckpoint()
     workplace_component = workplace_components(components)
-    collusion = claim_collusion_features(tables, workplace_component, edges, as_of).localCheckpoint()
-
     candidates = candidate_components(workplace_component)
+    if carried is None:
+        subjects = None
+        collusion = claim_collusion_features(tables, workplace_component, edges, as_of).localCheckpoint()
+    else:
+        subjects, ring_components = touched_claims(tables, edges, components, carried, as_of)
+        recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects)
+        kept = carried.claims.drop("ring_id").join(subjects.select("claim_id"), on="claim_id", how="left_anti")
+        collusion = kept.unionByName(recomputed).localCheckpoint()
+        candidates = candidates.join(ring_components, on="component", how="left_semi").localCheckpoint()
+
+    candidate_workplaces = workplace_component.join(candidates.select("component"), on="component", how="left_semi")
     graph_rows = component_graph_rows(
         edges, components, candidates, claims, tables["employments"], workplace_component
     )
-    found = rings(edges, workplace_component, claims, collusion, component_analytics(graph_rows)).localCheckpoint()
+    found = rings(edges, candidate_workplaces, claims, collusion, component_analytics(graph_rows))
+    if carried is not None:
+        unchanged = carried.rings.join(candidates.select("component"), on="component", how="left_anti")
+        found = unchanged.select(*found.columns).unionByName(found)
+    found = found.localCheckpoint()
     ring_of_component = found.select(F.col("component").alias("workplace_component"), "ring_id")
     claims_with_ring = collusion.join(ring_of_component, on="workplace_component", how="left")
-    return Collusion(claims=claims_with_ring, rings=found, hubs=hubs)
+    touched = None
+    if subjects is not None:
+        in_new_rings = collusion.join(candidates.select(F.col("component").alias("workplace_component")),
+                                      on="workplace_component", how="left_semi")
+        touched = subjects.select("claim_id").unionByName(in_new_rings.select("claim_id")).distinct()
+    return Collusion(claims=claims_with_ring, rings=found, hubs=hubs, edges=edges, components=components,
+                     recomputed_claims=None if subjects is None else subjects.select("claim_id"), touched=touched)
 
 
 def _write_rings(rings_df: DataFrame, outputs: Path) -> int:
@@ -83,27 +188,57 @@ def _write_hubs(hubs: DataFrame, outputs: Path) -> int:
                      ([row["kind"], row["node"], row["degree"]] for row in ordered.toLocalIterator()))
 
 
+def carried_over(spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict,
+                 params: dict) -> tuple[Carried | None, str]:
+    """The base night's graph results when this night may build on them
+    (jobs/changes.py:usable_base), or None, and why."""
+    base, why = usable_base("collusion", layout, ds, inputs.get("base"), params, layout.collusion)
+    if base is None:
+        return None, why
+    saved = layout.collusion(base)
+    read = lambda name: spark.read.parquet(str(saved / name))  # noqa: E731
+    carried = Carried(changes=night_changes(spark, layout, ds, base), claims=read("claims"),
+                      rings=read("rings"), edges=read("edges"), components=read("components"))
+    return carried, why
+
+
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory}; output: the warehouse
-    root; params: {"ds": date, "hub_max_degree"?: int}. Returns counts and paths."""
+    """inputs: {"conformed": the run date's conformed directory, "base"?: the date
+    conform built on (a nightly run)}; output: the warehouse root; params: {"ds": date,
+    "hub_max_degree"?: int, "code_version"?, "full_rebuild"?}. Returns counts, paths
+    and how the night was computed."""
     ds: dt.date = params["ds"]
     layout = Layout(Path(output))
     tables = read_conformed(spark, Path(inputs["conformed"]))
-    found = analyse(tables, ds, int(params.get("hub_max_degree", 50)))
+    carried, why = carried_over(spark, layout, ds, tables, inputs, params)
+    found = analyse(tables, ds, int(params.get("hub_max_degree", 50)), carried)
     with atomic_dir(layout.collusion(ds)) as staging:
         found.claims.write.parquet(str(staging / "claims"))
         found.rings.write.parquet(str(staging / "rings"))
+        found.edges.write.parquet(str(staging / "edges"))
+        found.components.write.parquet(str(staging / "components"))
+        write_json(staging / STATE_FILE, stage_state("collusion", layout, ds, params))
+        if found.touched is not None:
+            found.touched.write.parquet(str(staging / TOUCHED))
+            write_json(staging / TOUCHED / TOUCHED_SINCE, {"base": carried.changes.base.isoformat()})
     outputs = ensure_dir(layout.outputs(ds))
     saved_rings = spark.read.parquet(str(layout.collusion(ds) / "rings"))
     ring_count = _write_rings(saved_rings, outputs)
     hub_count = _write_hubs(found.hubs, outputs)
     claims_in_rings = spark.read.parquet(str(layout.collusion(ds) / "claims")).where(
         F.col("ring_id").isNotNull()).count()
-    log.info("collusion %s: %d rings holding %d claims, %d hubs left out", ds, ring_count, claims_in_rings, hub_count)
+    recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
+    mode = "full" if carried is None else "incremental"
+    log.info("collusion %s (%s: %s): %d rings holding %d claims, %d hubs left out%s", ds, mode, why, ring_count,
+             claims_in_rings, hub_count, "" if recomputed is None else f", {recomputed} claims recomputed")
     return {
         "ds": ds.isoformat(),
         "collusion": str(layout.collusion(ds)),
         "rings": ring_count,
         "claims_in_rings": claims_in_rings,
         "hubs": hub_count,
+        "mode": mode,
+        "base": carried.changes.base.isoformat() if carried else None,
+        "why": why,
+        "recomputed_claims": recomputed,
     }

@@ -34,6 +34,7 @@ from fraud.records import LINE_NO
 log = logging.getLogger(__name__)
 
 BUILT_FROM = "_built_from.json"
+CHANGES = "_changes"  # a nightly run: per table, the records it changed (new/ and old/)
 
 
 def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> DataFrame:
@@ -64,6 +65,17 @@ def merge_delta(previous: DataFrame, delta: DataFrame, table: contract.Table, ds
         LINE_NO, F.lit(None).cast("bigint"))
     redecided = latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
     return untouched.unionByName(redecided)
+
+
+def write_changes(conformed: DataFrame, previous: DataFrame, table: contract.Table, base: date, into: Path) -> None:
+    """The records of conformed(ds) whose version came from a drop dated after the base
+    (`new`: added or changed) and their versions in conformed(base) (`old`), for the
+    later stages of a nightly run (jobs/changes.py)."""
+    changed = conformed.where(F.col(DROP_DATE) > F.lit(base))
+    changed.write.parquet(str(into / "new"))
+    keys = F.broadcast(changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key))
+    previous.select(*table.column_names, DROP_DATE).join(keys, on=table.primary_key, how="left_semi").write.parquet(
+        str(into / "old"))
 
 
 def _validated(spark, layout: Layout, table: contract.Table, after: date | None = None) -> DataFrame:
@@ -132,7 +144,10 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
                 previous = spark.read.parquet(str(layout.conformed_table(base, table.name)))
                 conformed = merge_delta(previous, _validated(spark, layout, table, after=base), table, ds)
             conformed.write.parquet(str(staging / table.name))
-            counts[table.name] = spark.read.parquet(str(staging / table.name)).count()
+            written = spark.read.parquet(str(staging / table.name))
+            counts[table.name] = written.count()
+            if base is not None:
+                write_changes(written, previous, table, base, staging / CHANGES / table.name)
         if drops is not None:
             write_json(staging / BUILT_FROM, built_from(drops, ds))
     mode = "full" if base is None else "incremental"

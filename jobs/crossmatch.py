@@ -37,7 +37,9 @@ from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offe
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from fraud import dispositions
 from fraud.layout import Layout
-from fraud.storage import atomic_file, ensure_dir, write_csv
+from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_csv, write_json
+from jobs.collusion import TOUCHED, TOUCHED_SINCE
+from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.conform import read_conformed
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
 from rules.dispositions import CLEARED_SCHEMA, current_evidence, still_cleared
@@ -103,11 +105,106 @@ class Detection:
     certification_features: DataFrame
     scores: DataFrame | None = None  # with a model: SCORE_COLUMNS per undecided claim
     kept_out: DataFrame | None = None  # cleared claims kept out of the queue (claim_id)
+    found: Evidence | None = None  # every claim's evidence (a later night builds on it)
+    recomputed_claims: DataFrame | None = None  # a nightly run: the claims it recomputed (claim_id)
     cached: list[DataFrame] = field(default_factory=list)
 
     def release(self) -> None:
         for frame in self.cached:
             frame.unpersist()
+
+
+@dataclass
+class CarriedEvidence:
+    """A nightly run's base: the base night's evidence, the collusion rows it was
+    computed from and what the night changed."""
+
+    changes: NightChanges
+    evidence: Evidence
+    collusion: DataFrame  # the base night's collusion rows
+    # The claims whose collusion rows the graph stage says changed since the same base
+    # (None: compare the rows).
+    collusion_touched: DataFrame | None = None
+
+
+PER_PERSON_TABLES = ("claims", "income", "crossings", "findings")
+
+
+def open_trip_persons(crossings: DataFrame) -> DataFrame:
+    """Persons whose last crossing is a departure: their trip lasts up to the run date
+    (features/trips.py), so their evidence can change with no new record."""
+    last = F.max_by("direction", F.struct("crossed_at", "crossing_id"))
+    return crossings.groupBy("person_key").agg(last.alias("last_direction")).where(
+        F.col("last_direction") == "OUT").select("person_key")
+
+
+def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, collusion: DataFrame) -> DataFrame:
+    """The claimants whose evidence a night may change -> (person_key).
+
+    A person's evidence reads their own claims, certifications, statements, crossings,
+    findings and spells, the records of the workplaces that employed or paid them
+    (insured payer, reported spell) and the collusion rows of their claims. So a person
+    is recomputed when one of these changed, or when their last crossing is a
+    departure (an open trip is abroad up to the run date)."""
+    changes = carried.changes
+    claims = tables["claims"]
+    changed_workplaces = changes.values("workplace_id", "workplaces")
+    payers = changes.values("business_no", "workplaces").withColumnRenamed("business_no", "payer_business_no")
+    if carried.collusion_touched is not None:
+        changed_collusion = carried.collusion_touched
+    else:
+        columns = collusion.columns
+        now, before = collusion.select(*columns), carried.collusion.select(*columns)
+        changed_collusion = now.subtract(before).select("claim_id").unionByName(
+            before.subtract(now).select("claim_id"))
+    claim_persons = claims.join(
+        changes.values("claim_id", "certifications").unionByName(changed_collusion), on="claim_id", how="left_semi")
+    return (
+        changes.values("person_key", "claims", "employments", "income", "crossings", "findings")
+        .unionByName(claim_persons.select("person_key"))
+        .unionByName(tables["employments"].join(changed_workplaces, on="workplace_id", how="left_semi")
+                     .select("person_key"))
+        .unionByName(tables["income"].join(payers, on="payer_business_no", how="left_semi").select("person_key"))
+        .unionByName(open_trip_persons(tables["crossings"]))
+        .distinct()
+    )
+
+
+def night_evidence(
+    tables: dict[str, DataFrame],
+    as_of: dt.date,
+    rules: tuple[Rule, ...],
+    collusion: DataFrame | None,
+    carried: CarriedEvidence,
+) -> tuple[Evidence, DataFrame, list[DataFrame]]:
+    """A nightly run's Evidence: that of the touched persons (`touched_persons`)
+    computed from their records, the rest the base night's -> (Evidence, the
+    recomputed claim_ids, the cached frames to release). Every feature and hit is a claimant's own, so this is the
+    Evidence a run over everything gives."""
+    persons = touched_persons(tables, carried, collusion).localCheckpoint()
+    claims = tables["claims"]
+    claim_ids = claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
+        carried.changes.values("claim_id", "claims")).distinct().localCheckpoint()
+    theirs = dict(tables)
+    for name in PER_PERSON_TABLES:
+        theirs[name] = tables[name].join(persons, on="person_key", how="left_semi")
+    theirs["employments"] = tables["employments"].join(persons, on="person_key", how="left_semi")
+    theirs["certifications"] = tables["certifications"].join(claim_ids, on="claim_id", how="left_semi")
+    their_collusion = None if collusion is None else collusion.join(claim_ids, on="claim_id", how="left_semi")
+    fresh = gather_evidence(theirs, as_of, rules, their_collusion, cache=True)
+
+    def merged(before: DataFrame, now: DataFrame) -> DataFrame:
+        kept = before.join(claim_ids, on="claim_id", how="left_anti")
+        return kept.select(*now.columns).unionByName(now).cache()
+
+    before = carried.evidence
+    evidence = Evidence(
+        certification_table=merged(before.certification_table, fresh.certification_table),
+        certification_hits=merged(before.certification_hits, fresh.certification_hits),
+        claim_table=merged(before.claim_table, fresh.claim_table),
+        claim_hits=merged(before.claim_hits, fresh.claim_hits),
+    )
+    return evidence, claim_ids, fresh.frames()
 
 
 def detect(
@@ -118,14 +215,20 @@ def detect(
     model: TrainedModel | None = None,
     cleared: DataFrame | None = None,
     rings: DataFrame | None = None,
+    carried: CarriedEvidence | None = None,
 ) -> Detection:
     """The conformed tables (by name, as of `as_of`), when the graph stage ran the
     claims' collusion features (features/collusion.py, with `ring_id`) and, when one
     is in use, the scoring model (models/train.py TrainedModel) -> a Detection (no
     I/O). `cleared` (rules/dispositions.py CLEARED_SCHEMA): claims investigators
     cleared, kept out of the queue unless their evidence grew (ring sizes from `rings`:
-    ring_id, person_count)."""
-    found = gather_evidence(tables, as_of, rules, collusion, cache=True)
+    ring_id, person_count). `carried` (a nightly run): only the touched claimants'
+    evidence is computed (`night_evidence`)."""
+    recomputed, fresh = None, []
+    if carried is None:
+        found = gather_evidence(tables, as_of, rules, collusion, cache=True)
+    else:
+        found, recomputed, fresh = night_evidence(tables, as_of, rules, collusion, carried)
     certification_table, certification_hits = found.certification_table, found.certification_hits
     claim_table, claim_hits = found.claim_table, found.claim_hits
 
@@ -151,7 +254,9 @@ def detect(
         certification_features=certification_table,
         scores=None if model_scores is None else claim_scores(model_scores, queue),
         kept_out=kept_out,
-        cached=[*found.frames(), queue, *([kept_out] if kept_out is not None else [])],
+        found=found,
+        recomputed_claims=recomputed,
+        cached=[*found.frames(), *fresh, queue, *([kept_out] if kept_out is not None else [])],
     )
 
 
@@ -257,6 +362,39 @@ def _workplace_rows(workplaces: DataFrame) -> Iterator[list]:
         yield [_text(values[name]) for name in WORKPLACE_COLUMNS]
 
 
+EVIDENCE_FRAMES = ("certification_table", "certification_hits", "claim_table", "claim_hits")
+
+
+def save_evidence(found: Evidence, layout: Layout, ds: dt.date, params: dict) -> None:
+    """Every claim's evidence of the night, for the next night to build on."""
+    with atomic_dir(layout.crossmatch(ds)) as staging:
+        for name in EVIDENCE_FRAMES:
+            getattr(found, name).write.parquet(str(staging / name))
+        write_json(staging / STATE_FILE, stage_state("crossmatch", layout, ds, params))
+
+
+def carried_over(spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict,
+                 params: dict) -> tuple[CarriedEvidence | None, str]:
+    """The base night's evidence when this night may build on it
+    (jobs/changes.py:usable_base), or None, and why."""
+    if not inputs.get("collusion"):
+        return None, "no collusion stage"
+    base, why = usable_base("crossmatch", layout, ds, inputs.get("base"), params, layout.crossmatch)
+    if base is None:
+        return None, why
+    if not (layout.collusion(base) / "claims").exists():
+        return None, f"no collusion claims of {base}"
+    saved = layout.crossmatch(base)
+    frames = {name: spark.read.parquet(str(saved / name)) for name in EVIDENCE_FRAMES}
+    touched = Path(inputs["collusion"]) / TOUCHED
+    since = touched / TOUCHED_SINCE
+    same_base = since.exists() and read_json(since) == {"base": base.isoformat()}
+    carried = CarriedEvidence(changes=night_changes(spark, layout, ds, base), evidence=Evidence(**frames),
+                              collusion=spark.read.parquet(str(layout.collusion(base) / "claims")),
+                              collusion_touched=spark.read.parquet(str(touched)) if same_base else None)
+    return carried, why
+
+
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     """inputs: {"conformed": the run date's conformed directory, "collusion"?: the graph
     stage's directory (claims/ and rings/), "model_version"?: the registered model to
@@ -281,7 +419,9 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     applied = dispositions.applicable(warehouse, ds)
     cleared_rows = dispositions.cleared_rows(applied)
     cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
-    found = detect(tables, ds, collusion=collusion, model=model, cleared=cleared, rings=rings_df)
+    layout = Layout(warehouse)
+    carried, why = carried_over(spark, layout, ds, tables, inputs, params)
+    found = detect(tables, ds, collusion=collusion, model=model, cleared=cleared, rings=rings_df, carried=carried)
 
     cases_path = output / CASES_FILE
     offenders_path = output / REPEAT_OFFENDERS_FILE
@@ -301,11 +441,18 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             scores_path = output / SCORES_FILE
             write_scores(found.scores, scores_path)
             files.append(str(scores_path))
+        recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
+        save_evidence(found.found, layout, ds, params)
     finally:
         found.release()
+    mode = "full" if carried is None else "incremental"
     log.info(
-        "crossmatch %s: %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows (rules %s, model %s)",
+        "crossmatch %s (%s: %s%s): %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows "
+        "(rules %s, model %s)",
         ds,
+        mode,
+        why,
+        "" if recomputed is None else f", {recomputed} claims recomputed",
         case_count,
         workplace_count,
         offender_count,
@@ -322,4 +469,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "files": files,
         "dispositions": {"applied": len(applied), "sha256": dispositions.checksum(applied),
                          "cleared_kept_out": kept_out_count},
+        "mode": mode,
+        "base": carried.changes.base.isoformat() if carried else None,
+        "why": why,
+        "recomputed_claims": recomputed,
     }
