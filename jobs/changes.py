@@ -11,7 +11,7 @@ writes both, per table, under conformed/<ds>/_changes/ (`write_changes`).
 
 The graph and cross-matching stages use them to recompute only what the night
 touched and carry over the rest of the base night's results. A stage builds on P
-only when it ran for P with the same code (commit and source digest), rules and
+only when it ran for P with the same code (commit and source digest), libraries, rules and
 configuration on the conformed tables this night builds on (`stage_state`,
 `usable_base`); otherwise it computes everything.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import reduce
+from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +34,9 @@ from fraud.storage import read_json
 from jobs.conform import BUILT_FROM, CHANGES
 
 STATE_FILE = "_state.json"
+# Libraries whose version can change what a stage computes (rings' communities and
+# pictures, pandas grouping, Spark itself).
+STATE_LIBRARIES = ("pyspark", "networkx", "pandas", "numpy", "pyarrow")
 
 
 @dataclass
@@ -73,6 +77,7 @@ def stage_state(stage: str, layout: Layout, ds: dt.date, params: dict) -> dict:
         "source_sha256": source_digest(),
         "rules_version": RULES_VERSION,
         "hub_max_degree": int(params.get("hub_max_degree", 50)),
+        "libraries": {name: version(name) for name in STATE_LIBRARIES},
         "built_from": read_json(built_from) if built_from.exists() else None,
     }
 

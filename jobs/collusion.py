@@ -68,9 +68,10 @@ class Carried:
 
 def touched_claims(
     tables: dict[str, DataFrame], edges: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date
-) -> tuple[DataFrame, DataFrame]:
-    """The claims whose collusion row a night may change, and the components whose ring
-    it may change -> (claims rows, (component)).
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """The claims whose collusion row a night may change, the components whose ring it
+    may change, and the base night's components whose ring row is no longer valid ->
+    (claims rows, (component), (component)).
 
     A claim's row reads its own record, its claimant's spells and statements, its
     certifications, the claims and spells of its workplace, the claims paid into its
@@ -82,7 +83,10 @@ def touched_claims(
     of it changed, or its qualifying spell became due for a tax statement since the
     base night (`TAX_FILING_LAG_DAYS`, the one feature that reads the run date).
     A component's ring reads its edges and the claims and spells at its workplaces:
-    it is recomputed when one of its workplaces is touched or has a recomputed claim."""
+    it is recomputed when one of its workplaces is touched or has a recomputed claim,
+    and the base night's ring of any component that held such a workplace is dropped.
+    (A base component with no such workplace kept its edges, so it is the same
+    component today, under the same label, and its ring row still holds.)"""
     changes = carried.changes
     link = ["src", "dst", "link"]
     now, before = edges.select(*link), carried.edges.select(*link)
@@ -125,7 +129,10 @@ def touched_claims(
     subjects = claims.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint()
     ring_workplaces = workplaces.unionByName(subjects.select("workplace_id")).distinct()
     ring_components = now_wc.join(ring_workplaces, on="workplace_id", how="left_semi").select("component").distinct()
-    return subjects, ring_components.localCheckpoint()
+    # The base night's rings of these workplaces are stale too, under their old labels:
+    # a component can be relabelled, merged into another or no longer be a candidate.
+    stale_rings = before_wc.join(ring_workplaces, on="workplace_id", how="left_semi").select("component")
+    return subjects, ring_components.localCheckpoint(), stale_rings.unionByName(ring_components).distinct()
 
 
 def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
@@ -143,7 +150,7 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
         subjects = None
         collusion = claim_collusion_features(tables, workplace_component, edges, as_of).localCheckpoint()
     else:
-        subjects, ring_components = touched_claims(tables, edges, components, carried, as_of)
+        subjects, ring_components, stale_rings = touched_claims(tables, edges, components, carried, as_of)
         recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects)
         kept = carried.claims.drop("ring_id").join(subjects.select("claim_id"), on="claim_id", how="left_anti")
         collusion = kept.unionByName(recomputed).localCheckpoint()
@@ -155,7 +162,7 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
     )
     found = rings(edges, candidate_workplaces, claims, collusion, component_analytics(graph_rows))
     if carried is not None:
-        unchanged = carried.rings.join(candidates.select("component"), on="component", how="left_anti")
+        unchanged = carried.rings.join(stale_rings, on="component", how="left_anti")
         found = unchanged.select(*found.columns).unionByName(found)
     found = found.localCheckpoint()
     ring_of_component = found.select(F.col("component").alias("workplace_component"), "ring_id")

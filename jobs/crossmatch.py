@@ -143,9 +143,10 @@ def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, coll
 
     A person's evidence reads their own claims, certifications, statements, crossings,
     findings and spells, the records of the workplaces that employed or paid them
-    (insured payer, reported spell) and the collusion rows of their claims. So a person
-    is recomputed when one of these changed, or when their last crossing is a
-    departure (an open trip is abroad up to the run date)."""
+    (insured payer, reported spell), the collusion rows of their claims and the filing
+    date of any claim their findings name. So a person is recomputed when one of these
+    changed, or when their last crossing is a departure (an open trip is abroad up to
+    the run date)."""
     changes = carried.changes
     claims = tables["claims"]
     changed_workplaces = changes.values("workplace_id", "workplaces")
@@ -159,9 +160,11 @@ def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, coll
             before.subtract(now).select("claim_id"))
     claim_persons = claims.join(
         changes.values("claim_id", "certifications").unionByName(changed_collusion), on="claim_id", how="left_semi")
+    citing = tables["findings"].join(changes.values("claim_id", "claims"), on="claim_id", how="left_semi")
     return (
         changes.values("person_key", "claims", "employments", "income", "crossings", "findings")
         .unionByName(claim_persons.select("person_key"))
+        .unionByName(citing.select("person_key"))
         .unionByName(tables["employments"].join(changed_workplaces, on="workplace_id", how="left_semi")
                      .select("person_key"))
         .unionByName(tables["income"].join(payers, on="payer_business_no", how="left_semi").select("person_key"))
@@ -181,8 +184,13 @@ def night_evidence(
     computed from their records, the rest the base night's -> (Evidence, the
     recomputed claim_ids, the cached frames to release). Every feature and hit is a claimant's own, so this is the
     Evidence a run over everything gives."""
-    persons = touched_persons(tables, carried, collusion).localCheckpoint()
+    touched = touched_persons(tables, carried, collusion)
     claims = tables["claims"]
+    # A finding can name a claim of another person (an identity corrected since): its
+    # owner's claims are read too, so the owner's evidence is computed again as well.
+    cited = tables["findings"].join(touched, on="person_key", how="left_semi").select("claim_id")
+    owners = claims.join(cited, on="claim_id", how="left_semi").select("person_key")
+    persons = touched.unionByName(owners).distinct().localCheckpoint()
     claim_ids = claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
         carried.changes.values("claim_id", "claims")).distinct().localCheckpoint()
     theirs = dict(tables)

@@ -43,9 +43,12 @@ def _row(rows, **changes):
 
 def _crafted_night(landing, truth, day):
     """A night of every kind of change: a ring's workplace moves onto another
-    workplace's phone line (two components become one), a claimant of the ring takes a
+    workplace's phone line (two components become one) and takes a bank account whose
+    key sorts first (the component's label changes), a claimant of the ring takes a
     new job at it, a certification, an income statement and a claim's new version
-    arrive for planted claimants, and one of them leaves the country (an open trip)."""
+    arrive for planted claimants, one of them leaves the country (an open trip), and a
+    finding of another claimant names a later claim of someone else (an identity
+    corrected since: only that claim's filing date says it is not an earlier one)."""
     baseline = truth["drop_dates"][0]
     stamp = f"{day}T09:00:00+09:00"
     workplaces = {row["workplace_id"]: row for row in _rows(landing, "ei", baseline, "workplaces")}
@@ -66,9 +69,16 @@ def _crafted_night(landing, truth, day):
     def table(name, *rows):
         return csv_text(list(rows), header=list(contract.TABLES[name].column_names))
 
+    finder = truth["planted"][1]
+    finder_filed = next(row["filed_on"] for row in claims if row["claim_id"] == finder["claim_id"])
+    later = max((row for row in claims if row["person_key"] != finder["person_key"] and row["filed_on"] > finder_filed),
+                key=lambda row: (row["filed_on"], row["claim_id"]))
+    findings = _rows(landing, "ei", baseline, "findings")
     write_drop(landing, "ei", day, {
         "workplaces": table("workplaces", dict(workplaces[ring_workplace], phone=workplaces[other]["phone"],
-                                               updated_at=stamp)),
+                                               bank_account_key="0" * 64, updated_at=stamp)),
+        "findings": table("findings", _row(findings, finding_id="FNIGHT1", person_key=finder["person_key"],
+                                           claim_id=later["claim_id"], workplace_id="", decided_on=day)),
         "employments": table("employments", _row(spell, employment_id="ENIGHT1", person_key=ring["person_keys"][0],
                                                  acquired_on=day, lost_on="", separation_code="", updated_at=stamp)),
         "claims": table("claims", _row(claim, updated_at=stamp)),
