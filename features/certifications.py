@@ -88,6 +88,18 @@ STATEMENT_COLUMNS = (
 )
 
 
+# Sums of fractional days and prorated amounts are added as decimals: exact, so the
+# result does not depend on the order rows reach the aggregate (partitioning, a nightly
+# run's subset), and a re-run or a nightly run gives the same bits as a full rebuild.
+EXACT_SUM_TYPE = "decimal(38,12)"
+
+
+def exact_sum(column: Column | str) -> Column:
+    """The sum of a double column, added exactly (as EXACT_SUM_TYPE), as a double."""
+    column = F.col(column) if isinstance(column, str) else column
+    return F.sum(column.cast(EXACT_SUM_TYPE)).cast("double")
+
+
 def _days_inclusive(first: Column, last: Column) -> Column:
     return F.datediff(last, first) + F.lit(1)
 
@@ -248,12 +260,12 @@ def income_evidence(statements: DataFrame) -> DataFrame:
     return (
         statements.groupBy("cert_id")
         .agg(
-            F.sum("worked_days").alias("worked_days"),
-            F.sum("certain_worked_days").alias("certain_worked_days"),
-            F.sum(F.when(is_unreported_wage, F.col("worked_days")).otherwise(F.lit(0.0))).alias(
+            exact_sum("worked_days").alias("worked_days"),
+            exact_sum("certain_worked_days").alias("certain_worked_days"),
+            exact_sum(F.when(is_unreported_wage, F.col("worked_days")).otherwise(F.lit(0.0))).alias(
                 "unreported_worked_days"
             ),
-            F.sum("attributable_income").alias("attributable_income"),
+            exact_sum("attributable_income").alias("attributable_income"),
             F.array_sort(F.collect_set("record_id")).alias("income_record_ids"),
             F.array_sort(F.collect_set(ordered_statement)).alias("statements"),
         )

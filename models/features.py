@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from features.certifications import exact_sum
 from rules.evidence import Evidence, gather_evidence
 from rules.ruleset import RULES, Rule
 
@@ -162,10 +163,10 @@ def certification_aggregates(certification_table: DataFrame) -> DataFrame:
         .agg(
             F.count(F.lit(1)).alias("certifications"),
             count_of(has_undeclared_work).alias("undeclared_work_certifications"),
-            F.sum("worked_days").alias("worked_days"),
-            F.sum("certain_worked_days").alias("certain_worked_days"),
-            F.sum("unreported_worked_days").alias("unreported_worked_days"),
-            F.sum("attributable_income").alias("attributable_income"),
+            exact_sum("worked_days").alias("worked_days"),
+            exact_sum("certain_worked_days").alias("certain_worked_days"),
+            exact_sum("unreported_worked_days").alias("unreported_worked_days"),
+            F.sum("attributable_income").alias("attributable_income"),  # whole won: exact
             F.sum(undeclared).alias("undeclared_income"),
             count_of(F.col("is_abroad")).alias("abroad_certifications"),
             count_of(F.col("is_possibly_abroad")).alias("possibly_abroad_certifications"),

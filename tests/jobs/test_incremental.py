@@ -169,3 +169,22 @@ def test_open_trip_persons_are_those_whose_last_crossing_is_a_departure(spark):
                                             "direction string").selectExpr(
         "crossing_id", "person_key", "cast(crossed_at as timestamp) as crossed_at", "direction")
     assert sorted(r.person_key for r in open_trip_persons(crossings).collect()) == sorted([P2, P3])
+
+
+def test_fractional_sums_do_not_depend_on_the_order_rows_arrive_in(spark):
+    from pyspark.sql import functions as F
+
+    from features.certifications import exact_sum
+
+    values = [1e16, 1.0, -1e16, 0.1, 0.2]
+    orders = [values, list(reversed(values)), [0.2, -1e16, 0.1, 1e16, 1.0]]
+    sums = []
+    for order in orders:
+        frame = spark.createDataFrame([("C1", i, v) for i, v in enumerate(order)], "cert_id string, i int, v double")
+        # One partition per row, so the aggregate adds them in the order given.
+        frame = frame.repartition(len(order), "i").sortWithinPartitions("i")
+        sums.append(frame.groupBy("cert_id").agg(exact_sum("v").alias("s")).first()["s"])
+    assert sums == [1.3, 1.3, 1.3]
+    plain = {spark.createDataFrame([(v,) for v in order], "v double").coalesce(1).agg(F.sum("v")).first()[0]
+             for order in orders}
+    assert len(plain) > 1  # what a plain double sum does with the same rows
