@@ -11,8 +11,8 @@ writes both, per table, under conformed/<ds>/_changes/ (`write_changes`).
 
 The graph and cross-matching stages use them to recompute only what the night
 touched and carry over the rest of the base night's results. A stage builds on P
-only when it ran for P with the same code (commit and source digest), libraries, rules and
-configuration on the conformed tables this night builds on (`stage_state`,
+only when it ran for P with the same code (commit and source digest), libraries,
+rules and configuration on the conformed tables this night builds on (`stage_state`,
 `usable_base`); otherwise it computes everything.
 """
 

@@ -127,7 +127,7 @@ class CarriedEvidence:
     collusion_touched: DataFrame | None = None
 
 
-PER_PERSON_TABLES = ("claims", "income", "crossings", "findings")
+PER_PERSON_TABLES = ("claims", "employments", "income", "crossings", "findings")
 
 
 def open_trip_persons(crossings: DataFrame) -> DataFrame:
@@ -182,8 +182,8 @@ def night_evidence(
 ) -> tuple[Evidence, DataFrame, list[DataFrame]]:
     """A nightly run's Evidence: that of the touched persons (`touched_persons`)
     computed from their records, the rest the base night's -> (Evidence, the
-    recomputed claim_ids, the cached frames to release). Every feature and hit is a claimant's own, so this is the
-    Evidence a run over everything gives."""
+    recomputed claim_ids, the cached frames to release). Every feature and hit is a
+    claimant's own, so this is the Evidence a run over everything gives."""
     touched = touched_persons(tables, carried, collusion)
     claims = tables["claims"]
     # A finding can name a claim of another person (an identity corrected since): its
@@ -196,7 +196,6 @@ def night_evidence(
     theirs = dict(tables)
     for name in PER_PERSON_TABLES:
         theirs[name] = tables[name].join(persons, on="person_key", how="left_semi")
-    theirs["employments"] = tables["employments"].join(persons, on="person_key", how="left_semi")
     theirs["certifications"] = tables["certifications"].join(claim_ids, on="claim_id", how="left_semi")
     their_collusion = None if collusion is None else collusion.join(claim_ids, on="claim_id", how="left_semi")
     fresh = gather_evidence(theirs, as_of, rules, their_collusion, cache=True)
