@@ -179,7 +179,8 @@ def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
     delta["conform"] = _json(night_wh / "runs" / ds / "conform.json")["mode"]
     for stage in ("collusion", "crossmatch"):
         done = _json(night_wh / "runs" / ds / f"{stage}.json")
-        delta[stage] = {"mode": done.get("mode"), "recomputed_claims": done.get("recomputed_claims")}
+        delta[stage] = {"mode": done.get("mode"), "recomputed_claims": done.get("recomputed_claims"),
+                        "analysed_components": done.get("analysed_components")}
     delta["claims"] = _json(night_wh / "runs" / ds / "conform.json")["rows"]["claims"]
     while not (full_wh / "outputs" / ds / "run_manifest.json").exists():  # the full run may still be going
         time.sleep(10)
@@ -240,6 +241,8 @@ def _stage_modes(delta: dict) -> str:
         text = f"{stage}: {done['mode']}"
         if done.get("recomputed_claims") is not None:
             text += f", {done['recomputed_claims']:,} of {delta['claims']:,} claims recomputed"
+        if done.get("analysed_components") is not None:
+            text += f", {done['analysed_components']:,} candidate components analysed again"
         parts.append(text)
     return "".join(f"; {part}" for part in parts)
 

@@ -210,6 +210,38 @@ def connected_components(edges: DataFrame, max_iterations: int = DEFAULT_MAX_ITE
     return components
 
 
+def changed_nodes(edges: DataFrame, before: DataFrame, columns: tuple[str, ...] = ("src", "dst")) -> DataFrame:
+    """The nodes at either end of an edge that is in one of `edges` and `before` but
+    not in the other, compared on `columns` -> (node)."""
+    now, then = edges.select(*columns), before.select(*columns)
+    return _nodes(now.subtract(then).unionByName(then.subtract(now)))
+
+
+def update_components(edges: DataFrame, changed: DataFrame, before_components: DataFrame) -> DataFrame:
+    """The components of `edges` (as `connected_components` gives them), from the
+    components of an earlier edge set and the nodes its edges changed (`changed`:
+    `changed_nodes` of the two sets, or more).
+
+    Only the earlier components holding a changed node are computed again, with the
+    changed nodes. That is exact: an edge in both sets joins two nodes of one earlier
+    component, and a changed edge joins two changed nodes, so no edge leaves the
+    recomputed node set, and an earlier component with no changed node kept every
+    edge and gained none, so it is the same component under the same label (its
+    smallest node)."""
+    affected = before_components.join(changed, on="node", how="left_semi").select("component").distinct()
+    recomputed_nodes = (
+        before_components.join(affected, on="component", how="left_semi").select("node")
+        .unionByName(changed.select("node")).distinct()
+    )
+
+    def with_end_in_recomputed(end: str) -> DataFrame:
+        return edges.join(recomputed_nodes.withColumnRenamed("node", end), on=end, how="left_semi")
+
+    recomputed = connected_components(with_end_in_recomputed("src").unionByName(with_end_in_recomputed("dst")))
+    kept = before_components.join(recomputed_nodes, on="node", how="left_anti").select(*COMPONENT_COLUMNS)
+    return kept.unionByName(recomputed)
+
+
 def node_degrees(edges: DataFrame) -> DataFrame:
     """Edges (`src`, `dst`) -> (`node`, `degree`): the number of distinct other nodes
     each node is linked to (self-loops, duplicates and null ends do not count)."""

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.collusion import TAX_FILING_LAG_DAYS, claim_collusion_features, graph_edges, workplace_components
-from features.components import connected_components, prune_hubs
+from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
@@ -53,6 +53,7 @@ class Collusion:
     # A nightly run: every claim whose row may differ from the base night's (recomputed,
     # or in a ring analysed again), for cross-matching (claim_id).
     touched: DataFrame | None = None
+    analysed: DataFrame | None = None  # the candidate components whose ring was analysed (component)
 
 
 @dataclass
@@ -67,11 +68,11 @@ class Carried:
 
 
 def touched_claims(
-    tables: dict[str, DataFrame], edges: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date
-) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """The claims whose collusion row a night may change, the components whose ring it
-    may change, and the base night's components whose ring row is no longer valid ->
-    (claims rows, (component), (component)).
+    tables: dict[str, DataFrame], changed: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date
+) -> tuple[DataFrame, DataFrame]:
+    """The claims whose collusion row a night may change, and the workplaces it touched
+    -> (claims rows, (workplace_id)). `changed`: the nodes of the edges the night added
+    or removed (features/components.py:changed_nodes).
 
     A claim's row reads its own record, its claimant's spells and statements, its
     certifications, the claims and spells of its workplace, the claims paid into its
@@ -81,19 +82,8 @@ def touched_claims(
     or on the base night, a new component label), its claimant is (a claim, spell or
     statement), its account is (a claim or workplace paid into it), a certification
     of it changed, or its qualifying spell became due for a tax statement since the
-    base night (`TAX_FILING_LAG_DAYS`, the one feature that reads the run date).
-    A component's ring reads its edges and the claims and spells at its workplaces:
-    it is recomputed when one of its workplaces is touched or has a recomputed claim,
-    and the base night's ring of any component that held such a workplace is dropped.
-    (A base component with no such workplace kept its edges, so it is the same
-    component today, under the same label, and its ring row still holds.)"""
+    base night (`TAX_FILING_LAG_DAYS`, the one feature that reads the run date)."""
     changes = carried.changes
-    link = ["src", "dst", "link"]
-    now, before = edges.select(*link), carried.edges.select(*link)
-    changed_nodes = (
-        now.subtract(before).unionByName(before.subtract(now))
-        .select(F.explode(F.array("src", "dst")).alias("node")).distinct()
-    )
 
     def workplaces_in_components_of(nodes: DataFrame, node_components: DataFrame) -> DataFrame:
         hit = node_components.join(nodes, on="node", how="left_semi").select("component").distinct()
@@ -104,8 +94,8 @@ def touched_claims(
         ~F.col("component").eqNullSafe(F.col("before"))).select("workplace_id")
     workplaces = (
         changes.values("workplace_id", "workplaces", "claims", "employments")
-        .unionByName(workplaces_in_components_of(changed_nodes, components))
-        .unionByName(workplaces_in_components_of(changed_nodes, carried.components))
+        .unionByName(workplaces_in_components_of(changed, components))
+        .unionByName(workplaces_in_components_of(changed, carried.components))
         .unionByName(relabelled)
         .distinct()
         .localCheckpoint()
@@ -127,33 +117,66 @@ def touched_claims(
         .distinct()
     )
     subjects = claims.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint()
-    ring_workplaces = workplaces.unionByName(subjects.select("workplace_id")).distinct()
-    ring_components = now_wc.join(ring_workplaces, on="workplace_id", how="left_semi").select("component").distinct()
-    # The base night's rings of these workplaces are stale too, under their old labels:
-    # a component can be relabelled, merged into another or no longer be a candidate.
-    stale_rings = before_wc.join(ring_workplaces, on="workplace_id", how="left_semi").select("component")
-    return subjects, ring_components.localCheckpoint(), stale_rings.unionByName(ring_components).distinct()
+    return subjects, workplaces
+
+
+def changed_rows(now: DataFrame, before: DataFrame, claim_ids: DataFrame) -> DataFrame:
+    """The claims of `claim_ids` whose row in `now` differs from, or is missing from,
+    their row in `before` (same columns) -> (claim_id)."""
+    now = now.join(claim_ids, on="claim_id", how="left_semi")
+    before = before.join(claim_ids, on="claim_id", how="left_semi").select(*now.columns)
+    return now.subtract(before).select("claim_id").unionByName(before.subtract(now).select("claim_id")).distinct()
+
+
+def stale_components(components: DataFrame, carried: Carried, workplaces: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """The components whose ring a night must analyse again, and the base night's
+    components whose ring row no longer holds -> ((component), (component)).
+
+    A component's ring reads its edges, the claims and spells at its workplaces and
+    those claims' collusion rows: it is analysed again when one of its workplaces is
+    touched (`touched_claims`) or holds a claim whose collusion row changed
+    (`workplaces`: both). The base night's ring of any component that held such a
+    workplace is dropped too, under its old label: a component can be relabelled,
+    merged into another or no longer be a candidate. (A base component with no such
+    workplace kept its edges, so it is the same component today, under the same
+    label, and its ring row still holds.)"""
+    now_wc, before_wc = workplace_components(components), workplace_components(carried.components)
+    again = now_wc.join(workplaces, on="workplace_id", how="left_semi").select("component").distinct()
+    stale = before_wc.join(workplaces, on="workplace_id", how="left_semi").select("component")
+    return again.localCheckpoint(), stale.unionByName(again).distinct()
 
 
 def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
             carried: Carried | None = None) -> Collusion:
     """The conformed tables -> Collusion (no I/O). With `carried` (a nightly run), only
-    the claims and rings the night touched (`touched_claims`) are computed; the rest
-    is the base night's, the same rows a run over everything gives."""
+    the components holding a changed edge, the claims the night touched
+    (`touched_claims`) and the rings whose inputs changed (`stale_components`) are
+    computed; the rest is the base night's, the same rows a run over everything
+    gives."""
     claims = tables["claims"]
-    edges, hubs = prune_hubs(graph_edges(tables["workplaces"], claims), hub_max_degree)
-    edges = edges.localCheckpoint()
-    components = connected_components(edges).localCheckpoint()
+    # Materialised once: the kept edges and the hubs are both read from it.
+    edges, hubs = prune_hubs(graph_edges(tables["workplaces"], claims).localCheckpoint(), hub_max_degree)
+    edges, hubs = edges.localCheckpoint(), hubs.localCheckpoint()
+    if carried is None:
+        components = connected_components(edges).localCheckpoint()
+    else:
+        changed = changed_nodes(edges, carried.edges, ("src", "dst", "link")).localCheckpoint()
+        components = update_components(edges, changed, carried.components).localCheckpoint()
     workplace_component = workplace_components(components)
     candidates = candidate_components(workplace_component)
     if carried is None:
         subjects = None
         collusion = claim_collusion_features(tables, workplace_component, edges, as_of).localCheckpoint()
     else:
-        subjects, ring_components, stale_rings = touched_claims(tables, edges, components, carried, as_of)
+        subjects, workplaces = touched_claims(tables, changed, components, carried, as_of)
         recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects)
-        kept = carried.claims.drop("ring_id").join(subjects.select("claim_id"), on="claim_id", how="left_anti")
+        before = carried.claims.drop("ring_id")
+        kept = before.join(subjects.select("claim_id"), on="claim_id", how="left_anti")
         collusion = kept.unionByName(recomputed).localCheckpoint()
+        differs = changed_rows(collusion, before, subjects.select("claim_id"))
+        ring_workplaces = workplaces.unionByName(
+            claims.join(differs, on="claim_id", how="left_semi").select("workplace_id")).distinct()
+        ring_components, stale_rings = stale_components(components, carried, ring_workplaces)
         candidates = candidates.join(ring_components, on="component", how="left_semi").localCheckpoint()
 
     candidate_workplaces = workplace_component.join(candidates.select("component"), on="component", how="left_semi")
@@ -169,11 +192,15 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
     claims_with_ring = collusion.join(ring_of_component, on="workplace_component", how="left")
     touched = None
     if subjects is not None:
+        # Cross-matching reads these rows: it needs the claims whose row differs from
+        # the base night's, among those recomputed or in a ring analysed again.
         in_new_rings = collusion.join(candidates.select(F.col("component").alias("workplace_component")),
                                       on="workplace_component", how="left_semi")
-        touched = subjects.select("claim_id").unionByName(in_new_rings.select("claim_id")).distinct()
+        maybe = subjects.select("claim_id").unionByName(in_new_rings.select("claim_id")).distinct()
+        touched = changed_rows(claims_with_ring, carried.claims, maybe)
     return Collusion(claims=claims_with_ring, rings=found, hubs=hubs, edges=edges, components=components,
-                     recomputed_claims=None if subjects is None else subjects.select("claim_id"), touched=touched)
+                     recomputed_claims=None if subjects is None else subjects.select("claim_id"), touched=touched,
+                     analysed=candidates.select("component"))
 
 
 def _write_rings(rings_df: DataFrame, outputs: Path) -> int:
@@ -235,9 +262,11 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     claims_in_rings = spark.read.parquet(str(layout.collusion(ds) / "claims")).where(
         F.col("ring_id").isNotNull()).count()
     recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
+    analysed = found.analysed.count()
     mode = "full" if carried is None else "incremental"
-    log.info("collusion %s (%s: %s): %d rings holding %d claims, %d hubs left out%s", ds, mode, why, ring_count,
-             claims_in_rings, hub_count, "" if recomputed is None else f", {recomputed} claims recomputed")
+    log.info("collusion %s (%s: %s): %d rings holding %d claims, %d hubs left out, %d components analysed%s", ds,
+             mode, why, ring_count, claims_in_rings, hub_count, analysed,
+             "" if recomputed is None else f", {recomputed} claims recomputed")
     return {
         "ds": ds.isoformat(),
         "collusion": str(layout.collusion(ds)),
@@ -248,4 +277,5 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "base": carried.changes.base.isoformat() if carried else None,
         "why": why,
         "recomputed_claims": recomputed,
+        "analysed_components": analysed,
     }

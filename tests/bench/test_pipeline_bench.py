@@ -27,7 +27,7 @@ def _size(persons, seconds, delta=None):
         result["delta"] = {"seconds": delta, "peak_rss": 2**30, "stages": {s: delta / len(STAGES) for s in STAGES},
                            "conform": "incremental", "identical_outputs": True, "differing_files": [],
                            "files_compared": 9, "claims": 4000,
-                           "collusion": {"mode": "incremental", "recomputed_claims": 600},
+                           "collusion": {"mode": "incremental", "recomputed_claims": 600, "analysed_components": 7},
                            "crossmatch": {"mode": "incremental", "recomputed_claims": 1200}}
     return result
 
@@ -41,5 +41,6 @@ def test_report_has_the_size_table_exponent_baseline_and_delta_ratio():
     assert "35.0x" in text  # pipeline 70 s / baseline 2 s
     assert "Outputs identical to the full run: True (9 files" in text
     assert "3,072" in text  # peak RSS in MiB
-    assert ("conform: incremental; collusion: incremental, 600 of 4,000 claims recomputed; "
+    assert ("conform: incremental; collusion: incremental, 600 of 4,000 claims recomputed, 7 candidate "
+            "components analysed again; "
             "crossmatch: incremental, 1,200 of 4,000 claims recomputed") in text

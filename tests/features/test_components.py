@@ -9,9 +9,11 @@ import pytest
 
 from features.components import (
     COMPONENT_COLUMNS,
+    changed_nodes,
     connected_components,
     connected_components_with_iterations,
     prune_hubs,
+    update_components,
 )
 
 EDGE_DDL = "src string, dst string"
@@ -121,6 +123,38 @@ def test_chains_are_labelled_by_their_first_id_in_few_rounds(union_labels):
     assert {labels[node] for edge in GRAPHS["ordered-chains"] for node in edge} == {"wp:00000000000", "x0000"}
     # log2(1500) is about 11; the paper's bound is O(log^2 n) rounds.
     assert iterations <= 20
+
+
+def test_update_components_matches_networkx_after_splits_merges_and_removals(spark):
+    """A night's edges against the night before's: a chain cut in two (its far half is
+    relabelled), two clusters merged (the larger label goes), a cluster gone, new
+    nodes, a reversed duplicate and a self-loop. Only components holding a changed
+    node are computed again, and the result is the full computation's."""
+    before = random_graph(3)
+    rng = random.Random(33)
+    graph = nx.Graph(before)
+    chain_edge = max(before, key=lambda edge: len(nx.node_connected_component(graph, edge[0])))
+    clusters = sorted({frozenset(c) for c in nx.connected_components(graph) if 3 <= len(c) <= 12}, key=min)
+    gone, first, second = clusters[0], clusters[1], clusters[2]
+    after = [edge for edge in before if edge != chain_edge and edge[::-1] != chain_edge and edge[0] not in gone]
+    after += [(max(first), max(second)), ("wp:new-1", "wp:new-2"), ("wp:new-2", "wp:new-2"), (min(second), "wp:new-3")]
+    after += [edge[::-1] for edge in rng.sample(after, 5)]
+    expected = networkx_labels(after)
+    assert expected[max(first)] == expected[max(second)] == min(first | second)  # merged
+    assert expected[chain_edge[0]] != expected[chain_edge[1]]  # the chain is cut in two
+    assert not gone & set(expected)
+
+    old = connected_components(spark.createDataFrame(before, EDGE_DDL))
+    new_edges, old_edges = spark.createDataFrame(after, EDGE_DDL), spark.createDataFrame(before, EDGE_DDL)
+    changed = changed_nodes(new_edges, old_edges)
+    assert 0 < changed.count() < len(expected) / 10
+    updated = update_components(new_edges, changed, old)
+    assert tuple(updated.columns) == COMPONENT_COLUMNS
+    rows = updated.collect()
+    assert len(rows) == len({row["node"] for row in rows}), "one row per node"
+    assert {row["node"]: row["component"] for row in rows} == expected
+    # Nothing changed: the earlier components as they were.
+    assert sorted(update_components(old_edges, changed_nodes(old_edges, old_edges), old).collect()) == sorted(old.collect())
 
 
 def test_no_edges_give_no_components(spark):

@@ -122,6 +122,7 @@ def test_nightly_runs_recompute_what_the_night_touched_and_equal_a_full_rebuild(
         assert (result["mode"], result["base"]) == ("incremental", second.isoformat()), result
         assert 0 < result["recomputed_claims"] < claims, (stage, result)
     assert night["rings.csv"] != before["rings.csv"]  # the moved workplace changed a ring
+    night_analysed = read_json(layout.stage_result(third, "collusion"))["analysed_components"]
 
     # The night again, everything from the validated rows: the same bytes.
     rebuilt = _settings(tmp_path, landing, full_rebuild=True)
@@ -129,6 +130,8 @@ def test_nightly_runs_recompute_what_the_night_touched_and_equal_a_full_rebuild(
     assert read_json(layout.stage_result(third, "crossmatch"))["mode"] == "full"
     assert read_json(layout.stage_result(third, "collusion"))["why"] == "full rebuild asked for"
     assert _outputs(rebuilt, third) == night
+    analysed = read_json(layout.stage_result(third, "collusion"))["analysed_components"]
+    assert 0 < night_analysed <= analysed, (night_analysed, analysed)
     assert night["cases.csv"].count(b"\n") > 1  # the queue is not empty
 
 
