@@ -69,7 +69,7 @@ model-demo: airflow-db
 
 # Long measurements live here, never in the timed test suite. The pipeline at each of
 # BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt).
-BENCH_SIZES ?= 10000 100000
+BENCH_SIZES ?= 10000 100000 300000
 COMPONENT_SIZES ?= 10000 100000 1000000
 bench: venv
 	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES)

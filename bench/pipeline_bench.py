@@ -14,7 +14,7 @@ history merged), compared file by file with the full run's outputs.
 
 Writes a Markdown report (bench/results.md by default) and prints it.
 
-    make bench BENCH_SIZES="10000 100000"
+    make bench BENCH_SIZES="10000 100000 300000"
 """
 
 from __future__ import annotations
@@ -330,7 +330,7 @@ def report(results: list[dict], context: dict) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")

@@ -150,6 +150,29 @@ def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None
 
 
 @main.command()
+@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The warehouse to prune.")
+@click.option("--keep", type=int, default=2, help="Newest nights whose working state is kept (at least 1).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
+    """Delete the working state (conformed tables, graph and evidence state) of every
+    night but the newest KEEP. Drops, quarantine, outputs, manifests, stage results and
+    data docs stay: a pruned night can still be verified (fraud/retention.py)."""
+    from fraud.layout import Layout
+    from fraud.retention import prune as prune_warehouse
+
+    if keep < 1:
+        _fail(2, f"--keep must be at least 1 (the next night builds on the newest night), not {keep}")
+    removed = prune_warehouse(Layout(warehouse), keep, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for item in removed:
+        night = item.night.isoformat() if item.night else "interrupted prune"
+        click.echo(f"{verb} {item.path.relative_to(warehouse)} ({night}, {item.bytes / 2**20:,.1f} MiB)")
+    click.echo(f"{verb} {len(removed)} directories, {sum(i.bytes for i in removed) / 2**20:,.1f} MiB; "
+               f"kept the newest {keep} nights")
+
+
+@main.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Landing directory to write (created; must be empty or absent).")
 @click.option("--persons", type=click.IntRange(min=200), default=2000, help="Size of the insured population.")

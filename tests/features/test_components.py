@@ -31,7 +31,7 @@ def _node_id(rng: random.Random, number: int) -> str:
     return f"phone:0{rng.randrange(10**8, 10**9)}"
 
 
-def random_graph(seed: int) -> list[tuple[str, str]]:
+def random_graph(seed: int, chain_length: int = 600) -> list[tuple[str, str]]:
     """Isolated pairs, a long chain, stars, small random clusters, self-loops and
     duplicate edges (also reversed), shuffled."""
     rng = random.Random(seed)
@@ -42,7 +42,7 @@ def random_graph(seed: int) -> list[tuple[str, str]]:
 
     edges: list[tuple[str, str]] = []
     edges += [(fresh(), fresh()) for _ in range(40)]  # isolated pairs
-    chain = [fresh() for _ in range(600)]
+    chain = [fresh() for _ in range(chain_length)]
     edges += list(zip(chain, chain[1:]))
     for _ in range(5):  # stars, whose centre is sometimes the smallest id and sometimes not
         centre = fresh()
@@ -130,7 +130,7 @@ def test_update_components_matches_networkx_after_splits_merges_and_removals(spa
     relabelled), two clusters merged (the larger label goes), a cluster gone, new
     nodes, a reversed duplicate and a self-loop. Only components holding a changed
     node are computed again, and the result is the full computation's."""
-    before = random_graph(3)
+    before = random_graph(3, chain_length=60)
     rng = random.Random(33)
     graph = nx.Graph(before)
     chain_edge = max(before, key=lambda edge: len(nx.node_connected_component(graph, edge[0])))

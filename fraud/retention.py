@@ -1,0 +1,94 @@
+"""How long a warehouse keeps each night's working state (`fraudctl prune`).
+
+Every night writes a whole copy of the conformed tables (`conformed/<ds>/`, the base
+the next night builds on) and the graph and evidence state of its collusion and
+cross-matching stages (`runs/<ds>/collusion/`, `runs/<ds>/crossmatch/`). A night only
+ever builds on the latest earlier one, so older copies just take disk: at 100,000
+persons a night's copy is about half a gigabyte, and it grows with the history.
+
+`prune` deletes that state for every night but the newest `keep`. It keeps what
+investigators, auditors and other systems read: the drops (`landed/`, `validated/`,
+`state/`), `quarantine/`, `outputs/<ds>/` with the run manifest, the stage results
+`runs/<ds>/*.json` and the data docs. A pruned night can still be verified
+(`fraudctl verify` re-runs it from its drops in a scratch warehouse), and a run whose
+base night was pruned builds on the latest kept one or on the validated rows
+(jobs/conform.py:incremental_base), with the same outputs either way.
+
+A directory is first renamed out of the way, in one step, and then deleted: a prune
+that is killed never leaves a half-deleted night that looks like a base. It holds
+the warehouse's shared-state lock (jobs/pipeline.py:shared_state_lock), so it waits
+for another run's ingest or validation to finish.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from fraud.layout import Layout
+
+PRUNED = ".pruned-"  # a directory being deleted: `.<name>.pruned-<id>`
+
+
+@dataclass(frozen=True)
+class Pruned:
+    night: date | None  # None: a leftover of a prune that was killed
+    path: Path
+    bytes: int
+
+
+def nights(layout: Layout) -> list[date]:
+    """The run dates with working state (conformed tables or stage state), oldest first."""
+    found = set()
+    for pattern in ("conformed/????-??-??", "runs/????-??-??/collusion", "runs/????-??-??/crossmatch"):
+        for path in layout.root.glob(pattern):
+            name = path.name if path.parent.name == "conformed" else path.parent.name
+            try:
+                found.add(date.fromisoformat(name))
+            except ValueError:
+                continue
+    return sorted(found)
+
+
+def working_state(layout: Layout, night: date) -> list[Path]:
+    return [layout.conformed(night), layout.collusion(night), layout.crossmatch(night)]
+
+
+def prune(layout: Layout, keep: int, dry_run: bool = False) -> list[Pruned]:
+    """Delete the working state of every night but the newest `keep` (and what an
+    interrupted prune left). Returns what was (with `dry_run`: would be) deleted."""
+    from jobs.pipeline import shared_state_lock
+
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 (the next night builds on the newest), not {keep}")
+    with shared_state_lock(layout):
+        leftovers = [Pruned(None, path, _size(path)) for path in _leftovers(layout)]
+        old = [Pruned(night, path, _size(path)) for night in nights(layout)[:-keep]
+               for path in working_state(layout, night) if path.exists()]
+        if not dry_run:
+            for item in leftovers:
+                shutil.rmtree(item.path)
+            for item in old:
+                aside = item.path.with_name(f".{item.path.name}{PRUNED}{uuid.uuid4().hex[:8]}")
+                os.replace(item.path, aside)
+                shutil.rmtree(aside)
+    return leftovers + old
+
+
+def _leftovers(layout: Layout) -> list[Path]:
+    return sorted([*layout.root.glob(f"conformed/.*{PRUNED}*"), *layout.root.glob(f"runs/*/.*{PRUNED}*")])
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except FileNotFoundError:
+                pass
+    return total

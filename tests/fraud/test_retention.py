@@ -1,0 +1,98 @@
+"""fraud/retention.py and `fraudctl prune`: old nights' working state goes, what
+investigators, auditors and other systems read stays."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from fraud.cli import main
+from fraud.layout import Layout
+from fraud.retention import PRUNED, nights, prune
+
+NIGHTS = [date(2026, 3, d) for d in (3, 4, 5, 6)]
+
+
+def _file(path, size=100):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+
+
+def _warehouse(root):
+    layout = Layout(root)
+    for night in NIGHTS:
+        _file(layout.conformed_table(night, "claims") / "part-0.parquet", 1000)
+        _file(layout.conformed(night) / "_built_from.json")
+        _file(layout.collusion(night) / "claims" / "part-0.parquet", 500)
+        _file(layout.crossmatch(night) / "claim_table" / "part-0.parquet", 300)
+        _file(layout.stage_result(night, "crossmatch"))
+        _file(layout.data_docs(night) / "ei" / "claims.html")
+        _file(layout.outputs(night) / "run_manifest.json")
+    _file(layout.validated_table("ei", "claims") / "_drop_date=2026-03-03" / "part-0.parquet")
+    _file(layout.quarantine_file("ei", NIGHTS[0], "claims"))
+    _file(layout.root / "conformed" / ".2026-03-07.staging-1234" / "claims" / "part-0.parquet")  # a run writing
+    return layout
+
+
+def test_prune_keeps_the_newest_nights_and_everything_read_later(tmp_path):
+    layout = _warehouse(tmp_path)
+    assert nights(layout) == NIGHTS
+    removed = prune(layout, keep=2)
+    assert sorted({item.night for item in removed}) == NIGHTS[:2]
+    assert sum(item.bytes for item in removed) == 2 * (1000 + 100 + 500 + 300)
+    assert nights(layout) == NIGHTS[2:]
+    for night in NIGHTS[:2]:
+        assert not layout.conformed(night).exists()
+        assert not layout.collusion(night).exists() and not layout.crossmatch(night).exists()
+    for night in NIGHTS:
+        assert layout.stage_result(night, "crossmatch").exists()
+        assert (layout.data_docs(night) / "ei" / "claims.html").exists()
+        assert (layout.outputs(night) / "run_manifest.json").exists()
+    for night in NIGHTS[2:]:
+        assert (layout.conformed_table(night, "claims") / "part-0.parquet").exists()
+        assert (layout.crossmatch(night) / "claim_table" / "part-0.parquet").exists()
+    assert layout.quarantine_file("ei", NIGHTS[0], "claims").exists()
+    assert (layout.validated_table("ei", "claims") / "_drop_date=2026-03-03" / "part-0.parquet").exists()
+    assert (layout.root / "conformed" / ".2026-03-07.staging-1234").exists()  # not a night: not touched
+    assert prune(layout, keep=2) == []
+
+
+def test_a_dry_run_deletes_nothing_and_keep_must_leave_a_night(tmp_path):
+    layout = _warehouse(tmp_path)
+    listed = prune(layout, keep=1, dry_run=True)
+    assert {item.night for item in listed} == set(NIGHTS[:3])
+    assert nights(layout) == NIGHTS
+    with pytest.raises(ValueError, match="at least 1"):
+        prune(layout, keep=0)
+    assert nights(layout) == NIGHTS
+
+
+def test_what_an_interrupted_prune_left_is_deleted_and_is_never_a_base(tmp_path):
+    layout = _warehouse(tmp_path)
+    # Killed between the rename and the delete: the night is already out of the way.
+    aside = layout.conformed(NIGHTS[0]).with_name(f".{NIGHTS[0].isoformat()}{PRUNED}deadbeef")
+    layout.conformed(NIGHTS[0]).rename(aside)
+    from jobs.conform import _conformed_dates
+
+    assert NIGHTS[0] not in _conformed_dates(layout, date(2026, 3, 8))
+    removed = prune(layout, keep=4)
+    assert [(item.night, item.path) for item in removed] == [(None, aside)]
+    assert not aside.exists()
+
+
+def test_fraudctl_prune_prints_one_line_per_directory_and_refuses_keep_zero(tmp_path):
+    _warehouse(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["prune", "--warehouse", str(tmp_path), "--keep", "3", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "would delete conformed/2026-03-03 (2026-03-03, 0.0 MiB)"
+    assert lines[-1].startswith("would delete 3 directories,") and lines[-1].endswith("kept the newest 3 nights")
+    result = runner.invoke(main, ["prune", "--warehouse", str(tmp_path), "--keep", "3"])
+    assert result.exit_code == 0 and result.output.startswith("deleted conformed/2026-03-03")
+    assert nights(Layout(tmp_path)) == NIGHTS[1:]
+    result = runner.invoke(main, ["prune", "--warehouse", str(tmp_path), "--keep", "0"])
+    assert result.exit_code == 2
+    assert "--keep must be at least 1" in result.output and len(result.output.strip().splitlines()) == 1
