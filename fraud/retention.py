@@ -15,9 +15,14 @@ base night was pruned builds on the latest kept one or on the validated rows
 (jobs/conform.py:incremental_base), with the same outputs either way.
 
 A directory is first renamed out of the way, in one step, and then deleted: a prune
-that is killed never leaves a half-deleted night that looks like a base. It holds
-the warehouse's shared-state lock (jobs/pipeline.py:shared_state_lock), so it waits
-for another run's ingest or validation to finish.
+that is killed never leaves a half-deleted night that looks like a base. The old
+version a killed swap left beside a pruned directory (`.<name>.previous-*`, which
+`storage.recover` would put back) goes with it. Prune holds the nights lock
+exclusively (jobs/pipeline.py:nights_lock), which every stage reading conformed
+tables or a base night's state, and the training job, hold shared while they run:
+it waits for them, and they wait for it. Between two stages of a run it may delete
+the run's base night (with a small `keep`); the next stage then finds no state to
+build on and computes everything, with the same outputs.
 """
 
 from __future__ import annotations
@@ -55,17 +60,19 @@ def nights(layout: Layout) -> list[date]:
 
 
 def working_state(layout: Layout, night: date) -> list[Path]:
-    return [layout.conformed(night), layout.collusion(night), layout.crossmatch(night)]
+    """A night's working state, with any old version a killed swap left beside it."""
+    paths = [layout.conformed(night), layout.collusion(night), layout.crossmatch(night)]
+    return paths + [aside for path in paths for aside in sorted(path.parent.glob(f".{path.name}.previous-*"))]
 
 
 def prune(layout: Layout, keep: int, dry_run: bool = False) -> list[Pruned]:
     """Delete the working state of every night but the newest `keep` (and what an
     interrupted prune left). Returns what was (with `dry_run`: would be) deleted."""
-    from jobs.pipeline import shared_state_lock
+    from jobs.pipeline import nights_lock
 
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the next night builds on the newest), not {keep}")
-    with shared_state_lock(layout):
+    with nights_lock(layout, shared=False):
         leftovers = [Pruned(None, path, _size(path)) for path in _leftovers(layout)]
         old = [Pruned(night, path, _size(path)) for night in nights(layout)[:-keep]
                for path in working_state(layout, night) if path.exists()]

@@ -50,8 +50,8 @@ class Collusion:
     edges: DataFrame
     components: DataFrame
     recomputed_claims: DataFrame | None = None  # a nightly run: the claims it recomputed (claim_id)
-    # A nightly run: every claim whose row may differ from the base night's (recomputed,
-    # or in a ring analysed again), for cross-matching (claim_id).
+    # A nightly run: every claim whose row (with ring_id) differs from the base night's,
+    # for cross-matching (claim_id).
     touched: DataFrame | None = None
     analysed: DataFrame | None = None  # the candidate components whose ring was analysed (component)
 

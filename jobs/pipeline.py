@@ -85,6 +85,8 @@ STAGE_NAMES = tuple(stage.name for stage in STAGES)
 # state/): two dates running at once take turns in them. The other stages write only
 # their own date's paths, each through a staging path unique to the attempt.
 SHARED_STAGES = ("ingest", "validate")
+# Stages that read conformed tables or a base night's state (fraud/retention.py).
+NIGHT_READING_STAGES = ("conform", "collusion", "crossmatch", "report")
 
 
 def run_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:
@@ -133,6 +135,22 @@ def shared_state_lock(layout: Layout):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def nights_lock(layout: Layout, shared: bool = True):
+    """A lock on the nights' working state (state/.nights.lock): stages and jobs that
+    read conformed tables or a base night's state hold it shared while they run;
+    `fraudctl prune` (fraud/retention.py) holds it exclusively, so it never deletes a
+    night that a running stage is reading."""
+    lock_path = ensure_dir(layout.root / "state") / ".nights.lock"
+    with open(lock_path, "a") as handle:
+        os.chmod(lock_path, 0o640)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def private_umask() -> None:
     """Tighten the process umask to at least 027: files any library writes for a run
     (GX, MLflow, Spark's local files) are never world-readable."""
@@ -161,7 +179,11 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
     if progress is not None:
         params["progress"] = progress
     started = time.monotonic()
-    with shared_state_lock(layout) if name in SHARED_STAGES else contextlib.nullcontext():
+    with contextlib.ExitStack() as locks:
+        if name in SHARED_STAGES:
+            locks.enter_context(shared_state_lock(layout))
+        if name in NIGHT_READING_STAGES:
+            locks.enter_context(nights_lock(layout))
         result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
     log.info("stage %s for %s done in %.1fs", name, ds, time.monotonic() - started)
     result_path = layout.stage_result(ds, name)

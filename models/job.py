@@ -157,11 +157,13 @@ def run_for_airflow(context: dict) -> dict:
     from fraud.layout import Layout
     from fraud.spark import spark_session
     from fraud.version import code_version
-    from jobs.pipeline import run_date
+    from jobs.pipeline import nights_lock, run_date
 
     settings = Settings.from_env()
-    ds = latest_conformed(settings.warehouse,
-                          run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None)))
-    inputs = {"conformed": str(Layout(settings.warehouse).conformed(ds))}
-    params = {"ds": ds, "hub_max_degree": settings.hub_max_degree, "code_version": code_version()}
-    return run(spark_session(settings), inputs, settings.warehouse, params)
+    layout = Layout(settings.warehouse)
+    with nights_lock(layout):  # `fraudctl prune` waits while the tables are read
+        ds = latest_conformed(settings.warehouse,
+                              run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None)))
+        inputs = {"conformed": str(layout.conformed(ds))}
+        params = {"ds": ds, "hub_max_degree": settings.hub_max_degree, "code_version": code_version()}
+        return run(spark_session(settings), inputs, settings.warehouse, params)

@@ -3,6 +3,7 @@ investigators, auditors and other systems read stays."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -96,3 +97,37 @@ def test_fraudctl_prune_prints_one_line_per_directory_and_refuses_keep_zero(tmp_
     result = runner.invoke(main, ["prune", "--warehouse", str(tmp_path), "--keep", "0"])
     assert result.exit_code == 2
     assert "--keep must be at least 1" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_an_old_version_a_killed_swap_left_goes_with_its_night(tmp_path):
+    layout = _warehouse(tmp_path)
+    aside = layout.collusion(NIGHTS[0]).with_name(".collusion.previous-0badc0de")
+    _file(aside / "claims" / "part-0.parquet", 700)
+    removed = prune(layout, keep=3)
+    assert aside in {item.path for item in removed}
+    assert not aside.exists()
+
+
+def test_prune_waits_for_a_stage_reading_the_nights(tmp_path):
+    from jobs.pipeline import nights_lock
+
+    layout = _warehouse(tmp_path)
+    reading, release, pruned = threading.Event(), threading.Event(), threading.Event()
+
+    def stage():
+        with nights_lock(layout):  # shared, as a running stage holds it
+            reading.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=stage)
+    holder.start()
+    assert reading.wait(10)
+    pruner = threading.Thread(target=lambda: (prune(layout, keep=1), pruned.set()))
+    pruner.start()
+    assert not pruned.wait(0.5)  # still waiting: nothing deleted under the stage
+    assert nights(layout) == NIGHTS
+    release.set()
+    holder.join(10)
+    assert pruned.wait(10)
+    pruner.join(10)
+    assert nights(layout) == NIGHTS[-1:]
