@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 
 from fraud.layout import Layout
+from fraud.storage import set_aside
 
 PRUNED = ".pruned-"  # a directory being deleted: `.<name>.pruned-<id>`
 
@@ -62,7 +63,7 @@ def nights(layout: Layout) -> list[date]:
 def working_state(layout: Layout, night: date) -> list[Path]:
     """A night's working state, with any old version a killed swap left beside it."""
     paths = [layout.conformed(night), layout.collusion(night), layout.crossmatch(night)]
-    return paths + [aside for path in paths for aside in sorted(path.parent.glob(f".{path.name}.previous-*"))]
+    return paths + [aside for path in paths for aside in set_aside(path)]
 
 
 def prune(layout: Layout, keep: int, dry_run: bool = False) -> list[Pruned]:

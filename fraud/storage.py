@@ -116,6 +116,13 @@ def atomic_dir(final: Path) -> Iterator[Path]:
             shutil.rmtree(staging)
 
 
+def set_aside(final: Path) -> list[Path]:
+    """The old versions of `final` that a swap moved aside (`atomic_dir`), oldest name
+    first."""
+    final = Path(final)
+    return sorted(final.parent.glob(f".{final.name}.previous-*"))
+
+
 def recover(final: Path) -> bool:
     """Undo a swap that was killed between moving the old version aside and moving the
     new one in: when `final` is missing and an old version waits beside it, put that
@@ -125,7 +132,7 @@ def recover(final: Path) -> bool:
     final = Path(final)
     if final.exists():
         return False
-    aside = sorted(final.parent.glob(f".{final.name}.previous-*"))
+    aside = set_aside(final)
     if not aside:
         return False
     os.replace(aside[0], final)

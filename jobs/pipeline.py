@@ -121,34 +121,31 @@ def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, di
 
 
 @contextlib.contextmanager
-def shared_state_lock(layout: Layout):
-    """An exclusive lock on the warehouse's shared state (state/.lock), held by one
-    process at a time; another run date waits for it (flock: released if the holder is
+def _warehouse_lock(layout: Layout, name: str, operation: int):
+    """flock `operation` on state/`name` for the duration (released if the holder is
     killed)."""
-    lock_path = ensure_dir(layout.root / "state") / ".lock"
+    lock_path = ensure_dir(layout.root / "state") / name
     with open(lock_path, "a") as handle:
         os.chmod(lock_path, 0o640)
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        fcntl.flock(handle.fileno(), operation)
         try:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
+def shared_state_lock(layout: Layout):
+    """An exclusive lock on the warehouse's shared state (state/.lock), held by one
+    process at a time; another run date waits for it."""
+    return _warehouse_lock(layout, ".lock", fcntl.LOCK_EX)
+
+
 def nights_lock(layout: Layout, shared: bool = True):
     """A lock on the nights' working state (state/.nights.lock): stages and jobs that
     read conformed tables or a base night's state hold it shared while they run;
     `fraudctl prune` (fraud/retention.py) holds it exclusively, so it never deletes a
     night that a running stage is reading."""
-    lock_path = ensure_dir(layout.root / "state") / ".nights.lock"
-    with open(lock_path, "a") as handle:
-        os.chmod(lock_path, 0o640)
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return _warehouse_lock(layout, ".nights.lock", fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
 
 
 def private_umask() -> None:
