@@ -70,9 +70,10 @@ model-demo: airflow-db
 # Long measurements live here, never in the timed test suite. The pipeline at each of
 # BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt).
 BENCH_SIZES ?= 10000 100000 300000
+BENCH_NIGHTLY_AT ?=
 COMPONENT_SIZES ?= 10000 100000 1000000
 bench: venv
-	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES)
+	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES) $(if $(BENCH_NIGHTLY_AT),--nightly-at $(BENCH_NIGHTLY_AT))
 	$(BIN)/python bench/components_bench.py --sizes $(COMPONENT_SIZES) | tee bench/components.txt
 
 # The demo on a Spark standalone cluster (a master and two workers on loopback), by

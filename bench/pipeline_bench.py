@@ -284,9 +284,10 @@ def report(results: list[dict], context: dict) -> str:
                          + " | ".join("-" if k is None else f"{k:.2f}" for k in ks) + f" | {kt:.2f} |")
         a, b = results[-2], results[-1]
         kt = exponent(a["rows_in"], a["full"]["seconds"], b["rows_in"], b["full"]["seconds"])
-        scale = 1_000_000 / b["persons"]
-        lines += ["", f"Projected full run at 1,000,000 persons from the last exponent ({kt:.2f}): "
-                  f"{b['full']['seconds'] * scale ** kt / 60:,.0f} min (rows scale with persons)."]
+        if b["persons"] < 1_000_000:
+            scale = 1_000_000 / b["persons"]
+            lines += ["", f"Projected full run at 1,000,000 persons from the last exponent ({kt:.2f}): "
+                      f"{b['full']['seconds'] * scale ** kt / 60:,.0f} min (rows scale with persons)."]
     lines += ["", "## SQL baseline (sqlite3, one process, same CSV files)", "",
               "| persons | load s | undeclared work s | abroad s | baseline total s | pipeline total s | "
               "pipeline / baseline | pipeline conform+crossmatch s | (conform+crossmatch) / baseline |",
@@ -336,6 +337,8 @@ def main(argv=None) -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--no-nightly", action="store_true", help="full runs and baseline only")
+    parser.add_argument("--nightly-at", type=int, metavar="PERSONS",
+                        help="the size to run the one-day delta at (default: the largest)")
     parser.add_argument("--nightly-only", type=int, metavar="PERSONS",
                         help="only the day-before + nightly runs for an already synthesised size; "
                              "saved to WORK/p<PERSONS>/nightly.json and merged into the report")
@@ -363,9 +366,15 @@ def main(argv=None) -> None:
                "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                "load_start": os.getloadavg()[0]}
     sizes = sorted(args.sizes)
+    nightly_at = args.nightly_at or sizes[-1]
+    if nightly_at not in sizes:
+        parser.error(f"--nightly-at {nightly_at} is not one of --sizes")
+    if nightly_at != sizes[-1]:
+        context["command"] = context["command"] + f" BENCH_NIGHTLY_AT={nightly_at}"
     results = []
     for persons in sizes:
-        results.append(bench_size(persons, args.work, args.seed, args.days, nightly=persons == sizes[-1] and not args.no_nightly))
+        results.append(bench_size(persons, args.work, args.seed, args.days,
+                                  nightly=persons == nightly_at and not args.no_nightly))
         context["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
         context["load_end"] = os.getloadavg()[0]
         (args.work / "results.json").write_text(json.dumps({"results": results, "context": context}, indent=1))

@@ -414,18 +414,27 @@ def claim_collusion_features(
     if subjects is not None:
         # Only the subjects' claimants, workplaces and certifications are read: the
         # joins below never match another's (person, workplace and claim are join keys).
+        # Each restricted table is materialised once: the joins below read it several
+        # times, and a night's subjects are few (broadcast, so no history is shuffled).
         persons = F.broadcast(subjects.select("person_key").distinct())
-        employments = employments.join(persons, on="person_key", how="left_semi")
+        subject_workplaces = F.broadcast(subjects.select("workplace_id").distinct())
+        employments = employments.join(persons, on="person_key", how="left_semi").localCheckpoint()
         workplace_spells = tables["employments"].join(
-            F.broadcast(subjects.select("workplace_id").distinct()), on="workplace_id", how="left_semi")
-        income = income.join(persons, on="person_key", how="left_semi")
-        certifications = certifications.join(F.broadcast(subjects.select("claim_id")), on="claim_id", how="left_semi")
+            subject_workplaces, on="workplace_id", how="left_semi").localCheckpoint()
+        income = income.join(persons, on="person_key", how="left_semi").localCheckpoint()
+        certifications = certifications.join(
+            F.broadcast(subjects.select("claim_id")), on="claim_id", how="left_semi").localCheckpoint()
+        # The counts over other claims are per workplace and per account: the claims at
+        # the subjects' workplaces and on their accounts hold every claim they count.
+        at_workplaces = claims.join(subject_workplaces, on="workplace_id", how="left_semi")
+        on_accounts = claims.join(F.broadcast(subjects.select("bank_account_key").distinct()),
+                                  on="bank_account_key", how="left_semi")
     spells = qualifying_spells(subject, employments)
     taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of)
     rehired = rehires(subject, spells, employments, certifications, related_workplaces(edges))
     layoffs = layoffs_while_hiring(spells, subject, workplace_spells)
-    ages = workplace_claim_counts(claims, tables["workplaces"], subjects)
-    accounts = shared_accounts(claims, tables["workplaces"], subjects)
+    ages = workplace_claim_counts(claims if subjects is None else at_workplaces, tables["workplaces"], subjects)
+    accounts = shared_accounts(claims if subjects is None else on_accounts, tables["workplaces"], subjects)
 
     joined = (
         subject.select("claim_id", "workplace_id", "separation_code")

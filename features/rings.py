@@ -90,11 +90,12 @@ def component_graph_rows(
     link, day): its link edges (day null), the spells at its workplaces of the
     claimants of its workplaces (link `employment`, day = acquired_on) and their claims
     (link `claim`, day = filed_on)."""
-    in_candidate = components.join(candidates.select("component"), on="component", how="inner")
+    candidates = F.broadcast(candidates.select("component"))  # few: the history is scanned, not shuffled
+    in_candidate = components.join(candidates, on="component", how="inner")
     link_rows = edges.join(in_candidate.select(F.col("node").alias("src"), "component"), on="src", how="inner").select(
         "component", "src", "dst", "link", F.lit(None).cast("date").alias("day")
     )
-    candidate_workplaces = workplace_components.join(candidates.select("component"), on="component", how="inner")
+    candidate_workplaces = workplace_components.join(candidates, on="component", how="inner")
     claimants = claims.join(candidate_workplaces, on="workplace_id", how="inner")
     claim_rows = claimants.select(
         "component",

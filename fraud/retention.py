@@ -1,10 +1,13 @@
 """How long a warehouse keeps each night's working state (`fraudctl prune`).
 
-Every night writes a whole copy of the conformed tables (`conformed/<ds>/`, the base
-the next night builds on) and the graph and evidence state of its collusion and
-cross-matching stages (`runs/<ds>/collusion/`, `runs/<ds>/crossmatch/`). A night only
-ever builds on the latest earlier one, so older copies just take disk: at 100,000
-persons a night's copy is about half a gigabyte, and it grows with the history.
+Every night writes its conformed tables (`conformed/<ds>/`, the base the next night
+builds on: a layer of the records it changed over hard links to the night before's
+files, or a whole copy when it compacts, fraud/layers.py) and the graph and evidence
+state of its collusion and cross-matching stages (`runs/<ds>/collusion/`,
+`runs/<ds>/crossmatch/`). A night only ever builds on the latest earlier one, so older
+nights just take disk: at 100,000 persons a night's state is about half a gigabyte,
+and it grows with the history. The size printed for a directory counts only the files
+no other night links to (what deleting it frees).
 
 `prune` deletes that state for every night but the newest `keep`. It keeps what
 investigators, auditors and other systems read: the drops (`landed/`, `validated/`,
@@ -92,11 +95,14 @@ def _leftovers(layout: Layout) -> list[Path]:
 
 
 def _size(path: Path) -> int:
+    """Bytes deleting `path` frees: files another night also links to stay."""
     total = 0
     for directory, _, files in os.walk(path):
         for name in files:
             try:
-                total += os.lstat(os.path.join(directory, name)).st_size
+                info = os.lstat(os.path.join(directory, name))
             except FileNotFoundError:
-                pass
+                continue
+            if info.st_nlink == 1:
+                total += info.st_size
     return total

@@ -9,9 +9,12 @@ A nightly run is incremental: when an earlier run date P has conformed tables bu
 from exactly the drops dated on or before P that this run sees (same deliveries, same
 validator; recorded in conformed/<P>/_built_from.json), conformed(ds) is conformed(P)
 merged with the valid rows of the drops dated in (P, ds] (`merge_delta`): the keys a
-delta touches are re-decided, the rest is carried over, with no sort of the history.
-That is the same table as `latest_versions` over every drop, because every carried
-row comes from a drop dated on or before P, older than any drop of the delta. With no
+delta touches are re-decided (`redecide`), the rest is carried over, with no sort of
+the history. That is the same table as `latest_versions` over every drop, because
+every carried row comes from a drop dated on or before P, older than any drop of the
+delta. On disk the re-decided records are a new layer over hard links to P's files
+(fraud/layers.py), so a night writes what it touched, not a copy of the history;
+read every table with `read_conformed` (or fraud/layers.py:read_table). With no
 such P, a late or re-delivered drop dated on or before P, or FRAUD_FULL_REBUILD=1, the
 run rebuilds from every validated row.
 """
@@ -19,6 +22,7 @@ run rebuilds from every validated row.
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +30,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from fraud import contract
+from fraud.layers import add_layer, read_table
 from fraud.layout import Layout
 from fraud.storage import atomic_dir, read_json, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 
 BUILT_FROM = "_built_from.json"
 CHANGES = "_changes"  # a nightly run: per table, the records it changed (new/ and old/)
+NIGHT = "_night"  # a nightly run's scratch: per table, the re-decided records before they become a layer
 
 
 def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> DataFrame:
@@ -51,27 +57,34 @@ def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> Da
     )
 
 
-def merge_delta(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date) -> DataFrame:
+def redecide(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date) -> DataFrame:
     """conformed(P) (contract columns plus `_drop_date`) and the valid rows of the drops
-    dated after P -> conformed(ds), the same rows as `latest_versions` over every drop.
-
-    Only the keys the delta touches go through the window; the others are carried
-    over by an anti-join against the delta's (small) key set."""
+    dated after P -> the current version of every key the delta touches (a carried
+    version can still win: a late delivery of an older `updated_at`)."""
     touched = latest_versions(delta, table, ds)
-    keys = touched.select(table.primary_key).distinct()
-    carried = previous.select(*table.column_names, DROP_DATE)
-    untouched = carried.join(F.broadcast(keys), on=table.primary_key, how="left_anti")
-    contested = carried.join(F.broadcast(keys), on=table.primary_key, how="left_semi").withColumn(
-        LINE_NO, F.lit(None).cast("bigint"))
-    redecided = latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
+    keys = F.broadcast(touched.select(table.primary_key).distinct())
+    contested = previous.select(*table.column_names, DROP_DATE).join(
+        keys, on=table.primary_key, how="left_semi").withColumn(LINE_NO, F.lit(None).cast("bigint"))
+    return latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
+
+
+def merge_delta(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date) -> DataFrame:
+    """conformed(P) and the valid rows of the drops dated after P -> conformed(ds), the
+    same rows as `latest_versions` over every drop: the keys the delta touches
+    re-decided (`redecide`), the others carried over. (On disk the re-decided rows
+    are a layer over P's files: fraud/layers.py.)"""
+    redecided = redecide(previous, delta, table, ds)
+    untouched = previous.select(*table.column_names, DROP_DATE).join(
+        F.broadcast(redecided.select(table.primary_key)), on=table.primary_key, how="left_anti")
     return untouched.unionByName(redecided)
 
 
-def write_changes(conformed: DataFrame, previous: DataFrame, table: contract.Table, base: date, into: Path) -> None:
-    """The records of conformed(ds) whose version came from a drop dated after the base
-    (`new`: added or changed) and their versions in conformed(base) (`old`), for the
-    later stages of a nightly run (jobs/changes.py)."""
-    changed = conformed.where(F.col(DROP_DATE) > F.lit(base))
+def write_changes(redecided: DataFrame, previous: DataFrame, table: contract.Table, base: date, into: Path) -> None:
+    """The records whose version now comes from a drop dated after the base (`new`:
+    added or changed; all are among the night's re-decided records) and their
+    versions in conformed(base) (`old`), for the later stages of a nightly run
+    (jobs/changes.py)."""
+    changed = redecided.where(F.col(DROP_DATE) > F.lit(base))
     changed.write.parquet(str(into / "new"))
     keys = F.broadcast(changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key))
     previous.select(*table.column_names, DROP_DATE).join(keys, on=table.primary_key, how="left_semi").write.parquet(
@@ -135,24 +148,28 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         base, why = None, "full rebuild asked for"
     else:
         base, why = incremental_base(layout, ds, drops)
-    counts = {}
+    counts, storage = {}, {}
     with atomic_dir(layout.conformed(ds)) as staging:
         for table in contract.TABLES.values():
+            key, final = table.primary_key, staging / table.name
             if base is None:
-                conformed = latest_versions(_validated(spark, layout, table), table, ds)
+                latest_versions(_validated(spark, layout, table), table, ds).write.parquet(str(final))
+                storage[table.name] = "full"
             else:
-                previous = spark.read.parquet(str(layout.conformed_table(base, table.name)))
-                conformed = merge_delta(previous, _validated(spark, layout, table, after=base), table, ds)
-            conformed.write.parquet(str(staging / table.name))
-            written = spark.read.parquet(str(staging / table.name))
-            counts[table.name] = written.count()
-            if base is not None:
-                write_changes(written, previous, table, base, staging / CHANGES / table.name)
+                previous_path = layout.conformed_table(base, table.name)
+                previous = read_table(spark, previous_path, key)
+                night = staging / NIGHT / table.name
+                redecide(previous, _validated(spark, layout, table, after=base), table, ds).write.parquet(str(night))
+                write_changes(spark.read.parquet(str(night)), previous, table, base, staging / CHANGES / table.name)
+                storage[table.name] = add_layer(spark, previous_path, night, final, key)
+            counts[table.name] = read_table(spark, final, key).count()
+        shutil.rmtree(staging / NIGHT, ignore_errors=True)
         if drops is not None:
             write_json(staging / BUILT_FROM, built_from(drops, ds))
     mode = "full" if base is None else "incremental"
-    log.info("conformed as of %s (%s: %s): %s", ds, mode, why, ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts,
+    log.info("conformed as of %s (%s: %s): %s", ds, mode, why,
+             ", ".join(f"{k} {v} ({storage[k]})" for k, v in counts.items()))
+    return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts, "storage": storage,
             "mode": mode, "base": base.isoformat() if base else None, "why": why}
 
 
@@ -162,4 +179,4 @@ def read_conformed(spark, conformed: Path) -> dict[str, DataFrame]:
     missing = [name for name in contract.TABLES if not (conformed / name).exists()]
     if missing:
         raise FileNotFoundError(f"conformed table(s) {', '.join(missing)} missing under {conformed}")
-    return {name: spark.read.parquet(str(conformed / name)) for name in contract.TABLES}
+    return {name: read_table(spark, conformed / name, table.primary_key) for name, table in contract.TABLES.items()}

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -107,11 +107,6 @@ class Detection:
     kept_out: DataFrame | None = None  # cleared claims kept out of the queue (claim_id)
     found: Evidence | None = None  # every claim's evidence (a later night builds on it)
     recomputed_claims: DataFrame | None = None  # a nightly run: the claims it recomputed (claim_id)
-    cached: list[DataFrame] = field(default_factory=list)
-
-    def release(self) -> None:
-        for frame in self.cached:
-            frame.unpersist()
 
 
 @dataclass
@@ -159,15 +154,17 @@ def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, coll
         changed_collusion = now.subtract(before).select("claim_id").unionByName(
             before.subtract(now).select("claim_id"))
     claim_persons = claims.join(
-        changes.values("claim_id", "certifications").unionByName(changed_collusion), on="claim_id", how="left_semi")
-    citing = tables["findings"].join(changes.values("claim_id", "claims"), on="claim_id", how="left_semi")
+        F.broadcast(changes.values("claim_id", "certifications").unionByName(changed_collusion)),
+        on="claim_id", how="left_semi")
+    citing = tables["findings"].join(F.broadcast(changes.values("claim_id", "claims")), on="claim_id", how="left_semi")
     return (
         changes.values("person_key", "claims", "employments", "income", "crossings", "findings")
         .unionByName(claim_persons.select("person_key"))
         .unionByName(citing.select("person_key"))
-        .unionByName(tables["employments"].join(changed_workplaces, on="workplace_id", how="left_semi")
+        .unionByName(tables["employments"].join(F.broadcast(changed_workplaces), on="workplace_id", how="left_semi")
                      .select("person_key"))
-        .unionByName(tables["income"].join(payers, on="payer_business_no", how="left_semi").select("person_key"))
+        .unionByName(tables["income"].join(F.broadcast(payers), on="payer_business_no", how="left_semi")
+                     .select("person_key"))
         .unionByName(open_trip_persons(tables["crossings"]))
         .distinct()
     )
@@ -179,10 +176,10 @@ def night_evidence(
     rules: tuple[Rule, ...],
     collusion: DataFrame | None,
     carried: CarriedEvidence,
-) -> tuple[Evidence, DataFrame, list[DataFrame]]:
+) -> tuple[Evidence, DataFrame]:
     """A nightly run's Evidence: that of the touched persons (`touched_persons`)
     computed from their records, the rest the base night's -> (Evidence, the
-    recomputed claim_ids, the cached frames to release). Every feature and hit is a
+    recomputed claim_ids). Every feature and hit is a
     claimant's own, so this is the Evidence a run over everything gives."""
     touched = touched_persons(tables, carried, collusion)
     claims = tables["claims"]
@@ -190,19 +187,23 @@ def night_evidence(
     # owner's claims are read too, so the owner's evidence is computed again as well.
     cited = tables["findings"].join(touched, on="person_key", how="left_semi").select("claim_id")
     owners = claims.join(cited, on="claim_id", how="left_semi").select("person_key")
-    persons = touched.unionByName(owners).distinct().localCheckpoint()
-    claim_ids = claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
-        carried.changes.values("claim_id", "claims")).distinct().localCheckpoint()
+    persons = F.broadcast(touched.unionByName(owners).distinct().localCheckpoint())
+    claim_ids = F.broadcast(claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
+        carried.changes.values("claim_id", "claims")).distinct().localCheckpoint())
+    # The touched claimants' records, each materialised once (the evidence reads them
+    # several times); the key sets are broadcast, so no history table is shuffled.
     theirs = dict(tables)
     for name in PER_PERSON_TABLES:
-        theirs[name] = tables[name].join(persons, on="person_key", how="left_semi")
-    theirs["certifications"] = tables["certifications"].join(claim_ids, on="claim_id", how="left_semi")
-    their_collusion = None if collusion is None else collusion.join(claim_ids, on="claim_id", how="left_semi")
+        theirs[name] = tables[name].join(persons, on="person_key", how="left_semi").localCheckpoint()
+    theirs["certifications"] = tables["certifications"].join(
+        claim_ids, on="claim_id", how="left_semi").localCheckpoint()
+    their_collusion = (None if collusion is None
+                       else collusion.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint())
     fresh = gather_evidence(theirs, as_of, rules, their_collusion, cache=True)
 
     def merged(before: DataFrame, now: DataFrame) -> DataFrame:
         kept = before.join(claim_ids, on="claim_id", how="left_anti")
-        return kept.select(*now.columns).unionByName(now).cache()
+        return kept.select(*now.columns).unionByName(now).localCheckpoint()
 
     before = carried.evidence
     evidence = Evidence(
@@ -211,7 +212,7 @@ def night_evidence(
         claim_table=merged(before.claim_table, fresh.claim_table),
         claim_hits=merged(before.claim_hits, fresh.claim_hits),
     )
-    return evidence, claim_ids, fresh.frames()
+    return evidence, claim_ids
 
 
 def detect(
@@ -231,11 +232,11 @@ def detect(
     cleared, kept out of the queue unless their evidence grew (ring sizes from `rings`:
     ring_id, person_count). `carried` (a nightly run): only the touched claimants'
     evidence is computed (`night_evidence`)."""
-    recomputed, fresh = None, []
+    recomputed = None
     if carried is None:
         found = gather_evidence(tables, as_of, rules, collusion, cache=True)
     else:
-        found, recomputed, fresh = night_evidence(tables, as_of, rules, collusion, carried)
+        found, recomputed = night_evidence(tables, as_of, rules, collusion, carried)
     certification_table, certification_hits = found.certification_table, found.certification_hits
     claim_table, claim_hits = found.claim_table, found.claim_hits
 
@@ -250,10 +251,10 @@ def detect(
     kept_out = None
     if cleared is not None:
         evidence_now = current_evidence(every_hit, certification_hits, claim_table, rings)
-        kept_out = still_cleared(evidence_now, cleared).cache()
+        kept_out = still_cleared(evidence_now, cleared).localCheckpoint()
         undecided_hits = undecided_hits.join(kept_out, on="claim_id", how="left_anti")
     model_scores = None if model is None else model_scores_of(model, found, tables["claims"], decided)
-    queue = cases(undecided_hits, claim_table, model_scores).cache()
+    queue = cases(undecided_hits, claim_table, model_scores).localCheckpoint()
     return Detection(
         cases=queue,
         repeat_offenders=repeat_offenders(claim_table, queue),
@@ -263,7 +264,6 @@ def detect(
         kept_out=kept_out,
         found=found,
         recomputed_claims=recomputed,
-        cached=[*found.frames(), *fresh, queue, *([kept_out] if kept_out is not None else [])],
     )
 
 
@@ -434,24 +434,21 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     offenders_path = output / REPEAT_OFFENDERS_FILE
     evidence_path = output / EVIDENCE_FILE
     workplaces_path = output / WORKPLACES_FILE
-    try:
-        case_count = write_csv(cases_path, list(CASE_COLUMNS), _case_rows(found.cases))
-        offender_count = write_csv(
-            offenders_path, list(REPEAT_OFFENDER_COLUMNS), _repeat_offender_rows(found.repeat_offenders)
-        )
-        evidence_count = write_evidence(found.evidence, evidence_path)
-        kept_out_count = found.kept_out.count() if found.kept_out is not None else 0
-        workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
-                                    _workplace_rows(suspected_workplaces(found.cases, rings_df)))
-        files = [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)]
-        if found.scores is not None:
-            scores_path = output / SCORES_FILE
-            write_scores(found.scores, scores_path)
-            files.append(str(scores_path))
-        recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
-        save_evidence(found.found, layout, ds, params)
-    finally:
-        found.release()
+    case_count = write_csv(cases_path, list(CASE_COLUMNS), _case_rows(found.cases))
+    offender_count = write_csv(
+        offenders_path, list(REPEAT_OFFENDER_COLUMNS), _repeat_offender_rows(found.repeat_offenders)
+    )
+    evidence_count = write_evidence(found.evidence, evidence_path)
+    kept_out_count = found.kept_out.count() if found.kept_out is not None else 0
+    workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
+                                _workplace_rows(suspected_workplaces(found.cases, rings_df)))
+    files = [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)]
+    if found.scores is not None:
+        scores_path = output / SCORES_FILE
+        write_scores(found.scores, scores_path)
+        files.append(str(scores_path))
+    recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
+    save_evidence(found.found, layout, ds, params)
     mode = "full" if carried is None else "incremental"
     log.info(
         "crossmatch %s (%s: %s%s): %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows "

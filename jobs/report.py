@@ -63,10 +63,11 @@ def records_behind(spark, tables: dict[str, DataFrame], cases: list[dict], workp
                    ds: dt.date) -> dict:
     """The conformed records of the queued claims, their persons and the listed
     workplaces, as lists of dicts (semi-joins: only these rows reach the driver)."""
-    claim_ids = spark.createDataFrame(sorted({(c["claim_id"], c["person_key"]) for c in cases}) or [],
-                                      "claim_id string, person_key string")
-    persons = claim_ids.select("person_key").distinct()
-    places = spark.createDataFrame(sorted((w,) for w in workplace_ids), "workplace_id string")
+    # The queue's keys are few: broadcast, so each history table is scanned, not shuffled.
+    claim_ids = F.broadcast(spark.createDataFrame(sorted({(c["claim_id"], c["person_key"]) for c in cases}) or [],
+                                                  "claim_id string, person_key string"))
+    persons = F.broadcast(claim_ids.select("person_key").distinct())
+    places = F.broadcast(spark.createDataFrame(sorted((w,) for w in workplace_ids), "workplace_id string"))
 
     def of_claims(name):
         return tables[name].join(claim_ids.select("claim_id"), on="claim_id", how="left_semi")

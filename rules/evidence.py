@@ -49,11 +49,13 @@ def gather_evidence(
 ) -> Evidence:
     """The conformed tables (by name, as known on `as_of`) and the claims' collusion
     features (features/collusion.py, with `ring_id`; None: no graph evidence) -> the
-    Evidence. `cache` persists the frames that later steps read more than once (the
-    caller unpersists them)."""
+    Evidence. `cache` materialises the frames that later steps read more than once
+    (local checkpoints: Spark frees them once they are no longer referenced)."""
 
     def kept(frame: DataFrame) -> DataFrame:
-        return frame.cache() if cache else frame
+        # A checkpoint, not a cache: later plans start from its rows instead of
+        # re-analysing (and matching against the cache) the whole lineage each time.
+        return frame.localCheckpoint() if cache else frame
 
     claims, certifications = tables["claims"], tables["certifications"]
     trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))

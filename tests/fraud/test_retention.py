@@ -3,6 +3,7 @@ investigators, auditors and other systems read stays."""
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import date
 
@@ -131,3 +132,16 @@ def test_prune_waits_for_a_stage_reading_the_nights(tmp_path):
     assert pruned.wait(10)
     pruner.join(10)
     assert nights(layout) == NIGHTS[-1:]
+
+
+def test_a_pruned_nights_files_that_a_kept_night_links_to_stay_and_are_not_counted(tmp_path):
+    layout = _warehouse(tmp_path)
+    # The newest night's claims are a layer over hard links to the night before's files
+    # (fraud/layers.py): pruning that night frees nothing of them.
+    shared = layout.conformed_table(NIGHTS[2], "claims") / "part-0.parquet"
+    linked = layout.conformed_table(NIGHTS[3], "claims") / "_layers" / "0000" / "part-0.parquet"
+    linked.parent.mkdir(parents=True)
+    os.link(shared, linked)
+    removed = prune(layout, keep=1)
+    assert sum(item.bytes for item in removed) == 3 * (1000 + 100 + 500 + 300) - 1000
+    assert linked.read_bytes() == b"x" * 1000 and not shared.exists()

@@ -13,7 +13,7 @@ from fraud.records import LINE_NO
 from fraud.storage import read_json
 from fraud.validation import DROP_DATE
 from jobs import pipeline
-from jobs.conform import latest_versions, merge_delta
+from jobs.conform import latest_versions, merge_delta, read_conformed
 
 
 def _landing(tmp_path):
@@ -42,8 +42,8 @@ def _settings(tmp_path, landing, warehouse, **overrides):
 
 def _tables(spark, settings, ds):
     layout = Layout(settings.warehouse)
-    return {name: sorted(tuple(r) for r in spark.read.parquet(str(layout.conformed_table(ds, name))).collect())
-            for name in contract.TABLES}
+    tables = read_conformed(spark, layout.conformed(ds))
+    return {name: sorted(tuple(r) for r in tables[name].collect()) for name in contract.TABLES}
 
 
 def _outputs(settings, ds):

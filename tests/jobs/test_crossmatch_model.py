@@ -80,7 +80,6 @@ def _rules_alone(spark, tables) -> dict:
     detection = detect(tables, RUN_DATE)
     assert detection.scores is None  # no model, no scores
     cases = {row["claim_id"]: row.asDict() for row in detection.cases.collect()}
-    detection.release()
     return cases
 
 

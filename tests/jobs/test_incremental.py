@@ -17,6 +17,7 @@ from fraud.layout import Layout
 from fraud.storage import read_json, write_json
 from jobs import pipeline
 from jobs.changes import STATE_FILE, stage_state, usable_base
+from jobs.conform import read_conformed
 from jobs.crossmatch import open_trip_persons
 
 
@@ -116,7 +117,9 @@ def test_nightly_runs_recompute_what_the_night_touched_and_equal_a_full_rebuild(
     night = _outputs(nightly, third)
     state = read_json(layout.drop_state("ei", third))
     assert all(counts["quarantined"] == 0 for counts in state["tables"].values()), state["tables"]
-    claims = spark.read.parquet(str(layout.conformed_table(third, "claims"))).count()
+    claims = read_conformed(spark, layout.conformed(third))["claims"].count()
+    # Conform wrote the night's records as layers over the day before's files, no copy.
+    assert set(read_json(layout.stage_result(third, "conform"))["storage"].values()) == {"layered"}
     for stage in ("collusion", "crossmatch"):
         result = read_json(layout.stage_result(third, stage))
         assert (result["mode"], result["base"]) == ("incremental", second.isoformat()), result

@@ -9,8 +9,10 @@ from datetime import date
 import pytest
 
 from conftest import P2, claim_row, crossing_row, csv_text, empty_drops, write_drop
+from fraud import contract
 from fraud.config import Settings
 from fraud.landing import DropError
+from fraud.layers import read_table
 from fraud.layout import Layout
 from jobs import pipeline
 
@@ -40,7 +42,7 @@ def _settings(tmp_path, landing, warehouse="warehouse"):
 
 def _conformed(spark, settings, ds, table):
     path = Layout(settings.warehouse).conformed_table(ds, table)
-    return {r[0]: r.asDict() for r in spark.read.parquet(str(path)).collect()}
+    return {r[0]: r.asDict() for r in read_table(spark, path, contract.TABLES[table].primary_key).collect()}
 
 
 def _manifest(settings, ds):

@@ -213,7 +213,6 @@ def test_the_night_scores_the_features_training_would_see(spark, examples):
 
     night = detect(tables, DS, collusion=analyse(tables, DS, 50).claims, model=model)
     served = {r["claim_id"]: r["model_probability"] for r in night.scores.collect()}
-    night.release()
     features = snapshot_features(tables, DS, collusion_with_rings(50)).orderBy("claim_id").toPandas()
     trained = dict(zip(features["claim_id"], model.score(features)))
 

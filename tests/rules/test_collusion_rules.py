@@ -227,7 +227,6 @@ def found(spark):
         "workplaces": {row["workplace_id"]: row.asDict()
                        for row in suspected_workplaces(detection.cases, collusion.rings).collect()},
     }
-    detection.release()
     return result
 
 

@@ -201,7 +201,6 @@ def found(spark):
         "repeat_offenders": {row["open_claim_id"]: row.asDict() for row in detection.repeat_offenders.collect()},
         "evidence": [row.asDict() for row in detection.evidence.collect()],
     }
-    detection.release()
     return result
 
 

@@ -1,0 +1,101 @@
+"""A conformed table on disk: one plain Parquet directory, or layers.
+
+A full build writes a table as one plain Parquet directory. A nightly run does not
+copy the history: it writes only the records the night re-decided, as a new layer,
+and hard-links the earlier night's files beside it:
+
+    <table>/_layers.json              {"key": ..., "layers": [{"name": "0000", "rows": n}, ...]}
+    <table>/_layers/0000/part-*       the base (hard links to the earlier night's files)
+    <table>/_layers/0001/part-*       a night's re-decided records, one per later night
+
+A record's version is the one in the latest layer that holds its key (`read_table`).
+Every night's directory holds its own links, so deleting one night (fraud/retention.py)
+never touches another's files. A plain `spark.read.parquet` of a layered table fails
+("Unable to infer schema": every path under it starts with `_`), so nothing can read
+the superseded records by mistake.
+
+A night compacts (writes the current rows as one plain directory again) when it would
+make more than MAX_LAYERS layers or the layers above the base would hold more than
+MAX_LAYER_ROWS rows: their keys are broadcast to every reader, so they must stay few.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from fraud.storage import ensure_dir, read_json, write_json
+
+MARKER = "_layers.json"
+LAYERS_DIR = "_layers"
+MAX_LAYERS = 8  # the base and seven nights: at most a weekly full write
+MAX_LAYER_ROWS = 500_000  # rows above the base (their keys are broadcast: ~50 MB)
+
+
+def layers(path: Path) -> list[dict] | None:
+    """The layers of a layered table, base first, or None for a plain directory."""
+    marker = Path(path) / MARKER
+    return read_json(marker)["layers"] if marker.exists() else None
+
+
+def read_table(spark, path: Path, key: str) -> DataFrame:
+    """A table's current records: each key's row from the latest layer holding it."""
+    path = Path(path)
+    stack = layers(path)
+    if stack is None:
+        return spark.read.parquet(str(path))
+    frames = [spark.read.parquet(str(path / LAYERS_DIR / layer["name"])) for layer in stack]
+    visible, later_keys = frames[-1], frames[-1].select(key)
+    for frame in reversed(frames[:-1]):
+        # A later layer's keys are few (see MAX_LAYER_ROWS): broadcast, so the base is
+        # scanned, never shuffled.
+        kept = frame.join(F.broadcast(later_keys), on=key, how="left_anti").select(*visible.columns)
+        visible = kept.unionByName(visible)
+        later_keys = later_keys.unionByName(frame.select(key))
+    return visible
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link every file of `source` into `target` (a copy across file systems)."""
+    ensure_dir(target)
+    for item in sorted(source.iterdir()):
+        if item.is_dir():
+            _link_tree(item, target / item.name)
+            continue
+        try:
+            os.link(item, target / item.name)
+        except OSError:
+            shutil.copy2(item, target / item.name)
+
+
+def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
+    """The table `previous` with the rows written at `night` (each key the night
+    re-decided, in its current version) on top -> written at `final` (which must not
+    exist; `night` is moved or deleted). Returns "layered" or "compacted"."""
+    previous, night, final = Path(previous), Path(night), Path(final)
+    stack = layers(previous)
+    if stack is None:
+        stack = [{"name": None, "rows": spark.read.parquet(str(previous)).count()}]
+    night_rows = spark.read.parquet(str(night)).count()
+    later_rows = sum(layer["rows"] for layer in stack[1:]) + night_rows
+    if len(stack) + 1 > MAX_LAYERS or later_rows > MAX_LAYER_ROWS:
+        night_frame = spark.read.parquet(str(night))
+        carried = read_table(spark, previous, key).join(night_frame.select(key), on=key, how="left_anti")
+        carried.select(*night_frame.columns).unionByName(night_frame).write.parquet(str(final))
+        shutil.rmtree(night)
+        return "compacted"
+    written = []
+    for index, layer in enumerate(stack):
+        name = f"{index:04d}"
+        source = previous if layer["name"] is None else previous / LAYERS_DIR / layer["name"]
+        _link_tree(source, final / LAYERS_DIR / name)
+        written.append({"name": name, "rows": layer["rows"]})
+    name = f"{len(stack):04d}"
+    os.replace(night, final / LAYERS_DIR / name)
+    written.append({"name": name, "rows": night_rows})
+    write_json(final / MARKER, {"key": key, "layers": written})
+    return "layered"

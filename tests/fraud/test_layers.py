@@ -1,0 +1,72 @@
+"""Layered conformed tables (fraud/layers.py): a night writes its re-decided records as
+a layer over hard links to the earlier night's files; readers see each key's latest
+version; too many layers are compacted into one plain directory."""
+
+import shutil
+
+import pytest
+
+from fraud import layers
+
+SCHEMA = "id string, value int"
+
+
+def _write(spark, path, rows):
+    spark.createDataFrame(rows, SCHEMA).write.parquet(str(path))
+    return path
+
+
+def _rows(spark, path):
+    return sorted(tuple(r) for r in layers.read_table(spark, path, "id").collect())
+
+
+def _night(spark, tmp_path, previous, name, rows):
+    night = _write(spark, tmp_path / f"night-{name}", rows)
+    final = tmp_path / name
+    return final, layers.add_layer(spark, previous, night, final, "id")
+
+
+def test_a_night_is_a_layer_over_links_and_readers_see_the_latest_versions(spark, tmp_path):
+    base = _write(spark, tmp_path / "base", [("a", 1), ("b", 2), ("c", 3)])
+    first, how = _night(spark, tmp_path, base, "first", [("b", 20), ("d", 4)])
+    assert how == "layered"
+    assert _rows(spark, first) == [("a", 1), ("b", 20), ("c", 3), ("d", 4)]
+    second, how = _night(spark, tmp_path, first, "second", [("a", 100), ("d", 40)])
+    assert how == "layered"
+    assert _rows(spark, second) == [("a", 100), ("b", 20), ("c", 3), ("d", 40)]
+    stack = layers.layers(second)
+    assert [layer["rows"] for layer in stack] == [3, 2, 2]
+    # The base's files are the same inodes, not copies.
+    base_file = next(base.glob("part-*.parquet"))
+    linked = second / layers.LAYERS_DIR / "0000" / base_file.name
+    assert linked.stat().st_ino == base_file.stat().st_ino
+    # Each night holds its own links: deleting the earlier nights changes nothing.
+    shutil.rmtree(base)
+    shutil.rmtree(first)
+    assert _rows(spark, second) == [("a", 100), ("b", 20), ("c", 3), ("d", 40)]
+
+
+def test_a_plain_read_of_a_layered_table_fails_rather_than_showing_old_versions(spark, tmp_path):
+    base = _write(spark, tmp_path / "base", [("a", 1)])
+    night, _ = _night(spark, tmp_path, base, "night", [("a", 2)])
+    with pytest.raises(Exception, match="(?i)infer schema|UNABLE_TO_INFER_SCHEMA"):
+        spark.read.parquet(str(night)).collect()
+
+
+def test_too_many_layers_or_rows_are_compacted_into_one_plain_directory(spark, tmp_path, monkeypatch):
+    monkeypatch.setattr(layers, "MAX_LAYERS", 3)
+    table = _write(spark, tmp_path / "base", [("a", 0), ("b", 0)])
+    hows = []
+    for night in range(1, 4):
+        table, how = _night(spark, tmp_path, table, f"n{night}", [("a", night)])
+        hows.append(how)
+    assert hows == ["layered", "layered", "compacted"]
+    assert layers.layers(table) is None
+    assert sorted(tuple(r) for r in spark.read.parquet(str(table)).collect()) == [("a", 3), ("b", 0)]
+    assert not (tmp_path / "night-n3").exists()
+
+    monkeypatch.setattr(layers, "MAX_LAYERS", 8)
+    monkeypatch.setattr(layers, "MAX_LAYER_ROWS", 2)
+    table, how = _night(spark, tmp_path, table, "big", [("a", 9), ("c", 9), ("d", 9)])
+    assert how == "compacted"
+    assert _rows(spark, table) == [("a", 9), ("b", 0), ("c", 9), ("d", 9)]
