@@ -8,9 +8,10 @@ driver plus Spark's JVM and Python workers: psutil sums the RSS of the process a
 all its descendants every 0.25 s; the peak of those sums is reported). Then the SQL
 baseline (bench/sql_baseline.py) on the same files.
 
-At the largest size, also the nightly case: a warehouse that ran the day before the
-final date, then the final date as an incremental night (new drops only, conformed
-history merged), compared file by file with the full run's outputs.
+At the largest size (or the one `--nightly-at` names), also the nightly case: a
+warehouse that ran the day before the final date, then the final date as an
+incremental night (new drops only, conformed history merged), compared file by file
+with the full run's outputs.
 
 Writes a Markdown report (bench/results.md by default) and prints it.
 
@@ -366,7 +367,7 @@ def main(argv=None) -> None:
                "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                "load_start": os.getloadavg()[0]}
     sizes = sorted(args.sizes)
-    nightly_at = args.nightly_at or sizes[-1]
+    nightly_at = sizes[-1] if args.nightly_at is None else args.nightly_at
     if nightly_at not in sizes:
         parser.error(f"--nightly-at {nightly_at} is not one of --sizes")
     if nightly_at != sizes[-1]:

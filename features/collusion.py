@@ -54,6 +54,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from features.normalize import normalized_address, normalized_phone
+from fraud.spark import join_keys
 
 WORKPLACE = "W:"
 PERSON = "P:"
@@ -416,18 +417,18 @@ def claim_collusion_features(
         # joins below never match another's (person, workplace and claim are join keys).
         # Each restricted table is materialised once: the joins below read it several
         # times, and a night's subjects are few (broadcast, so no history is shuffled).
-        persons = F.broadcast(subjects.select("person_key").distinct())
-        subject_workplaces = F.broadcast(subjects.select("workplace_id").distinct())
+        persons = join_keys(subjects.select("person_key").distinct())
+        subject_workplaces = join_keys(subjects.select("workplace_id").distinct())
         employments = employments.join(persons, on="person_key", how="left_semi").localCheckpoint()
         workplace_spells = tables["employments"].join(
             subject_workplaces, on="workplace_id", how="left_semi").localCheckpoint()
         income = income.join(persons, on="person_key", how="left_semi").localCheckpoint()
         certifications = certifications.join(
-            F.broadcast(subjects.select("claim_id")), on="claim_id", how="left_semi").localCheckpoint()
+            join_keys(subjects.select("claim_id")), on="claim_id", how="left_semi").localCheckpoint()
         # The counts over other claims are per workplace and per account: the claims at
         # the subjects' workplaces and on their accounts hold every claim they count.
         at_workplaces = claims.join(subject_workplaces, on="workplace_id", how="left_semi")
-        on_accounts = claims.join(F.broadcast(subjects.select("bank_account_key").distinct()),
+        on_accounts = claims.join(join_keys(subjects.select("bank_account_key").distinct()),
                                   on="bank_account_key", how="left_semi")
     spells = qualifying_spells(subject, employments)
     taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of)

@@ -37,6 +37,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from features.collusion import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE, related_workplaces
+from fraud.spark import join_keys
 
 RING_MIN_WORKPLACES = 2
 RING_MIN_SUSPICIOUS_CLAIMS = 2
@@ -90,7 +91,7 @@ def component_graph_rows(
     link, day): its link edges (day null), the spells at its workplaces of the
     claimants of its workplaces (link `employment`, day = acquired_on) and their claims
     (link `claim`, day = filed_on)."""
-    candidates = F.broadcast(candidates.select("component"))  # few: the history is scanned, not shuffled
+    candidates = join_keys(candidates.select("component"))  # few: the history is scanned, not shuffled
     in_candidate = components.join(candidates, on="component", how="inner")
     link_rows = edges.join(in_candidate.select(F.col("node").alias("src"), "component"), on="src", how="inner").select(
         "component", "src", "dst", "link", F.lit(None).cast("date").alias("day")
@@ -411,7 +412,7 @@ def suspected_workplaces(cases: DataFrame, rings_df: DataFrame) -> DataFrame:
             F.count(F.lit(1)).alias("flagged_claims"),
             F.count(F.when(is_collusion_case, F.lit(1))).alias("collusion_cases"),
             F.aggregate(
-                F.collect_list(F.when(is_collusion_case, F.col("score"))),
+                F.array_sort(F.collect_list(F.when(is_collusion_case, F.col("score")))),  # order-free product
                 F.lit(1.0),
                 lambda doubt, score: doubt * (F.lit(1.0) - F.lit(CLAIM_WEIGHT) * score),
             ).alias("case_doubt"),

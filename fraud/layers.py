@@ -21,6 +21,7 @@ MAX_LAYER_ROWS rows: their keys are broadcast to every reader, so they must stay
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -28,12 +29,15 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from fraud.spark import BROADCAST_MAX_ROWS
 from fraud.storage import ensure_dir, read_json, write_json
+
+log = logging.getLogger(__name__)
 
 MARKER = "_layers.json"
 LAYERS_DIR = "_layers"
 MAX_LAYERS = 8  # the base and seven nights: at most a weekly full write
-MAX_LAYER_ROWS = 500_000  # rows above the base (their keys are broadcast: ~50 MB)
+MAX_LAYER_ROWS = BROADCAST_MAX_ROWS  # rows above the base (their keys are broadcast)
 
 
 def layers(path: Path) -> list[dict] | None:
@@ -60,7 +64,8 @@ def read_table(spark, path: Path, key: str) -> DataFrame:
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link every file of `source` into `target` (a copy across file systems)."""
+    """Hard-link every file of `source` into `target` (a copy where the file system
+    refuses the link: another file system, or another user's file)."""
     ensure_dir(target)
     for item in sorted(source.iterdir()):
         if item.is_dir():
@@ -68,19 +73,25 @@ def _link_tree(source: Path, target: Path) -> None:
             continue
         try:
             os.link(item, target / item.name)
-        except OSError:
+        except OSError as error:
+            log.warning("cannot link %s (%s): copying it", item, error.strerror)
             shutil.copy2(item, target / item.name)
 
 
 def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
     """The table `previous` with the rows written at `night` (each key the night
     re-decided, in its current version) on top -> written at `final` (which must not
-    exist; `night` is moved or deleted). Returns "layered" or "compacted"."""
+    exist; `night` is moved or deleted). Returns "layered", "compacted" or, when the
+    night re-decided nothing, "unchanged" (the earlier night's files, linked)."""
     previous, night, final = Path(previous), Path(night), Path(final)
+    night_rows = spark.read.parquet(str(night)).count()
+    if night_rows == 0:  # nothing re-decided: the table as it was, no new layer
+        shutil.rmtree(night)
+        _link_tree(previous, final)
+        return "unchanged"
     stack = layers(previous)
     if stack is None:
         stack = [{"name": None, "rows": spark.read.parquet(str(previous)).count()}]
-    night_rows = spark.read.parquet(str(night)).count()
     later_rows = sum(layer["rows"] for layer in stack[1:]) + night_rows
     if len(stack) + 1 > MAX_LAYERS or later_rows > MAX_LAYER_ROWS:
         night_frame = spark.read.parquet(str(night))

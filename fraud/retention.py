@@ -7,7 +7,7 @@ state of its collusion and cross-matching stages (`runs/<ds>/collusion/`,
 `runs/<ds>/crossmatch/`). A night only ever builds on the latest earlier one, so older
 nights just take disk: at 100,000 persons a night's state is about half a gigabyte,
 and it grows with the history. The size printed for a directory counts only the files
-no other night links to (what deleting it frees).
+no kept night links to (what deleting it frees).
 
 `prune` deletes that state for every night but the newest `keep`. It keeps what
 investigators, auditors and other systems read: the drops (`landed/`, `validated/`,
@@ -77,9 +77,13 @@ def prune(layout: Layout, keep: int, dry_run: bool = False) -> list[Pruned]:
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the next night builds on the newest), not {keep}")
     with nights_lock(layout, shared=False):
-        leftovers = [Pruned(None, path, _size(path)) for path in _leftovers(layout)]
-        old = [Pruned(night, path, _size(path)) for night in nights(layout)[:-keep]
-               for path in working_state(layout, night) if path.exists()]
+        found = [(None, path) for path in _leftovers(layout)]
+        found += [(night, path) for night in nights(layout)[:-keep]
+                  for path in working_state(layout, night) if path.exists()]
+        sizes = _freed([path for _, path in found])
+        pruned = [Pruned(night, path, size) for (night, path), size in zip(found, sizes)]
+        leftovers = [item for item in pruned if item.night is None]
+        old = [item for item in pruned if item.night is not None]
         if not dry_run:
             for item in leftovers:
                 shutil.rmtree(item.path)
@@ -94,15 +98,22 @@ def _leftovers(layout: Layout) -> list[Path]:
     return sorted([*layout.root.glob(f"conformed/.*{PRUNED}*"), *layout.root.glob(f"runs/*/.*{PRUNED}*")])
 
 
-def _size(path: Path) -> int:
-    """Bytes deleting `path` frees: files another night also links to stay."""
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(directory, name))
-            except FileNotFoundError:
-                continue
-            if info.st_nlink == 1:
-                total += info.st_size
-    return total
+def _freed(paths: list[Path]) -> list[int]:
+    """Per path, the bytes that deleting all of `paths` frees, counting each file once
+    (for the first path holding it) and only when every link to it is among them: a
+    file a kept night links to stays (fraud/layers.py)."""
+    files = {}  # (device, inode) -> [size, links among paths, links in all, first path]
+    for index, path in enumerate(paths):
+        for directory, _, names in os.walk(path):
+            for name in names:
+                try:
+                    info = os.lstat(os.path.join(directory, name))
+                except FileNotFoundError:
+                    continue
+                entry = files.setdefault((info.st_dev, info.st_ino), [info.st_size, 0, info.st_nlink, index])
+                entry[1] += 1
+    sizes = [0] * len(paths)
+    for size, found, links, index in files.values():
+        if found >= links:
+            sizes[index] += size
+    return sizes

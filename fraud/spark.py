@@ -10,6 +10,21 @@ from fraud.config import Settings
 
 log = logging.getLogger(__name__)
 
+# A key set this small is sent whole to every task (about 50 MB of 64-character keys).
+BROADCAST_MAX_ROWS = 500_000
+
+
+def join_keys(frame):
+    """A set of join keys (a night's persons, claims, workplaces), materialised once
+    (a local checkpoint), with a broadcast hint when it holds at most
+    BROADCAST_MAX_ROWS rows: a history table joined with it is then scanned, never
+    shuffled. A larger set (a monthly tax drop touches most earners) is left to the
+    planner."""
+    from pyspark.sql import functions as F
+
+    frame = frame.localCheckpoint()
+    return F.broadcast(frame) if frame.count() <= BROADCAST_MAX_ROWS else frame
+
 
 def session_config(settings: Settings) -> dict[str, str]:
     """The Spark configuration a session gets from `settings`: spark.master and the

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import uuid
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -186,10 +187,17 @@ def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now
 def _restrict(directory: Path) -> None:
     for root, dirs, files in os.walk(directory):
         for name in dirs:
-            os.chmod(os.path.join(root, name), DIR_MODE)
+            _chmod(os.path.join(root, name), DIR_MODE)
         for name in files:
-            os.chmod(os.path.join(root, name), FILE_MODE)
-    os.chmod(directory, DIR_MODE)
+            _chmod(os.path.join(root, name), FILE_MODE)
+    _chmod(directory, DIR_MODE)
+
+
+def _chmod(path, mode: int) -> None:
+    # Only when needed: a hard link to an earlier night's file (fraud/layers.py) already
+    # has the mode, and may belong to another user.
+    if stat.S_IMODE(os.lstat(path).st_mode) != mode:
+        os.chmod(path, mode)
 
 
 def write_json(final: Path, payload: dict) -> None:

@@ -26,6 +26,7 @@ from features.collusion import TAX_FILING_LAG_DAYS, claim_collusion_features, gr
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
+from fraud.spark import join_keys
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.conform import read_conformed
@@ -108,23 +109,22 @@ def touched_claims(
         F.col("spell_to").isNotNull() & (due_since > F.lit(changes.base)) & (due_since <= F.lit(as_of))
     ).select("claim_id")
     claims = tables["claims"]
-    # The night's key sets are small: broadcast, so the claims are scanned, not shuffled.
     claim_ids = (
-        claims.join(F.broadcast(workplaces), on="workplace_id", how="left_semi").select("claim_id")
-        .unionByName(claims.join(F.broadcast(persons), on="person_key", how="left_semi").select("claim_id"))
-        .unionByName(claims.join(F.broadcast(accounts), on="bank_account_key", how="left_semi").select("claim_id"))
+        claims.join(join_keys(workplaces), on="workplace_id", how="left_semi").select("claim_id")
+        .unionByName(claims.join(join_keys(persons), on="person_key", how="left_semi").select("claim_id"))
+        .unionByName(claims.join(join_keys(accounts), on="bank_account_key", how="left_semi").select("claim_id"))
         .unionByName(changes.values("claim_id", "certifications"))
         .unionByName(became_due)
         .distinct()
     )
-    subjects = claims.join(F.broadcast(claim_ids.localCheckpoint()), on="claim_id", how="left_semi").localCheckpoint()
+    subjects = claims.join(join_keys(claim_ids), on="claim_id", how="left_semi").localCheckpoint()
     return subjects, workplaces
 
 
 def changed_rows(now: DataFrame, before: DataFrame, claim_ids: DataFrame) -> DataFrame:
     """The claims of `claim_ids` whose row in `now` differs from, or is missing from,
     their row in `before` (same columns) -> (claim_id)."""
-    claim_ids = F.broadcast(claim_ids)
+    claim_ids = join_keys(claim_ids)
     now = now.join(claim_ids, on="claim_id", how="left_semi")
     before = before.join(claim_ids, on="claim_id", how="left_semi").select(*now.columns)
     return now.subtract(before).select("claim_id").unionByName(before.subtract(now).select("claim_id")).distinct()
@@ -143,7 +143,7 @@ def stale_components(components: DataFrame, carried: Carried, workplaces: DataFr
     workplace kept its edges, so it is the same component today, under the same
     label, and its ring row still holds.)"""
     now_wc, before_wc = workplace_components(components), workplace_components(carried.components)
-    workplaces = F.broadcast(workplaces)
+    workplaces = join_keys(workplaces)
     again = now_wc.join(workplaces, on="workplace_id", how="left_semi").select("component").distinct()
     stale = before_wc.join(workplaces, on="workplace_id", how="left_semi").select("component")
     return again.localCheckpoint(), stale.unionByName(again).distinct()
@@ -174,11 +174,11 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
         subjects, workplaces = touched_claims(tables, changed, components, carried, as_of)
         recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects)
         before = carried.claims.drop("ring_id")
-        kept = before.join(F.broadcast(subjects.select("claim_id")), on="claim_id", how="left_anti")
+        kept = before.join(join_keys(subjects.select("claim_id")), on="claim_id", how="left_anti")
         collusion = kept.unionByName(recomputed).localCheckpoint()
         differs = changed_rows(collusion, before, subjects.select("claim_id"))
         ring_workplaces = workplaces.unionByName(
-            claims.join(F.broadcast(differs.localCheckpoint()), on="claim_id", how="left_semi").select("workplace_id")
+            claims.join(join_keys(differs), on="claim_id", how="left_semi").select("workplace_id")
         ).distinct().localCheckpoint()
         ring_components, stale_rings = stale_components(components, carried, ring_workplaces)
         candidates = candidates.join(ring_components, on="component", how="left_semi").localCheckpoint()
@@ -189,7 +189,7 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
     )
     found = rings(edges, candidate_workplaces, claims, collusion, component_analytics(graph_rows))
     if carried is not None:
-        unchanged = carried.rings.join(F.broadcast(stale_rings), on="component", how="left_anti")
+        unchanged = carried.rings.join(join_keys(stale_rings), on="component", how="left_anti")
         found = unchanged.select(*found.columns).unionByName(found)
     found = found.localCheckpoint()
     ring_of_component = found.select(F.col("component").alias("workplace_component"), "ring_id")

@@ -8,13 +8,14 @@ so re-running an old date after newer drops landed gives the same tables.
 A nightly run is incremental: when an earlier run date P has conformed tables built
 from exactly the drops dated on or before P that this run sees (same deliveries, same
 validator; recorded in conformed/<P>/_built_from.json), conformed(ds) is conformed(P)
-merged with the valid rows of the drops dated in (P, ds] (`merge_delta`): the keys a
-delta touches are re-decided (`redecide`), the rest is carried over, with no sort of
-the history. That is the same table as `latest_versions` over every drop, because
-every carried row comes from a drop dated on or before P, older than any drop of the
-delta. On disk the re-decided records are a new layer over hard links to P's files
-(fraud/layers.py), so a night writes what it touched, not a copy of the history;
-read every table with `read_conformed` (or fraud/layers.py:read_table). With no
+merged with the valid rows of the drops dated in (P, ds]: the keys a delta touches are
+re-decided (`redecide`), the rest is carried over, with no sort of the history. That
+is the same table as `latest_versions` over every drop, because every carried row
+comes from a drop dated on or before P, older than any drop of the delta. The run
+writes the re-decided records as a new layer over hard links to P's files
+(fraud/layers.py:add_layer), so a night writes what it touched, not a copy of the
+history; `merge_delta` is the same merge as one DataFrame. Read every table with
+`read_conformed` (or fraud/layers.py:read_table). With no
 such P, a late or re-delivered drop dated on or before P, or FRAUD_FULL_REBUILD=1, the
 run rebuilds from every validated row.
 """
@@ -32,6 +33,7 @@ from pyspark.sql import functions as F
 from fraud import contract
 from fraud.layers import add_layer, read_table
 from fraud.layout import Layout
+from fraud.spark import join_keys
 from fraud.storage import atomic_dir, read_json, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION
 from fraud.records import LINE_NO
@@ -62,7 +64,7 @@ def redecide(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: d
     dated after P -> the current version of every key the delta touches (a carried
     version can still win: a late delivery of an older `updated_at`)."""
     touched = latest_versions(delta, table, ds)
-    keys = F.broadcast(touched.select(table.primary_key).distinct())
+    keys = join_keys(touched.select(table.primary_key).distinct())
     contested = previous.select(*table.column_names, DROP_DATE).join(
         keys, on=table.primary_key, how="left_semi").withColumn(LINE_NO, F.lit(None).cast("bigint"))
     return latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
@@ -75,7 +77,7 @@ def merge_delta(previous: DataFrame, delta: DataFrame, table: contract.Table, ds
     are a layer over P's files: fraud/layers.py.)"""
     redecided = redecide(previous, delta, table, ds)
     untouched = previous.select(*table.column_names, DROP_DATE).join(
-        F.broadcast(redecided.select(table.primary_key)), on=table.primary_key, how="left_anti")
+        join_keys(redecided.select(table.primary_key)), on=table.primary_key, how="left_anti")
     return untouched.unionByName(redecided)
 
 
@@ -86,7 +88,7 @@ def write_changes(redecided: DataFrame, previous: DataFrame, table: contract.Tab
     (jobs/changes.py)."""
     changed = redecided.where(F.col(DROP_DATE) > F.lit(base))
     changed.write.parquet(str(into / "new"))
-    keys = F.broadcast(changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key))
+    keys = join_keys(changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key))
     previous.select(*table.column_names, DROP_DATE).join(keys, on=table.primary_key, how="left_semi").write.parquet(
         str(into / "old"))
 

@@ -37,6 +37,7 @@ from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offe
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from fraud import dispositions
 from fraud.layout import Layout
+from fraud.spark import join_keys
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_csv, write_json
 from jobs.collusion import TOUCHED, TOUCHED_SINCE
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
@@ -154,16 +155,16 @@ def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, coll
         changed_collusion = now.subtract(before).select("claim_id").unionByName(
             before.subtract(now).select("claim_id"))
     claim_persons = claims.join(
-        F.broadcast(changes.values("claim_id", "certifications").unionByName(changed_collusion)),
+        join_keys(changes.values("claim_id", "certifications").unionByName(changed_collusion)),
         on="claim_id", how="left_semi")
-    citing = tables["findings"].join(F.broadcast(changes.values("claim_id", "claims")), on="claim_id", how="left_semi")
+    citing = tables["findings"].join(join_keys(changes.values("claim_id", "claims")), on="claim_id", how="left_semi")
     return (
         changes.values("person_key", "claims", "employments", "income", "crossings", "findings")
         .unionByName(claim_persons.select("person_key"))
         .unionByName(citing.select("person_key"))
-        .unionByName(tables["employments"].join(F.broadcast(changed_workplaces), on="workplace_id", how="left_semi")
+        .unionByName(tables["employments"].join(join_keys(changed_workplaces), on="workplace_id", how="left_semi")
                      .select("person_key"))
-        .unionByName(tables["income"].join(F.broadcast(payers), on="payer_business_no", how="left_semi")
+        .unionByName(tables["income"].join(join_keys(payers), on="payer_business_no", how="left_semi")
                      .select("person_key"))
         .unionByName(open_trip_persons(tables["crossings"]))
         .distinct()
@@ -187,11 +188,11 @@ def night_evidence(
     # owner's claims are read too, so the owner's evidence is computed again as well.
     cited = tables["findings"].join(touched, on="person_key", how="left_semi").select("claim_id")
     owners = claims.join(cited, on="claim_id", how="left_semi").select("person_key")
-    persons = F.broadcast(touched.unionByName(owners).distinct().localCheckpoint())
-    claim_ids = F.broadcast(claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
-        carried.changes.values("claim_id", "claims")).distinct().localCheckpoint())
+    persons = join_keys(touched.unionByName(owners).distinct())
+    claim_ids = join_keys(claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
+        carried.changes.values("claim_id", "claims")).distinct())
     # The touched claimants' records, each materialised once (the evidence reads them
-    # several times); the key sets are broadcast, so no history table is shuffled.
+    # several times); the key sets are broadcast when few, so no history is shuffled.
     theirs = dict(tables)
     for name in PER_PERSON_TABLES:
         theirs[name] = tables[name].join(persons, on="person_key", how="left_semi").localCheckpoint()

@@ -201,7 +201,8 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
             F.array_sort(F.collect_list("rule_id")).alias("rule_ids"),
             F.array_sort(F.collect_set("typology")).alias("typologies"),
             F.array_sort(F.collect_list(most_severe_first)).alias("reasons_in_order"),
-            F.collect_list("severity").alias("severities"),
+            # Sorted: a float product must not depend on the order rows arrive in.
+            F.array_sort(F.collect_list("severity")).alias("severities"),
         )
         .where(F.col("makes_case"))
     )

@@ -50,7 +50,9 @@ def gather_evidence(
     """The conformed tables (by name, as known on `as_of`) and the claims' collusion
     features (features/collusion.py, with `ring_id`; None: no graph evidence) -> the
     Evidence. `cache` materialises the frames that later steps read more than once
-    (local checkpoints: Spark frees them once they are no longer referenced)."""
+    (local checkpoints, freed when the JVM collects them: they stay for the rest of a
+    `fraudctl run`, on disk once memory is short; on a cluster, losing an executor
+    fails the stage, which the task's retry runs again)."""
 
     def kept(frame: DataFrame) -> DataFrame:
         # A checkpoint, not a cache: later plans start from its rows instead of

@@ -70,3 +70,12 @@ def test_too_many_layers_or_rows_are_compacted_into_one_plain_directory(spark, t
     table, how = _night(spark, tmp_path, table, "big", [("a", 9), ("c", 9), ("d", 9)])
     assert how == "compacted"
     assert _rows(spark, table) == [("a", 9), ("b", 0), ("c", 9), ("d", 9)]
+
+
+def test_a_night_that_re_decided_nothing_adds_no_layer(spark, tmp_path):
+    base = _write(spark, tmp_path / "base", [("a", 1)])
+    first, _ = _night(spark, tmp_path, base, "first", [("a", 2)])
+    second, how = _night(spark, tmp_path, first, "second", [])
+    assert how == "unchanged"
+    assert layers.layers(second) == layers.layers(first)
+    assert _rows(spark, second) == [("a", 2)]

@@ -145,3 +145,13 @@ def test_a_pruned_nights_files_that_a_kept_night_links_to_stay_and_are_not_count
     removed = prune(layout, keep=1)
     assert sum(item.bytes for item in removed) == 3 * (1000 + 100 + 500 + 300) - 1000
     assert linked.read_bytes() == b"x" * 1000 and not shared.exists()
+
+
+def test_a_file_linked_only_by_pruned_nights_is_counted_once(tmp_path):
+    layout = _warehouse(tmp_path)
+    first = layout.conformed_table(NIGHTS[0], "claims") / "part-0.parquet"
+    linked = layout.conformed_table(NIGHTS[1], "claims") / "_layers" / "0000" / "part-0.parquet"
+    linked.parent.mkdir(parents=True)
+    os.link(first, linked)
+    removed = prune(layout, keep=2)
+    assert sum(item.bytes for item in removed) == 2 * (1000 + 100 + 500 + 300)

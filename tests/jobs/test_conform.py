@@ -108,3 +108,27 @@ def test_merge_delta_re_decides_touched_keys_only_and_matches_latest_versions(sp
     assert sorted(merged.collect()) == sorted(full.collect())
     countries = {r["crossing_id"]: r["country"] for r in merged.collect()}
     assert countries == {"X1": "CN", "X2": "US", "X3": "VN", "X4": "LA"}
+
+
+def test_nights_stack_layers_then_compact_and_still_equal_a_full_rebuild(spark, tmp_path, monkeypatch):
+    from fraud import layers
+
+    monkeypatch.setattr(layers, "MAX_LAYERS", 2)  # the base and one night, then compaction
+    landing = _landing(tmp_path)
+    write_drop(landing, "ei", "2026-03-04", {"claims": csv_text([
+        claim_row("C5", person=P2, updated_at="2026-03-04T11:00:00+09:00", status="APPROVED")])})
+    write_drop(landing, "nts", "2026-03-04", {})
+    write_drop(landing, "moj", "2026-03-04", {})
+    nightly = _settings(tmp_path, landing, "nightly")
+    for day in (2, 3, 4):
+        pipeline.run_all(date(2026, 3, day), nightly)
+    assert _conform_result(nightly, date(2026, 3, 3))["storage"]["claims"] == "layered"
+    storage = _conform_result(nightly, date(2026, 3, 4))["storage"]
+    assert storage["claims"] == "compacted" and storage["crossings"] == "unchanged", storage
+    assert layers.layers(Layout(nightly.warehouse).conformed_table(date(2026, 3, 4), "claims")) is None
+    tables, outputs = _tables(spark, nightly, date(2026, 3, 4)), _outputs(nightly, date(2026, 3, 4))
+    rebuilt = _settings(tmp_path, landing, "nightly", full_rebuild=True)
+    pipeline.run_all(date(2026, 3, 4), rebuilt)
+    assert _conform_result(rebuilt, date(2026, 3, 4))["mode"] == "full"
+    assert _tables(spark, rebuilt, date(2026, 3, 4)) == tables
+    assert _outputs(rebuilt, date(2026, 3, 4)) == outputs
