@@ -389,27 +389,3 @@ def test_evidence_lists_the_records_behind_each_hit(found):
     income_rows = [row for row in found["evidence"] if row["claim_id"] == "CL-uw-unreported" and row["rule_id"] == "UW-01"]
     assert [(row["cert_id"], row["income_record_ids"]) for row in income_rows] == [("uw-unreported-c2", ["r-unrep-feb"])]
 
-
-def test_a_claims_strength_does_not_depend_on_the_order_its_hits_arrive_in(spark, monkeypatch):
-    import itertools
-
-    from rules import engine
-    from rules.engine import cases
-
-    monkeypatch.setattr(engine, "SCORE_DECIMALS", 17)  # rounding would hide the last bits
-
-    # Severities whose product of (1 - s) rounds differently by the order it is taken in.
-    severities = [0.32, 0.27, 0.05, 0.03, 0.14]
-    claims = spark.createDataFrame([("C1", "P1", "W1", 100, None)],
-                                   "claim_id string, person_key string, workplace_id string, "
-                                   "estimated_overpayment bigint, ring_id string")
-    strengths = set()
-    for order in itertools.islice(itertools.permutations(severities), 0, 120, 20):
-        rows = [(i, "C1", f"R{int(s * 100):02d}", "t", s, False, False, False, "e", "") for i, s in enumerate(order)]
-        hits = spark.createDataFrame(rows, "i int, claim_id string, rule_id string, typology string, severity double, "
-                                           "taints boolean, invalidates_claim boolean, aggravates_only boolean, "
-                                           "evidence string, evidence_order string")
-        # One partition per hit, by position: the aggregate meets them in the order given.
-        hits = hits.repartition(len(order), "i").sortWithinPartitions("i").drop("i")
-        strengths.add(cases(hits, claims).first()["rule_strength"])
-    assert len(strengths) == 1, strengths
