@@ -5,8 +5,8 @@ builds on: a layer of the records it changed over hard links to the night before
 files, or a whole copy when it compacts, fraud/layers.py) and the graph and evidence
 state of its collusion and cross-matching stages (`runs/<ds>/collusion/`,
 `runs/<ds>/crossmatch/`). A night only ever builds on the latest earlier one, so older
-nights just take disk: at 100,000 persons a night's state is about half a gigabyte,
-and it grows with the history. The size printed for a directory counts only the files
+nights just take disk: at 300,000 persons a full night's conformed tables are about
+half a gigabyte, and they grow with the history. The size printed for a directory counts only the files
 no kept night links to (what deleting it frees).
 
 `prune` deletes that state for every night but the newest `keep`. It keeps what

@@ -47,3 +47,7 @@ def test_baseline_finds_both_cross_matches_and_respects_versions_and_run_date(tm
         _cert("K1", "C1", declared="400000", updated_at="2026-03-03T10:00:00+09:00")])})
     assert cross_match(landing, date(2026, 3, 3))["undeclared_work"] == []
     assert cross_match(landing, date(2026, 3, 2))["undeclared_work"] == ["C1"]
+    # The same in an sqlite file (what the benchmark uses from 1,000,000 persons), deleted after.
+    on_disk = cross_match(landing, date(2026, 3, 2), database=tmp_path / "baseline.sqlite")
+    assert (on_disk["undeclared_work"], on_disk["abroad"]) == (["C1"], ["C2", "C3"])
+    assert not (tmp_path / "baseline.sqlite").exists()
