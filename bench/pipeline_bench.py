@@ -8,14 +8,19 @@ driver plus Spark's JVM and Python workers: psutil sums the RSS of the process a
 all its descendants every 0.25 s; the peak of those sums is reported). Then the SQL
 baseline (bench/sql_baseline.py) on the same files.
 
-At the largest size (or the one `--nightly-at` names), also the nightly case: a
+At the largest size (or at each size `--nightly-at` names), also the nightly case: a
 warehouse that ran the day before the final date, then the final date as an
 incremental night (new drops only, conformed history merged), compared file by file
 with the full run's outputs.
 
-Writes a Markdown report (bench/results.md by default) and prints it.
+Writes a Markdown report (bench/results.md by default) and prints it, and the figures
+to WORK/results.json. Every size records the commit it was measured on. A long run can
+be taken in parts: `--keep-other-sizes` keeps the sizes of WORK/results.json that this
+invocation does not run, and the report then says when and on which commit each size
+was measured.
 
     make bench BENCH_SIZES="10000 100000 300000"
+    make bench BENCH_SIZES="10000 100000 300000 1000000" BENCH_NIGHTLY_AT="300000 1000000"
 """
 
 from __future__ import annotations
@@ -133,7 +138,15 @@ def pipeline_claims(outputs: Path) -> dict[str, set[str]]:
             "abroad": {r["claim_id"] for r in evidence if r["rule_id"] == "AB-01"}}
 
 
-def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool) -> dict:
+PARTIAL = "result.json"  # WORK/p<PERSONS>/: a size's figures so far, saved after each phase
+
+
+def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool, resume: bool = False) -> dict:
+    """One size: synth (unless its landing exists), the full run, the SQL baseline and,
+    with `nightly`, the one-day delta. Each phase's figures are saved to
+    WORK/p<PERSONS>/result.json as it ends, so a phase that dies (the baseline was
+    OOM-killed at a million persons) loses no other; with `resume`, phases found there
+    are not run again."""
     base = work / f"p{persons}"
     landing = base / "landing"
     if not (landing / "_truth" / "truth.json").exists():
@@ -143,29 +156,56 @@ def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool) ->
                  "--seed", str(seed), "--days", str(days), log=_log(base, "synth"))
         print(f"[{persons}] synth {time.perf_counter() - started:.0f}s", flush=True)
     ds = _json(landing / "_truth" / "truth.json")["final_date"]
-    result = {"persons": persons, "ds": ds}
+    partial = base / PARTIAL
+    result = _json(partial) if resume and partial.exists() else {}
+    if result.get("ds") != ds:
+        result = {}
+    result.update(persons=persons, ds=ds)
+    result.setdefault("commit", _commit())
+    result.setdefault("started", _now())
+    result.setdefault("load_start", os.getloadavg()[0])
+    save = lambda: partial.write_text(json.dumps(result, indent=1))  # noqa: E731
 
     full_wh = base / "warehouse-full"
-    shutil.rmtree(full_wh, ignore_errors=True)
-    result["full"] = fraudctl("run", "--landing", str(landing), "--warehouse", str(full_wh), "--ds", ds,
-                              env={"FRAUD_FULL_REBUILD": "1"}, log=_log(base, "full"))
-    result["full"]["rows"] = stage_rows(full_wh, ds)
-    result["rows_in"] = _json(full_wh / "runs" / ds / "publish.json")["totals"]["rows_in"]
-    print(f"[{persons}] full run {result['full']['seconds']:.0f}s", flush=True)
+    if "full" not in result:
+        shutil.rmtree(full_wh, ignore_errors=True)
+        result["full"] = fraudctl("run", "--landing", str(landing), "--warehouse", str(full_wh), "--ds", ds,
+                                  env={"FRAUD_FULL_REBUILD": "1"}, log=_log(base, "full"))
+        result["full"]["rows"] = stage_rows(full_wh, ds)
+        result["rows_in"] = _json(full_wh / "runs" / ds / "publish.json")["totals"]["rows_in"]
+        save()
+        print(f"[{persons}] full run {result['full']['seconds']:.0f}s", flush=True)
 
-    on_disk = base / "baseline.sqlite" if persons >= BASELINE_ON_DISK_FROM else None
-    result["baseline"] = cross_match(landing, dt.date.fromisoformat(ds), database=on_disk)
-    result["baseline"]["on_disk"] = on_disk is not None
-    found = pipeline_claims(full_wh / "outputs" / ds)
-    result["agreement"] = {
-        kind: {"pipeline": len(found[kind]), "baseline": len(result["baseline"][kind]),
-               "both": len(found[kind] & set(result["baseline"][kind]))}
-        for kind in ("undeclared_work", "abroad")}
-    print(f"[{persons}] sql baseline {result['baseline']['seconds']:.0f}s {result['agreement']}", flush=True)
+    if "baseline" not in result:
+        on_disk = base / "baseline.sqlite" if persons >= BASELINE_ON_DISK_FROM else None
+        result["baseline"] = cross_match(landing, dt.date.fromisoformat(ds), database=on_disk)
+        result["baseline"]["on_disk"] = on_disk is not None
+        found = pipeline_claims(full_wh / "outputs" / ds)
+        result["agreement"] = {
+            kind: {"pipeline": len(found[kind]), "baseline": len(result["baseline"][kind]),
+                   "both": len(found[kind] & set(result["baseline"][kind]))}
+            for kind in ("undeclared_work", "abroad")}
+        save()
+        print(f"[{persons}] sql baseline {result['baseline']['seconds']:.0f}s {result['agreement']}", flush=True)
 
-    if nightly:
+    if nightly and "delta" not in result:
         result["delta"] = nightly_run(base, landing, ds, full_wh)
+    result["finished"], result["load_end"] = _now(), os.getloadavg()[0]
+    save()
     return result
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def _commit() -> str:
+    """The checkout's commit (with `.dirty` for uncommitted pipeline edits): what the
+    figures of a size were measured on."""
+    sys.path.insert(0, str(ROOT))
+    from fraud.version import code_version
+
+    return code_version().split("+g")[-1]
 
 
 def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
@@ -179,6 +219,9 @@ def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
     delta = fraudctl("run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", ds,
                      log=_log(base, "delta"))
     delta["history_seconds"] = history["seconds"]
+    # The day before is computed in full too (a fresh warehouse): its peak is a full
+    # run's at almost the same size.
+    delta["history_peak_rss"] = history["peak_rss"]
     delta["rows"] = stage_rows(night_wh, ds)
     delta["conform"] = _json(night_wh / "runs" / ds / "conform.json")["mode"]
     for stage in ("collusion", "crossmatch"):
@@ -231,8 +274,8 @@ def _log(base: Path, name: str) -> Path:
     return base / f"{name}.log"
 
 
-def _mib(value: int) -> str:
-    return f"{value / 2**20:,.0f}"
+def _mib(value: int | None) -> str:
+    return "not recorded" if value is None else f"{value / 2**20:,.0f}"
 
 
 def _stage_modes(delta: dict) -> str:
@@ -251,6 +294,33 @@ def _stage_modes(delta: dict) -> str:
     return "".join(f"; {part}" for part in parts)
 
 
+def bench_command(results: list[dict]) -> str:
+    """The one command that measures every size in `results` (and the deltas they hold)."""
+    sizes = [r["persons"] for r in results]
+    nightly = [r["persons"] for r in results if "delta" in r]
+    if not nightly:
+        return ".venv/bin/python bench/pipeline_bench.py --sizes " + " ".join(map(str, sizes)) + " --no-nightly"
+    command = "make bench BENCH_SIZES=\"" + " ".join(map(str, sizes)) + "\""
+    if nightly != sizes[-1:]:
+        command += " BENCH_NIGHTLY_AT=\"" + " ".join(map(str, nightly)) + "\""
+    return command
+
+
+def _provenance(results: list[dict]) -> list[str]:
+    """When the sizes were measured by separate invocations (`--keep-other-sizes`):
+    when and on which commit each was, so every figure can be traced."""
+    runs = {(r.get("commit"), r.get("started")) for r in results}
+    if len(runs) < 2:
+        return []
+    lines = ["Sizes measured by separate invocations of the same command (`--keep-other-sizes`):", "",
+             "| persons | commit | started UTC | finished UTC | load (1 min) at start, at end |", "|---|---|---|---|---|"]
+    for r in results:
+        load = (f"{r['load_start']:.1f}, {r['load_end']:.1f}" if "load_end" in r else "-")
+        lines.append(f"| {r['persons']:,} | {r.get('commit') or 'not recorded'} | {r.get('started') or '-'} | "
+                     f"{r.get('finished') or '-'} | {load} |")
+    return lines + [""]
+
+
 def report(results: list[dict], context: dict) -> str:
     lines = ["# Pipeline benchmark", "",
              f"Command: `{context['command']}`  ", f"Machine: {context['machine']}  ",
@@ -262,6 +332,7 @@ def report(results: list[dict], context: dict) -> str:
              "summed resident memory of the `fraudctl` process and all its descendants (Spark's JVM, "
              "Python workers), sampled every 0.25 s with psutil. Full run = FRAUD_FULL_REBUILD=1 on a "
              "fresh warehouse, everything from the raw CSV.", "",
+             *_provenance(results),
              "## Full run per size", "",
              "| persons | rows in | " + " | ".join(STAGES) + " | total s | peak RSS MiB | rows/s (total) |",
              "|" + "---|" * (len(STAGES) + 5)]
@@ -308,8 +379,15 @@ def report(results: list[dict], context: dict) -> str:
         for kind, a in r["agreement"].items():
             lines.append(f"| {r['persons']:,} | {kind} | {a['pipeline']} | {a['baseline']} | {a['both']} |")
     nightly = [r for r in results if "delta" in r]
-    if nightly:
-        r = nightly[-1]
+    if len(nightly) > 1:
+        lines += ["", "## One-day delta vs full rebuild by size", "",
+                  "| persons | full s | delta s | delta / full | delta peak RSS MiB | outputs identical |",
+                  "|---|---|---|---|---|---|"]
+        for r in nightly:
+            d, full = r["delta"], r["full"]
+            lines.append(f"| {r['persons']:,} | {full['seconds']:.1f} | {d['seconds']:.1f} | "
+                         f"{d['seconds'] / full['seconds']:.2f} | {_mib(d['peak_rss'])} | {d['identical_outputs']} |")
+    for r in nightly:
         d, full = r["delta"], r["full"]
         lines += ["", f"## One-day delta vs full rebuild at {r['persons']:,} persons (run date {r['ds']})", "",
                   "The same warehouse ran the day before, then the run date as a nightly run "
@@ -326,6 +404,9 @@ def report(results: list[dict], context: dict) -> str:
                   f"({d['files_compared']} files compared byte for byte"
                   + (f"; differing: {', '.join(d['differing_files'])}" if d["differing_files"] else "") + ")."]
         unexplained = [name for name in d["differing_files"] if name not in EXPECTED_DIFFERENCES]
+        if d.get("history_peak_rss") is not None:
+            lines.append(f"- The day before, computed in full on the fresh warehouse: {d['history_seconds']:.1f} s, "
+                         f"peak RSS {_mib(d['history_peak_rss'])} MiB.")
         lines += [f"- `{name}` differs by design: {EXPECTED_DIFFERENCES[name]}."
                   for name in d["differing_files"] if name in EXPECTED_DIFFERENCES]
         if d["differing_files"]:
@@ -341,12 +422,17 @@ def main(argv=None) -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--no-nightly", action="store_true", help="full runs and baseline only")
-    parser.add_argument("--nightly-at", type=int, metavar="PERSONS",
-                        help="the size to run the one-day delta at (default: the largest)")
+    parser.add_argument("--nightly-at", type=int, nargs="+", metavar="PERSONS",
+                        help="the sizes to run the one-day delta at (default: the largest)")
     parser.add_argument("--nightly-only", type=int, metavar="PERSONS",
                         help="only the day-before + nightly runs for an already synthesised size; "
                              "saved to WORK/p<PERSONS>/nightly.json and merged into the report")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from WORK/results.json")
+    parser.add_argument("--keep-other-sizes", action="store_true",
+                        help="keep the results of sizes not run now from WORK/results.json (a long run in parts); "
+                             "the report then lists when and on which commit each size was measured")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the phases of a size already in WORK/p<PERSONS>/result.json (same run date)")
     args = parser.parse_args(argv)
     if args.nightly_only:
         base = args.work / f"p{args.nightly_only}"
@@ -364,23 +450,27 @@ def main(argv=None) -> None:
         args.out.write_text(text)
         print(text)
         return
-    context = {"command": "make bench BENCH_SIZES=\"" + " ".join(map(str, args.sizes)) + "\"",
-               "machine": f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+    context = {"machine": f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
                           f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
-               "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-               "load_start": os.getloadavg()[0]}
+               "started": _now(), "load_start": os.getloadavg()[0]}
     sizes = sorted(args.sizes)
-    nightly_at = sizes[-1] if args.nightly_at is None else args.nightly_at
-    if nightly_at not in sizes:
-        parser.error(f"--nightly-at {nightly_at} is not one of --sizes")
-    if nightly_at != sizes[-1]:
-        context["command"] = context["command"] + f" BENCH_NIGHTLY_AT={nightly_at}"
-    results = []
+    nightly_at = [sizes[-1]] if args.nightly_at is None else sorted(args.nightly_at)
+    if args.no_nightly:
+        nightly_at = []
+    if not set(nightly_at) <= set(sizes):
+        parser.error(f"--nightly-at {' '.join(map(str, nightly_at))} is not among --sizes")
+    kept = []
+    if args.keep_other_sizes and (args.work / "results.json").exists():
+        saved = json.loads((args.work / "results.json").read_text())
+        kept = [r for r in saved["results"] if r["persons"] not in sizes]
+        context["started"], context["load_start"] = saved["context"]["started"], saved["context"]["load_start"]
+    measured = []
     for persons in sizes:
-        results.append(bench_size(persons, args.work, args.seed, args.days,
-                                  nightly=persons == nightly_at and not args.no_nightly))
-        context["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
-        context["load_end"] = os.getloadavg()[0]
+        measured.append(bench_size(persons, args.work, args.seed, args.days, nightly=persons in nightly_at,
+                                   resume=args.resume))
+        results = sorted(kept + measured, key=lambda r: r["persons"])
+        context["command"] = bench_command(results)
+        context["finished"], context["load_end"] = _now(), os.getloadavg()[0]
         (args.work / "results.json").write_text(json.dumps({"results": results, "context": context}, indent=1))
     text = report(results, context)
     args.out.write_text(text)

@@ -159,15 +159,19 @@ def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
     night but the newest KEEP. Drops, quarantine, outputs, manifests, stage results and
     data docs stay: a pruned night can still be verified (fraud/retention.py)."""
     from fraud.layout import Layout
-    from fraud.retention import prune as prune_warehouse
+    from fraud.retention import future_nights, prune as prune_warehouse, today
 
     if keep < 1:
         _fail(2, f"--keep must be at least 1 (the next night builds on the newest night), not {keep}")
-    removed = prune_warehouse(Layout(warehouse), keep, dry_run=dry_run)
+    as_of = today()
+    removed = prune_warehouse(Layout(warehouse), keep, dry_run=dry_run, as_of=as_of)
     verb = "would delete" if dry_run else "deleted"
     for item in removed:
         night = item.night.isoformat() if item.night else "interrupted prune"
         click.echo(f"{verb} {item.path.relative_to(warehouse)} ({night}, {item.bytes / 2**20:,.1f} MiB)")
+    later = future_nights(Layout(warehouse), as_of)
+    if later:
+        click.echo(f"left alone, dated after today ({as_of}, Seoul): {', '.join(d.isoformat() for d in later)}")
     click.echo(f"{verb} {len(removed)} directories, {sum(i.bytes for i in removed) / 2**20:,.1f} MiB; "
                f"kept the newest {keep} nights")
 
@@ -225,17 +229,20 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
     from fraud.layout import Layout
     from fraud.spark import spark_session
     from fraud.version import code_version
+    from jobs.pipeline import nights_lock
     from models import job
 
     settings = Settings.from_env(warehouse=warehouse)
-    try:
-        day = job.latest_conformed(settings.warehouse, ds)
-    except FileNotFoundError as error:
-        _fail(2, str(error))
-    params = {"ds": day, "hub_max_degree": settings.hub_max_degree, "code_version": code_version(),
-              "holdout_days": holdout_days, "capacity": capacity, "num_boost_round": rounds}
-    result = job.run(spark_session(settings), {"conformed": str(Layout(settings.warehouse).conformed(day))},
-                     settings.warehouse, params)
+    layout = Layout(settings.warehouse)
+    with nights_lock(layout):  # `fraudctl prune` waits while the tables are read
+        try:
+            day = job.latest_conformed(settings.warehouse, ds)
+        except FileNotFoundError as error:
+            _fail(2, f"{error} (pruned? `fraudctl run --ds {ds}` rebuilds that night from its drops)")
+        params = {"ds": day, "hub_max_degree": settings.hub_max_degree, "code_version": code_version(),
+                  "holdout_days": holdout_days, "capacity": capacity, "num_boost_round": rounds}
+        result = job.run(spark_session(settings), {"conformed": str(layout.conformed(day))},
+                         settings.warehouse, params)
     metrics = result["metrics"]
     click.echo(f"trained on {day}: version {result['model_version']} "
                f"(training data sha256 {result['training_data_sha256'][:12]})")

@@ -21,6 +21,7 @@ MAX_LAYER_ROWS rows: their keys are broadcast to every reader, so they must stay
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -63,19 +64,38 @@ def read_table(spark, path: Path, key: str) -> DataFrame:
     return visible
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link every file of `source` into `target` (a copy where the file system
-    refuses the link: another file system, or another user's file)."""
+# Why a file system can refuse a hard link that a copy would still make.
+LINK_REFUSED = frozenset({errno.EXDEV, errno.EPERM, errno.EACCES, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+def link_tree(source: Path, target: Path) -> int:
+    """Hard-link every file of `source` into `target`, or copy it where the file
+    system refuses the link (another file system, another user's file, too many
+    links). Returns how many files were copied (one warning for the tree); any other
+    error, a file that vanished say, is raised."""
+    copied, reasons = _link_or_copy(Path(source), Path(target))
+    if copied:
+        log.warning("%s: the file system refused hard links (%s); copied %d file(s) instead: a night then "
+                    "costs a copy of the history", source, ", ".join(sorted(reasons)), copied)
+    return copied
+
+
+def _link_or_copy(source: Path, target: Path) -> tuple[int, set[str]]:
     ensure_dir(target)
+    copied, reasons = 0, set()
     for item in sorted(source.iterdir()):
         if item.is_dir():
-            _link_tree(item, target / item.name)
+            more, why = _link_or_copy(item, target / item.name)
+            copied, reasons = copied + more, reasons | why
             continue
         try:
             os.link(item, target / item.name)
         except OSError as error:
-            log.warning("cannot link %s (%s): copying it", item, error.strerror)
+            if error.errno not in LINK_REFUSED:
+                raise
             shutil.copy2(item, target / item.name)
+            copied, reasons = copied + 1, reasons | {error.strerror or str(error.errno)}
+    return copied, reasons
 
 
 def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
@@ -87,7 +107,7 @@ def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
     night_rows = spark.read.parquet(str(night)).count()
     if night_rows == 0:  # nothing re-decided: the table as it was, no new layer
         shutil.rmtree(night)
-        _link_tree(previous, final)
+        link_tree(previous, final)
         return "unchanged"
     stack = layers(previous)
     if stack is None:
@@ -103,7 +123,7 @@ def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
     for index, layer in enumerate(stack):
         name = f"{index:04d}"
         source = previous if layer["name"] is None else previous / LAYERS_DIR / layer["name"]
-        _link_tree(source, final / LAYERS_DIR / name)
+        link_tree(source, final / LAYERS_DIR / name)
         written.append({"name": name, "rows": layer["rows"]})
     name = f"{len(stack):04d}"
     os.replace(night, final / LAYERS_DIR / name)

@@ -26,6 +26,10 @@ tables or a base night's state, and the training job, hold shared while they run
 it waits for them, and they wait for it. Between two stages of a run it may delete
 the run's base night (with a small `keep`); the next stage then finds no state to
 build on and computes everything, with the same outputs.
+
+"Newest" counts only nights dated on or before today in Seoul: a night dated later
+(a mistyped `--ds`, run with `--no-require-drops`) is neither deleted nor counted, so
+it cannot push a real night out. `fraudctl prune` names it.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from fraud import contract
 from fraud.layout import Layout
 from fraud.storage import set_aside
 
@@ -69,16 +75,30 @@ def working_state(layout: Layout, night: date) -> list[Path]:
     return paths + [aside for path in paths for aside in set_aside(path)]
 
 
-def prune(layout: Layout, keep: int, dry_run: bool = False) -> list[Pruned]:
-    """Delete the working state of every night but the newest `keep` (and what an
-    interrupted prune left). Returns what was (with `dry_run`: would be) deleted."""
+def today() -> date:
+    """Today in Seoul (the agencies' and the run dates' time zone)."""
+    return datetime.now(ZoneInfo(contract.TIMEZONE)).date()
+
+
+def future_nights(layout: Layout, as_of: date | None = None) -> list[date]:
+    """The nights dated after `as_of` (default: today in Seoul), which prune leaves alone."""
+    as_of = as_of or today()
+    return [night for night in nights(layout) if night > as_of]
+
+
+def prune(layout: Layout, keep: int, dry_run: bool = False, as_of: date | None = None) -> list[Pruned]:
+    """Delete the working state of every night dated on or before `as_of` (default:
+    today in Seoul) but the newest `keep` of them, and what an interrupted prune left.
+    Returns what was (with `dry_run`: would be) deleted."""
     from jobs.pipeline import nights_lock
 
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the next night builds on the newest), not {keep}")
+    as_of = as_of or today()
     with nights_lock(layout, shared=False):
         found = [(None, path) for path in _leftovers(layout)]
-        found += [(night, path) for night in nights(layout)[:-keep]
+        past = [night for night in nights(layout) if night <= as_of]
+        found += [(night, path) for night in past[:-keep]
                   for path in working_state(layout, night) if path.exists()]
         sizes = _freed([path for _, path in found])
         pruned = [Pruned(night, path, size) for (night, path), size in zip(found, sizes)]

@@ -65,6 +65,7 @@ CERT_PERIOD_DAYS = 28
 WAITING_DAYS = 7  # 대기기간: the first seven days after filing are not paid
 ELIGIBLE = frozenset(contract.ELIGIBLE_SEPARATION_CODES)
 OPEN_STATUSES = ("FILED", "APPROVED")
+CLOSING = ("EXHAUSTED", "TERMINATED")
 
 # Typologies (findings vocabulary) and look-alike kinds as they appear in the truth.
 UNDECLARED_WORK = "UNDECLARED_WORK"
@@ -348,6 +349,22 @@ class Claim:
         return (self.claim_id, self.person.key, self.workplace.workplace_id, self.separation_code,
                 self.filed_on.isoformat(), self.eligible_from.isoformat(), str(self.benefit_days),
                 str(self.daily_amount), self.bank_account_key, status, _stamp(day, second))
+
+    @staticmethod
+    def closing_second(last: "Cert") -> int:
+        """When the office closes a claim on its last certification's day: ten minutes
+        after that certification."""
+        return min(last.second + 600, 86_399)
+
+    def restamp_closing(self) -> None:
+        """After a plant re-times the certifications: a closing status dated on the last
+        certification's day follows it again (a claim never closes before it is certified
+        for the last time)."""
+        if not self.certs:
+            return
+        last = self.certs[-1]
+        self.statuses = [(day, Claim.closing_second(last) if day == last.cert_on and status in CLOSING else second,
+                          status) for day, second, status in self.statuses]
 
     def status_on(self, day: date) -> str | None:
         current = None
@@ -800,7 +817,7 @@ class World:
             last = claim.certs[-1]
             closing_day = max(last.cert_on, approved_on + ONE_DAY)
             if closing_day <= self.final:
-                claim.statuses.append((closing_day, min(last.second + 600, 86_399),
+                claim.statuses.append((closing_day, Claim.closing_second(last),
                                        "TERMINATED" if reemployed else "EXHAUSTED"))
         spell.person.claims.append(claim)
         self.claims.append(claim)
@@ -1098,6 +1115,7 @@ class _Planter:
                 other.ip_country = "KR" if vpn else country
                 if other is not cert or variant != 4:
                     other.second = world.any_second()
+        claim.restamp_closing()
         self._trip(person, out_day, out_second, in_day, world.between(5 * 3600, 23 * 3600), country)
         claim.intended.add(ABROAD_CERTIFICATION)
         return True
@@ -1376,6 +1394,7 @@ class _Planter:
             cert.job_search_count = self.world.between(1, 2)
             cert.second = self.world.any_second()
         claim.cash_certs = claim.certs[1:] or claim.certs[:1]
+        claim.restamp_closing()
 
     # -- look-alikes ---------------------------------------------------------------------
 

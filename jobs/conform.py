@@ -14,8 +14,7 @@ is the same table as `latest_versions` over every drop, because every carried ro
 comes from a drop dated on or before P, older than any drop of the delta. The run
 writes the re-decided records as a new layer over hard links to P's files
 (fraud/layers.py:add_layer), so a night writes what it touched, not a copy of the
-history; `merge_delta` is the same merge as one DataFrame. Read every table with
-`read_conformed` (or fraud/layers.py:read_table). With no
+history. Read every table with `read_conformed` (or fraud/layers.py:read_table). With no
 such P, a late or re-delivered drop dated on or before P, or FRAUD_FULL_REBUILD=1, the
 run rebuilds from every validated row.
 """
@@ -30,8 +29,8 @@ from pathlib import Path
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from fraud import contract
-from fraud.layers import add_layer, read_table
+from fraud import contract, version
+from fraud.layers import add_layer, link_tree, read_table
 from fraud.layout import Layout
 from fraud.spark import join_keys
 from fraud.storage import atomic_dir, read_json, write_json
@@ -43,6 +42,7 @@ log = logging.getLogger(__name__)
 BUILT_FROM = "_built_from.json"
 CHANGES = "_changes"  # a nightly run: per table, the records it changed (new/ and old/)
 NIGHT = "_night"  # a nightly run's scratch: per table, the re-decided records before they become a layer
+BASE = "_base"  # a nightly run's scratch: hard links to the base night's tables, pinned for the stage
 
 
 def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> DataFrame:
@@ -70,17 +70,6 @@ def redecide(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: d
     return latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
 
 
-def merge_delta(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date) -> DataFrame:
-    """conformed(P) and the valid rows of the drops dated after P -> conformed(ds), the
-    same rows as `latest_versions` over every drop: the keys the delta touches
-    re-decided (`redecide`), the others carried over. (On disk the re-decided rows
-    are a layer over P's files: fraud/layers.py.)"""
-    redecided = redecide(previous, delta, table, ds)
-    untouched = previous.select(*table.column_names, DROP_DATE).join(
-        join_keys(redecided.select(table.primary_key)), on=table.primary_key, how="left_anti")
-    return untouched.unionByName(redecided)
-
-
 def write_changes(redecided: DataFrame, previous: DataFrame, table: contract.Table, base: date, into: Path) -> None:
     """The records whose version now comes from a drop dated after the base (`new`:
     added or changed; all are among the night's re-decided records) and their
@@ -104,10 +93,13 @@ def _validated(spark, layout: Layout, table: contract.Table, after: date | None 
 
 def built_from(drops: list[dict], up_to: date) -> dict:
     """What conformed tables as of `up_to` are built from: the deliveries of the drops
-    dated on or before it and the validator that checked them."""
+    dated on or before it, the validator that checked them and the pipeline's sources
+    (fraud/version.py:source_digest; a night never builds on tables an earlier version
+    of the code decided: the first night after a deploy rebuilds)."""
     seen = sorted((d["source"], d["drop_date"], d["manifest_sha256"]) for d in drops
                   if date.fromisoformat(d["drop_date"]) <= up_to)
-    return {"validator_version": VALIDATOR_VERSION, "drops": [list(entry) for entry in seen]}
+    return {"validator_version": VALIDATOR_VERSION, "source_sha256": version.source_digest(),
+            "drops": [list(entry) for entry in seen]}
 
 
 def _conformed_dates(layout: Layout, before: date) -> list[date]:
@@ -127,15 +119,40 @@ def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tupl
     None, and why."""
     if drops is None:
         return None, "no list of drops"
-    checked = []
+    checked, other_code = [], []
     for day in _conformed_dates(layout, ds):
         marker = layout.conformed(day) / BUILT_FROM
-        if marker.exists() and read_json(marker) == built_from(drops, day):
+        wanted = built_from(drops, day)
+        found = read_json(marker) if marker.exists() else None
+        if found == wanted:
             return day, f"conformed {day} plus the drops dated after it"
+        if found is not None and {**found, "source_sha256": None} == {**wanted, "source_sha256": None}:
+            other_code.append(day.isoformat())
         checked.append(day.isoformat())
+    if other_code and other_code[0] == checked[0]:
+        return None, f"conformed {other_code[0]} was built by other code (the pipeline's sources differ)"
     if checked:
         return None, f"drops dated on or before {', '.join(checked[:3])} changed since their tables were conformed"
     return None, "no earlier conformed date"
+
+
+def _pin_base(layout: Layout, base: date, drops: list[dict], pinned: Path, why: str) -> tuple[date | None, str]:
+    """Hard-link conformed(base) into `pinned` and check it is still what
+    `incremental_base` accepted -> (base, why), or (None, why) for a full rebuild.
+
+    Another run date can re-run `base` meanwhile (a cleared Airflow run, with the
+    nightly DAG's two active runs), swapping in new tables: the links keep the version
+    checked here for the whole stage, so no table is built on one version of the base
+    and another table on the next."""
+    try:
+        link_tree(layout.conformed(base), pinned)
+        same = read_json(pinned / BUILT_FROM) == built_from(drops, base)
+    except FileNotFoundError:
+        same = False
+    if same:
+        return base, why
+    shutil.rmtree(pinned, ignore_errors=True)
+    return None, f"conformed {base} was replaced while this run read it"
 
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
@@ -152,13 +169,15 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         base, why = incremental_base(layout, ds, drops)
     counts, storage = {}, {}
     with atomic_dir(layout.conformed(ds)) as staging:
+        if base is not None:
+            base, why = _pin_base(layout, base, drops, staging / BASE, why)
         for table in contract.TABLES.values():
             key, final = table.primary_key, staging / table.name
             if base is None:
                 latest_versions(_validated(spark, layout, table), table, ds).write.parquet(str(final))
                 storage[table.name] = "full"
             else:
-                previous_path = layout.conformed_table(base, table.name)
+                previous_path = staging / BASE / table.name
                 previous = read_table(spark, previous_path, key)
                 night = staging / NIGHT / table.name
                 redecide(previous, _validated(spark, layout, table, after=base), table, ds).write.parquet(str(night))
@@ -166,6 +185,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
                 storage[table.name] = add_layer(spark, previous_path, night, final, key)
             counts[table.name] = read_table(spark, final, key).count()
         shutil.rmtree(staging / NIGHT, ignore_errors=True)
+        shutil.rmtree(staging / BASE, ignore_errors=True)
         if drops is not None:
             write_json(staging / BUILT_FROM, built_from(drops, ds))
     mode = "full" if base is None else "incremental"

@@ -111,10 +111,20 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
 
 def examples_made_from(conformed: Path, hub_max_degree: int, label_rows: list,
                        window_days: int = DEFAULT_WINDOW_DAYS, snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS) -> dict:
-    """What a date's stored examples were computed from: reused only when it matches."""
+    """What a date's stored examples were computed from: reused only when it matches.
+    The tables' own record (`_built_from.json`: the deliveries, validator and code that
+    conformed them) and the code computing the examples are part of it, so tables
+    rebuilt after a late delivery, or a new feature definition, make new examples."""
+    from fraud.storage import read_json
+    from fraud.version import source_digest
+    from jobs.conform import BUILT_FROM
+
+    marker = Path(conformed) / BUILT_FROM
     return {"conformed": str(conformed), "hub_max_degree": hub_max_degree, "window_days": window_days,
             "snapshot_months": snapshot_months,
-            "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest()}
+            "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest(),
+            "tables_built_from": read_json(marker) if marker.exists() else None,
+            "source_sha256": source_digest()}
 
 
 def investigator_label_rows(warehouse: Path, ds: dt.date) -> list:

@@ -1,6 +1,7 @@
 """The benchmark's arithmetic and report (bench/pipeline_bench.py), on made-up timings."""
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,100 @@ def test_report_has_the_size_table_exponent_baseline_and_delta_ratio():
     assert ("conform: incremental; collusion: incremental, 600 of 4,000 claims recomputed, 7 candidate "
             "components analysed again; "
             "crossmatch: incremental, 1,200 of 4,000 claims recomputed") in text
+
+
+def test_a_delta_at_two_sizes_gets_a_ratio_row_each_and_the_command_that_reruns_both():
+    from bench.pipeline_bench import bench_command
+
+    results = [_size(10_000, 70.0), _size(100_000, 700.0, delta=140.0), _size(1_000_000, 7000.0, delta=700.0)]
+    context = {"command": bench_command(results), "machine": "2 CPUs", "started": "s", "finished": "f",
+               "load_start": 1.0, "load_end": 2.0}
+    text = report(results, context)
+    assert context["command"] == 'make bench BENCH_SIZES="10000 100000 1000000" BENCH_NIGHTLY_AT="100000 1000000"'
+    assert "## One-day delta vs full rebuild by size" in text
+    assert "| 100,000 | 700.0 | 140.0 | 0.20 |" in text and "| 1,000,000 | 7000.0 | 700.0 | 0.10 |" in text
+    assert "at 100,000 persons (run date" in text and "at 1,000,000 persons (run date" in text
+    assert bench_command(results[:2]) == 'make bench BENCH_SIZES="10000 100000"'  # the default: the largest
+
+
+def test_sizes_measured_apart_say_when_and_on_which_commit():
+    results = [_size(10_000, 70.0), _size(100_000, 700.0)]
+    results[0].update(commit="aaaa", started="2026-11-26 06:52", finished="2026-11-26 07:00",
+                      load_start=0.5, load_end=1.5)
+    results[1].update(commit="bbbb", started="2026-11-26 09:00", finished="2026-11-26 10:00",
+                      load_start=0.1, load_end=2.0)
+    context = {"command": "make bench", "machine": "2 CPUs", "started": "s", "finished": "f",
+               "load_start": 1.0, "load_end": 2.0}
+    text = report(results, context)
+    assert "| 10,000 | aaaa | 2026-11-26 06:52 | 2026-11-26 07:00 | 0.5, 1.5 |" in text
+    assert "| 100,000 | bbbb | 2026-11-26 09:00 |" in text
+    results[1].update(commit="aaaa", started="2026-11-26 06:52")
+    assert "separate invocations" not in report(results, context)  # one run: no such table
+
+
+def test_keep_other_sizes_merges_a_run_in_parts_and_without_it_a_run_stands_alone(tmp_path, monkeypatch):
+    import json
+
+    from bench import pipeline_bench
+
+    first = _size(10_000, 70.0, delta=35.0)
+    first.update(commit="aaaa", started="2026-11-26 06:52")
+    (tmp_path / "results.json").write_text(json.dumps({"results": [first], "context": {
+        "command": "make bench", "started": "2026-11-26 06:52", "load_start": 0.5}}))
+    calls = []
+
+    def fake_size(persons, work, seed, days, nightly, resume=False):
+        calls.append((persons, nightly))
+        return _size(persons, 700.0, delta=70.0 if nightly else None)
+
+    monkeypatch.setattr(pipeline_bench, "bench_size", fake_size)
+    out = tmp_path / "results.md"
+    pipeline_bench.main(["--sizes", "100000", "--work", str(tmp_path), "--out", str(out), "--keep-other-sizes"])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert calls == [(100_000, True)]
+    assert [r["persons"] for r in saved["results"]] == [10_000, 100_000]
+    assert saved["context"]["command"] == 'make bench BENCH_SIZES="10000 100000" BENCH_NIGHTLY_AT="10000 100000"'
+    assert saved["context"]["started"] == "2026-11-26 06:52"
+    assert "| 10,000 | 100,000 |" in out.read_text()  # the exponent spans both parts
+    pipeline_bench.main(["--sizes", "100000", "--work", str(tmp_path), "--out", str(out), "--no-nightly"])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert [r["persons"] for r in saved["results"]] == [100_000] and calls[-1] == (100_000, False)
+    assert saved["context"]["command"] == ".venv/bin/python bench/pipeline_bench.py --sizes 100000 --no-nightly"
+
+
+def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, monkeypatch):
+    import json
+
+    from bench import pipeline_bench
+
+    landing = tmp_path / "p1000" / "landing" / "_truth"
+    landing.mkdir(parents=True)
+    (landing / "truth.json").write_text(json.dumps({"final_date": "2026-03-07"}))
+    ran = []
+
+    def fake_fraudctl(*args, env=None, log):
+        ran.append("full")
+        return {"seconds": 10.0, "peak_rss": 2**30, "stages": {"ingest": 1.0}}
+
+    def dying_baseline(landing_, ds, database=None):
+        ran.append("baseline")
+        raise MemoryError("killed")
+
+    monkeypatch.setattr(pipeline_bench, "fraudctl", fake_fraudctl)
+    monkeypatch.setattr(pipeline_bench, "stage_rows", lambda warehouse, ds: {"ingest": 5})
+    monkeypatch.setattr(pipeline_bench, "_json", lambda path: json.loads(Path(path).read_text())
+                        if not str(path).endswith("publish.json") else {"totals": {"rows_in": 5}})
+    monkeypatch.setattr(pipeline_bench, "cross_match", dying_baseline)
+    monkeypatch.setattr(pipeline_bench, "pipeline_claims", lambda outputs: {"undeclared_work": set(), "abroad": set()})
+    with pytest.raises(MemoryError):
+        pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False)
+    saved = json.loads((tmp_path / "p1000" / "result.json").read_text())
+    assert saved["full"]["seconds"] == 10.0 and "baseline" not in saved  # the full run is not lost
+
+    monkeypatch.setattr(pipeline_bench, "cross_match", lambda landing_, ds, database=None: {
+        "undeclared_work": [], "abroad": [], "seconds": 2.0, "load_seconds": 1.0,
+        "undeclared_work_seconds": 0.5, "abroad_seconds": 0.5})
+    result = pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False, resume=True)
+    assert ran == ["full", "baseline"] and result["full"]["seconds"] == 10.0 and result["baseline"]["seconds"] == 2.0
+    pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False)  # without resume: measured again
+    assert ran == ["full", "baseline", "full"]

@@ -51,3 +51,27 @@ def test_baseline_finds_both_cross_matches_and_respects_versions_and_run_date(tm
     on_disk = cross_match(landing, date(2026, 3, 2), database=tmp_path / "baseline.sqlite")
     assert (on_disk["undeclared_work"], on_disk["abroad"]) == (["C1"], ["C2", "C3"])
     assert not (tmp_path / "baseline.sqlite").exists()
+
+
+def test_loading_streams_each_file_rather_than_holding_its_rows(tmp_path):
+    """At a million persons one income file is ~20 million rows: held as Python lists
+    they outgrew the machine. Loading 50,000 rows must not hold them all."""
+    import sqlite3
+    import tracemalloc
+
+    from bench.sql_baseline import load
+
+    rows = [_income(f"I{i:06d}", P1, "2026-02-01", "2026-02-28", "20") for i in range(50_000)]
+    landing = tmp_path / "landing"
+    write_drop(landing, "nts", "2026-03-02", {"income": csv_text(rows)})
+    held = sum(len(value) + 49 for value in rows[0].values()) * len(rows)  # the strings alone, ~50 MB
+    connection = sqlite3.connect(str(tmp_path / "baseline.sqlite"))
+    tracemalloc.start()
+    try:
+        loaded = load(connection, landing, date(2026, 3, 2))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        connection.close()
+    assert loaded["income"] == 50_000
+    assert peak < held / 10, (peak, held)

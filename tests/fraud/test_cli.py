@@ -73,3 +73,31 @@ def test_train_without_conformed_tables_is_a_one_line_error(tmp_path):
                                        "--ds", "2026-03-05"])
     assert result.exit_code == 2
     assert "no conformed tables on or before 2026-03-05" in result.output and not (tmp_path / "mlflow").exists()
+    assert "fraudctl run --ds 2026-03-05" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_train_holds_the_nights_lock_so_prune_cannot_delete_its_tables(tmp_path, monkeypatch):
+    import fcntl
+
+    import fraud.spark
+    from models import job
+
+    (tmp_path / "conformed" / "2026-03-04").mkdir(parents=True)
+    held = []
+
+    def fake_run(spark, inputs, output, params):
+        with open(tmp_path / "state" / ".nights.lock", "a") as handle:
+            try:  # what prune asks for: it must not get it while training reads the tables
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(False)
+            except BlockingIOError:
+                held.append(True)
+        return {"metrics": None, "model_version": "1", "training_data_sha256": "0" * 64, "promotion": "kept",
+                "promotion_reason": "test", "champion_version": "1", "inputs": inputs}
+
+    monkeypatch.setattr(fraud.spark, "spark_session", lambda settings: None)
+    monkeypatch.setattr(job, "run", fake_run)
+    result = CliRunner().invoke(main, ["--log-level", "ERROR", "train", "--warehouse", str(tmp_path),
+                                       "--ds", "2026-03-05"])
+    assert result.exit_code == 0, result.output
+    assert held == [True] and result.output.startswith("trained on 2026-03-04")

@@ -79,3 +79,34 @@ def test_a_night_that_re_decided_nothing_adds_no_layer(spark, tmp_path):
     assert how == "unchanged"
     assert layers.layers(second) == layers.layers(first)
     assert _rows(spark, second) == [("a", 2)]
+
+
+def test_link_tree_copies_only_what_the_file_system_refuses_to_link_and_raises_on_anything_else(
+        tmp_path, monkeypatch, caplog):
+    import errno
+    import os
+
+    source = tmp_path / "source"
+    (source / "sub").mkdir(parents=True)
+    (source / "a.parquet").write_bytes(b"a")
+    (source / "sub" / "b.parquet").write_bytes(b"b")
+    assert layers.link_tree(source, tmp_path / "linked") == 0
+    assert (tmp_path / "linked" / "sub" / "b.parquet").stat().st_ino == (source / "sub" / "b.parquet").stat().st_ino
+
+    def refuse(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refuse)
+    with caplog.at_level("WARNING", logger="fraud.layers"):
+        assert layers.link_tree(source, tmp_path / "copied") == 2
+    assert (tmp_path / "copied" / "sub" / "b.parquet").read_bytes() == b"b"
+    assert [r.getMessage() for r in caplog.records if "refused hard links" in r.getMessage()] == [
+        f"{source}: the file system refused hard links (Invalid cross-device link); copied 2 file(s) instead: "
+        "a night then costs a copy of the history"]
+
+    def vanished(src, dst):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(os, "link", vanished)
+    with pytest.raises(FileNotFoundError):  # a base swapped away mid-link is not papered over with copies
+        layers.link_tree(source, tmp_path / "gone")

@@ -155,3 +155,24 @@ def test_a_file_linked_only_by_pruned_nights_is_counted_once(tmp_path):
     os.link(first, linked)
     removed = prune(layout, keep=2)
     assert sum(item.bytes for item in removed) == 2 * (1000 + 100 + 500 + 300)
+
+
+def test_a_night_dated_after_today_is_neither_pruned_nor_counted_among_the_newest(tmp_path):
+    layout = _warehouse(tmp_path)
+    typo = date(2062, 3, 6)  # a mistyped --ds run with --no-require-drops
+    _file(layout.conformed_table(typo, "claims") / "part-0.parquet", 1000)
+    removed = prune(layout, keep=2, as_of=date(2026, 3, 6))
+    assert sorted({item.night for item in removed}) == NIGHTS[:2]  # not NIGHTS[:3]
+    assert nights(layout) == NIGHTS[2:] + [typo]
+    # Seen from the night before the last one, that last night is in the future too.
+    assert {item.night for item in prune(layout, keep=1, as_of=date(2026, 3, 5), dry_run=True)} == set()
+    assert {item.night for item in prune(layout, keep=1, as_of=date(2026, 3, 6), dry_run=True)} == {NIGHTS[2]}
+
+
+def test_fraudctl_prune_names_the_nights_it_left_alone_as_dated_after_today(tmp_path):
+    layout = _warehouse(tmp_path)
+    _file(layout.conformed_table(date(2062, 3, 6), "claims") / "part-0.parquet")
+    result = CliRunner().invoke(main, ["prune", "--warehouse", str(tmp_path), "--keep", "4", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "left alone, dated after today (" in result.output and "2062-03-06" in result.output
+    assert "would delete 0 directories" in result.output

@@ -352,3 +352,16 @@ def test_cash_work_leaves_no_trace_in_the_feeds_but_its_traits(landing):
     # the only income on record for them is the wages of their insured jobs
     paid = {r["person_key"]: r for r in _table(out, "income") if r["person_key"] in {e["person_key"] for e in cash}}
     assert all(r["income_type"] == "WAGE" for r in paid.values()) and income_persons
+
+
+def test_no_claim_closes_before_its_last_certification(landing):
+    """Plants that re-time certifications (cash work, certified in the morning and left
+    at night) re-time the closing status too: an EXHAUSTED or TERMINATED version never
+    predates a certification of the same claim made that day."""
+    out, _ = landing
+    closed = {c["claim_id"]: c["updated_at"] for c in _table(out, "claims") if c["status"] in ("EXHAUSTED", "TERMINATED")}
+    same_day = [(c["claim_id"], c["updated_at"]) for c in _table(out, "certifications")
+                if c["claim_id"] in closed and c["updated_at"][:10] == closed[c["claim_id"]][:10]]
+    assert same_day  # the check has cases to look at
+    late = [(claim_id, at, closed[claim_id]) for claim_id, at in same_day if at > closed[claim_id]]
+    assert not late, late[:5]

@@ -13,7 +13,7 @@ from fraud.records import LINE_NO
 from fraud.storage import read_json
 from fraud.validation import DROP_DATE
 from jobs import pipeline
-from jobs.conform import latest_versions, merge_delta, read_conformed
+from jobs.conform import latest_versions, read_conformed, redecide
 
 
 def _landing(tmp_path):
@@ -87,7 +87,9 @@ def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(sp
     assert claims["C4"][contract.TABLES["claims"].column_names.index("status")] == "TERMINATED"
 
 
-def test_merge_delta_re_decides_touched_keys_only_and_matches_latest_versions(spark):
+def test_a_night_re_decides_touched_keys_only_as_a_layer_that_reads_as_latest_versions(spark, tmp_path):
+    from fraud.layers import add_layer, layers, read_table
+
     table = contract.TABLES["crossings"]  # no updated_at: the later drop, then the later line, wins
     ddl = f"{table.spark_ddl}, `{DROP_DATE}` date, `{LINE_NO}` bigint"
     names = table.column_names
@@ -102,10 +104,16 @@ def test_merge_delta_re_decides_touched_keys_only_and_matches_latest_versions(sp
                row("X3", "VN", date(2026, 3, 2), 1)]
     delta = [row("X1", "CN", date(2026, 3, 3), 1), row("X4", "TH", date(2026, 3, 3), 2),
              row("X4", "LA", date(2026, 3, 3), 3), row("X9", "FR", date(2026, 3, 5), 1)]  # X9: after ds
-    previous = latest_versions(spark.createDataFrame(history, ddl), table, date(2026, 3, 2))
-    merged = merge_delta(previous, spark.createDataFrame(delta, ddl), table, date(2026, 3, 3))
+    previous_path, night, final = tmp_path / "previous", tmp_path / "night", tmp_path / "final"
+    latest_versions(spark.createDataFrame(history, ddl), table, date(2026, 3, 2)).write.parquet(str(previous_path))
+    previous = read_table(spark, previous_path, table.primary_key)
+    redecide(previous, spark.createDataFrame(delta, ddl), table, date(2026, 3, 3)).write.parquet(str(night))
+    assert sorted(r["crossing_id"] for r in spark.read.parquet(str(night)).collect()) == ["X1", "X4"]
+    assert add_layer(spark, previous_path, night, final, table.primary_key) == "layered"
+    assert [layer["rows"] for layer in layers(final)] == [3, 2]
+    merged = read_table(spark, final, table.primary_key)
     full = latest_versions(spark.createDataFrame(history + delta, ddl), table, date(2026, 3, 3))
-    assert sorted(merged.collect()) == sorted(full.collect())
+    assert sorted(merged.collect()) == sorted(full.select(*merged.columns).collect())
     countries = {r["crossing_id"]: r["country"] for r in merged.collect()}
     assert countries == {"X1": "CN", "X2": "US", "X3": "VN", "X4": "LA"}
 
@@ -132,3 +140,49 @@ def test_nights_stack_layers_then_compact_and_still_equal_a_full_rebuild(spark, 
     assert _conform_result(rebuilt, date(2026, 3, 4))["mode"] == "full"
     assert _tables(spark, rebuilt, date(2026, 3, 4)) == tables
     assert _outputs(rebuilt, date(2026, 3, 4)) == outputs
+
+
+def _conform_only(ds, settings):
+    upstream = {}
+    for stage in ("ingest", "validate", "conform"):
+        upstream = pipeline.run_stage(stage, ds, upstream, settings)
+    return _conform_result(settings, ds)
+
+
+def test_a_night_after_a_deploy_rebuilds_rather_than_build_on_tables_other_code_decided(spark, tmp_path, monkeypatch):
+    from fraud import version
+
+    landing = _landing(tmp_path)
+    nightly = _settings(tmp_path, landing, "nightly")
+    _conform_only(date(2026, 3, 2), nightly)
+    monkeypatch.setattr(version, "source_digest", lambda: "0" * 64)  # the code changed since
+    result = _conform_only(date(2026, 3, 3), nightly)
+    assert result["mode"] == "full" and "built by other code" in result["why"], result
+    built = read_json(Layout(nightly.warehouse).conformed(date(2026, 3, 3)) / "_built_from.json")
+    assert built["source_sha256"] == "0" * 64
+
+
+def test_a_base_replaced_after_it_was_chosen_is_not_built_on(spark, tmp_path, monkeypatch):
+    """A re-run of the base night can swap its tables in while the next night's conform
+    starts: conform pins (hard-links) the base and checks the pinned copy is still the
+    one it chose; if not, it rebuilds from every validated row."""
+    from jobs import conform
+
+    landing = _landing(tmp_path)
+    nightly = _settings(tmp_path, landing, "nightly")
+    _conform_only(date(2026, 3, 2), nightly)
+    layout = Layout(nightly.warehouse)
+    chosen = conform.incremental_base
+
+    def chosen_then_replaced(layout_, ds, drops):
+        base, why = chosen(layout_, ds, drops)
+        assert base == date(2026, 3, 2)
+        marker = layout.conformed(base) / "_built_from.json"
+        marker.write_text(marker.read_text().replace('"drops"', '"drops_of_a_later_delivery"'))
+        return base, why
+
+    monkeypatch.setattr(conform, "incremental_base", chosen_then_replaced)
+    result = _conform_only(date(2026, 3, 3), nightly)
+    assert result["mode"] == "full" and result["why"] == "conformed 2026-03-02 was replaced while this run read it"
+    assert {row[0] for row in _tables(spark, nightly, date(2026, 3, 3))["claims"]} == {"C1", "C2", "C4", "C5"}
+    assert not (layout.conformed(date(2026, 3, 3)) / "_base").exists()

@@ -49,6 +49,13 @@ def test_challengers_of_one_date_reuse_its_stored_examples(tmp_path, examples):
     assert dataset_checksum(again) == dataset_checksum(examples)
     with pytest.raises(FileNotFoundError):  # other graph settings: recomputed (no conformed tables here)
         examples_of(None, conformed, tmp_path, ds, 10)
+    # The date's tables rebuilt after a late delivery: the stored examples no longer hold.
+    conformed.mkdir(parents=True)
+    (conformed / "_built_from.json").write_text(json.dumps({"drops": [["ei", "2026-03-04", "ab" * 32]]}))
+    with pytest.raises(FileNotFoundError):
+        examples_of(None, conformed, tmp_path, ds, 50)
+    stored.with_suffix(".json").write_text(json.dumps(examples_made_from(conformed, 50, [])))
+    assert dataset_checksum(examples_of(None, conformed, tmp_path, ds, 50)) == dataset_checksum(examples)
 
 
 def test_snapshot_days_every_few_months_from_the_first_day():
