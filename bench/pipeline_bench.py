@@ -381,12 +381,15 @@ def report(results: list[dict], context: dict) -> str:
     nightly = [r for r in results if "delta" in r]
     if len(nightly) > 1:
         lines += ["", "## One-day delta vs full rebuild by size", "",
-                  "| persons | full s | delta s | delta / full | delta peak RSS MiB | outputs identical |",
-                  "|---|---|---|---|---|---|"]
+                  "| persons | full s | delta s | delta / full | delta peak RSS MiB | files compared | "
+                  "byte-identical but the files that differ by design |",
+                  "|---|---|---|---|---|---|---|"]
         for r in nightly:
             d, full = r["delta"], r["full"]
+            unexplained = [name for name in d["differing_files"] if name not in EXPECTED_DIFFERENCES]
             lines.append(f"| {r['persons']:,} | {full['seconds']:.1f} | {d['seconds']:.1f} | "
-                         f"{d['seconds'] / full['seconds']:.2f} | {_mib(d['peak_rss'])} | {d['identical_outputs']} |")
+                         f"{d['seconds'] / full['seconds']:.2f} | {_mib(d['peak_rss'])} | {d['files_compared']:,} | "
+                         + ("yes" if not unexplained else "NO: " + ", ".join(unexplained)) + " |")
     for r in nightly:
         d, full = r["delta"], r["full"]
         lines += ["", f"## One-day delta vs full rebuild at {r['persons']:,} persons (run date {r['ds']})", "",

@@ -56,7 +56,10 @@ def test_a_delta_at_two_sizes_gets_a_ratio_row_each_and_the_command_that_reruns_
     text = report(results, context)
     assert context["command"] == 'make bench BENCH_SIZES="10000 100000 1000000" BENCH_NIGHTLY_AT="100000 1000000"'
     assert "## One-day delta vs full rebuild by size" in text
-    assert "| 100,000 | 700.0 | 140.0 | 0.20 |" in text and "| 1,000,000 | 7000.0 | 700.0 | 0.10 |" in text
+    assert "| 100,000 | 700.0 | 140.0 | 0.20 | 1,024 | 9 | yes |" in text
+    assert "| 1,000,000 | 7000.0 | 700.0 | 0.10 |" in text
+    results[2]["delta"]["differing_files"] = ["cases.csv"]
+    assert "| 1,000,000 | 7000.0 | 700.0 | 0.10 | 1,024 | 9 | NO: cases.csv |" in report(results, context)
     assert "at 100,000 persons (run date" in text and "at 1,000,000 persons (run date" in text
     assert bench_command(results[:2]) == 'make bench BENCH_SIZES="10000 100000"'  # the default: the largest
 
