@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from bench.sql_baseline import cross_match  # noqa: E402
 
 STAGE_LINE = re.compile(r"stage (\w+) for \S+ done in ([0-9.]+)s")
-BASELINE_ON_DISK_FROM = 1_000_000  # persons: the in-memory sqlite database outgrew 24 GiB there
+BASELINE_ON_DISK_FROM = 1_000_000  # persons: the baseline's sqlite database is several GiB there
 STAGES = ("ingest", "validate", "conform", "collusion", "select_model", "crossmatch", "publish", "report")
 
 
@@ -202,7 +202,6 @@ def _now() -> str:
 def _commit() -> str:
     """The checkout's commit (with `.dirty` for uncommitted pipeline edits): what the
     figures of a size were measured on."""
-    sys.path.insert(0, str(ROOT))
     from fraud.version import code_version
 
     return code_version().split("+g")[-1]

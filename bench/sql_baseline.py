@@ -92,21 +92,6 @@ def _drops(landing: Path, source: str, ds: date) -> list[tuple[str, Path, str]]:
     return found
 
 
-class _Counted:
-    """An iterator that counts what it yields."""
-
-    def __init__(self, items):
-        self._items, self.count = iter(items), 0
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        item = next(self._items)
-        self.count += 1
-        return item
-
-
 def load(connection: sqlite3.Connection, landing: Path, ds: date) -> dict[str, int]:
     """Every table's rows of the drops dated <= ds, latest version per key, as text
     columns. Returns the row counts loaded (all versions)."""
@@ -123,11 +108,11 @@ def load(connection: sqlite3.Connection, landing: Path, ds: date) -> dict[str, i
             # Python lists outgrew 24 GiB (the OOM kills of 2026-11-26 were this, not sqlite).
             with open(path, encoding="cp949" if encoding == "cp949" else "utf-8-sig", errors="replace",
                       newline="") as handle:
-                counted = _Counted([(row.get(name) or None) for name in names] + [day, line]
-                                   for line, row in enumerate(csv.DictReader(handle), start=2))
-                connection.executemany(
-                    f"INSERT INTO raw_{table.name} VALUES ({', '.join('?' * (len(names) + 2))})", counted)
-            rows += counted.count
+                inserted = connection.executemany(
+                    f"INSERT INTO raw_{table.name} VALUES ({', '.join('?' * (len(names) + 2))})",
+                    ([(row.get(name) or None) for name in names] + [day, line]
+                     for line, row in enumerate(csv.DictReader(handle), start=2)))
+            rows += inserted.rowcount
         order = "updated_at DESC, " if table.has_updated_at else ""
         connection.execute(
             f"CREATE TABLE {table.name} AS SELECT {', '.join(names)} FROM ("

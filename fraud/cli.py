@@ -163,13 +163,13 @@ def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
 
     if keep < 1:
         _fail(2, f"--keep must be at least 1 (the next night builds on the newest night), not {keep}")
-    as_of = today()
-    removed = prune_warehouse(Layout(warehouse), keep, dry_run=dry_run, as_of=as_of)
+    layout, as_of = Layout(warehouse), today()
+    removed = prune_warehouse(layout, keep, dry_run=dry_run, as_of=as_of)
     verb = "would delete" if dry_run else "deleted"
     for item in removed:
         night = item.night.isoformat() if item.night else "interrupted prune"
         click.echo(f"{verb} {item.path.relative_to(warehouse)} ({night}, {item.bytes / 2**20:,.1f} MiB)")
-    later = future_nights(Layout(warehouse), as_of)
+    later = future_nights(layout, as_of)
     if later:
         click.echo(f"left alone, dated after today ({as_of}, Seoul): {', '.join(d.isoformat() for d in later)}")
     click.echo(f"{verb} {len(removed)} directories, {sum(i.bytes for i in removed) / 2**20:,.1f} MiB; "

@@ -119,18 +119,19 @@ def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tupl
     None, and why."""
     if drops is None:
         return None, "no list of drops"
-    checked, other_code = [], []
+    checked, newest_by_other_code = [], False
     for day in _conformed_dates(layout, ds):
         marker = layout.conformed(day) / BUILT_FROM
         wanted = built_from(drops, day)
         found = read_json(marker) if marker.exists() else None
         if found == wanted:
             return day, f"conformed {day} plus the drops dated after it"
-        if found is not None and {**found, "source_sha256": None} == {**wanted, "source_sha256": None}:
-            other_code.append(day.isoformat())
+        if not checked:  # why the newest is no base: other code, or other drops
+            newest_by_other_code = found is not None and {**found, "source_sha256": None} == {
+                **wanted, "source_sha256": None}
         checked.append(day.isoformat())
-    if other_code and other_code[0] == checked[0]:
-        return None, f"conformed {other_code[0]} was built by other code (the pipeline's sources differ)"
+    if newest_by_other_code:
+        return None, f"conformed {checked[0]} was built by other code (the pipeline's sources differ)"
     if checked:
         return None, f"drops dated on or before {', '.join(checked[:3])} changed since their tables were conformed"
     return None, "no earlier conformed date"

@@ -134,14 +134,21 @@ def test_prune_waits_for_a_stage_reading_the_nights(tmp_path):
     assert nights(layout) == NIGHTS[-1:]
 
 
+def _link_as_base_layer(layout, night, later):
+    """`later`'s claims as a layer over a hard link to `night`'s file (fraud/layers.py)
+    -> (the file, its link)."""
+    original = layout.conformed_table(night, "claims") / "part-0.parquet"
+    linked = layout.conformed_table(later, "claims") / "_layers" / "0000" / "part-0.parquet"
+    linked.parent.mkdir(parents=True)
+    os.link(original, linked)
+    return original, linked
+
+
 def test_a_pruned_nights_files_that_a_kept_night_links_to_stay_and_are_not_counted(tmp_path):
     layout = _warehouse(tmp_path)
     # The newest night's claims are a layer over hard links to the night before's files
     # (fraud/layers.py): pruning that night frees nothing of them.
-    shared = layout.conformed_table(NIGHTS[2], "claims") / "part-0.parquet"
-    linked = layout.conformed_table(NIGHTS[3], "claims") / "_layers" / "0000" / "part-0.parquet"
-    linked.parent.mkdir(parents=True)
-    os.link(shared, linked)
+    shared, linked = _link_as_base_layer(layout, NIGHTS[2], NIGHTS[3])
     removed = prune(layout, keep=1)
     assert sum(item.bytes for item in removed) == 3 * (1000 + 100 + 500 + 300) - 1000
     assert linked.read_bytes() == b"x" * 1000 and not shared.exists()
@@ -149,10 +156,7 @@ def test_a_pruned_nights_files_that_a_kept_night_links_to_stay_and_are_not_count
 
 def test_a_file_linked_only_by_pruned_nights_is_counted_once(tmp_path):
     layout = _warehouse(tmp_path)
-    first = layout.conformed_table(NIGHTS[0], "claims") / "part-0.parquet"
-    linked = layout.conformed_table(NIGHTS[1], "claims") / "_layers" / "0000" / "part-0.parquet"
-    linked.parent.mkdir(parents=True)
-    os.link(first, linked)
+    _link_as_base_layer(layout, NIGHTS[0], NIGHTS[1])
     removed = prune(layout, keep=2)
     assert sum(item.bytes for item in removed) == 2 * (1000 + 100 + 500 + 300)
 
