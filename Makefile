@@ -1,5 +1,8 @@
-# Set-up and entry points. `make demo` and `make test` work on a fresh machine:
-# they create .venv, install the pinned requirements and the Airflow metadata DB.
+# Set-up and entry points. `make demo` and `make test` work on a fresh machine: they
+# install the system packages they need that are missing (scripts/system-packages.sh:
+# Java; for the tests also Chromium, its driver and a CJK font; root or sudo), create
+# .venv from requirements.lock (every package pinned, with hashes) and the Airflow
+# metadata DB with its `spark` pool.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -15,23 +18,31 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv airflow-db demo test test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv system-demo system-test airflow-db demo test test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+
+UV_VERSION := 0.13.9
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt pyproject.toml
-	@command -v java >/dev/null || { echo "Java 17 is required by Spark: apt-get install -y openjdk-17-jre-headless" >&2; exit 1; }
+system-demo:
+	@scripts/system-packages.sh demo
+
+system-test:
+	@scripts/system-packages.sh test
+
+$(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	$(BIN)/python -c "import pyspark, sys; v = pyspark.__version__; sys.exit(0 if v.startswith('4.3') else f'pyspark {v} installed, 4.3 expected')"
 	touch $@
 
 airflow-db: $(VENV)/.installed
 	$(BIN)/airflow db migrate > /dev/null
+	$(BIN)/fraudctl --log-level WARNING airflow pool
 
-demo: airflow-db
+demo: system-demo airflow-db
 	rm -rf $(DEMO_DIR)
 	$(BIN)/fraudctl synth --out $(DEMO_DIR)/landing --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) \
 		--baseline $(DEMO_BASELINE) --days $(DEMO_DAYS)
@@ -47,14 +58,15 @@ demo: airflow-db
 	ls $(DEMO_DIR)/warehouse/outputs/$$ds/; \
 	echo; echo "against the generator's truth (fraudctl evaluate):"; \
 	$(BIN)/fraudctl --log-level WARNING evaluate --truth $(DEMO_DIR)/landing \
-		--outputs $(DEMO_DIR)/warehouse/outputs/$$ds --json $(DEMO_DIR)/evaluation.json
+		--outputs $(DEMO_DIR)/warehouse/outputs/$$ds --json $(DEMO_DIR)/evaluation.json; \
+	echo; echo "the report, to open first: $(DEMO_DIR)/warehouse/outputs/$$ds/report/index.html"
 
-test: airflow-db
+test: system-test airflow-db
 	$(BIN)/pytest -q
 
 # The backfill of three nights through the real scheduler, with login and notifications
 # (tests/ops/test_stack.py); left out of `make test` for its length.
-test-stack: airflow-db
+test-stack: system-demo airflow-db
 	$(BIN)/pytest -q -m stack tests/ops/test_stack.py
 
 # The model lifecycle on generated data: rules-only night, champion, promotion, a refused
@@ -63,7 +75,7 @@ test-stack: airflow-db
 MODEL_DEMO_DIR ?= $(CURDIR)/demo-model
 MODEL_DEMO_PERSONS ?= 20000
 MODEL_DEMO_SEED ?= 123
-model-demo: airflow-db
+model-demo: system-demo airflow-db
 	set -o pipefail; BIN=$(BIN) bash scripts/model_lifecycle.sh $(MODEL_DEMO_DIR) $(MODEL_DEMO_PERSONS) $(MODEL_DEMO_SEED) \
 		| tee $(MODEL_DEMO_DIR).log
 
@@ -72,13 +84,13 @@ model-demo: airflow-db
 BENCH_SIZES ?= 10000 100000 300000
 BENCH_NIGHTLY_AT ?=
 COMPONENT_SIZES ?= 10000 100000 1000000
-bench: venv
+bench: system-demo venv
 	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES) $(if $(BENCH_NIGHTLY_AT),--nightly-at $(BENCH_NIGHTLY_AT))
 	$(BIN)/python bench/components_bench.py --sizes $(COMPONENT_SIZES) | tee bench/components.txt
 
 # The demo on a Spark standalone cluster (a master and two workers on loopback), by
 # configuration alone; prints the evidence that the work ran on the workers.
-cluster-demo: airflow-db
+cluster-demo: system-demo airflow-db
 	scripts/cluster-demo.sh
 
 # The Airflow stack (scheduler, DAG processor, API server) on loopback; README "Operating".

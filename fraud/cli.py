@@ -152,15 +152,19 @@ def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None
 @main.command()
 @click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The warehouse to prune.")
-@click.option("--keep", type=int, default=2, help="Newest nights whose working state is kept (at least 1).")
+@click.option("--keep", type=int, default=None,
+              help="Newest nights whose working state is kept (at least 1; default FRAUD_RETENTION_KEEP or 2).")
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
 def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
     """Delete the working state (conformed tables, graph and evidence state) of every
     night but the newest KEEP. Drops, quarantine, outputs, manifests, stage results and
     data docs stay: a pruned night can still be verified (fraud/retention.py)."""
+    from fraud.config import Settings
     from fraud.layout import Layout
     from fraud.retention import future_nights, prune as prune_warehouse, today
 
+    if keep is None:
+        keep = Settings.from_env().retention_keep
     if keep < 1:
         _fail(2, f"--keep must be at least 1 (the next night builds on the newest night), not {keep}")
     layout, as_of = Layout(warehouse), today()

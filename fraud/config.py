@@ -47,6 +47,7 @@ ENVIRONMENT: dict[str, tuple[str, object]] = {
     "FRAUD_ADDITIONAL_COLLECTION": ("additional_collection_multiplier", float),
     "FRAUD_ADDITIONAL_COLLECTION_COLLUSION": ("additional_collection_collusion_multiplier", float),
     "FRAUD_FULL_REBUILD": ("full_rebuild", _flag),
+    "FRAUD_RETENTION_KEEP": ("retention_keep", int),
 }
 
 
@@ -76,6 +77,9 @@ class Settings:
     # otherwise (고용보험법 제62조). Policy may set lower caps; 5 is the legal ceiling.
     additional_collection_multiplier: float = 2.0
     additional_collection_collusion_multiplier: float = 5.0
+    # Nights whose working state retention keeps (fraudctl prune, the fraud_retention
+    # DAG): the newest is what the next night builds on.
+    retention_keep: int = 2
 
     def __post_init__(self):
         for name in ("additional_collection_multiplier", "additional_collection_collusion_multiplier"):
@@ -98,6 +102,7 @@ class Settings:
         elsewhere must compare equal)."""
         recorded = dataclasses.asdict(self)
         for key in ("landing", "warehouse", "spark_master", "spark_conf", "spark_ui",
-                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds", "full_rebuild"):
+                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds", "full_rebuild",
+                    "retention_keep"):
             recorded.pop(key)
         return recorded

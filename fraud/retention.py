@@ -34,6 +34,7 @@ it cannot push a real night out. `fraudctl prune` names it.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -43,8 +44,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fraud import contract
+from fraud.config import Settings
 from fraud.layout import Layout
 from fraud.storage import set_aside
+
+log = logging.getLogger(__name__)
 
 PRUNED = ".pruned-"  # a directory being deleted: `.<name>.pruned-<id>`
 
@@ -137,3 +141,20 @@ def _freed(paths: list[Path]) -> list[int]:
         if found >= links:
             sizes[index] += size
     return sizes
+
+
+def run_for_airflow(context: dict) -> dict:
+    """The fraud_retention DAG's one call, after a night has published: prune
+    FRAUD_WAREHOUSE to its newest FRAUD_RETENTION_KEEP nights. Logs the nights whose
+    events triggered it (their date and run manifest sha256)."""
+    for asset, events in (context.get("triggering_asset_events") or {}).items():
+        for event in events:
+            extra = event.extra or {}
+            log.info("after %s: night %s, run manifest sha256 %s", getattr(asset, "uri", asset),
+                     extra.get("ds"), extra.get("manifest_sha256"))
+    settings = Settings.from_env()
+    removed = prune(Layout(settings.warehouse), settings.retention_keep)
+    for item in removed:
+        log.info("deleted %s (%s, %.1f MiB)", item.path, item.night or "interrupted prune", item.bytes / 2**20)
+    return {"kept": settings.retention_keep, "deleted": [str(item.path) for item in removed],
+            "freed_bytes": sum(item.bytes for item in removed)}

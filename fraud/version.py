@@ -42,3 +42,18 @@ def source_digest() -> str:
         for path in sorted((_REPO / package).rglob("*.py")):
             digest.update(path.relative_to(_REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+LOCK_FILE = _REPO / "requirements.lock"
+
+
+@functools.lru_cache(maxsize=1)
+def lock_digest() -> str | None:
+    """sha256 of the environment's lock file (requirements.lock: every package pinned,
+    with hashes), which `make` installs; None where the code runs without it."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +23,7 @@ from fraud import contract
 from fraud.config import Settings
 from fraud.landing import sources_missing
 from fraud.layout import Layout
-from fraud.storage import ensure_dir, read_json, write_json
+from fraud.storage import ensure_dir, read_json, sha256_file, write_json
 from fraud.version import code_version
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ class Stage:
     uses_spark: bool
     job: Callable[[], Callable]  # returns the job's run(spark, inputs, output, params)
     inputs: Callable[[Settings, dict], dict]  # from the settings and the earlier stages' results
+    # How long the DAG lets one attempt run (Airflow's execution_timeout) before it is
+    # killed as hung; FRAUD_STAGE_TIMEOUT (seconds) sets every stage's. Generous: a full
+    # rebuild of a national history is the longest a stage legitimately takes.
+    timeout: timedelta = timedelta(hours=3)
 
 
 def _job(module: str) -> Callable[[], Callable]:
@@ -52,11 +56,12 @@ def _job(module: str) -> Callable[[], Callable]:
 
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
-    Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]}),
+    Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]},
+          timeout=timedelta(hours=6)),
     Stage("conform", True, _job("conform"), lambda s, done: {"drops": done["validate"]["drops"]}),
     Stage("collusion", True, _job("collusion"), lambda s, done: {"conformed": done["conform"]["conformed"],
                                                                  "base": done["conform"].get("base")}),
-    Stage("select_model", False, _job("select_model"), lambda s, done: {}),
+    Stage("select_model", False, _job("select_model"), lambda s, done: {}, timeout=timedelta(minutes=30)),
     Stage("crossmatch", True, _job("crossmatch"), lambda s, done: {"conformed": done["conform"]["conformed"],
                                                                   "collusion": done["collusion"]["collusion"],
                                                                   "model_version": done["select_model"]["model_version"],
@@ -73,7 +78,7 @@ STAGES: tuple[Stage, ...] = (
                        "rings": done["collusion"]["rings"],
                        "hubs": done["collusion"]["hubs"],
                        "repeat_offenders": done["crossmatch"]["repeat_offenders"]},
-    }),
+    }, timeout=timedelta(minutes=30)),
     Stage("report", True, _job("report"), lambda s, done: {
         "conformed": done["conform"]["conformed"],
         "collusion": done["collusion"]["collusion"],
@@ -200,11 +205,50 @@ def run_all(ds: date, settings: Settings | None = None, progress=None) -> dict[s
     return upstream
 
 
+def settings_for_run(params: dict | None = None) -> Settings:
+    """The settings of an Airflow run: the environment, with what an operator set in
+    the run's Params (full_rebuild, require_drops) on top."""
+    params = params or {}
+    return Settings.from_env(full_rebuild=params.get("full_rebuild"),
+                             require_drops_for_ds=params.get("require_drops"))
+
+
+def _airflow_run_date(context: dict) -> date:
+    return run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None))
+
+
+def drops_arrived(context: dict, now: datetime | None = None) -> bool:
+    """The DAG's sensor, one look: has every source delivered a complete drop dated
+    the run date? Always yes for a run whose Params do not require the night's drops.
+    Airflow looks again after the poke interval, holding no slot in between
+    (reschedule mode). Once FRAUD_DROP_WAIT_TIMEOUT has passed since the run started,
+    a look that still misses a source fails, naming it (MissingDropsError)."""
+    ds = _airflow_run_date(context)
+    settings = settings_for_run(context.get("params"))
+    if not settings.require_drops_for_ds:
+        log.info("run for %s does not require the night's drops", ds)
+        return True
+    missing = sources_missing(settings.landing, ds)
+    if not missing:
+        return True
+    started = getattr(context.get("dag_run"), "start_date", None)
+    waited = ((now or pendulum.now("UTC")) - started).total_seconds() if started else 0.0
+    if waited >= settings.drop_wait_timeout_seconds:
+        raise MissingDropsError(
+            f"no complete drop dated {ds} from source(s) {', '.join(missing)} in {settings.landing} "
+            f"after waiting {settings.drop_wait_timeout_seconds}s")
+    log.warning("no complete drop dated %s yet from source(s) %s in %s", ds, ", ".join(missing), settings.landing)
+    return False
+
+
 def run_for_airflow(stage: str, context: dict, upstream: dict[str, str] | None = None) -> dict[str, str]:
-    """An Airflow task's one call: the run date from the task's context, then the stage
-    (or, for "wait", the wait for the night's drops)."""
-    ds = run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None))
-    if stage == "wait":
-        wait_for_drops(ds)
-        return {}
-    return run_stage(stage, ds, upstream)
+    """An Airflow task's one call: the run date from the task's context, the settings
+    with the run's Params, then the stage."""
+    return run_stage(stage, _airflow_run_date(context), upstream, settings_for_run(context.get("params")))
+
+
+def published_event(upstream: dict[str, str]) -> dict:
+    """What the nightly outputs Asset's event carries, from the publish stage's result:
+    the night's date and the sha256 of its run manifest."""
+    published = read_json(Path(upstream["publish"]))
+    return {"ds": published["ds"], "manifest_sha256": sha256_file(Path(published["manifest"]))}

@@ -15,6 +15,7 @@ from pathlib import Path
 from fraud.layout import Layout
 from fraud.storage import ensure_dir, read_json, sha256_file, write_json
 from fraud.validation import VALIDATOR_VERSION
+from fraud.version import lock_digest
 from jobs.ingest import READER_VERSION
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
 
 def lineage(code_version: str, inputs: dict) -> dict:
     """What produced the outputs, beside the OUTPUTS.md fields: the package version and
-    git commit of the code, the rule set, the model, the stages in order. (Why the
+    git commit of the code, the rule set, the model, the stages in order, the sha256 of
+    the environment's lock file. (Why the
     model was chosen is in runs/<ds>/select_model.json: it differs on a re-run, which
     pins the model, and the manifest must not.) With `drops` (files, quarantine) it answers which drops, which rows
     quarantined, which code, rules and model produced a case."""
@@ -81,6 +83,9 @@ def lineage(code_version: str, inputs: dict) -> dict:
         "rules_version": inputs.get("rules_version"),
         "model_version": inputs.get("model_version"),
         "stages": list(inputs.get("stages", [])),
+        # The installed environment (requirements.lock): a re-run reproduces the
+        # outputs only with the same library versions.
+        "environment_lock_sha256": lock_digest(),
     }
 
 

@@ -214,10 +214,14 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
     landing = resolve_landing(layout, ds, landing)
     report = Report(ds.isoformat())
 
-    from fraud.version import code_version
+    from fraud.version import code_version, lock_digest
 
     if manifest.get("code_version") != code_version():
         report.notes.append(f"the run's code was {manifest.get('code_version')}, this is {code_version()}")
+    recorded_lock = (manifest.get("lineage") or {}).get("environment_lock_sha256")
+    if recorded_lock != lock_digest():
+        report.notes.append(f"the run's environment lock (requirements.lock) was sha256 {recorded_lock}, this is "
+                            f"{lock_digest()}: library versions may differ, and outputs with them")
     late = late_drops(manifest, landing, ds)
     if late:
         report.notes.append(f"left out drop(s) that landed after the run: {', '.join(late)}")

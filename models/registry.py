@@ -9,7 +9,10 @@ a model downloaded to be loaded) live under `<warehouse>/mlflow/tmp` and are
 deleted after use.
 
 What a version holds (one MLflow run per training, one registered version per run):
-the model (`model/`, MLflow's xgboost flavour, `model.ubj`), its calibration
+the model (`model/`, one self-contained pyfunc: models/pyfunc_model.py with the
+booster, its calibration and the feature order, a signature and an input example, so
+`models:/fraud_scoring@champion` loaded anywhere gives the night's calibrated
+probability; versions logged before it hold MLflow's xgboost flavour), its calibration
 (`calibration.json`), the feature list (`features.json`), the holdout metrics
 (`metrics.json`, and as run metrics), the training data (`training_data/
 examples.parquet`, `training_data/snapshot.json` with its sha256, also a tag of the
@@ -36,6 +39,7 @@ from pathlib import Path
 # The pipeline handles personal data: MLflow must not report usage to anyone.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import xgboost as xgb  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
@@ -159,8 +163,6 @@ class ModelRegistry:
         """Log a trained model with its feature list, training data (the examples and
         `training_data`: at least `sha256`; as-of date, snapshot days...), metrics
         and model card; register it as a new version. -> the version."""
-        import mlflow.xgboost
-
         checksum = training_data["sha256"]
         run_tags = {"training_data.sha256": checksum, **{k: str(v) for k, v in (tags or {}).items()}}
         run = self.client.create_run(self.experiment_id, tags=run_tags)
@@ -174,13 +176,12 @@ class ModelRegistry:
             self.client.log_metric(run_id, name, value)
         with self._scratch() as scratch:
             folder = Path(scratch)
-            mlflow.xgboost.save_model(model.booster, str(folder / "model"), model_format="ubj",
-                                      pip_requirements=[f"xgboost-cpu=={xgb.__version__}"])
-            self.client.log_artifacts(run_id, str(folder / "model"), "model")
             _write(folder / "calibration.json", json.dumps(model.calibrator.to_dict(), indent=2, sort_keys=True))
             _write(folder / "features.json", json.dumps(feature_list(), indent=2, ensure_ascii=False))
             _write(folder / "metrics.json", json.dumps({"holdout": model.metrics, "split": model.split,
                                                         "config": config}, indent=2, sort_keys=True))
+            save_pyfunc(model, examples, folder / "calibration.json", folder / "features.json", folder / "model")
+            self.client.log_artifacts(run_id, str(folder / "model"), "model")
             for name in ("calibration.json", "features.json", "metrics.json"):
                 self.client.log_artifact(run_id, str(folder / name))
             data = folder / "training_data"
@@ -217,9 +218,12 @@ class ModelRegistry:
                  else self.client.get_model_version(self.model_name, str(version)))
         with self._scratch() as scratch:
             folder = Path(scratch)
-            model_dir = self.client.download_artifacts(found.run_id, "model", str(folder))
+            model_dir = Path(self.client.download_artifacts(found.run_id, "model", str(folder)))
             booster = xgb.Booster()
-            booster.load_model(str(Path(model_dir) / "model.ubj"))
+            # The pyfunc's booster; a version logged before the pyfunc (MLflow's xgboost
+            # flavour) keeps its own, so an old night re-runs with its model.
+            pyfunc_booster = model_dir / "artifacts" / PYFUNC_BOOSTER
+            booster.load_model(str(pyfunc_booster if pyfunc_booster.exists() else model_dir / "model.ubj"))
             calibration = json.loads(Path(self.client.download_artifacts(
                 found.run_id, "calibration.json", str(folder))).read_text())
             features = json.loads(Path(self.client.download_artifacts(
@@ -284,6 +288,34 @@ class ModelRegistry:
         with self._scratch() as scratch:
             path = self.client.download_artifacts(found.run_id, "promotion/decision.json", scratch)
             return json.loads(Path(path).read_text())
+
+
+PYFUNC_CODE = Path(__file__).with_name("pyfunc_model.py")
+PYFUNC_BOOSTER = "booster.ubj"
+INPUT_EXAMPLE_ROWS = 5
+
+
+def save_pyfunc(model: TrainedModel, examples: pd.DataFrame, calibration: Path, features: Path, path: Path) -> None:
+    """Write `model` as one self-contained MLflow pyfunc at `path` (models/pyfunc_model.py
+    with the booster, the calibration and the feature order as artifacts), with its
+    signature and an input example: the first examples' features, by claim id."""
+    import mlflow
+    import mlflow.pyfunc
+    from mlflow.models import infer_signature
+
+    from models.pyfunc_model import BOOSTER, CALIBRATION, FEATURES
+
+    booster = path.parent / PYFUNC_BOOSTER
+    model.booster.save_model(str(booster))
+    example = (examples.sort_values("claim_id", kind="mergesort")[list(model.features)]
+               .head(INPUT_EXAMPLE_ROWS).astype("float64").reset_index(drop=True))
+    output = pd.DataFrame({"model_probability": model.score(example)})
+    mlflow.pyfunc.save_model(
+        str(path), python_model=str(PYFUNC_CODE),
+        artifacts={BOOSTER: str(booster), CALIBRATION: str(calibration), FEATURES: str(features)},
+        signature=infer_signature(example, output), input_example=example,
+        pip_requirements=[f"xgboost-cpu=={xgb.__version__}", f"numpy=={np.__version__}",
+                          f"pandas=={pd.__version__}", f"mlflow-skinny=={mlflow.__version__}"])
 
 
 def _flat_metrics(metrics: dict) -> dict[str, float]:

@@ -32,9 +32,7 @@ import pandas as pd
 import xgboost as xgb
 
 from models.features import FEATURE_MEANINGS, FEATURE_NAMES
-
-ISOTONIC = "isotonic"
-PLATT = "platt"
+from models.pyfunc_model import ISOTONIC, PLATT, calibrated_probability, sigmoid
 AUTO = "auto"  # isotonic with enough found claims to calibrate on, else Platt
 MIN_ISOTONIC_POSITIVES = 50
 MIN_PLATT_SLOPE = 1e-3
@@ -92,12 +90,7 @@ class Calibrator:
     b: float = 0.0
 
     def __call__(self, margin: np.ndarray) -> np.ndarray:
-        margin = np.asarray(margin, dtype=np.float64)
-        if self.method == ISOTONIC:
-            if not self.x:
-                return np.zeros_like(margin)
-            return np.clip(np.interp(margin, np.asarray(self.x), np.asarray(self.y)), 0.0, 1.0)
-        return _sigmoid(self.a * margin + self.b)
+        return calibrated_probability(self.to_dict(), margin)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "x": list(self.x), "y": list(self.y), "a": self.a, "b": self.b}
@@ -105,11 +98,6 @@ class Calibrator:
     @classmethod
     def from_dict(cls, values: dict) -> "Calibrator":
         return cls(values["method"], tuple(values["x"]), tuple(values["y"]), values["a"], values["b"])
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-z) without overflow: e^700 is finite, and beyond it p is 0 or 1 anyway."""
-    return 1.0 / (1.0 + np.exp(np.clip(-z, -700.0, 700.0)))
 
 
 def fit_isotonic(margin: np.ndarray, labels: np.ndarray) -> Calibrator:
@@ -158,7 +146,7 @@ def fit_platt(margin: np.ndarray, labels: np.ndarray, iterations: int = 100) -> 
     a, b = 1.0, 0.0
     current = loss(a, b)
     for _ in range(iterations):
-        p = _sigmoid(a * margin + b)
+        p = sigmoid(a * margin + b)
         w = np.maximum(p * (1 - p), 1e-12)
         gradient = np.array([np.sum((p - targets) * margin), np.sum(p - targets)])
         hessian = np.array([[np.sum(w * margin * margin), np.sum(w * margin)],

@@ -9,7 +9,8 @@ import sys
 import click
 
 from ops.secrets import SecretsError
-from ops.stack import COMPONENTS, StackConfig, StackError, down, health, stack_environment, status, up
+from ops.stack import (COMPONENTS, StackConfig, StackError, down, ensure_spark_pool, health, stack_environment,
+                       status, up)
 
 
 def _fail(message: str) -> None:
@@ -73,3 +74,14 @@ def airflow_env() -> None:
         _fail(str(error))
     for name in sorted(environment):
         click.echo(f"export {name}={shlex.quote(environment[name])}")
+
+
+@airflow.command("pool")
+def airflow_pool() -> None:
+    """Create or resize the `spark` pool the nightly DAG's Spark stages share: slots for
+    what this machine holds, or FRAUD_SPARK_POOL_SLOTS (`make` and `up` run it)."""
+    try:
+        slots = ensure_spark_pool()
+    except (StackError, ValueError) as error:
+        _fail(str(error))
+    click.echo(f"pool spark: {slots} slot(s)")

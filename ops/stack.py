@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops.dag_defaults import SPARK_POOL, spark_pool_slots
 from ops.secrets import ensure_secrets
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,20 @@ def _tail(path: Path, lines: int = 5) -> str:
         return "(no log)"
 
 
+def ensure_spark_pool(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
+    """Create or resize the `spark` pool the nightly DAG's Spark stages share, with the
+    slots this machine holds (ops/dag_defaults.py:spark_pool_slots). -> the slots."""
+    slots = spark_pool_slots()
+    done = subprocess.run([sys.executable, "-m", "airflow", "pools", "set", SPARK_POOL, str(slots),
+                           "Spark stages of fraud_nightly (each takes every core of a local Spark)"],
+                          env=dict(os.environ if env is None else env), cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise StackError(f"airflow pools set {SPARK_POOL} failed: "
+                         f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+    log.info("pool %s: %d slot(s)", SPARK_POOL, slots)
+    return slots
+
+
 def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | None = None) -> dict[str, int]:
     """Migrate the metadata DB, start every component, wait until healthy. Returns the
     pids. Raises StackError when something is already running or does not come up
@@ -161,6 +176,7 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
     migrate = subprocess.run([*airflow, "db", "migrate"], env=env, cwd=config.home, capture_output=True, text=True)
     if migrate.returncode != 0:
         raise StackError(f"airflow db migrate failed: {(migrate.stderr or migrate.stdout).strip().splitlines()[-1:]}")
+    ensure_spark_pool(env, cwd=config.home)
     arguments = {"api-server": ["api-server", "--host", config.host, "--port", str(config.port)],
                  "scheduler": ["scheduler"], "dag-processor": ["dag-processor"]}
     pids = {}

@@ -180,3 +180,21 @@ def test_fraudctl_prune_names_the_nights_it_left_alone_as_dated_after_today(tmp_
     assert result.exit_code == 0, result.output
     assert "left alone, dated after today (" in result.output and "2062-03-06" in result.output
     assert "would delete 0 directories" in result.output
+
+
+def test_the_retention_dag_prunes_to_the_configured_nights_after_a_published_night(tmp_path, monkeypatch, caplog):
+    """fraud_retention's task: FRAUD_RETENTION_KEEP nights stay; the triggering
+    event's night and manifest checksum are logged."""
+    from types import SimpleNamespace
+
+    from fraud.retention import run_for_airflow
+
+    layout = _warehouse(tmp_path)
+    monkeypatch.setenv("FRAUD_WAREHOUSE", str(tmp_path))
+    monkeypatch.setenv("FRAUD_RETENTION_KEEP", "3")
+    event = SimpleNamespace(extra={"ds": "2026-03-06", "manifest_sha256": "ab" * 32})
+    with caplog.at_level("INFO", logger="fraud.retention"):
+        result = run_for_airflow({"triggering_asset_events": {"file:///w/outputs": [event]}})
+    assert nights(layout) == NIGHTS[1:]
+    assert result["kept"] == 3 and result["freed_bytes"] == 1000 + 100 + 500 + 300
+    assert f"night 2026-03-06, run manifest sha256 {'ab' * 32}" in caplog.text

@@ -113,8 +113,36 @@ def _with_the_model(spark, tables, tmp_path) -> dict:
 @pytest.fixture(scope="module")
 def queues(spark, tmp_path_factory):
     tables = world(spark)
+    warehouse = tmp_path_factory.mktemp("crossmatch")
     return {"rules": {"cases": _rules_alone(spark, tables)},
-            "combined": _with_the_model(spark, tables, tmp_path_factory.mktemp("crossmatch"))}
+            "combined": _with_the_model(spark, tables, warehouse), "tables": tables,
+            "warehouse": warehouse / "warehouse"}
+
+
+def test_the_registered_pyfunc_returns_the_probability_the_night_used(queues, monkeypatch):
+    """`models:/fraud_scoring@champion`, loaded as a plain MLflow pyfunc with nothing
+    of the project, gives each claim the model_probability in the night's
+    scores.parquet, from the night's features."""
+    import mlflow.pyfunc
+    import numpy as np
+
+    from jobs.crossmatch import detect
+    from models.features import FEATURE_NAMES, feature_frame, inputs_from_evidence
+    from models.registry import ModelRegistry, default_tracking_uri
+
+    tables = queues["tables"]
+    found = detect(tables, RUN_DATE).found
+    features = feature_frame(inputs_from_evidence(found, tables["claims"])).toPandas().set_index("claim_id")
+    night = queues["combined"]["scores"]
+    features = features.loc[sorted(night)]
+    ModelRegistry(queues["warehouse"]).promote(queues["combined"]["version"])  # the first: champion
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", default_tracking_uri(queues["warehouse"]))
+    pyfunc = mlflow.pyfunc.load_model("models:/fraud_scoring@champion")
+    assert [c.name for c in pyfunc.metadata.get_input_schema().inputs] == list(FEATURE_NAMES)
+    predicted = pyfunc.predict(features[list(FEATURE_NAMES)].reset_index(drop=True))
+    expected = [night[claim_id]["model_probability"] for claim_id in features.index]
+    assert len(expected) == 6 and len(set(np.round(expected, 9))) > 1  # the claims differ
+    np.testing.assert_allclose(predicted["model_probability"].to_numpy(), expected, rtol=0, atol=1e-12)
 
 
 def test_the_world_has_the_tiers_it_was_built_for(queues):

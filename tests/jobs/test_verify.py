@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 from datetime import date
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -177,6 +178,22 @@ def test_the_manifest_answers_the_lineage_questions_for_a_case(warehouse):
     assert lineage["model_version"] is None
     assert lineage["stages"] == ["ingest", "validate", "conform", "collusion", "select_model", "crossmatch"]
     assert manifest["configuration"]["hub_max_degree"] == 50
+    # which libraries: the environment's lock file, as `make` installed it
+    lock = Path(__file__).resolve().parents[2] / "requirements.lock"
+    assert lineage["environment_lock_sha256"] == hashlib.sha256(lock.read_bytes()).hexdigest()
+
+
+def test_verify_names_a_different_environment_lock_as_a_note(warehouse, monkeypatch):
+    """A re-run in another environment may compute other bytes: verify says which
+    lock the run had and which this one has (and still compares)."""
+    from fraud import version
+
+    monkeypatch.setattr(version, "lock_digest", lambda: "0" * 64)
+    report = verify(warehouse.warehouse, NIGHT)
+    recorded = _manifest(warehouse)["lineage"]["environment_lock_sha256"]
+    assert (f"note: the run's environment lock (requirements.lock) was sha256 {recorded}, this is {'0' * 64}: "
+            "library versions may differ, and outputs with them") in report.lines()
+    assert report.ok, report.lines()
 
 
 def test_quarantine_keeps_a_formula_line_recoverable_but_inert(warehouse):
