@@ -18,7 +18,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv system-demo system-test airflow-db demo test test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv system-demo system-test airflow-db demo test evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
 
 UV_VERSION := 0.13.9
 
@@ -79,6 +79,27 @@ model-demo: system-demo airflow-db
 	set -o pipefail; BIN=$(BIN) bash scripts/model_lifecycle.sh $(MODEL_DEMO_DIR) $(MODEL_DEMO_PERSONS) $(MODEL_DEMO_SEED) \
 		| tee $(MODEL_DEMO_DIR).log
 
+# Issue #18's figures on both worlds: the project's generator and the holdout world
+# written from the contract alone (simulation/holdout), EVAL_PERSONS each, one night run
+# on the final drop date of each; prints them side by side (fraudctl evaluate).
+EVAL_DIR ?= $(CURDIR)/eval
+EVAL_PERSONS ?= 20000
+EVAL_SEED ?= 1
+evaluate: system-demo venv
+	set -e; for world in synth holdout; do \
+		rm -rf $(EVAL_DIR)/$$world; \
+		$(BIN)/fraudctl synth --generator $$world --out $(EVAL_DIR)/$$world/landing --persons $(EVAL_PERSONS) \
+			--seed $(EVAL_SEED) --baseline $(DEMO_BASELINE) --days $(DEMO_DAYS) --no-progress; \
+		ds=$$($(BIN)/python -c "import json; print(json.load(open('$(EVAL_DIR)/'+'$$world'+'/landing/_truth/truth.json'))['final_date'])"); \
+		$(BIN)/fraudctl --log-level WARNING run --landing $(EVAL_DIR)/$$world/landing \
+			--warehouse $(EVAL_DIR)/$$world/warehouse --ds $$ds --no-progress; \
+		echo "$(EVAL_DIR)/$$world/warehouse/outputs/$$ds" > $(EVAL_DIR)/$$world/outputs.path; \
+	done; \
+	$(BIN)/fraudctl --log-level WARNING evaluate \
+		--name synth --truth $(EVAL_DIR)/synth/landing --outputs $$(cat $(EVAL_DIR)/synth/outputs.path) \
+		--name holdout --truth $(EVAL_DIR)/holdout/landing --outputs $$(cat $(EVAL_DIR)/holdout/outputs.path) \
+		--json $(EVAL_DIR)/evaluation.json | tee $(EVAL_DIR)/evaluation.txt
+
 # Long measurements live here, never in the timed test suite. The pipeline at each of
 # BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt).
 BENCH_SIZES ?= 10000 100000 300000
@@ -113,4 +134,4 @@ backfill:
 		--from-date $(FROM)T23:00:00+09:00 --to-date $(TO)T23:00:00+09:00 --max-active-runs 1
 
 clean:
-	rm -rf $(DEMO_DIR) $(MODEL_DEMO_DIR) logs airflow.db .pytest_cache .cluster
+	rm -rf $(DEMO_DIR) $(MODEL_DEMO_DIR) $(EVAL_DIR) logs airflow.db .pytest_cache .cluster

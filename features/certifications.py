@@ -11,13 +11,20 @@ known. What the feeds really contain, and how each is read:
   insured employment spells at that payer when there are any overlapping it: the
   last monthly statement of a job that ended before the claim covers the whole month
   but the work stopped at `lost_on`.
-- The `work_days` of a statement are spread evenly over its work window (the whole
-  window is worked when `work_days` is unknown); the worked days that fall inside a
-  certified period are `work_days × overlap / window days`. `certain_worked_days`
-  is what no arrangement of the work can move out of the period:
-  `work_days − (window days − overlap)`, at least 0.
+- Proof (DOMAIN.md). `certain_worked_days` is what no arrangement of the work can
+  move out of the period: `work_days − (window days − overlap)`, at least 0. A
+  statement proves work inside a period only then: more work days than the days of its
+  window outside the period, or a window inside it. When `work_days` is unknown the
+  statement proves one day of work somewhere in its window, no more.
+- Estimate. `worked_days` spreads the `work_days` of a statement evenly over its work
+  window (the whole window is worked when `work_days` is unknown): `work_days ×
+  overlap / window days`. It is never proof: a monthly total spread over the month
+  puts days inside a period that the work may never have touched (Australia's
+  Robodebt raised debts on exactly that). It makes a lead, with what would settle it
+  (the payer's record of the days worked).
 - Income attributable to a period is the amount prorated the same way
-  (`amount × overlap / window days`); it is compared with `declared_income`.
+  (`amount × overlap / window days`), an estimate; it is compared with
+  `declared_income`.
 - The payer is described by whether it is an insured workplace (its business number
   appears in `ei/workplaces`) and whether it reported the claimant's insured
   employment (a spell overlapping the statement). Wage income from a payer that did
@@ -44,6 +51,9 @@ HOME_COUNTRY = "KR"
 PAYER_NOT_INSURED = "NOT_INSURED"  # the business number is no insured workplace
 PAYER_NOT_REPORTED = "INSURED_NOT_REPORTED"  # insured workplace, no spell of this person
 PAYER_REPORTED = "INSURED_REPORTED"
+# Work before the employment feed's span: whether insured employment was reported is
+# not known (a gap in the feed, no fact).
+PAYER_BEFORE_EMPLOYMENT_FEED = "BEFORE_EMPLOYMENT_FEED"
 
 CERTIFICATION_FEATURE_COLUMNS = (
     "cert_id",
@@ -126,10 +136,13 @@ def claimed_certifications(certifications: DataFrame, claims: DataFrame) -> Data
 
 
 def _statement_work_windows(
-    income: DataFrame, workplaces: DataFrame, employments: DataFrame, as_of: dt.date
+    income: DataFrame, workplaces: DataFrame, employments: DataFrame, as_of: dt.date,
+    employment_covered_from: dt.date | None = None,
 ) -> DataFrame:
     """Income statements filed by `as_of`, with their payer status and the window in
-    which the work can have happened."""
+    which the work can have happened. A statement of work before
+    `employment_covered_from` with no spell behind it: the employment feed is silent
+    there, so its status is PAYER_BEFORE_EMPLOYMENT_FEED."""
     filed_by_run_date = F.col("filed_on") <= F.lit(as_of)
     statements = income.where(filed_by_run_date).select(
         "record_id",
@@ -172,8 +185,11 @@ def _statement_work_windows(
         reported_spells, on="record_id", how="left"
     )
     has_reported_spell = F.col("spell_from").isNotNull()
+    before_employment_feed = (F.lit(True) if employment_covered_from is None
+                              else F.col("work_from") < F.lit(employment_covered_from))
     payer_status = (
         F.when(has_reported_spell, F.lit(PAYER_REPORTED))
+        .when(before_employment_feed, F.lit(PAYER_BEFORE_EMPLOYMENT_FEED))
         .when(F.col("payer_is_insured"), F.lit(PAYER_NOT_REPORTED))
         .otherwise(F.lit(PAYER_NOT_INSURED))
     )
@@ -200,11 +216,12 @@ def income_in_periods(
     workplaces: DataFrame,
     employments: DataFrame,
     as_of: dt.date,
+    employment_covered_from: dt.date | None = None,
 ) -> DataFrame:
     """One row per (certification, income statement) whose work window overlaps the
     certified period (STATEMENT_COLUMNS). `certifications` as from
     `claimed_certifications`."""
-    windows = _statement_work_windows(income, workplaces, employments, as_of)
+    windows = _statement_work_windows(income, workplaces, employments, as_of, employment_covered_from)
     periods = certifications.select(
         "cert_id", F.col("person_key").alias("cert_person_key"), "period_from", "period_to"
     )
@@ -219,9 +236,14 @@ def income_in_periods(
     overlap_days = _days_inclusive(
         F.greatest("window_from", "period_from"), F.least("window_to", "period_to")
     )
-    days_worked_in_window = F.coalesce(F.least(F.col("work_days"), window_days), window_days)
-    worked_days = F.try_divide(days_worked_in_window * overlap_days, window_days)
-    certain_worked_days = F.greatest(F.lit(0), days_worked_in_window - (window_days - overlap_days))
+    # The estimate assumes a statement of unknown work days was worked every day of its
+    # window; the proof assumes only the one day that being paid for work implies.
+    # (Spark's least() skips a null: work_days is tested for null first.)
+    known_work_days = F.least(F.col("work_days"), window_days)
+    days_worked_estimate = F.when(F.col("work_days").isNull(), window_days).otherwise(known_work_days)
+    days_worked_proven = F.when(F.col("work_days").isNull(), F.lit(1)).otherwise(known_work_days)
+    worked_days = F.try_divide(days_worked_estimate * overlap_days, window_days)
+    certain_worked_days = F.greatest(F.lit(0), days_worked_proven - (window_days - overlap_days))
     attributable_income = F.try_divide(F.col("amount") * overlap_days, window_days)
     return overlapping.select(
         "cert_id",
@@ -242,6 +264,8 @@ def _payer_phrase(payer_status: Column, income_type: Column) -> Column:
     status = (
         F.when(payer_status == PAYER_NOT_INSURED, F.lit("not an insured workplace"))
         .when(payer_status == PAYER_NOT_REPORTED, F.lit("insured workplace, employment not reported"))
+        .when(payer_status == PAYER_BEFORE_EMPLOYMENT_FEED,
+              F.lit("employment records do not reach back to this work"))
         .otherwise(F.lit("insured workplace, employment reported"))
     )
     return F.format_string("payer %s (%s, %s)", F.col("payer_business_no"), F.lower(income_type), status)
@@ -251,7 +275,8 @@ def income_evidence(statements: DataFrame) -> DataFrame:
     """(certification, statement) rows -> one row per certification: worked days in the
     period, of which certain and of which for payers that did not report the
     employment, the attributable income, the statements and a readable summary."""
-    is_unreported_wage = (F.col("payer_status") != PAYER_REPORTED) & F.col("income_type").isin(*WAGE_TYPES)
+    is_unreported_wage = F.col("payer_status").isin(PAYER_NOT_INSURED, PAYER_NOT_REPORTED) & F.col(
+        "income_type").isin(*WAGE_TYPES)
     ordered_statement = F.struct(
         F.col("payer_business_no"),
         F.col("record_id"),
@@ -337,14 +362,18 @@ def certification_features(
     employments: DataFrame,
     trips: DataFrame,
     as_of: dt.date,
+    employment_covered_from: dt.date | None = None,
 ) -> DataFrame:
     """The conformed tables -> one row per certification (CERTIFICATION_FEATURE_COLUMNS).
+    `employment_covered_from`: where the employment feed's span begins
+    (features/coverage.py); a payer's silence about insured employment counts only
+    after it (None: nowhere).
 
     Certifications without income evidence have 0 worked days and no statements;
     those without a trip on the day are not abroad.
     """
     base = claimed_certifications(certifications, claims)
-    statements = income_in_periods(base, income, workplaces, employments, as_of)
+    statements = income_in_periods(base, income, workplaces, employments, as_of, employment_covered_from)
     evidence = income_evidence(statements)
     abroad = abroad_on_cert_day(base, trips)
     joined = base.join(evidence, on="cert_id", how="left").join(abroad, on="cert_id", how="left")
@@ -387,13 +416,39 @@ def certification_features(
     )
 
 
-def presence_in_korea(certifications: DataFrame, claims: DataFrame) -> DataFrame:
-    """Days a person was certainly in Korea: in-person (VISIT) certifications at a job
-    centre. -> (person_key, present_on)."""
+def presence_in_korea(certifications: DataFrame, claims: DataFrame, income: DataFrame | None = None,
+                      employments: DataFrame | None = None, as_of: dt.date | None = None) -> DataFrame:
+    """When a person was certainly in Korea at some time, from records other than the
+    crossings -> (person_key, present_from, present_on, presence): in Korea on a day in
+    `present_from..present_on`, and what shows it.
+
+    - an in-person (VISIT) certification at a job centre, on its day;
+    - insured employment that began (acquired_on), on its day;
+    - wage or daily-wage work on an income statement filed by `as_of`, some day of its
+      work window (a statement of no work days shows nothing).
+    A trip whose IN is missing is contradicted by any of them after its OUT
+    (features/trips.py)."""
     is_in_person = F.col("channel") == "VISIT"
-    return (
+    visits = (
         certifications.where(is_in_person)
         .join(claims.select("claim_id", "person_key"), on="claim_id", how="inner")
-        .select("person_key", F.col("cert_on").alias("present_on"))
-        .distinct()
+        .select("person_key", F.col("cert_on").alias("present_from"), F.col("cert_on").alias("present_on"),
+                F.format_string("in-person certification %s", F.col("cert_on").cast("string")).alias("presence"))
     )
+    frames = [visits]
+    if employments is not None:
+        frames.append(employments.select(
+            "person_key", F.col("acquired_on").alias("present_from"), F.col("acquired_on").alias("present_on"),
+            F.format_string("insured employment began %s at %s", F.col("acquired_on").cast("string"),
+                            F.col("workplace_id")).alias("presence")))
+    if income is not None:
+        worked = F.coalesce(F.col("work_days") > 0, F.lit(True))
+        filed = F.lit(True) if as_of is None else F.col("filed_on") <= F.lit(as_of)
+        frames.append(income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed).select(
+            "person_key", F.col("work_from").alias("present_from"), F.col("work_to").alias("present_on"),
+            F.format_string("%s work %s..%s for payer %s", F.lower("income_type"), F.col("work_from").cast("string"),
+                            F.col("work_to").cast("string"), F.col("payer_business_no")).alias("presence")))
+    presence = frames[0]
+    for more in frames[1:]:
+        presence = presence.unionByName(more)
+    return presence.distinct()

@@ -40,6 +40,7 @@ CLAIM_FEATURE_COLUMNS = (
     "filed_on",
     "is_open",
     "estimated_overpayment",
+    "overpayment_if_confirmed",
     "first_tainted_cert_id",
     "tainted_cert_ids",
     "prior_findings",
@@ -109,6 +110,20 @@ def decided_claims(findings: DataFrame, as_of: dt.date) -> DataFrame:
     )
 
 
+# 고용보험법 제107조: the right to recover benefits paid (구직급여를 반환받을 권리) lapses
+# three years after it could first be exercised, taken here as the day of payment.
+RECOVERY_LIMITATION_MONTHS = 36
+
+
+def time_barred_claims(certifications: DataFrame, as_of: dt.date) -> DataFrame:
+    """certifications (claim_id, cert_on, paid_amount) -> (claim_id) of the claims whose
+    every payment was made more than RECOVERY_LIMITATION_MONTHS before `as_of`: nothing
+    paid on them can be recovered any more, so they are no case for the queue."""
+    limit = F.add_months(F.lit(as_of), -RECOVERY_LIMITATION_MONTHS)
+    return (certifications.where(F.col("paid_amount") > 0).groupBy("claim_id")
+            .agg(F.max("cert_on").alias("last_paid_on")).where(F.col("last_paid_on") < limit).select("claim_id"))
+
+
 def total_paid(certifications: DataFrame) -> DataFrame:
     """certifications (claim_id, paid_amount) -> (claim_id, total_paid): everything paid
     on each claim, what a claim that was never valid owes."""
@@ -116,22 +131,27 @@ def total_paid(certifications: DataFrame) -> DataFrame:
 
 
 def with_invalidated_claims(claims: DataFrame, claim_hits: DataFrame) -> DataFrame:
-    """claims (claim_id, estimated_overpayment, total_paid, ...) and the claim-level rule
-    hits -> the same claims with `is_invalidated` and the overpayment DOMAIN.md asks
-    for: a claim that was never valid (FALSE_SEPARATION, GHOST_EMPLOYMENT) owes
-    everything paid on it; where that and tainted certifications both apply, the
-    larger wins."""
-    invalidated = (
-        claim_hits.where(F.col("invalidates_claim")).select("claim_id").distinct().withColumn("_invalid", F.lit(True))
-    )
+    """claims (claim_id, estimated_overpayment, overpayment_if_confirmed, total_paid,
+    ...) and the claim-level rule hits -> the same claims with `is_invalidated` and the
+    overpayment DOMAIN.md asks for: a claim that was never valid (FALSE_SEPARATION,
+    GHOST_EMPLOYMENT) owes everything paid on it; where that and tainted certifications
+    both apply, the larger wins. The overpayment if estimates were confirmed counts the
+    claim-level leads that would invalidate it (`proves_if_confirmed`) too."""
+    invalidated = claim_hits.groupBy("claim_id").agg(
+        F.bool_or("invalidates_claim").alias("_invalid"),
+        F.bool_or(F.col("invalidates_claim") | F.col("proves_if_confirmed")).alias("_invalid_if_confirmed"))
     is_invalidated = F.coalesce(F.col("_invalid"), F.lit(False))
-    owed_if_invalid = F.when(is_invalidated, F.coalesce(F.col("total_paid"), F.lit(0).cast("bigint")))
+    everything_paid = F.coalesce(F.col("total_paid"), F.lit(0).cast("bigint"))
+    owed_if_invalid = F.when(is_invalidated, everything_paid).otherwise(F.lit(0).cast("bigint"))
+    owed_if_confirmed = F.when(F.coalesce(F.col("_invalid_if_confirmed"), F.lit(False)), everything_paid).otherwise(
+        F.lit(0).cast("bigint"))
     return (
         claims.join(invalidated, on="claim_id", how="left")
         .withColumn("is_invalidated", is_invalidated)
-        .withColumn("estimated_overpayment",
-                    F.greatest(F.col("estimated_overpayment"), F.coalesce(owed_if_invalid, F.lit(0).cast("bigint"))))
-        .drop("_invalid")
+        .withColumn("estimated_overpayment", F.greatest(F.col("estimated_overpayment"), owed_if_invalid))
+        .withColumn("overpayment_if_confirmed",
+                    F.greatest(F.col("overpayment_if_confirmed"), F.col("estimated_overpayment"), owed_if_confirmed))
+        .drop("_invalid", "_invalid_if_confirmed")
     )
 
 
@@ -180,13 +200,19 @@ def prior_findings(claims: DataFrame, findings: DataFrame, as_of: dt.date) -> Da
     )
 
 
-def claim_features(claims: DataFrame, overpayments: DataFrame, priors: DataFrame) -> DataFrame:
+def claim_features(claims: DataFrame, overpayments: DataFrame, priors: DataFrame,
+                   if_confirmed: DataFrame | None = None) -> DataFrame:
     """Claims with their overpayment and earlier findings (CLAIM_FEATURE_COLUMNS);
-    claims without tainted certifications owe 0, claimants without findings have 0."""
+    claims without tainted certifications owe 0, claimants without findings have 0.
+    `if_confirmed` (OVERPAYMENT_COLUMNS): the overpayments were the estimated taints
+    confirmed too (`overpayment_if_confirmed`; the proven one where absent)."""
     is_open = F.col("status").isin(*OPEN_CLAIM_STATUSES)
+    confirmed = (if_confirmed if if_confirmed is not None else overpayments).select(
+        "claim_id", F.col("estimated_overpayment").alias("_if_confirmed"))
     return (
         claims.join(overpayments, on="claim_id", how="left")
         .join(priors, on="claim_id", how="left")
+        .join(confirmed, on="claim_id", how="left")
         .select(
             "claim_id",
             "person_key",
@@ -195,6 +221,8 @@ def claim_features(claims: DataFrame, overpayments: DataFrame, priors: DataFrame
             "filed_on",
             is_open.alias("is_open"),
             F.coalesce(F.col("estimated_overpayment"), F.lit(0).cast("bigint")).alias("estimated_overpayment"),
+            F.coalesce(F.col("_if_confirmed"), F.col("estimated_overpayment"), F.lit(0).cast("bigint"))
+            .alias("overpayment_if_confirmed"),
             "first_tainted_cert_id",
             F.coalesce(F.col("tainted_cert_ids"), F.array().cast("array<string>")).alias("tainted_cert_ids"),
             F.coalesce(F.col("prior_findings"), F.lit(0).cast("bigint")).alias("prior_findings"),

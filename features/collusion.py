@@ -27,21 +27,34 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
   ended on or before the claim was filed; its length (just past the 180-day
   threshold?), its separation code as the employer reported it (does it disagree with
   the claim's?), and whether the payer ever filed a tax statement for it (reported
-  wages without any statement from the payer are the mark of a paper employee);
+  wages without any statement from the payer are the mark of a paper employee, but
+  only inside the span the tax feed covers: an older spell has no statement because
+  the feed does not reach back that far);
 - rehiring: a new spell of the claimant at the same workplace, or at a related one
   (sharing its representative, address, phone or account), while the claim was
   certified or within `REHIRE_WINDOW_DAYS` after it or the separation of the separation or while the
   claim was still being certified. Claims for the end of a fixed-term contract (32)
   or retirement (31) are not counted: seasonal workers are rehired by the same
   employer every season, honestly;
-- layoffs while hiring: the claimant was one of a collective layoff — `LAYOFF_BURST`
-  or more separations under code 23 at the workplace within `LAYOFF_WINDOW_DAYS` of
-  this one, at least `BURST_SHARE_OF_HEADCOUNT` of its headcount, and `BURST_FACTOR`
-  times what the workplace's own code-23 separations of the previous two years
-  predict for such a window — and the workplace hired
-  `MIN_HIRES` or more in the `HIRING_WINDOW_DAYS` around it. A layoff for business
-  reasons is a downsizing (근로기준법 제24조); a big employer's everyday turnover has
-  code-23 separations every month, which is its normal rate, not a burst;
+- layoffs while hiring: within `LAYOFF_WINDOW_DAYS` of the claimant's separation the
+  workplace laid off under code 23 at least `PATTERN_LAYOFFS` people, at least
+  `LAYOFF_SHARE_OF_WORKFORCE` of everyone it employed in that window and
+  `BURST_FACTOR` times what its own code-23 separations of the previous two years
+  predict, and it kept hiring: `MIN_HIRES` or more hires in the same window, at least
+  `HIRES_PER_LAYOFF` per layoff. Every threshold but the two small floors is relative
+  to the workplace: its size and its own history. A layoff for business reasons is a
+  downsizing (근로기준법 제24조): a real one shrinks the workforce, while a workplace
+  that lays off and hires as many is replacing people it calls laid off (a small one
+  does it two or three at a time, repeatedly). A big employer's everyday turnover has
+  code-23 separations every month, which is its normal rate and a small share of its
+  workforce, not a burst. The records prove the claimant was one of the replaced only
+  when the pattern holds and at least `PATTERN_LAYOFFS` of the layoffs, the claimant's
+  among them and themselves `LAYOFF_SHARE_OF_WORKFORCE` of the workforce, fell within
+  `BURST_WINDOW_DAYS` of the claimant's separation (`is_layoff_while_hiring`). The same pattern spread over months is a lead
+  (`is_layoff_pattern_while_hiring`): honest churn at a small workplace looks the same
+  from the records, so only the employer's reasons settle it. Two layoffs
+  (`MIN_LAYOFFS`) are everyday churn as often as not (code 23 is among the commonest
+  reasons for leaving): a weaker lead (`is_few_layoffs_while_hiring`);
 - a young workplace with many claims; a benefit account shared by several claimants
   (two, as spouses do, is not enough) or with a workplace.
 """
@@ -53,6 +66,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from features.certifications import FAR_FUTURE
 from features.normalize import normalized_address, normalized_phone
 from fraud.spark import join_keys
 
@@ -62,26 +76,41 @@ ACCOUNT = "A:"
 ADDRESS = "ADDR:"
 PHONE = "TEL:"
 
-QUALIFYING_DAYS = 180  # 피보험단위기간 180일 (DOMAIN.md)
-JUST_PAST_THRESHOLD_DAYS = 30  # a spell of 181..210 days ends "just past" the threshold
+QUALIFYING_DAYS = 180  # 피보험단위기간 180일 (DOMAIN.md) ...
+QUALIFYING_WINDOW_DAYS = 548  # ... in the 18 months before the separation
+# 181..210 insured days in those 18 months: the spell ended "just past" the threshold.
+JUST_PAST_THRESHOLD_DAYS = 30
 REHIRE_WINDOW_DAYS = 90
-LAYOFF_WINDOW_DAYS = 30
-LAYOFF_BURST = 5
-# The burst must also be this many times what the workplace's own code-23
-# separations of the previous LAYOFF_HISTORY_DAYS predict for a window of that size.
+# Half a year either side of the separation: a small workplace's false layoffs come two
+# or three at a time, months apart.
+LAYOFF_WINDOW_DAYS = 183
+MIN_LAYOFFS = 2  # this claimant and one more: a lead ...
+PATTERN_LAYOFFS = 3  # ... and at least three, a pattern ...
+# ... that proves the claimant one of the replaced only when that many were laid off
+# together, within a month of the claimant's separation.
+BURST_WINDOW_DAYS = 30
+# The layoffs must be this share of everyone the workplace employed in the window (a
+# mass employment change is measured against the size of the workplace, 고용정책기본법
+# 제33조) ...
+LAYOFF_SHARE_OF_WORKFORCE = 0.2
+# ... and this many times what its own code-23 separations of the previous
+# LAYOFF_HISTORY_DAYS predict for a window of that size.
 BURST_FACTOR = 3.0
 LAYOFF_HISTORY_DAYS = 730
-# ... and this share of the workplace's headcount: a mass employment change is
-# measured against the size of the workplace (고용정책기본법 제33조).
-BURST_SHARE_OF_HEADCOUNT = 0.10
-HIRING_WINDOW_DAYS = 90
-MIN_HIRES = 3
+# Kept hiring: at least MIN_HIRES hires in the window and HIRES_PER_LAYOFF per layoff
+# (a real downsizing hires few, if any).
+MIN_HIRES = 2
+HIRES_PER_LAYOFF = 0.5
 YOUNG_WORKPLACE_DAYS = 365
-MANY_CLAIMS = 3  # claims from one young workplace
+# Many claims from a young workplace: at least MIN_YOUNG_CLAIMS, and this share of
+# everyone it ever employed (its size, not a count).
+MIN_YOUNG_CLAIMS = 2
+YOUNG_CLAIMS_SHARE_OF_WORKERS = 0.5
 SHARED_ACCOUNT_CLAIMANTS = 3  # distinct claimants paid into one account
-# A monthly statement is due by the end of the next month: a spell younger than this
-# on the run date cannot be expected to have one yet.
-TAX_FILING_LAG_DAYS = 62
+# Wages "without matching tax statements": fewer statements from the payer than this
+# share of the spell's months that are due (a statement is due by the end of the next
+# month, features/collusion.py:statement_due_on) inside the tax feed's span.
+TAX_MONTHS_FILED_SHARE = 0.5
 NOT_SEASONAL_CODES = ("31", "32")  # rehiring after these is normal
 INELIGIBLE_CODES = ("11", "26", "41")
 
@@ -94,21 +123,33 @@ CLAIM_COLLUSION_COLUMNS = (
     "spell_to",
     "spell_days",
     "spell_separation_code",
+    "insured_days_18m",
     "is_just_past_threshold",
     "has_wage_without_tax",
     "tax_statements",
+    "tax_months_due",
+    "tax_months_filed",
     "has_code_disagreement",
     "rehire_workplace_id",
     "rehired_on",
     "rehire_relation",
+    "last_certified_to",
+    "benefit_end",
     "is_rehired",
+    "is_rehired_after_benefit",
+    "cluster_workplaces_worked",
+    "is_rotated_in_cluster",
     "layoffs_23_nearby",
+    "layoffs_23_together",
     "layoffs_23_expected",
     "headcount",
     "hires_nearby",
     "is_layoff_while_hiring",
+    "is_layoff_pattern_while_hiring",
+    "is_few_layoffs_while_hiring",
     "workplace_age_days",
     "workplace_claims",
+    "workplace_workers",
     "is_young_workplace_with_many_claims",
     "account_claimants",
     "is_account_shared_with_workplace",
@@ -205,12 +246,21 @@ def qualifying_spells(claims: DataFrame, employments: DataFrame) -> DataFrame:
     )
 
 
+def statement_due_on(month_start: Column) -> Column:
+    """The day by which a month's statement is due: the end of the next month."""
+    return F.last_day(F.add_months(month_start, 1))
+
+
 def tax_statements_for_spells(
-    spells: DataFrame, claims: DataFrame, workplaces: DataFrame, income: DataFrame, as_of: dt.date
+    spells: DataFrame, claims: DataFrame, workplaces: DataFrame, income: DataFrame, as_of: dt.date,
+    covered_from: dt.date | None,
 ) -> DataFrame:
-    """Per qualifying spell, the income statements its payer filed for the claimant
-    by `as_of` overlapping it -> (claim_id, tax_statements, tax_due): `tax_due` is
-    whether a statement should exist by now."""
+    """Per qualifying spell, the payer's income statements for the claimant, filed by
+    `as_of` -> (claim_id, tax_statements: those overlapping the spell, tax_months_due:
+    the spell's months whose statement is due by now inside the span the tax feed
+    covers (from `covered_from`, features/coverage.py; none when the feed holds
+    nothing), tax_months_filed: those of them with a statement from the payer).
+    Before the feed's span its silence says nothing: those months are not counted."""
     payer = workplaces.select("workplace_id", F.col("business_no").alias("payer_business_no"))
     subjects = spells.join(claims.select("claim_id", "person_key", "workplace_id"), on="claim_id", how="inner").join(
         payer, on="workplace_id", how="left"
@@ -222,19 +272,65 @@ def tax_statements_for_spells(
         "work_to",
         "record_id",
     )
-    statement_for_spell = (
-        (F.col("statement_person_key") == F.col("person_key"))
-        & (F.col("statement_payer") == F.col("payer_business_no"))
-        & (F.col("work_from") <= F.col("spell_to"))
-        & (F.col("work_to") >= F.col("spell_from"))
-    )
-    tax_due = F.date_add(F.col("spell_from"), TAX_FILING_LAG_DAYS) <= F.lit(as_of)
-    return (
-        subjects.join(statements, on=statement_for_spell, how="left")
-        .groupBy("claim_id", "spell_from")
-        .agg(F.count("record_id").alias("tax_statements"))
-        .select("claim_id", "tax_statements", tax_due.alias("tax_due"))
-    )
+
+    def of_payer(first: Column, last: Column) -> Column:
+        return ((F.col("statement_person_key") == F.col("person_key"))
+                & (F.col("statement_payer") == F.col("payer_business_no"))
+                & (F.col("work_from") <= last) & (F.col("work_to") >= first))
+
+    counted = (subjects.join(statements, on=of_payer(F.col("spell_from"), F.col("spell_to")), how="left")
+               .groupBy("claim_id").agg(F.count("record_id").alias("tax_statements")))
+    if covered_from is None:
+        months = counted.select("claim_id", F.lit(0).cast("bigint").alias("tax_months_due"),
+                                F.lit(0).cast("bigint").alias("tax_months_filed"))
+    else:
+        first_month = F.trunc(F.greatest(F.col("spell_from"), F.lit(covered_from)), "month")
+        spell_months = subjects.where(F.col("spell_to") >= F.lit(covered_from)).select(
+            "claim_id", "person_key", "payer_business_no",
+            F.explode(F.sequence(first_month, F.trunc(F.col("spell_to"), "month"), F.expr("INTERVAL 1 MONTH")))
+            .alias("month"))
+        due = spell_months.where(statement_due_on(F.col("month")) <= F.lit(as_of))
+        filed = (due.join(statements, on=of_payer(F.col("month"), F.last_day(F.col("month"))), how="left")
+                 .groupBy("claim_id", "month").agg((F.count("record_id") > 0).alias("filed")))
+        months = filed.groupBy("claim_id").agg(
+            F.count(F.lit(1)).alias("tax_months_due"), F.count(F.when(F.col("filed"), F.lit(1))).alias("tax_months_filed"))
+    return counted.join(months, on="claim_id", how="left").select(
+        "claim_id", "tax_statements",
+        F.coalesce(F.col("tax_months_due"), F.lit(0)).cast("bigint").alias("tax_months_due"),
+        F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"))
+
+
+def insured_days(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
+    """Per claim, the claimant's insured days in the QUALIFYING_WINDOW_DAYS before the
+    qualifying spell ended, over every spell at every workplace (피보험단위기간: the
+    claim needs QUALIFYING_DAYS of them) -> (claim_id, insured_days_18m)."""
+    window = spells.join(claims.select("claim_id", "person_key"), on="claim_id", how="inner").select(
+        "claim_id", "person_key", F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("window_from"),
+        F.col("spell_to").alias("window_to"))
+    held = employments.select(F.col("person_key").alias("held_person_key"), "employment_id", "acquired_on",
+                              F.coalesce(F.col("lost_on"), F.lit(FAR_FUTURE)).alias("held_to"))
+    overlaps = ((F.col("held_person_key") == F.col("person_key")) & (F.col("acquired_on") <= F.col("window_to"))
+                & (F.col("held_to") >= F.col("window_from")))
+    days = F.datediff(F.least("held_to", "window_to"), F.greatest("acquired_on", "window_from")) + F.lit(1)
+    # Overlapping spells (two jobs at once) count a day once: bounded by the window.
+    return (window.join(held, on=overlaps, how="inner").groupBy("claim_id")
+            .agg(F.least(F.sum(days), F.lit(QUALIFYING_WINDOW_DAYS)).cast("int").alias("insured_days_18m")))
+
+
+def rotation_in_cluster(claims: DataFrame, employments: DataFrame, components: DataFrame) -> DataFrame:
+    """Per claim, how many workplaces of its workplace's component (the cluster linked by
+    shared representatives, addresses, phones and accounts) the claimant held spells
+    at -> (claim_id, cluster_workplaces_worked)."""
+    claim_component = claims.select("claim_id", "person_key", "workplace_id").join(
+        components.withColumnRenamed("component", "claim_component"), on="workplace_id", how="inner")
+    spell_components = employments.select(F.col("person_key").alias("spell_person_key"),
+                                          F.col("workplace_id").alias("spell_workplace_id")).join(
+        components.select(F.col("workplace_id").alias("spell_workplace_id"), F.col("component").alias("spell_component")),
+        on="spell_workplace_id", how="inner")
+    same_cluster = ((F.col("spell_person_key") == F.col("person_key"))
+                    & (F.col("spell_component") == F.col("claim_component")))
+    return claim_component.join(spell_components, on=same_cluster, how="inner").groupBy("claim_id").agg(
+        F.count_distinct("spell_workplace_id").cast("bigint").alias("cluster_workplaces_worked"))
 
 
 def _last_certified(certifications: DataFrame) -> DataFrame:
@@ -250,12 +346,15 @@ def rehires(
 ) -> DataFrame:
     """Per claim, the earliest new spell of the claimant at the same workplace or at a
     related one (`related_workplaces`), begun within REHIRE_WINDOW_DAYS of the
-    separation or while the claim was still certified -> (claim_id,
-    rehire_workplace_id, rehired_on, rehire_relation). Claims for the end of a
+    separation or of the last certified day -> (claim_id, rehire_workplace_id,
+    rehired_on, last_certified_to, benefit_end: the last day of the entitlement if paid
+    without a break, rehire_relation). Claims for the end of a
     fixed-term contract or retirement are left out (seasonal work)."""
     claim_side = (
         claims.where(~F.col("separation_code").isin(*NOT_SEASONAL_CODES))
-        .select("claim_id", "person_key", "workplace_id")
+        .select("claim_id", "person_key", "workplace_id",
+                # The last day the benefit could run if paid without a break.
+                F.date_add(F.col("eligible_from"), F.col("benefit_days").cast("int") - 1).alias("benefit_end"))
         .join(spells.select("claim_id", "spell_to", "spell_employment_id"), on="claim_id", how="inner")
         .join(_last_certified(certifications), on="claim_id", how="left")
     )
@@ -293,6 +392,8 @@ def rehires(
             "claim_id",
             "rehire_workplace_id",
             "rehired_on",
+            "last_certified_to",
+            "benefit_end",
             F.when(same_workplace, F.lit("same workplace"))
             .otherwise(F.format_string("related workplace: shared %s", F.col("shared")))
             .alias("rehire_relation"),
@@ -303,9 +404,10 @@ def rehires(
 def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
     """Per claim, the code-23 separations at its workplace within LAYOFF_WINDOW_DAYS of
     its separation, how many its previous LAYOFF_HISTORY_DAYS predict for a window of
-    that size, and the hires within HIRING_WINDOW_DAYS of it -> (claim_id,
-    layoffs_23_nearby, layoffs_23_expected, headcount, hires_nearby): headcount is the
-    spells open at the start of the layoff window."""
+    that size, and the hires in the same window -> (claim_id, layoffs_23_nearby,
+    layoffs_23_together, layoffs_23_expected, headcount, hires_nearby):
+    layoffs_23_together counts those within BURST_WINDOW_DAYS of the separation,
+    headcount everyone the workplace employed at some time in the window."""
     subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
         "claim_id", "workplace_id", "spell_to"
     )
@@ -321,12 +423,13 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
         return F.abs(F.datediff(day, F.col("spell_to"))) <= days
 
     is_layoff_23 = (F.col("separation_code") == "23") & within(F.col("lost_on"), LAYOFF_WINDOW_DAYS)
-    is_hire = within(F.col("acquired_on"), HIRING_WINDOW_DAYS)
+    is_hire = within(F.col("acquired_on"), LAYOFF_WINDOW_DAYS)
     days_before_window = F.datediff(F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS), F.col("lost_on"))
     is_earlier_layoff_23 = (F.col("separation_code") == "23") & days_before_window.between(1, LAYOFF_HISTORY_DAYS)
     window_share_of_history = (2 * LAYOFF_WINDOW_DAYS + 1) / LAYOFF_HISTORY_DAYS
     window_start = F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
-    is_employed_at_window_start = (F.col("acquired_on") <= window_start) & (
+    window_end = F.date_add(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
+    is_employed_in_window = (F.col("acquired_on") <= window_end) & (
         F.col("lost_on").isNull() | (F.col("lost_on") >= window_start)
     )
     return (
@@ -334,13 +437,16 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
         .groupBy("claim_id")
         .agg(
             F.count(F.when(is_layoff_23, F.col("employment_id"))).alias("layoffs_23_nearby"),
+            F.count(F.when(is_layoff_23 & within(F.col("lost_on"), BURST_WINDOW_DAYS), F.col("employment_id")))
+            .alias("layoffs_23_together"),
             F.count(F.when(is_earlier_layoff_23, F.col("employment_id"))).alias("_earlier"),
             F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
-            F.count(F.when(is_employed_at_window_start, F.col("employment_id"))).alias("headcount"),
+            F.count(F.when(is_employed_in_window, F.col("employment_id"))).alias("headcount"),
         )
         .select(
             "claim_id",
             "layoffs_23_nearby",
+            "layoffs_23_together",
             F.round(F.col("_earlier") * F.lit(window_share_of_history), 2).alias("layoffs_23_expected"),
             "headcount",
             "hires_nearby",
@@ -348,11 +454,15 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
     )
 
 
-def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame, subjects: DataFrame | None = None) -> DataFrame:
+def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame, employments: DataFrame,
+                           subjects: DataFrame | None = None) -> DataFrame:
     """Per claim (of `subjects`, by default every claim), how old its workplace was
-    when it was filed and how many claims that workplace produced in its first two
-    years -> (claim_id, workplace_age_days, workplace_claims)."""
+    when it was filed, how many claims that workplace produced in its first two years
+    and how many people it ever employed -> (claim_id, workplace_age_days,
+    workplace_claims, workplace_workers). `employments`: the spells at the claims'
+    workplaces."""
     opened = workplaces.select("workplace_id", "opened_on")
+    workers = employments.groupBy("workplace_id").agg(F.count_distinct("person_key").alias("workplace_workers"))
 
     def aged(frame: DataFrame) -> DataFrame:
         return frame.select("claim_id", "workplace_id", "filed_on").join(opened, on="workplace_id", how="left")
@@ -364,10 +474,12 @@ def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame, subjects: D
         .agg(F.count(F.lit(1)).alias("workplace_claims"))
     )
     subject_age = with_age if subjects is None else aged(subjects)
-    return subject_age.join(early_claims, on="workplace_id", how="left").select(
+    return subject_age.join(early_claims, on="workplace_id", how="left").join(
+        workers, on="workplace_id", how="left").select(
         "claim_id",
         F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
         F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
+        F.coalesce(F.col("workplace_workers"), F.lit(0)).cast("bigint").alias("workplace_workers"),
     )
 
 
@@ -400,6 +512,7 @@ def claim_collusion_features(
     edges: DataFrame,
     as_of: dt.date,
     subjects: DataFrame | None = None,
+    tax_covered_from: dt.date | None = None,
 ) -> DataFrame:
     """The conformed tables, the workplaces' components (workplace_id, component) and
     the graph's edges after hub pruning -> one row per claim (CLAIM_COLLUSION_COLUMNS).
@@ -407,7 +520,9 @@ def claim_collusion_features(
     `subjects` (claims rows, by default every claim): the claims to compute the rows
     of. Every count over other claims (claims of the workplace, claimants of the
     account) still counts every claim, so a subject's row is the one a run over every
-    claim gives it (a nightly run recomputes only the claims the night touched)."""
+    claim gives it (a nightly run recomputes only the claims the night touched).
+    `tax_covered_from`: where the tax feed's span begins (features/coverage.py); wages
+    without a tax statement count only inside it (None: nowhere)."""
     claims, employments = tables["claims"], tables["employments"]
     income, certifications = tables["income"], tables["certifications"]
     subject = claims if subjects is None else subjects
@@ -431,10 +546,13 @@ def claim_collusion_features(
         on_accounts = claims.join(join_keys(subjects.select("bank_account_key").distinct()),
                                   on="bank_account_key", how="left_semi")
     spells = qualifying_spells(subject, employments)
-    taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of)
+    taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of, tax_covered_from)
     rehired = rehires(subject, spells, employments, certifications, related_workplaces(edges))
     layoffs = layoffs_while_hiring(spells, subject, workplace_spells)
-    ages = workplace_claim_counts(claims if subjects is None else at_workplaces, tables["workplaces"], subjects)
+    ages = workplace_claim_counts(claims if subjects is None else at_workplaces, tables["workplaces"],
+                                  workplace_spells, subjects)
+    insured = insured_days(spells, subject, employments)
+    rotated = rotation_in_cluster(subject, employments, components)
     accounts = shared_accounts(claims if subjects is None else on_accounts, tables["workplaces"], subjects)
 
     joined = (
@@ -442,26 +560,45 @@ def claim_collusion_features(
         .join(components, on="workplace_id", how="left")
         .join(spells, on="claim_id", how="left")
         .join(taxes, on="claim_id", how="left")
+        .join(insured, on="claim_id", how="left")
+        .join(rotated, on="claim_id", how="left")
         .join(rehired, on="claim_id", how="left")
         .join(layoffs, on="claim_id", how="left")
         .join(ages, on="claim_id", how="left")
         .join(accounts, on="claim_id", how="left")
     )
-    is_just_past_threshold = F.col("spell_days").between(QUALIFYING_DAYS + 1, QUALIFYING_DAYS + JUST_PAST_THRESHOLD_DAYS)
+    is_just_past_threshold = F.col("insured_days_18m").between(
+        QUALIFYING_DAYS + 1, QUALIFYING_DAYS + JUST_PAST_THRESHOLD_DAYS)
     has_wage_without_tax = (
-        (F.col("monthly_wage") > 0) & F.coalesce(F.col("tax_due"), F.lit(False)) & (F.col("tax_statements") == 0)
+        (F.col("monthly_wage") > 0) & (F.col("tax_months_due") >= 1)
+        & (F.col("tax_months_filed") < F.lit(TAX_MONTHS_FILED_SHARE) * F.col("tax_months_due"))
     )
+    # Rehired soon after the separation, or during the benefit (still certified, or
+    # before the entitlement ran out, which a true layoff would not give up to the same
+    # employer): the records prove it. Rehired only after the benefit: a lead (FS-04).
+    rehired_soon = ((F.datediff("rehired_on", "spell_to") <= REHIRE_WINDOW_DAYS)
+                    | (F.col("rehired_on") <= F.coalesce(F.col("last_certified_to"), F.col("spell_to")))
+                    | (F.col("rehired_on") <= F.col("benefit_end")))
+    is_rotated = F.col("cluster_workplaces_worked") >= 2
     has_code_disagreement = (F.col("spell_separation_code") != F.col("separation_code")) & F.col(
         "spell_separation_code"
     ).isin(*INELIGIBLE_CODES)
+    layoffs = F.col("layoffs_23_nearby")
     is_layoff_burst = (
-        (F.col("layoffs_23_nearby") >= LAYOFF_BURST)
-        & (F.col("layoffs_23_nearby") >= F.lit(BURST_SHARE_OF_HEADCOUNT) * F.col("headcount"))
-        & (F.col("layoffs_23_nearby") >= F.lit(BURST_FACTOR) * F.greatest(F.col("layoffs_23_expected"), F.lit(1.0)))
+        (layoffs >= MIN_LAYOFFS)
+        & (layoffs >= F.lit(LAYOFF_SHARE_OF_WORKFORCE) * F.col("headcount"))
+        & (layoffs > F.lit(BURST_FACTOR) * F.col("layoffs_23_expected"))
     )
-    is_layoff_while_hiring = is_layoff_burst & (F.col("hires_nearby") >= MIN_HIRES)
-    is_young_with_many_claims = (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (
-        F.col("workplace_claims") >= MANY_CLAIMS
+    kept_hiring = (F.col("hires_nearby") >= MIN_HIRES) & (F.col("hires_nearby") >= F.lit(HIRES_PER_LAYOFF) * layoffs)
+    is_pattern = is_layoff_burst & kept_hiring & (layoffs >= PATTERN_LAYOFFS)
+    together = F.col("layoffs_23_together")
+    is_together = (together >= PATTERN_LAYOFFS) & (together >= F.lit(LAYOFF_SHARE_OF_WORKFORCE) * F.col("headcount"))
+    is_layoff_while_hiring = is_pattern & is_together
+    is_layoff_pattern_while_hiring = is_pattern & ~is_together
+    is_few_layoffs_while_hiring = is_layoff_burst & kept_hiring & (layoffs < PATTERN_LAYOFFS)
+    is_young_with_many_claims = (
+        (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (F.col("workplace_claims") >= MIN_YOUNG_CLAIMS)
+        & (F.col("workplace_claims") >= F.lit(YOUNG_CLAIMS_SHARE_OF_WORKERS) * F.col("workplace_workers"))
     )
     is_shared_account = (F.col("account_claimants") >= SHARED_ACCOUNT_CLAIMANTS) | F.col(
         "is_account_shared_with_workplace"
@@ -474,21 +611,33 @@ def claim_collusion_features(
         "spell_to",
         "spell_days",
         "spell_separation_code",
+        F.coalesce(F.col("insured_days_18m"), F.lit(0)).cast("int").alias("insured_days_18m"),
         flag(is_just_past_threshold).alias("is_just_past_threshold"),
         flag(has_wage_without_tax).alias("has_wage_without_tax"),
         F.coalesce(F.col("tax_statements"), F.lit(0)).cast("bigint").alias("tax_statements"),
+        F.coalesce(F.col("tax_months_due"), F.lit(0)).cast("bigint").alias("tax_months_due"),
+        F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"),
         flag(has_code_disagreement).alias("has_code_disagreement"),
         "rehire_workplace_id",
         "rehired_on",
         "rehire_relation",
-        F.col("rehired_on").isNotNull().alias("is_rehired"),
+        "last_certified_to",
+        "benefit_end",
+        flag(F.col("rehired_on").isNotNull() & rehired_soon).alias("is_rehired"),
+        flag(F.col("rehired_on").isNotNull() & ~rehired_soon).alias("is_rehired_after_benefit"),
+        F.coalesce(F.col("cluster_workplaces_worked"), F.lit(0)).cast("bigint").alias("cluster_workplaces_worked"),
+        flag(is_rotated).alias("is_rotated_in_cluster"),
         F.coalesce(F.col("layoffs_23_nearby"), F.lit(0)).cast("bigint").alias("layoffs_23_nearby"),
+        F.coalesce(F.col("layoffs_23_together"), F.lit(0)).cast("bigint").alias("layoffs_23_together"),
         F.coalesce(F.col("layoffs_23_expected"), F.lit(0.0)).cast("double").alias("layoffs_23_expected"),
         F.coalesce(F.col("headcount"), F.lit(0)).cast("bigint").alias("headcount"),
         F.coalesce(F.col("hires_nearby"), F.lit(0)).cast("bigint").alias("hires_nearby"),
         flag(is_layoff_while_hiring).alias("is_layoff_while_hiring"),
+        flag(is_layoff_pattern_while_hiring).alias("is_layoff_pattern_while_hiring"),
+        flag(is_few_layoffs_while_hiring).alias("is_few_layoffs_while_hiring"),
         "workplace_age_days",
         F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
+        F.coalesce(F.col("workplace_workers"), F.lit(0)).cast("bigint").alias("workplace_workers"),
         flag(is_young_with_many_claims).alias("is_young_workplace_with_many_claims"),
         F.coalesce(F.col("account_claimants"), F.lit(0)).cast("bigint").alias("account_claimants"),
         flag(F.col("is_account_shared_with_workplace")).alias("is_account_shared_with_workplace"),
@@ -503,6 +652,7 @@ def no_collusion(claims: DataFrame) -> DataFrame:
         "spell_employment_id": "string", "spell_to": "date", "spell_days": "int", "spell_separation_code": "string",
         "rehire_workplace_id": "string", "rehired_on": "date", "rehire_relation": "string",
         "workplace_component": "string", "workplace_age_days": "int", "layoffs_23_expected": "double",
+        "insured_days_18m": "int", "last_certified_to": "date", "benefit_end": "date",
     }
     columns = []
     for name in CLAIM_COLLUSION_COLUMNS[1:]:

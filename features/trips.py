@@ -20,9 +20,11 @@ A missing `IN` (quarantined, or not yet delivered) must not make someone abroad
 for a year, so a broken trip is certain only on its crossing day; the days in
 which the person may or may not have been abroad are kept as a separate
 "possibly abroad" window and flagged `uncertain`. An `OPEN` trip is also treated
-as broken (return unknown, certain only on its OUT day) once the person has been
-seen in Korea in person after leaving (a `VISIT` certification at a job centre),
-which is proof that the `IN` is missing rather than that the person is still away.
+as broken (return unknown, certain only on its OUT day) once other records put the
+person in Korea after leaving (features/certifications.py:presence_in_korea: an
+in-person certification, insured employment that began, wage work on an income
+statement): that contradicts "still abroad" and shows the `IN` is missing. The
+contradiction is named in the trip's evidence; a missing record is a gap, not a fact.
 """
 
 from __future__ import annotations
@@ -150,24 +152,28 @@ def _orphan_arrivals(neighbours: DataFrame) -> DataFrame:
 
 
 def _break_open_trips_seen_in_korea(raw_trips: DataFrame, presence_in_korea: DataFrame | None) -> DataFrame:
-    """An OPEN trip whose traveller was seen in Korea in person afterwards is missing its IN."""
+    """An OPEN trip whose traveller other records put in Korea afterwards is missing
+    its IN: `seen_in_korea_on` is the first day by which they were back, and
+    `seen_in_korea` what shows it."""
     if presence_in_korea is None:
-        return raw_trips.withColumn("seen_in_korea_on", F.lit(None).cast("date"))
+        return raw_trips.withColumn("seen_in_korea_on", F.lit(None).cast("date")).withColumn(
+            "seen_in_korea", F.lit(None).cast("string"))
     presence = presence_in_korea.select(
-        F.col("person_key").alias("present_person_key"), F.col("present_on")
+        F.col("person_key").alias("present_person_key"), "present_from", "present_on", "presence"
     )
     is_open = F.col("trip_kind") == OPEN
     seen_after_leaving = (
         is_open
         & (F.col("present_person_key") == F.col("person_key"))
-        & (F.col("present_on") > F.col("abroad_from"))
+        & (F.col("present_from") > F.col("abroad_from"))
         & (F.col("present_on") <= F.col("abroad_to"))
     )
     first_seen = (
         raw_trips.where(is_open)
         .join(presence, on=seen_after_leaving, how="inner")
         .groupBy("person_key", "out_crossing_id")
-        .agg(F.min("present_on").alias("seen_in_korea_on"))
+        .agg(F.min("present_on").alias("seen_in_korea_on"),
+             F.min_by("presence", F.struct("present_on", "presence")).alias("seen_in_korea"))
     )
     return raw_trips.join(first_seen, on=["person_key", "out_crossing_id"], how="left")
 
@@ -183,9 +189,10 @@ def _trip_evidence(trip_kind: Column) -> Column:
         .when(
             F.col("seen_in_korea_on").isNotNull(),
             F.format_string(
-                "%s, IN missing (seen in Korea %s), return date unknown",
+                "%s, no IN on record but in Korea by %s (%s): the IN is missing, return date unknown",
                 departure,
                 F.date_format(F.col("seen_in_korea_on"), "yyyy-MM-dd"),
+                F.col("seen_in_korea"),
             ),
         )
         .when(
@@ -214,9 +221,10 @@ def trips(
 
     crossings: the conformed `moj/crossings` (crossing_id, person_key, crossed_at,
     direction, port_code, country). as_of: the run date; an OPEN trip is abroad up to
-    it. presence_in_korea: optional (person_key, present_on DATE) days the person was
-    certainly in Korea (in-person visits); an OPEN trip with such a day after its OUT
-    becomes BROKEN_NO_IN.
+    it. presence_in_korea: optional (person_key, present_from, present_on, presence):
+    the person was in Korea on some day of `present_from..present_on`, shown by
+    `presence` (features/certifications.py:presence_in_korea); an OPEN trip with such
+    a window wholly after its OUT day becomes BROKEN_NO_IN.
 
     `abroad_from..abroad_to` are the days the person was certainly abroad at some time;
     `possibly_abroad_from..possibly_abroad_to` is the window of a broken trip in which

@@ -188,13 +188,23 @@ def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
 @click.option("--baseline", type=DAY, default="2026-03-02", help="Date of the baseline (full-history) drop.")
 @click.option("--days", type=click.IntRange(min=0, max=60), default=5, help="Daily delta drops after the baseline.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progress: bool) -> None:
+@click.option("--generator", type=click.Choice(["synth", "holdout"]), default="synth", show_default=True,
+              help="synth: the project's generator; holdout: the independent world written from the contract "
+                   "alone (simulation/holdout), which no threshold is tuned on.")
+def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progress: bool, generator: str) -> None:
     """Write a synthetic landing directory (all typologies and look-alikes planted)
     with its truth file under OUT/_truth/."""
-    from fraud.synth import generate
-
     if out.exists() and any(out.iterdir()):
         _fail(2, f"{out} is not empty; choose a new directory")
+    if generator == "holdout":
+        from simulation.holdout import generate as holdout
+
+        truth = holdout(out, persons=persons, seed=seed, baseline=baseline, days=days)
+        click.echo(f"landing: {out} (drops {truth['drop_dates'][0]}..{truth['drop_dates'][-1]})")
+        click.echo(f"truth: {out / '_truth' / 'truth.json'}")
+        return
+    from fraud.synth import generate
+
     bar = None
     if progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -276,29 +286,51 @@ def rules() -> None:
 
 
 @main.command()
-@click.option("--truth", required=True, type=click.Path(exists=True, path_type=Path),
-              help="The generator's truth file, or the landing directory holding _truth/truth.json.")
-@click.option("--outputs", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A run's outputs directory (<warehouse>/outputs/<ds>).")
+@click.option("--truth", "truths", required=True, multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="The generator's truth file, or the landing directory holding _truth/truth.json; "
+                   "once per world.")
+@click.option("--outputs", "outputs_dirs", required=True, multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A run's outputs directory (<warehouse>/outputs/<ds>), in the order of --truth.")
+@click.option("--name", "names", multiple=True,
+              help="A name per world for the side-by-side table (default: the truth's generator).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the figures as JSON here.")
-@click.option("--check/--no-check", default=False, help="Exit 1 when the targets are not met.")
-def evaluate(truth: Path, outputs: Path, json_path: Path | None, check: bool) -> None:
-    """Compare a run's outputs with what the synthetic generator planted."""
+@click.option("--check/--no-check", default=False, help="Exit 1 when a world misses a target.")
+def evaluate(truths: tuple[Path, ...], outputs_dirs: tuple[Path, ...], names: tuple[str, ...],
+             json_path: Path | None, check: bool) -> None:
+    """Compare runs' outputs with what a generator planted: the project's own
+    (fraudctl synth) and the holdout world (fraudctl synth --generator holdout), each
+    given as --truth and --outputs, side by side against issue #18's targets."""
     import json
 
+    from fraud.evaluation import acceptance, load_truth, render, render_acceptance
     from fraud.evaluation import evaluate as measure
-    from fraud.evaluation import load_truth, render
     from rules.ruleset import RULES
 
-    if not (outputs / "cases.csv").exists():
-        _fail(2, f"{outputs} has no cases.csv: not a run's outputs directory")
+    if len(truths) != len(outputs_dirs) or (names and len(names) != len(truths)):
+        _fail(2, "give one --outputs (and --name, if any) per --truth")
     covered = {rule.typology for rule in RULES if rule.typology is not None}
-    report = measure(outputs, load_truth(truth), covered)
-    click.echo(render(report))
+    reports, worlds = {}, {}
+    for index, (truth_path, outputs) in enumerate(zip(truths, outputs_dirs)):
+        if not (outputs / "cases.csv").exists():
+            _fail(2, f"{outputs} has no cases.csv: not a run's outputs directory")
+        truth = load_truth(truth_path)
+        name = names[index] if names else f"{truth.get('generator', 'synth')}"
+        if name in worlds:
+            name = f"{name}-{index + 1}"
+        reports[name] = measure(outputs, truth, covered)
+        worlds[name] = reports[name]["acceptance"] = acceptance(outputs, truth)
+        if len(truths) > 1:
+            click.echo(f"== {name}: {outputs}")
+        click.echo(render(reports[name]))
+        click.echo()
+    click.echo(render_acceptance(worlds))
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    if check and not report["targets_met"]:
+        single = len(reports) == 1
+        payload = next(iter(reports.values())) if single else reports
+        json_path.write_text(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    if check and not all(world["targets_met"] for world in worlds.values()):
         sys.exit(1)
 
 

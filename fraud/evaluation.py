@@ -31,12 +31,25 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 OVERPAYMENT_TOLERANCE = 0.05
 RING_JACCARD_TARGET = 0.9
 LIST_SEPARATOR = ";"
+
+# What issue #18 asks of a night, on the project's generator and on the holdout world
+# (simulation/holdout) alike (`acceptance`).
+TARGETS = {
+    "average_precision": 0.95,  # of the queue, planted current cases as positives
+    "precision_at_k": 0.95,  # k = the planted current cases
+    "recall_at_k": 0.95,  # per typology: its planted cases among the first k
+    "lookalikes_in_top_k": 0,
+    "overpayment_within_5pct": 0.98,  # share of the planted current cases
+    "ring_best_jaccard": 0.9,  # per planted ring, the best Jaccard of a listed ring
+    "rings_listed_per_planted": 2.0,  # at most this many rings listed per planted ring
+}
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,102 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
         for f in covered_figures
     ) and not above and not past_in_queue and expected_offenders <= set(offenders)
     return report
+
+
+def acceptance(outputs: Path, truth: dict) -> dict:
+    """The figures issue #18 sets targets for (TARGETS), from a night's queue and
+    rings against a truth file: positives are the planted current cases (not `past`).
+
+    - average precision of the queue in rank order (a positive not queued adds 0);
+    - precision in the first k and, per typology, the share of its cases in them;
+    - look-alikes (truth `lookalikes` that are no planted case) in the first k;
+    - the share of positives queued with `estimated_overpayment` within 5% of the truth;
+    - per planted ring, the best Jaccard of a listed ring's workplaces, and how many
+      rings are listed against how many were planted."""
+    outputs = Path(outputs)
+    cases = sorted(read_cases(outputs / "cases.csv").values(), key=lambda case: case.rank)
+    positives = {p["claim_id"]: p for p in truth["planted"] if not p.get("past")}
+    k = len(positives)
+    hits, precision_sum = 0, 0.0
+    for position, case in enumerate(cases, start=1):
+        if case.claim_id in positives:
+            hits += 1
+            precision_sum += hits / position
+    top_k = {case.claim_id for case in cases[:k]}
+    by_id = {case.claim_id: case for case in cases}
+    lookalikes = {item["claim_id"]: item["kind"] for item in truth.get("lookalikes", [])
+                  if item["claim_id"] not in positives}
+    recall = {}
+    for typology in sorted({t for p in positives.values() for t in p["typologies"]}):
+        of_type = [claim_id for claim_id, p in positives.items() if typology in p["typologies"]]
+        recall[typology] = round(sum(claim_id in top_k for claim_id in of_type) / len(of_type), 4)
+    amounts_ok = sum(1 for claim_id, p in positives.items()
+                     if claim_id in by_id and _within(by_id[claim_id].estimated_overpayment, p["overpayment"]))
+    planted_rings = truth.get("rings", [])
+    rings_path = outputs / "rings.csv"
+    found = read_rings(rings_path) if rings_path.exists() else {}
+    best = [max((_jaccard(set(ring["workplace_ids"]), listed) for listed in found.values()), default=0.0)
+            for ring in planted_rings]
+    figures = {
+        "positives": k,
+        "queued": len(cases),
+        "average_precision": round(precision_sum / k, 4) if k else None,
+        "precision_at_k": round(len(top_k & set(positives)) / k, 4) if k else None,
+        "recall_at_k": recall,
+        "lookalikes_in_top_k": sum(claim_id in top_k for claim_id in lookalikes),
+        "lookalikes_in_top_k_by_kind": dict(sorted(Counter(
+            kind for claim_id, kind in lookalikes.items() if claim_id in top_k).items())),
+        "lookalikes_queued": sum(claim_id in by_id for claim_id in lookalikes),
+        "overpayment_within_5pct": round(amounts_ok / k, 4) if k else None,
+        "rings_planted": len(planted_rings),
+        "rings_listed": len(found),
+        "ring_best_jaccard": round(min(best), 4) if best else None,
+    }
+    checks = {
+        "average_precision": (figures["average_precision"] or 0) >= TARGETS["average_precision"],
+        "precision_at_k": (figures["precision_at_k"] or 0) >= TARGETS["precision_at_k"],
+        "recall_at_k": all(value >= TARGETS["recall_at_k"] for value in recall.values()),
+        "lookalikes_in_top_k": figures["lookalikes_in_top_k"] <= TARGETS["lookalikes_in_top_k"],
+        "overpayment_within_5pct": (figures["overpayment_within_5pct"] or 0) >= TARGETS["overpayment_within_5pct"],
+        "ring_best_jaccard": not best or min(best) >= TARGETS["ring_best_jaccard"],
+        "rings_listed": len(found) <= TARGETS["rings_listed_per_planted"] * len(planted_rings),
+    }
+    return {**figures, "checks": checks, "targets_met": all(checks.values())}
+
+
+def render_acceptance(worlds: dict[str, dict]) -> str:
+    """Acceptance figures of one or more worlds (name -> `acceptance`), side by side."""
+    names = list(worlds)
+    width = max(12, *(len(name) for name in names))
+    lines = [f"{'issue #18 target':<40}" + "".join(f"{name:>{width + 2}}" for name in names)]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"{label:<40}" + "".join(f"{value:>{width + 2}}" for value in values))
+
+    def number(value, style="{:.3f}") -> str:
+        return "-" if value is None else style.format(value)
+
+    figures = [worlds[name] for name in names]
+    row("current cases (k)", [str(f["positives"]) for f in figures])
+    row("cases queued", [str(f["queued"]) for f in figures])
+    row(f"average precision >= {TARGETS['average_precision']}", [number(f["average_precision"]) for f in figures])
+    row(f"precision in top k >= {TARGETS['precision_at_k']}", [number(f["precision_at_k"]) for f in figures])
+    for typology in sorted({t for f in figures for t in f["recall_at_k"]}):
+        row(f"  recall in top k, {typology}", [number(f["recall_at_k"].get(typology)) for f in figures])
+    row("look-alikes in top k = 0", [str(f["lookalikes_in_top_k"]) for f in figures])
+    row("look-alikes queued (below the cases)", [str(f["lookalikes_queued"]) for f in figures])
+    row(f"overpayment within 5% >= {TARGETS['overpayment_within_5pct']}",
+        [number(f["overpayment_within_5pct"]) for f in figures])
+    row(f"ring best Jaccard >= {TARGETS['ring_best_jaccard']}", [number(f["ring_best_jaccard"]) for f in figures])
+    row("rings listed / planted (<= 2x)", [f"{f['rings_listed']}/{f['rings_planted']}" for f in figures])
+    row("targets met", ["yes" if f["targets_met"] else "NO" for f in figures])
+    for name, f in worlds.items():
+        failed = [check for check, ok in f["checks"].items() if not ok]
+        if failed:
+            lines.append(f"{name}: missed {', '.join(failed)}"
+                         + (f" (look-alikes in top k: {f['lookalikes_in_top_k_by_kind']})"
+                            if f["lookalikes_in_top_k"] else ""))
+    return "\n".join(lines)
 
 
 SCORINGS = ("rules", "model", "combined")

@@ -2112,13 +2112,16 @@ def _coverage() -> dict[str, dict[str, list[str]]]:
 
 
 class Evidence:
-    """Income evidence of work per certification, as DOMAIN.md reads it: the work days
-    of each visible statement spread evenly over its work window (narrowed to the
-    person's insured spells at that payer), summed per certified period."""
+    """Income evidence of work per certification, as DOMAIN.md reads it: a statement
+    proves work inside a certified period only when its work days cannot all lie
+    outside it (its window narrowed to the person's insured spells at that payer; a
+    statement of unknown work days proves one day), summed per certified period. The
+    work days spread evenly over the window are an estimate (`estimated`), never proof."""
 
     def __init__(self, world: World):
         self.world = world
-        self.worked: dict[Cert, Fraction] = {}
+        self.worked: dict[Cert, Fraction] = {}  # proven days
+        self.estimated: dict[Cert, Fraction] = {}
 
     def credit(self, person: Person, payer: str, work_from: date, work_to: date, work_days: int | None) -> None:
         claims = [c for c in person.claims if c.certs]
@@ -2135,14 +2138,18 @@ class Evidence:
         window = (window_to - window_from).days + 1
         if window <= 0:
             return
-        days_worked = window if work_days is None else min(work_days, window)
+        days_estimated = window if work_days is None else min(work_days, window)
+        days_proven = 1 if work_days is None else min(work_days, window)
         for claim in claims:
             if claim.certs[0].period_from > window_to or claim.certs[-1].period_to < window_from:
                 continue
             for cert in claim.certs:
                 overlap = _overlap_days(cert.period_from, cert.period_to, window_from, window_to)
                 if overlap:
-                    self.worked[cert] = self.worked.get(cert, Fraction(0)) + Fraction(days_worked * overlap, window)
+                    certain = max(0, days_proven - (window - overlap))
+                    self.worked[cert] = self.worked.get(cert, Fraction(0)) + certain
+                    self.estimated[cert] = self.estimated.get(cert, Fraction(0)) + Fraction(
+                        days_estimated * overlap, window)
 
 
 def _write_income(world: World, drops: SourceDrops, evidence: Evidence) -> int:

@@ -12,7 +12,8 @@ writes both, per table, under conformed/<ds>/_changes/ (`write_changes`).
 The graph and cross-matching stages use them to recompute only what the night
 touched and carry over the rest of the base night's results. A stage builds on P
 only when it ran for P with the same code (commit and source digest), libraries,
-rules and configuration on the conformed tables this night builds on (`stage_state`,
+rules and configuration on the conformed tables this night builds on, and every
+feed's span (features/coverage.py) is where it was on P (`stage_state`,
 `usable_base`); otherwise it computes everything.
 """
 
@@ -31,7 +32,7 @@ from pyspark.sql import functions as F
 from fraud import contract
 from fraud.layout import Layout
 from fraud.storage import read_json
-from jobs.conform import BUILT_FROM, CHANGES
+from jobs.conform import BUILT_FROM, CHANGES, coverage_of
 
 STATE_FILE = "_state.json"
 # Libraries whose version can change what a stage computes (rings' communities and
@@ -99,4 +100,13 @@ def usable_base(stage: str, layout: Layout, ds: dt.date, base, params: dict,
         return None, f"no {stage} state of {base}"
     if read_json(marker) != stage_state(stage, layout, base, params):
         return None, f"the {stage} state of {base} was made by other code, rules, configuration or drops"
+    if _spans(layout.conformed(ds)) != _spans(layout.conformed(base)):
+        # Silence counts as evidence only inside a feed's span: where it moved, any
+        # claim's evidence can change.
+        return None, f"a feed's span changed since {base} ({_spans(layout.conformed(base))} -> " \
+                     f"{_spans(layout.conformed(ds))})"
     return base, f"{stage} of {base} plus what the drops dated after it touched"
+
+
+def _spans(conformed: Path) -> dict[str, str | None]:
+    return {feed: span["from"] for feed, span in sorted(coverage_of(conformed).items())}

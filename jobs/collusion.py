@@ -22,14 +22,15 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.collusion import TAX_FILING_LAG_DAYS, claim_collusion_features, graph_edges, workplace_components
+from features.collusion import claim_collusion_features, graph_edges, workplace_components
+from features.coverage import TAX_FEED, coverage_of_tables, covered_from
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
 from fraud.spark import join_keys
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
-from jobs.conform import read_conformed
+from jobs.conform import coverage_of, read_conformed
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class Carried:
 
 
 def touched_claims(
-    tables: dict[str, DataFrame], changed: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date
+    tables: dict[str, DataFrame], changed: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date,
+    tax_covered_from: dt.date | None,
 ) -> tuple[DataFrame, DataFrame]:
     """The claims whose collusion row a night may change, and the workplaces it touched
     -> (claims rows, (workplace_id)). `changed`: the nodes of the edges the night added
@@ -82,8 +84,9 @@ def touched_claims(
     workplace record, a claim or a spell at it, an edge anywhere in its component now
     or on the base night, a new component label), its claimant is (a claim, spell or
     statement), its account is (a claim or workplace paid into it), a certification
-    of it changed, or its qualifying spell became due for a tax statement since the
-    base night (`TAX_FILING_LAG_DAYS`, the one feature that reads the run date)."""
+    of it changed, or a month of its qualifying spell became due for a tax statement
+    since the base night (features/collusion.py:statement_due_on, inside the tax
+    feed's span: the one feature that reads the run date)."""
     changes = carried.changes
 
     def workplaces_in_components_of(nodes: DataFrame, node_components: DataFrame) -> DataFrame:
@@ -104,10 +107,20 @@ def touched_claims(
     persons = changes.values("person_key", "claims", "employments", "income")
     accounts = changes.values("bank_account_key", "claims", "workplaces")
     spell_from = F.date_sub(F.col("spell_to"), F.col("spell_days") - 1)
-    due_since = F.date_add(spell_from, TAX_FILING_LAG_DAYS)
-    became_due = carried.claims.where(
-        F.col("spell_to").isNotNull() & (due_since > F.lit(changes.base)) & (due_since <= F.lit(as_of))
-    ).select("claim_id")
+    # The months whose statement fell due in (base, as_of]: due at the end of the next
+    # month, so the month before each month end passed.
+    month_ends = [day for day in (changes.base + dt.timedelta(days=n + 1) for n in range((as_of - changes.base).days))
+                  if (day + dt.timedelta(days=1)).day == 1]
+    months_due = [(end.replace(day=1) - dt.timedelta(days=1)).replace(day=1) for end in month_ends]
+    if tax_covered_from is None or not months_due:
+        became_due = carried.claims.where(F.lit(False)).select("claim_id")
+    else:  # the same span as the base night's (jobs/changes.py:usable_base)
+        first_month = F.trunc(F.greatest(spell_from, F.lit(tax_covered_from)), "month")
+        spans_a_month_due = F.lit(False)
+        for month in months_due:
+            spans_a_month_due = spans_a_month_due | (
+                (first_month <= F.lit(month)) & (F.trunc(F.col("spell_to"), "month") >= F.lit(month)))
+        became_due = carried.claims.where(F.col("spell_to").isNotNull() & spans_a_month_due).select("claim_id")
     claims = tables["claims"]
     claim_ids = (
         claims.join(join_keys(workplaces), on="workplace_id", how="left_semi").select("claim_id")
@@ -150,13 +163,16 @@ def stale_components(components: DataFrame, carried: Carried, workplaces: DataFr
 
 
 def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
-            carried: Carried | None = None) -> Collusion:
+            carried: Carried | None = None, coverage: dict | None = None) -> Collusion:
     """The conformed tables -> Collusion (no I/O). With `carried` (a nightly run), only
     the components holding a changed edge, the claims the night touched
     (`touched_claims`) and the rings whose inputs changed (`stale_components`) are
     computed; the rest is the base night's, the same rows a run over everything
-    gives."""
+    gives. `coverage`: the feeds' spans (features/coverage.py), measured from `tables`
+    when not given."""
     claims = tables["claims"]
+    coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
+    tax_covered_from = covered_from(coverage, TAX_FEED)
     # Materialised once: the kept edges and the hubs are both read from it.
     edges, hubs = prune_hubs(graph_edges(tables["workplaces"], claims).localCheckpoint(), hub_max_degree)
     edges, hubs = edges.localCheckpoint(), hubs.localCheckpoint()
@@ -169,10 +185,12 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
     candidates = candidate_components(workplace_component)
     if carried is None:
         subjects = None
-        collusion = claim_collusion_features(tables, workplace_component, edges, as_of).localCheckpoint()
+        collusion = claim_collusion_features(tables, workplace_component, edges, as_of,
+                                             tax_covered_from=tax_covered_from).localCheckpoint()
     else:
-        subjects, workplaces = touched_claims(tables, changed, components, carried, as_of)
-        recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects)
+        subjects, workplaces = touched_claims(tables, changed, components, carried, as_of, tax_covered_from)
+        recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects,
+                                              tax_covered_from=tax_covered_from)
         before = carried.claims.drop("ring_id")
         kept = before.join(join_keys(subjects.select("claim_id")), on="claim_id", how="left_anti")
         collusion = kept.unionByName(recomputed).localCheckpoint()
@@ -249,7 +267,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     layout = Layout(Path(output))
     tables = read_conformed(spark, Path(inputs["conformed"]))
     carried, why = carried_over(spark, layout, ds, tables, inputs, params)
-    found = analyse(tables, ds, int(params.get("hub_max_degree", 50)), carried)
+    found = analyse(tables, ds, int(params.get("hub_max_degree", 50)), carried,
+                    coverage=coverage_of(Path(inputs["conformed"])) or None)
     with atomic_dir(layout.collusion(ds)) as staging:
         found.claims.write.parquet(str(staging / "claims"))
         found.rings.write.parquet(str(staging / "rings"))

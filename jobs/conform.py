@@ -29,6 +29,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from features.coverage import feed_coverage, monthly_counts, updated_counts
 from fraud import contract, version
 from fraud.layers import add_layer, link_tree, read_table
 from fraud.layout import Layout
@@ -43,6 +44,7 @@ BUILT_FROM = "_built_from.json"
 CHANGES = "_changes"  # a nightly run: per table, the records it changed (new/ and old/)
 NIGHT = "_night"  # a nightly run's scratch: per table, the re-decided records before they become a layer
 BASE = "_base"  # a nightly run's scratch: hard links to the base night's tables, pinned for the stage
+COVERAGE = "_coverage.json"  # the span each feed covers, and its records per month (features/coverage.py)
 
 
 def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> DataFrame:
@@ -185,6 +187,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
                 write_changes(spark.read.parquet(str(night)), previous, table, base, staging / CHANGES / table.name)
                 storage[table.name] = add_layer(spark, previous_path, night, final, key)
             counts[table.name] = read_table(spark, final, key).count()
+        write_json(staging / COVERAGE, _coverage(spark, staging, base, ds))
         shutil.rmtree(staging / NIGHT, ignore_errors=True)
         shutil.rmtree(staging / BASE, ignore_errors=True)
         if drops is not None:
@@ -194,6 +197,29 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
              ", ".join(f"{k} {v} ({storage[k]})" for k, v in counts.items()))
     return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts, "storage": storage,
             "mode": mode, "base": base.isoformat() if base else None, "why": why}
+
+
+def _coverage(spark, staging: Path, base: date | None, ds: date) -> dict:
+    """The feeds' monthly counts and the span each covers (features/coverage.py), for
+    the tables just written under `staging`: from the base night's counts and the
+    night's changes when it built on one, else from the tables."""
+    base_file = staging / BASE / COVERAGE
+    if base is not None and base_file.exists():
+        changes = staging / CHANGES
+        new = {name: spark.read.parquet(str(changes / name / "new")) for name in contract.TABLES}
+        old = {name: spark.read.parquet(str(changes / name / "old")) for name in contract.TABLES}
+        months = updated_counts(read_json(base_file)["months"], new, old)
+    else:
+        months = monthly_counts({name: read_table(spark, staging / name, table.primary_key)
+                                 for name, table in contract.TABLES.items()})
+    return {"coverage": feed_coverage(months, ds), "months": months}
+
+
+def coverage_of(conformed: Path) -> dict:
+    """The spans the feeds of conformed tables cover (`_coverage.json`), by
+    "source/table" (features/coverage.py:feed_coverage)."""
+    path = Path(conformed) / COVERAGE
+    return read_json(path)["coverage"] if path.exists() else {}
 
 
 def read_conformed(spark, conformed: Path) -> dict[str, DataFrame]:

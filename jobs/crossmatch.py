@@ -33,7 +33,8 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offenders
+from features.coverage import coverage_of_tables
+from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offenders, time_barred_claims
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from fraud import dispositions
 from fraud.layout import Layout
@@ -41,7 +42,7 @@ from fraud.spark import join_keys
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_csv, write_json
 from jobs.collusion import TOUCHED, TOUCHED_SINCE
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
-from jobs.conform import read_conformed
+from jobs.conform import coverage_of, read_conformed
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
 from rules.dispositions import CLEARED_SCHEMA, current_evidence, still_cleared
 from rules.evidence import Evidence, gather_evidence
@@ -76,6 +77,7 @@ EVIDENCE_SCHEMA = pa.schema(
         ("person_key", pa.string()),
         ("rule_id", pa.string()),
         ("typology", pa.string()),
+        ("standard", pa.string()),
         ("taints", pa.bool_()),
         ("cert_id", pa.string()),
         ("cert_on", pa.date32()),
@@ -108,6 +110,8 @@ class Detection:
     kept_out: DataFrame | None = None  # cleared claims kept out of the queue (claim_id)
     found: Evidence | None = None  # every claim's evidence (a later night builds on it)
     recomputed_claims: DataFrame | None = None  # a nightly run: the claims it recomputed (claim_id)
+    # Claims with rule hits left out: every payment past the recovery limitation (claim_id).
+    time_barred: DataFrame | None = None
 
 
 @dataclass
@@ -177,6 +181,7 @@ def night_evidence(
     rules: tuple[Rule, ...],
     collusion: DataFrame | None,
     carried: CarriedEvidence,
+    coverage: dict,
 ) -> tuple[Evidence, DataFrame]:
     """A nightly run's Evidence: that of the touched persons (`touched_persons`)
     computed from their records, the rest the base night's -> (Evidence, the
@@ -200,7 +205,7 @@ def night_evidence(
         claim_ids, on="claim_id", how="left_semi").localCheckpoint()
     their_collusion = (None if collusion is None
                        else collusion.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint())
-    fresh = gather_evidence(theirs, as_of, rules, their_collusion, cache=True)
+    fresh = gather_evidence(theirs, as_of, rules, their_collusion, cache=True, coverage=coverage)
 
     def merged(before: DataFrame, now: DataFrame) -> DataFrame:
         kept = before.join(claim_ids, on="claim_id", how="left_anti")
@@ -225,6 +230,7 @@ def detect(
     cleared: DataFrame | None = None,
     rings: DataFrame | None = None,
     carried: CarriedEvidence | None = None,
+    coverage: dict | None = None,
 ) -> Detection:
     """The conformed tables (by name, as of `as_of`), when the graph stage ran the
     claims' collusion features (features/collusion.py, with `ring_id`) and, when one
@@ -232,12 +238,14 @@ def detect(
     I/O). `cleared` (rules/dispositions.py CLEARED_SCHEMA): claims investigators
     cleared, kept out of the queue unless their evidence grew (ring sizes from `rings`:
     ring_id, person_count). `carried` (a nightly run): only the touched claimants'
-    evidence is computed (`night_evidence`)."""
+    evidence is computed (`night_evidence`). `coverage`: the feeds' spans
+    (features/coverage.py), measured from `tables` when not given."""
     recomputed = None
+    coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
     if carried is None:
-        found = gather_evidence(tables, as_of, rules, collusion, cache=True)
+        found = gather_evidence(tables, as_of, rules, collusion, cache=True, coverage=coverage)
     else:
-        found, recomputed = night_evidence(tables, as_of, rules, collusion, carried)
+        found, recomputed = night_evidence(tables, as_of, rules, collusion, carried, coverage)
     certification_table, certification_hits = found.certification_table, found.certification_hits
     claim_table, claim_hits = found.claim_table, found.claim_hits
 
@@ -254,6 +262,10 @@ def detect(
         evidence_now = current_evidence(every_hit, certification_hits, claim_table, rings)
         kept_out = still_cleared(evidence_now, cleared).localCheckpoint()
         undecided_hits = undecided_hits.join(kept_out, on="claim_id", how="left_anti")
+    # A claim whose every payment is past the limitation for recovering it is no case.
+    time_barred = undecided_hits.join(time_barred_claims(certification_table, as_of), on="claim_id",
+                                      how="left_semi").select("claim_id").distinct().localCheckpoint()
+    undecided_hits = undecided_hits.join(time_barred, on="claim_id", how="left_anti")
     model_scores = None if model is None else model_scores_of(model, found, tables["claims"], decided)
     queue = cases(undecided_hits, claim_table, model_scores).localCheckpoint()
     return Detection(
@@ -265,6 +277,7 @@ def detect(
         kept_out=kept_out,
         found=found,
         recomputed_claims=recomputed,
+        time_barred=time_barred,
     )
 
 
@@ -429,7 +442,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
     layout = Layout(warehouse)
     carried, why = carried_over(spark, layout, ds, tables, inputs, params)
-    found = detect(tables, ds, collusion=collusion, model=model, cleared=cleared, rings=rings_df, carried=carried)
+    found = detect(tables, ds, collusion=collusion, model=model, cleared=cleared, rings=rings_df, carried=carried,
+                   coverage=coverage_of(Path(inputs["conformed"])) or None)
 
     cases_path = output / CASES_FILE
     offenders_path = output / REPEAT_OFFENDERS_FILE
@@ -441,6 +455,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     )
     evidence_count = write_evidence(found.evidence, evidence_path)
     kept_out_count = found.kept_out.count() if found.kept_out is not None else 0
+    time_barred_count = found.time_barred.count() if found.time_barred is not None else 0
     workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
                                 _workplace_rows(suspected_workplaces(found.cases, rings_df)))
     files = [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)]
@@ -452,13 +467,14 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     save_evidence(found.found, layout, ds, params)
     mode = "full" if carried is None else "incremental"
     log.info(
-        "crossmatch %s (%s: %s%s): %d cases, %d suspected workplaces, %d repeat offenders, %d evidence rows "
-        "(rules %s, model %s)",
+        "crossmatch %s (%s: %s%s): %d cases (%d claims with hits past the recovery limitation left out), "
+        "%d suspected workplaces, %d repeat offenders, %d evidence rows (rules %s, model %s)",
         ds,
         mode,
         why,
         "" if recomputed is None else f", {recomputed} claims recomputed",
         case_count,
+        time_barred_count,
         workplace_count,
         offender_count,
         evidence_count,
@@ -467,6 +483,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     )
     return {
         "cases": case_count,
+        "time_barred": time_barred_count,
         "workplaces": workplace_count,
         "repeat_offenders": offender_count,
         "rules_version": RULES_VERSION,

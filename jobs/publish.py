@@ -2,8 +2,8 @@
 
 Written last, into outputs/<ds>/run_manifest.json: the run date, the code, rules,
 model and validator versions, the configuration, every drop dated on or before the
-run date with its per-table counts (rows_in = valid + quarantined), and the sha256 of
-every output file. It holds no wall-clock time, so a re-run writes the same bytes.
+run date with its per-table counts (rows_in = valid + quarantined), the span each
+feed covers (`coverage`), and the sha256 of every output file. It holds no wall-clock time, so a re-run writes the same bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fraud.layout import Layout
 from fraud.storage import ensure_dir, read_json, sha256_file, write_json
 from fraud.validation import VALIDATOR_VERSION
 from fraud.version import lock_digest
+from jobs.conform import coverage_of
 from jobs.ingest import READER_VERSION
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,9 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "drops": drops,
         "totals": totals,
         "conformed_rows": inputs.get("conformed_rows", {}),
+        # The span each feed covers, measured from its records (features/coverage.py):
+        # a feed's silence is evidence only inside it.
+        "coverage": coverage_of(Path(inputs["conformed"])) if inputs.get("conformed") else {},
         "detections": inputs.get("detections", {}),
         # Investigators' dispositions the queue applied (recorded on or before ds).
         "dispositions": inputs.get("dispositions"),

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 SHOW_ROWS = 3
 # Manifest fields (besides `outputs`) a faithful re-run reproduces exactly.
 COMPARED_FIELDS = ("rules_version", "model_version", "reader_version", "validator_version", "totals",
-                   "conformed_rows", "detections", "dispositions")
+                   "conformed_rows", "coverage", "detections", "dispositions")
 
 
 class VerifyError(Exception):

@@ -21,9 +21,15 @@ from fraud.dispositions import CLEARED, Disposition
 from report.mask import mask_keys, short_key
 from report.templates import TEMPLATES
 from report.timeline import Bar, Lane, timeline_svg, trips
-from rules.ruleset import RULES
+from rules.ruleset import ESTIMATED, LEAD, PROVEN, RULES
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
+STANDARD_MEANINGS = {
+    PROVEN: "the records establish the overpayment",
+    ESTIMATED: "it rests on an estimate, such as work days spread evenly over a statement: no overpayment is "
+               "proven until what would settle it is known",
+    LEAD: "circumstantial, or resting on a record that is missing: worth a look, nothing proven",
+}
 COLLUSION_TYPOLOGIES = ("FALSE_SEPARATION", "GHOST_EMPLOYMENT")
 _SAFE_NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
 
@@ -215,6 +221,17 @@ def _workplace_record(record: dict | None) -> dict:
     return shown
 
 
+MISSING_RECORD = "no record as of the run date: quarantined or never delivered"
+WORKPLACE_FIELDS = ("name", "representative", "address", "phone", "bank_account", "region_code", "opened_on",
+                    "closed_on")
+
+
+def _missing_workplace(workplace_id: str) -> dict:
+    """A ring member the workplaces feed holds no record of: what is known (its id) and
+    what is missing."""
+    return {"workplace": workplace_id, **{field: "" for field in WORKPLACE_FIELDS}, "name": MISSING_RECORD}
+
+
 def _shared_attributes(members: list[dict]) -> list[dict]:
     """Values (representative, address, phone, account) that two or more member
     workplaces share."""
@@ -238,6 +255,16 @@ def _shared_attributes(members: list[dict]) -> list[dict]:
     return shared
 
 
+def _evidence_row(evidence: dict) -> dict:
+    """One hit's evidence as shown; an evidence file of an older night has no
+    `standard`, so the rule's own is shown."""
+    row = {k: _text(v) for k, v in evidence.items()}
+    if not evidence.get("standard"):
+        rule = RULES_BY_ID.get(evidence.get("rule_id"))
+        row["standard"] = rule.standard if rule else ""
+    return row
+
+
 def _case_view(case: dict, inp: ReportInput, records: dict, history: list[Disposition], workplace_pages: set[str],
                change: tuple[str, int | None]) -> tuple[dict, str]:
     claim = records["claims"].get(case["claim_id"])
@@ -258,9 +285,13 @@ def _case_view(case: dict, inp: ReportInput, records: dict, history: list[Dispos
     collusion = bool(case["ring_id"]) or any(t in COLLUSION_TYPOLOGIES for t in case["fraud_types"])
     multiplier = inp.collusion_multiplier if collusion else inp.multiplier
     workplace = records["workplaces"].get(case["workplace_id"]) or {}
+    unproven = [RULES_BY_ID[r] for r in rule_ids if r in RULES_BY_ID and RULES_BY_ID[r].settle]
     view = dict(case)
     view.update(
         workplace_name=workplace.get("name"),
+        workplace_missing=case["workplace_id"] not in records["workplaces"],
+        standard_meaning=STANDARD_MEANINGS.get(case["evidence_standard"], ""),
+        settle=[f"{rule.rule_id}: {rule.settle}" for rule in unproven],
         workplace_page=case["workplace_id"] in workplace_pages,
         change=change[0], previous_rank=change[1],
         reasons=_split(case["reasons"]),
@@ -276,7 +307,7 @@ def _case_view(case: dict, inp: ReportInput, records: dict, history: list[Dispos
         multiplier=f"{multiplier:g}",
         multiplier_basis="collusion with the employer (공모형)" if collusion else "no collusion on record",
         additional_collection=int(round(estimated * multiplier)),
-        evidence=[{k: _text(v) for k, v in e.items()} for e in evidence],
+        evidence=[_evidence_row(e) for e in evidence],
         claim=[dict(_rows([claim], "claim_id")[0], bank_account=short_key(claim.get("bank_account_key")))]
         if claim else [],
         certifications=[dict(c, tainted="yes" if c["cert_id"] in tainted else "")
@@ -321,6 +352,8 @@ def build(inp: ReportInput) -> dict[str, str]:
             raise ValueError(f"case_id {row['case_id']!r} cannot name a page")
         workplace = workplace_records.get(row["workplace_id"]) or {}
         case = dict(row, rank=_int(row["rank"]), estimated_overpayment=_int(row["estimated_overpayment"]),
+                    overpayment_if_confirmed=_int(row.get("overpayment_if_confirmed") or row["estimated_overpayment"]),
+                    evidence_standard=row.get("evidence_standard") or "",
                     fraud_types=_split(row["fraud_types"]), person_short=short_key(row["person_key"]),
                     region=workplace.get("region_code") or "?",
                     status=latest[row["case_id"]].status if row["case_id"] in latest else "open")
@@ -365,7 +398,7 @@ def build(inp: ReportInput) -> dict[str, str]:
         queued = [c for c in cases if c["ring_id"] == ring["ring_id"]]
         view = dict(ring, workplace_ids=_split(ring["workplace_ids"]), cases=queued,
                     amount=sum(c["estimated_overpayment"] for c in queued),
-                    members=[_workplace_record(m) if m.get("name") is not None else {"workplace": m["workplace_id"]}
+                    members=[_workplace_record(m) if m.get("name") is not None else _missing_workplace(m["workplace_id"])
                              for m in members],
                     shared=_shared_attributes([m for m in members if m.get("name") is not None]),
                     claims=claims, picture=_picture(inp.ring_pictures.get(ring["ring_id"])))

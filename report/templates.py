@@ -141,7 +141,7 @@ CASE = """{% extends "base" %}{% from "records" import records %}
 {% block body %}
 <h1>Case {{ case.case_id }} · rank {{ case.rank }} · score {{ case.score }}</h1>
 <p id="subject">Claim {{ case.claim_id }} of person <span class="key">{{ case.person_short }}</span>;
-last workplace {% if case.workplace_page %}<a href="../workplaces/{{ case.workplace_id }}.html">{{ case.workplace_id }}</a>{% else %}{{ case.workplace_id }}{% endif %}{% if case.workplace_name %} ({{ case.workplace_name }}){% endif %};
+last workplace {% if case.workplace_page %}<a href="../workplaces/{{ case.workplace_id }}.html">{{ case.workplace_id }}</a>{% else %}{{ case.workplace_id }}{% endif %}{% if case.workplace_name %} ({{ case.workplace_name }}){% elif case.workplace_missing %} (<span id="workplace-missing">no record of this workplace as of {{ ds }}: quarantined or never delivered; judged on what the other records show</span>){% endif %};
 {% if case.ring_id %}ring <a href="../rings/{{ case.ring_id }}.html">{{ case.ring_id }}</a>{% else %}in no ring{% endif %}.
 Status: <span class="status-{{ case.status }}">{{ case.status }}</span>.</p>
 <p>{% for t in case.fraud_types %}<span class="tag {{ t }}">{{ t }}</span>{% endfor %}</p>
@@ -158,11 +158,15 @@ Status: <span class="status-{{ case.status }}">{{ case.status }}</span>.</p>
 
 <h2>Overpayment, step by step</h2>
 <ol id="overpayment">{% for step in case.steps %}<li>{{ step }}</li>{% endfor %}</ol>
-<p id="estimated">Estimated overpayment: <b>{{ "{:,}".format(case.estimated_overpayment) }} KRW</b>.</p>
+<p id="standard">Evidence standard: <b>{{ case.evidence_standard }}</b> ({{ case.standard_meaning }}).</p>
+<p id="estimated">Estimated overpayment, on proven evidence: <b>{{ "{:,}".format(case.estimated_overpayment) }} KRW</b>.</p>
+{% if case.overpayment_if_confirmed > case.estimated_overpayment %}<p id="if-confirmed">If the estimates are confirmed: {{ "{:,}".format(case.overpayment_if_confirmed) }} KRW. An estimate, not proven: it counts certifications into which a statement's work days, spread evenly, reach.</p>{% endif %}
+{% if case.settle %}<h3>What would settle it</h3>
+<ul id="settle">{% for item in case.settle %}<li>{{ item }}</li>{% endfor %}</ul>{% endif %}
 <p id="collection">Additional collection (추가징수) the policy allows: up to {{ case.multiplier }}× ({{ case.multiplier_basis }}) = <b>{{ "{:,}".format(case.additional_collection) }} KRW</b>; with the overpayment, up to {{ "{:,}".format(case.estimated_overpayment + case.additional_collection) }} KRW to recover.</p>
 
 <h2>Evidence behind each hit</h2>
-{{ records("evidence", case.evidence, ["rule_id", "typology", "taints", "cert_id", "cert_on", "period_from", "period_to", "channel", "ip_country", "declared_income", "paid_amount", "worked_days", "attributable_income", "income_record_ids", "crossing_ids", "evidence"], "taints") }}
+{{ records("evidence", case.evidence, ["rule_id", "typology", "standard", "taints", "cert_id", "cert_on", "period_from", "period_to", "channel", "ip_country", "declared_income", "paid_amount", "worked_days", "attributable_income", "income_record_ids", "crossing_ids", "evidence"], "taints") }}
 
 <h2>Claim</h2>
 {{ records("claim", case.claim, ["claim_id", "filed_on", "eligible_from", "separation_code", "benefit_days", "daily_amount", "status", "bank_account"]) }}

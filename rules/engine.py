@@ -17,7 +17,7 @@ from typing import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from rules.ruleset import Rule
+from rules.ruleset import ESTIMATED, LEAD, PROVEN, Rule
 
 LIST_SEPARATOR = ";"  # OUTPUTS.md: fraud_types, rule_hits and reasons are ';'-separated
 CASE_ID_HEX_DIGITS = 16
@@ -35,6 +35,8 @@ HIT_COLUMNS = (
     "taints",
     "invalidates_claim",
     "aggravates_only",
+    "standard",
+    "proves_if_confirmed",
     "evidence",
 )
 
@@ -50,6 +52,11 @@ CASE_COLUMNS = (
     "reasons",
     "estimated_overpayment",
     "ring_id",
+    # Beyond OUTPUTS.md: the case's evidence standard (proven, estimated or lead) and
+    # the overpayment if its estimates were confirmed (>= estimated_overpayment, which
+    # counts proven evidence only).
+    "evidence_standard",
+    "overpayment_if_confirmed",
 )
 
 EVIDENCE_COLUMNS = (
@@ -58,6 +65,7 @@ EVIDENCE_COLUMNS = (
     "person_key",
     "rule_id",
     "typology",
+    "standard",
     "taints",
     "cert_id",
     "cert_on",
@@ -80,10 +88,18 @@ def _fires(rule: Rule) -> Column:
     return F.coalesce(F.expr(rule.condition), F.lit(False))
 
 
-def _hit(rule: Rule, fires: Column) -> Column:
+def _reason(rule: Rule) -> Column:
+    """A hit's reason: its evidence standard, what the records say and, for a rule
+    that is not proven, what would settle it."""
     evidence = F.coalesce(F.expr(rule.evidence), F.lit(rule.title))
+    parts = [F.lit(f"{rule.standard}: "), evidence]
+    if rule.settle:
+        parts.append(F.lit(f" — to settle: {rule.settle}"))
     # A ';' inside one reason would split it into two in the output.
-    single_reason = F.regexp_replace(evidence, LIST_SEPARATOR, ",")
+    return F.regexp_replace(F.concat(*parts), LIST_SEPARATOR, ",")
+
+
+def _hit(rule: Rule, fires: Column) -> Column:
     return F.when(
         fires,
         F.struct(
@@ -93,7 +109,9 @@ def _hit(rule: Rule, fires: Column) -> Column:
             F.lit(rule.taints).alias("taints"),
             F.lit(rule.invalidates_claim).alias("invalidates_claim"),
             F.lit(rule.aggravates_only).alias("aggravates_only"),
-            single_reason.alias("evidence"),
+            F.lit(rule.standard).alias("standard"),
+            F.lit(rule.proves_if_confirmed).alias("proves_if_confirmed"),
+            _reason(rule).alias("evidence"),
         ),
     )
 
@@ -159,7 +177,7 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
     """One row per (claim, rule): the earliest hit's evidence, and how many more there are."""
     proves = F.col("taints") | F.col("invalidates_claim")
     return (
-        hits.groupBy("claim_id", "rule_id", "typology", "severity", "aggravates_only")
+        hits.groupBy("claim_id", "rule_id", "typology", "severity", "aggravates_only", "standard")
         .agg(
             F.min_by("evidence", "evidence_order").alias("first_evidence"),
             F.count(F.lit(1)).alias("hit_count"),
@@ -171,6 +189,7 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
             "typology",
             "severity",
             "aggravates_only",
+            "standard",
             "proves",
             F.when(
                 F.col("hit_count") > 1,
@@ -198,6 +217,7 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         .agg(
             F.bool_or(~F.col("aggravates_only")).alias("makes_case"),
             F.bool_or(F.col("proves")).alias("proven"),
+            F.bool_or((F.col("standard") == ESTIMATED) & ~F.col("aggravates_only")).alias("has_estimate"),
             F.array_sort(F.collect_list("rule_id")).alias("rule_ids"),
             F.array_sort(F.collect_set("typology")).alias("typologies"),
             F.array_sort(F.collect_list(most_severe_first)).alias("reasons_in_order"),
@@ -213,9 +233,12 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         lambda reason: F.concat(F.lit(MODEL_REASON_PREFIX), F.regexp_replace(reason, LIST_SEPARATOR, ",")),
     )
     claim_cases = per_claim.join(
-        claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment", "ring_id"),
+        claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment", "overpayment_if_confirmed",
+                      "ring_id"),
         on="claim_id", how="inner"
     )
+    evidence_standard = (F.when(F.col("proven"), F.lit(PROVEN)).when(F.col("has_estimate"), F.lit(ESTIMATED))
+                         .otherwise(F.lit(LEAD)))
     if model_scores is None:
         with_model = claim_cases.select("*", F.lit(None).cast("double").alias("model_probability"),
                                         F.lit(None).cast("array<string>").alias("model_reasons"))
@@ -234,6 +257,8 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         F.array_join(F.concat(rule_reasons, model_reasons), LIST_SEPARATOR).alias("reasons"),
         "estimated_overpayment",
         "ring_id",
+        evidence_standard.alias("evidence_standard"),
+        F.greatest("overpayment_if_confirmed", "estimated_overpayment").alias("overpayment_if_confirmed"),
         F.round(rule_strength(F.col("severities")), SCORE_DECIMALS).alias("rule_strength"),
         rules_score.alias("rules_score"),
         "model_probability",
@@ -251,6 +276,8 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         "reasons",
         "estimated_overpayment",
         "ring_id",
+        "evidence_standard",
+        "overpayment_if_confirmed",
         "rule_strength",
         "rules_score",
         "model_probability",

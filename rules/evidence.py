@@ -21,6 +21,7 @@ from features.claims import (
     with_invalidated_claims,
 )
 from features.collusion import no_collusion
+from features.coverage import EMPLOYMENT_FEED, coverage_of_tables, covered_from
 from features.trips import trips
 from rules.engine import rule_hits
 from rules.ruleset import CERTIFICATION, CLAIM, RULES, Rule
@@ -46,13 +47,16 @@ def gather_evidence(
     rules: tuple[Rule, ...] = RULES,
     collusion: DataFrame | None = None,
     cache: bool = False,
+    coverage: dict | None = None,
 ) -> Evidence:
     """The conformed tables (by name, as known on `as_of`) and the claims' collusion
     features (features/collusion.py, with `ring_id`; None: no graph evidence) -> the
     Evidence. `cache` materialises the frames that later steps read more than once
     (local checkpoints, freed when the JVM collects them: they stay for the rest of a
     `fraudctl run`, on disk once memory is short; on a cluster, losing an executor
-    fails the stage, which the task's retry runs again)."""
+    fails the stage, which the task's retry runs again). `coverage`: the feeds' spans
+    (features/coverage.py), measured from `tables` when not given: pass it when
+    `tables` hold only some persons' records."""
 
     def kept(frame: DataFrame) -> DataFrame:
         # A checkpoint, not a cache: later plans start from its rows instead of
@@ -60,21 +64,23 @@ def gather_evidence(
         return frame.localCheckpoint() if cache else frame
 
     claims, certifications = tables["claims"], tables["certifications"]
-    trip_table = trips(tables["crossings"], as_of, presence_in_korea(certifications, claims))
+    coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
+    presence = presence_in_korea(certifications, claims, tables["income"], tables["employments"], as_of)
+    trip_table = trips(tables["crossings"], as_of, presence)
     certification_table = kept(certification_features(
-        certifications, claims, tables["income"], tables["workplaces"], tables["employments"], trip_table, as_of
+        certifications, claims, tables["income"], tables["workplaces"], tables["employments"], trip_table, as_of,
+        employment_covered_from=covered_from(coverage, EMPLOYMENT_FEED),
     ))
     certification_hits = kept(rule_hits(
         certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from")
     ))
-    tainted = certification_hits.where(F.col("taints")).select("cert_id")
-    overpayments = overpayment(
-        certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount"),
-        tainted,
-    )
+    paid = certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount")
+    overpayments = overpayment(paid, certification_hits.where(F.col("taints")).select("cert_id"))
+    if_confirmed = overpayment(
+        paid, certification_hits.where(F.col("taints") | F.col("proves_if_confirmed")).select("cert_id"))
     collusion = collusion if collusion is not None else no_collusion(claims)
     claim_evidence = (
-        claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of))
+        claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of), if_confirmed)
         .join(claims.select("claim_id", "separation_code", "bank_account_key"), on="claim_id", how="inner")
         .join(collusion, on="claim_id", how="left")
         .join(total_paid(certification_table), on="claim_id", how="left")

@@ -19,6 +19,15 @@ cases in [0.5, 1] and the others in [0, 0.5), so a proven case always outranks o
 resting on circumstantial evidence alone; within a tier, severities add up by
 noisy-or.
 
+Every rule states its evidence standard, and every reason it gives starts with it:
+`proven` (the records establish what the reason says), `estimated` (it rests on an
+estimate, such as work days spread evenly over a monthly statement: never proof) or
+`lead` (circumstantial, or resting on a record that is missing: a gap in a feed is no
+fact). A rule that is not proven says what would settle it (`settle`), and a rule
+that would taint its certification or invalidate its claim if that were confirmed
+(`proves_if_confirmed`) gives the overpayment it would then be, beside the proven
+one, labelled as such.
+
 Legal basis: 고용보험법 (Employment Insurance Act) 제47조 (reporting work and income
 during the certified period, 실업인정대상기간 중의 취업 등의 신고), 제44조 (the
 certification of unemployment, 실업의 인정), 제61조 (no benefit from a fraudulent
@@ -39,7 +48,13 @@ CLAIM = "claim"
 
 # Bumped when the meaning of the rule set changes without a change of its text
 # (e.g. a feature it reads is computed differently).
-RULESET_REVISION = 2
+RULESET_REVISION = 3
+
+# Evidence standards (the first word of every reason).
+PROVEN = "proven"
+ESTIMATED = "estimated"
+LEAD = "lead"
+STANDARDS = (PROVEN, ESTIMATED, LEAD)
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,11 @@ class Rule:
     aggravates_only: bool = False
     strengthens: str | None = None  # fires only on a row where this other rule fired
     invalidates_claim: bool = False
+    standard: str = PROVEN
+    settle: str | None = None  # what would settle a rule that is not proven
+    # Taints the certification (certification level) or invalidates the claim (claim
+    # level) once what `settle` names confirms it: counted in overpayment_if_confirmed.
+    proves_if_confirmed: bool = False
 
     @property
     def proves(self) -> bool:
@@ -66,18 +86,18 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule(
         rule_id="UW-01",
-        title="work during a certified period declared as no income",
+        title="work proven inside a certified period declared as no income",
         typology="UNDECLARED_WORK",
         legal_basis="고용보험법 제47조, 제61조",
         severity=0.85,
         level=CERTIFICATION,
-        # At least one worked day inside the period, by the evenly spread work days
-        # of the statements (features/certifications.py), and nothing declared.
-        condition="declared_income = 0 AND worked_days >= 1",
+        # A statement proves work inside the period: its work days cannot all lie outside
+        # it (features/certifications.py certain_worked_days), and nothing declared.
+        condition="declared_income = 0 AND certain_worked_days >= 1",
         evidence=(
-            "format_string('period %s..%s: ~%s days worked for %s, declared 0 KRW (~%s KRW attributable)', "
-            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(worked_days, 0), income_evidence, "
-            "format_number(attributable_income, 0))"
+            "format_string('period %s..%s: at least %s days worked inside it for %s, declared 0 KRW', "
+            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(certain_worked_days, 0), "
+            "income_evidence)"
         ),
         taints=True,
     ),
@@ -90,7 +110,8 @@ RULES: tuple[Rule, ...] = (
         level=CERTIFICATION,
         condition="unreported_worked_days >= 1",
         evidence=(
-            "format_string('period %s..%s: ~%s days of wage work not reported as insured employment', "
+            "format_string('period %s..%s: wage work not reported as insured employment (~%s days by the "
+            "statements spread evenly)', "
             "cast(period_from AS STRING), cast(period_to AS STRING), format_number(unreported_worked_days, 0))"
         ),
         strengthens="UW-01",
@@ -106,11 +127,33 @@ RULES: tuple[Rule, ...] = (
         level=CERTIFICATION,
         condition="declared_income > 0 AND worked_days >= 1 AND declared_income < 0.5 * attributable_income",
         evidence=(
-            "format_string('period %s..%s: declared %s KRW of ~%s KRW attributable to ~%s days worked for %s', "
+            "format_string('period %s..%s: declared %s KRW of ~%s KRW attributable to ~%s days worked for %s "
+            "(the statements prorated evenly)', "
             "cast(period_from AS STRING), cast(period_to AS STRING), format_number(declared_income, 0), "
             "format_number(attributable_income, 0), "
             "format_number(worked_days, 0), income_evidence)"
         ),
+        standard=ESTIMATED,
+        settle="the payer's record of the pay for the days inside the period",
+    ),
+    Rule(
+        rule_id="UW-04",
+        title="income statements that may put work inside a certified period declared as no income",
+        typology="UNDECLARED_WORK",
+        legal_basis="고용보험법 제47조, 제61조",
+        # Spread evenly, a statement's work days reach into the period, but they could
+        # all lie outside it: an estimate, never proof (the error of income averaging).
+        severity=0.3,
+        level=CERTIFICATION,
+        condition="declared_income = 0 AND worked_days >= 1 AND certain_worked_days < 1",
+        evidence=(
+            "format_string('period %s..%s: ~%s days inside it if the work of %s was spread evenly, but all of it "
+            "can lie outside the period', cast(period_from AS STRING), cast(period_to AS STRING), "
+            "format_number(worked_days, 0), income_evidence)"
+        ),
+        standard=ESTIMATED,
+        settle="ask the payer for the days worked",
+        proves_if_confirmed=True,
     ),
     Rule(
         rule_id="AB-01",
@@ -160,9 +203,11 @@ RULES: tuple[Rule, ...] = (
         level=CERTIFICATION,
         condition="NOT is_abroad AND is_possibly_abroad AND is_remote_channel AND has_foreign_ip",
         evidence=(
-            "format_string('cert %s: possibly abroad (%s), %s from %s (uncertain)', "
+            "format_string('cert %s: possibly abroad (%s), %s from %s', "
             "cast(cert_on AS STRING), abroad_evidence, channel, ip_country)"
         ),
+        standard=LEAD,
+        settle="the missing crossing record from the Ministry of Justice",
     ),
     Rule(
         rule_id="FS-01",
@@ -185,27 +230,89 @@ RULES: tuple[Rule, ...] = (
         legal_basis="고용보험법 제58조, 제61조",
         severity=0.65,
         level=CLAIM,
+        # Within REHIRE_WINDOW_DAYS of the separation, or during the benefit: still
+        # certifying as unemployed, or before the entitlement ran out (features/collusion.py).
         condition="is_rehired",
         evidence=(
-            "format_string('rehired %s by %s (%s) %d days after leaving %s', cast(rehired_on AS STRING), "
-            "rehire_workplace_id, rehire_relation, datediff(rehired_on, spell_to), workplace_id)"
+            "format_string('rehired %s by %s (%s) %d days after leaving %s%s', cast(rehired_on AS STRING), "
+            "rehire_workplace_id, rehire_relation, datediff(rehired_on, spell_to), workplace_id, "
+            "CASE WHEN rehired_on <= last_certified_to THEN ', while the claim was still certified' "
+            "WHEN rehired_on <= benefit_end THEN concat(', before the benefit ran out (entitled until ', "
+            "cast(benefit_end AS STRING), ')') ELSE '' END)"
         ),
         invalidates_claim=True,
     ),
     Rule(
+        rule_id="FS-04",
+        title="rehired by the same or a related workplace soon after the benefit ended",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조, 제61조",
+        # Months after the separation: a return after a real layoff looks the same in the
+        # records as an agreed separation that was never one.
+        severity=0.4,
+        level=CLAIM,
+        condition="is_rehired_after_benefit",
+        evidence=(
+            "format_string('rehired %s by %s (%s) %d days after leaving %s, after the last certified day %s', "
+            "cast(rehired_on AS STRING), rehire_workplace_id, rehire_relation, datediff(rehired_on, spell_to), "
+            "workplace_id, cast(last_certified_to AS STRING))"
+        ),
+        standard=LEAD,
+        settle="the employer's and the worker's account of why the worker left and came back",
+        proves_if_confirmed=True,
+    ),
+    Rule(
         rule_id="FS-03",
-        title="one of a collective layoff under code 23 by a workplace that kept hiring",
+        title="one of the code-23 layoffs of a workplace that kept hiring as many",
         typology="FALSE_SEPARATION",
         legal_basis="고용보험법 제58조, 제61조",
         severity=0.55,
         level=CLAIM,
         condition="separation_code = '23' AND is_layoff_while_hiring",
         evidence=(
-            "format_string('workplace %s: %d layoffs under code 23 within 30 days of this separation (of %d "
-            "employed, its previous two years predict %s) and %d hires within 90 days', workplace_id, "
-            "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
+            "format_string('workplace %s: %d layoffs under code 23 within six months of this separation, %d of them "
+            "within a month of it (of %d employed then, its previous two years predict %s) while it hired %d', "
+            "workplace_id, layoffs_23_nearby, layoffs_23_together, headcount, format_number(layoffs_23_expected, 1), "
+            "hires_nearby)"
         ),
         invalidates_claim=True,
+    ),
+    Rule(
+        rule_id="FS-05",
+        title="one of several code-23 layoffs, spread over months, of a workplace that kept hiring",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조, 제61조",
+        # FS-03's pattern without the layoffs together: honest churn at a small
+        # workplace looks the same in the records.
+        severity=0.45,
+        level=CLAIM,
+        condition="separation_code = '23' AND is_layoff_pattern_while_hiring",
+        evidence=(
+            "format_string('workplace %s: %d layoffs under code 23 within six months of this separation (of %d "
+            "employed then, its previous two years predict %s) while it hired %d', workplace_id, "
+            "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
+        ),
+        standard=LEAD,
+        settle="the employer's record of the business reasons for the layoffs and the claimant's account",
+        proves_if_confirmed=True,
+    ),
+    Rule(
+        rule_id="FS-06",
+        title="one of two code-23 layoffs of a workplace that kept hiring",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조, 제61조",
+        # FS-05's pattern with two layoffs only: as often everyday churn as not.
+        severity=0.35,
+        level=CLAIM,
+        condition="separation_code = '23' AND is_few_layoffs_while_hiring",
+        evidence=(
+            "format_string('workplace %s: %d layoffs under code 23 within six months of this separation (of %d "
+            "employed then, its previous two years predict %s) while it hired %d', workplace_id, "
+            "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
+        ),
+        standard=LEAD,
+        settle="the employer's record of the business reasons for the layoffs and the claimant's account",
+        proves_if_confirmed=True,
     ),
     Rule(
         rule_id="GH-01",
@@ -214,25 +321,35 @@ RULES: tuple[Rule, ...] = (
         legal_basis="고용보험법 제61조, 제62조 (공모형 추가징수)",
         severity=0.8,
         level=CLAIM,
-        condition="ring_id IS NOT NULL AND (has_wage_without_tax OR is_just_past_threshold)",
+        condition="ring_id IS NOT NULL AND (has_wage_without_tax OR is_just_past_threshold OR is_rotated_in_cluster)",
         evidence=(
-            "format_string('ring %s: qualifying spell %s of %d days%s%s', ring_id, spell_employment_id, spell_days, "
-            "CASE WHEN is_just_past_threshold THEN ' (just past the 180-day threshold)' ELSE '' END, "
-            "CASE WHEN has_wage_without_tax THEN ', wages reported but no tax statement from the payer' ELSE '' END)"
+            "format_string('ring %s: qualifying spell %s of %d days%s%s%s', ring_id, spell_employment_id, spell_days, "
+            "CASE WHEN is_just_past_threshold THEN format_string(' (%d insured days in 18 months: just past the "
+            "180-day threshold)', insured_days_18m) ELSE '' END, "
+            "CASE WHEN has_wage_without_tax THEN format_string(', wages reported but tax statements from the payer "
+            "for %d of its %d months due', tax_months_filed, tax_months_due) ELSE '' END, "
+            "CASE WHEN is_rotated_in_cluster THEN format_string(', worked at %d workplaces of the ring', "
+            "cluster_workplaces_worked) ELSE '' END)"
         ),
         invalidates_claim=True,
     ),
     Rule(
         rule_id="GH-02",
-        title="paper employment: a spell just past 180 days with wages no tax statement confirms",
+        title="paper employment: wages no tax statement confirms, just past 180 days or at a young workplace "
+              "most of whose workers claimed",
         typology="GHOST_EMPLOYMENT",
         legal_basis="고용보험법 제61조",
         severity=0.6,
         level=CLAIM,
-        condition="ring_id IS NULL AND has_wage_without_tax AND is_just_past_threshold",
+        condition=("ring_id IS NULL AND has_wage_without_tax "
+                   "AND (is_just_past_threshold OR is_young_workplace_with_many_claims)"),
         evidence=(
-            "format_string('qualifying spell %s of %d days at %s, wages reported but no tax statement from the payer', "
-            "spell_employment_id, spell_days, workplace_id)"
+            "format_string('qualifying spell %s of %d days at %s, wages reported but tax statements from the payer "
+            "for %d of its %d months due%s%s', spell_employment_id, spell_days, workplace_id, tax_months_filed, "
+            "tax_months_due, CASE WHEN is_just_past_threshold THEN format_string(', %d insured days in 18 months', "
+            "insured_days_18m) ELSE '' END, CASE WHEN is_young_workplace_with_many_claims THEN format_string("
+            "', the workplace %d days old with %d claims from its %d workers', workplace_age_days, workplace_claims, "
+            "workplace_workers) ELSE '' END)"
         ),
         invalidates_claim=True,
     ),
@@ -248,18 +365,20 @@ RULES: tuple[Rule, ...] = (
             "format_string('benefit account %s… shared by %d claimants%s', substring(bank_account_key, 1, 8), "
             "account_claimants, CASE WHEN is_account_shared_with_workplace THEN ' and held by a workplace' ELSE '' END)"
         ),
+        standard=LEAD,
+        settle="the bank's record of the account holder",
     ),
     Rule(
         rule_id="GH-04",
-        title="young workplace with many claims",
+        title="young workplace most of whose workers claimed",
         typology=None,
         legal_basis="고용보험법 제61조",
         severity=0.25,
         level=CLAIM,
         condition="is_young_workplace_with_many_claims",
         evidence=(
-            "format_string('workplace %s was %d days old at the claim and produced %d claims in its first two years', "
-            "workplace_id, workplace_age_days, workplace_claims)"
+            "format_string('workplace %s was %d days old at the claim and produced %d claims in its first two years "
+            "from %d workers', workplace_id, workplace_age_days, workplace_claims, workplace_workers)"
         ),
         aggravates_only=True,
     ),
@@ -301,6 +420,15 @@ def _check(rules: tuple[Rule, ...]) -> None:
             base = next((r for r in rules if r.rule_id == rule.strengthens), None)
             if base is None or base.level != rule.level or base.strengthens is not None:
                 raise ValueError(f"{rule.rule_id}: strengthens {rule.strengthens}, no base rule of its level")
+        if rule.standard not in STANDARDS:
+            raise ValueError(f"{rule.rule_id}: unknown evidence standard {rule.standard}")
+        if rule.proves and rule.standard != PROVEN:
+            raise ValueError(f"{rule.rule_id}: a rule that establishes an overpayment must be proven")
+        if (rule.standard == PROVEN) == bool(rule.settle):
+            raise ValueError(f"{rule.rule_id}: a rule that is not proven says what would settle it, "
+                             "and only such a rule")
+        if rule.proves_if_confirmed and rule.standard == PROVEN:
+            raise ValueError(f"{rule.rule_id}: only a rule that is not proven waits to be confirmed")
 
 
 def ruleset_version(rules: tuple[Rule, ...] = RULES) -> str:

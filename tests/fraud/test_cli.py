@@ -101,3 +101,40 @@ def test_train_holds_the_nights_lock_so_prune_cannot_delete_its_tables(tmp_path,
                                        "--ds", "2026-03-05"])
     assert result.exit_code == 0, result.output
     assert held == [True] and result.output.startswith("trained on 2026-03-04")
+
+
+def _world(root, name, rows, truth):
+    outputs = root / name
+    outputs.mkdir()
+    (outputs / "cases.csv").write_text(
+        "case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,"
+        "ring_id\n" + "".join(row + "\n" for row in rows))
+    truth_file = root / f"{name}.json"
+    truth_file.write_text(json.dumps(truth))
+    return str(truth_file), str(outputs)
+
+
+def test_evaluate_puts_both_worlds_side_by_side_and_checks_their_targets(tmp_path):
+    truth = {"generator": "holdout", "planted": [
+        {"claim_id": "UW1", "person_key": "p1", "typologies": ["UNDECLARED_WORK"], "overpayment": 100}]}
+    good = _world(tmp_path, "good", ["Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,100,"], truth)
+    bad = _world(tmp_path, "bad", ["Cb,LA1,p2,w,0.9,1,UNDECLARED_WORK,UW-01,r,9,"], truth)
+    result = _invoke("evaluate", "--name", "synth", "--truth", good[0], "--outputs", good[1],
+                     "--name", "holdout", "--truth", bad[0], "--outputs", bad[1], "--check")
+    assert result.exit_code == 1
+    table = result.output[result.output.index("issue #18 target"):]
+    assert table.splitlines()[0].split()[-2:] == ["synth", "holdout"]
+    assert "precision in top k >= 0.95" in table and "holdout: missed" in table
+    alone = _invoke("evaluate", "--truth", good[0], "--outputs", good[1], "--check")
+    assert alone.exit_code == 0 and alone.output.splitlines()[-1].split()[-1] == "yes"
+    unpaired = _invoke("evaluate", "--truth", good[0], "--truth", bad[0], "--outputs", good[1])
+    assert unpaired.exit_code == 2 and "one --outputs" in unpaired.stderr
+
+
+def test_synth_writes_the_holdout_world_on_request(tmp_path):
+    result = _invoke("synth", "--generator", "holdout", "--out", str(tmp_path / "landing"), "--persons", "2000",
+                     "--days", "1", "--no-progress")
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / "landing" / "_truth" / "truth.json").read_text())
+    assert truth["generator"] == "holdout" and truth["planted"]
+    assert sorted(p.name for p in (tmp_path / "landing").iterdir()) == ["_truth", "ei", "moj", "nts"]

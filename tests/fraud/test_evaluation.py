@@ -186,3 +186,58 @@ def test_fraud_no_feed_shows_counts_as_current_fraud_in_the_score_comparison(tmp
     assert comparison["rules"]["precision_at_k"] == 0.75  # A0 before CW1
     assert comparison["combined"] == {"average_precision": 1.0, "precision_at_k": 1.0}
     assert "1 of them fraud no feed shows" in render(evaluate(outputs, truth, COVERED))
+
+
+ACCEPTANCE_TRUTH = {
+    "planted": [
+        {"claim_id": "UW1", "person_key": "p1", "typologies": ["UNDECLARED_WORK"], "overpayment": 1_000_000},
+        {"claim_id": "UW2", "person_key": "p2", "typologies": ["UNDECLARED_WORK"], "overpayment": 1_000_000},
+        {"claim_id": "FS1", "person_key": "p3", "typologies": ["FALSE_SEPARATION"], "overpayment": 3_000_000},
+        {"claim_id": "OLD", "person_key": "p4", "typologies": ["FALSE_SEPARATION"], "overpayment": 1, "past": True},
+    ],
+    "lookalikes": [{"claim_id": "LA1", "person_key": "p9", "kind": "PRE_CLAIM_WORK"}],
+    "rings": [{"ring_id": "RING-01", "workplace_ids": ["W1", "W2"]}],
+}
+
+
+def test_acceptance_measures_the_queue_in_rank_order_against_the_targets(tmp_path):
+    from fraud.evaluation import acceptance, render_acceptance
+
+    outputs = _outputs(tmp_path, [
+        "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
+        "Cb,LA1,p9,w,0.8,2,UNDECLARED_WORK,UW-01,r,5,",
+        "Cc,FS1,p3,w,0.7,3,FALSE_SEPARATION,FS-03,r,2000000,",
+        "Cd,UW2,p2,w,0.2,4,UNDECLARED_WORK,UW-04,r,0,",
+    ])
+    (outputs / "rings.csv").write_text("ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
+                                       "R1,W1;W2;W3,2,2,0.9,r\nR2,W8;W9,2,2,0.5,r\nR3,W7;W6,2,2,0.5,r\n")
+    figures = acceptance(outputs, ACCEPTANCE_TRUTH)
+    assert figures["positives"] == 3  # OLD is past
+    assert figures["average_precision"] == round((1 / 1 + 2 / 3 + 3 / 4) / 3, 4)
+    assert figures["precision_at_k"] == round(2 / 3, 4)  # UW1, LA1, FS1 in the first 3
+    assert figures["recall_at_k"] == {"FALSE_SEPARATION": 1.0, "UNDECLARED_WORK": 0.5}
+    assert (figures["lookalikes_in_top_k"], figures["lookalikes_in_top_k_by_kind"]) == (1, {"PRE_CLAIM_WORK": 1})
+    assert figures["overpayment_within_5pct"] == round(1 / 3, 4)  # FS1 owes 3,000,000; UW2 proves 0
+    assert (figures["rings_listed"], figures["ring_best_jaccard"]) == (3, round(2 / 3, 4))
+    assert figures["checks"] == {"average_precision": False, "precision_at_k": False, "recall_at_k": False,
+                                 "lookalikes_in_top_k": False, "overpayment_within_5pct": False,
+                                 "ring_best_jaccard": False, "rings_listed": False}
+    table = render_acceptance({"synth": figures, "holdout": figures})
+    assert "targets met" in table and table.splitlines()[0].endswith("holdout")
+    assert "synth: missed average_precision" in table
+
+
+def test_acceptance_is_met_by_a_queue_with_every_case_first_and_right(tmp_path):
+    from fraud.evaluation import acceptance
+
+    outputs = _outputs(tmp_path, [
+        "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
+        "Cc,FS1,p3,w,0.8,2,FALSE_SEPARATION,FS-03,r,3010000,",
+        "Cd,UW2,p2,w,0.7,3,UNDECLARED_WORK,UW-01,r,990000,",
+        "Cb,LA1,p9,w,0.2,4,UNDECLARED_WORK,UW-04,r,0,",
+    ])
+    (outputs / "rings.csv").write_text("ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
+                                       "R1,W1;W2,2,2,0.9,r\nR2,W8;W9,2,2,0.5,r\n")
+    figures = acceptance(outputs, ACCEPTANCE_TRUTH)
+    assert (figures["average_precision"], figures["precision_at_k"], figures["lookalikes_queued"]) == (1.0, 1.0, 1)
+    assert figures["targets_met"] is True

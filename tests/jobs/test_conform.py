@@ -64,6 +64,9 @@ def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(sp
     assert (result["mode"], result["base"]) == ("incremental", "2026-03-02")
     tables, outputs = _tables(spark, nightly, date(2026, 3, 3)), _outputs(nightly, date(2026, 3, 3))
     assert {row[0] for row in tables["claims"]} == {"C1", "C2", "C4", "C5"}
+    # The feeds' monthly counts, kept from the base night's and the night's changes.
+    coverage = read_json(Layout(nightly.warehouse).conformed(date(2026, 3, 3)) / "_coverage.json")
+    assert coverage["months"]["ei/claims"] and coverage["coverage"]["ei/claims"]["to"] == "2026-03-03"
 
     # What `fraudctl verify` does: the same night again, rebuilt from every validated
     # row. Same tables; every output file and the manifest byte for byte.
@@ -71,6 +74,7 @@ def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(sp
     pipeline.run_all(date(2026, 3, 3), rebuilt)
     assert _conform_result(rebuilt, date(2026, 3, 3))["mode"] == "full"
     assert _tables(spark, rebuilt, date(2026, 3, 3)) == tables
+    assert read_json(Layout(rebuilt.warehouse).conformed(date(2026, 3, 3)) / "_coverage.json") == coverage
     assert _outputs(rebuilt, date(2026, 3, 3)) == outputs
     assert "run_manifest.json" in outputs and "cases.csv" in outputs
 

@@ -122,3 +122,37 @@ def test_a_case_id_that_cannot_name_a_file_is_refused():
     sample.cases[0]["case_id"] = "../escape"
     with pytest.raises(ValueError, match="cannot name a page"):
         build(sample)
+
+
+def test_a_lead_shows_its_standard_its_estimate_and_what_would_settle_it():
+    from report.site import build
+
+    lead = {"case_id": "CASE0003", "claim_id": "CL-C", "person_key": PERSON_B, "workplace_id": "44444444444",
+            "score": "0.1500", "rank": "3", "fraud_types": "UNDECLARED_WORK", "rule_hits": "UW-04",
+            "reasons": "estimated: period 2026-01-05..2026-02-01: ~3 days inside it if the work of payer 1 was spread "
+                       "evenly, but all of it can lie outside the period — to settle: ask the payer for the days worked",
+            "estimated_overpayment": "0", "ring_id": "", "evidence_standard": "estimated",
+            "overpayment_if_confirmed": "4860000"}
+    sample = sample_input()
+    sample.cases.append(lead)
+    page = build(sample)["cases/CASE0003.html"]
+    assert "Evidence standard: <b>estimated</b>" in page
+    assert "Estimated overpayment, on proven evidence: <b>0 KRW</b>" in page
+    assert "If the estimates are confirmed: 4,860,000 KRW. An estimate, not proven" in page
+    assert "UW-04: ask the payer for the days worked" in page
+    # Its workplace was quarantined or never delivered: the page says so, and the rest stands.
+    assert "no record of this workplace as of 2026-03-07: quarantined or never delivered" in page
+    proven = build(sample)["cases/CASE0001.html"]
+    assert "If the estimates are confirmed" not in proven and "What would settle it" not in proven
+    assert "no record of this workplace" not in proven
+
+
+def test_a_ring_member_with_no_record_is_listed_as_missing():
+    """A ring's workplace whose record was quarantined or never delivered: the page
+    lists it with what is known (its id) and says the record is missing."""
+    from report.site import build
+
+    sample = sample_input()
+    sample.rings[0]["workplace_ids"] = "11111111111;33333333333;55555555555"
+    page = build(sample)["rings/R-ring1.html"]
+    assert "55555555555" in page and "no record as of the run date: quarantined or never delivered" in page

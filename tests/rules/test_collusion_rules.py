@@ -13,9 +13,15 @@ once (module fixture).
 | rh1 | laid off (23), rehired by the same workplace 30 days later | FS-02 |
 | se1 | seasonal: contract ended (32), rehired by the same employer 60 days later | no case |
 | jb1 | laid off (23), new job at an unrelated workplace 30 days later | no case |
-| rh2 | laid off (23), rehired by a sister workplace (same representative) 33 days after the benefit | FS-02 |
+| rh2 | laid off (23), rehired by a sister workplace (same representative) 33 days after the certified benefit, entitled for longer | FS-02 |
+| rh3 | laid off (23), rehired by the same workplace 12 days after a 120-day entitlement ended | FS-04 (a lead) |
 | lh1 | one of 5 laid off under 23 within 30 days by a workplace that hired 3 right after | FS-03 |
+| sm1 | a 6-person shop lays off 2 under 23 two months apart while hiring 2 | FS-06 (a weaker lead) |
+| sx1 | a 7-person shop lays off 3 under 23 within three months while hiring 2 | FS-05 (a lead: not together) |
+| sd1 | a 6-person shop lays off 2 under 23 and hires no one (a real downsizing) | no case |
 | bt1 | one of 5 laid off (23) this month by a big employer that lays off 5 a month as a rule | no case |
+| old1 | 190-day spell in 2019, before the tax feed begins (2025-06): no statement, and none could be | no case |
+| yw1, yw2 | two of the ten workers of a workplace opened 9 months before claim (12, justified cause) | no case |
 | nb1 | laid off by an old, clean business in the ring's building (same address) | no case; named in the ring, not a member |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
@@ -72,6 +78,12 @@ WORKPLACES = [
     workplace("40000000009", "4000000009", "2012-01-01", representative=key("owner9")),  # rh2's employer
     workplace("40000000010", "4000000010", "2024-01-01", representative=key("owner9")),  # its sister
     workplace("40000000011", "4000000011", "2000-01-01"),  # a big employer with everyday turnover
+    workplace("40000000012", "4000000012", "2016-01-01"),  # sm1: a small shop laying off while hiring
+    workplace("40000000013", "4000000013", "2016-01-01"),  # sd1: a small shop downsizing for real
+    workplace("40000000014", "4000000014", "2010-01-01"),  # old1's employer in 2019
+    workplace("40000000015", "4000000015", "2025-03-01"),  # a young workplace of ten, two claims
+    workplace("40000000016", "4000000016", "2010-01-01"),  # rh3's employer
+    workplace("40000000017", "4000000017", "2016-01-01"),  # sx1: a small shop laying off three while hiring
     # An old, clean business in the ring's building.
     workplace("50000000001", "5000000001", "2001-05-01", address="서울특별시 강남구 테헤란로 123, 7층"),
 ]
@@ -87,12 +99,12 @@ class World:
             acquired_on=D(acquired_on), lost_on=D(lost_on) if lost_on else None, separation_code=code,
             monthly_wage=wage, updated_at=UPDATED))
 
-    def claim(self, person, workplace_id, code, filed_on, account=None):
+    def claim(self, person, workplace_id, code, filed_on, account=None, benefit_days=180):
         claim_id = f"CL-{person}"
         filed = D(filed_on)
         self.claims.append(dict(
             claim_id=claim_id, person_key=key(person), workplace_id=workplace_id, separation_code=code,
-            filed_on=filed, eligible_from=filed + dt.timedelta(days=7), benefit_days=180, daily_amount=60_000,
+            filed_on=filed, eligible_from=filed + dt.timedelta(days=7), benefit_days=benefit_days, daily_amount=60_000,
             bank_account_key=account or key(f"acct{person}"), status="APPROVED", updated_at=UPDATED))
         start = filed + dt.timedelta(days=7)
         for n in range(2):
@@ -175,11 +187,41 @@ def build_world() -> World:
     for i in range(8):
         w.spell(f"bt-hired-{i}", "40000000011", f"2026-01-{10 + i:02d}")
 
+    # Small shops: two lay off two under code 23 two months apart, one hiring two others
+    # meanwhile, the other no one; a third lays off three, a month apart, while hiring two.
+    for shop, person, laid, hires in (("40000000012", "sm", 1, 2), ("40000000013", "sd", 1, 0),
+                                      ("40000000017", "sx", 2, 2)):
+        w.spell(f"{person}1", shop, "2021-01-01", "2025-11-10", "23")
+        w.claim(f"{person}1", shop, "23", "2025-11-14")
+        for i in range(laid):
+            w.spell(f"{person}-laid-{i}", shop, "2020-05-01", f"2026-0{1 + i}-20", "23")
+        for i in range(4 - hires):
+            w.spell(f"{person}-staff-{i}", shop, "2019-03-01")
+        for i in range(hires):
+            w.spell(f"{person}-hired-{i}", shop, f"2025-12-{10 + i:02d}")
+        w.monthly_statements(f"{person}1", f"{shop[0]}{shop[2:]}", "2025-06", 5)
+
+    for i in range(10):  # a young workplace that hired ten; two left with justified cause (12) and claimed
+        person = f"yw{i + 1}"
+        left = ("2025-12-20", "12") if i < 2 else (None, None)
+        w.spell(person, "40000000015", f"2025-03-{i + 1:02d}", left[0], left[1])
+        w.monthly_statements(person, "4000000015", "2025-04", 8)
+        if i < 2:
+            w.claim(person, "40000000015", "12", "2025-12-26")
+
+    w.spell("old1", "40000000014", "2019-01-01", "2019-07-10", "23")  # 190 days, before the tax feed
+    w.claim("old1", "40000000014", "23", "2019-07-15")
+
     w.spell("rh2", "40000000009", "2020-01-01", "2026-01-10", "23")
     w.claim("rh2", "40000000009", "23", "2026-01-15")
     # The sister workplace (same representative), 100 days after the separation but 33
     # after the last certified day (2026-03-18): soon after the benefit.
     w.spell("rh2", "40000000010", "2026-04-20")
+
+    w.spell("rh3", "40000000016", "2020-01-01", "2025-10-01", "23")
+    w.monthly_statements("rh3", "4000000016", "2025-06", 4)
+    w.claim("rh3", "40000000016", "23", "2025-10-05", benefit_days=120)  # entitled until 2026-02-08
+    w.spell("rh3", "40000000016", "2026-02-20")
 
     w.spell("nb1", "50000000001", "2015-01-01", "2026-01-10", "23")
     w.monthly_statements("nb1", "5000000001", "2025-06", 7)
@@ -261,7 +303,9 @@ def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_pa
         assert hit["ring_id"] == found["rings"][0]["ring_id"]
         assert hit["estimated_overpayment"] == 3_000_000  # both certifications
         assert hit["score"] >= 0.5
-    assert "just past the 180-day threshold" in case(found, "g1")["reasons"]
+    # g2's 185 days are all its insured days in 18 months; g1 worked at W2 before W1.
+    assert "185 insured days in 18 months: just past the 180-day threshold" in case(found, "g2")["reasons"]
+    assert "worked at 2 workplaces of the ring" in case(found, "g1")["reasons"]
 
 
 def test_gh03_fires_on_an_account_shared_by_three_claimants(found):
@@ -269,11 +313,16 @@ def test_gh03_fires_on_an_account_shared_by_three_claimants(found):
     assert "GH-03" not in case(found, "g1")["rule_hits"].split(";")
 
 
-def test_gh04_aggravates_the_claims_of_a_young_workplace_with_many_claims(found):
-    for person in ("g1", "g4", "g7"):  # the three claims from W1, opened 2025-01-10
+def test_gh04_aggravates_the_claims_of_a_young_workplace_most_of_whose_workers_claimed(found):
+    for person in ("g1", "g4", "g7"):  # the three claims from W1, opened 2025-01-10, of its three workers
         assert "GH-04" in case(found, person)["rule_hits"].split(";")
-        assert "workplace 10000000001 was 334 days old at the claim and produced 3 claims" in case(found, person)["reasons"]
-    assert "GH-04" not in case(found, "g2")["rule_hits"].split(";")  # W2 produced 2
+        assert ("workplace 10000000001 was 334 days old at the claim and produced 3 claims in its first two years "
+                "from 3 workers") in case(found, person)["reasons"]
+
+
+def test_gh04_look_alike_a_young_workplace_of_ten_with_two_claims_is_no_case(found):
+    """Many claims means many for its size: 2 of 10 workers is no mark of a shell."""
+    assert case(found, "yw1") is None and case(found, "yw2") is None
 
 
 def test_gh04_look_alike_an_old_workplace_with_many_claims_is_no_case(found):
@@ -318,10 +367,27 @@ def test_fs02_fires_on_a_rehire_by_the_same_workplace(found):
     assert "rehired 2026-02-09 by 40000000002 (same workplace) 30 days after leaving" in hit["reasons"]
 
 
-def test_fs02_fires_on_a_rehire_by_a_sister_workplace_of_the_same_representative(found):
+def test_fs02_fires_on_a_rehire_by_a_sister_workplace_before_the_benefit_ran_out(found):
+    """100 days after the separation, but the claimant gave up the rest of an
+    entitlement that ran to 2026-07-20 to go back to the same owner."""
     hit = case(found, "rh2")
     assert hit["rule_hits"] == "FS-02"
-    assert "by 40000000010 (related workplace: shared representative) 100 days after leaving 40000000009" in hit["reasons"]
+    assert ("by 40000000010 (related workplace: shared representative) 100 days after leaving 40000000009, before "
+            "the benefit ran out (entitled until 2026-07-20)") in hit["reasons"]
+
+
+def test_fs04_a_rehire_soon_after_the_benefit_ended_is_a_lead(found):
+    """Rehired by the same workplace 12 days after a 120-day entitlement ended: a
+    return after a real layoff looks the same in the records. A lead, with the
+    overpayment if the separation proves false beside the proven 0."""
+    hit = case(found, "rh3")
+    assert hit["rule_hits"] == "FS-04"
+    assert (hit["evidence_standard"], hit["estimated_overpayment"], hit["overpayment_if_confirmed"]) == (
+        "lead", 0, 3_000_000)
+    assert hit["score"] < 0.5
+    assert ("lead: rehired 2026-02-20 by 40000000016 (same workplace) 142 days after leaving 40000000016, after the "
+            "last certified day 2025-12-06 — to settle: the employer's and the worker's account of why the worker "
+            "left and came back") in hit["reasons"]
 
 
 def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(found):
@@ -332,8 +398,44 @@ def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(fo
 def test_fs03_fires_on_a_layoff_by_a_workplace_that_kept_hiring(found):
     hit = case(found, "lh1")
     assert "FS-03" in hit["rule_hits"].split(";")
-    assert ("5 layoffs under code 23 within 30 days of this separation (of 5 employed, its previous two years "
-            "predict 0.0) and 3 hires within 90 days") in hit["reasons"]
+    assert ("proven: workplace 40000000006: 5 layoffs under code 23 within six months of this separation, 5 of "
+            "them within a month of it (of 8 employed then, its previous two years predict 0.0) while it hired 3"
+            ) in hit["reasons"]
+
+
+def test_fs05_a_small_workplace_laying_off_three_over_months_while_hiring_is_a_lead(found):
+    """Thresholds relative to the workplace: three of seven laid off is nearly half of it,
+    a pattern; but spread over three months it is what honest churn also looks like, so
+    it is a lead whose claim the employer's reasons would invalidate."""
+    hit = case(found, "sx1")
+    assert hit["rule_hits"] == "FS-05"
+    assert (hit["evidence_standard"], hit["estimated_overpayment"], hit["overpayment_if_confirmed"]) == (
+        "lead", 0, 3_000_000)
+    assert "lead: workplace 40000000017: 3 layoffs under code 23 within six months of this separation (of 7" in hit[
+        "reasons"]
+
+
+def test_a_stronger_lead_ranks_above_a_weaker_one(found):
+    assert float(case(found, "sx1")["score"]) > float(case(found, "sm1")["score"])
+
+
+def test_fs06_two_layoffs_of_a_small_workplace_that_kept_hiring_are_a_weaker_lead(found):
+    """Two of six laid off while hiring two: the pattern, but as often everyday churn."""
+    hit = case(found, "sm1")
+    assert hit["rule_hits"] == "FS-06"
+    assert (hit["evidence_standard"], hit["estimated_overpayment"], hit["overpayment_if_confirmed"]) == (
+        "lead", 0, 3_000_000)
+    assert "lead: workplace 40000000012: 2 layoffs under code 23 within six months of this separation (of 6" in hit[
+        "reasons"]
+
+
+def test_fs03_look_alike_a_small_workplace_downsizing_without_hiring_is_no_case(found):
+    assert case(found, "sd1") is None
+
+
+def test_gh02_look_alike_a_spell_older_than_the_tax_feed_is_no_case(found):
+    """No tax statement for a 2019 spell says nothing: the tax feed begins in 2025."""
+    assert case(found, "old1") is None
 
 
 def test_fs03_look_alike_everyday_turnover_of_a_big_employer_is_no_case(found):

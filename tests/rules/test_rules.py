@@ -29,6 +29,9 @@ REPORTING_WORKPLACE = ("22222222222", "2222222222")
 SCENARIOS = (
     "uw-unreported",
     "uw-reported",
+    "uw-spread-before-claim",
+    "uw-proven-monthly",
+    "uw-unknown-days",
     "declared",
     "underdeclared",
     "late-filed",
@@ -41,6 +44,7 @@ SCENARIOS = (
     "broken-kr",
     "open-seen-in-korea",
     "open-still-abroad",
+    "open-then-hired",
     "repeat",
     "repeat-clean",
 )
@@ -80,6 +84,7 @@ def _certifications():
         ("broken-foreign", "c1"): ("ONLINE", "TH", 0),
         ("open-seen-in-korea", "c2"): ("VISIT", None, 0),
         ("open-still-abroad", "c3"): ("ONLINE", "US", 0),
+        ("open-then-hired", "c2"): ("MOBILE", "CN", 0),
     }
     rows = []
     for s in SCENARIOS:
@@ -116,6 +121,19 @@ def _income():
         statement("r-ended", "job-ended", FORMER_WORKPLACE[1], "WAGE", dt.date(2026, 1, 1), dt.date(2026, 1, 31),
                   None, 150_000, dt.date(2026, 2, 10)),
         statement("r-repeat", "repeat", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 20, 2_000_000, mar10),
+        # January's statement, the month the claim began (c1 is Jan 5..Feb 1, so Jan 1..4
+        # lie outside it): 3 days of day work fit before the claim, 10 cannot.
+        statement("r-spread", "uw-spread-before-claim", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 1, 1),
+                  dt.date(2026, 1, 31), 3, 300_000, dt.date(2026, 2, 10)),
+        statement("r-proven", "uw-proven-monthly", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 1, 1),
+                  dt.date(2026, 1, 31), 10, 1_000_000, dt.date(2026, 2, 10)),
+        # Work days unknown: a month's statement proves one day of work somewhere in it
+        # (a lead for c1, which it overlaps by 27 days); three days wholly inside c2
+        # prove work in c2.
+        statement("r-unknown-month", "uw-unknown-days", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 1, 1),
+                  dt.date(2026, 1, 31), None, 900_000, dt.date(2026, 2, 10)),
+        statement("r-unknown-days", "uw-unknown-days", NOT_INSURED_PAYER, "DAILY_WAGE", dt.date(2026, 2, 10),
+                  dt.date(2026, 2, 12), None, 300_000, dt.date(2026, 3, 5)),
     ]
 
 
@@ -127,6 +145,10 @@ def _employments():
         dict(employment_id="e-reported", person_key=person("uw-reported"), workplace_id=REPORTING_WORKPLACE[0],
              acquired_on=dt.date(2026, 2, 9), lost_on=None, separation_code=None, monthly_wage=2_600_000,
              updated_at=at("2026-02-10T09:00:00+09:00")),
+        # Insured employment in Korea after an OUT whose IN never came: the IN is missing.
+        dict(employment_id="e-hired", person_key=person("open-then-hired"), workplace_id=REPORTING_WORKPLACE[0],
+             acquired_on=dt.date(2026, 4, 1), lost_on=None, separation_code=None, monthly_wage=2_600_000,
+             updated_at=at("2026-04-02T09:00:00+09:00")),
     ]
 
 
@@ -167,6 +189,8 @@ def _crossings():
         crossing("x-seen-out", "open-seen-in-korea", "2026-01-10T09:00:00+09:00", "OUT", "JP"),
         # Left on Mar 10 and not back yet.
         crossing("x-open-out", "open-still-abroad", "2026-03-10T09:00:00+09:00", "OUT", "US"),
+        # Left on Jan 20 with no IN on record, insured in Korea from Apr 1.
+        crossing("x-hired-out", "open-then-hired", "2026-01-20T09:00:00+09:00", "OUT", "CN"),
     ]
 
 
@@ -218,9 +242,45 @@ def test_uw01_fires_on_undeclared_work_and_counts_from_the_first_tainted_period(
     # c2 (Feb 2..Mar 1) is the first tainted certification: c2 + c3 = 1,680,000 + 1,500,000.
     assert hit["estimated_overpayment"] == 3_180_000
     assert hit["reasons"].startswith(
-        "period 2026-02-02..2026-03-01: ~19 days worked for payer 9999999999 (wage, not an insured workplace), "
-        "declared 0 KRW (~1,928,571 KRW attributable)"
+        "proven: period 2026-02-02..2026-03-01: at least 19 days worked inside it for payer 9999999999 (wage, "
+        "not an insured workplace), declared 0 KRW"
     )
+    assert hit["evidence_standard"] == "proven"
+    assert hit["overpayment_if_confirmed"] == 3_180_000
+
+
+def test_uw01_fires_on_a_monthly_statement_whose_work_cannot_all_lie_outside_the_period(found):
+    """10 days in January, of which at most 4 (Jan 1..4) fall before c1: at least 6 in it."""
+    hit = case(found, "uw-proven-monthly")
+    assert hit["rule_hits"] == "UW-01;UW-02"
+    assert hit["estimated_overpayment"] == 1_680_000 + 1_680_000 + 1_500_000
+    assert "at least 6 days worked inside it" in hit["reasons"]
+
+
+def test_uw01_statements_of_unknown_work_days_prove_one_day_and_estimate_the_rest(found):
+    hit = case(found, "uw-unknown-days")
+    assert hit["rule_hits"] == "UW-01;UW-02;UW-04"
+    assert hit["estimated_overpayment"] == 1_680_000 + 1_500_000  # from c2, the first proven
+    assert hit["overpayment_if_confirmed"] == 1_680_000 + 1_680_000 + 1_500_000  # from c1, if confirmed
+    assert "estimated: period 2026-01-05..2026-02-01: ~27 days inside it" in hit["reasons"]
+    assert "proven: period 2026-02-02..2026-03-01: at least 1 days worked inside it" in hit["reasons"]
+
+
+def test_uw01_look_alike_day_work_before_the_claim_spread_over_its_month_is_a_lead_not_a_taint(found):
+    """3 days of day work in January all fit in Jan 1..4, before the first certified
+    period: spread evenly over the month they would put ~2.6 days in c1. That is an
+    estimate (income averaging, Robodebt's error), never proof: a lead, no overpayment,
+    the estimate beside it, and what would settle it."""
+    hit = case(found, "uw-spread-before-claim")
+    assert hit["rule_hits"] == "UW-04"
+    assert hit["evidence_standard"] == "estimated"
+    assert hit["estimated_overpayment"] == 0
+    assert hit["overpayment_if_confirmed"] == 1_680_000 + 1_680_000 + 1_500_000
+    assert hit["score"] < 0.5
+    assert hit["reasons"] == (
+        "estimated: period 2026-01-05..2026-02-01: ~3 days inside it if the work of payer 9999999999 (wage, "
+        "not an insured workplace) was spread evenly, but all of it can lie outside the period — to settle: ask "
+        "the payer for the days worked")
 
 
 def test_uw01_look_alike_claimant_who_declared_the_income_is_no_case(found):
@@ -257,7 +317,10 @@ def test_uw03_fires_on_income_declared_far_below_the_evidence_without_overpaymen
     assert hit["fraud_types"] == "UNDECLARED_WORK"
     # Not tainted in DOMAIN.md's sense (declared_income is not 0).
     assert hit["estimated_overpayment"] == 0
-    assert hit["reasons"].startswith("period 2026-02-02..2026-03-01: declared 300,000 KRW of ~1,928,571 KRW")
+    assert hit["reasons"].startswith("estimated: period 2026-02-02..2026-03-01: declared 300,000 KRW of "
+                                     "~1,928,571 KRW")
+    assert hit["reasons"].endswith("— to settle: the payer's record of the pay for the days inside the period")
+    assert hit["evidence_standard"] == "estimated"
 
 
 def test_uw03_look_alike_declared_most_of_the_income(found):
@@ -272,7 +335,8 @@ def test_ab01_fires_on_the_kst_day_of_an_arrival_given_in_utc(found):
     assert hit["rule_hits"] == "AB-01;AB-02"
     assert hit["fraud_types"] == "ABROAD_CERTIFICATION"
     assert hit["estimated_overpayment"] == 1_680_000 + 1_680_000 + 1_500_000
-    assert hit["reasons"].startswith("cert 2026-02-02: abroad (OUT 2026-01-28 ICN→JP, IN 2026-02-02), ONLINE from KR")
+    assert hit["reasons"].startswith(
+        "proven: cert 2026-02-02: abroad (OUT 2026-01-28 ICN→JP, IN 2026-02-02), ONLINE from KR")
 
 
 def test_ab01_look_alike_back_the_day_before_is_no_case(found):
@@ -288,6 +352,17 @@ def test_ab01_fires_on_a_trip_with_no_in_yet(found):
 
 def test_ab01_look_alike_missing_in_of_someone_seen_in_korea_is_no_case(found):
     assert case(found, "open-seen-in-korea") is None
+
+
+def test_ab01_look_alike_missing_in_of_someone_insured_in_korea_since_is_at_most_possibly_abroad(found):
+    """No IN after the OUT of Jan 20, but insured employment in Korea from Apr 1: the IN
+    is missing (a gap, no fact), so the certifications are possibly abroad only, and the
+    reason names the contradiction."""
+    hit = case(found, "open-then-hired")
+    assert hit["rule_hits"] == "AB-04"
+    assert hit["estimated_overpayment"] == 0 and hit["evidence_standard"] == "lead"
+    assert ("no IN on record but in Korea by 2026-04-01 (insured employment began 2026-04-01 at 22222222222): "
+            "the IN is missing") in hit["reasons"]
 
 
 # AB-02: online/mobile while abroad
@@ -324,9 +399,10 @@ def test_ab04_fires_on_a_foreign_address_in_a_broken_trip_without_tainting(found
     assert hit["rule_hits"] == "AB-04"
     assert hit["estimated_overpayment"] == 0
     assert hit["reasons"] == (
-        "cert 2026-02-02: possibly abroad (OUT 2026-01-10 ICN→TH, IN missing (next OUT 2026-03-20), "
-        "return date unknown), ONLINE from TH (uncertain)"
+        "lead: cert 2026-02-02: possibly abroad (OUT 2026-01-10 ICN→TH, IN missing (next OUT 2026-03-20), "
+        "return date unknown), ONLINE from TH — to settle: the missing crossing record from the Ministry of Justice"
     )
+    assert hit["evidence_standard"] == "lead"
 
 
 def test_ab04_look_alike_broken_record_certified_from_korea_is_no_case(found):
@@ -358,20 +434,26 @@ def test_rp01_look_alike_repeat_offender_without_evidence_is_no_case(found):
 
 def test_queue_is_ranked_without_gaps_by_score_then_overpayment_then_case_id(found):
     ranked = sorted(found["cases"].values(), key=lambda row: row["rank"])
-    assert [row["rank"] for row in ranked] == list(range(1, 10))
+    assert [row["rank"] for row in ranked] == list(range(1, 14))
     assert [(row["claim_id"], row["score"]) for row in ranked] == [
         # Proven cases (a tainted certification) score (1 + s) / 2 ...
+        # UW-04 adds to a proven case's strength: 1 - 0.15 × 0.6 × 0.7.
+        ("CL-uw-unknown-days", 0.9685),
         ("CL-repeat", 0.964),
         ("CL-abroad-foreign-ip", 0.9632),  # 0.96325 in binary is just below .5
         ("CL-open-still-abroad", 0.9632),
+        # Same score: the larger overpayment first.
+        ("CL-uw-proven-monthly", 0.955),
         ("CL-uw-unreported", 0.955),
         ("CL-abroad-vpn", 0.9475),
         # Same score and overpayment: case_id decides (C665b… before Cfef0…).
         ("CL-uw-reported", 0.925),
         ("CL-visit-before-flight", 0.925),
-        # ... the others s / 2, below every proven case.
+        # ... the others s / 2, below every proven case: estimates and leads by strength.
         ("CL-underdeclared", 0.225),
         ("CL-broken-foreign", 0.175),
+        ("CL-open-then-hired", 0.175),
+        ("CL-uw-spread-before-claim", 0.15),
     ]
 
 
