@@ -84,9 +84,7 @@ _GX_QUERY_VIEW = "tmp_view"
 EXAMPLES_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": EXAMPLES}
 
 # The expression contract._ordered() writes: "<first> IS NULL OR <second> IS NULL OR <first> <= <second>".
-_ORDERED = re.compile(
-    r"^(?P<first>\w+) IS NULL OR (?P<second>\w+) IS NULL OR (?P=first) <= (?P=second)$"
-)
+_ORDERED = re.compile(r"(?P<first>\w+) IS NULL OR (?P<second>\w+) IS NULL OR (?P=first) <= (?P=second)")
 
 
 def build_suite(table: contract.Table, *, drop_date: dt.date | None = None) -> gx.ExpectationSuite:
@@ -122,7 +120,7 @@ def _column_expectations(column: contract.Column, drop_date: dt.date | None) -> 
     if column.required:
         expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name))
     if column.kind in _STRING_KINDS_WITH_PATTERN:
-        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.pattern))
+        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.java_regex))
     if column.kind == contract.CODE:
         expectations.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.values)))
     if column.kind == contract.TEXT:
@@ -163,7 +161,7 @@ def _row_check_expectation(table: contract.Table, row_check: contract.RowCheck):
     a date difference), runs as its own Spark SQL expression through
     UnexpectedRowsExpectation: the query returns the rows the rule rejects."""
     meta = {"row_check": row_check.name, "columns": list(row_check.columns)}
-    ordered = _ORDERED.match(row_check.expression)
+    ordered = _ORDERED.fullmatch(row_check.expression)
     if ordered:
         return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=ordered["second"],

@@ -21,7 +21,7 @@ from fraud.storage import sha256_file
 
 log = logging.getLogger(__name__)
 
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_DIR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class DropError(Exception):
@@ -64,7 +64,7 @@ class Drop:
 
 
 def _parse_day(text: str) -> date | None:
-    if not _DATE_DIR.match(text):
+    if not _DATE_DIR.fullmatch(text):
         return None
     try:
         return date.fromisoformat(text)

@@ -19,7 +19,7 @@ from fraud.records import ERROR, LINE_NO, RAW_LINE
 DROP_DATE = "_drop_date"
 FAILURES = "_failures"
 # Bump when a check changes: every drop is then validated again.
-VALIDATOR_VERSION = "1"
+VALIDATOR_VERSION = "2"
 
 _SHOWN_VALUE_CHARS = 40
 
@@ -57,11 +57,11 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
     checks = []
     if column.required:
         checks.append(_failure(name, "required", text.isNull(), f"{name}: required value missing"))
-    if column.pattern:
-        bad_format = present & ~text.rlike(column.pattern)
-        checks.append(_failure(name, "format", bad_format,
+    if column.java_regex:
+        is_well_formed = text.rlike(column.java_regex)
+        checks.append(_failure(name, "format", present & ~is_well_formed,
                                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}"))))
-        well_formed = present & text.rlike(column.pattern)
+        well_formed = present & is_well_formed
     else:
         well_formed = present
     if column.kind == contract.CODE:
@@ -104,9 +104,15 @@ def _row_failures(table: contract.Table) -> list[SparkColumn]:
     return checks
 
 
+# Characters that cannot tell two keys apart (controls, format characters such as a
+# zero-width space, separators and line breaks): `C1` and `C1\n` are one key sent twice.
+_INVISIBLE = r"[\p{Cc}\p{Cf}\p{Z}]"
+
+
 def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
     key = table.primary_key
-    copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), F.col(key)))
+    key_as_compared = F.regexp_replace(F.col(key), _INVISIBLE, "")
+    copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), key_as_compared))
     duplicated = F.col(key).isNotNull() & (copies > 1)
     return _failure(key, "duplicate_key", duplicated,
                     F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")))

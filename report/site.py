@@ -25,7 +25,8 @@ from rules.ruleset import RULES
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
 COLLUSION_TYPOLOGIES = ("FALSE_SEPARATION", "GHOST_EMPLOYMENT")
-_SAFE_NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
+# Whole-name matches only (fullmatch): `$` would let a name end in a line break.
+_SAFE_NAME = re.compile(r"[0-9A-Za-z_.-]+")
 
 
 @dataclass
@@ -312,12 +313,12 @@ def build(inp: ReportInput) -> dict[str, str]:
     for entry in inp.dispositions:
         latest[entry.case_id] = entry
         history[entry.case_id].append(entry)
-    workplace_pages = {w["workplace_id"] for w in inp.workplaces if _SAFE_NAME.match(w["workplace_id"])}
+    workplace_pages = {w["workplace_id"] for w in inp.workplaces if _SAFE_NAME.fullmatch(w["workplace_id"])}
     changes = _changes(inp.cases, inp.previous_cases)
 
     cases = []
     for row in sorted(inp.cases, key=lambda r: _int(r["rank"])):
-        if not _SAFE_NAME.match(row["case_id"]):
+        if not _SAFE_NAME.fullmatch(row["case_id"]):
             raise ValueError(f"case_id {row['case_id']!r} cannot name a page")
         workplace = workplace_records.get(row["workplace_id"]) or {}
         case = dict(row, rank=_int(row["rank"]), estimated_overpayment=_int(row["estimated_overpayment"]),
@@ -351,7 +352,7 @@ def build(inp: ReportInput) -> dict[str, str]:
     by_claim = {c["claim_id"]: c for c in cases}
     rings = []
     for ring in sorted(inp.rings, key=lambda r: r["ring_id"]):
-        if not _SAFE_NAME.match(ring["ring_id"]):
+        if not _SAFE_NAME.fullmatch(ring["ring_id"]):
             raise ValueError(f"ring_id {ring['ring_id']!r} cannot name a page")
         members = [workplace_records.get(w) or {"workplace_id": w} for w in _split(ring["workplace_ids"])]
         claims = []

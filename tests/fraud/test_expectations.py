@@ -120,7 +120,7 @@ def test_suite_is_built_from_the_contract():
         "claim_id", "person_key", "workplace_id", "bank_account_key"
     }
     regex = {e.column: e.regex for e in by_type["expect_column_values_to_match_regex"]}
-    assert regex["workplace_id"] == contract.PATTERNS[contract.WORKPLACE_ID]
+    assert regex["workplace_id"] == r"^(?:[0-9]{11})\z"
     assert {e.column: set(e.value_set) for e in by_type["expect_column_values_to_be_in_set"]} == {
         "separation_code": set(contract.SEPARATION_CODES), "status": set(contract.CLAIM_STATUSES),
     }
@@ -212,6 +212,16 @@ def test_bad_claims_fail_with_the_expectation_and_column_named(spark, sealed):
     page = (sealed / "claims.html").read_text(encoding="utf-8")
     assert "4 expectation(s) FAILED" in page
     assert "<script>" not in page and "&lt;script&gt;PAID&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\u0085", "\u2028"], ids=repr)
+def test_a_key_with_a_trailing_line_break_fails_the_regex(spark, sealed, brk):
+    # Java's `$` matches before a final line break; the suite's patterns end at `\z`.
+    table = contract.TABLES["claims"]
+    rows = [_claim("C-1"), _claim("C-2", person_key=PERSON + brk, workplace_id="12345678901" + brk)]
+    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/claims", sealed)
+    assert _failures(outcome) == {("expect_column_values_to_match_regex", "person_key", 1),
+                                  ("expect_column_values_to_match_regex", "workplace_id", 1)}
 
 
 def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):

@@ -141,7 +141,7 @@ def test_every_bad_row_kind_is_planted_and_counted(landing):
 def _value_fails(column: contract.Column, text: str, drop_date: date) -> bool:
     if text == "":
         return column.required
-    if column.pattern and not re.match(column.pattern, text):
+    if not column.matches(text):
         return True
     if column.kind == contract.CODE:
         return text not in column.values

@@ -115,10 +115,11 @@ def test_ring_page_lists_members_shared_attributes_and_claims(pages):
     assert "CL-Q" in ring
 
 
-def test_a_case_id_that_cannot_name_a_file_is_refused():
+@pytest.mark.parametrize("case_id", ["../escape", "CASE-1\n"])
+def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
     from report.site import build
 
     sample = sample_input()
-    sample.cases[0]["case_id"] = "../escape"
+    sample.cases[0]["case_id"] = case_id
     with pytest.raises(ValueError, match="cannot name a page"):
         build(sample)
