@@ -278,14 +278,29 @@ class _Validation:
             outcome = failed.get(expectation.id, {})
             if isinstance(expectation, gxe.UnexpectedRowsExpectation) and outcome.get("observed_value"):
                 # Only COMPLETE returns the rejected rows of a query expectation.
-                rows = batch.validate(expectation, result_format="COMPLETE").to_json_dict()["result"]
-                found[expectation.id] = {
-                    "details": {"unexpected_rows": rows["details"]["unexpected_rows"][:EXAMPLES]}
-                }
+                checked = batch.validate(expectation, result_format="COMPLETE").to_json_dict()
+                rows = ((checked.get("result") or {}).get("details") or {}).get("unexpected_rows")
+                found[expectation.id] = (
+                    {"details": {"unexpected_rows": rows[:EXAMPLES]}} if rows is not None
+                    else _no_examples(expectation, checked))
             elif outcome.get("unexpected_count"):
-                values = batch.validate(expectation, result_format=EXAMPLES_FORMAT).to_json_dict()["result"]
-                found[expectation.id] = {"partial_unexpected_list": values["partial_unexpected_list"]}
+                checked = batch.validate(expectation, result_format=EXAMPLES_FORMAT).to_json_dict()
+                values = (checked.get("result") or {}).get("partial_unexpected_list")
+                found[expectation.id] = (
+                    {"partial_unexpected_list": values} if values is not None else _no_examples(expectation, checked))
         return found
+
+
+def _no_examples(expectation, checked: dict) -> dict:
+    """GX leaves the examples out of a result when it cannot collect them (a timestamp
+    that is in year 0 in UTC cannot become a Python datetime): the failure and its count
+    stand; the page says why there are no examples."""
+    errors = [str(info.get("exception_message") or "").splitlines()[0]
+              for info in (checked.get("exception_info") or {}).values()
+              if isinstance(info, dict) and info.get("exception_message")]
+    why = errors[0] if errors else "GX returned none"
+    log.warning("GX could not collect examples for %s: %s", expectation.expectation_type, why)
+    return {"examples_unavailable": why}
 
 
 def _context_config() -> DataContextConfig:
@@ -356,6 +371,8 @@ def _render_html(summary: dict, payload: dict) -> str:
         examples = values.get("partial_unexpected_list") or (values.get("details") or {}).get("unexpected_rows") or []
         exception = result.get("exception_info") or {}
         note = config.get("description") or ""
+        if values.get("examples_unavailable"):
+            note = f"{note} no examples: {values['examples_unavailable']}".strip()
         if exception.get("raised_exception"):
             note = f"{note} error: {exception.get('exception_message')}".strip()
         status = '<span class="pass">pass</span>' if result["success"] else '<span class="fail-word">FAIL</span>'

@@ -73,9 +73,8 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
     if column.kind in (contract.DATE, contract.TIMESTAMP, contract.INTEGER):
         checks.append(_failure(name, "value", well_formed & typed.isNull(),
                                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}"))))
-    if column.kind == contract.DATE:
-        out_of_range = (typed < F.lit(contract.EARLIEST_DATE).cast("date")) | (typed > F.lit(contract.LATEST_DATE).cast("date"))
-        checks.append(_failure(name, "range", out_of_range,
+    if column.kind in (contract.DATE, contract.TIMESTAMP):
+        checks.append(_failure(name, "range", _outside_window(column, typed),
                                F.concat(F.lit(f"{name}: "), _quoted_value(name),
                                         F.lit(f" outside {contract.EARLIEST_DATE}..{contract.LATEST_DATE}"))))
     if column.kind == contract.INTEGER:
@@ -94,6 +93,18 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
         checks.append(_failure(name, "after_drop", after_drop,
                                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" is after the drop date"))))
     return checks
+
+
+def _outside_window(column: contract.Column, typed: SparkColumn) -> SparkColumn:
+    """Whether a date, or a timestamp's KST day, lies outside EARLIEST_DATE..LATEST_DATE:
+    the same window the Great Expectations suite holds the valid rows to, so a row
+    outside it is one quarantined row rather than a failed drop."""
+    earliest = F.lit(contract.EARLIEST_DATE).cast("date")
+    latest = F.lit(contract.LATEST_DATE).cast("date")
+    if column.kind == contract.DATE:
+        return (typed < earliest) | (typed > latest)
+    # Timestamps are instants; the window's days are KST days (the session time zone).
+    return (typed < earliest.cast("timestamp")) | (typed >= F.date_add(latest, 1).cast("timestamp"))
 
 
 def _row_failures(table: contract.Table) -> list[SparkColumn]:

@@ -224,6 +224,25 @@ def test_a_key_with_a_trailing_line_break_fails_the_regex(spark, sealed, brk):
                                   ("expect_column_values_to_match_regex", "workplace_id", 1)}
 
 
+def test_a_timestamp_gx_cannot_turn_into_python_fails_without_examples_not_with_a_crash(spark, sealed):
+    # 0001-01-01T00:00+09:00 is in year 0 in UTC: GX's examples query cannot collect it
+    # and its result then has no partial_unexpected_list.
+    from pyspark.sql import functions as F
+
+    table = contract.TABLES["crossings"]
+    rows = [{"crossing_id": f"X-{i}", "person_key": PERSON, "crossed_at": UPDATED, "direction": "OUT",
+             "port_code": "ICN", "country": "JP"} for i in (1, 2)]
+    year_one = F.expr("cast('0001-01-01T00:00:00+09:00' as timestamp)")
+    frame = _frame(spark, table, rows).withColumn(
+        "crossed_at", F.when(F.col("crossing_id") == "X-2", year_one).otherwise(F.col("crossed_at")))
+
+    outcome = validate_drop(frame, table, f"moj/{DROP}/crossings", sealed, drop_date=DROP)
+
+    assert _failures(outcome) == {("expect_column_values_to_be_between", "crossed_at", 1)}
+    page = (sealed / "crossings.html").read_text(encoding="utf-8")
+    assert "1 expectation(s) FAILED" in page and "no examples" in page
+
+
 def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
     table = contract.TABLES["certifications"]
     rows = [
