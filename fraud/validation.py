@@ -28,11 +28,18 @@ def _delivered(name: str) -> SparkColumn:
     return F.col(f"_s_{name}")
 
 
+# A timestamp without seconds (`2026-03-01T10:00+09:00`) is ISO 8601 and within the
+# contract, but Spark's cast reads only hh:mm:ss: the seconds are written in first.
+_MINUTES_THEN_OFFSET = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2})(?=(?:Z|[+-][0-9]{2}:[0-9]{2})\z)"
+
+
 def _typed(column: contract.Column) -> SparkColumn:
     text = _delivered(column.name)
     if column.spark_type == "string":
         return text
-    return F.expr(f"try_cast(`_s_{column.name}` AS {column.spark_type})")
+    if column.kind == contract.TIMESTAMP:
+        text = F.regexp_replace(text, _MINUTES_THEN_OFFSET, "$1:00")
+    return text.try_cast(column.spark_type)
 
 
 def _failure(column: str, check: str, failed: SparkColumn, message: SparkColumn | str) -> SparkColumn:

@@ -184,6 +184,24 @@ def test_the_first_instant_of_the_window_is_valid(spark):
     assert checked.select(F.date_format("crossed_at", "yyyy-MM-dd HH:mm").alias("t")).first()["t"] == "1950-01-01 00:00"
 
 
+@pytest.mark.parametrize("delivered, kst", [
+    ("2026-02-10T09:30+09:00", "2026-02-10 09:30:00"),
+    ("2026-02-10T00:30Z", "2026-02-10 09:30:00"),
+    ("2026-02-10T09:30:15+09:00", "2026-02-10 09:30:15"),
+])
+def test_a_timestamp_without_seconds_is_the_iso_8601_it_is(spark, delivered, kst):
+    # ISO 8601 allows hh:mm; FEEDS.md asks for ISO 8601 with an offset, nothing finer.
+    checked, quarantined = _check(spark, "crossings", [crossing_row(crossed_at=delivered)])
+    assert not quarantined
+    assert checked.select(F.date_format("crossed_at", "yyyy-MM-dd HH:mm:ss").alias("t")).first()["t"] == kst
+
+
+def test_an_impossible_time_without_seconds_says_so(spark):
+    _, quarantined = _check(spark, "crossings", [crossing_row(crossed_at="2026-02-10T25:00+09:00")])
+    assert quarantined[1]["check"] == "value"
+    assert quarantined[1]["reason"] == "crossed_at: '2026-02-10T25:00+09:00' is not a possible timestamp"
+
+
 def test_timestamp_offsets_are_read_in_kst(spark):
     checked, quarantined = _check(spark, "crossings", [crossing_row(crossed_at="2026-02-10T15:30:00Z")])
     assert not quarantined
