@@ -38,7 +38,7 @@ from fraud.config import Settings
 from fraud.landing import DropError, read_drop, verify_files
 from fraud.layout import Layout
 from fraud import dispositions
-from fraud.storage import ensure_dir, read_json, sha256_file
+from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
 from jobs.publish import MANIFEST_NAME
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def late_drops(manifest: dict, landing: Path, ds: date) -> list[str]:
 
 
 def _csv_rows(path: Path) -> list[tuple[str, ...]]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with no_csv_field_limit(), open(path, newline="", encoding="utf-8") as handle:
         return [tuple(row) for row in csv.reader(handle)]
 
 
