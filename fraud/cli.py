@@ -34,7 +34,10 @@ def _configure_logging(level: str) -> None:
 
 
 def _fail(code: int, message: str) -> None:
-    click.echo(f"fraudctl: {message}", err=True)
+    from fraud.text import one_line
+
+    # One line, whatever a delivered file name or value in the message holds.
+    click.echo(f"fraudctl: {one_line(message)}", err=True)
     sys.exit(code)
 
 

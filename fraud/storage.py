@@ -255,8 +255,13 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
+        return sha256_of(handle, chunk)
+
+
+def sha256_of(handle, chunk: int = 1 << 20) -> str:
+    """The sha256 of what is left to read in a binary file object."""
+    digest = hashlib.sha256()
+    while block := handle.read(chunk):
+        digest.update(block)
     return digest.hexdigest()

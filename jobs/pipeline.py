@@ -51,7 +51,8 @@ def _job(module: str) -> Callable[[], Callable]:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
+    Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing),
+                                                            "landing_root": str(s.landing_root or s.landing)}),
     Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]}),
     Stage("conform", True, _job("conform"), lambda s, done: {"drops": done["validate"]["drops"]}),
     Stage("collusion", True, _job("collusion"), lambda s, done: {"conformed": done["conform"]["conformed"],

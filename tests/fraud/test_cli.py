@@ -101,3 +101,25 @@ def test_train_holds_the_nights_lock_so_prune_cannot_delete_its_tables(tmp_path,
                                        "--ds", "2026-03-05"])
     assert result.exit_code == 0, result.output
     assert held == [True] and result.output.startswith("trained on 2026-03-04")
+
+
+def test_a_named_pipe_listed_as_a_table_exits_3_with_one_line_and_no_hang(tmp_path):
+    # Opening a pipe for reading waits for a writer: before issue #19 ingest waited
+    # forever, holding the warehouse lock. Its own process, with a timeout.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    landing = tmp_path / "landing"
+    drop = write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row()])})
+    empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
+    (drop / "claims.csv").unlink()
+    os.mkfifo(drop / "claims.csv")
+    fraudctl = Path(sys.executable).parent / "fraudctl"
+    finished = subprocess.run([str(fraudctl), "--log-level", "ERROR", "run", "--landing", str(landing),
+                               "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02", "--no-progress"],
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == EXIT_BAD_DROP
+    assert finished.stderr.splitlines() == [
+        "fraudctl: bad drop: ei/2026-03-02/claims.csv: a named pipe, not a regular file: refused"]
