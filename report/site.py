@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -222,8 +223,11 @@ def _shared_attributes(members: list[dict]) -> list[dict]:
     def digits(value):
         return re.sub(r"\D", "", value or "")
 
+    def spacing_free(value):  # composed (NFC) first: decomposed Hangul is the same address
+        return re.sub(r"\s+", "", unicodedata.normalize("NFC", value or ""))
+
     attributes = (("representative", "representative_key", lambda v: v, short_key),
-                  ("address", "address", lambda v: re.sub(r"\s+", "", v or ""), lambda v: v),
+                  ("address", "address", spacing_free, lambda v: v),
                   ("phone", "phone", digits, lambda v: v),
                   ("bank account", "bank_account_key", lambda v: v, short_key))
     shared = []

@@ -115,6 +115,18 @@ def test_ring_page_lists_members_shared_attributes_and_claims(pages):
     assert "CL-Q" in ring
 
 
+def test_an_address_shared_in_composed_and_decomposed_hangul_is_shown_as_shared():
+    import unicodedata
+
+    from report.site import _shared_attributes
+
+    address = "서울특별시 중구 세종대로 110"
+    members = [{"workplace_id": "11111111111", "address": address},
+               {"workplace_id": "22222222222", "address": unicodedata.normalize("NFD", address)}]
+    assert _shared_attributes(members) == [
+        {"attribute": "address", "value": address, "workplaces": "11111111111, 22222222222"}]
+
+
 @pytest.mark.parametrize("case_id", ["../escape", "CASE-1\n"])
 def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
     from report.site import build
