@@ -1,6 +1,6 @@
 """`fraudctl`: the command line of the nightly fraud pipeline.
 
-Exit status: 0 success; 2 bad usage; 3 a drop that cannot be trusted (manifest and
+Exit status: 0 success; 2 bad usage (also a run date after today in Seoul); 3 a drop that cannot be trusted (manifest and
 files disagree); 4 drops missing for the run date; 5 validation could not vouch for
 the data; 1 anything else (for `verify`: outputs differ). A failure prints one line on
 stderr.
@@ -99,6 +99,8 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
         _fail(EXIT_BAD_DROP, f"bad drop: {error}")
     except pipeline.MissingDropsError as error:
         _fail(EXIT_MISSING_DROPS, str(error))
+    except pipeline.RunDateError as error:
+        _fail(2, str(error))
     except (ValidationError, PublishError) as error:
         _fail(EXIT_VALIDATION, str(error))
     finally:

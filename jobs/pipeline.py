@@ -33,6 +33,24 @@ class MissingDropsError(Exception):
     """Not every source delivered a drop for the run date in time."""
 
 
+class RunDateError(ValueError):
+    """A run date no run may have (after today in Seoul). One line; no stage ran."""
+
+
+def check_run_date(ds: date, today: date | None = None) -> None:
+    """Refuse a run date after `today` (default: today in Seoul) before any stage runs.
+
+    No drop can be dated after today, so such a night could only be a typo (9999-12-31
+    with --no-require-drops); its outputs would look like the newest night's. This is
+    the one place a run reads the clock, and only to refuse: what a run writes depends
+    on `ds` alone."""
+    from fraud.retention import today as today_in_seoul
+
+    today = today or today_in_seoul()
+    if ds > today:
+        raise RunDateError(f"run date {ds} is after today ({today}, {contract.TIMEZONE}): refused")
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -192,6 +210,7 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
 
 def run_all(ds: date, settings: Settings | None = None, progress=None) -> dict[str, str]:
     """Every stage in order, as the DAG would run them (the CLI's path)."""
+    check_run_date(ds)
     settings = settings or Settings.from_env()
     if settings.require_drops_for_ds:
         wait_for_drops(ds, settings)
@@ -205,6 +224,7 @@ def run_for_airflow(stage: str, context: dict, upstream: dict[str, str] | None =
     """An Airflow task's one call: the run date from the task's context, then the stage
     (or, for "wait", the wait for the night's drops)."""
     ds = run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None))
+    check_run_date(ds)
     if stage == "wait":
         wait_for_drops(ds)
         return {}

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from fraud.dispositions import CLEARED, Disposition
 from report.mask import mask_keys, short_key
 from report.templates import TEMPLATES
-from report.timeline import Bar, Lane, timeline_svg, trips
+from report.timeline import Bar, Lane, shifted, timeline_svg, trips
 from rules.ruleset import RULES
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
@@ -192,12 +192,12 @@ def _timeline(claim: dict | None, certifications: list[dict], tainted: set[str],
              Lane("income statements", paid_work), Lane("abroad", abroad)]
     anchor = [b for lane in lanes[:1] for b in lane.bars]
     if claim and _day(claim.get("filed_on")):
-        first_day = _day(claim["filed_on"]) - dt.timedelta(days=210)
+        first_day = shifted(_day(claim["filed_on"]), -210)
     elif anchor:
-        first_day = min(b.start for b in anchor) - dt.timedelta(days=210)
+        first_day = shifted(min(b.start for b in anchor), -210)
     else:
-        first_day = ds - dt.timedelta(days=365)
-    last_day = max([ds, *(b.end for lane in lanes for b in lane.bars if b.end <= ds + dt.timedelta(days=60))])
+        first_day = shifted(ds, -365)
+    last_day = max([ds, *(b.end for lane in lanes for b in lane.bars if b.end <= shifted(ds, 60))])
     return timeline_svg(lanes, first_day, last_day, today=ds)
 
 

@@ -123,3 +123,14 @@ def test_a_named_pipe_listed_as_a_table_exits_3_with_one_line_and_no_hang(tmp_pa
     assert finished.returncode == EXIT_BAD_DROP
     assert finished.stderr.splitlines() == [
         "fraudctl: bad drop: ei/2026-03-02/claims.csv: a named pipe, not a regular file: refused"]
+
+
+def test_a_run_date_after_today_in_seoul_exits_2_before_any_stage(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w"
+    landing.mkdir()
+    result = _invoke("run", "--landing", str(landing), "--warehouse", str(warehouse), "--ds", "9999-12-31",
+                     "--no-require-drops", "--no-progress")
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("fraudctl: run date 9999-12-31 is after today (") and "Seoul" in line
+    assert not warehouse.exists()  # no stage ran

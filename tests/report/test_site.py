@@ -3,6 +3,7 @@ escape and hide, and that the same night gives the same bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -135,3 +136,21 @@ def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
     sample.cases[0]["case_id"] = case_id
     with pytest.raises(ValueError, match="cannot name a page"):
         build(sample)
+
+
+def test_a_night_on_the_last_day_of_the_calendar_is_still_drawn():
+    # fraudctl refuses a run date after today; the pages must not overflow all the same.
+    from report.site import build
+    from report_sample import PERSON_A
+
+    ds = dt.date(9999, 12, 31)
+    sample = sample_input(ds=ds)
+    sample.records["employments"].append({"employment_id": "e-open", "person_key": PERSON_A,
+                                          "workplace_id": "11111111111", "acquired_on": dt.date(2026, 1, 5),
+                                          "lost_on": None, "separation_code": None, "monthly_wage": 2_100_000})
+    sample.records["crossings"].append({"crossing_id": "x-open", "person_key": PERSON_A,
+                                        "crossed_at": dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.timezone.utc),
+                                        "direction": "OUT", "port_code": "ICN", "country": "VN"})
+    pages = build(sample)
+    assert f"Queue {ds.isoformat()}" in pages["index.html"]
+    assert "<svg" in pages["cases/CASE0001.html"]
