@@ -95,6 +95,10 @@ SPARK_TYPES: dict[str, str] = {
 EARLIEST_DATE = "1950-01-01"
 LATEST_DATE = "2099-12-31"
 MAX_TEXT_LENGTH = 300
+# Free text is typed text: no control characters but tab, line feed and carriage return
+# (a quoted CSV field may hold a line break). A NUL or an escape sequence is not typed.
+# C0, DEL and C1; the same in Java and Python regular expressions.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,7 @@ def _column_expectations(column: contract.Column, drop_date: dt.date | None) -> 
         expectations.append(
             gxe.ExpectColumnValueLengthsToBeBetween(column=name, max_value=contract.MAX_TEXT_LENGTH)
         )
+        expectations.append(gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=contract.CONTROL_CHARACTERS))
     if column.kind == contract.INTEGER and (column.minimum is not None or column.maximum is not None):
         expectations.append(
             gxe.ExpectColumnValuesToBeBetween(

@@ -77,6 +77,9 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
     if column.kind == contract.TEXT:
         checks.append(_failure(name, "length", F.length(text) > contract.MAX_TEXT_LENGTH,
                                f"{name}: longer than {contract.MAX_TEXT_LENGTH} characters"))
+        checks.append(_failure(name, "control_character", text.rlike(contract.CONTROL_CHARACTERS),
+                               F.concat(F.lit(f"{name}: "), _quoted_value(name),
+                                        F.lit(" holds a control character"))))
     if column.kind in (contract.DATE, contract.TIMESTAMP, contract.INTEGER):
         checks.append(_failure(name, "value", well_formed & typed.isNull(),
                                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}"))))

@@ -19,6 +19,7 @@ from jinja2 import DictLoader, Environment, StrictUndefined
 from markupsafe import Markup
 
 from fraud.dispositions import CLEARED, Disposition
+from fraud.text import printable
 from report.mask import mask_keys, short_key
 from report.templates import TEMPLATES
 from report.timeline import Bar, Lane, shifted, timeline_svg, trips
@@ -410,7 +411,9 @@ def build(inp: ReportInput) -> dict[str, str]:
             inp.quarantine, key=lambda q: (q["source"], q["drop_date"], q["table"], q["column"], q["check"])))
     pages["model.html"] = env.get_template("model").render(ds=ds, root="", model=inp.model,
                                                           model_error=inp.model_error)
-    return pages
+    # Delivered text may hold control characters (a NUL, an escape sequence): autoescaping
+    # leaves them, so every page shows them as \xNN instead.
+    return {path: printable(page) for path, page in pages.items()}
 
 
 def quality_rows(manifest: dict) -> list[dict]:

@@ -146,7 +146,7 @@ def _value_fails(column: contract.Column, text: str, drop_date: date) -> bool:
     if column.kind == contract.CODE:
         return text not in column.values
     if column.kind == contract.TEXT:
-        return len(text) > contract.MAX_TEXT_LENGTH
+        return len(text) > contract.MAX_TEXT_LENGTH or re.search(contract.CONTROL_CHARACTERS, text) is not None
     if column.kind in (contract.DATE, contract.TIMESTAMP):
         try:
             day = date.fromisoformat(text[:10])

@@ -110,6 +110,10 @@ CASES = [
     ("crossings", crossing_row(crossed_at="0001-01-01T00:00:00+09:00"), "crossed_at", "range"),
     ("crossings", crossing_row(crossed_at="1949-12-31T23:59:59+09:00"), "crossed_at", "range"),
     ("crossings", crossing_row(crossed_at="0000-01-01T00:00:00Z"), "crossed_at", "range"),
+    # Free text holds no control characters but tab, line feed and carriage return.
+    ("workplaces", workplace_row(name="(주)테\x00스트"), "name", "control_character"),
+    ("workplaces", workplace_row(address="서울 중구 세종대로 110\x1b[31m"), "address", "control_character"),
+    ("workplaces", workplace_row(name="(주)테스트\x85"), "name", "control_character"),
     *TRAILING_BREAK_CASES,
 ]
 
@@ -176,6 +180,11 @@ def test_several_failures_of_one_row_are_all_reported(spark):
     _, quarantined = _check(spark, "claims", [claim_row(person_key="x", status="X")])
     assert quarantined[1]["check"] == "format;code"
     assert quarantined[1]["reason"] == "person_key: 'x' is not a valid hex64; status: unknown code 'X'"
+
+
+def test_tabs_and_line_breaks_in_free_text_are_valid(spark):
+    _, quarantined = _check(spark, "workplaces", [workplace_row(name="(주)테스트\t본점", address="서울 중구\r\n세종대로 110")])
+    assert not quarantined
 
 
 def test_the_first_instant_of_the_window_is_valid(spark):

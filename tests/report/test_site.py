@@ -154,3 +154,18 @@ def test_a_night_on_the_last_day_of_the_calendar_is_still_drawn():
     pages = build(sample)
     assert f"Queue {ds.isoformat()}" in pages["index.html"]
     assert "<svg" in pages["cases/CASE0001.html"]
+
+
+def test_no_page_holds_a_control_character():
+    # A NUL or an escape sequence in delivered text is shown as \\xNN, never sent to the browser.
+    import re
+
+    from report.site import build
+
+    sample = sample_input()
+    for workplace in sample.records["workplaces"]:
+        workplace["name"] = "(주)널\x00문자\x1b[2J"
+    pages = build(sample)
+    for path, page in pages.items():
+        assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page) is None, path
+    assert "(주)널\\x00문자\\x1b[2J" in pages["workplaces/11111111111.html"]
