@@ -88,7 +88,9 @@ SIDO_SPELLINGS: tuple[tuple[str, str], ...] = (
 # (pattern, replacement) applied in order before the building number is looked for.
 # Replacements use Java's `$1`; the Python side converts them.
 ADDRESS_STEPS: tuple[tuple[str, str], ...] = (
-    (r"[\t\n\x0b\f\r\u00a0\u200b\u3000]", " "),
+    # Line separators too: Java's `$` matches before a final one and `.` stops at them,
+    # Python's do neither, so none may reach the patterns below.
+    (r"[\t\n\x0b\f\r\u0085\u00a0\u200b\u2028\u2029\u3000]", " "),
     # 참고항목 such as (역삼동) and bracketed postcodes; an unclosed one runs to the end.
     (r"[(\[][^)\]]*(?:[)\]]|$)", " "),
     (r" {2,}", " "),
@@ -113,8 +115,9 @@ ADDRESS_TRAILING_UNITS = r"(?:[ ,]+(?:지하 ?|[Bb])?[0-9]+ ?(?:층|호|동|[Ff]
 ADDRESS_SEPARATORS = r"[ ,]"
 
 PHONE_STEPS: tuple[tuple[str, str], ...] = (
-    # A second number or a line range: keep the first number only.
-    (r"(?:~|,|/|;|내선|[Ee][Xx][Tt]).*$", ""),
+    # A second number or a line range: keep the first number only. (?s): `.` crosses
+    # line separators in Java as in Python, and no `$` (Java's stops before a final one).
+    (r"(?s)(?:~|,|/|;|내선|[Ee][Xx][Tt]).*", ""),
     (r"[^0-9]", ""),
     # Country code 82, with or without the international prefix 00 and a kept trunk 0.
     (r"^(?:00)?820?", "0"),

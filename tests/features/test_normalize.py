@@ -171,3 +171,24 @@ def test_an_nfd_phone_gives_the_key_of_its_nfc_form_on_both_paths(spark):
     spark_keys = {row["i"]: row["key"] for row in frame.select("i", normalized_phone("phone").alias("key")).collect()}
     assert [normalize_phone(text) for text in typed] == [spark_keys[i] for i in range(len(typed))] == [
         "0315551234", "0315551234"]
+
+
+# Line separators Java reads as line ends (`$` matches before a final one, `.` stops at
+# them) but Python does not: the two paths must still agree, and ignore them.
+LINE_SEPARATED_ADDRESSES = {
+    "서울 중구 을지로3가 12-3 2층\u2028": "서울중구을지로3가12-3",
+    "서울 강남구 테헤란로 123\u2029": "서울강남구테헤란로123",
+    "서울 강남구\u2028테헤란로 123 4층\u0085": "서울강남구테헤란로123",
+}
+LINE_SEPARATED_PHONES = {"02-555-1234~\u20286": "025551234", "02-555-1234 내선\u0085 12": "025551234"}
+
+
+def test_line_separators_neither_split_the_paths_nor_change_a_key(spark):
+    addresses, phones = list(LINE_SEPARATED_ADDRESSES), list(LINE_SEPARATED_PHONES)
+    frame = spark.createDataFrame([(i, text) for i, text in enumerate(addresses + phones)], "i int, text string")
+    keyed = {row["i"]: (row["address_key"], row["phone_key"]) for row in frame.select(
+        "i", normalized_address("text").alias("address_key"), normalized_phone("text").alias("phone_key")).collect()}
+    assert {text: keyed[i][0] for i, text in enumerate(addresses)} == LINE_SEPARATED_ADDRESSES
+    assert {text: normalize_address(text) for text in addresses} == LINE_SEPARATED_ADDRESSES
+    assert {text: keyed[len(addresses) + i][1] for i, text in enumerate(phones)} == LINE_SEPARATED_PHONES
+    assert {text: normalize_phone(text) for text in phones} == LINE_SEPARATED_PHONES
