@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from fraud import contract
 from fraud.storage import atomic_file, ensure_dir
+from fraud.text import printable
 
 # GX reads this when a context is made; the context configuration below turns analytics
 # off as well, so the env variable only backs it up.
@@ -358,7 +359,8 @@ code{font-size:.85rem;word-break:break-all}
 
 
 def _render_html(summary: dict, payload: dict) -> str:
-    """A single HTML file, no scripts and no external references; every value escaped."""
+    """A single HTML file, no scripts and no external references; every value escaped,
+    control characters (in a GX message that quotes a value) shown as \\xNN."""
     e = html.escape
     statistics = payload.get("statistics") or {}
     rows = []
@@ -390,7 +392,7 @@ def _render_html(summary: dict, payload: dict) -> str:
         )
     outcome = "all expectations met" if summary["success"] else f"{len(summary['failed'])} expectation(s) FAILED"
     run = (payload.get("meta") or {}).get("run_id") or {}
-    return "\n".join(
+    return printable("\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
@@ -408,4 +410,4 @@ def _render_html(summary: dict, payload: dict) -> str:
             "</tbody></table></body></html>",
             "",
         ]
-    )
+    ))

@@ -268,3 +268,19 @@ def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
     rejected = [r["result"]["details"]["unexpected_rows"] for r in validation["results"]
                 if r["expectation_config"]["type"] == "unexpected_rows_expectation"]
     assert rejected == [[{"cert_id": "X-3", "channel": "VISIT", "ip_country": "KR"}]]
+
+
+def test_the_results_page_holds_no_control_character():
+    # GX's messages may quote a value; the page shows its control characters as \\xNN.
+    from fraud.expectations import _render_html
+
+    payload = {"results": [{"success": False, "result": {"unexpected_count": 1},
+                            "expectation_config": {"type": "expect_column_values_to_match_regex",
+                                                   "kwargs": {"column": "person_key"}},
+                            "exception_info": {"raised_exception": True,
+                                               "exception_message": "cannot read 'a\x00b\x1b[2J'"}}],
+               "statistics": {"successful_expectations": 0}, "meta": {}}
+    summary = {"table": "claims", "drop": "ei/2026-03-02/claims", "success": False, "evaluated": 1, "failed": [{}]}
+    page = _render_html(summary, payload)
+    assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page) is None
+    assert "cannot read &#x27;a\\x00b\\x1b[2J&#x27;" in page
