@@ -9,6 +9,9 @@ which is worse than a missed link.
 Address key. A road-name address (도로명주소) reads
 `시도 시군구 [읍면] 도로명 건물번호[, 상세주소] [(참고항목)]`; its key is built in steps:
 
+0. the text is put in Unicode's composed form (NFC): Hangul typed or exported
+   decomposed into jamo (NFD: `서` as ㅅ + ㅓ) is another string of code points, which
+   no pattern below would match and which would key a place apart from itself;
 1. full-width digits and punctuation become ASCII; every kind of whitespace becomes
    one space;
 2. bracketed notes are dropped (`(역삼동)`, `(역삼동, 한빛빌딩)`, `[06234]`), and so
@@ -30,7 +33,7 @@ buildings, roads and districts stay apart. An address typed without its 시도
 so the 시도 cannot be guessed. The one exception is 제주시/서귀포시, which exist only
 in 제주.
 
-Phone key: digits only; `+82`, `82` or `0082` becomes the trunk prefix `0`; a second
+Phone key (after NFC, for the `내선` below): digits only; `+82`, `82` or `0082` becomes the trunk prefix `0`; a second
 number or a line range after `~`, `,`, `/`, `;`, `내선` or `ext` is dropped (so
 `02-555-1234~6` does not become the different number 0255512346). A key of fewer than
 9 or more than 11 digits is null: not a usable node (a 1588-xxxx call-centre number
@@ -40,12 +43,16 @@ Each key exists twice, with identical results: as a Spark Column built from buil
 functions only (`normalized_address`, `normalized_phone`) and as plain Python
 (`normalize_address`, `normalize_phone`) for tests, ad-hoc look-ups and the
 investigators' tools. Both run the same regular expressions (ADDRESS_STEPS etc.),
-which use only syntax that Java and Python read the same way.
+which use only syntax that Java and Python read the same way. Spark has no NFC
+function: `nfc` calls ICU's normaliser (ICU4J ships with Spark 4 for its collations)
+through the built-in `reflect`, where Python uses `unicodedata`; both implement the
+Unicode standard's NFC, so they agree (tests/features/test_normalize.py).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -81,7 +88,9 @@ SIDO_SPELLINGS: tuple[tuple[str, str], ...] = (
 # (pattern, replacement) applied in order before the building number is looked for.
 # Replacements use Java's `$1`; the Python side converts them.
 ADDRESS_STEPS: tuple[tuple[str, str], ...] = (
-    (r"[\t\n\x0b\f\r\u00a0\u200b\u3000]", " "),
+    # Line separators too: Java's `$` matches before a final one and `.` stops at them,
+    # Python's do neither, so none may reach the patterns below.
+    (r"[\t\n\x0b\f\r\u0085\u00a0\u200b\u2028\u2029\u3000]", " "),
     # 참고항목 such as (역삼동) and bracketed postcodes; an unclosed one runs to the end.
     (r"[(\[][^)\]]*(?:[)\]]|$)", " "),
     (r" {2,}", " "),
@@ -106,8 +115,9 @@ ADDRESS_TRAILING_UNITS = r"(?:[ ,]+(?:지하 ?|[Bb])?[0-9]+ ?(?:층|호|동|[Ff]
 ADDRESS_SEPARATORS = r"[ ,]"
 
 PHONE_STEPS: tuple[tuple[str, str], ...] = (
-    # A second number or a line range: keep the first number only.
-    (r"(?:~|,|/|;|내선|[Ee][Xx][Tt]).*$", ""),
+    # A second number or a line range: keep the first number only. (?s): `.` crosses
+    # line separators in Java as in Python, and no `$` (Java's stops before a final one).
+    (r"(?s)(?:~|,|/|;|내선|[Ee][Xx][Tt]).*", ""),
     (r"[^0-9]", ""),
     # Country code 82, with or without the international prefix 00 and a kept trunk 0.
     (r"^(?:00)?820?", "0"),
@@ -119,6 +129,23 @@ PHONE_MAX_DIGITS = 11
 
 def _as_column(col: Column | str) -> Column:
     return F.col(col) if isinstance(col, str) else col
+
+
+def nfc(col: Column | str) -> Column:
+    """A STRING column in Unicode's composed form (NFC); null stays null.
+
+    ICU's `Normalizer.compose(text, false)` is NFC (true would be NFKC); `reflect` calls
+    a static Java method with no UDF and no Python worker. ICU4J is on Spark's own
+    classpath, driver and executors alike. Spark marks `reflect` nondeterministic, so
+    the column is best used in a select, not in a join condition."""
+    text = _as_column(col)
+    composed = F.reflect(F.lit("com.ibm.icu.text.Normalizer"), F.lit("compose"), text, F.lit(False))
+    return F.when(text.isNotNull(), composed)  # ICU throws on a null
+
+
+def nfc_text(text: str) -> str:
+    """The plain-Python `nfc`."""
+    return unicodedata.normalize("NFC", text)
 
 
 def _python_replacement(java_replacement: str) -> str:
@@ -142,7 +169,7 @@ def normalized_address(col: Column | str) -> Column:
 
     See the module docstring for what the key keeps and drops.
     """
-    cleaned = _replace_all(F.translate(_as_column(col), _FULL_WIDTH, _ASCII), ADDRESS_STEPS)
+    cleaned = _replace_all(F.translate(nfc(col), _FULL_WIDTH, _ASCII), ADDRESS_STEPS)
     has_building_number = cleaned.rlike(ADDRESS_HEAD)
     up_to_building = F.when(
         has_building_number, F.regexp_extract(cleaned, ADDRESS_HEAD, 1)
@@ -155,7 +182,7 @@ def normalize_address(text: str | None) -> str | None:
     """The plain-Python `normalized_address`: an address -> its place key, or None."""
     if text is None:
         return None
-    cleaned = _replace_all_text(text.translate(_TRANSLATION), ADDRESS_STEPS)
+    cleaned = _replace_all_text(nfc_text(text).translate(_TRANSLATION), ADDRESS_STEPS)
     head = re.search(ADDRESS_HEAD, cleaned)
     up_to_building = head.group(1) if head else re.sub(ADDRESS_TRAILING_UNITS, "", cleaned)
     key = re.sub(ADDRESS_SEPARATORS, "", up_to_building)
@@ -165,7 +192,7 @@ def normalize_address(text: str | None) -> str | None:
 def normalized_phone(col: Column | str) -> Column:
     """A workplace `phone` (STRING) -> its digits with a domestic 0 prefix (STRING),
     null when null, blank, or not 9 to 11 digits long."""
-    digits = _replace_all(_as_column(col), PHONE_STEPS)
+    digits = _replace_all(nfc(col), PHONE_STEPS)
     is_usable_length = F.length(digits).between(PHONE_MIN_DIGITS, PHONE_MAX_DIGITS)
     return F.when(is_usable_length, digits)
 
@@ -174,6 +201,6 @@ def normalize_phone(text: str | None) -> str | None:
     """The plain-Python `normalized_phone`: a phone -> its key, or None."""
     if text is None:
         return None
-    digits = _replace_all_text(text, PHONE_STEPS)
+    digits = _replace_all_text(nfc_text(text), PHONE_STEPS)
     return digits if PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS else None
 

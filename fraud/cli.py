@@ -1,6 +1,6 @@
 """`fraudctl`: the command line of the nightly fraud pipeline.
 
-Exit status: 0 success; 2 bad usage; 3 a drop that cannot be trusted (manifest and
+Exit status: 0 success; 2 bad usage (also a run date after today in Seoul); 3 a drop that cannot be trusted (manifest and
 files disagree); 4 drops missing for the run date; 5 validation could not vouch for
 the data; 1 anything else (for `verify`: outputs differ). A failure prints one line on
 stderr.
@@ -34,7 +34,10 @@ def _configure_logging(level: str) -> None:
 
 
 def _fail(code: int, message: str) -> None:
-    click.echo(f"fraudctl: {message}", err=True)
+    from fraud.text import one_line
+
+    # One line, whatever a delivered file name or value in the message holds.
+    click.echo(f"fraudctl: {one_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -96,6 +99,8 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
         _fail(EXIT_BAD_DROP, f"bad drop: {error}")
     except pipeline.MissingDropsError as error:
         _fail(EXIT_MISSING_DROPS, str(error))
+    except pipeline.RunDateError as error:
+        _fail(2, str(error))
     except (ValidationError, PublishError) as error:
         _fail(EXIT_VALIDATION, str(error))
     finally:

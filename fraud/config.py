@@ -55,6 +55,9 @@ ENVIRONMENT: dict[str, tuple[str, object]] = {
 class Settings:
     landing: Path = Path("landing")
     warehouse: Path = Path("warehouse")
+    # Every delivered file must be a regular file inside this directory (default: the
+    # landing). fraudctl verify's scratch landing links to the real landing's drops.
+    landing_root: Path | None = None
     spark_master: str = "local[*]"
     spark_conf: dict[str, str] = field(default_factory=dict)
     spark_shuffle_partitions: int = 8
@@ -95,13 +98,15 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()
+        if values.get("landing_root") is not None:
+            values["landing_root"] = Path(values["landing_root"]).resolve()
         return cls(**values)
 
     def as_manifest(self) -> dict:
         """The configuration as recorded in a run manifest (paths excluded: a re-run
         elsewhere must compare equal)."""
         recorded = dataclasses.asdict(self)
-        for key in ("landing", "warehouse", "spark_master", "spark_conf", "spark_ui",
+        for key in ("landing", "warehouse", "landing_root", "spark_master", "spark_conf", "spark_ui",
                     "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds", "full_rebuild",
                     "retention_keep"):
             recorded.pop(key)

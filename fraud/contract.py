@@ -7,6 +7,7 @@ Expectations suites. A column is described once, by what FEEDS.md says it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -48,18 +49,32 @@ PHONE = "phone"
 COUNTRY = "country"  # ISO 3166-1 alpha-2
 TWO_DIGITS = "two_digits"  # KSIC division, 시도 code
 
+# What the WHOLE delivered text of each kind must be. No anchors here, on purpose: in
+# Java and in Python `$` also matches before a final line break (Java: also before
+# \r\n, \r, U+0085, U+2028, U+2029), so `^[0-9]{11}$` lets "12345678901\n" pass. Spark
+# and Great Expectations apply a pattern through `java_regex` (anchored at the very end,
+# `\z`), Python through `re.fullmatch` (`Column.matches`). Only syntax that Java and
+# Python read alike ([0-9], never \d: Python's \d takes any script's digits).
 PATTERNS: dict[str, str] = {
-    HEX64: r"^[0-9a-f]{64}$",
-    WORKPLACE_ID: r"^[0-9]{11}$",
-    BUSINESS_NO: r"^[0-9]{10}$",
-    RECORD_ID: r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$",
-    DATE: r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    TIMESTAMP: r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
-    INTEGER: r"^-?[0-9]{1,18}$",
-    PHONE: r"^[0-9][0-9 -]{6,19}$",
-    COUNTRY: r"^[A-Z]{2}$",
-    TWO_DIGITS: r"^[0-9]{2}$",
+    HEX64: r"[0-9a-f]{64}",
+    WORKPLACE_ID: r"[0-9]{11}",
+    BUSINESS_NO: r"[0-9]{10}",
+    RECORD_ID: r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}",
+    DATE: r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    TIMESTAMP: r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})",
+    INTEGER: r"-?[0-9]{1,18}",
+    PHONE: r"[0-9][0-9 -]{6,19}",
+    COUNTRY: r"[A-Z]{2}",
+    TWO_DIGITS: r"[0-9]{2}",
 }
+
+
+def java_regex(pattern: str) -> str:
+    r"""A PATTERNS entry as a Java regular expression (Spark's rlike, GX on Spark) that
+    holds only when the whole text matches: `\z` is the end of the input, with no line
+    break allowed before it."""
+    return rf"^(?:{pattern})\z"
+
 
 SPARK_TYPES: dict[str, str] = {
     HEX64: "string",
@@ -80,6 +95,10 @@ SPARK_TYPES: dict[str, str] = {
 EARLIEST_DATE = "1950-01-01"
 LATEST_DATE = "2099-12-31"
 MAX_TEXT_LENGTH = 300
+# Free text is typed text: no control characters but tab, line feed and carriage return
+# (a quoted CSV field may hold a line break). A NUL or an escape sequence is not typed.
+# C0, DEL and C1; the same in Java and Python regular expressions.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
 @dataclass(frozen=True)
@@ -99,8 +118,16 @@ class Column:
         return SPARK_TYPES[self.kind]
 
     @property
-    def pattern(self) -> str | None:
-        return PATTERNS.get(self.kind)
+    def java_regex(self) -> str | None:
+        """The format check as a Java regular expression over the whole text, or None
+        for a kind without one (CODE, TEXT)."""
+        pattern = PATTERNS.get(self.kind)
+        return None if pattern is None else java_regex(pattern)
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` passes this column's format check (Python's side of it)."""
+        pattern = PATTERNS.get(self.kind)
+        return pattern is None or re.fullmatch(pattern, text) is not None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ STATUSES = (CONFIRMED, CLEARED, IN_REVIEW)
 KST = ZoneInfo(contract.TIMEZONE)
 MAX_NOTE_CHARS = 2000
 MAX_NAME_CHARS = 100
-_CASE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_CASE_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 class DispositionError(Exception):
@@ -200,7 +200,7 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
     or before `at`'s KST date. Returns the entry."""
     if status not in STATUSES:
         raise DispositionError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    if not _CASE_ID.match(case_id or ""):
+    if not _CASE_ID.fullmatch(case_id or ""):
         raise DispositionError(f"{case_id!r} is not a case id")
     by = (by or "").strip()
     if not by or len(by) > MAX_NAME_CHARS:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from fraud import contract
 from fraud.storage import atomic_file, ensure_dir
+from fraud.text import printable
 
 # GX reads this when a context is made; the context configuration below turns analytics
 # off as well, so the env variable only backs it up.
@@ -84,9 +85,7 @@ _GX_QUERY_VIEW = "tmp_view"
 EXAMPLES_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": EXAMPLES}
 
 # The expression contract._ordered() writes: "<first> IS NULL OR <second> IS NULL OR <first> <= <second>".
-_ORDERED = re.compile(
-    r"^(?P<first>\w+) IS NULL OR (?P<second>\w+) IS NULL OR (?P=first) <= (?P=second)$"
-)
+_ORDERED = re.compile(r"(?P<first>\w+) IS NULL OR (?P<second>\w+) IS NULL OR (?P=first) <= (?P=second)")
 
 
 def build_suite(table: contract.Table, *, drop_date: dt.date | None = None) -> gx.ExpectationSuite:
@@ -122,13 +121,14 @@ def _column_expectations(column: contract.Column, drop_date: dt.date | None) -> 
     if column.required:
         expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name))
     if column.kind in _STRING_KINDS_WITH_PATTERN:
-        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.pattern))
+        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.java_regex))
     if column.kind == contract.CODE:
         expectations.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.values)))
     if column.kind == contract.TEXT:
         expectations.append(
             gxe.ExpectColumnValueLengthsToBeBetween(column=name, max_value=contract.MAX_TEXT_LENGTH)
         )
+        expectations.append(gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=contract.CONTROL_CHARACTERS))
     if column.kind == contract.INTEGER and (column.minimum is not None or column.maximum is not None):
         expectations.append(
             gxe.ExpectColumnValuesToBeBetween(
@@ -163,7 +163,7 @@ def _row_check_expectation(table: contract.Table, row_check: contract.RowCheck):
     a date difference), runs as its own Spark SQL expression through
     UnexpectedRowsExpectation: the query returns the rows the rule rejects."""
     meta = {"row_check": row_check.name, "columns": list(row_check.columns)}
-    ordered = _ORDERED.match(row_check.expression)
+    ordered = _ORDERED.fullmatch(row_check.expression)
     if ordered:
         return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=ordered["second"],
@@ -280,14 +280,29 @@ class _Validation:
             outcome = failed.get(expectation.id, {})
             if isinstance(expectation, gxe.UnexpectedRowsExpectation) and outcome.get("observed_value"):
                 # Only COMPLETE returns the rejected rows of a query expectation.
-                rows = batch.validate(expectation, result_format="COMPLETE").to_json_dict()["result"]
-                found[expectation.id] = {
-                    "details": {"unexpected_rows": rows["details"]["unexpected_rows"][:EXAMPLES]}
-                }
+                checked = batch.validate(expectation, result_format="COMPLETE").to_json_dict()
+                rows = ((checked.get("result") or {}).get("details") or {}).get("unexpected_rows")
+                found[expectation.id] = (
+                    {"details": {"unexpected_rows": rows[:EXAMPLES]}} if rows is not None
+                    else _no_examples(expectation, checked))
             elif outcome.get("unexpected_count"):
-                values = batch.validate(expectation, result_format=EXAMPLES_FORMAT).to_json_dict()["result"]
-                found[expectation.id] = {"partial_unexpected_list": values["partial_unexpected_list"]}
+                checked = batch.validate(expectation, result_format=EXAMPLES_FORMAT).to_json_dict()
+                values = (checked.get("result") or {}).get("partial_unexpected_list")
+                found[expectation.id] = (
+                    {"partial_unexpected_list": values} if values is not None else _no_examples(expectation, checked))
         return found
+
+
+def _no_examples(expectation, checked: dict) -> dict:
+    """GX leaves the examples out of a result when it cannot collect them (a timestamp
+    that is in year 0 in UTC cannot become a Python datetime): the failure and its count
+    stand; the page says why there are no examples."""
+    errors = [str(info.get("exception_message") or "").splitlines()[0]
+              for info in (checked.get("exception_info") or {}).values()
+              if isinstance(info, dict) and info.get("exception_message")]
+    why = errors[0] if errors else "GX returned none"
+    log.warning("GX could not collect examples for %s: %s", expectation.expectation_type, why)
+    return {"examples_unavailable": why}
 
 
 def _context_config() -> DataContextConfig:
@@ -344,7 +359,8 @@ code{font-size:.85rem;word-break:break-all}
 
 
 def _render_html(summary: dict, payload: dict) -> str:
-    """A single HTML file, no scripts and no external references; every value escaped."""
+    """A single HTML file, no scripts and no external references; every value escaped,
+    control characters (in a GX message that quotes a value) shown as \\xNN."""
     e = html.escape
     statistics = payload.get("statistics") or {}
     rows = []
@@ -358,6 +374,8 @@ def _render_html(summary: dict, payload: dict) -> str:
         examples = values.get("partial_unexpected_list") or (values.get("details") or {}).get("unexpected_rows") or []
         exception = result.get("exception_info") or {}
         note = config.get("description") or ""
+        if values.get("examples_unavailable"):
+            note = f"{note} no examples: {values['examples_unavailable']}".strip()
         if exception.get("raised_exception"):
             note = f"{note} error: {exception.get('exception_message')}".strip()
         status = '<span class="pass">pass</span>' if result["success"] else '<span class="fail-word">FAIL</span>'
@@ -374,7 +392,7 @@ def _render_html(summary: dict, payload: dict) -> str:
         )
     outcome = "all expectations met" if summary["success"] else f"{len(summary['failed'])} expectation(s) FAILED"
     run = (payload.get("meta") or {}).get("run_id") or {}
-    return "\n".join(
+    return printable("\n".join(
         [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
@@ -392,4 +410,4 @@ def _render_html(summary: dict, payload: dict) -> str:
             "</tbody></table></body></html>",
             "",
         ]
-    )
+    ))

@@ -4,6 +4,11 @@ manifest is honest about its files.
 `<landing>/<source>/<YYYY-MM-DD>/<table>.csv` plus `_MANIFEST.json`, written last.
 A drop without a manifest is still being delivered and is invisible. A drop dated
 after the run date is invisible (auditors re-run old dates after newer drops land).
+
+Only regular files inside the landing are read (`open_delivered`): a symbolic link
+that leads out of it, a named pipe, a device or a directory where a file should be
+stops the run with one line naming it, and nothing is opened in a way that can wait
+(a pipe or a device is refused before it is opened, and the open itself never blocks).
 """
 
 from __future__ import annotations
@@ -11,17 +16,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 from fraud import contract
-from fraud.storage import sha256_file
+from fraud.storage import sha256_of
+from fraud.text import one_line
 
 log = logging.getLogger(__name__)
 
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_DIR = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A manifest lists at most five tables; anything this large is not one.
+MAX_MANIFEST_BYTES = 1 << 20
 
 
 class DropError(Exception):
@@ -40,7 +51,8 @@ class TableFile:
 
     @property
     def present(self) -> bool:
-        return self.path.exists()
+        # lexists: a link to nothing is there (and refused), not a table left out.
+        return os.path.lexists(self.path)
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,15 @@ class Drop:
     manifest_sha256: str
     encoding: str
     files: tuple[TableFile, ...]
+    root: Path  # the landing (resolved): every file read must lie inside it
 
     @property
     def label(self) -> str:
         return f"{self.source}/{self.drop_date.isoformat()}"
+
+    def open(self, table_file: TableFile) -> BinaryIO:
+        """The table's file, opened for reading (`open_delivered`). Raises DropError."""
+        return open_delivered(table_file.path, self.root, f"{self.label}/{table_file.path.name}")
 
     def file(self, table_name: str) -> TableFile | None:
         for table_file in self.files:
@@ -63,8 +80,60 @@ class Drop:
         return None
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def landing_root(landing: Path) -> Path:
+    """The landing directory with every symbolic link resolved: what "inside" means."""
+    return Path(os.path.realpath(landing))
+
+
+def open_delivered(path: Path, root: Path, where: str) -> BinaryIO:
+    """Open a delivered file for reading, if it is a regular file inside `root` (the
+    resolved landing) once every symbolic link on its way is followed. `where` names it
+    in the error. Never waits: the type is checked before the open, the open is
+    non-blocking, and the descriptor is checked again (the file may have been swapped
+    in between). Raises DropError, one line."""
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except OSError as error:
+        raise DropError(f"{where}: cannot be read ({error.strerror or error})") from None
+    if not target.is_relative_to(root):
+        raise DropError(f"{where}: a symbolic link to {one_line(str(target))}, outside the landing: refused")
+    try:
+        mode = os.stat(target).st_mode
+        if not stat.S_ISREG(mode):
+            raise DropError(f"{where}: {_kind(mode)}, not a regular file: refused")
+        descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        raise DropError(f"{where}: cannot be opened ({error.strerror or error})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise DropError(f"{where}: {_kind(mode)}, not a regular file: refused")
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def delivered_sha256(path: Path, root: Path, where: str) -> str:
+    """The sha256 of a delivered file, read through `open_delivered`. Raises DropError."""
+    with open_delivered(path, root, where) as handle:
+        return sha256_of(handle)
+
+
 def _parse_day(text: str) -> date | None:
-    if not _DATE_DIR.match(text):
+    if not _DATE_DIR.fullmatch(text):
         return None
     try:
         return date.fromisoformat(text)
@@ -102,15 +171,22 @@ def sources_missing(landing: Path, ds: date) -> list[str]:
     ]
 
 
-def read_drop(source: str, drop_date: date, path: Path) -> Drop:
-    """Read and check a drop's manifest against the contract. Raises DropError."""
-    manifest_path = path / contract.MANIFEST_NAME
-    raw = manifest_path.read_bytes()
+def read_drop(source: str, drop_date: date, path: Path, root: Path | None = None) -> Drop:
+    """Read and check a drop's manifest against the contract. `root` is the landing
+    every file must lie in (default: the drop's landing, `path`'s grandparent). Raises
+    DropError."""
+    root = landing_root(root if root is not None else path.parent.parent)
     where = f"{source}/{drop_date.isoformat()}/{contract.MANIFEST_NAME}"
+    with open_delivered(path / contract.MANIFEST_NAME, root, where) as handle:
+        raw = handle.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise DropError(f"{where}: larger than {MAX_MANIFEST_BYTES} bytes, not a manifest")
     try:
         manifest = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DropError(f"{where}: not valid JSON ({error})") from None
+    except (UnicodeDecodeError, ValueError) as error:  # ValueError: JSONDecodeError, an int too long
+        raise DropError(f"{where}: not valid JSON ({one_line(str(error))})") from None
+    except RecursionError:
+        raise DropError(f"{where}: not valid JSON (nested too deeply)") from None
     if not isinstance(manifest, dict):
         raise DropError(f"{where}: expected a JSON object")
     if manifest.get("source") != source:
@@ -129,7 +205,9 @@ def read_drop(source: str, drop_date: date, path: Path) -> Drop:
     for file_name, entry in sorted(tables.items()):
         if file_name not in known:
             raise DropError(f"{where}: lists {file_name!r}, which is not a table of source {source}")
-        if not isinstance(entry, dict) or not isinstance(entry.get("rows"), int) or entry["rows"] < 0:
+        rows = entry.get("rows") if isinstance(entry, dict) else None
+        # bool is an int in Python: `"rows": true` must not pass as 1.
+        if type(rows) is not int or rows < 0:
             raise DropError(f"{where}: {file_name}: 'rows' must be a non-negative integer")
         sha = entry.get("sha256")
         if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
@@ -139,8 +217,8 @@ def read_drop(source: str, drop_date: date, path: Path) -> Drop:
     listed = {f.path.name for f in files}
     for entry in sorted(path.iterdir()):
         if entry.name != contract.MANIFEST_NAME and not entry.name.startswith(".") and entry.name not in listed:
-            raise DropError(f"{source}/{drop_date}/{entry.name}: file is not listed in the manifest")
-    return Drop(source, drop_date, path, hashlib.sha256(raw).hexdigest(), encoding, tuple(files))
+            raise DropError(f"{source}/{drop_date}/{one_line(entry.name)}: file is not listed in the manifest")
+    return Drop(source, drop_date, path, hashlib.sha256(raw).hexdigest(), encoding, tuple(files), root)
 
 
 def verify_files(drop: Drop) -> None:
@@ -154,7 +232,8 @@ def verify_files(drop: Drop) -> None:
             raise DropError(f"{where}: listed in the manifest with {table_file.rows} rows but missing")
         if table_file.sha256 is None:
             raise DropError(f"{where}: the manifest gives no sha256 for a delivered file")
-        actual = sha256_file(table_file.path)
+        with drop.open(table_file) as handle:
+            actual = sha256_of(handle)
         if actual != table_file.sha256:
             raise DropError(
                 f"{where}: sha256 {actual[:12]}… does not match the manifest's {table_file.sha256[:12]}… "
@@ -162,11 +241,14 @@ def verify_files(drop: Drop) -> None:
             )
 
 
-def discover(landing: Path, ds: date) -> list[Drop]:
-    """Every complete drop visible to the run for `ds`, manifests read and files verified."""
+def discover(landing: Path, ds: date, root: Path | None = None) -> list[Drop]:
+    """Every complete drop visible to the run for `ds`, manifests read and files verified.
+    `root`: the directory every file must lie in (default: `landing`; fraudctl verify's
+    scratch landing links to the drops of the real one)."""
+    root = landing_root(root if root is not None else landing)
     drops = []
     for source, day, path in visible_drop_dirs(landing, ds):
-        drop = read_drop(source, day, path)
+        drop = read_drop(source, day, path, root)
         verify_files(drop)
         drops.append(drop)
     return drops

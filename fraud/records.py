@@ -13,12 +13,13 @@ quarantined later with its original text.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, ContextManager, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -92,10 +93,16 @@ class FileReading:
     error_rows: int = 0
 
 
-def iter_records(path: Path, encoding: str) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
-    """Yield (record number, original text, fields, error) for every record of the file.
-    Record 0 is the header. Fields is None when the record could not be split."""
-    with open(path, "rb") as binary:
+def _opened(source: Path | BinaryIO) -> ContextManager[BinaryIO]:
+    # A delivered file comes already opened (fraud/landing.py:open_delivered checks what it is).
+    return contextlib.nullcontext(source) if hasattr(source, "read") else open(source, "rb")
+
+
+def iter_records(source: Path | BinaryIO, encoding: str) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
+    """Yield (record number, original text, fields, error) for every record of the file
+    (a path, or a binary file object: the caller's to close). Record 0 is the header.
+    Fields is None when the record could not be split."""
+    with _opened(source) as binary:
         text = io.TextIOWrapper(binary, encoding=_python_codec(encoding), errors="surrogateescape", newline="")
         tap = _LineTap(iter(text))
         reader = csv.reader(tap, strict=True)
@@ -137,14 +144,15 @@ def _check_header(header: list[str], table: contract.Table, reading: FileReading
 
 
 def tokenize(
-    path: Path,
+    source: Path | BinaryIO,
     encoding: str,
     table: contract.Table,
     out: Path,
     progress: Callable[[int], None] | None = None,
 ) -> FileReading:
-    """Read one delivered file into `out` (Parquet, all strings, plus line number,
-    original text and error). Empty fields become nulls; extra columns are dropped."""
+    """Read one delivered file (a path or a binary file object) into `out` (Parquet, all
+    strings, plus line number, original text and error). Empty fields become nulls;
+    extra columns are dropped."""
     reading = FileReading()
     schema = _arrow_schema(table)
     columns: dict[str, list] = {name: [] for name in schema.names}
@@ -157,7 +165,7 @@ def tokenize(
                 values.clear()
 
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for number, raw, fields, error in iter_records(path, encoding):
+        for number, raw, fields, error in iter_records(source, encoding):
             if number == 0:
                 if fields is None:
                     reading.rejected = f"file rejected: header unreadable ({error})"

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import uuid
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -224,9 +225,43 @@ def write_csv(final: Path, header: list[str], rows: Iterable[Iterable]) -> int:
     return count
 
 
+@contextlib.contextmanager
+def no_csv_field_limit() -> Iterator[None]:
+    """While inside: the csv module reads fields of any length (then the limit it had).
+
+    For CSVs this pipeline wrote. A quarantine file keeps each rejected record as
+    delivered, however long: the landing reader (fraud/records.py) sets the csv module's
+    process-wide field limit to MAX_FIELD_CHARS so that a huge delivered field becomes
+    an error row, and exactly such a row comes back when the quarantine is read."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+@contextlib.contextmanager
+def reading_csv(path: Path) -> Iterator[csv.DictReader]:
+    """A DictReader over a CSV this pipeline wrote (`write_csv`), with no field limit
+    (`no_csv_field_limit`); read inside the `with`."""
+    with no_csv_field_limit(), open(path, encoding="utf-8", newline="") as handle:
+        yield csv.DictReader(handle)
+
+
+def read_csv(path: Path) -> list[dict]:
+    """Every row of a CSV this pipeline wrote, as dicts (`reading_csv`)."""
+    with reading_csv(path) as rows:
+        return list(rows)
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
+        return sha256_of(handle, chunk)
+
+
+def sha256_of(handle, chunk: int = 1 << 20) -> str:
+    """The sha256 of what is left to read in a binary file object."""
+    digest = hashlib.sha256()
+    while block := handle.read(chunk):
+        digest.update(block)
     return digest.hexdigest()

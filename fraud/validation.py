@@ -19,7 +19,7 @@ from fraud.records import ERROR, LINE_NO, RAW_LINE
 DROP_DATE = "_drop_date"
 FAILURES = "_failures"
 # Bump when a check changes: every drop is then validated again.
-VALIDATOR_VERSION = "1"
+VALIDATOR_VERSION = "2"
 
 _SHOWN_VALUE_CHARS = 40
 
@@ -28,11 +28,18 @@ def _delivered(name: str) -> SparkColumn:
     return F.col(f"_s_{name}")
 
 
+# A timestamp without seconds (`2026-03-01T10:00+09:00`) is ISO 8601 and within the
+# contract, but Spark's cast reads only hh:mm:ss: the seconds are written in first.
+_MINUTES_THEN_OFFSET = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2})(?=(?:Z|[+-][0-9]{2}:[0-9]{2})\z)"
+
+
 def _typed(column: contract.Column) -> SparkColumn:
     text = _delivered(column.name)
     if column.spark_type == "string":
         return text
-    return F.expr(f"try_cast(`_s_{column.name}` AS {column.spark_type})")
+    if column.kind == contract.TIMESTAMP:
+        text = F.regexp_replace(text, _MINUTES_THEN_OFFSET, "$1:00")
+    return text.try_cast(column.spark_type)
 
 
 def _failure(column: str, check: str, failed: SparkColumn, message: SparkColumn | str) -> SparkColumn:
@@ -57,11 +64,11 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
     checks = []
     if column.required:
         checks.append(_failure(name, "required", text.isNull(), f"{name}: required value missing"))
-    if column.pattern:
-        bad_format = present & ~text.rlike(column.pattern)
-        checks.append(_failure(name, "format", bad_format,
+    if column.java_regex:
+        is_well_formed = text.rlike(column.java_regex)
+        checks.append(_failure(name, "format", present & ~is_well_formed,
                                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}"))))
-        well_formed = present & text.rlike(column.pattern)
+        well_formed = present & is_well_formed
     else:
         well_formed = present
     if column.kind == contract.CODE:
@@ -70,12 +77,14 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
     if column.kind == contract.TEXT:
         checks.append(_failure(name, "length", F.length(text) > contract.MAX_TEXT_LENGTH,
                                f"{name}: longer than {contract.MAX_TEXT_LENGTH} characters"))
+        checks.append(_failure(name, "control_character", text.rlike(contract.CONTROL_CHARACTERS),
+                               F.concat(F.lit(f"{name}: "), _quoted_value(name),
+                                        F.lit(" holds a control character"))))
     if column.kind in (contract.DATE, contract.TIMESTAMP, contract.INTEGER):
         checks.append(_failure(name, "value", well_formed & typed.isNull(),
                                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}"))))
-    if column.kind == contract.DATE:
-        out_of_range = (typed < F.lit(contract.EARLIEST_DATE).cast("date")) | (typed > F.lit(contract.LATEST_DATE).cast("date"))
-        checks.append(_failure(name, "range", out_of_range,
+    if column.kind in (contract.DATE, contract.TIMESTAMP):
+        checks.append(_failure(name, "range", _outside_window(column, typed),
                                F.concat(F.lit(f"{name}: "), _quoted_value(name),
                                         F.lit(f" outside {contract.EARLIEST_DATE}..{contract.LATEST_DATE}"))))
     if column.kind == contract.INTEGER:
@@ -96,6 +105,18 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
     return checks
 
 
+def _outside_window(column: contract.Column, typed: SparkColumn) -> SparkColumn:
+    """Whether a date, or a timestamp's KST day, lies outside EARLIEST_DATE..LATEST_DATE:
+    the same window the Great Expectations suite holds the valid rows to, so a row
+    outside it is one quarantined row rather than a failed drop."""
+    earliest = F.lit(contract.EARLIEST_DATE).cast("date")
+    latest = F.lit(contract.LATEST_DATE).cast("date")
+    if column.kind == contract.DATE:
+        return (typed < earliest) | (typed > latest)
+    # Timestamps are instants; the window's days are KST days (the session time zone).
+    return (typed < earliest.cast("timestamp")) | (typed >= F.date_add(latest, 1).cast("timestamp"))
+
+
 def _row_failures(table: contract.Table) -> list[SparkColumn]:
     checks = []
     for row_check in table.row_checks:
@@ -104,9 +125,15 @@ def _row_failures(table: contract.Table) -> list[SparkColumn]:
     return checks
 
 
+# Characters that cannot tell two keys apart (controls, format characters such as a
+# zero-width space, separators and line breaks): `C1` and `C1\n` are one key sent twice.
+_INVISIBLE = r"[\p{Cc}\p{Cf}\p{Z}]"
+
+
 def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
     key = table.primary_key
-    copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), F.col(key)))
+    key_as_compared = F.regexp_replace(F.col(key), _INVISIBLE, "")
+    copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), key_as_compared))
     duplicated = F.col(key).isNotNull() & (copies > 1)
     return _failure(key, "duplicate_key", duplicated,
                     F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")))

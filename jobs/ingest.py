@@ -2,8 +2,9 @@
 the ones not read before into the warehouse's `landed/` area.
 
 A manifest that disagrees with its files (sha256, row count, an unlisted or missing
-file) stops the run with a DropError naming the file: the drop cannot be trusted, and
-guessing would make the run unrepeatable. Row-level problems do not stop anything:
+file), or a listed file that is no regular file inside the landing (a link leading out
+of it, a named pipe, a device, a directory), stops the run with a DropError naming the
+file: the drop cannot be trusted, and guessing would make the run unrepeatable. Row-level problems do not stop anything:
 they travel with the records to validation and end in quarantine.
 """
 
@@ -45,7 +46,8 @@ def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
                 tables[table.name] = {"rows_in": 0, "declared": table_file is not None, "rejected": None,
                                       "extra_columns": []}
                 continue
-            reading = records.tokenize(table_file.path, drop.encoding, table, out, progress)
+            with drop.open(table_file) as delivered:
+                reading = records.tokenize(delivered, drop.encoding, table, out, progress)
             if reading.rows != table_file.rows:
                 raise DropError(
                     f"{drop.label}/{table_file.path.name}: the manifest says {table_file.rows} rows, "
@@ -75,7 +77,9 @@ def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
 
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"landing": dir}; output: the warehouse root; params: {"ds": date, "progress": callable?}.
+    """inputs: {"landing": dir, "landing_root"?: the directory every delivered file must
+    lie in (default: the landing)}; output: the warehouse root; params: {"ds": date,
+    "progress": callable?}.
 
     Returns the drops visible to the run (all verified), and which of them were read
     now (new, or re-delivered with a different manifest)."""
@@ -83,7 +87,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     layout = Layout(Path(output))
     for path in sweep_abandoned(layout.root):  # a day old: no run still writes it
         log.warning("removed what a killed write left: %s", path)
-    drops = discover(Path(inputs["landing"]), ds)
+    root = inputs.get("landing_root")
+    drops = discover(Path(inputs["landing"]), ds, Path(root) if root else None)
     landed_now = []
     for drop in drops:
         if _already_landed(layout, drop):

@@ -33,6 +33,24 @@ class MissingDropsError(Exception):
     """Not every source delivered a drop for the run date in time."""
 
 
+class RunDateError(ValueError):
+    """A run date no run may have (after today in Seoul). One line; no stage ran."""
+
+
+def check_run_date(ds: date, today: date | None = None) -> None:
+    """Refuse a run date after `today` (default: today in Seoul) before any stage runs.
+
+    No drop can be dated after today, so such a night could only be a typo (9999-12-31
+    with --no-require-drops); its outputs would look like the newest night's. This is
+    the one place a run reads the clock, and only to refuse: what a run writes depends
+    on `ds` alone."""
+    from fraud.retention import today as today_in_seoul
+
+    today = today or today_in_seoul()
+    if ds > today:
+        raise RunDateError(f"run date {ds} is after today ({today}, {contract.TIMEZONE}): refused")
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -55,7 +73,8 @@ def _job(module: str) -> Callable[[], Callable]:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing)}),
+    Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing),
+                                                            "landing_root": str(s.landing_root or s.landing)}),
     Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]},
           timeout=timedelta(hours=6)),
     Stage("conform", True, _job("conform"), lambda s, done: {"drops": done["validate"]["drops"]}),
@@ -198,6 +217,7 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
 
 def run_all(ds: date, settings: Settings | None = None, progress=None) -> dict[str, str]:
     """Every stage in order, as the DAG would run them (the CLI's path)."""
+    check_run_date(ds)
     settings = settings or Settings.from_env()
     if settings.require_drops_for_ds:
         wait_for_drops(ds, settings)
@@ -244,9 +264,11 @@ def drops_arrived(context: dict, now: datetime | None = None) -> bool:
 
 
 def run_for_airflow(stage: str, context: dict, upstream: dict[str, str] | None = None) -> dict[str, str]:
-    """An Airflow task's one call: the run date from the task's context, the settings
-    with the run's Params, then the stage."""
-    return run_stage(stage, _airflow_run_date(context), upstream, settings_for_run(context.get("params")))
+    """An Airflow task's one call: the run date from the task's context (refused if it
+    is after today in Seoul), the settings with the run's Params, then the stage."""
+    ds = _airflow_run_date(context)
+    check_run_date(ds)
+    return run_stage(stage, ds, upstream, settings_for_run(context.get("params")))
 
 
 def published_event(upstream: dict[str, str]) -> dict:

@@ -13,7 +13,6 @@ ds, and the model registry when the night used a model. Writes the site atomical
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 from collections import Counter
@@ -24,7 +23,7 @@ from pyspark.sql import functions as F
 
 from fraud import dispositions
 from fraud.layout import Layout
-from fraud.storage import atomic_dir, read_json
+from fraud.storage import atomic_dir, read_csv, read_json, reading_csv
 from jobs.conform import read_conformed
 
 log = logging.getLogger(__name__)
@@ -33,10 +32,7 @@ REPORT_DIR = "report"
 
 
 def read_csv_rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return read_csv(path) if path.exists() else []
 
 
 def previous_run(layout: Layout, ds: dt.date) -> dt.date | None:
@@ -103,7 +99,10 @@ def quarantine_counts(layout: Layout, manifest: dict) -> list[dict]:
             if not counts.get("quarantined"):
                 continue
             path = layout.quarantine_file(drop["source"], dt.date.fromisoformat(drop["drop_date"]), table)
-            tally = Counter((r.get("column") or "", r.get("check") or "") for r in read_csv_rows(path))
+            if not path.exists():
+                continue
+            with reading_csv(path) as quarantined:  # a record kept whole may be longer than csv's limit
+                tally = Counter((r.get("column") or "", r.get("check") or "") for r in quarantined)
             for (column, check), count in sorted(tally.items()):
                 rows.append({"source": drop["source"], "drop_date": drop["drop_date"], "table": table,
                              "column": column, "check": check, "rows": count})

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from fraud import contract, expectations
 from fraud.layout import Layout
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
+from fraud.text import printable
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
 from jobs.ingest import READING_FILE
 
@@ -79,13 +80,19 @@ def _replace_partitions(staging: Path, target: Path, drop_dates: list[str]) -> N
 
 def _write_quarantine(layout: Layout, table: contract.Table, checked: DataFrame, drop_dates: list[str]) -> None:
     """One CSV per drop and table, rows in delivered order, streamed to the driver a
-    partition at a time (never the whole table at once)."""
+    partition at a time (never the whole table at once). Control characters in the
+    delivered line and in the reason (which quotes the value) are written as \\xNN, the
+    way fraud/records.py shows bytes it could not decode."""
     for drop_date in drop_dates:
         layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name).unlink(missing_ok=True)
     rows = quarantined_rows(checked, table.source, table).orderBy("drop_date", "line_no").toLocalIterator()
     for drop_date, group in itertools.groupby(rows, key=lambda row: row["drop_date"]):
         path = layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name)
-        write_csv(path, QUARANTINE_HEADER, ([row[name] for name in QUARANTINE_HEADER] for row in group))
+        write_csv(path, QUARANTINE_HEADER, ([_shown(row[name]) for name in QUARANTINE_HEADER] for row in group))
+
+
+def _shown(value):
+    return printable(value) if isinstance(value, str) else value
 
 
 def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dict], docs_dir: Path) -> dict:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
-import hashlib
 import logging
 import os
 import shutil
@@ -35,10 +34,10 @@ from datetime import date
 from pathlib import Path
 
 from fraud.config import Settings
-from fraud.landing import DropError, read_drop, verify_files
+from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files
 from fraud.layout import Layout
 from fraud import dispositions
-from fraud.storage import ensure_dir, read_json, sha256_file
+from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
 from jobs.publish import MANIFEST_NAME
 
 log = logging.getLogger(__name__)
@@ -82,8 +81,10 @@ class Report:
 
 def check_drops(manifest: dict, landing: Path) -> list[str]:
     """Each drop the manifest lists, as it is in `landing` now: one line per drop that
-    is missing or no longer what the run read (naming the file when it can)."""
+    is missing or no longer what the run read (naming the file when it can). Files are
+    read only as regular files inside the landing (fraud/landing.py:open_delivered)."""
     problems = []
+    root = landing_root(landing)
     for entry in manifest["drops"]:
         label = f"{entry['source']}/{entry['drop_date']}"
         path = landing / entry["source"] / entry["drop_date"]
@@ -91,24 +92,29 @@ def check_drops(manifest: dict, landing: Path) -> list[str]:
         if not manifest_file.exists():
             problems.append(f"{label}: missing from {landing}")
             continue
-        actual = hashlib.sha256(manifest_file.read_bytes()).hexdigest()
         recorded_files = {f"{name}.csv": t.get("file_sha256") for name, t in entry["tables"].items()}
         changed_files = []
-        for file_name, recorded in sorted(recorded_files.items()):
-            if recorded is None:
-                continue
-            if not (path / file_name).exists():
-                changed_files.append(f"{file_name} missing")
-            elif sha256_file(path / file_name) != recorded:
-                changed_files.append(f"{file_name} sha256 {sha256_file(path / file_name)[:12]}… "
-                                     f"(the run read {recorded[:12]}…)")
+        try:
+            actual = delivered_sha256(manifest_file, root, f"{label}/_MANIFEST.json")
+            for file_name, recorded in sorted(recorded_files.items()):
+                if recorded is None:
+                    continue
+                if not os.path.lexists(path / file_name):
+                    changed_files.append(f"{file_name} missing")
+                    continue
+                digest = delivered_sha256(path / file_name, root, f"{label}/{file_name}")
+                if digest != recorded:
+                    changed_files.append(f"{file_name} sha256 {digest[:12]}… (the run read {recorded[:12]}…)")
+        except DropError as error:
+            problems.append(str(error))
+            continue
         if actual != entry["manifest_sha256"]:
             detail = "; ".join(changed_files) or "its file checksums are those the run read"
             problems.append(f"{label}/_MANIFEST.json: sha256 {actual[:12]}… differs from the run's "
                             f"{entry['manifest_sha256'][:12]}… ({detail})")
             continue
         try:
-            verify_files(read_drop(entry["source"], date.fromisoformat(entry["drop_date"]), path))
+            verify_files(read_drop(entry["source"], date.fromisoformat(entry["drop_date"]), path, root))
         except DropError as error:
             problems.append(str(error))
             continue
@@ -127,7 +133,7 @@ def late_drops(manifest: dict, landing: Path, ds: date) -> list[str]:
 
 
 def _csv_rows(path: Path) -> list[tuple[str, ...]]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with no_csv_field_limit(), open(path, newline="", encoding="utf-8") as handle:
         return [tuple(row) for row in csv.reader(handle)]
 
 
@@ -159,12 +165,14 @@ def csv_diff(recorded: Path, rerun: Path) -> list[str]:
     return lines
 
 
-def _rerun_settings(manifest: dict, landing: Path, warehouse: Path) -> Settings:
+def _rerun_settings(manifest: dict, landing: Path, warehouse: Path, landing_root: Path) -> Settings:
     recorded = manifest.get("configuration") or {}
     known = {f.name for f in dataclasses.fields(Settings)}
     overrides = {key: value for key, value in recorded.items() if key in known}
-    # Only the manifest's drops are in the scratch landing: nothing to wait for.
-    overrides.update(landing=landing, warehouse=warehouse, require_drops_for_ds=False, drop_wait_timeout_seconds=0)
+    # Only the manifest's drops are in the scratch landing: nothing to wait for. They are
+    # links to the real landing's drops, which is where their files must lie.
+    overrides.update(landing=landing, landing_root=landing_root, warehouse=warehouse, require_drops_for_ds=False,
+                     drop_wait_timeout_seconds=0)
     return Settings.from_env(**overrides)
 
 
@@ -254,7 +262,7 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
         from jobs import pipeline
 
         with _registry_of(warehouse, manifest.get("model_version")):
-            pipeline.run_all(ds, _rerun_settings(manifest, scratch_landing, scratch_warehouse))
+            pipeline.run_all(ds, _rerun_settings(manifest, scratch_landing, scratch_warehouse, landing))
         rerun = read_json(pinned)
         _compare(report, manifest, rerun, layout.outputs(ds), Layout(scratch_warehouse).outputs(ds))
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -18,9 +19,10 @@ from jinja2 import DictLoader, Environment, StrictUndefined
 from markupsafe import Markup
 
 from fraud.dispositions import CLEARED, Disposition
+from fraud.text import printable
 from report.mask import mask_keys, short_key
 from report.templates import TEMPLATES
-from report.timeline import Bar, Lane, timeline_svg, trips
+from report.timeline import Bar, Lane, shifted, timeline_svg, trips
 from rules.ruleset import ESTIMATED, LEAD, PROVEN, RULES
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
@@ -31,7 +33,8 @@ STANDARD_MEANINGS = {
     LEAD: "circumstantial, or resting on a record that is missing: worth a look, nothing proven",
 }
 COLLUSION_TYPOLOGIES = ("FALSE_SEPARATION", "GHOST_EMPLOYMENT")
-_SAFE_NAME = re.compile(r"^[0-9A-Za-z_.-]+$")
+# Whole-name matches only (fullmatch): `$` would let a name end in a line break.
+_SAFE_NAME = re.compile(r"[0-9A-Za-z_.-]+")
 
 
 @dataclass
@@ -196,12 +199,12 @@ def _timeline(claim: dict | None, certifications: list[dict], tainted: set[str],
              Lane("income statements", paid_work), Lane("abroad", abroad)]
     anchor = [b for lane in lanes[:1] for b in lane.bars]
     if claim and _day(claim.get("filed_on")):
-        first_day = _day(claim["filed_on"]) - dt.timedelta(days=210)
+        first_day = shifted(_day(claim["filed_on"]), -210)
     elif anchor:
-        first_day = min(b.start for b in anchor) - dt.timedelta(days=210)
+        first_day = shifted(min(b.start for b in anchor), -210)
     else:
-        first_day = ds - dt.timedelta(days=365)
-    last_day = max([ds, *(b.end for lane in lanes for b in lane.bars if b.end <= ds + dt.timedelta(days=60))])
+        first_day = shifted(ds, -365)
+    last_day = max([ds, *(b.end for lane in lanes for b in lane.bars if b.end <= shifted(ds, 60))])
     return timeline_svg(lanes, first_day, last_day, today=ds)
 
 
@@ -238,8 +241,11 @@ def _shared_attributes(members: list[dict]) -> list[dict]:
     def digits(value):
         return re.sub(r"\D", "", value or "")
 
+    def spacing_free(value):  # composed (NFC) first: decomposed Hangul is the same address
+        return re.sub(r"\s+", "", unicodedata.normalize("NFC", value or ""))
+
     attributes = (("representative", "representative_key", lambda v: v, short_key),
-                  ("address", "address", lambda v: re.sub(r"\s+", "", v or ""), lambda v: v),
+                  ("address", "address", spacing_free, lambda v: v),
                   ("phone", "phone", digits, lambda v: v),
                   ("bank account", "bank_account_key", lambda v: v, short_key))
     shared = []
@@ -343,12 +349,12 @@ def build(inp: ReportInput) -> dict[str, str]:
     for entry in inp.dispositions:
         latest[entry.case_id] = entry
         history[entry.case_id].append(entry)
-    workplace_pages = {w["workplace_id"] for w in inp.workplaces if _SAFE_NAME.match(w["workplace_id"])}
+    workplace_pages = {w["workplace_id"] for w in inp.workplaces if _SAFE_NAME.fullmatch(w["workplace_id"])}
     changes = _changes(inp.cases, inp.previous_cases)
 
     cases = []
     for row in sorted(inp.cases, key=lambda r: _int(r["rank"])):
-        if not _SAFE_NAME.match(row["case_id"]):
+        if not _SAFE_NAME.fullmatch(row["case_id"]):
             raise ValueError(f"case_id {row['case_id']!r} cannot name a page")
         workplace = workplace_records.get(row["workplace_id"]) or {}
         case = dict(row, rank=_int(row["rank"]), estimated_overpayment=_int(row["estimated_overpayment"]),
@@ -384,7 +390,7 @@ def build(inp: ReportInput) -> dict[str, str]:
     by_claim = {c["claim_id"]: c for c in cases}
     rings = []
     for ring in sorted(inp.rings, key=lambda r: r["ring_id"]):
-        if not _SAFE_NAME.match(ring["ring_id"]):
+        if not _SAFE_NAME.fullmatch(ring["ring_id"]):
             raise ValueError(f"ring_id {ring['ring_id']!r} cannot name a page")
         members = [workplace_records.get(w) or {"workplace_id": w} for w in _split(ring["workplace_ids"])]
         claims = []
@@ -438,7 +444,9 @@ def build(inp: ReportInput) -> dict[str, str]:
             inp.quarantine, key=lambda q: (q["source"], q["drop_date"], q["table"], q["column"], q["check"])))
     pages["model.html"] = env.get_template("model").render(ds=ds, root="", model=inp.model,
                                                           model_error=inp.model_error)
-    return pages
+    # Delivered text may hold control characters (a NUL, an escape sequence): autoescaping
+    # leaves them, so every page shows them as \xNN instead.
+    return {path: printable(page) for path, page in pages.items()}
 
 
 def quality_rows(manifest: dict) -> list[dict]:

@@ -35,12 +35,23 @@ class Lane:
     bars: tuple[Bar, ...]
 
 
+def shifted(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held at the ends of the calendar (date.min, date.max): a
+    page near either end is still drawn, not an OverflowError."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
 def _months(start: dt.date, end: dt.date) -> list[dt.date]:
     first = dt.date(start.year, start.month, 1)
     months = []
     while first <= end:
         if first >= start:
             months.append(first)
+        if (first.year, first.month) == (dt.MAXYEAR, 12):
+            break
         first = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return months
 
@@ -55,7 +66,7 @@ def timeline_svg(lanes: list[Lane], start: dt.date, end: dt.date, today: dt.date
     height = AXIS_HEIGHT + LANE_HEIGHT * max(len(lanes), 1) + 10
 
     def x(day: dt.date) -> float:
-        return LABEL_WIDTH + plot * ((min(max(day, start), end + dt.timedelta(days=1)) - start).days / days)
+        return LABEL_WIDTH + plot * ((min(max(day, start), shifted(end, 1)) - start).days / days)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" width="{WIDTH}" '
              f'height="{height}" viewBox="0 0 {WIDTH} {height}" aria-label="timeline">']
@@ -72,7 +83,7 @@ def timeline_svg(lanes: list[Lane], start: dt.date, end: dt.date, today: dt.date
         y = AXIS_HEIGHT + index * LANE_HEIGHT
         parts.append(f'<text x="4" y="{y + 17}" font-size="12" fill="#222">{escape(lane.label)}</text>')
         for bar in lane.bars:
-            x0, x1 = x(bar.start), x(bar.end + dt.timedelta(days=1))
+            x0, x1 = x(bar.start), x(shifted(bar.end, 1))
             colour = COLOURS.get(bar.kind, "#999")
             parts.append(
                 f'<rect class="bar {escape(bar.kind)}" x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 2):.1f}" '

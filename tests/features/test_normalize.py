@@ -140,3 +140,55 @@ def test_spark_and_python_agree_on_every_example(spark):
     assert {phones[i]: key for i, key in spark_phone_keys.items()} == {text: normalize_phone(text) for text in phones}
     assert spark_address_keys[0] == "서울강남구테헤란로123"
     assert spark_phone_keys[0] == "025551234"
+
+
+# The same address in Unicode's composed form (NFC: one code point per Hangul syllable)
+# and decomposed into jamo (NFD), as some systems and macOS file names deliver it.
+NFD_ADDRESSES = ("서울특별시 강남구 테헤란로 123, 402호", "경기도 성남시 분당구 판교역로146번길 20", "Café 서울 중구 세종대로 110")
+# 내선 (extension) cuts the number; decomposed, it is other code points.
+NFD_PHONES = ("031 555 1234 내선 12",)
+
+
+def test_an_nfd_address_gives_the_key_of_its_nfc_form_on_both_paths(spark):
+    import unicodedata
+
+    forms = [(text, unicodedata.normalize(form, text)) for text in NFD_ADDRESSES for form in ("NFC", "NFD")]
+    assert any(nfc != other for nfc, other in forms)  # the decomposed forms are other strings
+    frame = spark.createDataFrame([(i, other) for i, (_, other) in enumerate(forms)], "i int, address string")
+    spark_keys = {row["i"]: row["key"] for row in frame.select("i", normalized_address("address").alias("key")).collect()}
+    for i, (text, other) in enumerate(forms):
+        nfc_key = normalize_address(unicodedata.normalize("NFC", text))
+        assert normalize_address(other) == nfc_key, other
+        assert spark_keys[i] == nfc_key, other
+    assert normalize_address(unicodedata.normalize("NFD", NFD_ADDRESSES[0])) == "서울강남구테헤란로123"
+
+
+def test_an_nfd_phone_gives_the_key_of_its_nfc_form_on_both_paths(spark):
+    import unicodedata
+
+    typed = [unicodedata.normalize(form, text) for text in NFD_PHONES for form in ("NFC", "NFD")]
+    frame = spark.createDataFrame([(i, text) for i, text in enumerate(typed)], "i int, phone string")
+    spark_keys = {row["i"]: row["key"] for row in frame.select("i", normalized_phone("phone").alias("key")).collect()}
+    assert [normalize_phone(text) for text in typed] == [spark_keys[i] for i in range(len(typed))] == [
+        "0315551234", "0315551234"]
+
+
+# Line separators Java reads as line ends (`$` matches before a final one, `.` stops at
+# them) but Python does not: the two paths must still agree, and ignore them.
+LINE_SEPARATED_ADDRESSES = {
+    "서울 중구 을지로3가 12-3 2층\u2028": "서울중구을지로3가12-3",
+    "서울 강남구 테헤란로 123\u2029": "서울강남구테헤란로123",
+    "서울 강남구\u2028테헤란로 123 4층\u0085": "서울강남구테헤란로123",
+}
+LINE_SEPARATED_PHONES = {"02-555-1234~\u20286": "025551234", "02-555-1234 내선\u0085 12": "025551234"}
+
+
+def test_line_separators_neither_split_the_paths_nor_change_a_key(spark):
+    addresses, phones = list(LINE_SEPARATED_ADDRESSES), list(LINE_SEPARATED_PHONES)
+    frame = spark.createDataFrame([(i, text) for i, text in enumerate(addresses + phones)], "i int, text string")
+    keyed = {row["i"]: (row["address_key"], row["phone_key"]) for row in frame.select(
+        "i", normalized_address("text").alias("address_key"), normalized_phone("text").alias("phone_key")).collect()}
+    assert {text: keyed[i][0] for i, text in enumerate(addresses)} == LINE_SEPARATED_ADDRESSES
+    assert {text: normalize_address(text) for text in addresses} == LINE_SEPARATED_ADDRESSES
+    assert {text: keyed[len(addresses) + i][1] for i, text in enumerate(phones)} == LINE_SEPARATED_PHONES
+    assert {text: normalize_phone(text) for text in phones} == LINE_SEPARATED_PHONES

@@ -138,3 +138,36 @@ def test_synth_writes_the_holdout_world_on_request(tmp_path):
     truth = json.loads((tmp_path / "landing" / "_truth" / "truth.json").read_text())
     assert truth["generator"] == "holdout" and truth["planted"]
     assert sorted(p.name for p in (tmp_path / "landing").iterdir()) == ["_truth", "ei", "moj", "nts"]
+
+
+def test_a_named_pipe_listed_as_a_table_exits_3_with_one_line_and_no_hang(tmp_path):
+    # Opening a pipe for reading waits for a writer: before issue #19 ingest waited
+    # forever, holding the warehouse lock. Its own process, with a timeout.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    landing = tmp_path / "landing"
+    drop = write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row()])})
+    empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
+    (drop / "claims.csv").unlink()
+    os.mkfifo(drop / "claims.csv")
+    fraudctl = Path(sys.executable).parent / "fraudctl"
+    finished = subprocess.run([str(fraudctl), "--log-level", "ERROR", "run", "--landing", str(landing),
+                               "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02", "--no-progress"],
+                              capture_output=True, text=True, timeout=120)
+    assert finished.returncode == EXIT_BAD_DROP
+    assert finished.stderr.splitlines() == [
+        "fraudctl: bad drop: ei/2026-03-02/claims.csv: a named pipe, not a regular file: refused"]
+
+
+def test_a_run_date_after_today_in_seoul_exits_2_before_any_stage(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "w"
+    landing.mkdir()
+    result = _invoke("run", "--landing", str(landing), "--warehouse", str(warehouse), "--ds", "9999-12-31",
+                     "--no-require-drops", "--no-progress")
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("fraudctl: run date 9999-12-31 is after today (") and "Seoul" in line
+    assert not warehouse.exists()  # no stage ran

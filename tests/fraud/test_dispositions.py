@@ -64,6 +64,7 @@ def test_the_log_is_append_only_and_a_night_applies_what_was_recorded_by_its_dat
     ("K1", "closed", "kim", "status must be one of"),
     ("K1", "cleared", "  ", "must name the investigator"),
     ("../K1", "cleared", "kim", "is not a case id"),
+    ("K1\n", "cleared", "kim", "is not a case id"),  # `$` would take the line break
 ])
 def test_a_disposition_that_cannot_be_recorded_is_refused(tmp_path, case_id, status, by, message):
     queue(tmp_path, "2026-03-02", [("K1", "CL-1", "UW-01", "")])

@@ -120,7 +120,7 @@ def test_suite_is_built_from_the_contract():
         "claim_id", "person_key", "workplace_id", "bank_account_key"
     }
     regex = {e.column: e.regex for e in by_type["expect_column_values_to_match_regex"]}
-    assert regex["workplace_id"] == contract.PATTERNS[contract.WORKPLACE_ID]
+    assert regex["workplace_id"] == r"^(?:[0-9]{11})\z"
     assert {e.column: set(e.value_set) for e in by_type["expect_column_values_to_be_in_set"]} == {
         "separation_code": set(contract.SEPARATION_CODES), "status": set(contract.CLAIM_STATUSES),
     }
@@ -214,6 +214,35 @@ def test_bad_claims_fail_with_the_expectation_and_column_named(spark, sealed):
     assert "<script>" not in page and "&lt;script&gt;PAID&lt;/script&gt;" in page
 
 
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\u0085", "\u2028"], ids=repr)
+def test_a_key_with_a_trailing_line_break_fails_the_regex(spark, sealed, brk):
+    # Java's `$` matches before a final line break; the suite's patterns end at `\z`.
+    table = contract.TABLES["claims"]
+    rows = [_claim("C-1"), _claim("C-2", person_key=PERSON + brk, workplace_id="12345678901" + brk)]
+    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/claims", sealed)
+    assert _failures(outcome) == {("expect_column_values_to_match_regex", "person_key", 1),
+                                  ("expect_column_values_to_match_regex", "workplace_id", 1)}
+
+
+def test_a_timestamp_gx_cannot_turn_into_python_fails_without_examples_not_with_a_crash(spark, sealed):
+    # 0001-01-01T00:00+09:00 is in year 0 in UTC: GX's examples query cannot collect it
+    # and its result then has no partial_unexpected_list.
+    from pyspark.sql import functions as F
+
+    table = contract.TABLES["crossings"]
+    rows = [{"crossing_id": f"X-{i}", "person_key": PERSON, "crossed_at": UPDATED, "direction": "OUT",
+             "port_code": "ICN", "country": "JP"} for i in (1, 2)]
+    year_one = F.expr("cast('0001-01-01T00:00:00+09:00' as timestamp)")
+    frame = _frame(spark, table, rows).withColumn(
+        "crossed_at", F.when(F.col("crossing_id") == "X-2", year_one).otherwise(F.col("crossed_at")))
+
+    outcome = validate_drop(frame, table, f"moj/{DROP}/crossings", sealed, drop_date=DROP)
+
+    assert _failures(outcome) == {("expect_column_values_to_be_between", "crossed_at", 1)}
+    page = (sealed / "crossings.html").read_text(encoding="utf-8")
+    assert "1 expectation(s) FAILED" in page and "no examples" in page
+
+
 def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
     table = contract.TABLES["certifications"]
     rows = [
@@ -239,3 +268,19 @@ def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
     rejected = [r["result"]["details"]["unexpected_rows"] for r in validation["results"]
                 if r["expectation_config"]["type"] == "unexpected_rows_expectation"]
     assert rejected == [[{"cert_id": "X-3", "channel": "VISIT", "ip_country": "KR"}]]
+
+
+def test_the_results_page_holds_no_control_character():
+    # GX's messages may quote a value; the page shows its control characters as \\xNN.
+    from fraud.expectations import _render_html
+
+    payload = {"results": [{"success": False, "result": {"unexpected_count": 1},
+                            "expectation_config": {"type": "expect_column_values_to_match_regex",
+                                                   "kwargs": {"column": "person_key"}},
+                            "exception_info": {"raised_exception": True,
+                                               "exception_message": "cannot read 'a\x00b\x1b[2J'"}}],
+               "statistics": {"successful_expectations": 0}, "meta": {}}
+    summary = {"table": "claims", "drop": "ei/2026-03-02/claims", "success": False, "evaluated": 1, "failed": [{}]}
+    page = _render_html(summary, payload)
+    assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page) is None
+    assert "cannot read &#x27;a\\x00b\\x1b[2J&#x27;" in page

@@ -141,12 +141,12 @@ def test_every_bad_row_kind_is_planted_and_counted(landing):
 def _value_fails(column: contract.Column, text: str, drop_date: date) -> bool:
     if text == "":
         return column.required
-    if column.pattern and not re.match(column.pattern, text):
+    if not column.matches(text):
         return True
     if column.kind == contract.CODE:
         return text not in column.values
     if column.kind == contract.TEXT:
-        return len(text) > contract.MAX_TEXT_LENGTH
+        return len(text) > contract.MAX_TEXT_LENGTH or re.search(contract.CONTROL_CHARACTERS, text) is not None
     if column.kind in (contract.DATE, contract.TIMESTAMP):
         try:
             day = date.fromisoformat(text[:10])

@@ -50,6 +50,36 @@ def income_row(**overrides):
     return row
 
 
+def workplace_row(**overrides):
+    row = {"workplace_id": "12345678901", "business_no": "1234567890", "name": "(주)테스트", "representative_key": P1,
+           "address": "서울특별시 중구 세종대로 110", "phone": "02-123-4567", "bank_account_key": P1,
+           "industry_code": "47", "region_code": "11", "opened_on": "2010-01-01", "closed_on": "",
+           "updated_at": "2020-01-01T10:00:00+09:00"}
+    row.update(overrides)
+    return row
+
+
+# Java's `$` also matches before a final line terminator (\n, \r\n, \r, U+0085, U+2028,
+# U+2029): a value followed by one must fail its format check all the same.
+LINE_BREAKS = ("\n", "\r\n", "\r", "\u0085", "\u2028", "\u2029")
+TRAILING_BREAK_CASES = [
+    case
+    for brk in LINE_BREAKS
+    for case in (
+        ("claims", claim_row(person_key=P1 + brk), "person_key", "format"),
+        ("claims", claim_row(workplace_id="12345678901" + brk), "workplace_id", "format"),
+        ("claims", claim_row(filed_on="2026-02-01" + brk), "filed_on", "format"),
+        ("claims", claim_row(updated_at="2026-03-01T10:00:00+09:00" + brk), "updated_at", "format"),
+        ("claims", claim_row(benefit_days="180" + brk), "benefit_days", "format"),
+        ("claims", claim_row(status="APPROVED" + brk), "status", "code"),
+        ("certifications", cert_row(claim_id="C1" + brk), "claim_id", "format"),
+        ("income", income_row(payer_business_no="1234567890" + brk), "payer_business_no", "format"),
+        ("crossings", crossing_row(country="JP" + brk), "country", "format"),
+        ("workplaces", workplace_row(phone="02-123-4567" + brk), "phone", "format"),
+        ("workplaces", workplace_row(region_code="11" + brk), "region_code", "format"),
+    )
+]
+
 CASES = [
     ("claims", claim_row(person_key="A" * 64), "person_key", "format"),
     ("claims", claim_row(workplace_id="1234567890"), "workplace_id", "format"),
@@ -74,12 +104,23 @@ CASES = [
     ("income", income_row(work_days="40"), "work_days,work_from,work_to", "work_days_within_period"),
     ("crossings", crossing_row(direction="SIDEWAYS"), "direction", "code"),
     ("crossings", crossing_row(country="jp"), "country", "format"),
+    # Timestamps get the dates' plausibility window (Great Expectations fails the whole
+    # drop on one that slips through; year 1 cannot even be shown in Python).
+    ("claims", claim_row(updated_at="1600-01-01T00:00:00+09:00"), "updated_at", "range"),
+    ("crossings", crossing_row(crossed_at="0001-01-01T00:00:00+09:00"), "crossed_at", "range"),
+    ("crossings", crossing_row(crossed_at="1949-12-31T23:59:59+09:00"), "crossed_at", "range"),
+    ("crossings", crossing_row(crossed_at="0000-01-01T00:00:00Z"), "crossed_at", "range"),
+    # Free text holds no control characters but tab, line feed and carriage return.
+    ("workplaces", workplace_row(name="(주)테\x00스트"), "name", "control_character"),
+    ("workplaces", workplace_row(address="서울 중구 세종대로 110\x1b[31m"), "address", "control_character"),
+    ("workplaces", workplace_row(name="(주)테스트\x85"), "name", "control_character"),
+    *TRAILING_BREAK_CASES,
 ]
 
 
 GOOD = {"claims": claim_row("C0"), "employments": employment_row(employment_id="E0"),
         "certifications": cert_row(cert_id="K0"), "income": income_row(record_id="N0"),
-        "crossings": crossing_row("X0")}
+        "crossings": crossing_row("X0"), "workplaces": workplace_row(workplace_id="00000000000")}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +131,7 @@ def checked_cases(spark):
     for table_name, good in GOOD.items():
         key = contract.TABLES[table_name].primary_key
         cases = [(i, row) for i, (name, row, _, _) in enumerate(CASES) if name == table_name]
-        rows = [good] + [{**row, key: f"BAD{i}"} for i, row in cases]
+        rows = [good] + [{**row, key: _bad_key(table_name, i)} for i, row in cases]
         checked, quarantined = _check(spark, table_name, rows)
         valid = {r[key] for r in valid_rows(checked, contract.TABLES[table_name]).collect()}
         results.update({i: (quarantined, valid, line + 2) for line, (i, _) in enumerate(cases)})
@@ -105,7 +146,20 @@ def test_each_bad_value_is_quarantined_with_column_and_check(checked_cases, case
     row = quarantined[line]
     assert row["column"] == column and row["check"] == check
     assert row["raw_line"] == f"line {line}" and row["table"] == table_name
-    assert f"BAD{case}" not in valid
+    assert _bad_key(table_name, case) not in valid
+
+
+def _bad_key(table_name, case):
+    return f"{case:011d}" if table_name == "workplaces" else f"BAD{case}"
+
+
+@pytest.mark.parametrize("brk", LINE_BREAKS, ids=[repr(b) for b in LINE_BREAKS])
+def test_a_primary_key_with_a_trailing_line_break_is_bad_and_a_duplicate_of_the_bare_key(spark, brk):
+    # "C1" and "C1\n" are one key sent twice, not two records.
+    _, quarantined = _check(spark, "claims", [claim_row("C1"), claim_row("C2"), claim_row("C1" + brk)])
+    assert set(quarantined) == {1, 3}
+    assert quarantined[1]["check"] == "duplicate_key"
+    assert quarantined[3]["check"] == "format;duplicate_key"
 
 
 def test_duplicate_primary_key_quarantines_every_copy(spark):
@@ -126,6 +180,35 @@ def test_several_failures_of_one_row_are_all_reported(spark):
     _, quarantined = _check(spark, "claims", [claim_row(person_key="x", status="X")])
     assert quarantined[1]["check"] == "format;code"
     assert quarantined[1]["reason"] == "person_key: 'x' is not a valid hex64; status: unknown code 'X'"
+
+
+def test_tabs_and_line_breaks_in_free_text_are_valid(spark):
+    _, quarantined = _check(spark, "workplaces", [workplace_row(name="(주)테스트\t본점", address="서울 중구\r\n세종대로 110")])
+    assert not quarantined
+
+
+def test_the_first_instant_of_the_window_is_valid(spark):
+    checked, quarantined = _check(spark, "crossings", [crossing_row(crossed_at="1950-01-01T00:00:00+09:00")])
+    assert not quarantined
+    assert checked.select(F.date_format("crossed_at", "yyyy-MM-dd HH:mm").alias("t")).first()["t"] == "1950-01-01 00:00"
+
+
+@pytest.mark.parametrize("delivered, kst", [
+    ("2026-02-10T09:30+09:00", "2026-02-10 09:30:00"),
+    ("2026-02-10T00:30Z", "2026-02-10 09:30:00"),
+    ("2026-02-10T09:30:15+09:00", "2026-02-10 09:30:15"),
+])
+def test_a_timestamp_without_seconds_is_the_iso_8601_it_is(spark, delivered, kst):
+    # ISO 8601 allows hh:mm; FEEDS.md asks for ISO 8601 with an offset, nothing finer.
+    checked, quarantined = _check(spark, "crossings", [crossing_row(crossed_at=delivered)])
+    assert not quarantined
+    assert checked.select(F.date_format("crossed_at", "yyyy-MM-dd HH:mm:ss").alias("t")).first()["t"] == kst
+
+
+def test_an_impossible_time_without_seconds_says_so(spark):
+    _, quarantined = _check(spark, "crossings", [crossing_row(crossed_at="2026-02-10T25:00+09:00")])
+    assert quarantined[1]["check"] == "value"
+    assert quarantined[1]["reason"] == "crossed_at: '2026-02-10T25:00+09:00' is not a possible timestamp"
 
 
 def test_timestamp_offsets_are_read_in_kst(spark):

@@ -104,6 +104,11 @@ def row_defects(table: contract.Table) -> list[tuple[str, list[str], list]]:
     defects.append(("enormous_field", [line(8, **{key: "x" * (MAX_FIELD_CHARS + 10)})], [("*", "record")]))
     defects.append(("extra_field_in_row", [line(9) + ",surplus"], [("*", "record")]))
     defects.append(("undecodable_bytes", ["\udcff" + line(10)], [("*", "record")]))  # \xff on disk
+    if _has(table, contract.TEXT):
+        text = next(c.name for c in table.columns if c.kind == contract.TEXT)
+        defects.append(("nul_in_text", [line(13, **{text: "A\x00B"})], [(text, "control_character")]))
+    else:
+        defects.append(("nul_in_text", [line(13, **{key: "R13\x00"})], [(key, "format")]))
     if table.name == "crossings":
         defects.append(("in_before_out", [line(11, person_key=P2, direction="IN", crossed_at="2026-02-01T09:00:00+09:00"),
                                           line(12, person_key=P2, direction="OUT", crossed_at="2026-02-05T09:00:00+09:00")],
@@ -169,10 +174,25 @@ def test_row_defect_gives_its_quarantine_row_or_stays_valid(validated, table_nam
         raw = unescape_cell(row["raw_line"])
         if defect == "undecodable_bytes":
             assert raw.startswith("\\xff")  # the undecodable byte shown, not dropped
+        elif defect == "nul_in_text":
+            # Escaped like an undecodable byte: the whole line is there, the NUL shown.
+            assert "\x00" not in raw and "\x00" not in row["reason"]
+            assert raw.replace("\\x00", "\x00").encode() in delivered
         else:
             assert raw.encode() in delivered  # the original record, exactly as delivered
         if defect == "formula_text":
             assert row["raw_line"].startswith("'=cmd|")  # inert in a spreadsheet
+
+
+@pytest.mark.parametrize("table_name", list(contract.TABLES))
+def test_no_quarantine_file_holds_a_control_character(validated, table_name):
+    import re
+
+    layout, _, _ = validated
+    table = contract.TABLES[table_name]
+    text = layout.quarantine_file(table.source, DS, table_name).read_text(encoding="utf-8")
+    assert "\\x00" in text
+    assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text) is None
 
 
 @pytest.mark.parametrize("table_name", list(contract.TABLES))

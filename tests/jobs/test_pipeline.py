@@ -142,3 +142,28 @@ def test_run_date_is_the_logical_date_seen_from_seoul():
 
     assert pipeline.run_date(pendulum.datetime(2026, 3, 2, 15, 0, tz="UTC")) == date(2026, 3, 3)
     assert pipeline.run_date(None, pendulum.datetime(2026, 3, 2, 14, 0, tz="UTC")) == date(2026, 3, 2)
+
+
+def test_a_run_date_after_today_in_seoul_is_refused_before_any_stage(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    import pendulum
+
+    from fraud.retention import today
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    settings = _settings(tmp_path, landing)
+    tomorrow = today() + timedelta(days=1)
+    with pytest.raises(pipeline.RunDateError, match=f"^run date {tomorrow} is after today"):
+        pipeline.run_all(tomorrow, Settings(**{**settings.__dict__, "require_drops_for_ds": False}))
+    # The DAG's tasks go through the same check.
+    monkeypatch.setenv("FRAUD_LANDING", str(landing))
+    monkeypatch.setenv("FRAUD_WAREHOUSE", str(settings.warehouse))
+    monkeypatch.setenv("FRAUD_DROP_WAIT_TIMEOUT", "0")
+    logical = pendulum.datetime(tomorrow.year, tomorrow.month, tomorrow.day, 23, tz="Asia/Seoul")
+    for stage in ("wait", "ingest"):
+        with pytest.raises(pipeline.RunDateError):
+            pipeline.run_for_airflow(stage, {"logical_date": logical})
+    assert not settings.warehouse.exists()
+    pipeline.check_run_date(today())  # today itself is a run date

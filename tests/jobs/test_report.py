@@ -43,6 +43,28 @@ def test_quarantine_reasons_are_counted_per_column_and_check(tmp_path):
     ]
 
 
+def test_a_quarantined_record_over_the_csv_field_limit_is_counted(tmp_path):
+    # A record over 1 MiB is quarantined whole; the landing reader has set the csv
+    # module's limit to 1 MiB (fraud/records.py), and must find it there afterwards.
+    import csv
+
+    from fraud.layout import Layout
+    from fraud.records import MAX_FIELD_CHARS
+    from fraud.storage import write_csv
+    from jobs.report import quarantine_counts
+    from jobs.validate import QUARANTINE_HEADER
+
+    layout = Layout(tmp_path)
+    huge = "C9," + "x" * (2 * MAX_FIELD_CHARS)
+    write_csv(layout.quarantine_file("ei", dt.date(2026, 3, 2), "claims"), QUARANTINE_HEADER,
+              [["ei", "2026-03-02", "claims", 2, "*", "record", "malformed CSV record", huge]])
+    manifest = {"drops": [{"source": "ei", "drop_date": "2026-03-02", "tables": {"claims": {"quarantined": 1}}}]}
+    assert csv.field_size_limit() == MAX_FIELD_CHARS
+    assert quarantine_counts(layout, manifest) == [
+        {"source": "ei", "drop_date": "2026-03-02", "table": "claims", "column": "*", "check": "record", "rows": 1}]
+    assert csv.field_size_limit() == MAX_FIELD_CHARS
+
+
 def test_model_card_of_a_registered_version_and_of_a_rules_only_night(tmp_path):
     from jobs.report import model_card
     from models.features import FEATURE_NAMES

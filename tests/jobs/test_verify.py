@@ -151,6 +151,18 @@ def test_csv_diff_names_added_removed_and_changed_rows(tmp_path):
         "  - case_id=K2", "  + case_id=K4", "  ~ case_id=K1: score: '0.5' -> '0.7'"]
 
 
+def test_csv_diff_reads_a_field_over_the_csv_modules_limit(tmp_path):
+    import csv
+
+    from fraud.records import MAX_FIELD_CHARS  # the landing reader's limit, process-wide
+
+    recorded, rerun = tmp_path / "a.csv", tmp_path / "b.csv"
+    recorded.write_text("case_id,reasons\nK1," + "r" * (2 * MAX_FIELD_CHARS) + "\n")
+    rerun.write_text("case_id,reasons\nK1,short\n")
+    assert csv_diff(recorded, rerun)[0] == "rows 1 -> 1: 0 added, 0 removed, 1 changed"
+    assert csv.field_size_limit() == MAX_FIELD_CHARS
+
+
 def test_the_manifest_answers_the_lineage_questions_for_a_case(warehouse):
     """For one case of the night: which drops, which rows quarantined, which code,
     rules and model."""

@@ -3,6 +3,7 @@ escape and hide, and that the same night gives the same bytes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -115,11 +116,24 @@ def test_ring_page_lists_members_shared_attributes_and_claims(pages):
     assert "CL-Q" in ring
 
 
-def test_a_case_id_that_cannot_name_a_file_is_refused():
+def test_an_address_shared_in_composed_and_decomposed_hangul_is_shown_as_shared():
+    import unicodedata
+
+    from report.site import _shared_attributes
+
+    address = "서울특별시 중구 세종대로 110"
+    members = [{"workplace_id": "11111111111", "address": address},
+               {"workplace_id": "22222222222", "address": unicodedata.normalize("NFD", address)}]
+    assert _shared_attributes(members) == [
+        {"attribute": "address", "value": address, "workplaces": "11111111111, 22222222222"}]
+
+
+@pytest.mark.parametrize("case_id", ["../escape", "CASE-1\n"])
+def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
     from report.site import build
 
     sample = sample_input()
-    sample.cases[0]["case_id"] = "../escape"
+    sample.cases[0]["case_id"] = case_id
     with pytest.raises(ValueError, match="cannot name a page"):
         build(sample)
 
@@ -156,3 +170,36 @@ def test_a_ring_member_with_no_record_is_listed_as_missing():
     sample.rings[0]["workplace_ids"] = "11111111111;33333333333;55555555555"
     page = build(sample)["rings/R-ring1.html"]
     assert "55555555555" in page and "no record as of the run date: quarantined or never delivered" in page
+
+
+def test_a_night_on_the_last_day_of_the_calendar_is_still_drawn():
+    # fraudctl refuses a run date after today; the pages must not overflow all the same.
+    from report.site import build
+    from report_sample import PERSON_A
+
+    ds = dt.date(9999, 12, 31)
+    sample = sample_input(ds=ds)
+    sample.records["employments"].append({"employment_id": "e-open", "person_key": PERSON_A,
+                                          "workplace_id": "11111111111", "acquired_on": dt.date(2026, 1, 5),
+                                          "lost_on": None, "separation_code": None, "monthly_wage": 2_100_000})
+    sample.records["crossings"].append({"crossing_id": "x-open", "person_key": PERSON_A,
+                                        "crossed_at": dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.timezone.utc),
+                                        "direction": "OUT", "port_code": "ICN", "country": "VN"})
+    pages = build(sample)
+    assert f"Queue {ds.isoformat()}" in pages["index.html"]
+    assert "<svg" in pages["cases/CASE0001.html"]
+
+
+def test_no_page_holds_a_control_character():
+    # A NUL or an escape sequence in delivered text is shown as \\xNN, never sent to the browser.
+    import re
+
+    from report.site import build
+
+    sample = sample_input()
+    for workplace in sample.records["workplaces"]:
+        workplace["name"] = "(주)널\x00문자\x1b[2J"
+    pages = build(sample)
+    for path, page in pages.items():
+        assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page) is None, path
+    assert "(주)널\\x00문자\\x1b[2J" in pages["workplaces/11111111111.html"]
