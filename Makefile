@@ -18,7 +18,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv system-demo system-test airflow-db demo test evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv system-demo system-test airflow-db demo test lint evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
 
 UV_VERSION := 0.13.9
 
@@ -61,8 +61,16 @@ demo: system-demo airflow-db
 		--outputs $(DEMO_DIR)/warehouse/outputs/$$ds --json $(DEMO_DIR)/evaluation.json; \
 	echo; echo "the report, to open first: $(DEMO_DIR)/warehouse/outputs/$$ds/report/index.html"
 
-test: system-test airflow-db
+test: system-test airflow-db lint
 	$(BIN)/pytest -q
+
+# Ruff's linter and formatter (pyproject.toml) and the import layers of
+# docs/ARCHITECTURE.md (import-linter; tests/test_architecture.py shows it catching an
+# import that points up).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # The backfill of three nights through the real scheduler, with login and notifications
 # (tests/ops/test_stack.py); left out of `make test` for its length.

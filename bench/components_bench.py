@@ -143,7 +143,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("py4j").setLevel(logging.WARNING)
 
-    spark = spark_session(Settings.from_env(spark_shuffle_partitions=args.shuffle_partitions), app_name="components-bench")
+    spark = spark_session(
+        Settings.from_env(spark_shuffle_partitions=args.shuffle_partitions), app_name="components-bench"
+    )
     try:
         # The first Spark jobs of a JVM pay for class loading and JIT; keep that out of the table.
         run_size(spark, 1_000, args.seed)

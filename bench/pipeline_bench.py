@@ -97,13 +97,20 @@ def fraudctl(*args: str, env: dict | None = None, log: Path) -> dict:
     command = [str(Path(sys.executable).with_name("fraudctl")), *args]
     started = time.perf_counter()
     with open(log, "w") as handle:
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env={**os.environ, "FRAUD_DROP_WAIT_TIMEOUT": "0", **(env or {})})
+        process = subprocess.Popen(
+            command,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "FRAUD_DROP_WAIT_TIMEOUT": "0", **(env or {})},
+        )
         with TreePeak(process.pid) as peak:
             code = process.wait()
     seconds = time.perf_counter() - started
     text = log.read_text(errors="replace")
     if code != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({code}); last lines of {log}:\n" + "\n".join(text.splitlines()[-15:]))
+        raise SystemExit(
+            f"{' '.join(command)} failed ({code}); last lines of {log}:\n" + "\n".join(text.splitlines()[-15:])
+        )
     stages = {m.group(1): float(m.group(2)) for m in STAGE_LINE.finditer(text)}
     return {"seconds": seconds, "peak_rss": peak.peak, "stages": stages}
 
@@ -134,8 +141,10 @@ def pipeline_claims(outputs: Path) -> dict[str, set[str]]:
     import pyarrow.parquet as pq
 
     evidence = pq.read_table(outputs / "evidence.parquet", columns=["claim_id", "rule_id"]).to_pylist()
-    return {"undeclared_work": {r["claim_id"] for r in evidence if r["rule_id"] == "UW-01"},
-            "abroad": {r["claim_id"] for r in evidence if r["rule_id"] == "AB-01"}}
+    return {
+        "undeclared_work": {r["claim_id"] for r in evidence if r["rule_id"] == "UW-01"},
+        "abroad": {r["claim_id"] for r in evidence if r["rule_id"] == "AB-01"},
+    }
 
 
 PARTIAL = "result.json"  # WORK/p<PERSONS>/: a size's figures so far, saved after each phase
@@ -152,8 +161,20 @@ def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool, re
     if not (landing / "_truth" / "truth.json").exists():
         shutil.rmtree(landing, ignore_errors=True)
         started = time.perf_counter()
-        fraudctl("--log-level", "WARNING", "synth", "--out", str(landing), "--persons", str(persons),
-                 "--seed", str(seed), "--days", str(days), log=_log(base, "synth"))
+        fraudctl(
+            "--log-level",
+            "WARNING",
+            "synth",
+            "--out",
+            str(landing),
+            "--persons",
+            str(persons),
+            "--seed",
+            str(seed),
+            "--days",
+            str(days),
+            log=_log(base, "synth"),
+        )
         print(f"[{persons}] synth {time.perf_counter() - started:.0f}s", flush=True)
     ds = _json(landing / "_truth" / "truth.json")["final_date"]
     partial = base / PARTIAL
@@ -169,8 +190,17 @@ def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool, re
     full_wh = base / "warehouse-full"
     if "full" not in result:
         shutil.rmtree(full_wh, ignore_errors=True)
-        result["full"] = fraudctl("run", "--landing", str(landing), "--warehouse", str(full_wh), "--ds", ds,
-                                  env={"FRAUD_FULL_REBUILD": "1"}, log=_log(base, "full"))
+        result["full"] = fraudctl(
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(full_wh),
+            "--ds",
+            ds,
+            env={"FRAUD_FULL_REBUILD": "1"},
+            log=_log(base, "full"),
+        )
         result["full"]["rows"] = stage_rows(full_wh, ds)
         result["rows_in"] = _json(full_wh / "runs" / ds / "publish.json")["totals"]["rows_in"]
         save()
@@ -182,9 +212,13 @@ def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool, re
         result["baseline"]["on_disk"] = on_disk is not None
         found = pipeline_claims(full_wh / "outputs" / ds)
         result["agreement"] = {
-            kind: {"pipeline": len(found[kind]), "baseline": len(result["baseline"][kind]),
-                   "both": len(found[kind] & set(result["baseline"][kind]))}
-            for kind in ("undeclared_work", "abroad")}
+            kind: {
+                "pipeline": len(found[kind]),
+                "baseline": len(result["baseline"][kind]),
+                "both": len(found[kind] & set(result["baseline"][kind])),
+            }
+            for kind in ("undeclared_work", "abroad")
+        }
         save()
         print(f"[{persons}] sql baseline {result['baseline']['seconds']:.0f}s {result['agreement']}", flush=True)
 
@@ -213,10 +247,12 @@ def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
     night_wh = base / "warehouse-nightly"
     shutil.rmtree(night_wh, ignore_errors=True)
     before = (dt.date.fromisoformat(ds) - dt.timedelta(days=1)).isoformat()
-    history = fraudctl("run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", before,
-                       log=_log(base, "history"))
-    delta = fraudctl("run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", ds,
-                     log=_log(base, "delta"))
+    history = fraudctl(
+        "run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", before, log=_log(base, "history")
+    )
+    delta = fraudctl(
+        "run", "--landing", str(landing), "--warehouse", str(night_wh), "--ds", ds, log=_log(base, "delta")
+    )
     delta["history_seconds"] = history["seconds"]
     # The day before is computed in full too (a fresh warehouse): its peak is a full
     # run's at almost the same size.
@@ -225,8 +261,11 @@ def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
     delta["conform"] = _json(night_wh / "runs" / ds / "conform.json")["mode"]
     for stage in ("collusion", "crossmatch"):
         done = _json(night_wh / "runs" / ds / f"{stage}.json")
-        delta[stage] = {"mode": done.get("mode"), "recomputed_claims": done.get("recomputed_claims"),
-                        "analysed_components": done.get("analysed_components")}
+        delta[stage] = {
+            "mode": done.get("mode"),
+            "recomputed_claims": done.get("recomputed_claims"),
+            "analysed_components": done.get("analysed_components"),
+        }
     delta["claims"] = _json(night_wh / "runs" / ds / "conform.json")["rows"]["claims"]
     while not (full_wh / "outputs" / ds / "run_manifest.json").exists():  # the full run may still be going
         time.sleep(10)
@@ -249,8 +288,8 @@ def _manifest_without_docs_paths(data: bytes) -> dict:
 # Files that differ between a nightly run and a full rebuild by design, and why.
 EXPECTED_DIFFERENCES = {
     "report/index.html": "the index compares the queue with the warehouse's previous night "
-                         "(new / escalated / resolved): the nightly warehouse ran the day before, "
-                         "the fresh full-rebuild warehouse ran nothing before",
+    "(new / escalated / resolved): the nightly warehouse ran the day before, "
+    "the fresh full-rebuild warehouse ran nothing before",
 }
 
 
@@ -299,9 +338,9 @@ def bench_command(results: list[dict]) -> str:
     nightly = [r["persons"] for r in results if "delta" in r]
     if not nightly:
         return ".venv/bin/python bench/pipeline_bench.py --sizes " + " ".join(map(str, sizes)) + " --no-nightly"
-    command = "make bench BENCH_SIZES=\"" + " ".join(map(str, sizes)) + "\""
+    command = 'make bench BENCH_SIZES="' + " ".join(map(str, sizes)) + '"'
     if nightly != sizes[-1:]:
-        command += " BENCH_NIGHTLY_AT=\"" + " ".join(map(str, nightly)) + "\""
+        command += ' BENCH_NIGHTLY_AT="' + " ".join(map(str, nightly)) + '"'
     return command
 
 
@@ -311,108 +350,182 @@ def _provenance(results: list[dict]) -> list[str]:
     runs = {(r.get("commit"), r.get("started")) for r in results}
     if len(runs) < 2:
         return []
-    lines = ["Sizes measured by separate invocations of the same command (`--keep-other-sizes`):", "",
-             "| persons | commit | started UTC | finished UTC | load (1 min) at start, at end |", "|---|---|---|---|---|"]
+    lines = [
+        "Sizes measured by separate invocations of the same command (`--keep-other-sizes`):",
+        "",
+        "| persons | commit | started UTC | finished UTC | load (1 min) at start, at end |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
-        load = (f"{r['load_start']:.1f}, {r['load_end']:.1f}" if "load_end" in r else "-")
-        lines.append(f"| {r['persons']:,} | {r.get('commit') or 'not recorded'} | {r.get('started') or '-'} | "
-                     f"{r.get('finished') or '-'} | {load} |")
+        load = f"{r['load_start']:.1f}, {r['load_end']:.1f}" if "load_end" in r else "-"
+        lines.append(
+            f"| {r['persons']:,} | {r.get('commit') or 'not recorded'} | {r.get('started') or '-'} | "
+            f"{r.get('finished') or '-'} | {load} |"
+        )
     return lines + [""]
 
 
 def report(results: list[dict], context: dict) -> str:
-    lines = ["# Pipeline benchmark", "",
-             f"Command: `{context['command']}`  ", f"Machine: {context['machine']}  ",
-             f"Started {context['started']} UTC, finished {context['finished']} UTC; load average "
-             f"(1 min) at start {context['load_start']:.1f}, at end {context['load_end']:.1f} "
-             "(the machine is shared: other jobs ran at the same time, so times are upper bounds).", "",
-             "Times are wall seconds of each stage as the pipeline logs it (`stage X for D done in Ns`); "
-             "`total` is the whole `fraudctl run` process including Spark start-up. Peak RSS is the "
-             "summed resident memory of the `fraudctl` process and all its descendants (Spark's JVM, "
-             "Python workers), sampled every 0.25 s with psutil. Full run = FRAUD_FULL_REBUILD=1 on a "
-             "fresh warehouse, everything from the raw CSV.", "",
-             *_provenance(results),
-             "## Full run per size", "",
-             "| persons | rows in | " + " | ".join(STAGES) + " | total s | peak RSS MiB | rows/s (total) |",
-             "|" + "---|" * (len(STAGES) + 5)]
+    lines = [
+        "# Pipeline benchmark",
+        "",
+        f"Command: `{context['command']}`  ",
+        f"Machine: {context['machine']}  ",
+        f"Started {context['started']} UTC, finished {context['finished']} UTC; load average "
+        f"(1 min) at start {context['load_start']:.1f}, at end {context['load_end']:.1f} "
+        "(the machine is shared: other jobs ran at the same time, so times are upper bounds).",
+        "",
+        "Times are wall seconds of each stage as the pipeline logs it (`stage X for D done in Ns`); "
+        "`total` is the whole `fraudctl run` process including Spark start-up. Peak RSS is the "
+        "summed resident memory of the `fraudctl` process and all its descendants (Spark's JVM, "
+        "Python workers), sampled every 0.25 s with psutil. Full run = FRAUD_FULL_REBUILD=1 on a "
+        "fresh warehouse, everything from the raw CSV.",
+        "",
+        *_provenance(results),
+        "## Full run per size",
+        "",
+        "| persons | rows in | " + " | ".join(STAGES) + " | total s | peak RSS MiB | rows/s (total) |",
+        "|" + "---|" * (len(STAGES) + 5),
+    ]
     for r in results:
         full = r["full"]
-        lines.append(f"| {r['persons']:,} | {r['rows_in']:,} | "
-                     + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
-                     + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} | {r['rows_in'] / full['seconds']:,.0f} |")
-    lines += ["", "Rows per second per stage (ingest/validate: rows read; later stages: conformed rows):", "",
-              "| persons | " + " | ".join(STAGES) + " |", "|" + "---|" * (len(STAGES) + 1)]
+        lines.append(
+            f"| {r['persons']:,} | {r['rows_in']:,} | "
+            + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
+            + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} | {r['rows_in'] / full['seconds']:,.0f} |"
+        )
+    lines += [
+        "",
+        "Rows per second per stage (ingest/validate: rows read; later stages: conformed rows):",
+        "",
+        "| persons | " + " | ".join(STAGES) + " |",
+        "|" + "---|" * (len(STAGES) + 1),
+    ]
     for r in results:
         full = r["full"]
-        lines.append(f"| {r['persons']:,} | " + " | ".join(
-            f"{full['rows'][s] / full['stages'][s]:,.0f}" if full["stages"].get(s) and s in full["rows"] else "-"
-            for s in STAGES) + " |")
+        lines.append(
+            f"| {r['persons']:,} | "
+            + " | ".join(
+                f"{full['rows'][s] / full['stages'][s]:,.0f}" if full["stages"].get(s) and s in full["rows"] else "-"
+                for s in STAGES
+            )
+            + " |"
+        )
     if len(results) > 1:
-        lines += ["", "## Growth with size (exponent k in t ~ n^k, k = log(t2/t1)/log(n2/n1))", "",
-                  "| from | to | " + " | ".join(STAGES) + " | total |", "|" + "---|" * (len(STAGES) + 3)]
+        lines += [
+            "",
+            "## Growth with size (exponent k in t ~ n^k, k = log(t2/t1)/log(n2/n1))",
+            "",
+            "| from | to | " + " | ".join(STAGES) + " | total |",
+            "|" + "---|" * (len(STAGES) + 3),
+        ]
         for a, b in zip(results, results[1:]):
-            ks = [exponent(a["rows_in"], a["full"]["stages"].get(s, 0), b["rows_in"], b["full"]["stages"].get(s, 0))
-                  for s in STAGES]
+            ks = [
+                exponent(a["rows_in"], a["full"]["stages"].get(s, 0), b["rows_in"], b["full"]["stages"].get(s, 0))
+                for s in STAGES
+            ]
             kt = exponent(a["rows_in"], a["full"]["seconds"], b["rows_in"], b["full"]["seconds"])
-            lines.append(f"| {a['persons']:,} | {b['persons']:,} | "
-                         + " | ".join("-" if k is None else f"{k:.2f}" for k in ks) + f" | {kt:.2f} |")
+            lines.append(
+                f"| {a['persons']:,} | {b['persons']:,} | "
+                + " | ".join("-" if k is None else f"{k:.2f}" for k in ks)
+                + f" | {kt:.2f} |"
+            )
         a, b = results[-2], results[-1]
         kt = exponent(a["rows_in"], a["full"]["seconds"], b["rows_in"], b["full"]["seconds"])
         if b["persons"] < 1_000_000:
             scale = 1_000_000 / b["persons"]
-            lines += ["", f"Projected full run at 1,000,000 persons from the last exponent ({kt:.2f}): "
-                      f"{b['full']['seconds'] * scale ** kt / 60:,.0f} min (rows scale with persons)."]
-    lines += ["", "## SQL baseline (sqlite3, one process, same CSV files)", "",
-              "| persons | load s | undeclared work s | abroad s | baseline total s | pipeline total s | "
-              "pipeline / baseline | pipeline conform+crossmatch s | (conform+crossmatch) / baseline |",
-              "|" + "---|" * 9]
+            lines += [
+                "",
+                f"Projected full run at 1,000,000 persons from the last exponent ({kt:.2f}): "
+                f"{b['full']['seconds'] * scale**kt / 60:,.0f} min (rows scale with persons).",
+            ]
+    lines += [
+        "",
+        "## SQL baseline (sqlite3, one process, same CSV files)",
+        "",
+        "| persons | load s | undeclared work s | abroad s | baseline total s | pipeline total s | "
+        "pipeline / baseline | pipeline conform+crossmatch s | (conform+crossmatch) / baseline |",
+        "|" + "---|" * 9,
+    ]
     for r in results:
         b, full = r["baseline"], r["full"]
         part = full["stages"].get("conform", 0) + full["stages"].get("crossmatch", 0)
-        lines.append(f"| {r['persons']:,} | {b['load_seconds']:.1f} | {b['undeclared_work_seconds']:.1f} | "
-                     f"{b['abroad_seconds']:.1f} | {b['seconds']:.1f} | {full['seconds']:.1f} | "
-                     f"{full['seconds'] / b['seconds']:.1f}x | {part:.1f} | {part / b['seconds']:.1f}x |")
-    lines += ["", "Claims found (undecided claims; pipeline = claims with a UW-01 / AB-01 hit in evidence.parquet):", "",
-              "| persons | kind | pipeline | baseline | both |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['persons']:,} | {b['load_seconds']:.1f} | {b['undeclared_work_seconds']:.1f} | "
+            f"{b['abroad_seconds']:.1f} | {b['seconds']:.1f} | {full['seconds']:.1f} | "
+            f"{full['seconds'] / b['seconds']:.1f}x | {part:.1f} | {part / b['seconds']:.1f}x |"
+        )
+    lines += [
+        "",
+        "Claims found (undecided claims; pipeline = claims with a UW-01 / AB-01 hit in evidence.parquet):",
+        "",
+        "| persons | kind | pipeline | baseline | both |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         for kind, a in r["agreement"].items():
             lines.append(f"| {r['persons']:,} | {kind} | {a['pipeline']} | {a['baseline']} | {a['both']} |")
     nightly = [r for r in results if "delta" in r]
     if len(nightly) > 1:
-        lines += ["", "## One-day delta vs full rebuild by size", "",
-                  "| persons | full s | delta s | delta / full | delta peak RSS MiB | files compared | "
-                  "byte-identical but the files that differ by design |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## One-day delta vs full rebuild by size",
+            "",
+            "| persons | full s | delta s | delta / full | delta peak RSS MiB | files compared | "
+            "byte-identical but the files that differ by design |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in nightly:
             d, full = r["delta"], r["full"]
             unexplained = [name for name in d["differing_files"] if name not in EXPECTED_DIFFERENCES]
-            lines.append(f"| {r['persons']:,} | {full['seconds']:.1f} | {d['seconds']:.1f} | "
-                         f"{d['seconds'] / full['seconds']:.2f} | {_mib(d['peak_rss'])} | {d['files_compared']:,} | "
-                         + ("yes" if not unexplained else "NO: " + ", ".join(unexplained)) + " |")
+            lines.append(
+                f"| {r['persons']:,} | {full['seconds']:.1f} | {d['seconds']:.1f} | "
+                f"{d['seconds'] / full['seconds']:.2f} | {_mib(d['peak_rss'])} | {d['files_compared']:,} | "
+                + ("yes" if not unexplained else "NO: " + ", ".join(unexplained))
+                + " |"
+            )
     for r in nightly:
         d, full = r["delta"], r["full"]
-        lines += ["", f"## One-day delta vs full rebuild at {r['persons']:,} persons (run date {r['ds']})", "",
-                  "The same warehouse ran the day before, then the run date as a nightly run "
-                  f"(conform: {d['conform']}{_stage_modes(d)}); compared with the full run above.", "",
-                  "| | " + " | ".join(STAGES) + " | total s | peak RSS MiB |", "|" + "---|" * (len(STAGES) + 3),
-                  "| full | " + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
-                  + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} |",
-                  "| delta | " + " | ".join(f"{d['stages'].get(s, 0):.1f}" for s in STAGES)
-                  + f" | {d['seconds']:.1f} | {_mib(d['peak_rss'])} |",
-                  "| delta / full | " + " | ".join(
-                      f"{d['stages'].get(s, 0) / full['stages'][s]:.2f}" if full["stages"].get(s) else "-" for s in STAGES)
-                  + f" | {d['seconds'] / full['seconds']:.2f} | |", "",
-                  f"Outputs identical to the full run: {d['identical_outputs']} "
-                  f"({d['files_compared']} files compared byte for byte"
-                  + (f"; differing: {', '.join(d['differing_files'])}" if d["differing_files"] else "") + ")."]
+        lines += [
+            "",
+            f"## One-day delta vs full rebuild at {r['persons']:,} persons (run date {r['ds']})",
+            "",
+            "The same warehouse ran the day before, then the run date as a nightly run "
+            f"(conform: {d['conform']}{_stage_modes(d)}); compared with the full run above.",
+            "",
+            "| | " + " | ".join(STAGES) + " | total s | peak RSS MiB |",
+            "|" + "---|" * (len(STAGES) + 3),
+            "| full | "
+            + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
+            + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} |",
+            "| delta | "
+            + " | ".join(f"{d['stages'].get(s, 0):.1f}" for s in STAGES)
+            + f" | {d['seconds']:.1f} | {_mib(d['peak_rss'])} |",
+            "| delta / full | "
+            + " | ".join(
+                f"{d['stages'].get(s, 0) / full['stages'][s]:.2f}" if full["stages"].get(s) else "-" for s in STAGES
+            )
+            + f" | {d['seconds'] / full['seconds']:.2f} | |",
+            "",
+            f"Outputs identical to the full run: {d['identical_outputs']} "
+            f"({d['files_compared']} files compared byte for byte"
+            + (f"; differing: {', '.join(d['differing_files'])}" if d["differing_files"] else "")
+            + ").",
+        ]
         unexplained = [name for name in d["differing_files"] if name not in EXPECTED_DIFFERENCES]
         if d.get("history_peak_rss") is not None:
-            lines.append(f"- The day before, computed in full on the fresh warehouse: {d['history_seconds']:.1f} s, "
-                         f"peak RSS {_mib(d['history_peak_rss'])} MiB.")
-        lines += [f"- `{name}` differs by design: {EXPECTED_DIFFERENCES[name]}."
-                  for name in d["differing_files"] if name in EXPECTED_DIFFERENCES]
+            lines.append(
+                f"- The day before, computed in full on the fresh warehouse: {d['history_seconds']:.1f} s, "
+                f"peak RSS {_mib(d['history_peak_rss'])} MiB."
+            )
+        lines += [
+            f"- `{name}` differs by design: {EXPECTED_DIFFERENCES[name]}."
+            for name in d["differing_files"]
+            if name in EXPECTED_DIFFERENCES
+        ]
         if d["differing_files"]:
-            lines.append(f"- Every other file is byte-identical: {'yes' if not unexplained else 'NO: ' + ', '.join(unexplained)}.")
+            verdict = "yes" if not unexplained else "NO: " + ", ".join(unexplained)
+            lines.append(f"- Every other file is byte-identical: {verdict}.")
     return "\n".join(lines) + "\n"
 
 
@@ -424,17 +537,32 @@ def main(argv=None) -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     parser.add_argument("--no-nightly", action="store_true", help="full runs and baseline only")
-    parser.add_argument("--nightly-at", type=int, nargs="+", metavar="PERSONS",
-                        help="the sizes to run the one-day delta at (default: the largest)")
-    parser.add_argument("--nightly-only", type=int, metavar="PERSONS",
-                        help="only the day-before + nightly runs for an already synthesised size; "
-                             "saved to WORK/p<PERSONS>/nightly.json and merged into the report")
+    parser.add_argument(
+        "--nightly-at",
+        type=int,
+        nargs="+",
+        metavar="PERSONS",
+        help="the sizes to run the one-day delta at (default: the largest)",
+    )
+    parser.add_argument(
+        "--nightly-only",
+        type=int,
+        metavar="PERSONS",
+        help="only the day-before + nightly runs for an already synthesised size; "
+        "saved to WORK/p<PERSONS>/nightly.json and merged into the report",
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from WORK/results.json")
-    parser.add_argument("--keep-other-sizes", action="store_true",
-                        help="keep the results of sizes not run now from WORK/results.json (a long run in parts); "
-                             "the report then lists when and on which commit each size was measured")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the phases of a size already in WORK/p<PERSONS>/result.json (same run date)")
+    parser.add_argument(
+        "--keep-other-sizes",
+        action="store_true",
+        help="keep the results of sizes not run now from WORK/results.json (a long run in parts); "
+        "the report then lists when and on which commit each size was measured",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the phases of a size already in WORK/p<PERSONS>/result.json (same run date)",
+    )
     args = parser.parse_args(argv)
     if args.nightly_only:
         base = args.work / f"p{args.nightly_only}"
@@ -452,9 +580,12 @@ def main(argv=None) -> None:
         args.out.write_text(text)
         print(text)
         return
-    context = {"machine": f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-                          f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
-               "started": _now(), "load_start": os.getloadavg()[0]}
+    context = {
+        "machine": f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
+        "started": _now(),
+        "load_start": os.getloadavg()[0],
+    }
     sizes = sorted(args.sizes)
     nightly_at = [sizes[-1]] if args.nightly_at is None else sorted(args.nightly_at)
     if args.no_nightly:
@@ -468,8 +599,9 @@ def main(argv=None) -> None:
         context["started"], context["load_start"] = saved["context"]["started"], saved["context"]["load_start"]
     measured = []
     for persons in sizes:
-        measured.append(bench_size(persons, args.work, args.seed, args.days, nightly=persons in nightly_at,
-                                   resume=args.resume))
+        measured.append(
+            bench_size(persons, args.work, args.seed, args.days, nightly=persons in nightly_at, resume=args.resume)
+        )
         results = sorted(kept + measured, key=lambda r: r["persons"])
         context["command"] = bench_command(results)
         context["finished"], context["load_end"] = _now(), os.getloadavg()[0]

@@ -106,19 +106,24 @@ def load(connection: sqlite3.Connection, landing: Path, ds: date) -> dict[str, i
                 continue
             # Streamed: a million persons' income file is ~20 million rows, which as
             # Python lists outgrew 24 GiB (the OOM kills of 2026-11-26 were this, not sqlite).
-            with open(path, encoding="cp949" if encoding == "cp949" else "utf-8-sig", errors="replace",
-                      newline="") as handle:
+            with open(
+                path, encoding="cp949" if encoding == "cp949" else "utf-8-sig", errors="replace", newline=""
+            ) as handle:
                 inserted = connection.executemany(
                     f"INSERT INTO raw_{table.name} VALUES ({', '.join('?' * (len(names) + 2))})",
-                    ([(row.get(name) or None) for name in names] + [day, line]
-                     for line, row in enumerate(csv.DictReader(handle), start=2)))
+                    (
+                        [(row.get(name) or None) for name in names] + [day, line]
+                        for line, row in enumerate(csv.DictReader(handle), start=2)
+                    ),
+                )
             rows += inserted.rowcount
         order = "updated_at DESC, " if table.has_updated_at else ""
         connection.execute(
             f"CREATE TABLE {table.name} AS SELECT {', '.join(names)} FROM ("
             f" SELECT *, ROW_NUMBER() OVER (PARTITION BY {table.primary_key}"
             f" ORDER BY {order}_drop_date DESC, _line_no DESC) AS _version FROM raw_{table.name}"
-            f") WHERE _version = 1")
+            f") WHERE _version = 1"
+        )
         connection.execute(f"DROP TABLE raw_{table.name}")
         loaded[table.name] = rows
     connection.execute("CREATE INDEX claims_key ON claims (claim_id)")
@@ -143,8 +148,12 @@ def cross_match(landing: Path, ds: date, database: Path | None = None) -> dict:
         loaded = load(connection, Path(landing), ds)
         loaded_at = time.perf_counter()
         params = {"ds": ds.isoformat()}
-        decided = {row[0] for row in connection.execute(
-            "SELECT claim_id FROM findings WHERE claim_id IS NOT NULL AND decided_on <= :ds", params)}
+        decided = {
+            row[0]
+            for row in connection.execute(
+                "SELECT claim_id FROM findings WHERE claim_id IS NOT NULL AND decided_on <= :ds", params
+            )
+        }
         undeclared = {row[0] for row in connection.execute(UNDECLARED_WORK_SQL, params)} - decided
         matched_at = time.perf_counter()
         abroad = {row[0] for row in connection.execute(ABROAD_SQL, params)} - decided

@@ -4,7 +4,7 @@ decisions, registered in MLflow and promoted only when it beats the champion (se
 
 train_and_register
 
-The task is one call into models/job.py. The run date is the logical date seen from
+The task is one call into jobs/train.py. The run date is the logical date seen from
 Seoul; it trains on the latest conformed tables on or before it (the nightly run
 made them).
 """
@@ -33,7 +33,7 @@ from ops.dag_defaults import default_args
 def fraud_model_training():
     @task
     def train_and_register(**context):
-        from models.job import run_for_airflow
+        from jobs.train import run_for_airflow
 
         return run_for_airflow(context)
 

@@ -40,8 +40,12 @@ def stage_task(stage):
     """The task of one stage: Spark stages in the `spark` pool, each with its timeout."""
     outlets = [RUN_OUTPUTS] if stage.name == "publish" else []
 
-    @task(task_id=stage.name, pool=SPARK_POOL if stage.uses_spark else "default_pool",
-          execution_timeout=stage_timeout(stage.timeout), outlets=outlets)
+    @task(
+        task_id=stage.name,
+        pool=SPARK_POOL if stage.uses_spark else "default_pool",
+        execution_timeout=stage_timeout(stage.timeout),
+        outlets=outlets,
+    )
     def run(upstream: dict | None, **context):
         from jobs.pipeline import published_event, run_for_airflow
 
@@ -72,5 +76,6 @@ def fraud_nightly():
         upstream = stage_task(stage)(upstream)
         stages.append(upstream)
     chain(wait_for_drops(), *stages)
+
 
 fraud_nightly()

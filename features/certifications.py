@@ -136,7 +136,10 @@ def claimed_certifications(certifications: DataFrame, claims: DataFrame) -> Data
 
 
 def _statement_work_windows(
-    income: DataFrame, workplaces: DataFrame, employments: DataFrame, as_of: dt.date,
+    income: DataFrame,
+    workplaces: DataFrame,
+    employments: DataFrame,
+    as_of: dt.date,
     employment_covered_from: dt.date | None = None,
 ) -> DataFrame:
     """Income statements filed by `as_of`, with their payer status and the window in
@@ -185,17 +188,16 @@ def _statement_work_windows(
         reported_spells, on="record_id", how="left"
     )
     has_reported_spell = F.col("spell_from").isNotNull()
-    before_employment_feed = (F.lit(True) if employment_covered_from is None
-                              else F.col("work_from") < F.lit(employment_covered_from))
+    before_employment_feed = (
+        F.lit(True) if employment_covered_from is None else F.col("work_from") < F.lit(employment_covered_from)
+    )
     payer_status = (
         F.when(has_reported_spell, F.lit(PAYER_REPORTED))
         .when(before_employment_feed, F.lit(PAYER_BEFORE_EMPLOYMENT_FEED))
         .when(F.col("payer_is_insured"), F.lit(PAYER_NOT_REPORTED))
         .otherwise(F.lit(PAYER_NOT_INSURED))
     )
-    window_from = F.when(has_reported_spell, F.greatest("work_from", "spell_from")).otherwise(
-        F.col("work_from")
-    )
+    window_from = F.when(has_reported_spell, F.greatest("work_from", "spell_from")).otherwise(F.col("work_from"))
     window_to = F.when(has_reported_spell, F.least("work_to", "spell_to")).otherwise(F.col("work_to"))
     return with_payer.select(
         "record_id",
@@ -222,9 +224,7 @@ def income_in_periods(
     certified period (STATEMENT_COLUMNS). `certifications` as from
     `claimed_certifications`."""
     windows = _statement_work_windows(income, workplaces, employments, as_of, employment_covered_from)
-    periods = certifications.select(
-        "cert_id", F.col("person_key").alias("cert_person_key"), "period_from", "period_to"
-    )
+    periods = certifications.select("cert_id", F.col("person_key").alias("cert_person_key"), "period_from", "period_to")
     window_overlaps_period = (
         (F.col("cert_person_key") == F.col("person_key"))
         & (F.col("window_from") <= F.col("period_to"))
@@ -233,9 +233,7 @@ def income_in_periods(
     overlapping = windows.join(periods, on=window_overlaps_period, how="inner")
 
     window_days = _days_inclusive(F.col("window_from"), F.col("window_to"))
-    overlap_days = _days_inclusive(
-        F.greatest("window_from", "period_from"), F.least("window_to", "period_to")
-    )
+    overlap_days = _days_inclusive(F.greatest("window_from", "period_from"), F.least("window_to", "period_to"))
     # The estimate assumes a statement of unknown work days was worked every day of its
     # window; the proof assumes only the one day that being paid for work implies.
     # (Spark's least() skips a null: work_days is tested for null first.)
@@ -264,8 +262,7 @@ def _payer_phrase(payer_status: Column, income_type: Column) -> Column:
     status = (
         F.when(payer_status == PAYER_NOT_INSURED, F.lit("not an insured workplace"))
         .when(payer_status == PAYER_NOT_REPORTED, F.lit("insured workplace, employment not reported"))
-        .when(payer_status == PAYER_BEFORE_EMPLOYMENT_FEED,
-              F.lit("employment records do not reach back to this work"))
+        .when(payer_status == PAYER_BEFORE_EMPLOYMENT_FEED, F.lit("employment records do not reach back to this work"))
         .otherwise(F.lit("insured workplace, employment reported"))
     )
     return F.format_string("payer %s (%s, %s)", F.col("payer_business_no"), F.lower(income_type), status)
@@ -275,8 +272,9 @@ def income_evidence(statements: DataFrame) -> DataFrame:
     """(certification, statement) rows -> one row per certification: worked days in the
     period, of which certain and of which for payers that did not report the
     employment, the attributable income, the statements and a readable summary."""
-    is_unreported_wage = F.col("payer_status").isin(PAYER_NOT_INSURED, PAYER_NOT_REPORTED) & F.col(
-        "income_type").isin(*WAGE_TYPES)
+    is_unreported_wage = F.col("payer_status").isin(PAYER_NOT_INSURED, PAYER_NOT_REPORTED) & F.col("income_type").isin(
+        *WAGE_TYPES
+    )
     ordered_statement = F.struct(
         F.col("payer_business_no"),
         F.col("record_id"),
@@ -416,8 +414,13 @@ def certification_features(
     )
 
 
-def presence_in_korea(certifications: DataFrame, claims: DataFrame, income: DataFrame | None = None,
-                      employments: DataFrame | None = None, as_of: dt.date | None = None) -> DataFrame:
+def presence_in_korea(
+    certifications: DataFrame,
+    claims: DataFrame,
+    income: DataFrame | None = None,
+    employments: DataFrame | None = None,
+    as_of: dt.date | None = None,
+) -> DataFrame:
     """When a person was certainly in Korea at some time, from records other than the
     crossings -> (person_key, present_from, present_on, presence): in Korea on a day in
     `present_from..present_on`, and what shows it.
@@ -432,22 +435,42 @@ def presence_in_korea(certifications: DataFrame, claims: DataFrame, income: Data
     visits = (
         certifications.where(is_in_person)
         .join(claims.select("claim_id", "person_key"), on="claim_id", how="inner")
-        .select("person_key", F.col("cert_on").alias("present_from"), F.col("cert_on").alias("present_on"),
-                F.format_string("in-person certification %s", F.col("cert_on").cast("string")).alias("presence"))
+        .select(
+            "person_key",
+            F.col("cert_on").alias("present_from"),
+            F.col("cert_on").alias("present_on"),
+            F.format_string("in-person certification %s", F.col("cert_on").cast("string")).alias("presence"),
+        )
     )
     frames = [visits]
     if employments is not None:
-        frames.append(employments.select(
-            "person_key", F.col("acquired_on").alias("present_from"), F.col("acquired_on").alias("present_on"),
-            F.format_string("insured employment began %s at %s", F.col("acquired_on").cast("string"),
-                            F.col("workplace_id")).alias("presence")))
+        frames.append(
+            employments.select(
+                "person_key",
+                F.col("acquired_on").alias("present_from"),
+                F.col("acquired_on").alias("present_on"),
+                F.format_string(
+                    "insured employment began %s at %s", F.col("acquired_on").cast("string"), F.col("workplace_id")
+                ).alias("presence"),
+            )
+        )
     if income is not None:
         worked = F.coalesce(F.col("work_days") > 0, F.lit(True))
         filed = F.lit(True) if as_of is None else F.col("filed_on") <= F.lit(as_of)
-        frames.append(income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed).select(
-            "person_key", F.col("work_from").alias("present_from"), F.col("work_to").alias("present_on"),
-            F.format_string("%s work %s..%s for payer %s", F.lower("income_type"), F.col("work_from").cast("string"),
-                            F.col("work_to").cast("string"), F.col("payer_business_no")).alias("presence")))
+        frames.append(
+            income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed).select(
+                "person_key",
+                F.col("work_from").alias("present_from"),
+                F.col("work_to").alias("present_on"),
+                F.format_string(
+                    "%s work %s..%s for payer %s",
+                    F.lower("income_type"),
+                    F.col("work_from").cast("string"),
+                    F.col("work_to").cast("string"),
+                    F.col("payer_business_no"),
+                ).alias("presence"),
+            )
+        )
     presence = frames[0]
     for more in frames[1:]:
         presence = presence.unionByName(more)

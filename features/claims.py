@@ -120,8 +120,13 @@ def time_barred_claims(certifications: DataFrame, as_of: dt.date) -> DataFrame:
     every payment was made more than RECOVERY_LIMITATION_MONTHS before `as_of`: nothing
     paid on them can be recovered any more, so they are no case for the queue."""
     limit = F.add_months(F.lit(as_of), -RECOVERY_LIMITATION_MONTHS)
-    return (certifications.where(F.col("paid_amount") > 0).groupBy("claim_id")
-            .agg(F.max("cert_on").alias("last_paid_on")).where(F.col("last_paid_on") < limit).select("claim_id"))
+    return (
+        certifications.where(F.col("paid_amount") > 0)
+        .groupBy("claim_id")
+        .agg(F.max("cert_on").alias("last_paid_on"))
+        .where(F.col("last_paid_on") < limit)
+        .select("claim_id")
+    )
 
 
 def total_paid(certifications: DataFrame) -> DataFrame:
@@ -139,18 +144,22 @@ def with_invalidated_claims(claims: DataFrame, claim_hits: DataFrame) -> DataFra
     claim-level leads that would invalidate it (`proves_if_confirmed`) too."""
     invalidated = claim_hits.groupBy("claim_id").agg(
         F.bool_or("invalidates_claim").alias("_invalid"),
-        F.bool_or(F.col("invalidates_claim") | F.col("proves_if_confirmed")).alias("_invalid_if_confirmed"))
+        F.bool_or(F.col("invalidates_claim") | F.col("proves_if_confirmed")).alias("_invalid_if_confirmed"),
+    )
     is_invalidated = F.coalesce(F.col("_invalid"), F.lit(False))
     everything_paid = F.coalesce(F.col("total_paid"), F.lit(0).cast("bigint"))
     owed_if_invalid = F.when(is_invalidated, everything_paid).otherwise(F.lit(0).cast("bigint"))
     owed_if_confirmed = F.when(F.coalesce(F.col("_invalid_if_confirmed"), F.lit(False)), everything_paid).otherwise(
-        F.lit(0).cast("bigint"))
+        F.lit(0).cast("bigint")
+    )
     return (
         claims.join(invalidated, on="claim_id", how="left")
         .withColumn("is_invalidated", is_invalidated)
         .withColumn("estimated_overpayment", F.greatest(F.col("estimated_overpayment"), owed_if_invalid))
-        .withColumn("overpayment_if_confirmed",
-                    F.greatest(F.col("overpayment_if_confirmed"), F.col("estimated_overpayment"), owed_if_confirmed))
+        .withColumn(
+            "overpayment_if_confirmed",
+            F.greatest(F.col("overpayment_if_confirmed"), F.col("estimated_overpayment"), owed_if_confirmed),
+        )
         .drop("_invalid", "_invalid_if_confirmed")
     )
 
@@ -200,15 +209,17 @@ def prior_findings(claims: DataFrame, findings: DataFrame, as_of: dt.date) -> Da
     )
 
 
-def claim_features(claims: DataFrame, overpayments: DataFrame, priors: DataFrame,
-                   if_confirmed: DataFrame | None = None) -> DataFrame:
+def claim_features(
+    claims: DataFrame, overpayments: DataFrame, priors: DataFrame, if_confirmed: DataFrame | None = None
+) -> DataFrame:
     """Claims with their overpayment and earlier findings (CLAIM_FEATURE_COLUMNS);
     claims without tainted certifications owe 0, claimants without findings have 0.
     `if_confirmed` (OVERPAYMENT_COLUMNS): the overpayments were the estimated taints
     confirmed too (`overpayment_if_confirmed`; the proven one where absent)."""
     is_open = F.col("status").isin(*OPEN_CLAIM_STATUSES)
     confirmed = (if_confirmed if if_confirmed is not None else overpayments).select(
-        "claim_id", F.col("estimated_overpayment").alias("_if_confirmed"))
+        "claim_id", F.col("estimated_overpayment").alias("_if_confirmed")
+    )
     return (
         claims.join(overpayments, on="claim_id", how="left")
         .join(priors, on="claim_id", how="left")
@@ -221,8 +232,9 @@ def claim_features(claims: DataFrame, overpayments: DataFrame, priors: DataFrame
             "filed_on",
             is_open.alias("is_open"),
             F.coalesce(F.col("estimated_overpayment"), F.lit(0).cast("bigint")).alias("estimated_overpayment"),
-            F.coalesce(F.col("_if_confirmed"), F.col("estimated_overpayment"), F.lit(0).cast("bigint"))
-            .alias("overpayment_if_confirmed"),
+            F.coalesce(F.col("_if_confirmed"), F.col("estimated_overpayment"), F.lit(0).cast("bigint")).alias(
+                "overpayment_if_confirmed"
+            ),
             "first_tainted_cert_id",
             F.coalesce(F.col("tainted_cert_ids"), F.array().cast("array<string>")).alias("tainted_cert_ids"),
             F.coalesce(F.col("prior_findings"), F.lit(0).cast("bigint")).alias("prior_findings"),

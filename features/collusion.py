@@ -11,7 +11,7 @@ bank accounts (`A:`), normalised addresses (`ADDR:`) and phones (`TEL:`). Edges:
 | `address` | workplace | its normalised address (features/normalize.py) |
 | `phone` | workplace | its normalised phone |
 | `workplace account` | workplace | its bank account |
-| `benefit account` | the workplace a claim left | the account the benefit is paid into, when two or more claimants use it |
+| `benefit account` | the workplace a claim left | the benefit's account, when two or more claimants use it |
 
 Workplaces that share a representative, an address, a phone or an account, or whose
 former workers are paid into one account, fall into one connected component. A
@@ -50,9 +50,10 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
   workforce, not a burst. The records prove the claimant was one of the replaced only
   when the pattern holds and at least `PATTERN_LAYOFFS` of the layoffs, the claimant's
   among them and themselves `LAYOFF_SHARE_OF_WORKFORCE` of the workforce, fell within
-  `BURST_WINDOW_DAYS` of the claimant's separation (`is_layoff_while_hiring`). The same pattern spread over months is a lead
-  (`is_layoff_pattern_while_hiring`): honest churn at a small workplace looks the same
-  from the records, so only the employer's reasons settle it. Two layoffs
+  `BURST_WINDOW_DAYS` of the claimant's separation (`is_layoff_while_hiring`). The same
+  pattern spread over months is a lead (`is_layoff_pattern_while_hiring`): honest churn
+  at a small workplace looks the same from the records, so only the employer's reasons
+  settle it. Two layoffs
   (`MIN_LAYOFFS`) are everyday churn as often as not (code 23 is among the commonest
   reasons for leaving): a weaker lead (`is_few_layoffs_while_hiring`);
 - a young workplace with many claims; a benefit account shared by several claimants
@@ -173,15 +174,21 @@ def graph_edges(workplaces: DataFrame, claims: DataFrame) -> DataFrame:
         ("phone", _node(PHONE, normalized_phone(F.col("phone")))),
         ("workplace account", _node(ACCOUNT, F.col("bank_account_key"))),
     ]
-    links = [workplaces.select(workplace.alias("src"), node.alias("dst"), F.lit(link).alias("link"))
-             for link, node in attributes]
-    claimants_per_account = claims.groupBy("bank_account_key").agg(
-        F.count_distinct("person_key").alias("claimants"))
+    links = [
+        workplaces.select(workplace.alias("src"), node.alias("dst"), F.lit(link).alias("link"))
+        for link, node in attributes
+    ]
+    claimants_per_account = claims.groupBy("bank_account_key").agg(F.count_distinct("person_key").alias("claimants"))
     shared_benefit_accounts = claims.join(claimants_per_account, on="bank_account_key", how="inner").where(
-        F.col("claimants") >= 2)
-    links.append(shared_benefit_accounts.select(
-        workplace.alias("src"), _node(ACCOUNT, F.col("bank_account_key")).alias("dst"),
-        F.lit("benefit account").alias("link")))
+        F.col("claimants") >= 2
+    )
+    links.append(
+        shared_benefit_accounts.select(
+            workplace.alias("src"),
+            _node(ACCOUNT, F.col("bank_account_key")).alias("dst"),
+            F.lit("benefit account").alias("link"),
+        )
+    )
     edges = links[0]
     for more in links[1:]:
         edges = edges.unionByName(more)
@@ -252,7 +259,11 @@ def statement_due_on(month_start: Column) -> Column:
 
 
 def tax_statements_for_spells(
-    spells: DataFrame, claims: DataFrame, workplaces: DataFrame, income: DataFrame, as_of: dt.date,
+    spells: DataFrame,
+    claims: DataFrame,
+    workplaces: DataFrame,
+    income: DataFrame,
+    as_of: dt.date,
     covered_from: dt.date | None,
 ) -> DataFrame:
     """Per qualifying spell, the payer's income statements for the claimant, filed by
@@ -274,30 +285,50 @@ def tax_statements_for_spells(
     )
 
     def of_payer(first: Column, last: Column) -> Column:
-        return ((F.col("statement_person_key") == F.col("person_key"))
-                & (F.col("statement_payer") == F.col("payer_business_no"))
-                & (F.col("work_from") <= last) & (F.col("work_to") >= first))
+        return (
+            (F.col("statement_person_key") == F.col("person_key"))
+            & (F.col("statement_payer") == F.col("payer_business_no"))
+            & (F.col("work_from") <= last)
+            & (F.col("work_to") >= first)
+        )
 
-    counted = (subjects.join(statements, on=of_payer(F.col("spell_from"), F.col("spell_to")), how="left")
-               .groupBy("claim_id").agg(F.count("record_id").alias("tax_statements")))
+    counted = (
+        subjects.join(statements, on=of_payer(F.col("spell_from"), F.col("spell_to")), how="left")
+        .groupBy("claim_id")
+        .agg(F.count("record_id").alias("tax_statements"))
+    )
     if covered_from is None:
-        months = counted.select("claim_id", F.lit(0).cast("bigint").alias("tax_months_due"),
-                                F.lit(0).cast("bigint").alias("tax_months_filed"))
+        months = counted.select(
+            "claim_id",
+            F.lit(0).cast("bigint").alias("tax_months_due"),
+            F.lit(0).cast("bigint").alias("tax_months_filed"),
+        )
     else:
         first_month = F.trunc(F.greatest(F.col("spell_from"), F.lit(covered_from)), "month")
         spell_months = subjects.where(F.col("spell_to") >= F.lit(covered_from)).select(
-            "claim_id", "person_key", "payer_business_no",
-            F.explode(F.sequence(first_month, F.trunc(F.col("spell_to"), "month"), F.expr("INTERVAL 1 MONTH")))
-            .alias("month"))
+            "claim_id",
+            "person_key",
+            "payer_business_no",
+            F.explode(F.sequence(first_month, F.trunc(F.col("spell_to"), "month"), F.expr("INTERVAL 1 MONTH"))).alias(
+                "month"
+            ),
+        )
         due = spell_months.where(statement_due_on(F.col("month")) <= F.lit(as_of))
-        filed = (due.join(statements, on=of_payer(F.col("month"), F.last_day(F.col("month"))), how="left")
-                 .groupBy("claim_id", "month").agg((F.count("record_id") > 0).alias("filed")))
+        filed = (
+            due.join(statements, on=of_payer(F.col("month"), F.last_day(F.col("month"))), how="left")
+            .groupBy("claim_id", "month")
+            .agg((F.count("record_id") > 0).alias("filed"))
+        )
         months = filed.groupBy("claim_id").agg(
-            F.count(F.lit(1)).alias("tax_months_due"), F.count(F.when(F.col("filed"), F.lit(1))).alias("tax_months_filed"))
+            F.count(F.lit(1)).alias("tax_months_due"),
+            F.count(F.when(F.col("filed"), F.lit(1))).alias("tax_months_filed"),
+        )
     return counted.join(months, on="claim_id", how="left").select(
-        "claim_id", "tax_statements",
+        "claim_id",
+        "tax_statements",
         F.coalesce(F.col("tax_months_due"), F.lit(0)).cast("bigint").alias("tax_months_due"),
-        F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"))
+        F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"),
+    )
 
 
 def insured_days(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
@@ -305,16 +336,29 @@ def insured_days(spells: DataFrame, claims: DataFrame, employments: DataFrame) -
     qualifying spell ended, over every spell at every workplace (피보험단위기간: the
     claim needs QUALIFYING_DAYS of them) -> (claim_id, insured_days_18m)."""
     window = spells.join(claims.select("claim_id", "person_key"), on="claim_id", how="inner").select(
-        "claim_id", "person_key", F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("window_from"),
-        F.col("spell_to").alias("window_to"))
-    held = employments.select(F.col("person_key").alias("held_person_key"), "employment_id", "acquired_on",
-                              F.coalesce(F.col("lost_on"), F.lit(FAR_FUTURE)).alias("held_to"))
-    overlaps = ((F.col("held_person_key") == F.col("person_key")) & (F.col("acquired_on") <= F.col("window_to"))
-                & (F.col("held_to") >= F.col("window_from")))
+        "claim_id",
+        "person_key",
+        F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("window_from"),
+        F.col("spell_to").alias("window_to"),
+    )
+    held = employments.select(
+        F.col("person_key").alias("held_person_key"),
+        "employment_id",
+        "acquired_on",
+        F.coalesce(F.col("lost_on"), F.lit(FAR_FUTURE)).alias("held_to"),
+    )
+    overlaps = (
+        (F.col("held_person_key") == F.col("person_key"))
+        & (F.col("acquired_on") <= F.col("window_to"))
+        & (F.col("held_to") >= F.col("window_from"))
+    )
     days = F.datediff(F.least("held_to", "window_to"), F.greatest("acquired_on", "window_from")) + F.lit(1)
     # Overlapping spells (two jobs at once) count a day once: bounded by the window.
-    return (window.join(held, on=overlaps, how="inner").groupBy("claim_id")
-            .agg(F.least(F.sum(days), F.lit(QUALIFYING_WINDOW_DAYS)).cast("int").alias("insured_days_18m")))
+    return (
+        window.join(held, on=overlaps, how="inner")
+        .groupBy("claim_id")
+        .agg(F.least(F.sum(days), F.lit(QUALIFYING_WINDOW_DAYS)).cast("int").alias("insured_days_18m"))
+    )
 
 
 def rotation_in_cluster(claims: DataFrame, employments: DataFrame, components: DataFrame) -> DataFrame:
@@ -322,15 +366,25 @@ def rotation_in_cluster(claims: DataFrame, employments: DataFrame, components: D
     shared representatives, addresses, phones and accounts) the claimant held spells
     at -> (claim_id, cluster_workplaces_worked)."""
     claim_component = claims.select("claim_id", "person_key", "workplace_id").join(
-        components.withColumnRenamed("component", "claim_component"), on="workplace_id", how="inner")
-    spell_components = employments.select(F.col("person_key").alias("spell_person_key"),
-                                          F.col("workplace_id").alias("spell_workplace_id")).join(
-        components.select(F.col("workplace_id").alias("spell_workplace_id"), F.col("component").alias("spell_component")),
-        on="spell_workplace_id", how="inner")
-    same_cluster = ((F.col("spell_person_key") == F.col("person_key"))
-                    & (F.col("spell_component") == F.col("claim_component")))
-    return claim_component.join(spell_components, on=same_cluster, how="inner").groupBy("claim_id").agg(
-        F.count_distinct("spell_workplace_id").cast("bigint").alias("cluster_workplaces_worked"))
+        components.withColumnRenamed("component", "claim_component"), on="workplace_id", how="inner"
+    )
+    spell_components = employments.select(
+        F.col("person_key").alias("spell_person_key"), F.col("workplace_id").alias("spell_workplace_id")
+    ).join(
+        components.select(
+            F.col("workplace_id").alias("spell_workplace_id"), F.col("component").alias("spell_component")
+        ),
+        on="spell_workplace_id",
+        how="inner",
+    )
+    same_cluster = (F.col("spell_person_key") == F.col("person_key")) & (
+        F.col("spell_component") == F.col("claim_component")
+    )
+    return (
+        claim_component.join(spell_components, on=same_cluster, how="inner")
+        .groupBy("claim_id")
+        .agg(F.count_distinct("spell_workplace_id").cast("bigint").alias("cluster_workplaces_worked"))
+    )
 
 
 def _last_certified(certifications: DataFrame) -> DataFrame:
@@ -352,9 +406,13 @@ def rehires(
     fixed-term contract or retirement are left out (seasonal work)."""
     claim_side = (
         claims.where(~F.col("separation_code").isin(*NOT_SEASONAL_CODES))
-        .select("claim_id", "person_key", "workplace_id",
-                # The last day the benefit could run if paid without a break.
-                F.date_add(F.col("eligible_from"), F.col("benefit_days").cast("int") - 1).alias("benefit_end"))
+        .select(
+            "claim_id",
+            "person_key",
+            "workplace_id",
+            # The last day the benefit could run if paid without a break.
+            F.date_add(F.col("eligible_from"), F.col("benefit_days").cast("int") - 1).alias("benefit_end"),
+        )
         .join(spells.select("claim_id", "spell_to", "spell_employment_id"), on="claim_id", how="inner")
         .join(_last_certified(certifications), on="claim_id", how="left")
     )
@@ -376,15 +434,20 @@ def rehires(
         & (F.col("rehired_on") <= window_end)
     )
     relations = related.select(
-        F.col("workplace_id").alias("r_workplace_id"), F.col("related_workplace_id").alias("r_related_id"),
+        F.col("workplace_id").alias("r_workplace_id"),
+        F.col("related_workplace_id").alias("r_related_id"),
         F.col("link").alias("shared"),
     )
     same_workplace = F.col("rehire_workplace_id") == F.col("workplace_id")
     earliest = Window.partitionBy("claim_id").orderBy("rehired_on", "rehire_workplace_id")
     return (
         claim_side.join(new_spells, on=is_rehire, how="inner")
-        .join(relations, on=(F.col("r_workplace_id") == F.col("workplace_id"))
-              & (F.col("r_related_id") == F.col("rehire_workplace_id")), how="left")
+        .join(
+            relations,
+            on=(F.col("r_workplace_id") == F.col("workplace_id"))
+            & (F.col("r_related_id") == F.col("rehire_workplace_id")),
+            how="left",
+        )
         .where(same_workplace | F.col("shared").isNotNull())
         .withColumn("_order", F.row_number().over(earliest))
         .where(F.col("_order") == 1)
@@ -437,8 +500,9 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
         .groupBy("claim_id")
         .agg(
             F.count(F.when(is_layoff_23, F.col("employment_id"))).alias("layoffs_23_nearby"),
-            F.count(F.when(is_layoff_23 & within(F.col("lost_on"), BURST_WINDOW_DAYS), F.col("employment_id")))
-            .alias("layoffs_23_together"),
+            F.count(F.when(is_layoff_23 & within(F.col("lost_on"), BURST_WINDOW_DAYS), F.col("employment_id"))).alias(
+                "layoffs_23_together"
+            ),
             F.count(F.when(is_earlier_layoff_23, F.col("employment_id"))).alias("_earlier"),
             F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
             F.count(F.when(is_employed_in_window, F.col("employment_id"))).alias("headcount"),
@@ -454,8 +518,9 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
     )
 
 
-def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame, employments: DataFrame,
-                           subjects: DataFrame | None = None) -> DataFrame:
+def workplace_claim_counts(
+    claims: DataFrame, workplaces: DataFrame, employments: DataFrame, subjects: DataFrame | None = None
+) -> DataFrame:
     """Per claim (of `subjects`, by default every claim), how old its workplace was
     when it was filed, how many claims that workplace produced in its first two years
     and how many people it ever employed -> (claim_id, workplace_age_days,
@@ -474,12 +539,15 @@ def workplace_claim_counts(claims: DataFrame, workplaces: DataFrame, employments
         .agg(F.count(F.lit(1)).alias("workplace_claims"))
     )
     subject_age = with_age if subjects is None else aged(subjects)
-    return subject_age.join(early_claims, on="workplace_id", how="left").join(
-        workers, on="workplace_id", how="left").select(
-        "claim_id",
-        F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
-        F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
-        F.coalesce(F.col("workplace_workers"), F.lit(0)).cast("bigint").alias("workplace_workers"),
+    return (
+        subject_age.join(early_claims, on="workplace_id", how="left")
+        .join(workers, on="workplace_id", how="left")
+        .select(
+            "claim_id",
+            F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
+            F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
+            F.coalesce(F.col("workplace_workers"), F.lit(0)).cast("bigint").alias("workplace_workers"),
+        )
     )
 
 
@@ -495,7 +563,8 @@ def shared_accounts(claims: DataFrame, workplaces: DataFrame, subjects: DataFram
         .withColumn("is_workplace_account", F.lit(True))
     )
     return (
-        (claims if subjects is None else subjects).select("claim_id", "bank_account_key")
+        (claims if subjects is None else subjects)
+        .select("claim_id", "bank_account_key")
         .join(claimants, on="bank_account_key", how="left")
         .join(workplace_accounts, on="bank_account_key", how="left")
         .select(
@@ -535,22 +604,26 @@ def claim_collusion_features(
         persons = join_keys(subjects.select("person_key").distinct())
         subject_workplaces = join_keys(subjects.select("workplace_id").distinct())
         employments = employments.join(persons, on="person_key", how="left_semi").localCheckpoint()
-        workplace_spells = tables["employments"].join(
-            subject_workplaces, on="workplace_id", how="left_semi").localCheckpoint()
+        workplace_spells = (
+            tables["employments"].join(subject_workplaces, on="workplace_id", how="left_semi").localCheckpoint()
+        )
         income = income.join(persons, on="person_key", how="left_semi").localCheckpoint()
         certifications = certifications.join(
-            join_keys(subjects.select("claim_id")), on="claim_id", how="left_semi").localCheckpoint()
+            join_keys(subjects.select("claim_id")), on="claim_id", how="left_semi"
+        ).localCheckpoint()
         # The counts over other claims are per workplace and per account: the claims at
         # the subjects' workplaces and on their accounts hold every claim they count.
         at_workplaces = claims.join(subject_workplaces, on="workplace_id", how="left_semi")
-        on_accounts = claims.join(join_keys(subjects.select("bank_account_key").distinct()),
-                                  on="bank_account_key", how="left_semi")
+        on_accounts = claims.join(
+            join_keys(subjects.select("bank_account_key").distinct()), on="bank_account_key", how="left_semi"
+        )
     spells = qualifying_spells(subject, employments)
     taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of, tax_covered_from)
     rehired = rehires(subject, spells, employments, certifications, related_workplaces(edges))
     layoffs = layoffs_while_hiring(spells, subject, workplace_spells)
-    ages = workplace_claim_counts(claims if subjects is None else at_workplaces, tables["workplaces"],
-                                  workplace_spells, subjects)
+    ages = workplace_claim_counts(
+        claims if subjects is None else at_workplaces, tables["workplaces"], workplace_spells, subjects
+    )
     insured = insured_days(spells, subject, employments)
     rotated = rotation_in_cluster(subject, employments, components)
     accounts = shared_accounts(claims if subjects is None else on_accounts, tables["workplaces"], subjects)
@@ -568,17 +641,21 @@ def claim_collusion_features(
         .join(accounts, on="claim_id", how="left")
     )
     is_just_past_threshold = F.col("insured_days_18m").between(
-        QUALIFYING_DAYS + 1, QUALIFYING_DAYS + JUST_PAST_THRESHOLD_DAYS)
+        QUALIFYING_DAYS + 1, QUALIFYING_DAYS + JUST_PAST_THRESHOLD_DAYS
+    )
     has_wage_without_tax = (
-        (F.col("monthly_wage") > 0) & (F.col("tax_months_due") >= 1)
+        (F.col("monthly_wage") > 0)
+        & (F.col("tax_months_due") >= 1)
         & (F.col("tax_months_filed") < F.lit(TAX_MONTHS_FILED_SHARE) * F.col("tax_months_due"))
     )
     # Rehired soon after the separation, or during the benefit (still certified, or
     # before the entitlement ran out, which a true layoff would not give up to the same
     # employer): the records prove it. Rehired only after the benefit: a lead (FS-04).
-    rehired_soon = ((F.datediff("rehired_on", "spell_to") <= REHIRE_WINDOW_DAYS)
-                    | (F.col("rehired_on") <= F.coalesce(F.col("last_certified_to"), F.col("spell_to")))
-                    | (F.col("rehired_on") <= F.col("benefit_end")))
+    rehired_soon = (
+        (F.datediff("rehired_on", "spell_to") <= REHIRE_WINDOW_DAYS)
+        | (F.col("rehired_on") <= F.coalesce(F.col("last_certified_to"), F.col("spell_to")))
+        | (F.col("rehired_on") <= F.col("benefit_end"))
+    )
     is_rotated = F.col("cluster_workplaces_worked") >= 2
     has_code_disagreement = (F.col("spell_separation_code") != F.col("separation_code")) & F.col(
         "spell_separation_code"
@@ -597,7 +674,8 @@ def claim_collusion_features(
     is_layoff_pattern_while_hiring = is_pattern & ~is_together
     is_few_layoffs_while_hiring = is_layoff_burst & kept_hiring & (layoffs < PATTERN_LAYOFFS)
     is_young_with_many_claims = (
-        (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS) & (F.col("workplace_claims") >= MIN_YOUNG_CLAIMS)
+        (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS)
+        & (F.col("workplace_claims") >= MIN_YOUNG_CLAIMS)
         & (F.col("workplace_claims") >= F.lit(YOUNG_CLAIMS_SHARE_OF_WORKERS) * F.col("workplace_workers"))
     )
     is_shared_account = (F.col("account_claimants") >= SHARED_ACCOUNT_CLAIMANTS) | F.col(
@@ -649,10 +727,19 @@ def no_collusion(claims: DataFrame) -> DataFrame:
     """Claims -> CLAIM_COLLUSION_COLUMNS plus `ring_id` with no evidence at all (for a
     detection run without the graph stage)."""
     types = {
-        "spell_employment_id": "string", "spell_to": "date", "spell_days": "int", "spell_separation_code": "string",
-        "rehire_workplace_id": "string", "rehired_on": "date", "rehire_relation": "string",
-        "workplace_component": "string", "workplace_age_days": "int", "layoffs_23_expected": "double",
-        "insured_days_18m": "int", "last_certified_to": "date", "benefit_end": "date",
+        "spell_employment_id": "string",
+        "spell_to": "date",
+        "spell_days": "int",
+        "spell_separation_code": "string",
+        "rehire_workplace_id": "string",
+        "rehired_on": "date",
+        "rehire_relation": "string",
+        "workplace_component": "string",
+        "workplace_age_days": "int",
+        "layoffs_23_expected": "double",
+        "insured_days_18m": "int",
+        "last_certified_to": "date",
+        "benefit_end": "date",
     }
     columns = []
     for name in CLAIM_COLLUSION_COLUMNS[1:]:

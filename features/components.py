@@ -136,9 +136,7 @@ def _small_star(links: DataFrame) -> DataFrame:
     """u and its smaller neighbours are all linked to the smallest of them (duplicates
     are left for `_neighbourhoods` to remove)."""
     smallest_below = F.min("low").over(Window.partitionBy("high"))
-    star = links.select(
-        F.explode(F.array(F.col("high"), F.col("low"))).alias("member"), smallest_below.alias("centre")
-    )
+    star = links.select(F.explode(F.array(F.col("high"), F.col("low"))).alias("member"), smallest_below.alias("centre"))
     is_not_the_centre = F.col("member") != F.col("centre")
     return star.where(is_not_the_centre).select(F.col("member").alias("high"), F.col("centre").alias("low"))
 
@@ -230,8 +228,10 @@ def update_components(edges: DataFrame, changed: DataFrame, before_components: D
     smallest node)."""
     affected = before_components.join(changed, on="node", how="left_semi").select("component").distinct()
     recomputed_nodes = (
-        before_components.join(affected, on="component", how="left_semi").select("node")
-        .unionByName(changed.select("node")).distinct()
+        before_components.join(affected, on="component", how="left_semi")
+        .select("node")
+        .unionByName(changed.select("node"))
+        .distinct()
     )
 
     def with_end_in_recomputed(end: str) -> DataFrame:

@@ -54,12 +54,15 @@ def _months(table: DataFrame, column: str) -> dict[str, int]:
 def monthly_counts(tables: dict[str, DataFrame]) -> dict[str, dict[str, int]]:
     """The conformed tables -> per "source/table", records per month ("YYYY-MM") of its
     coverage date. One small aggregate per table."""
-    return {f"{source}/{name}": dict(sorted(_months(tables[name], column).items()))
-            for (source, name), column in COVERAGE_DATES.items()}
+    return {
+        f"{source}/{name}": dict(sorted(_months(tables[name], column).items()))
+        for (source, name), column in COVERAGE_DATES.items()
+    }
 
 
-def updated_counts(counts: dict[str, dict[str, int]], new: dict[str, DataFrame],
-                   old: dict[str, DataFrame]) -> dict[str, dict[str, int]]:
+def updated_counts(
+    counts: dict[str, dict[str, int]], new: dict[str, DataFrame], old: dict[str, DataFrame]
+) -> dict[str, dict[str, int]]:
     """A base night's monthly counts and, per table, the records a night changed
     (`new`) with their base versions (`old`, jobs/conform.py:write_changes) -> the
     counts of the night: exactly `monthly_counts` of its tables, without reading them."""

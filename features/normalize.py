@@ -171,9 +171,9 @@ def normalized_address(col: Column | str) -> Column:
     """
     cleaned = _replace_all(F.translate(nfc(col), _FULL_WIDTH, _ASCII), ADDRESS_STEPS)
     has_building_number = cleaned.rlike(ADDRESS_HEAD)
-    up_to_building = F.when(
-        has_building_number, F.regexp_extract(cleaned, ADDRESS_HEAD, 1)
-    ).otherwise(F.regexp_replace(cleaned, ADDRESS_TRAILING_UNITS, ""))
+    up_to_building = F.when(has_building_number, F.regexp_extract(cleaned, ADDRESS_HEAD, 1)).otherwise(
+        F.regexp_replace(cleaned, ADDRESS_TRAILING_UNITS, "")
+    )
     key = F.regexp_replace(up_to_building, ADDRESS_SEPARATORS, "")
     return F.when(key != "", key)
 
@@ -203,4 +203,3 @@ def normalize_phone(text: str | None) -> str | None:
         return None
     digits = _replace_all_text(nfc_text(text), PHONE_STEPS)
     return digits if PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS else None
-

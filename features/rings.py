@@ -108,8 +108,11 @@ def component_graph_rows(
     persons = claimants.select("component", "person_key").distinct()
     spell_rows = (
         employments.join(persons, on="person_key", how="inner")
-        .join(candidate_workplaces.select(F.col("workplace_id"), F.col("component").alias("spell_component")),
-              on="workplace_id", how="inner")
+        .join(
+            candidate_workplaces.select(F.col("workplace_id"), F.col("component").alias("spell_component")),
+            on="workplace_id",
+            how="inner",
+        )
         .where(F.col("spell_component") == F.col("component"))
         .select(
             "component",
@@ -141,12 +144,16 @@ def _picture(graph, workplaces: set[str]) -> str:
 
     def place(node):
         x, y = positions[node]
-        return (margin + (x - min(xs)) / span_x * (size - 2 * margin),
-                margin + (y - min(ys)) / span_y * (size - 2 * margin))
+        return (
+            margin + (x - min(xs)) / span_x * (size - 2 * margin),
+            margin + (y - min(ys)) / span_y * (size - 2 * margin),
+        )
 
     colours = {WORKPLACE: "#c0392b", PERSON: "#2c7fb8", ACCOUNT: "#e6a700", ADDRESS: "#27ae60", PHONE: "#8e44ad"}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
-             'font-family="sans-serif" font-size="9">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
+        'font-family="sans-serif" font-size="9">'
+    ]
     for a, b, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         (x1, y1), (x2, y2) = place(a), place(b)
         dash = ' stroke-dasharray="3,2"' if data.get("link") in ("employment", "claim") else ""
@@ -155,8 +162,10 @@ def _picture(graph, workplaces: set[str]) -> str:
         x, y = place(node)
         prefix = node.split(":", 1)[0] + ":"
         radius = 8 if node in workplaces else 5
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colours.get(prefix, "#555")}">'
-                     f"<title>{html.escape(node)}</title></circle>")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colours.get(prefix, "#555")}">'
+            f"<title>{html.escape(node)}</title></circle>"
+        )
         parts.append(f'<text x="{x + 9:.1f}" y="{y + 3:.1f}">{html.escape(_short(node))}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -199,18 +208,22 @@ def analyse_component(rows: pd.DataFrame) -> pd.DataFrame:
     if brokers and links.number_of_nodes() > 2:
         centrality = nx.betweenness_centrality(links)
         broker = min(brokers, key=lambda n: (-centrality[n], n))
-    return pd.DataFrame([{
-        "component": component,
-        "nodes": links.number_of_nodes(),
-        "links": links.number_of_edges(),
-        "density": round(nx.density(links), 4) if links.number_of_nodes() > 1 else 0.0,
-        "communities": communities,
-        "rotating_persons": len(rotating),
-        "rotation": rotation,
-        "broker": broker,
-        "claim_burst": burst,
-        "picture": _picture(everything, workplaces),
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "component": component,
+                "nodes": links.number_of_nodes(),
+                "links": links.number_of_edges(),
+                "density": round(nx.density(links), 4) if links.number_of_nodes() > 1 else 0.0,
+                "communities": communities,
+                "rotating_persons": len(rotating),
+                "rotation": rotation,
+                "broker": broker,
+                "claim_burst": burst,
+                "picture": _picture(everything, workplaces),
+            }
+        ]
+    )
 
 
 def component_analytics(graph_rows: DataFrame) -> DataFrame:
@@ -265,23 +278,22 @@ def _shared_attributes(edges: DataFrame, workplace_components: DataFrame) -> Dat
         .agg(F.count_distinct("src").alias("sharing"))
         .where(F.col("sharing") >= 2)
     )
-    shown = F.when(F.col("dst").startswith(ADDRESS) | F.col("dst").startswith(PHONE),
-                   F.substring_index(F.col("dst"), ":", -1)).otherwise(
-        F.substring(F.substring_index(F.col("dst"), ":", -1), 1, 8))
+    shown = F.when(
+        F.col("dst").startswith(ADDRESS) | F.col("dst").startswith(PHONE), F.substring_index(F.col("dst"), ":", -1)
+    ).otherwise(F.substring(F.substring_index(F.col("dst"), ":", -1), 1, 8))
     text = F.format_string("%s %s shared by %d workplaces", F.col("link"), shown, F.col("sharing"))
     return shared.groupBy("component").agg(F.array_sort(F.collect_list(text)).alias("shared"))
 
 
-def ring_members(
-    edges: DataFrame, workplace_components: DataFrame, candidate_claims: DataFrame
-) -> DataFrame:
+def ring_members(edges: DataFrame, workplace_components: DataFrame, candidate_claims: DataFrame) -> DataFrame:
     """The workplaces of each candidate that belong to its ring -> (workplace_id,
     component, is_member, shares). A member produced a suspicious claim, or shares its
     representative or an account with another workplace of the component. A workplace
     that is only in the same building or on the same phone line, with no suspicious
     claim, is a neighbour: named in the ring's reasons, not counted in it."""
     suspicious = candidate_claims.groupBy("workplace_id").agg(
-        F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here"))
+        F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here")
+    )
     identity_links = (
         related_workplaces(edges)
         .where(F.col("link").rlike("representative|account"))
@@ -289,7 +301,9 @@ def ring_members(
         .distinct()
         .withColumn("shares_identity", F.lit(True))
     )
-    is_member = (F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0) | F.coalesce(F.col("shares_identity"), F.lit(False))
+    is_member = (F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0) | F.coalesce(
+        F.col("shares_identity"), F.lit(False)
+    )
     return (
         workplace_components.join(suspicious, on="workplace_id", how="left")
         .join(identity_links, on="workplace_id", how="left")
@@ -306,12 +320,15 @@ def rings(
 ) -> DataFrame:
     """The candidates' analytics and the claims' collusion features -> one row per
     suspected ring (RING_COLUMNS)."""
-    candidate_claims = claims.select("claim_id", "person_key", "workplace_id").join(
-        workplace_components, on="workplace_id", how="inner"
-    ).join(collusion.drop("workplace_component"), on="claim_id", how="inner")
+    candidate_claims = (
+        claims.select("claim_id", "person_key", "workplace_id")
+        .join(workplace_components, on="workplace_id", how="inner")
+        .join(collusion.drop("workplace_component"), on="claim_id", how="inner")
+    )
     membership = ring_members(edges, workplace_components, candidate_claims)
     member_claims = candidate_claims.join(
-        membership.where(F.col("is_member")).select("workplace_id"), on="workplace_id", how="inner")
+        membership.where(F.col("is_member")).select("workplace_id"), on="workplace_id", how="inner"
+    )
     per_component = member_claims.groupBy("component").agg(
         F.count_distinct("person_key").alias("person_count"),
         F.count(F.lit(1)).alias("claim_count"),
@@ -321,7 +338,8 @@ def rings(
         F.count(F.when(F.col("is_shared_account"), F.lit(1))).alias("shared_account"),
         F.count(F.when(F.col("is_rehired"), F.lit(1))).alias("rehired"),
         F.count_distinct(F.when(F.col("is_young_workplace_with_many_claims"), F.col("workplace_id"))).alias(
-            "young_workplaces"),
+            "young_workplaces"
+        ),
     )
     members = membership.groupBy("component").agg(
         F.array_sort(F.collect_list(F.when(F.col("is_member"), F.col("workplace_id")))).alias("workplace_list"),
@@ -340,23 +358,42 @@ def rings(
     )
     reasons = F.concat_ws(
         ";",
-        F.format_string("%d workplaces linked: %s", F.size("workplace_list"),
-                        F.array_join(F.coalesce(F.col("shared"), F.array().cast("array<string>")), ", ")),
-        F.format_string("%d of %d claims rest on collusion evidence (%d wages without tax statements, "
-                        "%d spells just past 180 days, %d shared accounts, %d rehired)",
-                        F.col("suspicious_claims"), F.col("claim_count"), F.col("without_tax"),
-                        F.col("just_past"), F.col("shared_account"), F.col("rehired")),
-        F.when(F.col("rotating_persons") > 0,
-               F.format_string("%d persons rotated among its workplaces: %s", F.col("rotating_persons"),
-                               F.col("rotation"))),
-        F.when(F.col("young_workplaces") > 0,
-               F.format_string("%d young workplaces with many claims", F.col("young_workplaces"))),
-        F.when(F.col("claim_burst") >= 3,
-               F.format_string("%d claims filed within %d days", F.col("claim_burst"), F.lit(BURST_DAYS))),
+        F.format_string(
+            "%d workplaces linked: %s",
+            F.size("workplace_list"),
+            F.array_join(F.coalesce(F.col("shared"), F.array().cast("array<string>")), ", "),
+        ),
+        F.format_string(
+            "%d of %d claims rest on collusion evidence (%d wages without tax statements, "
+            "%d spells just past 180 days, %d shared accounts, %d rehired)",
+            F.col("suspicious_claims"),
+            F.col("claim_count"),
+            F.col("without_tax"),
+            F.col("just_past"),
+            F.col("shared_account"),
+            F.col("rehired"),
+        ),
+        F.when(
+            F.col("rotating_persons") > 0,
+            F.format_string(
+                "%d persons rotated among its workplaces: %s", F.col("rotating_persons"), F.col("rotation")
+            ),
+        ),
+        F.when(
+            F.col("young_workplaces") > 0,
+            F.format_string("%d young workplaces with many claims", F.col("young_workplaces")),
+        ),
+        F.when(
+            F.col("claim_burst") >= 3,
+            F.format_string("%d claims filed within %d days", F.col("claim_burst"), F.lit(BURST_DAYS)),
+        ),
         F.when(F.col("broker") != "", F.format_string("most central link %s", _shown_node(F.col("broker")))),
-        F.when(F.size("neighbours") > 0,
-               F.format_string("not counted: %s (same address or phone only, no suspicious claim)",
-                               F.array_join("neighbours", ", "))),
+        F.when(
+            F.size("neighbours") > 0,
+            F.format_string(
+                "not counted: %s (same address or phone only, no suspicious claim)", F.array_join("neighbours", ", ")
+            ),
+        ),
     )
     return joined.select(
         ring_id(F.element_at("workplace_list", 1)).alias("ring_id"),
@@ -404,7 +441,9 @@ def suspected_workplaces(cases: DataFrame, rings_df: DataFrame) -> DataFrame:
         .groupBy("workplace_id", "rule_id")
         .agg(F.count(F.lit(1)).alias("hits"))
         .groupBy("workplace_id")
-        .agg(F.array_sort(F.collect_list(F.format_string("%s×%d", F.col("rule_id"), F.col("hits")))).alias("rule_counts"))
+        .agg(
+            F.array_sort(F.collect_list(F.format_string("%s×%d", F.col("rule_id"), F.col("hits")))).alias("rule_counts")
+        )
     )
     per_workplace = (
         cases.groupBy("workplace_id")
@@ -424,21 +463,34 @@ def suspected_workplaces(cases: DataFrame, rings_df: DataFrame) -> DataFrame:
         F.col("ring_id").isNotNull() | (F.coalesce(F.col("collusion_cases"), F.lit(0)) > 0)
     )
     score = F.round(
-        F.lit(1.0) - (F.lit(1.0) - F.coalesce(F.col("ring_score"), F.lit(0.0))) * F.coalesce(F.col("case_doubt"), F.lit(1.0)),
+        F.lit(1.0)
+        - (F.lit(1.0) - F.coalesce(F.col("ring_score"), F.lit(0.0))) * F.coalesce(F.col("case_doubt"), F.lit(1.0)),
         4,
     )
-    types = F.array_sort(F.array_distinct(F.concat(
-        F.coalesce(F.col("case_types"), F.array().cast("array<string>")),
-        F.when(F.col("ring_id").isNotNull(), F.array(F.lit("GHOST_EMPLOYMENT"))).otherwise(F.array().cast("array<string>")),
-    )))
+    types = F.array_sort(
+        F.array_distinct(
+            F.concat(
+                F.coalesce(F.col("case_types"), F.array().cast("array<string>")),
+                F.when(F.col("ring_id").isNotNull(), F.array(F.lit("GHOST_EMPLOYMENT"))).otherwise(
+                    F.array().cast("array<string>")
+                ),
+            )
+        )
+    )
     reasons = F.concat_ws(
         ";",
-        F.when(F.col("ring_id").isNotNull(),
-               F.format_string("member of ring %s (score %.2f): %s", F.col("ring_id"), F.col("ring_score"),
-                               F.col("ring_reason"))),
-        F.when(F.col("collusion_cases") > 0,
-               F.format_string("%d claims flagged for collusion (%s)", F.col("collusion_cases"),
-                               F.array_join("rule_counts", ", "))),
+        F.when(
+            F.col("ring_id").isNotNull(),
+            F.format_string(
+                "member of ring %s (score %.2f): %s", F.col("ring_id"), F.col("ring_score"), F.col("ring_reason")
+            ),
+        ),
+        F.when(
+            F.col("collusion_cases") > 0,
+            F.format_string(
+                "%d claims flagged for collusion (%s)", F.col("collusion_cases"), F.array_join("rule_counts", ", ")
+            ),
+        ),
     )
     scored = joined.select(
         "workplace_id",
@@ -450,6 +502,11 @@ def suspected_workplaces(cases: DataFrame, rings_df: DataFrame) -> DataFrame:
     )
     order = Window.orderBy(F.col("score").desc(), F.col("workplace_id"))
     return scored.select(
-        "workplace_id", "score", F.row_number().over(order).alias("rank"), "ring_id", "fraud_types", "reasons",
+        "workplace_id",
+        "score",
+        F.row_number().over(order).alias("rank"),
+        "ring_id",
+        "fraud_types",
+        "reasons",
         "flagged_claims",
     )

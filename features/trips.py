@@ -96,9 +96,7 @@ def _departures(neighbours: DataFrame, as_of: dt.date) -> DataFrame:
     followed_by_arrival = F.col("next_direction") == "IN"
     is_last_crossing = F.col("next_direction").isNull()
     trip_kind = (
-        F.when(followed_by_arrival, F.lit(COMPLETE))
-        .when(is_last_crossing, F.lit(OPEN))
-        .otherwise(F.lit(BROKEN_NO_IN))
+        F.when(followed_by_arrival, F.lit(COMPLETE)).when(is_last_crossing, F.lit(OPEN)).otherwise(F.lit(BROKEN_NO_IN))
     )
     is_broken = trip_kind == BROKEN_NO_IN
     abroad_to = (
@@ -108,9 +106,7 @@ def _departures(neighbours: DataFrame, as_of: dt.date) -> DataFrame:
     )
     # Between a departure and the next departure the return happened on an unknown day;
     # the next OUT day is certain evidence of its own trip.
-    possibly_abroad_to = F.when(
-        is_broken, F.greatest(F.date_sub(F.col("next_day"), 1), F.col("crossed_day"))
-    )
+    possibly_abroad_to = F.when(is_broken, F.greatest(F.date_sub(F.col("next_day"), 1), F.col("crossed_day")))
     return neighbours.where(is_departure).select(
         "person_key",
         trip_kind.alias("trip_kind"),
@@ -157,7 +153,8 @@ def _break_open_trips_seen_in_korea(raw_trips: DataFrame, presence_in_korea: Dat
     `seen_in_korea` what shows it."""
     if presence_in_korea is None:
         return raw_trips.withColumn("seen_in_korea_on", F.lit(None).cast("date")).withColumn(
-            "seen_in_korea", F.lit(None).cast("string"))
+            "seen_in_korea", F.lit(None).cast("string")
+        )
     presence = presence_in_korea.select(
         F.col("person_key").alias("present_person_key"), "present_from", "present_on", "presence"
     )
@@ -172,8 +169,10 @@ def _break_open_trips_seen_in_korea(raw_trips: DataFrame, presence_in_korea: Dat
         raw_trips.where(is_open)
         .join(presence, on=seen_after_leaving, how="inner")
         .groupBy("person_key", "out_crossing_id")
-        .agg(F.min("present_on").alias("seen_in_korea_on"),
-             F.min_by("presence", F.struct("present_on", "presence")).alias("seen_in_korea"))
+        .agg(
+            F.min("present_on").alias("seen_in_korea_on"),
+            F.min_by("presence", F.struct("present_on", "presence")).alias("seen_in_korea"),
+        )
     )
     return raw_trips.join(first_seen, on=["person_key", "out_crossing_id"], how="left")
 
@@ -214,9 +213,7 @@ def _trip_evidence(trip_kind: Column) -> Column:
     )
 
 
-def trips(
-    crossings: DataFrame, as_of: dt.date, presence_in_korea: DataFrame | None = None
-) -> DataFrame:
+def trips(crossings: DataFrame, as_of: dt.date, presence_in_korea: DataFrame | None = None) -> DataFrame:
     """Crossings -> one row per trip abroad (TRIP_COLUMNS).
 
     crossings: the conformed `moj/crossings` (crossing_id, person_key, crossed_at,
@@ -238,12 +235,10 @@ def trips(
     was_seen_in_korea = F.col("seen_in_korea_on").isNotNull()
     trip_kind = F.when(was_seen_in_korea, F.lit(BROKEN_NO_IN)).otherwise(F.col("trip_kind"))
     abroad_to = F.when(was_seen_in_korea, F.col("abroad_from")).otherwise(F.col("abroad_to"))
-    possibly_abroad_from = F.when(was_seen_in_korea, F.col("abroad_from")).otherwise(
-        F.col("possibly_abroad_from")
+    possibly_abroad_from = F.when(was_seen_in_korea, F.col("abroad_from")).otherwise(F.col("possibly_abroad_from"))
+    possibly_abroad_to = F.when(was_seen_in_korea, F.date_sub(F.col("seen_in_korea_on"), 1)).otherwise(
+        F.col("possibly_abroad_to")
     )
-    possibly_abroad_to = F.when(
-        was_seen_in_korea, F.date_sub(F.col("seen_in_korea_on"), 1)
-    ).otherwise(F.col("possibly_abroad_to"))
     is_broken = trip_kind.isin(BROKEN_NO_IN, BROKEN_NO_OUT)
     crossing_ids = F.filter(
         F.array(F.col("out_crossing_id"), F.col("in_crossing_id")), lambda crossing: crossing.isNotNull()

@@ -93,8 +93,9 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         env = os.environ
-        values: dict = {name: parse(env[variable]) for variable, (name, parse) in ENVIRONMENT.items()
-                        if variable in env}
+        values: dict = {
+            name: parse(env[variable]) for variable, (name, parse) in ENVIRONMENT.items() if variable in env
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()
@@ -106,8 +107,18 @@ class Settings:
         """The configuration as recorded in a run manifest (paths excluded: a re-run
         elsewhere must compare equal)."""
         recorded = dataclasses.asdict(self)
-        for key in ("landing", "warehouse", "landing_root", "spark_master", "spark_conf", "spark_ui",
-                    "spark_driver_memory", "drop_wait_timeout_seconds", "drop_poke_seconds", "full_rebuild",
-                    "retention_keep"):
+        for key in (
+            "landing",
+            "warehouse",
+            "landing_root",
+            "spark_master",
+            "spark_conf",
+            "spark_ui",
+            "spark_driver_memory",
+            "drop_wait_timeout_seconds",
+            "drop_poke_seconds",
+            "full_rebuild",
+            "retention_keep",
+        ):
             recorded.pop(key)
         return recorded

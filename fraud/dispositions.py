@@ -75,19 +75,30 @@ class Disposition:
 
     def as_dict(self) -> dict:
         values = asdict(self)
-        values["evidence"] = {**values["evidence"], "cert_ids": list(self.evidence.cert_ids),
-                              "rule_ids": list(self.evidence.rule_ids)}
+        values["evidence"] = {
+            **values["evidence"],
+            "cert_ids": list(self.evidence.cert_ids),
+            "rule_ids": list(self.evidence.rule_ids),
+        }
         return values
 
     @classmethod
     def from_dict(cls, values: dict) -> "Disposition":
         evidence = values.get("evidence") or {}
         return cls(
-            case_id=values["case_id"], claim_id=values["claim_id"], status=values["status"],
-            note=values.get("note", ""), by=values["by"], recorded_at=values["recorded_at"],
+            case_id=values["case_id"],
+            claim_id=values["claim_id"],
+            status=values["status"],
+            note=values.get("note", ""),
+            by=values["by"],
+            recorded_at=values["recorded_at"],
             fraud_types=values.get("fraud_types", ""),
-            evidence=Evidence(tuple(evidence.get("cert_ids", ())), tuple(evidence.get("rule_ids", ())),
-                              evidence.get("ring_id"), int(evidence.get("ring_person_count", 0))),
+            evidence=Evidence(
+                tuple(evidence.get("cert_ids", ())),
+                tuple(evidence.get("rule_ids", ())),
+                evidence.get("ring_id"),
+                int(evidence.get("ring_person_count", 0)),
+            ),
         )
 
 
@@ -153,8 +164,9 @@ def _latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tup
     outputs = Path(warehouse) / "outputs"
     if not outputs.is_dir():
         return None
-    days = sorted((p for p in outputs.iterdir() if _is_day(p.name) and date.fromisoformat(p.name) <= on_or_before),
-                  reverse=True)
+    days = sorted(
+        (p for p in outputs.iterdir() if _is_day(p.name) and date.fromisoformat(p.name) <= on_or_before), reverse=True
+    )
     for day in days:
         cases_file = day / "cases.csv"
         if not cases_file.exists():
@@ -182,8 +194,9 @@ def evidence_of(run_outputs: Path, case: dict) -> Evidence:
     cert_ids: set[str] = set()
     evidence_file = run_outputs / "evidence.parquet"
     if evidence_file.exists():
-        table = pq.read_table(evidence_file, columns=["case_id", "cert_id"],
-                              filters=[("case_id", "=", case["case_id"])])
+        table = pq.read_table(
+            evidence_file, columns=["case_id", "cert_id"], filters=[("case_id", "=", case["case_id"])]
+        )
         cert_ids = {value for value in table.column("cert_id").to_pylist() if value}
     ring_id = case.get("ring_id") or None
     ring_persons = 0
@@ -212,11 +225,16 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
     at_kst = at.astimezone(KST)
     found = _latest_queue_with(warehouse, case_id, at_kst.date())
     if found is None:
-        raise DispositionError(f"case {case_id} is in no queue of {Path(warehouse) / 'outputs'} dated on or before "
-                               f"{at_kst.date()}")
+        raise DispositionError(
+            f"case {case_id} is in no queue of {Path(warehouse) / 'outputs'} dated on or before {at_kst.date()}"
+        )
     run_outputs, case = found
     entry = Disposition(
-        case_id=case_id, claim_id=case["claim_id"], status=status, note=note or "", by=by,
+        case_id=case_id,
+        claim_id=case["claim_id"],
+        status=status,
+        note=note or "",
+        by=by,
         recorded_at=at_kst.isoformat(timespec="seconds"),
         evidence=evidence_of(run_outputs, case) if status == CLEARED else Evidence(),
         fraud_types=case.get("fraud_types", ""),
@@ -250,7 +268,11 @@ def labels(entries: list[Disposition]) -> list[tuple[str, int, date, str | None]
     gives none."""
     decided = latest_by_claim([e for e in entries if e.status in (CONFIRMED, CLEARED)])
     return [
-        (claim_id, 1 if entry.status == CONFIRMED else 0, entry.recorded_on,
-         (entry.fraud_types.split(";")[0] or "OTHER") if entry.status == CONFIRMED else None)
+        (
+            claim_id,
+            1 if entry.status == CONFIRMED else 0,
+            entry.recorded_on,
+            (entry.fraud_types.split(";")[0] or "OTHER") if entry.status == CONFIRMED else None,
+        )
         for claim_id, entry in sorted(decided.items())
     ]

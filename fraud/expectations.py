@@ -69,9 +69,7 @@ _SPARK_TYPE_NAMES = {
 # Kinds whose regex still means something on the typed column: dates, timestamps and
 # integers were parsed from text by the row validator, their text form is gone.
 _STRING_KINDS_WITH_PATTERN = frozenset(
-    kind
-    for kind, spark_type in contract.SPARK_TYPES.items()
-    if spark_type == "string" and kind in contract.PATTERNS
+    kind for kind, spark_type in contract.SPARK_TYPES.items() if spark_type == "string" and kind in contract.PATTERNS
 )
 
 # BASIC gives each expectation's unexpected_count. Its list of offending values costs
@@ -125,15 +123,11 @@ def _column_expectations(column: contract.Column, drop_date: dt.date | None) -> 
     if column.kind == contract.CODE:
         expectations.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.values)))
     if column.kind == contract.TEXT:
-        expectations.append(
-            gxe.ExpectColumnValueLengthsToBeBetween(column=name, max_value=contract.MAX_TEXT_LENGTH)
-        )
+        expectations.append(gxe.ExpectColumnValueLengthsToBeBetween(column=name, max_value=contract.MAX_TEXT_LENGTH))
         expectations.append(gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=contract.CONTROL_CHARACTERS))
     if column.kind == contract.INTEGER and (column.minimum is not None or column.maximum is not None):
         expectations.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=name, min_value=column.minimum, max_value=column.maximum
-            )
+            gxe.ExpectColumnValuesToBeBetween(column=name, min_value=column.minimum, max_value=column.maximum)
         )
     if column.kind in (contract.DATE, contract.TIMESTAMP):
         expectations.append(_within_dates(column, drop_date))
@@ -152,9 +146,7 @@ def _within_dates(column: contract.Column, drop_date: dt.date | None):
         # Timestamps are instants; the contract's dates are KST calendar days.
         low = dt.datetime.combine(earliest, dt.time(), tzinfo=KST)
         high = dt.datetime.combine(too_late, dt.time(), tzinfo=KST)
-    return gxe.ExpectColumnValuesToBeBetween(
-        column=column.name, min_value=low, max_value=high, strict_max=True
-    )
+    return gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=low, max_value=high, strict_max=True)
 
 
 def _row_check_expectation(table: contract.Table, row_check: contract.RowCheck):
@@ -237,8 +229,13 @@ def validate_drop(
     _write_text(results_path, json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
     _write_text(docs_path, _render_html(summary, payload))
     if failed:
-        log.warning("GX %s: %d of %d expectations failed on the valid rows: %s",
-                    drop_label, len(failed), summary["evaluated"], failed)
+        log.warning(
+            "GX %s: %d of %d expectations failed on the valid rows: %s",
+            drop_label,
+            len(failed),
+            summary["evaluated"],
+            failed,
+        )
     else:
         log.info("GX %s: all %d expectations met", drop_label, summary["evaluated"])
     return summary
@@ -253,9 +250,9 @@ class _Validation:
         # persist=False: GX would otherwise persist the batch itself and never unpersist
         # it; validate_drop caches and releases it.
         datasource = context.data_sources.add_spark(name="feeds", persist=False)
-        self._batch_definition = datasource.add_dataframe_asset(
-            name=table.name
-        ).add_batch_definition_whole_dataframe(name="valid_rows")
+        self._batch_definition = datasource.add_dataframe_asset(name=table.name).add_batch_definition_whole_dataframe(
+            name="valid_rows"
+        )
         # Adding the suite gives each expectation the id that its result carries.
         self.suite = context.suites.add(suite)
         self._definition = context.validation_definitions.add(
@@ -283,13 +280,16 @@ class _Validation:
                 checked = batch.validate(expectation, result_format="COMPLETE").to_json_dict()
                 rows = ((checked.get("result") or {}).get("details") or {}).get("unexpected_rows")
                 found[expectation.id] = (
-                    {"details": {"unexpected_rows": rows[:EXAMPLES]}} if rows is not None
-                    else _no_examples(expectation, checked))
+                    {"details": {"unexpected_rows": rows[:EXAMPLES]}}
+                    if rows is not None
+                    else _no_examples(expectation, checked)
+                )
             elif outcome.get("unexpected_count"):
                 checked = batch.validate(expectation, result_format=EXAMPLES_FORMAT).to_json_dict()
                 values = (checked.get("result") or {}).get("partial_unexpected_list")
                 found[expectation.id] = (
-                    {"partial_unexpected_list": values} if values is not None else _no_examples(expectation, checked))
+                    {"partial_unexpected_list": values} if values is not None else _no_examples(expectation, checked)
+                )
         return found
 
 
@@ -297,9 +297,11 @@ def _no_examples(expectation, checked: dict) -> dict:
     """GX leaves the examples out of a result when it cannot collect them (a timestamp
     that is in year 0 in UTC cannot become a Python datetime): the failure and its count
     stand; the page says why there are no examples."""
-    errors = [str(info.get("exception_message") or "").splitlines()[0]
-              for info in (checked.get("exception_info") or {}).values()
-              if isinstance(info, dict) and info.get("exception_message")]
+    errors = [
+        str(info.get("exception_message") or "").splitlines()[0]
+        for info in (checked.get("exception_info") or {}).values()
+        if isinstance(info, dict) and info.get("exception_message")
+    ]
     why = errors[0] if errors else "GX returned none"
     log.warning("GX could not collect examples for %s: %s", expectation.expectation_type, why)
     return {"examples_unavailable": why}
@@ -392,22 +394,25 @@ def _render_html(summary: dict, payload: dict) -> str:
         )
     outcome = "all expectations met" if summary["success"] else f"{len(summary['failed'])} expectation(s) FAILED"
     run = (payload.get("meta") or {}).get("run_id") or {}
-    return printable("\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{e(summary['drop'])}: {e(summary['table'])} ({'pass' if summary['success'] else 'FAIL'})</title>",
-            f"<style>{_STYLE}</style></head><body>",
-            f"<h1>{e(summary['table'])} &mdash; {e(summary['drop'])}</h1>",
-            f"<p><strong>{e(outcome)}</strong>: {e(str(statistics.get('successful_expectations', '')))} of "
-            f"{e(str(summary['evaluated']))} met. Suite <code>{e(str(payload.get('suite_name', '')))}</code>, "
-            f"validated {e(str(run.get('run_time', '')))} with Great Expectations "
-            f"{e(str((payload.get('meta') or {}).get('great_expectations_version', '')))} "
-            f"on the rows that passed the row validator.</p>",
-            "<table><thead><tr><th>status</th><th>expectation</th><th>column</th><th>arguments</th>"
-            "<th>unexpected / observed</th><th>examples</th><th>note</th></tr></thead><tbody>",
-            *rows,
-            "</tbody></table></body></html>",
-            "",
-        ]
-    ))
+    return printable(
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en"><head><meta charset="utf-8">',
+                f"<title>{e(summary['drop'])}: {e(summary['table'])} "
+                f"({'pass' if summary['success'] else 'FAIL'})</title>",
+                f"<style>{_STYLE}</style></head><body>",
+                f"<h1>{e(summary['table'])} &mdash; {e(summary['drop'])}</h1>",
+                f"<p><strong>{e(outcome)}</strong>: {e(str(statistics.get('successful_expectations', '')))} of "
+                f"{e(str(summary['evaluated']))} met. Suite <code>{e(str(payload.get('suite_name', '')))}</code>, "
+                f"validated {e(str(run.get('run_time', '')))} with Great Expectations "
+                f"{e(str((payload.get('meta') or {}).get('great_expectations_version', '')))} "
+                f"on the rows that passed the row validator.</p>",
+                "<table><thead><tr><th>status</th><th>expectation</th><th>column</th><th>arguments</th>"
+                "<th>unexpected / observed</th><th>examples</th><th>note</th></tr></thead><tbody>",
+                *rows,
+                "</tbody></table></body></html>",
+                "",
+            ]
+        )
+    )

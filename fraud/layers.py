@@ -75,8 +75,13 @@ def link_tree(source: Path, target: Path) -> int:
     error, a file that vanished say, is raised."""
     copied, reasons = _link_or_copy(Path(source), Path(target))
     if copied:
-        log.warning("%s: the file system refused hard links (%s); copied %d file(s) instead: a night then "
-                    "costs a copy of the history", source, ", ".join(sorted(reasons)), copied)
+        log.warning(
+            "%s: the file system refused hard links (%s); copied %d file(s) instead: a night then "
+            "costs a copy of the history",
+            source,
+            ", ".join(sorted(reasons)),
+            copied,
+        )
     return copied
 
 

@@ -53,7 +53,7 @@ class Layout:
     def crossmatch(self, ds: date) -> Path:
         return self.run_dir(ds) / "crossmatch"
 
-    # The training job's examples of a conformed date (models/job.py): the training-data
+    # The training job's examples of a conformed date (jobs/train.py): the training-data
     # snapshot its models are registered with, reused by every challenger of that date.
     def training_examples(self, ds: date) -> Path:
         return self.root / "training" / ds.isoformat() / "examples.parquet"

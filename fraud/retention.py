@@ -21,7 +21,7 @@ A directory is first renamed out of the way, in one step, and then deleted: a pr
 that is killed never leaves a half-deleted night that looks like a base. The old
 version a killed swap left beside a pruned directory (`.<name>.previous-*`, which
 `storage.recover` would put back) goes with it. Prune holds the nights lock
-exclusively (jobs/pipeline.py:nights_lock), which every stage reading conformed
+exclusively (fraud/locks.py:nights_lock), which every stage reading conformed
 tables or a base night's state, and the training job, hold shared while they run:
 it waits for them, and they wait for it. Between two stages of a run it may delete
 the run's base night (with a small `keep`); the next stage then finds no state to
@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 from fraud import contract
 from fraud.config import Settings
 from fraud.layout import Layout
+from fraud.locks import nights_lock
 from fraud.storage import set_aside
 
 log = logging.getLogger(__name__)
@@ -94,16 +95,13 @@ def prune(layout: Layout, keep: int, dry_run: bool = False, as_of: date | None =
     """Delete the working state of every night dated on or before `as_of` (default:
     today in Seoul) but the newest `keep` of them, and what an interrupted prune left.
     Returns what was (with `dry_run`: would be) deleted."""
-    from jobs.pipeline import nights_lock
-
     if keep < 1:
         raise ValueError(f"keep must be at least 1 (the next night builds on the newest), not {keep}")
     as_of = as_of or today()
     with nights_lock(layout, shared=False):
         found = [(None, path) for path in _leftovers(layout)]
         past = [night for night in nights(layout) if night <= as_of]
-        found += [(night, path) for night in past[:-keep]
-                  for path in working_state(layout, night) if path.exists()]
+        found += [(night, path) for night in past[:-keep] for path in working_state(layout, night) if path.exists()]
         sizes = _freed([path for _, path in found])
         pruned = [Pruned(night, path, size) for (night, path), size in zip(found, sizes)]
         leftovers = [item for item in pruned if item.night is None]
@@ -150,11 +148,18 @@ def run_for_airflow(context: dict) -> dict:
     for asset, events in (context.get("triggering_asset_events") or {}).items():
         for event in events:
             extra = event.extra or {}
-            log.info("after %s: night %s, run manifest sha256 %s", getattr(asset, "uri", asset),
-                     extra.get("ds"), extra.get("manifest_sha256"))
+            log.info(
+                "after %s: night %s, run manifest sha256 %s",
+                getattr(asset, "uri", asset),
+                extra.get("ds"),
+                extra.get("manifest_sha256"),
+            )
     settings = Settings.from_env()
     removed = prune(Layout(settings.warehouse), settings.retention_keep)
     for item in removed:
         log.info("deleted %s (%s, %.1f MiB)", item.path, item.night or "interrupted prune", item.bytes / 2**20)
-    return {"kept": settings.retention_keep, "deleted": [str(item.path) for item in removed],
-            "freed_bytes": sum(item.bytes for item in removed)}
+    return {
+        "kept": settings.retention_keep,
+        "deleted": [str(item.path) for item in removed],
+        "freed_bytes": sum(item.bytes for item in removed),
+    }

@@ -66,42 +66,98 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
         checks.append(_failure(name, "required", text.isNull(), f"{name}: required value missing"))
     if column.java_regex:
         is_well_formed = text.rlike(column.java_regex)
-        checks.append(_failure(name, "format", present & ~is_well_formed,
-                               F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}"))))
+        checks.append(
+            _failure(
+                name,
+                "format",
+                present & ~is_well_formed,
+                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}")),
+            )
+        )
         well_formed = present & is_well_formed
     else:
         well_formed = present
     if column.kind == contract.CODE:
-        checks.append(_failure(name, "code", present & ~text.isin(*column.values),
-                               F.concat(F.lit(f"{name}: unknown code "), _quoted_value(name))))
+        checks.append(
+            _failure(
+                name,
+                "code",
+                present & ~text.isin(*column.values),
+                F.concat(F.lit(f"{name}: unknown code "), _quoted_value(name)),
+            )
+        )
     if column.kind == contract.TEXT:
-        checks.append(_failure(name, "length", F.length(text) > contract.MAX_TEXT_LENGTH,
-                               f"{name}: longer than {contract.MAX_TEXT_LENGTH} characters"))
-        checks.append(_failure(name, "control_character", text.rlike(contract.CONTROL_CHARACTERS),
-                               F.concat(F.lit(f"{name}: "), _quoted_value(name),
-                                        F.lit(" holds a control character"))))
+        checks.append(
+            _failure(
+                name,
+                "length",
+                F.length(text) > contract.MAX_TEXT_LENGTH,
+                f"{name}: longer than {contract.MAX_TEXT_LENGTH} characters",
+            )
+        )
+        checks.append(
+            _failure(
+                name,
+                "control_character",
+                text.rlike(contract.CONTROL_CHARACTERS),
+                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" holds a control character")),
+            )
+        )
     if column.kind in (contract.DATE, contract.TIMESTAMP, contract.INTEGER):
-        checks.append(_failure(name, "value", well_formed & typed.isNull(),
-                               F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}"))))
+        checks.append(
+            _failure(
+                name,
+                "value",
+                well_formed & typed.isNull(),
+                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}")),
+            )
+        )
     if column.kind in (contract.DATE, contract.TIMESTAMP):
-        checks.append(_failure(name, "range", _outside_window(column, typed),
-                               F.concat(F.lit(f"{name}: "), _quoted_value(name),
-                                        F.lit(f" outside {contract.EARLIEST_DATE}..{contract.LATEST_DATE}"))))
+        checks.append(
+            _failure(
+                name,
+                "range",
+                _outside_window(column, typed),
+                F.concat(
+                    F.lit(f"{name}: "),
+                    _quoted_value(name),
+                    F.lit(f" outside {contract.EARLIEST_DATE}..{contract.LATEST_DATE}"),
+                ),
+            )
+        )
     if column.kind == contract.INTEGER:
         if column.minimum is not None:
-            checks.append(_failure(name, "minimum", typed < F.lit(column.minimum),
-                                   F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" below {column.minimum}"))))
+            checks.append(
+                _failure(
+                    name,
+                    "minimum",
+                    typed < F.lit(column.minimum),
+                    F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" below {column.minimum}")),
+                )
+            )
         if column.maximum is not None:
-            checks.append(_failure(name, "maximum", typed > F.lit(column.maximum),
-                                   F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" above {column.maximum}"))))
+            checks.append(
+                _failure(
+                    name,
+                    "maximum",
+                    typed > F.lit(column.maximum),
+                    F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" above {column.maximum}")),
+                )
+            )
     if column.not_after_drop:
         if column.kind == contract.DATE:
             after_drop = typed > F.col(DROP_DATE)
         else:
             # Timestamps are compared in KST (the session time zone): the drop covers its whole day.
             after_drop = typed >= F.date_add(F.col(DROP_DATE), 1).cast("timestamp")
-        checks.append(_failure(name, "after_drop", after_drop,
-                               F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" is after the drop date"))))
+        checks.append(
+            _failure(
+                name,
+                "after_drop",
+                after_drop,
+                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" is after the drop date")),
+            )
+        )
     return checks
 
 
@@ -135,8 +191,12 @@ def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
     key_as_compared = F.regexp_replace(F.col(key), _INVISIBLE, "")
     copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), key_as_compared))
     duplicated = F.col(key).isNotNull() & (copies > 1)
-    return _failure(key, "duplicate_key", duplicated,
-                    F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")))
+    return _failure(
+        key,
+        "duplicate_key",
+        duplicated,
+        F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")),
+    )
 
 
 def check_rows(landed: DataFrame, table: contract.Table) -> DataFrame:

@@ -83,8 +83,9 @@ def stage_state(stage: str, layout: Layout, ds: dt.date, params: dict) -> dict:
     }
 
 
-def usable_base(stage: str, layout: Layout, ds: dt.date, base, params: dict,
-                state_dir: Callable[[dt.date], Path]) -> tuple[dt.date | None, str]:
+def usable_base(
+    stage: str, layout: Layout, ds: dt.date, base, params: dict, state_dir: Callable[[dt.date], Path]
+) -> tuple[dt.date | None, str]:
     """The date conform built on (`base`: a date, its ISO text or None), when `stage`
     may carry over that night's results (kept in `state_dir(base)`), or None and why
     not."""
@@ -103,8 +104,10 @@ def usable_base(stage: str, layout: Layout, ds: dt.date, base, params: dict,
     if _spans(layout.conformed(ds)) != _spans(layout.conformed(base)):
         # Silence counts as evidence only inside a feed's span: where it moved, any
         # claim's evidence can change.
-        return None, f"a feed's span changed since {base} ({_spans(layout.conformed(base))} -> " \
-                     f"{_spans(layout.conformed(ds))})"
+        return (
+            None,
+            f"a feed's span changed since {base} ({_spans(layout.conformed(base))} -> {_spans(layout.conformed(ds))})",
+        )
     return base, f"{stage} of {base} plus what the drops dated after it touched"
 
 

@@ -23,8 +23,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.collusion import claim_collusion_features, graph_edges, workplace_components
-from features.coverage import TAX_FEED, coverage_of_tables, covered_from
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
+from features.coverage import TAX_FEED, coverage_of_tables, covered_from
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
 from fraud.spark import join_keys
@@ -70,7 +70,11 @@ class Carried:
 
 
 def touched_claims(
-    tables: dict[str, DataFrame], changed: DataFrame, components: DataFrame, carried: Carried, as_of: dt.date,
+    tables: dict[str, DataFrame],
+    changed: DataFrame,
+    components: DataFrame,
+    carried: Carried,
+    as_of: dt.date,
     tax_covered_from: dt.date | None,
 ) -> tuple[DataFrame, DataFrame]:
     """The claims whose collusion row a night may change, and the workplaces it touched
@@ -94,8 +98,11 @@ def touched_claims(
         return workplace_components(node_components.join(hit, on="component", how="left_semi")).select("workplace_id")
 
     now_wc, before_wc = workplace_components(components), workplace_components(carried.components)
-    relabelled = now_wc.join(before_wc.withColumnRenamed("component", "before"), on="workplace_id", how="full").where(
-        ~F.col("component").eqNullSafe(F.col("before"))).select("workplace_id")
+    relabelled = (
+        now_wc.join(before_wc.withColumnRenamed("component", "before"), on="workplace_id", how="full")
+        .where(~F.col("component").eqNullSafe(F.col("before")))
+        .select("workplace_id")
+    )
     workplaces = (
         changes.values("workplace_id", "workplaces", "claims", "employments")
         .unionByName(workplaces_in_components_of(changed, components))
@@ -109,8 +116,11 @@ def touched_claims(
     spell_from = F.date_sub(F.col("spell_to"), F.col("spell_days") - 1)
     # The months whose statement fell due in (base, as_of]: due at the end of the next
     # month, so the month before each month end passed.
-    month_ends = [day for day in (changes.base + dt.timedelta(days=n + 1) for n in range((as_of - changes.base).days))
-                  if (day + dt.timedelta(days=1)).day == 1]
+    month_ends = [
+        day
+        for day in (changes.base + dt.timedelta(days=n + 1) for n in range((as_of - changes.base).days))
+        if (day + dt.timedelta(days=1)).day == 1
+    ]
     months_due = [(end.replace(day=1) - dt.timedelta(days=1)).replace(day=1) for end in month_ends]
     if tax_covered_from is None or not months_due:
         became_due = carried.claims.where(F.lit(False)).select("claim_id")
@@ -119,11 +129,13 @@ def touched_claims(
         spans_a_month_due = F.lit(False)
         for month in months_due:
             spans_a_month_due = spans_a_month_due | (
-                (first_month <= F.lit(month)) & (F.trunc(F.col("spell_to"), "month") >= F.lit(month)))
+                (first_month <= F.lit(month)) & (F.trunc(F.col("spell_to"), "month") >= F.lit(month))
+            )
         became_due = carried.claims.where(F.col("spell_to").isNotNull() & spans_a_month_due).select("claim_id")
     claims = tables["claims"]
     claim_ids = (
-        claims.join(join_keys(workplaces), on="workplace_id", how="left_semi").select("claim_id")
+        claims.join(join_keys(workplaces), on="workplace_id", how="left_semi")
+        .select("claim_id")
         .unionByName(claims.join(join_keys(persons), on="person_key", how="left_semi").select("claim_id"))
         .unionByName(claims.join(join_keys(accounts), on="bank_account_key", how="left_semi").select("claim_id"))
         .unionByName(changes.values("claim_id", "certifications"))
@@ -162,8 +174,13 @@ def stale_components(components: DataFrame, carried: Carried, workplaces: DataFr
     return again.localCheckpoint(), stale.unionByName(again).distinct()
 
 
-def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
-            carried: Carried | None = None, coverage: dict | None = None) -> Collusion:
+def analyse(
+    tables: dict[str, DataFrame],
+    as_of: dt.date,
+    hub_max_degree: int,
+    carried: Carried | None = None,
+    coverage: dict | None = None,
+) -> Collusion:
     """The conformed tables -> Collusion (no I/O). With `carried` (a nightly run), only
     the components holding a changed edge, the claims the night touched
     (`touched_claims`) and the rings whose inputs changed (`stale_components`) are
@@ -185,26 +202,30 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
     candidates = candidate_components(workplace_component)
     if carried is None:
         subjects = None
-        collusion = claim_collusion_features(tables, workplace_component, edges, as_of,
-                                             tax_covered_from=tax_covered_from).localCheckpoint()
+        collusion = claim_collusion_features(
+            tables, workplace_component, edges, as_of, tax_covered_from=tax_covered_from
+        ).localCheckpoint()
     else:
         subjects, workplaces = touched_claims(tables, changed, components, carried, as_of, tax_covered_from)
-        recomputed = claim_collusion_features(tables, workplace_component, edges, as_of, subjects,
-                                              tax_covered_from=tax_covered_from)
+        recomputed = claim_collusion_features(
+            tables, workplace_component, edges, as_of, subjects, tax_covered_from=tax_covered_from
+        )
         before = carried.claims.drop("ring_id")
         kept = before.join(join_keys(subjects.select("claim_id")), on="claim_id", how="left_anti")
         collusion = kept.unionByName(recomputed).localCheckpoint()
         differs = changed_rows(collusion, before, subjects.select("claim_id"))
-        ring_workplaces = workplaces.unionByName(
-            claims.join(join_keys(differs), on="claim_id", how="left_semi").select("workplace_id")
-        ).distinct().localCheckpoint()
+        ring_workplaces = (
+            workplaces.unionByName(
+                claims.join(join_keys(differs), on="claim_id", how="left_semi").select("workplace_id")
+            )
+            .distinct()
+            .localCheckpoint()
+        )
         ring_components, stale_rings = stale_components(components, carried, ring_workplaces)
         candidates = candidates.join(ring_components, on="component", how="left_semi").localCheckpoint()
 
     candidate_workplaces = workplace_component.join(candidates.select("component"), on="component", how="left_semi")
-    graph_rows = component_graph_rows(
-        edges, components, candidates, claims, tables["employments"], workplace_component
-    )
+    graph_rows = component_graph_rows(edges, components, candidates, claims, tables["employments"], workplace_component)
     found = rings(edges, candidate_workplaces, claims, collusion, component_analytics(graph_rows))
     if carried is not None:
         unchanged = carried.rings.join(join_keys(stale_rings), on="component", how="left_anti")
@@ -216,13 +237,23 @@ def analyse(tables: dict[str, DataFrame], as_of: dt.date, hub_max_degree: int,
     if subjects is not None:
         # Cross-matching reads these rows: it needs the claims whose row differs from
         # the base night's, among those recomputed or in a ring analysed again.
-        in_new_rings = collusion.join(candidates.select(F.col("component").alias("workplace_component")),
-                                      on="workplace_component", how="left_semi")
+        in_new_rings = collusion.join(
+            candidates.select(F.col("component").alias("workplace_component")),
+            on="workplace_component",
+            how="left_semi",
+        )
         maybe = subjects.select("claim_id").unionByName(in_new_rings.select("claim_id")).distinct()
         touched = changed_rows(claims_with_ring, carried.claims, maybe)
-    return Collusion(claims=claims_with_ring, rings=found, hubs=hubs, edges=edges, components=components,
-                     recomputed_claims=None if subjects is None else subjects.select("claim_id"), touched=touched,
-                     analysed=candidates.select("component"))
+    return Collusion(
+        claims=claims_with_ring,
+        rings=found,
+        hubs=hubs,
+        edges=edges,
+        components=components,
+        recomputed_claims=None if subjects is None else subjects.select("claim_id"),
+        touched=touched,
+        analysed=candidates.select("component"),
+    )
 
 
 def _write_rings(rings_df: DataFrame, outputs: Path) -> int:
@@ -240,12 +271,16 @@ def _write_rings(rings_df: DataFrame, outputs: Path) -> int:
 def _write_hubs(hubs: DataFrame, outputs: Path) -> int:
     kind = F.substring_index(F.col("node"), ":", 1)
     ordered = hubs.select(kind.alias("kind"), "node", "degree").orderBy(F.col("degree").desc(), "node")
-    return write_csv(outputs / HUBS_FILE, ["kind", "node", "degree"],
-                     ([row["kind"], row["node"], row["degree"]] for row in ordered.toLocalIterator()))
+    return write_csv(
+        outputs / HUBS_FILE,
+        ["kind", "node", "degree"],
+        ([row["kind"], row["node"], row["degree"]] for row in ordered.toLocalIterator()),
+    )
 
 
-def carried_over(spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict,
-                 params: dict) -> tuple[Carried | None, str]:
+def carried_over(
+    spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict, params: dict
+) -> tuple[Carried | None, str]:
     """The base night's graph results when this night may build on them
     (jobs/changes.py:usable_base), or None, and why."""
     base, why = usable_base("collusion", layout, ds, inputs.get("base"), params, layout.collusion)
@@ -253,8 +288,13 @@ def carried_over(spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame
         return None, why
     saved = layout.collusion(base)
     read = lambda name: spark.read.parquet(str(saved / name))  # noqa: E731
-    carried = Carried(changes=night_changes(spark, layout, ds, base), claims=read("claims"),
-                      rings=read("rings"), edges=read("edges"), components=read("components"))
+    carried = Carried(
+        changes=night_changes(spark, layout, ds, base),
+        claims=read("claims"),
+        rings=read("rings"),
+        edges=read("edges"),
+        components=read("components"),
+    )
     return carried, why
 
 
@@ -267,8 +307,13 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     layout = Layout(Path(output))
     tables = read_conformed(spark, Path(inputs["conformed"]))
     carried, why = carried_over(spark, layout, ds, tables, inputs, params)
-    found = analyse(tables, ds, int(params.get("hub_max_degree", 50)), carried,
-                    coverage=coverage_of(Path(inputs["conformed"])) or None)
+    found = analyse(
+        tables,
+        ds,
+        int(params.get("hub_max_degree", 50)),
+        carried,
+        coverage=coverage_of(Path(inputs["conformed"])) or None,
+    )
     with atomic_dir(layout.collusion(ds)) as staging:
         found.claims.write.parquet(str(staging / "claims"))
         found.rings.write.parquet(str(staging / "rings"))
@@ -282,14 +327,23 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     saved_rings = spark.read.parquet(str(layout.collusion(ds) / "rings"))
     ring_count = _write_rings(saved_rings, outputs)
     hub_count = _write_hubs(found.hubs, outputs)
-    claims_in_rings = spark.read.parquet(str(layout.collusion(ds) / "claims")).where(
-        F.col("ring_id").isNotNull()).count()
+    claims_in_rings = (
+        spark.read.parquet(str(layout.collusion(ds) / "claims")).where(F.col("ring_id").isNotNull()).count()
+    )
     recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
     analysed = found.analysed.count()
     mode = "full" if carried is None else "incremental"
-    log.info("collusion %s (%s: %s): %d rings holding %d claims, %d hubs left out, %d components analysed%s", ds,
-             mode, why, ring_count, claims_in_rings, hub_count, analysed,
-             "" if recomputed is None else f", {recomputed} claims recomputed")
+    log.info(
+        "collusion %s (%s: %s): %d rings holding %d claims, %d hubs left out, %d components analysed%s",
+        ds,
+        mode,
+        why,
+        ring_count,
+        claims_in_rings,
+        hub_count,
+        analysed,
+        "" if recomputed is None else f", {recomputed} claims recomputed",
+    )
     return {
         "ds": ds.isoformat(),
         "collusion": str(layout.collusion(ds)),

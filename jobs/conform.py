@@ -33,10 +33,10 @@ from features.coverage import feed_coverage, monthly_counts, updated_counts
 from fraud import contract, version
 from fraud.layers import add_layer, link_tree, read_table
 from fraud.layout import Layout
+from fraud.records import LINE_NO
 from fraud.spark import join_keys
 from fraud.storage import atomic_dir, read_json, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION
-from fraud.records import LINE_NO
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,11 @@ def redecide(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: d
     version can still win: a late delivery of an older `updated_at`)."""
     touched = latest_versions(delta, table, ds)
     keys = join_keys(touched.select(table.primary_key).distinct())
-    contested = previous.select(*table.column_names, DROP_DATE).join(
-        keys, on=table.primary_key, how="left_semi").withColumn(LINE_NO, F.lit(None).cast("bigint"))
+    contested = (
+        previous.select(*table.column_names, DROP_DATE)
+        .join(keys, on=table.primary_key, how="left_semi")
+        .withColumn(LINE_NO, F.lit(None).cast("bigint"))
+    )
     return latest_versions(contested.unionByName(touched.withColumn(LINE_NO, F.lit(0).cast("bigint"))), table, ds)
 
 
@@ -81,7 +84,8 @@ def write_changes(redecided: DataFrame, previous: DataFrame, table: contract.Tab
     changed.write.parquet(str(into / "new"))
     keys = join_keys(changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key))
     previous.select(*table.column_names, DROP_DATE).join(keys, on=table.primary_key, how="left_semi").write.parquet(
-        str(into / "old"))
+        str(into / "old")
+    )
 
 
 def _validated(spark, layout: Layout, table: contract.Table, after: date | None = None) -> DataFrame:
@@ -98,10 +102,16 @@ def built_from(drops: list[dict], up_to: date) -> dict:
     dated on or before it, the validator that checked them and the pipeline's sources
     (fraud/version.py:source_digest; a night never builds on tables an earlier version
     of the code decided: the first night after a deploy rebuilds)."""
-    seen = sorted((d["source"], d["drop_date"], d["manifest_sha256"]) for d in drops
-                  if date.fromisoformat(d["drop_date"]) <= up_to)
-    return {"validator_version": VALIDATOR_VERSION, "source_sha256": version.source_digest(),
-            "drops": [list(entry) for entry in seen]}
+    seen = sorted(
+        (d["source"], d["drop_date"], d["manifest_sha256"])
+        for d in drops
+        if date.fromisoformat(d["drop_date"]) <= up_to
+    )
+    return {
+        "validator_version": VALIDATOR_VERSION,
+        "source_sha256": version.source_digest(),
+        "drops": [list(entry) for entry in seen],
+    }
 
 
 def _conformed_dates(layout: Layout, before: date) -> list[date]:
@@ -130,7 +140,9 @@ def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tupl
             return day, f"conformed {day} plus the drops dated after it"
         if not checked:  # why the newest is no base: other code, or other drops
             newest_by_other_code = found is not None and {**found, "source_sha256": None} == {
-                **wanted, "source_sha256": None}
+                **wanted,
+                "source_sha256": None,
+            }
         checked.append(day.isoformat())
     if newest_by_other_code:
         return None, f"conformed {checked[0]} was built by other code (the pipeline's sources differ)"
@@ -193,10 +205,22 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         if drops is not None:
             write_json(staging / BUILT_FROM, built_from(drops, ds))
     mode = "full" if base is None else "incremental"
-    log.info("conformed as of %s (%s: %s): %s", ds, mode, why,
-             ", ".join(f"{k} {v} ({storage[k]})" for k, v in counts.items()))
-    return {"ds": ds.isoformat(), "conformed": str(layout.conformed(ds)), "rows": counts, "storage": storage,
-            "mode": mode, "base": base.isoformat() if base else None, "why": why}
+    log.info(
+        "conformed as of %s (%s: %s): %s",
+        ds,
+        mode,
+        why,
+        ", ".join(f"{k} {v} ({storage[k]})" for k, v in counts.items()),
+    )
+    return {
+        "ds": ds.isoformat(),
+        "conformed": str(layout.conformed(ds)),
+        "rows": counts,
+        "storage": storage,
+        "mode": mode,
+        "base": base.isoformat() if base else None,
+        "why": why,
+    }
 
 
 def _coverage(spark, staging: Path, base: date | None, ds: date) -> dict:
@@ -210,8 +234,9 @@ def _coverage(spark, staging: Path, base: date | None, ds: date) -> dict:
         old = {name: spark.read.parquet(str(changes / name / "old")) for name in contract.TABLES}
         months = updated_counts(read_json(base_file)["months"], new, old)
     else:
-        months = monthly_counts({name: read_table(spark, staging / name, table.primary_key)
-                                 for name, table in contract.TABLES.items()})
+        months = monthly_counts(
+            {name: read_table(spark, staging / name, table.primary_key) for name, table in contract.TABLES.items()}
+        )
     return {"coverage": feed_coverage(months, ds), "months": months}
 
 

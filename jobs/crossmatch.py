@@ -33,18 +33,18 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.coverage import coverage_of_tables
 from features.claims import REPEAT_OFFENDER_COLUMNS, decided_claims, repeat_offenders, time_barred_claims
+from features.coverage import coverage_of_tables
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from fraud import dispositions
 from fraud.layout import Layout
 from fraud.spark import join_keys
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_csv, write_json
-from jobs.collusion import TOUCHED, TOUCHED_SINCE
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
+from jobs.collusion import TOUCHED, TOUCHED_SINCE
 from jobs.conform import coverage_of, read_conformed
-from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
 from rules.dispositions import CLEARED_SCHEMA, current_evidence, still_cleared
+from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
 from rules.evidence import Evidence, gather_evidence
 from rules.ruleset import RULES, RULES_VERSION, Rule
 
@@ -134,8 +134,12 @@ def open_trip_persons(crossings: DataFrame) -> DataFrame:
     """Persons whose last crossing is a departure: their trip lasts up to the run date
     (features/trips.py), so their evidence can change with no new record."""
     last = F.max_by("direction", F.struct("crossed_at", "crossing_id"))
-    return crossings.groupBy("person_key").agg(last.alias("last_direction")).where(
-        F.col("last_direction") == "OUT").select("person_key")
+    return (
+        crossings.groupBy("person_key")
+        .agg(last.alias("last_direction"))
+        .where(F.col("last_direction") == "OUT")
+        .select("person_key")
+    )
 
 
 def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, collusion: DataFrame) -> DataFrame:
@@ -156,20 +160,25 @@ def touched_persons(tables: dict[str, DataFrame], carried: CarriedEvidence, coll
     else:
         columns = collusion.columns
         now, before = collusion.select(*columns), carried.collusion.select(*columns)
-        changed_collusion = now.subtract(before).select("claim_id").unionByName(
-            before.subtract(now).select("claim_id"))
+        changed_collusion = now.subtract(before).select("claim_id").unionByName(before.subtract(now).select("claim_id"))
     claim_persons = claims.join(
         join_keys(changes.values("claim_id", "certifications").unionByName(changed_collusion)),
-        on="claim_id", how="left_semi")
+        on="claim_id",
+        how="left_semi",
+    )
     citing = tables["findings"].join(join_keys(changes.values("claim_id", "claims")), on="claim_id", how="left_semi")
     return (
         changes.values("person_key", "claims", "employments", "income", "crossings", "findings")
         .unionByName(claim_persons.select("person_key"))
         .unionByName(citing.select("person_key"))
-        .unionByName(tables["employments"].join(join_keys(changed_workplaces), on="workplace_id", how="left_semi")
-                     .select("person_key"))
-        .unionByName(tables["income"].join(join_keys(payers), on="payer_business_no", how="left_semi")
-                     .select("person_key"))
+        .unionByName(
+            tables["employments"]
+            .join(join_keys(changed_workplaces), on="workplace_id", how="left_semi")
+            .select("person_key")
+        )
+        .unionByName(
+            tables["income"].join(join_keys(payers), on="payer_business_no", how="left_semi").select("person_key")
+        )
         .unionByName(open_trip_persons(tables["crossings"]))
         .distinct()
     )
@@ -194,17 +203,23 @@ def night_evidence(
     cited = tables["findings"].join(touched, on="person_key", how="left_semi").select("claim_id")
     owners = claims.join(cited, on="claim_id", how="left_semi").select("person_key")
     persons = join_keys(touched.unionByName(owners).distinct())
-    claim_ids = join_keys(claims.join(persons, on="person_key", how="left_semi").select("claim_id").unionByName(
-        carried.changes.values("claim_id", "claims")).distinct())
+    claim_ids = join_keys(
+        claims.join(persons, on="person_key", how="left_semi")
+        .select("claim_id")
+        .unionByName(carried.changes.values("claim_id", "claims"))
+        .distinct()
+    )
     # The touched claimants' records, each materialised once (the evidence reads them
     # several times); the key sets are broadcast when few, so no history is shuffled.
     theirs = dict(tables)
     for name in PER_PERSON_TABLES:
         theirs[name] = tables[name].join(persons, on="person_key", how="left_semi").localCheckpoint()
-    theirs["certifications"] = tables["certifications"].join(
-        claim_ids, on="claim_id", how="left_semi").localCheckpoint()
-    their_collusion = (None if collusion is None
-                       else collusion.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint())
+    theirs["certifications"] = (
+        tables["certifications"].join(claim_ids, on="claim_id", how="left_semi").localCheckpoint()
+    )
+    their_collusion = (
+        None if collusion is None else collusion.join(claim_ids, on="claim_id", how="left_semi").localCheckpoint()
+    )
     fresh = gather_evidence(theirs, as_of, rules, their_collusion, cache=True, coverage=coverage)
 
     def merged(before: DataFrame, now: DataFrame) -> DataFrame:
@@ -250,9 +265,9 @@ def detect(
     claim_table, claim_hits = found.claim_table, found.claim_hits
 
     in_period_order = F.concat_ws("|", F.col("period_from").cast("string"), F.col("cert_id"))
-    every_hit = certification_hits.select("claim_id", *HIT_COLUMNS, in_period_order.alias("evidence_order")).unionByName(
-        claim_hits.select("claim_id", *HIT_COLUMNS, F.lit("").alias("evidence_order"))
-    )
+    every_hit = certification_hits.select(
+        "claim_id", *HIT_COLUMNS, in_period_order.alias("evidence_order")
+    ).unionByName(claim_hits.select("claim_id", *HIT_COLUMNS, F.lit("").alias("evidence_order")))
     # A claim with a finding of its own has been investigated and decided: it is not
     # queued again (its claimant's next claim is, and repeat_offenders.csv lists them).
     decided = decided_claims(tables["findings"], as_of)
@@ -263,8 +278,12 @@ def detect(
         kept_out = still_cleared(evidence_now, cleared).localCheckpoint()
         undecided_hits = undecided_hits.join(kept_out, on="claim_id", how="left_anti")
     # A claim whose every payment is past the limitation for recovering it is no case.
-    time_barred = undecided_hits.join(time_barred_claims(certification_table, as_of), on="claim_id",
-                                      how="left_semi").select("claim_id").distinct().localCheckpoint()
+    time_barred = (
+        undecided_hits.join(time_barred_claims(certification_table, as_of), on="claim_id", how="left_semi")
+        .select("claim_id")
+        .distinct()
+        .localCheckpoint()
+    )
     undecided_hits = undecided_hits.join(time_barred, on="claim_id", how="left_anti")
     model_scores = None if model is None else model_scores_of(model, found, tables["claims"], decided)
     queue = cases(undecided_hits, claim_table, model_scores).localCheckpoint()
@@ -294,9 +313,11 @@ def model_scores_of(model: TrainedModel, found: Evidence, claims: DataFrame, dec
 def claim_scores(model_scores: DataFrame, queue: DataFrame) -> DataFrame:
     """Per undecided claim (SCORE_COLUMNS): the rules' strength and score and the queue
     score when it is a case (null otherwise), and the model's probability."""
-    return model_scores.select("claim_id", "model_probability").join(
-        queue.select("claim_id", "rule_strength", "rules_score", "score"), on="claim_id", how="left"
-    ).select(*SCORE_COLUMNS)
+    return (
+        model_scores.select("claim_id", "model_probability")
+        .join(queue.select("claim_id", "rule_strength", "rules_score", "score"), on="claim_id", how="left")
+        .select(*SCORE_COLUMNS)
+    )
 
 
 def _conformed_dir(path: Path, ds: dt.date) -> Path:
@@ -394,8 +415,9 @@ def save_evidence(found: Evidence, layout: Layout, ds: dt.date, params: dict) ->
         write_json(staging / STATE_FILE, stage_state("crossmatch", layout, ds, params))
 
 
-def carried_over(spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict,
-                 params: dict) -> tuple[CarriedEvidence | None, str]:
+def carried_over(
+    spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict, params: dict
+) -> tuple[CarriedEvidence | None, str]:
     """The base night's evidence when this night may build on it
     (jobs/changes.py:usable_base), or None, and why."""
     if not inputs.get("collusion"):
@@ -410,9 +432,12 @@ def carried_over(spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame
     touched = Path(inputs["collusion"]) / TOUCHED
     since = touched / TOUCHED_SINCE
     same_base = since.exists() and read_json(since) == {"base": base.isoformat()}
-    carried = CarriedEvidence(changes=night_changes(spark, layout, ds, base), evidence=Evidence(**frames),
-                              collusion=spark.read.parquet(str(layout.collusion(base) / "claims")),
-                              collusion_touched=spark.read.parquet(str(touched)) if same_base else None)
+    carried = CarriedEvidence(
+        changes=night_changes(spark, layout, ds, base),
+        evidence=Evidence(**frames),
+        collusion=spark.read.parquet(str(layout.collusion(base) / "claims")),
+        collusion_touched=spark.read.parquet(str(touched)) if same_base else None,
+    )
     return carried, why
 
 
@@ -433,8 +458,9 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     if collusion_dir is not None:
         rings_df = spark.read.parquet(str(collusion_dir / "rings"))
     else:
-        rings_df = spark.createDataFrame([], "ring_id string, score double, reasons string, workplace_ids string, "
-                                             "person_count int")
+        rings_df = spark.createDataFrame(
+            [], "ring_id string, score double, reasons string, workplace_ids string, person_count int"
+        )
     # Dispositions recorded on or before the run date (fraud/dispositions.py): the same
     # entries on every re-run of the night.
     applied = dispositions.applicable(warehouse, ds)
@@ -442,8 +468,16 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
     layout = Layout(warehouse)
     carried, why = carried_over(spark, layout, ds, tables, inputs, params)
-    found = detect(tables, ds, collusion=collusion, model=model, cleared=cleared, rings=rings_df, carried=carried,
-                   coverage=coverage_of(Path(inputs["conformed"])) or None)
+    found = detect(
+        tables,
+        ds,
+        collusion=collusion,
+        model=model,
+        cleared=cleared,
+        rings=rings_df,
+        carried=carried,
+        coverage=coverage_of(Path(inputs["conformed"])) or None,
+    )
 
     cases_path = output / CASES_FILE
     offenders_path = output / REPEAT_OFFENDERS_FILE
@@ -456,8 +490,9 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     evidence_count = write_evidence(found.evidence, evidence_path)
     kept_out_count = found.kept_out.count() if found.kept_out is not None else 0
     time_barred_count = found.time_barred.count() if found.time_barred is not None else 0
-    workplace_count = write_csv(workplaces_path, list(WORKPLACE_COLUMNS),
-                                _workplace_rows(suspected_workplaces(found.cases, rings_df)))
+    workplace_count = write_csv(
+        workplaces_path, list(WORKPLACE_COLUMNS), _workplace_rows(suspected_workplaces(found.cases, rings_df))
+    )
     files = [str(cases_path), str(offenders_path), str(evidence_path), str(workplaces_path)]
     if found.scores is not None:
         scores_path = output / SCORES_FILE
@@ -489,8 +524,11 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "rules_version": RULES_VERSION,
         "model_version": str(model_version) if model_version else None,
         "files": files,
-        "dispositions": {"applied": len(applied), "sha256": dispositions.checksum(applied),
-                         "cleared_kept_out": kept_out_count},
+        "dispositions": {
+            "applied": len(applied),
+            "sha256": dispositions.checksum(applied),
+            "cleared_kept_out": kept_out_count,
+        },
         "mode": mode,
         "base": carried.changes.base.isoformat() if carried else None,
         "why": why,

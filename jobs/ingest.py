@@ -43,8 +43,12 @@ def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
             out = staging / f"{table.name}.parquet"
             if table_file is None or not table_file.present:
                 records.write_empty(table, out)
-                tables[table.name] = {"rows_in": 0, "declared": table_file is not None, "rejected": None,
-                                      "extra_columns": []}
+                tables[table.name] = {
+                    "rows_in": 0,
+                    "declared": table_file is not None,
+                    "rejected": None,
+                    "extra_columns": [],
+                }
                 continue
             with drop.open(table_file) as delivered:
                 reading = records.tokenize(delivered, drop.encoding, table, out, progress)
@@ -56,8 +60,12 @@ def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
             if reading.rejected:
                 log.error("%s/%s: %s", drop.label, table_file.path.name, reading.rejected)
             if reading.extra_columns:
-                log.info("%s/%s: ignoring extra column(s) %s", drop.label, table_file.path.name,
-                         ", ".join(reading.extra_columns))
+                log.info(
+                    "%s/%s: ignoring extra column(s) %s",
+                    drop.label,
+                    table_file.path.name,
+                    ", ".join(reading.extra_columns),
+                )
             tables[table.name] = {
                 "rows_in": reading.rows,
                 "declared": True,
@@ -102,8 +110,12 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "ds": ds.isoformat(),
         "landing": str(Path(inputs["landing"]).resolve()),
         "drops": [
-            {"source": d.source, "drop_date": d.drop_date.isoformat(), "manifest_sha256": d.manifest_sha256,
-             "files": {f.path.name: f.sha256 for f in d.files}}
+            {
+                "source": d.source,
+                "drop_date": d.drop_date.isoformat(),
+                "manifest_sha256": d.manifest_sha256,
+                "files": {f.path.name: f.sha256 for f in d.files},
+            }
             for d in drops
         ],
         "landed_now": landed_now,

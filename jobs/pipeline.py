@@ -8,7 +8,6 @@ stage's result is written to runs/<ds>/<stage>.json and the next stage reads it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import time
@@ -23,7 +22,8 @@ from fraud import contract
 from fraud.config import Settings
 from fraud.landing import sources_missing
 from fraud.layout import Layout
-from fraud.storage import ensure_dir, read_json, sha256_file, write_json
+from fraud.locks import nights_lock, shared_state_lock
+from fraud.storage import read_json, sha256_file, write_json
 from fraud.version import code_version
 
 log = logging.getLogger(__name__)
@@ -73,38 +73,71 @@ def _job(module: str) -> Callable[[], Callable]:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("ingest", False, _job("ingest"), lambda s, done: {"landing": str(s.landing),
-                                                            "landing_root": str(s.landing_root or s.landing)}),
-    Stage("validate", True, _job("validate"), lambda s, done: {"drops": done["ingest"]["drops"]},
-          timeout=timedelta(hours=6)),
+    Stage(
+        "ingest",
+        False,
+        _job("ingest"),
+        lambda s, done: {"landing": str(s.landing), "landing_root": str(s.landing_root or s.landing)},
+    ),
+    Stage(
+        "validate",
+        True,
+        _job("validate"),
+        lambda s, done: {"drops": done["ingest"]["drops"]},
+        timeout=timedelta(hours=6),
+    ),
     Stage("conform", True, _job("conform"), lambda s, done: {"drops": done["validate"]["drops"]}),
-    Stage("collusion", True, _job("collusion"), lambda s, done: {"conformed": done["conform"]["conformed"],
-                                                                 "base": done["conform"].get("base")}),
+    Stage(
+        "collusion",
+        True,
+        _job("collusion"),
+        lambda s, done: {"conformed": done["conform"]["conformed"], "base": done["conform"].get("base")},
+    ),
     Stage("select_model", False, _job("select_model"), lambda s, done: {}, timeout=timedelta(minutes=30)),
-    Stage("crossmatch", True, _job("crossmatch"), lambda s, done: {"conformed": done["conform"]["conformed"],
-                                                                  "collusion": done["collusion"]["collusion"],
-                                                                  "model_version": done["select_model"]["model_version"],
-                                                                  "base": done["conform"].get("base")}),
-    Stage("publish", False, _job("publish"), lambda s, done: {
-        "drops": done["ingest"]["drops"],
-        "conformed": done["conform"]["conformed"],
-        "conformed_rows": done["conform"]["rows"],
-        "rules_version": done["crossmatch"]["rules_version"],
-        "model_version": done["crossmatch"]["model_version"],
-        "dispositions": done["crossmatch"].get("dispositions"),
-        "stages": [name for name in STAGE_NAMES if name in done],
-        "detections": {"cases": done["crossmatch"]["cases"],
-                       "time_barred": done["crossmatch"].get("time_barred", 0),
-                       "workplaces": done["crossmatch"]["workplaces"],
-                       "rings": done["collusion"]["rings"],
-                       "hubs": done["collusion"]["hubs"],
-                       "repeat_offenders": done["crossmatch"]["repeat_offenders"]},
-    }, timeout=timedelta(minutes=30)),
-    Stage("report", True, _job("report"), lambda s, done: {
-        "conformed": done["conform"]["conformed"],
-        "collusion": done["collusion"]["collusion"],
-        "manifest": done["publish"]["manifest"],
-    }),
+    Stage(
+        "crossmatch",
+        True,
+        _job("crossmatch"),
+        lambda s, done: {
+            "conformed": done["conform"]["conformed"],
+            "collusion": done["collusion"]["collusion"],
+            "model_version": done["select_model"]["model_version"],
+            "base": done["conform"].get("base"),
+        },
+    ),
+    Stage(
+        "publish",
+        False,
+        _job("publish"),
+        lambda s, done: {
+            "drops": done["ingest"]["drops"],
+            "conformed": done["conform"]["conformed"],
+            "conformed_rows": done["conform"]["rows"],
+            "rules_version": done["crossmatch"]["rules_version"],
+            "model_version": done["crossmatch"]["model_version"],
+            "dispositions": done["crossmatch"].get("dispositions"),
+            "stages": [name for name in STAGE_NAMES if name in done],
+            "detections": {
+                "cases": done["crossmatch"]["cases"],
+                "time_barred": done["crossmatch"].get("time_barred", 0),
+                "workplaces": done["crossmatch"]["workplaces"],
+                "rings": done["collusion"]["rings"],
+                "hubs": done["collusion"]["hubs"],
+                "repeat_offenders": done["crossmatch"]["repeat_offenders"],
+            },
+        },
+        timeout=timedelta(minutes=30),
+    ),
+    Stage(
+        "report",
+        True,
+        _job("report"),
+        lambda s, done: {
+            "conformed": done["conform"]["conformed"],
+            "collusion": done["collusion"]["collusion"],
+            "manifest": done["publish"]["manifest"],
+        },
+    ),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 # Stages that write state shared by every run date (landed/, validated/, quarantine/,
@@ -146,34 +179,6 @@ def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, di
     return {name: read_json(Path(path)) for name, path in upstream.items()}
 
 
-@contextlib.contextmanager
-def _warehouse_lock(layout: Layout, name: str, operation: int):
-    """flock `operation` on state/`name` for the duration (released if the holder is
-    killed)."""
-    lock_path = ensure_dir(layout.root / "state") / name
-    with open(lock_path, "a") as handle:
-        os.chmod(lock_path, 0o640)
-        fcntl.flock(handle.fileno(), operation)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def shared_state_lock(layout: Layout):
-    """An exclusive lock on the warehouse's shared state (state/.lock), held by one
-    process at a time; another run date waits for it."""
-    return _warehouse_lock(layout, ".lock", fcntl.LOCK_EX)
-
-
-def nights_lock(layout: Layout, shared: bool = True):
-    """A lock on the nights' working state (state/.nights.lock): stages and jobs that
-    read conformed tables or a base night's state hold it shared while they run;
-    `fraudctl prune` (fraud/retention.py) holds it exclusively, so it never deletes a
-    night that a running stage is reading."""
-    return _warehouse_lock(layout, ".nights.lock", fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-
-
 def private_umask() -> None:
     """Tighten the process umask to at least 027: files any library writes for a run
     (GX, MLflow, Spark's local files) are never world-readable."""
@@ -181,8 +186,9 @@ def private_umask() -> None:
     os.umask(current | 0o027)
 
 
-def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, settings: Settings | None = None,
-              progress=None) -> dict[str, str]:
+def run_stage(
+    name: str, ds: date, upstream: dict[str, str] | None = None, settings: Settings | None = None, progress=None
+) -> dict[str, str]:
     """Run one stage for `ds`. `upstream` maps earlier stages to their result files;
     the return value is `upstream` plus this stage's result file (paths only, so it
     fits in XCom)."""
@@ -197,8 +203,13 @@ def run_stage(name: str, ds: date, upstream: dict[str, str] | None = None, setti
         from fraud.spark import spark_session
 
         spark = spark_session(settings)
-    params = {"ds": ds, "code_version": code_version(), "configuration": settings.as_manifest(),
-              "hub_max_degree": settings.hub_max_degree, "full_rebuild": settings.full_rebuild}
+    params = {
+        "ds": ds,
+        "code_version": code_version(),
+        "configuration": settings.as_manifest(),
+        "hub_max_degree": settings.hub_max_degree,
+        "full_rebuild": settings.full_rebuild,
+    }
     if progress is not None:
         params["progress"] = progress
     started = time.monotonic()
@@ -231,8 +242,7 @@ def settings_for_run(params: dict | None = None) -> Settings:
     """The settings of an Airflow run: the environment, with what an operator set in
     the run's Params (full_rebuild, require_drops) on top."""
     params = params or {}
-    return Settings.from_env(full_rebuild=params.get("full_rebuild"),
-                             require_drops_for_ds=params.get("require_drops"))
+    return Settings.from_env(full_rebuild=params.get("full_rebuild"), require_drops_for_ds=params.get("require_drops"))
 
 
 def _airflow_run_date(context: dict) -> date:
@@ -258,7 +268,8 @@ def drops_arrived(context: dict, now: datetime | None = None) -> bool:
     if waited >= settings.drop_wait_timeout_seconds:
         raise MissingDropsError(
             f"no complete drop dated {ds} from source(s) {', '.join(missing)} in {settings.landing} "
-            f"after waiting {settings.drop_wait_timeout_seconds}s")
+            f"after waiting {settings.drop_wait_timeout_seconds}s"
+        )
     log.warning("no complete drop dated %s yet from source(s) %s in %s", ds, ", ".join(missing), settings.landing)
     return False
 

@@ -3,7 +3,8 @@
 Written last, into outputs/<ds>/run_manifest.json: the run date, the code, rules,
 model and validator versions, the configuration, every drop dated on or before the
 run date with its per-table counts (rows_in = valid + quarantined), the span each
-feed covers (`coverage`), and the sha256 of every output file. It holds no wall-clock time, so a re-run writes the same bytes.
+feed covers (`coverage`), and the sha256 of every output file. It holds no wall-clock
+time, so a re-run writes the same bytes.
 """
 
 from __future__ import annotations
@@ -58,13 +59,15 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
                 "quarantine_rows": counts["quarantined"],
                 "quarantine_sha256": sha256_file(quarantine) if counts["quarantined"] else None,
             }
-        entries.append({
-            "source": drop["source"],
-            "drop_date": drop["drop_date"],
-            "manifest_sha256": drop["manifest_sha256"],
-            "encoding": state["encoding"],
-            "tables": tables,
-        })
+        entries.append(
+            {
+                "source": drop["source"],
+                "drop_date": drop["drop_date"],
+                "manifest_sha256": drop["manifest_sha256"],
+                "encoding": state["encoding"],
+                "tables": tables,
+            }
+        )
     return entries
 
 
@@ -105,7 +108,9 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     layout = Layout(Path(output))
     outputs = ensure_dir(layout.outputs(ds))
     drops = drop_entries(layout, inputs["drops"])
-    totals = {key: sum(t[key] for d in drops for t in d["tables"].values()) for key in ("rows_in", "valid", "quarantined")}
+    totals = {
+        key: sum(t[key] for d in drops for t in d["tables"].values()) for key in ("rows_in", "valid", "quarantined")
+    }
     manifest = {
         "ds": ds.isoformat(),
         "code_version": params["code_version"],
@@ -127,7 +132,17 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "lineage": lineage(params["code_version"], inputs),
     }
     write_json(outputs / MANIFEST_NAME, manifest)
-    log.info("published %s: %d drops, %d rows in, %d quarantined", outputs / MANIFEST_NAME,
-             len(drops), totals["rows_in"], totals["quarantined"])
-    return {"ds": ds.isoformat(), "outputs": str(outputs), "manifest": str(outputs / MANIFEST_NAME), "totals": totals,
-            "detections": manifest["detections"]}
+    log.info(
+        "published %s: %d drops, %d rows in, %d quarantined",
+        outputs / MANIFEST_NAME,
+        len(drops),
+        totals["rows_in"],
+        totals["quarantined"],
+    )
+    return {
+        "ds": ds.isoformat(),
+        "outputs": str(outputs),
+        "manifest": str(outputs / MANIFEST_NAME),
+        "totals": totals,
+        "detections": manifest["detections"],
+    }

@@ -55,13 +55,17 @@ def _collect(frame: DataFrame, order: list[str]) -> list[dict]:
     return [row.asDict() for row in frame.orderBy(*order).collect()]
 
 
-def records_behind(spark, tables: dict[str, DataFrame], cases: list[dict], workplace_ids: set[str],
-                   ds: dt.date) -> dict:
+def records_behind(
+    spark, tables: dict[str, DataFrame], cases: list[dict], workplace_ids: set[str], ds: dt.date
+) -> dict:
     """The conformed records of the queued claims, their persons and the listed
     workplaces, as lists of dicts (semi-joins: only these rows reach the driver)."""
     # The queue's keys are few: broadcast, so each history table is scanned, not shuffled.
-    claim_ids = F.broadcast(spark.createDataFrame(sorted({(c["claim_id"], c["person_key"]) for c in cases}) or [],
-                                                  "claim_id string, person_key string"))
+    claim_ids = F.broadcast(
+        spark.createDataFrame(
+            sorted({(c["claim_id"], c["person_key"]) for c in cases}) or [], "claim_id string, person_key string"
+        )
+    )
     persons = F.broadcast(claim_ids.select("person_key").distinct())
     places = F.broadcast(spark.createDataFrame(sorted((w,) for w in workplace_ids), "workplace_id string"))
 
@@ -104,8 +108,16 @@ def quarantine_counts(layout: Layout, manifest: dict) -> list[dict]:
             with reading_csv(path) as quarantined:  # a record kept whole may be longer than csv's limit
                 tally = Counter((r.get("column") or "", r.get("check") or "") for r in quarantined)
             for (column, check), count in sorted(tally.items()):
-                rows.append({"source": drop["source"], "drop_date": drop["drop_date"], "table": table,
-                             "column": column, "check": check, "rows": count})
+                rows.append(
+                    {
+                        "source": drop["source"],
+                        "drop_date": drop["drop_date"],
+                        "table": table,
+                        "column": column,
+                        "check": check,
+                        "rows": count,
+                    }
+                )
     return rows
 
 
@@ -126,14 +138,23 @@ def model_card(warehouse: Path, version: str | None, tracking_uri: str | None = 
     metrics = []
     for name, value in sorted(registered.model.metrics.items()):
         if isinstance(value, dict):
-            metrics.extend({"metric": f"{name} {key}", "value": f"{v:.4f}" if isinstance(v, float) else v}
-                           for key, v in sorted(value.items()))
+            metrics.extend(
+                {"metric": f"{name} {key}", "value": f"{v:.4f}" if isinstance(v, float) else v}
+                for key, v in sorted(value.items())
+            )
         else:
             metrics.append({"metric": name, "value": f"{value:.4f}" if isinstance(value, float) else value})
-    features = [{"name": name, "meaning": FEATURE_MEANINGS.get(name, ""), "source": sources.get(name, "")}
-                for name in registered.model.features]
-    return {"version": registered.version, "run_id": registered.run_id,
-            "training_data_sha256": registered.training_data_sha256, "metrics": metrics, "features": features}, None
+    features = [
+        {"name": name, "meaning": FEATURE_MEANINGS.get(name, ""), "source": sources.get(name, "")}
+        for name in registered.model.features
+    ]
+    return {
+        "version": registered.version,
+        "run_id": registered.run_id,
+        "training_data_sha256": registered.training_data_sha256,
+        "metrics": metrics,
+        "features": features,
+    }, None
 
 
 def run(spark, inputs: dict, output: Path, params: dict) -> dict:
@@ -161,24 +182,37 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         evidence = []
     collusion_dir = Path(inputs["collusion"]) if inputs.get("collusion") else None
     in_rings = ring_claims(spark, collusion_dir)
-    wanted_workplaces = ({c["workplace_id"] for c in cases} | {w["workplace_id"] for w in workplaces}
-                         | {w for r in rings for w in r["workplace_ids"].split(";") if w})
+    wanted_workplaces = (
+        {c["workplace_id"] for c in cases}
+        | {w["workplace_id"] for w in workplaces}
+        | {w for r in rings for w in r["workplace_ids"].split(";") if w}
+    )
     tables = read_conformed(spark, Path(inputs["conformed"]))
     records = records_behind(spark, tables, cases, wanted_workplaces, ds)
     records["ring_claims"] = in_rings
     yesterday = previous_run(layout, ds)
     model, model_error = model_card(warehouse, manifest.get("model_version"), params.get("tracking_uri"))
     configuration = params.get("configuration") or {}
-    site = build(ReportInput(
-        ds=ds, manifest=manifest, cases=cases, workplaces=workplaces, rings=rings, ring_pictures=pictures,
-        evidence=evidence, records=records,
-        previous_ds=yesterday.isoformat() if yesterday else None,
-        previous_cases=read_csv_rows(layout.outputs(yesterday) / "cases.csv") if yesterday else [],
-        dispositions=dispositions.applicable(warehouse, ds),
-        quarantine=quarantine_counts(layout, manifest), model=model, model_error=model_error,
-        multiplier=configuration.get("additional_collection_multiplier", 2.0),
-        collusion_multiplier=configuration.get("additional_collection_collusion_multiplier", 5.0),
-    ))
+    site = build(
+        ReportInput(
+            ds=ds,
+            manifest=manifest,
+            cases=cases,
+            workplaces=workplaces,
+            rings=rings,
+            ring_pictures=pictures,
+            evidence=evidence,
+            records=records,
+            previous_ds=yesterday.isoformat() if yesterday else None,
+            previous_cases=read_csv_rows(layout.outputs(yesterday) / "cases.csv") if yesterday else [],
+            dispositions=dispositions.applicable(warehouse, ds),
+            quarantine=quarantine_counts(layout, manifest),
+            model=model,
+            model_error=model_error,
+            multiplier=configuration.get("additional_collection_multiplier", 2.0),
+            collusion_multiplier=configuration.get("additional_collection_collusion_multiplier", 5.0),
+        )
+    )
     final = outputs / REPORT_DIR
     with atomic_dir(final) as staging:
         for relative, html in sorted(site.items()):

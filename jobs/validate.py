@@ -42,7 +42,10 @@ def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
         state_path = layout.drop_state(drop["source"], date.fromisoformat(drop["drop_date"]))
         if state_path.exists():
             state = read_json(state_path)
-            if state.get("manifest_sha256") == drop["manifest_sha256"] and state.get("validator_version") == VALIDATOR_VERSION:
+            if (
+                state.get("manifest_sha256") == drop["manifest_sha256"]
+                and state.get("validator_version") == VALIDATOR_VERSION
+            ):
                 continue
         pending.append(drop)
     return pending
@@ -50,8 +53,9 @@ def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
 
 def _landed(spark, layout: Layout, table: contract.Table, drops: list[dict]) -> DataFrame:
     frames = [
-        spark.read.parquet(str(layout.landed_drop(table.source, date.fromisoformat(d["drop_date"])) / f"{table.name}.parquet"))
-        .withColumn(DROP_DATE, F.lit(d["drop_date"]).cast("date"))
+        spark.read.parquet(
+            str(layout.landed_drop(table.source, date.fromisoformat(d["drop_date"])) / f"{table.name}.parquet")
+        ).withColumn(DROP_DATE, F.lit(d["drop_date"]).cast("date"))
         for d in drops
     ]
     combined = frames[0]
@@ -106,12 +110,15 @@ def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dic
         counts = {
             str(row[DROP_DATE]): (row["rows"], row["valid"])
             for row in checked.groupBy(DROP_DATE)
-            .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.when(F.size("_failures") == 0, 1).otherwise(0)).alias("valid"))
+            .agg(
+                F.count(F.lit(1)).alias("rows"), F.sum(F.when(F.size("_failures") == 0, 1).otherwise(0)).alias("valid")
+            )
             .collect()
         }
         valid = valid_rows(checked, table)
         staging = layout.validated_table(table.source, table.name).with_name(
-            f".{table.name}.staging-{uuid.uuid4().hex[:8]}")
+            f".{table.name}.staging-{uuid.uuid4().hex[:8]}"
+        )
         valid.write.partitionBy(DROP_DATE).parquet(str(staging))
         restrict_tree(staging)
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
@@ -123,14 +130,16 @@ def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dic
             gx = None
             if valid_count:
                 drop_valid = spark.read.parquet(str(layout.validated_table(table.source, table.name))).where(
-                    F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
+                    F.col(DROP_DATE) == F.lit(drop_date).cast("date")
+                )
                 gx = expectations.validate_drop(
-                    drop_valid, table, f"{table.source}/{drop_date}/{table.name}",
-                    docs_dir / table.source / drop_date)
+                    drop_valid, table, f"{table.source}/{drop_date}/{table.name}", docs_dir / table.source / drop_date
+                )
                 if not gx["success"]:
                     failed = ", ".join(f"{f['expectation']}({f['column']})" for f in gx["failed"])
                     raise ValidationError(
-                        f"{table.source}/{drop_date}/{table.name}: valid rows fail Great Expectations: {failed}")
+                        f"{table.source}/{drop_date}/{table.name}: valid rows fail Great Expectations: {failed}"
+                    )
             results[drop_date] = {"rows": rows, "valid": valid_count, "quarantined": rows - valid_count, "gx": gx}
         return results
     finally:
@@ -170,7 +179,8 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             if result["rows"] != landed["rows_in"] or result["valid"] + result["quarantined"] != landed["rows_in"]:
                 raise ValidationError(
                     f"{drop['source']}/{drop['drop_date']}/{name}: {landed['rows_in']} rows landed but "
-                    f"{result['valid']} valid + {result['quarantined']} quarantined")
+                    f"{result['valid']} valid + {result['quarantined']} quarantined"
+                )
             tables[name] = {
                 "rows_in": landed["rows_in"],
                 "valid": result["valid"],
@@ -188,10 +198,19 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             "tables": tables,
         }
         write_json(layout.drop_state(drop["source"], day), state)
-        validated.append({"source": drop["source"], "drop_date": drop["drop_date"],
-                          "quarantined": sum(t["quarantined"] for t in tables.values())})
-        log.info("validated %s/%s: %s", drop["source"], drop["drop_date"],
-                 ", ".join(f"{n} {t['valid']}/{t['rows_in']}" for n, t in tables.items()))
+        validated.append(
+            {
+                "source": drop["source"],
+                "drop_date": drop["drop_date"],
+                "quarantined": sum(t["quarantined"] for t in tables.values()),
+            }
+        )
+        log.info(
+            "validated %s/%s: %s",
+            drop["source"],
+            drop["drop_date"],
+            ", ".join(f"{n} {t['valid']}/{t['rows_in']}" for n, t in tables.items()),
+        )
     return {"ds": ds.isoformat(), "drops": inputs["drops"], "validated_now": validated}
 
 

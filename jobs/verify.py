@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from fraud import dispositions
 from fraud.config import Settings
 from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files
 from fraud.layout import Layout
-from fraud import dispositions
 from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
 from jobs.publish import MANIFEST_NAME
 
@@ -45,8 +45,17 @@ log = logging.getLogger(__name__)
 # How many differing rows of a CSV to show per kind (added, removed, changed).
 SHOW_ROWS = 3
 # Manifest fields (besides `outputs`) a faithful re-run reproduces exactly.
-COMPARED_FIELDS = ("rules_version", "model_version", "reader_version", "validator_version", "totals",
-                   "conformed_rows", "coverage", "detections", "dispositions")
+COMPARED_FIELDS = (
+    "rules_version",
+    "model_version",
+    "reader_version",
+    "validator_version",
+    "totals",
+    "conformed_rows",
+    "coverage",
+    "detections",
+    "dispositions",
+)
 
 
 class VerifyError(Exception):
@@ -110,8 +119,10 @@ def check_drops(manifest: dict, landing: Path) -> list[str]:
             continue
         if actual != entry["manifest_sha256"]:
             detail = "; ".join(changed_files) or "its file checksums are those the run read"
-            problems.append(f"{label}/_MANIFEST.json: sha256 {actual[:12]}… differs from the run's "
-                            f"{entry['manifest_sha256'][:12]}… ({detail})")
+            problems.append(
+                f"{label}/_MANIFEST.json: sha256 {actual[:12]}… differs from the run's "
+                f"{entry['manifest_sha256'][:12]}… ({detail})"
+            )
             continue
         try:
             verify_files(read_drop(entry["source"], date.fromisoformat(entry["drop_date"]), path, root))
@@ -128,8 +139,11 @@ def late_drops(manifest: dict, landing: Path, ds: date) -> list[str]:
     from fraud.landing import visible_drop_dirs
 
     used = {(d["source"], d["drop_date"]) for d in manifest["drops"]}
-    return [f"{source}/{day.isoformat()}" for source, day, _ in visible_drop_dirs(landing, ds)
-            if (source, day.isoformat()) not in used]
+    return [
+        f"{source}/{day.isoformat()}"
+        for source, day, _ in visible_drop_dirs(landing, ds)
+        if (source, day.isoformat()) not in used
+    ]
 
 
 def _csv_rows(path: Path) -> list[tuple[str, ...]]:
@@ -151,8 +165,10 @@ def csv_diff(recorded: Path, rerun: Path) -> list[str]:
     removed = [key for key in old if key not in new]
     added = [key for key in new if key not in old]
     changed = [key for key in old if key in new and old[key] != new[key]]
-    lines = [f"rows {len(before) - 1} -> {len(after) - 1}: {len(added)} added, {len(removed)} removed, "
-             f"{len(changed)} changed"]
+    lines = [
+        f"rows {len(before) - 1} -> {len(after) - 1}: {len(added)} added, {len(removed)} removed, "
+        f"{len(changed)} changed"
+    ]
     for key in removed[:SHOW_ROWS]:
         lines.append(f"  - {header[0]}={key}")
     for key in added[:SHOW_ROWS]:
@@ -171,8 +187,13 @@ def _rerun_settings(manifest: dict, landing: Path, warehouse: Path, landing_root
     overrides = {key: value for key, value in recorded.items() if key in known}
     # Only the manifest's drops are in the scratch landing: nothing to wait for. They are
     # links to the real landing's drops, which is where their files must lie.
-    overrides.update(landing=landing, landing_root=landing_root, warehouse=warehouse, require_drops_for_ds=False,
-                     drop_wait_timeout_seconds=0)
+    overrides.update(
+        landing=landing,
+        landing_root=landing_root,
+        warehouse=warehouse,
+        require_drops_for_ds=False,
+        drop_wait_timeout_seconds=0,
+    )
     return Settings.from_env(**overrides)
 
 
@@ -186,8 +207,10 @@ def _registry_of(warehouse: Path, model_version):
         yield
         return
     if not embedded_store(warehouse).exists():
-        raise VerifyError(f"the run used model {model_version} but {warehouse} has no model registry "
-                          f"(set {TRACKING_URI_ENV} to the registry it came from)")
+        raise VerifyError(
+            f"the run used model {model_version} but {warehouse} has no model registry "
+            f"(set {TRACKING_URI_ENV} to the registry it came from)"
+        )
     os.environ[TRACKING_URI_ENV] = default_tracking_uri(warehouse)
     try:
         yield
@@ -205,8 +228,9 @@ def resolve_landing(layout: Layout, ds: date, landing: Path | None) -> Path:
     return Path(recorded)
 
 
-def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path | None = None,
-           keep: bool = False) -> Report:
+def verify(
+    warehouse: Path, ds: date, landing: Path | None = None, scratch: Path | None = None, keep: bool = False
+) -> Report:
     """Re-run `ds` from the drops, rules and model of its manifest and compare."""
     from rules.ruleset import RULES_VERSION
 
@@ -217,8 +241,10 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
         raise VerifyError(f"no run manifest {manifest_path}: {ds} never ran in {warehouse}")
     manifest = read_json(manifest_path)
     if manifest.get("rules_version") != RULES_VERSION:
-        raise VerifyError(f"the run used rule set {manifest.get('rules_version')} but this code has "
-                          f"{RULES_VERSION}; check out its code_version {manifest.get('code_version')}")
+        raise VerifyError(
+            f"the run used rule set {manifest.get('rules_version')} but this code has "
+            f"{RULES_VERSION}; check out its code_version {manifest.get('code_version')}"
+        )
     landing = resolve_landing(layout, ds, landing)
     report = Report(ds.isoformat())
 
@@ -228,8 +254,10 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
         report.notes.append(f"the run's code was {manifest.get('code_version')}, this is {code_version()}")
     recorded_lock = (manifest.get("lineage") or {}).get("environment_lock_sha256")
     if recorded_lock != lock_digest():
-        report.notes.append(f"the run's environment lock (requirements.lock) was sha256 {recorded_lock}, this is "
-                            f"{lock_digest()}: library versions may differ, and outputs with them")
+        report.notes.append(
+            f"the run's environment lock (requirements.lock) was sha256 {recorded_lock}, this is "
+            f"{lock_digest()}: library versions may differ, and outputs with them"
+        )
     late = late_drops(manifest, landing, ds)
     if late:
         report.notes.append(f"left out drop(s) that landed after the run: {', '.join(late)}")
@@ -251,8 +279,9 @@ def verify(warehouse: Path, ds: date, landing: Path | None = None, scratch: Path
     try:
         for entry in manifest["drops"]:
             ensure_dir(scratch_landing / entry["source"])
-            os.symlink(landing / entry["source"] / entry["drop_date"],
-                       scratch_landing / entry["source"] / entry["drop_date"])
+            os.symlink(
+                landing / entry["source"] / entry["drop_date"], scratch_landing / entry["source"] / entry["drop_date"]
+            )
         # Investigators' dispositions are an input of the night too (the run applies
         # those recorded on or before ds, and records their sha256).
         if dispositions.log_dir(warehouse).is_dir():
@@ -292,12 +321,24 @@ def _compare(report: Report, manifest: dict, rerun: dict, outputs: Path, rerun_o
             report.differences.append(f"run_manifest.json {key}: {manifest.get(key)!r} -> {rerun.get(key)!r}")
     counts, recounts = _drop_counts(manifest), _drop_counts(rerun)
     if counts != recounts:
-        report.differences.append("run_manifest.json drops: counts or quarantine differ: " + "; ".join(
-            f"{key}: {counts.get(key)} -> {recounts.get(key)}"
-            for key in sorted(set(counts) | set(recounts)) if counts.get(key) != recounts.get(key))[:1000])
+        report.differences.append(
+            "run_manifest.json drops: counts or quarantine differ: "
+            + "; ".join(
+                f"{key}: {counts.get(key)} -> {recounts.get(key)}"
+                for key in sorted(set(counts) | set(recounts))
+                if counts.get(key) != recounts.get(key)
+            )[:1000]
+        )
 
 
 def _drop_counts(manifest: dict) -> dict[str, tuple]:
-    return {f"{d['source']}/{d['drop_date']}/{name}": (t["rows_in"], t["valid"], t["quarantined"],
-                                                       t.get("quarantine_sha256"))
-            for d in manifest["drops"] for name, t in d["tables"].items()}
+    return {
+        f"{d['source']}/{d['drop_date']}/{name}": (
+            t["rows_in"],
+            t["valid"],
+            t["quarantined"],
+            t.get("quarantine_sha256"),
+        )
+        for d in manifest["drops"]
+        for name, t in d["tables"].items()
+    }

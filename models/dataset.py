@@ -67,7 +67,8 @@ def as_of(tables: dict[str, DataFrame], day: dt.date) -> dict[str, DataFrame]:
         ).withColumn("lost_on", F.when(has_ended_later, F.lit(None).cast("date")).otherwise(F.col("lost_on"))),
         findings=tables["findings"].where(F.col("decided_on") < on_or_before),
         workplaces=workplaces.withColumn(
-            "closed_on", F.when(F.col("closed_on") > on_or_before, F.lit(None).cast("date")).otherwise(F.col("closed_on"))
+            "closed_on",
+            F.when(F.col("closed_on") > on_or_before, F.lit(None).cast("date")).otherwise(F.col("closed_on")),
         ),
     )
     return cut
@@ -94,7 +95,9 @@ def positive_decisions(findings: DataFrame, ds: dt.date) -> DataFrame:
         )
         .groupBy("claim_id")
         .agg(first_finding.alias("first"))
-        .select("claim_id", F.col("first.decided_on").alias("decided_on"), F.col("first.fraud_type").alias("fraud_type"))
+        .select(
+            "claim_id", F.col("first.decided_on").alias("decided_on"), F.col("first.fraud_type").alias("fraud_type")
+        )
     )
 
 
@@ -103,9 +106,11 @@ def decision_lag_days(tables: dict[str, DataFrame], ds: dt.date) -> int:
     the finding (DEFAULT_DECISION_LAG_DAYS when nothing was found yet)."""
     positives = positive_decisions(tables["findings"], ds)
     lags = positives.join(_last_certified_before(tables["certifications"], positives), on="claim_id", how="inner")
-    lag = lags.where(F.col("last_cert_on").isNotNull()).select(
-        F.percentile_approx(F.datediff("decided_on", "last_cert_on"), 0.5, 100_000).alias("lag")
-    ).first()["lag"]
+    lag = (
+        lags.where(F.col("last_cert_on").isNotNull())
+        .select(F.percentile_approx(F.datediff("decided_on", "last_cert_on"), 0.5, 100_000).alias("lag"))
+        .first()["lag"]
+    )
     return DEFAULT_DECISION_LAG_DAYS if lag is None else int(lag)
 
 
@@ -119,16 +124,21 @@ def decision_points(tables: dict[str, DataFrame], ds: dt.date, lag_days: int | N
     positives = positive_decisions(tables["findings"], ds).join(claims.select("claim_id"), on="claim_id", how="inner")
     ever_found = tables["findings"].where(F.col("claim_id").isNotNull()).select("claim_id").distinct()
     last_certified = (
-        tables["certifications"].where(F.col("cert_on") <= F.lit(ds)).groupBy("claim_id")
+        tables["certifications"]
+        .where(F.col("cert_on") <= F.lit(ds))
+        .groupBy("claim_id")
         .agg(F.max("cert_on").alias("last_cert_on"))
     )
-    comparable_day = F.least(
-        F.date_add(F.coalesce(F.col("last_cert_on"), F.col("filed_on")), lag_days), F.lit(ds))
+    comparable_day = F.least(F.date_add(F.coalesce(F.col("last_cert_on"), F.col("filed_on")), lag_days), F.lit(ds))
     negatives = (
         claims.join(ever_found, on="claim_id", how="left_anti")
         .join(last_certified, on="claim_id", how="left")
-        .select("claim_id", comparable_day.alias("decision_on"), F.lit(0).alias("label"),
-                F.lit(None).cast("string").alias("fraud_type"))
+        .select(
+            "claim_id",
+            comparable_day.alias("decision_on"),
+            F.lit(0).alias("label"),
+            F.lit(None).cast("string").alias("fraud_type"),
+        )
     )
     return positives.select(
         "claim_id", F.col("decided_on").alias("decision_on"), F.lit(1).alias("label"), "fraud_type"
@@ -155,7 +165,8 @@ def with_investigator_labels(decisions: DataFrame, labels: DataFrame | None, ds:
     )
     kept = decisions.join(overriding.select("claim_id"), on="claim_id", how="left_anti")
     return kept.select("claim_id", "decision_on", F.col("label").cast("int").alias("label"), "fraud_type").unionByName(
-        overriding)
+        overriding
+    )
 
 
 def snapshot_days(first: dt.date, last: dt.date, months: int = 1) -> list[dt.date]:
@@ -182,18 +193,6 @@ def with_snapshot(decisions: DataFrame, days: Iterable[dt.date]) -> DataFrame:
     return decisions.withColumn("snapshot_on", latest_on_or_before).where(F.col("snapshot_on").isNotNull())
 
 
-def collusion_with_rings(hub_max_degree: int = 50) -> Callable[[dict[str, DataFrame], dt.date], DataFrame]:
-    """The graph stage's per-claim collusion features (with ring_id) as a function of
-    the (cut) tables and the day (jobs/collusion.py:analyse)."""
-
-    def collusion(tables: dict[str, DataFrame], day: dt.date) -> DataFrame:
-        from jobs.collusion import analyse
-
-        return analyse(tables, day, hub_max_degree).claims
-
-    return collusion
-
-
 def without_graph(tables: dict[str, DataFrame], day: dt.date) -> None:
     """No collusion features (features/collusion.py:no_collusion), for a run without
     the graph stage."""
@@ -218,7 +217,7 @@ def training_examples(
     tables: dict[str, DataFrame],
     ds: dt.date,
     days: list[dt.date] | None = None,
-    collusion: Callable[[dict[str, DataFrame], dt.date], DataFrame] | None = None,
+    collusion: Callable[[dict[str, DataFrame], dt.date], DataFrame | None] = None,
     lag_days: int | None = None,
     rules: tuple[Rule, ...] = RULES,
     investigator_labels: DataFrame | None = None,
@@ -231,11 +230,13 @@ def training_examples(
     decision point). `days`: the snapshot days (default: every `snapshot_months`
     months, `snapshot_days`, from the first decision, or from `ds` - `window_days`
     when that is later: older decisions are left out); `collusion`: the per-claim collusion features
-    of the cut tables and the day (default `collusion_with_rings()`;
-    `without_graph` leaves the collusion features empty)."""
-    collusion = collusion or collusion_with_rings()
-    decisions = with_investigator_labels(decision_points(tables, ds, lag_days), investigator_labels,
-                                         ds).localCheckpoint()
+    of the cut tables and the day (the training job passes the graph stage's,
+    jobs/train.py:collusion_with_rings; `without_graph`, the default, leaves the
+    collusion features empty)."""
+    collusion = collusion or without_graph
+    decisions = with_investigator_labels(
+        decision_points(tables, ds, lag_days), investigator_labels, ds
+    ).localCheckpoint()
     first = decisions.agg(F.min("decision_on")).first()[0]
     if first is None:
         raise ValueError(f"no labelled claims as of {ds}")

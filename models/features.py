@@ -62,80 +62,204 @@ class Feature:
 
 FEATURES: tuple[Feature, ...] = (
     # Cross-match evidence (features/certifications.py, features/claims.py)
-    Feature("tainted_certifications", "certifications tainted by undeclared work or abroad certification",
-            "features/claims.py overpayment (rules UW-01, AB-01)", "size(tainted_cert_ids)"),
-    Feature("certifications", "certifications made so far on the claim",
-            "ei/certifications", "certifications"),
-    Feature("undeclared_work_certifications", "certified periods with work on record and 0 KRW declared",
-            "nts/income x ei/certifications (features/certifications.py)", "undeclared_work_certifications"),
-    Feature("worked_days", "days of work on record inside certified periods",
-            "nts/income (features/certifications.py worked_days)", "worked_days"),
-    Feature("certain_worked_days", "days of work that certainly fall inside certified periods",
-            "nts/income (features/certifications.py certain_worked_days)", "certain_worked_days"),
-    Feature("unreported_worked_days", "days of wage work for payers that never reported the employment",
-            "nts/income x ei/employments (features/certifications.py)", "unreported_worked_days"),
-    Feature("undeclared_income_share", "share of the income on record in certified periods that was not declared",
-            "nts/income x declared_income", "undeclared_income / greatest(attributable_income, 1)"),
-    Feature("abroad_certifications", "certifications made on a day the claimant was abroad",
-            "moj/crossings (features/trips.py, features/certifications.py)", "abroad_certifications"),
-    Feature("possibly_abroad_certifications", "certifications on a day the claimant was possibly abroad "
-            "(broken crossing record)", "moj/crossings (features/trips.py)", "possibly_abroad_certifications"),
-    Feature("remote_certification_share", "share of certifications made online or by mobile",
-            "ei/certifications channel", "remote_certifications / greatest(certifications, 1)"),
-    Feature("foreign_ip_certifications", "certifications from a foreign internet address",
-            "ei/certifications ip_country", "foreign_ip_certifications"),
-    Feature("overpaid_share", "share of the benefit paid so far that the rules count as overpaid",
-            "features/claims.py estimated_overpayment / total_paid",
-            "estimated_overpayment / greatest(coalesce(total_paid, 0), 1)"),
+    Feature(
+        "tainted_certifications",
+        "certifications tainted by undeclared work or abroad certification",
+        "features/claims.py overpayment (rules UW-01, AB-01)",
+        "size(tainted_cert_ids)",
+    ),
+    Feature("certifications", "certifications made so far on the claim", "ei/certifications", "certifications"),
+    Feature(
+        "undeclared_work_certifications",
+        "certified periods with work on record and 0 KRW declared",
+        "nts/income x ei/certifications (features/certifications.py)",
+        "undeclared_work_certifications",
+    ),
+    Feature(
+        "worked_days",
+        "days of work on record inside certified periods",
+        "nts/income (features/certifications.py worked_days)",
+        "worked_days",
+    ),
+    Feature(
+        "certain_worked_days",
+        "days of work that certainly fall inside certified periods",
+        "nts/income (features/certifications.py certain_worked_days)",
+        "certain_worked_days",
+    ),
+    Feature(
+        "unreported_worked_days",
+        "days of wage work for payers that never reported the employment",
+        "nts/income x ei/employments (features/certifications.py)",
+        "unreported_worked_days",
+    ),
+    Feature(
+        "undeclared_income_share",
+        "share of the income on record in certified periods that was not declared",
+        "nts/income x declared_income",
+        "undeclared_income / greatest(attributable_income, 1)",
+    ),
+    Feature(
+        "abroad_certifications",
+        "certifications made on a day the claimant was abroad",
+        "moj/crossings (features/trips.py, features/certifications.py)",
+        "abroad_certifications",
+    ),
+    Feature(
+        "possibly_abroad_certifications",
+        "certifications on a day the claimant was possibly abroad (broken crossing record)",
+        "moj/crossings (features/trips.py)",
+        "possibly_abroad_certifications",
+    ),
+    Feature(
+        "remote_certification_share",
+        "share of certifications made online or by mobile",
+        "ei/certifications channel",
+        "remote_certifications / greatest(certifications, 1)",
+    ),
+    Feature(
+        "foreign_ip_certifications",
+        "certifications from a foreign internet address",
+        "ei/certifications ip_country",
+        "foreign_ip_certifications",
+    ),
+    Feature(
+        "overpaid_share",
+        "share of the benefit paid so far that the rules count as overpaid",
+        "features/claims.py estimated_overpayment / total_paid",
+        "estimated_overpayment / greatest(coalesce(total_paid, 0), 1)",
+    ),
     # Claim and person history
-    Feature("prior_findings", "earlier fraud findings against the claimant",
-            "ei/findings (features/claims.py prior_findings)", "prior_findings"),
-    Feature("earlier_claims", "earlier benefit claims of the claimant",
-            "ei/claims", "earlier_claims"),
-    Feature("claimed_layoff_code_23", "the claim gives a layoff for business reasons (code 23)",
-            "ei/claims separation_code", "CASE WHEN separation_code = '23' THEN 1 ELSE 0 END"),
+    Feature(
+        "prior_findings",
+        "earlier fraud findings against the claimant",
+        "ei/findings (features/claims.py prior_findings)",
+        "prior_findings",
+    ),
+    Feature("earlier_claims", "earlier benefit claims of the claimant", "ei/claims", "earlier_claims"),
+    Feature(
+        "claimed_layoff_code_23",
+        "the claim gives a layoff for business reasons (code 23)",
+        "ei/claims separation_code",
+        "CASE WHEN separation_code = '23' THEN 1 ELSE 0 END",
+    ),
     # Qualifying spell and workplace (features/collusion.py)
-    Feature("spell_days", "length in days of the employment the claim rests on",
-            "ei/employments (features/collusion.py qualifying_spells)", "spell_days"),
-    Feature("is_just_past_threshold", "the qualifying employment ended just past the 180-day threshold",
-            "features/collusion.py", "is_just_past_threshold"),
-    Feature("has_wage_without_tax", "wages reported for the qualifying employment but no tax statement from the payer",
-            "ei/employments x nts/income (features/collusion.py)", "has_wage_without_tax"),
-    Feature("tax_statements", "tax statements the employer filed for the qualifying employment",
-            "nts/income (features/collusion.py)", "tax_statements"),
-    Feature("has_code_disagreement", "the employer's record gives a quit or dismissal where the claim says layoff",
-            "ei/employments separation_code (features/collusion.py)", "has_code_disagreement"),
-    Feature("is_rehired", "rehired by the same or a related workplace soon after the separation",
-            "ei/employments (features/collusion.py rehires)", "is_rehired"),
-    Feature("layoff_burst_ratio", "code-23 layoffs around the separation against the workplace's usual rate",
-            "ei/employments (features/collusion.py layoffs_while_hiring)",
-            "layoffs_23_nearby / greatest(layoffs_23_expected, 1.0)"),
-    Feature("hires_nearby", "hires by the workplace around the separation",
-            "ei/employments (features/collusion.py)", "hires_nearby"),
-    Feature("is_layoff_while_hiring", "one of a collective layoff by a workplace that kept hiring",
-            "features/collusion.py", "is_layoff_while_hiring"),
-    Feature("workplace_age_days", "age of the workplace in days when the claim was filed",
-            "ei/workplaces opened_on (features/collusion.py)", "workplace_age_days"),
-    Feature("workplace_claims", "claims the workplace produced in its first two years",
-            "ei/claims x ei/workplaces (features/collusion.py)", "workplace_claims"),
-    Feature("account_claimants", "claimants paid into the same bank account",
-            "ei/claims bank_account_key (features/collusion.py)", "account_claimants"),
-    Feature("is_account_shared_with_workplace", "the benefit is paid into an account a workplace holds",
-            "ei/workplaces x ei/claims (features/collusion.py)", "is_account_shared_with_workplace"),
+    Feature(
+        "spell_days",
+        "length in days of the employment the claim rests on",
+        "ei/employments (features/collusion.py qualifying_spells)",
+        "spell_days",
+    ),
+    Feature(
+        "is_just_past_threshold",
+        "the qualifying employment ended just past the 180-day threshold",
+        "features/collusion.py",
+        "is_just_past_threshold",
+    ),
+    Feature(
+        "has_wage_without_tax",
+        "wages reported for the qualifying employment but no tax statement from the payer",
+        "ei/employments x nts/income (features/collusion.py)",
+        "has_wage_without_tax",
+    ),
+    Feature(
+        "tax_statements",
+        "tax statements the employer filed for the qualifying employment",
+        "nts/income (features/collusion.py)",
+        "tax_statements",
+    ),
+    Feature(
+        "has_code_disagreement",
+        "the employer's record gives a quit or dismissal where the claim says layoff",
+        "ei/employments separation_code (features/collusion.py)",
+        "has_code_disagreement",
+    ),
+    Feature(
+        "is_rehired",
+        "rehired by the same or a related workplace soon after the separation",
+        "ei/employments (features/collusion.py rehires)",
+        "is_rehired",
+    ),
+    Feature(
+        "layoff_burst_ratio",
+        "code-23 layoffs around the separation against the workplace's usual rate",
+        "ei/employments (features/collusion.py layoffs_while_hiring)",
+        "layoffs_23_nearby / greatest(layoffs_23_expected, 1.0)",
+    ),
+    Feature(
+        "hires_nearby",
+        "hires by the workplace around the separation",
+        "ei/employments (features/collusion.py)",
+        "hires_nearby",
+    ),
+    Feature(
+        "is_layoff_while_hiring",
+        "one of a collective layoff by a workplace that kept hiring",
+        "features/collusion.py",
+        "is_layoff_while_hiring",
+    ),
+    Feature(
+        "workplace_age_days",
+        "age of the workplace in days when the claim was filed",
+        "ei/workplaces opened_on (features/collusion.py)",
+        "workplace_age_days",
+    ),
+    Feature(
+        "workplace_claims",
+        "claims the workplace produced in its first two years",
+        "ei/claims x ei/workplaces (features/collusion.py)",
+        "workplace_claims",
+    ),
+    Feature(
+        "account_claimants",
+        "claimants paid into the same bank account",
+        "ei/claims bank_account_key (features/collusion.py)",
+        "account_claimants",
+    ),
+    Feature(
+        "is_account_shared_with_workplace",
+        "the benefit is paid into an account a workplace holds",
+        "ei/workplaces x ei/claims (features/collusion.py)",
+        "is_account_shared_with_workplace",
+    ),
     # The ring the claim sits in (jobs/collusion.py, features/rings.py)
-    Feature("is_in_ring", "the claim's workplace belongs to a suspected collusion ring",
-            "features/rings.py ring_id", "CASE WHEN ring_id IS NOT NULL THEN 1 ELSE 0 END"),
+    Feature(
+        "is_in_ring",
+        "the claim's workplace belongs to a suspected collusion ring",
+        "features/rings.py ring_id",
+        "CASE WHEN ring_id IS NOT NULL THEN 1 ELSE 0 END",
+    ),
     # Rule hits (rules/ruleset.py through rules/engine.py), per typology
-    Feature("hits_undeclared_work", "hits of the undeclared-work rules (UW-*)",
-            "rules/engine.py rule_hits", "hits_undeclared_work"),
-    Feature("hits_abroad_certification", "hits of the abroad-certification rules (AB-*)",
-            "rules/engine.py rule_hits", "hits_abroad_certification"),
-    Feature("hits_false_separation", "hits of the false-separation rules (FS-*)",
-            "rules/engine.py rule_hits", "hits_false_separation"),
-    Feature("hits_ghost_employment", "hits of the ghost-employment rules (GH-01..03)",
-            "rules/engine.py rule_hits", "hits_ghost_employment"),
-    Feature("aggravating_hits", "aggravating circumstances (young workplace with many claims, repeat offender)",
-            "rules/engine.py rule_hits (aggravates_only)", "aggravating_hits"),
+    Feature(
+        "hits_undeclared_work",
+        "hits of the undeclared-work rules (UW-*)",
+        "rules/engine.py rule_hits",
+        "hits_undeclared_work",
+    ),
+    Feature(
+        "hits_abroad_certification",
+        "hits of the abroad-certification rules (AB-*)",
+        "rules/engine.py rule_hits",
+        "hits_abroad_certification",
+    ),
+    Feature(
+        "hits_false_separation",
+        "hits of the false-separation rules (FS-*)",
+        "rules/engine.py rule_hits",
+        "hits_false_separation",
+    ),
+    Feature(
+        "hits_ghost_employment",
+        "hits of the ghost-employment rules (GH-01..03)",
+        "rules/engine.py rule_hits",
+        "hits_ghost_employment",
+    ),
+    Feature(
+        "aggravating_hits",
+        "aggravating circumstances (young workplace with many claims, repeat offender)",
+        "rules/engine.py rule_hits (aggravates_only)",
+        "aggravating_hits",
+    ),
 )
 
 FEATURE_NAMES: tuple[str, ...] = tuple(feature.name for feature in FEATURES)
@@ -144,9 +268,7 @@ FEATURE_MEANINGS: dict[str, str] = {feature.name: feature.meaning for feature in
 
 def feature_list() -> list[dict]:
     """The features as plain data (what a model version logs as its feature list)."""
-    return [
-        {"name": f.name, "meaning": f.meaning, "source": f.source, "expression": f.expression} for f in FEATURES
-    ]
+    return [{"name": f.name, "meaning": f.meaning, "source": f.source, "expression": f.expression} for f in FEATURES]
 
 
 def certification_aggregates(certification_table: DataFrame) -> DataFrame:
@@ -190,10 +312,10 @@ def hit_counts(hits: DataFrame) -> DataFrame:
 
 def earlier_claims(claims: DataFrame) -> DataFrame:
     """Claims -> (claim_id, earlier_claims): the claimant's claims filed before this one."""
-    earlier = claims.select(F.col("person_key").alias("earlier_person_key"),
-                            F.col("filed_on").alias("earlier_filed_on"))
-    is_earlier = (F.col("earlier_person_key") == F.col("person_key")) & (
-        F.col("earlier_filed_on") < F.col("filed_on"))
+    earlier = claims.select(
+        F.col("person_key").alias("earlier_person_key"), F.col("filed_on").alias("earlier_filed_on")
+    )
+    is_earlier = (F.col("earlier_person_key") == F.col("person_key")) & (F.col("earlier_filed_on") < F.col("filed_on"))
     return (
         claims.select("claim_id", "person_key", "filed_on")
         .join(earlier, on=is_earlier, how="left")
@@ -222,7 +344,8 @@ def inputs_from_evidence(found: Evidence, claims: DataFrame) -> DataFrame:
     certification_table, certification_hits = found.certification_table, found.certification_hits
     claim_table, claim_hits = found.claim_table, found.claim_hits
     every_hit = certification_hits.select("claim_id", "typology", "aggravates_only").unionByName(
-        claim_hits.select("claim_id", "typology", "aggravates_only"))
+        claim_hits.select("claim_id", "typology", "aggravates_only")
+    )
     return (
         claim_table.join(certification_aggregates(certification_table), on="claim_id", how="left")
         .join(hit_counts(every_hit), on="claim_id", how="left")

@@ -102,7 +102,9 @@ def compare(challenger: dict, champion: dict) -> tuple[bool, str]:
         return False, "recall at capacity drops for " + ", ".join(drops)
     c_precision, h_precision = challenger["precision_at_capacity"], champion["precision_at_capacity"]
     c_ap, h_ap = challenger["average_precision"], champion["average_precision"]
-    figures = f"precision at capacity {c_precision:.4f} vs {h_precision:.4f}, average precision {c_ap:.4f} vs {h_ap:.4f}"
+    figures = (
+        f"precision at capacity {c_precision:.4f} vs {h_precision:.4f}, average precision {c_ap:.4f} vs {h_ap:.4f}"
+    )
     if c_precision > h_precision + TOLERANCE:
         return True, f"higher precision at capacity ({figures})"
     if abs(c_precision - h_precision) <= TOLERANCE and c_ap > h_ap + TOLERANCE:
@@ -129,8 +131,13 @@ def existing_registry(warehouse: Path, tracking_uri: str | None = None) -> "Mode
 class ModelRegistry:
     """The registered scoring models of one warehouse (or of the site's server)."""
 
-    def __init__(self, warehouse: Path, tracking_uri: str | None = None, model_name: str = MODEL_NAME,
-                 experiment_name: str = EXPERIMENT_NAME):
+    def __init__(
+        self,
+        warehouse: Path,
+        tracking_uri: str | None = None,
+        model_name: str = MODEL_NAME,
+        experiment_name: str = EXPERIMENT_NAME,
+    ):
         self.warehouse = Path(warehouse)
         configured = tracking_uri or os.environ.get(TRACKING_URI_ENV)
         self.embedded = configured is None
@@ -158,8 +165,9 @@ class ModelRegistry:
 
     # --- logging a version --------------------------------------------------------
 
-    def log_version(self, model: TrainedModel, examples: pd.DataFrame, training_data: dict,
-                    tags: dict | None = None) -> str:
+    def log_version(
+        self, model: TrainedModel, examples: pd.DataFrame, training_data: dict, tags: dict | None = None
+    ) -> str:
         """Log a trained model with its feature list, training data (the examples and
         `training_data`: at least `sha256`; as-of date, snapshot days...), metrics
         and model card; register it as a new version. -> the version."""
@@ -168,8 +176,16 @@ class ModelRegistry:
         run = self.client.create_run(self.experiment_id, tags=run_tags)
         run_id = run.info.run_id
         config = model.config.as_dict() if model.config else {}
-        for key in ("holdout_from", "capacity", "calibration", "calibration_share", "num_boost_round", "seed",
-                    "nthread", "xgboost_version"):
+        for key in (
+            "holdout_from",
+            "capacity",
+            "calibration",
+            "calibration_share",
+            "num_boost_round",
+            "seed",
+            "nthread",
+            "xgboost_version",
+        ):
             if key in config:
                 self.client.log_param(run_id, key, config[key])
         for name, value in _flat_metrics(model.metrics).items():
@@ -178,8 +194,12 @@ class ModelRegistry:
             folder = Path(scratch)
             _write(folder / "calibration.json", json.dumps(model.calibrator.to_dict(), indent=2, sort_keys=True))
             _write(folder / "features.json", json.dumps(feature_list(), indent=2, ensure_ascii=False))
-            _write(folder / "metrics.json", json.dumps({"holdout": model.metrics, "split": model.split,
-                                                        "config": config}, indent=2, sort_keys=True))
+            _write(
+                folder / "metrics.json",
+                json.dumps(
+                    {"holdout": model.metrics, "split": model.split, "config": config}, indent=2, sort_keys=True
+                ),
+            )
             save_pyfunc(model, examples, folder / "calibration.json", folder / "features.json", folder / "model")
             self.client.log_artifacts(run_id, str(folder / "model"), "model")
             for name in ("calibration.json", "features.json", "metrics.json"):
@@ -192,7 +212,9 @@ class ModelRegistry:
             if not self.client.search_registered_models(f"name = '{self.model_name}'"):
                 self.client.create_registered_model(self.model_name)
             version = self.client.create_model_version(
-                self.model_name, source=f"{run.info.artifact_uri}/model", run_id=run_id,
+                self.model_name,
+                source=f"{run.info.artifact_uri}/model",
+                run_id=run_id,
                 tags={"training_data.sha256": checksum},
             ).version
             _write(folder / "model_card.md", model_card(self.model_name, str(version), model, training_data))
@@ -214,8 +236,11 @@ class ModelRegistry:
         re-run of an old date uses the version its manifest recorded)."""
         if (alias is None) == (version is None):
             raise ValueError("give an alias or a version")
-        found = (self.client.get_model_version_by_alias(self.model_name, alias) if alias is not None
-                 else self.client.get_model_version(self.model_name, str(version)))
+        found = (
+            self.client.get_model_version_by_alias(self.model_name, alias)
+            if alias is not None
+            else self.client.get_model_version(self.model_name, str(version))
+        )
         with self._scratch() as scratch:
             folder = Path(scratch)
             model_dir = Path(self.client.download_artifacts(found.run_id, "model", str(folder)))
@@ -224,20 +249,29 @@ class ModelRegistry:
             # flavour) keeps its own, so an old night re-runs with its model.
             pyfunc_booster = model_dir / "artifacts" / PYFUNC_BOOSTER
             booster.load_model(str(pyfunc_booster if pyfunc_booster.exists() else model_dir / "model.ubj"))
-            calibration = json.loads(Path(self.client.download_artifacts(
-                found.run_id, "calibration.json", str(folder))).read_text())
-            features = json.loads(Path(self.client.download_artifacts(
-                found.run_id, "features.json", str(folder))).read_text())
-            metrics = json.loads(Path(self.client.download_artifacts(
-                found.run_id, "metrics.json", str(folder))).read_text())
-        model = TrainedModel(booster, Calibrator.from_dict(calibration), tuple(f["name"] for f in features),
-                             metrics=metrics["holdout"], split=metrics["split"])
+            calibration = json.loads(
+                Path(self.client.download_artifacts(found.run_id, "calibration.json", str(folder))).read_text()
+            )
+            features = json.loads(
+                Path(self.client.download_artifacts(found.run_id, "features.json", str(folder))).read_text()
+            )
+            metrics = json.loads(
+                Path(self.client.download_artifacts(found.run_id, "metrics.json", str(folder))).read_text()
+            )
+        model = TrainedModel(
+            booster,
+            Calibrator.from_dict(calibration),
+            tuple(f["name"] for f in features),
+            metrics=metrics["holdout"],
+            split=metrics["split"],
+        )
         return RegisteredModel(str(found.version), model, found.run_id, (found.tags or {}).get("training_data.sha256"))
 
     # --- promotion ------------------------------------------------------------------
 
-    def promote(self, version: str | int, holdout: pd.DataFrame | None = None,
-                capacity: int | None = None) -> PromotionDecision:
+    def promote(
+        self, version: str | int, holdout: pd.DataFrame | None = None, capacity: int | None = None
+    ) -> PromotionDecision:
         """Give `version` the champion alias if it beats the current champion (see the
         module docstring); record the decision on it either way."""
         version = str(version)
@@ -245,12 +279,19 @@ class ModelRegistry:
         champion_version = self.champion_version()
         capacity = capacity or challenger.model.metrics.get("capacity")
         if champion_version is None:
-            decision = PromotionDecision(PROMOTED, "no champion yet", version, None, challenger.model.metrics, None,
-                                         "the logged holdout metrics")
+            decision = PromotionDecision(
+                PROMOTED, "no champion yet", version, None, challenger.model.metrics, None, "the logged holdout metrics"
+            )
         elif champion_version == version:
-            decision = PromotionDecision(PROMOTED, "already the champion", version, version,
-                                         challenger.model.metrics, challenger.model.metrics,
-                                         "the logged holdout metrics")
+            decision = PromotionDecision(
+                PROMOTED,
+                "already the champion",
+                version,
+                version,
+                challenger.model.metrics,
+                challenger.model.metrics,
+                "the logged holdout metrics",
+            )
         else:
             champion = self.load(version=champion_version)
             comparable = holdout is not None and set(champion.model.features) <= set(holdout.columns)
@@ -262,8 +303,15 @@ class ModelRegistry:
                 challenger_metrics, champion_metrics = challenger.model.metrics, champion.model.metrics
                 compared_on = "the logged holdout metrics"
             better, reason = compare(challenger_metrics, champion_metrics)
-            decision = PromotionDecision(PROMOTED if better else REFUSED, reason, version, champion_version,
-                                         challenger_metrics, champion_metrics, compared_on)
+            decision = PromotionDecision(
+                PROMOTED if better else REFUSED,
+                reason,
+                version,
+                champion_version,
+                challenger_metrics,
+                champion_metrics,
+                compared_on,
+            )
         if decision.promoted:
             self.client.set_registered_model_alias(self.model_name, CHAMPION, version)
         self._record(challenger.run_id, decision)
@@ -275,8 +323,9 @@ class ModelRegistry:
         self.client.set_model_version_tag(self.model_name, version, "promotion", decision.decision)
         self.client.set_model_version_tag(self.model_name, version, "promotion_reason", decision.reason)
         if decision.champion_version is not None:
-            self.client.set_model_version_tag(self.model_name, version, "promotion_compared_with",
-                                              decision.champion_version)
+            self.client.set_model_version_tag(
+                self.model_name, version, "promotion_compared_with", decision.champion_version
+            )
         with self._scratch() as scratch:
             path = Path(scratch) / "decision.json"
             _write(path, json.dumps(asdict(decision), indent=2, sort_keys=True))
@@ -307,15 +356,26 @@ def save_pyfunc(model: TrainedModel, examples: pd.DataFrame, calibration: Path, 
 
     booster = path.parent / PYFUNC_BOOSTER
     model.booster.save_model(str(booster))
-    example = (examples.sort_values("claim_id", kind="mergesort")[list(model.features)]
-               .head(INPUT_EXAMPLE_ROWS).astype("float64").reset_index(drop=True))
+    example = (
+        examples.sort_values("claim_id", kind="mergesort")[list(model.features)]
+        .head(INPUT_EXAMPLE_ROWS)
+        .astype("float64")
+        .reset_index(drop=True)
+    )
     output = pd.DataFrame({"model_probability": model.score(example)})
     mlflow.pyfunc.save_model(
-        str(path), python_model=str(PYFUNC_CODE),
+        str(path),
+        python_model=str(PYFUNC_CODE),
         artifacts={BOOSTER: str(booster), CALIBRATION: str(calibration), FEATURES: str(features)},
-        signature=infer_signature(example, output), input_example=example,
-        pip_requirements=[f"xgboost-cpu=={xgb.__version__}", f"numpy=={np.__version__}",
-                          f"pandas=={pd.__version__}", f"mlflow-skinny=={mlflow.__version__}"])
+        signature=infer_signature(example, output),
+        input_example=example,
+        pip_requirements=[
+            f"xgboost-cpu=={xgb.__version__}",
+            f"numpy=={np.__version__}",
+            f"pandas=={pd.__version__}",
+            f"mlflow-skinny=={mlflow.__version__}",
+        ],
+    )
 
 
 def _flat_metrics(metrics: dict) -> dict[str, float]:
@@ -348,8 +408,10 @@ def model_card(name: str, version: str, model: TrainedModel, training_data: dict
         f"- snapshot days: {', '.join(str(d) for d in training_data.get('snapshot_days', [])) or '?'}",
     ]
     for part, figures in model.split.items():
-        lines.append(f"- {part}: {figures['rows']} claims, {figures['positives']} found "
-                     f"({figures['first_decision']} .. {figures['last_decision']})")
+        lines.append(
+            f"- {part}: {figures['rows']} claims, {figures['positives']} found "
+            f"({figures['first_decision']} .. {figures['last_decision']})"
+        )
     lines += [
         "",
         "Positives: claims with a finding of a fraud typology, their features as known on the day of the "

@@ -35,10 +35,12 @@ def score_claims(model: TrainedModel, features: DataFrame, top: int = MODEL_REAS
             frame = frame.astype({name: "float64" for name in names})
             probabilities = model.score(frame)
             reasons = model.reasons(frame, top)
-            yield pd.DataFrame({
-                "claim_id": frame["claim_id"].to_numpy(),
-                "model_probability": [None if math.isnan(p) else float(p) for p in probabilities],
-                "model_reasons": [list(words) for words in reasons],
-            })
+            yield pd.DataFrame(
+                {
+                    "claim_id": frame["claim_id"].to_numpy(),
+                    "model_probability": [None if math.isnan(p) else float(p) for p in probabilities],
+                    "model_reasons": [list(words) for words in reasons],
+                }
+            )
 
     return features.select("claim_id", *names).mapInPandas(score_batches, schema=MODEL_SCORE_SCHEMA)

@@ -33,6 +33,7 @@ import xgboost as xgb
 
 from models.features import FEATURE_MEANINGS, FEATURE_NAMES
 from models.pyfunc_model import ISOTONIC, PLATT, calibrated_probability, sigmoid
+
 AUTO = "auto"  # isotonic with enough found claims to calibrate on, else Platt
 MIN_ISOTONIC_POSITIVES = 50
 MIN_PLATT_SLOPE = 1e-3
@@ -149,8 +150,9 @@ def fit_platt(margin: np.ndarray, labels: np.ndarray, iterations: int = 100) -> 
         p = sigmoid(a * margin + b)
         w = np.maximum(p * (1 - p), 1e-12)
         gradient = np.array([np.sum((p - targets) * margin), np.sum(p - targets)])
-        hessian = np.array([[np.sum(w * margin * margin), np.sum(w * margin)],
-                            [np.sum(w * margin), np.sum(w)]]) + 1e-9 * np.eye(2)
+        hessian = np.array(
+            [[np.sum(w * margin * margin), np.sum(w * margin)], [np.sum(w * margin), np.sum(w)]]
+        ) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hessian, gradient)
         scale = 1.0
         while scale > 1e-10 and not loss(a - scale * step[0], b - scale * step[1]) <= current:  # NaN: no
@@ -276,8 +278,9 @@ def reason_codes(booster: xgb.Booster, values: np.ndarray, features: tuple[str, 
     for row_contributions, row_values in zip(contributions, values):
         order = np.lexsort((np.arange(len(features)), -row_contributions))
         chosen = [i for i in order if row_contributions[i] > 0][:top]
-        words.append([f"{FEATURE_MEANINGS.get(features[i], features[i])}: {_value_text(row_values[i])}"
-                      for i in chosen])
+        words.append(
+            [f"{FEATURE_MEANINGS.get(features[i], features[i])}: {_value_text(row_values[i])}" for i in chosen]
+        )
     return words
 
 
@@ -300,17 +303,23 @@ def split_by_time(examples: pd.DataFrame, config: TrainingConfig) -> dict[str, p
     else:
         calibration_from = dt.date.max
     before_day = pd.to_datetime(before["decision_on"]).dt.date
-    parts = {"fit": before[before_day < calibration_from], "calibration": before[before_day >= calibration_from],
-             "holdout": holdout}
+    parts = {
+        "fit": before[before_day < calibration_from],
+        "calibration": before[before_day >= calibration_from],
+        "holdout": holdout,
+    }
     return {name: part.sort_values("claim_id", kind="mergesort").reset_index(drop=True) for name, part in parts.items()}
 
 
 def fit_booster(fit: pd.DataFrame, config: TrainingConfig) -> xgb.Booster:
     """Trees on the fit part (sorted by claim_id), deterministically."""
     ordered = fit.sort_values("claim_id", kind="mergesort")
-    matrix = xgb.DMatrix(ordered[list(config.features)].to_numpy(dtype=np.float64),
-                         label=ordered["label"].to_numpy(dtype=np.float64),
-                         feature_names=list(config.features), nthread=config.nthread)
+    matrix = xgb.DMatrix(
+        ordered[list(config.features)].to_numpy(dtype=np.float64),
+        label=ordered["label"].to_numpy(dtype=np.float64),
+        feature_names=list(config.features),
+        nthread=config.nthread,
+    )
     return xgb.train(config.booster_params(), matrix, num_boost_round=config.num_boost_round, verbose_eval=False)
 
 
@@ -326,9 +335,15 @@ def train(examples: pd.DataFrame, config: TrainingConfig) -> TrainedModel:
     model.calibrator = fit_calibrator(config.calibration, model.margin(calibration), calibration["label"].to_numpy())
     holdout = parts["holdout"]
     model.metrics = evaluate(holdout, model.margin(holdout), config.capacity) if len(holdout) else {}
-    model.split = {name: {"rows": int(len(part)), "positives": int(part["label"].sum()),
-                          "first_decision": _first(part), "last_decision": _last(part)}
-                   for name, part in parts.items()}
+    model.split = {
+        name: {
+            "rows": int(len(part)),
+            "positives": int(part["label"].sum()),
+            "first_decision": _first(part),
+            "last_decision": _last(part),
+        }
+        for name, part in parts.items()
+    }
     return model
 
 

@@ -56,8 +56,12 @@ def late_run_alert():
     interval = late_after()
     if interval is None:
         return None
-    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=interval,
-                         callback=SyncCallback(notify.on_night_late), name="night_late")
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=interval,
+        callback=SyncCallback(notify.on_night_late),
+        name="night_late",
+    )
 
 
 # --- what the nightly DAG and the retention DAG share ---------------------------------
@@ -114,11 +118,17 @@ def run_params() -> dict:
     configured = Settings.from_env()
     return {
         "full_rebuild": Param(
-            configured.full_rebuild, type="boolean", title="Full rebuild",
+            configured.full_rebuild,
+            type="boolean",
+            title="Full rebuild",
             description="Conform every table and recompute collusion and cross-matching from all validated rows "
-                        "instead of building on the night before (same outputs; slower)."),
+            "instead of building on the night before (same outputs; slower).",
+        ),
         "require_drops": Param(
-            configured.require_drops_for_ds, type="boolean", title="Require the night's drops",
+            configured.require_drops_for_ds,
+            type="boolean",
+            title="Require the night's drops",
             description="Wait until every source has delivered a drop dated the run date. Off: run at once on "
-                        "the drops there are (a re-run, or a night an agency delivered nothing)."),
+            "the drops there are (a re-run, or a night an agency delivered nothing).",
+        ),
     }

@@ -56,12 +56,21 @@ def webhook_url(conn_type: str | None, host: str | None, port: int | None, path:
     return f"{scheme}://{netloc}/{(path or '').lstrip('/')}"
 
 
-def post_json(url: str, payload: dict, login: str | None = None, password: str | None = None,
-              timeout: float = POST_TIMEOUT_SECONDS) -> int:
+def post_json(
+    url: str,
+    payload: dict,
+    login: str | None = None,
+    password: str | None = None,
+    timeout: float = POST_TIMEOUT_SECONDS,
+) -> int:
     """POST `payload` as JSON; the receiver's HTTP status (raises NotificationError on
     anything but 2xx or when it cannot be reached)."""
-    request = urllib.request.Request(url, data=json.dumps(payload, sort_keys=True).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload, sort_keys=True).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     if login:
         token = base64.b64encode(f"{login}:{password or ''}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
@@ -130,8 +139,13 @@ def send(payload: dict) -> bool:
             deliver(connection, payload)
             outcomes.append(True)
         except (NotificationError, smtplib.SMTPException, OSError) as error:
-            log.error("notification %s for %s not delivered through %s: %s", payload.get("event"),
-                      payload.get("dag_id"), conn_id, error)
+            log.error(
+                "notification %s for %s not delivered through %s: %s",
+                payload.get("event"),
+                payload.get("dag_id"),
+                conn_id,
+                error,
+            )
             outcomes.append(False)
     if not outcomes:
         log.warning("no Airflow connection %r or %r: not sent: %s", CONNECTION_ID, SMTP_CONNECTION_ID, payload)
@@ -170,8 +184,9 @@ def failure_payload(context: dict[str, Any]) -> dict:
         "event": "task_failed",
         "dag_id": getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", None),
         "run_id": getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None),
-        "run_date": run_date(getattr(dag_run, "logical_date", None) or context.get("logical_date"),
-                             getattr(dag_run, "run_after", None)),
+        "run_date": run_date(
+            getattr(dag_run, "logical_date", None) or context.get("logical_date"), getattr(dag_run, "run_after", None)
+        ),
         "task_id": getattr(ti, "task_id", None),
         "try_number": getattr(ti, "try_number", None),
         "reason": one_line(context.get("exception")),

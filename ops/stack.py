@@ -57,8 +57,12 @@ class StackConfig:
         home = Path(environ.get("AIRFLOW_HOME") or Path.cwd()).resolve()
         run_dir = Path(environ.get("FRAUD_AIRFLOW_RUN_DIR") or home / "airflow-run").resolve()
         secrets_file = Path(environ.get("FRAUD_AIRFLOW_SECRETS") or run_dir / "secrets.env").resolve()
-        return cls(home=home, run_dir=run_dir, secrets_file=secrets_file,
-                   port=port or int(environ.get("FRAUD_AIRFLOW_PORT", 8080)))
+        return cls(
+            home=home,
+            run_dir=run_dir,
+            secrets_file=secrets_file,
+            port=port or int(environ.get("FRAUD_AIRFLOW_PORT", 8080)),
+        )
 
     @property
     def base_url(self) -> str:
@@ -76,13 +80,15 @@ def stack_environment(config: StackConfig, environ: Mapping[str, str] | None = N
     stack) needs on top of `environ`: AIRFLOW_HOME, the secrets (from `environ` or the
     secrets file), the loopback address and port."""
     overlay = ensure_secrets(config.secrets_file, os.environ if environ is None else environ)
-    overlay.update({
-        "AIRFLOW_HOME": str(config.home),
-        "AIRFLOW__API__HOST": config.host,
-        "AIRFLOW__API__PORT": str(config.port),
-        "AIRFLOW__API__BASE_URL": config.base_url,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.base_url}/execution/",
-    })
+    overlay.update(
+        {
+            "AIRFLOW_HOME": str(config.home),
+            "AIRFLOW__API__HOST": config.host,
+            "AIRFLOW__API__PORT": str(config.port),
+            "AIRFLOW__API__BASE_URL": config.base_url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.base_url}/execution/",
+        }
+    )
     return overlay
 
 
@@ -150,12 +156,26 @@ def ensure_spark_pool(env: Mapping[str, str] | None = None, cwd: Path | None = N
     """Create or resize the `spark` pool the nightly DAG's Spark stages share, with the
     slots this machine holds (ops/dag_defaults.py:spark_pool_slots). -> the slots."""
     slots = spark_pool_slots()
-    done = subprocess.run([sys.executable, "-m", "airflow", "pools", "set", SPARK_POOL, str(slots),
-                           "Spark stages of fraud_nightly (each takes every core of a local Spark)"],
-                          env=dict(os.environ if env is None else env), cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow",
+            "pools",
+            "set",
+            SPARK_POOL,
+            str(slots),
+            "Spark stages of fraud_nightly (each takes every core of a local Spark)",
+        ],
+        env=dict(os.environ if env is None else env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        raise StackError(f"airflow pools set {SPARK_POOL} failed: "
-                         f"{(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+        raise StackError(
+            f"airflow pools set {SPARK_POOL} failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}"
+        )
     log.info("pool %s: %d slot(s)", SPARK_POOL, slots)
     return slots
 
@@ -166,8 +186,10 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
     (what was started is stopped again)."""
     already = {name: pid for name, pid in status(config).items() if pid}
     if already:
-        raise StackError(f"already running: {', '.join(f'{n} (pid {p})' for n, p in already.items())}; "
-                         "run `fraudctl airflow down` first")
+        raise StackError(
+            f"already running: {', '.join(f'{n} (pid {p})' for n, p in already.items())}; "
+            "run `fraudctl airflow down` first"
+        )
     config.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(config.run_dir, 0o700)
     environ = dict(os.environ if environ is None else environ)
@@ -177,14 +199,23 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
     if migrate.returncode != 0:
         raise StackError(f"airflow db migrate failed: {(migrate.stderr or migrate.stdout).strip().splitlines()[-1:]}")
     ensure_spark_pool(env, cwd=config.home)
-    arguments = {"api-server": ["api-server", "--host", config.host, "--port", str(config.port)],
-                 "scheduler": ["scheduler"], "dag-processor": ["dag-processor"]}
+    arguments = {
+        "api-server": ["api-server", "--host", config.host, "--port", str(config.port)],
+        "scheduler": ["scheduler"],
+        "dag-processor": ["dag-processor"],
+    }
     pids = {}
     for component in COMPONENTS:
         with open(config.log_file(component), "ab") as log_handle:
-            process = subprocess.Popen([*airflow, *arguments[component]], env=env, cwd=config.home,
-                                       stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                [*airflow, *arguments[component]],
+                env=env,
+                cwd=config.home,
+                stdin=subprocess.DEVNULL,
+                stdout=log_handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         config.pid_file(component).write_text(f"{process.pid}\n")
         pids[component] = process.pid
         log.info("started %s (pid %d, log %s)", component, process.pid, config.log_file(component))
@@ -200,8 +231,9 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
             return pids
         if time.monotonic() > give_up:
             down(config)
-            raise StackError(f"not healthy after {timeout:.0f}s: {report or 'API server not answering'} "
-                             f"(logs in {config.run_dir})")
+            raise StackError(
+                f"not healthy after {timeout:.0f}s: {report or 'API server not answering'} (logs in {config.run_dir})"
+            )
         time.sleep(2)
 
 

@@ -29,7 +29,7 @@ RULES_BY_ID = {rule.rule_id: rule for rule in RULES}
 STANDARD_MEANINGS = {
     PROVEN: "the records establish the overpayment",
     ESTIMATED: "it rests on an estimate, such as work days spread evenly over a statement: no overpayment is "
-               "proven until what would settle it is known",
+    "proven until what would settle it is known",
     LEAD: "circumstantial, or resting on a record that is missing: worth a look, nothing proven",
 }
 COLLUSION_TYPOLOGIES = ("FALSE_SEPARATION", "GHOST_EMPLOYMENT")
@@ -66,8 +66,13 @@ def _environment() -> Environment:
             return Markup(mask_keys(str(value)))
         return mask_keys(value)
 
-    return Environment(loader=DictLoader(TEMPLATES), autoescape=True, finalize=finalize,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+    return Environment(
+        loader=DictLoader(TEMPLATES),
+        autoescape=True,
+        finalize=finalize,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def _int(value) -> int:
@@ -156,15 +161,18 @@ def overpayment_steps(certifications: list[dict], tainted: set[str], rule_ids: l
         from_first_taint = sum(later)
         cert = ordered[first]
         steps.append(
-            f"First tainted certification: {cert['cert_id']} ({_text(cert['period_from'])}..{_text(cert['period_to'])}); "
+            f"First tainted certification: {cert['cert_id']} "
+            f"({_text(cert['period_from'])}..{_text(cert['period_to'])}); "
             f"{len(tainted)} tainted in all. Benefits stop from the first fraudulent act: "
             f"{' + '.join(f'{p:,}' for p in later)} = {from_first_taint:,} KRW."
         )
     invalidating = [r for r in rule_ids if r in RULES_BY_ID and RULES_BY_ID[r].invalidates_claim]
     whole_claim = sum(paid) if invalidating else 0
     if invalidating:
-        steps.append(f"{', '.join(invalidating)} invalidates the claim (it was never valid): everything paid, "
-                     f"{whole_claim:,} KRW.")
+        steps.append(
+            f"{', '.join(invalidating)} invalidates the claim (it was never valid): everything paid, "
+            f"{whole_claim:,} KRW."
+        )
     if first is None and not invalidating:
         steps.append("No tainted certification and no invalidating rule: no overpayment is proven (a lead).")
     result = max(from_first_taint, whole_claim)
@@ -173,30 +181,53 @@ def overpayment_steps(certifications: list[dict], tainted: set[str], rule_ids: l
     return steps, result
 
 
-def _timeline(claim: dict | None, certifications: list[dict], tainted: set[str], income: list[dict],
-              employments: list[dict], crossings: list[dict], ds: dt.date) -> str:
+def _timeline(
+    claim: dict | None,
+    certifications: list[dict],
+    tainted: set[str],
+    income: list[dict],
+    employments: list[dict],
+    crossings: list[dict],
+    ds: dt.date,
+) -> str:
     certified = tuple(
-        Bar(_day(c["period_from"]), _day(c["period_to"]), "tainted" if c["cert_id"] in tainted else "certified",
-            f"{c['cert_id']} {_text(c['period_from'])}..{_text(c['period_to'])} declared {_int(c['declared_income']):,} KRW"
-            + (" (tainted)" if c["cert_id"] in tainted else ""))
+        Bar(
+            _day(c["period_from"]),
+            _day(c["period_to"]),
+            "tainted" if c["cert_id"] in tainted else "certified",
+            f"{c['cert_id']} {_text(c['period_from'])}..{_text(c['period_to'])} "
+            f"declared {_int(c['declared_income']):,} KRW" + (" (tainted)" if c["cert_id"] in tainted else ""),
+        )
         for c in sorted(certifications, key=lambda c: (str(c["period_from"]), c["cert_id"]))
         if _day(c["period_from"]) and _day(c["period_to"])
     )
     work = tuple(
-        Bar(_day(e["acquired_on"]), _day(e["lost_on"]) or ds, "employment",
-            f"insured at {e['workplace_id']} {_text(e['acquired_on'])}..{_text(e['lost_on']) or 'open'}")
+        Bar(
+            _day(e["acquired_on"]),
+            _day(e["lost_on"]) or ds,
+            "employment",
+            f"insured at {e['workplace_id']} {_text(e['acquired_on'])}..{_text(e['lost_on']) or 'open'}",
+        )
         for e in sorted(employments, key=lambda e: (str(e["acquired_on"]), e["employment_id"]))
     )
     paid_work = tuple(
-        Bar(_day(i["work_from"]), _day(i["work_to"]), "income",
+        Bar(
+            _day(i["work_from"]),
+            _day(i["work_to"]),
+            "income",
             f"{i['record_id']} {i['income_type']} from {i['payer_business_no']}: {_int(i['amount']):,} KRW"
-            + (f", {_int(i['work_days'])} days" if i.get("work_days") not in (None, "") else ""))
+            + (f", {_int(i['work_days'])} days" if i.get("work_days") not in (None, "") else ""),
+        )
         for i in sorted(income, key=lambda i: (str(i["work_from"]), i["record_id"]))
         if _day(i["work_from"]) and _day(i["work_to"])
     )
     abroad = tuple(trips(crossings, ds))
-    lanes = [Lane("certified periods", certified), Lane("insured employment", work),
-             Lane("income statements", paid_work), Lane("abroad", abroad)]
+    lanes = [
+        Lane("certified periods", certified),
+        Lane("insured employment", work),
+        Lane("income statements", paid_work),
+        Lane("abroad", abroad),
+    ]
     anchor = [b for lane in lanes[:1] for b in lane.bars]
     if claim and _day(claim.get("filed_on")):
         first_day = shifted(_day(claim["filed_on"]), -210)
@@ -225,8 +256,16 @@ def _workplace_record(record: dict | None) -> dict:
 
 
 MISSING_RECORD = "no record as of the run date: quarantined or never delivered"
-WORKPLACE_FIELDS = ("name", "representative", "address", "phone", "bank_account", "region_code", "opened_on",
-                    "closed_on")
+WORKPLACE_FIELDS = (
+    "name",
+    "representative",
+    "address",
+    "phone",
+    "bank_account",
+    "region_code",
+    "opened_on",
+    "closed_on",
+)
 
 
 def _missing_workplace(workplace_id: str) -> dict:
@@ -238,16 +277,19 @@ def _missing_workplace(workplace_id: str) -> dict:
 def _shared_attributes(members: list[dict]) -> list[dict]:
     """Values (representative, address, phone, account) that two or more member
     workplaces share."""
+
     def digits(value):
         return re.sub(r"\D", "", value or "")
 
     def spacing_free(value):  # composed (NFC) first: decomposed Hangul is the same address
         return re.sub(r"\s+", "", unicodedata.normalize("NFC", value or ""))
 
-    attributes = (("representative", "representative_key", lambda v: v, short_key),
-                  ("address", "address", spacing_free, lambda v: v),
-                  ("phone", "phone", digits, lambda v: v),
-                  ("bank account", "bank_account_key", lambda v: v, short_key))
+    attributes = (
+        ("representative", "representative_key", lambda v: v, short_key),
+        ("address", "address", spacing_free, lambda v: v),
+        ("phone", "phone", digits, lambda v: v),
+        ("bank account", "bank_account_key", lambda v: v, short_key),
+    )
     shared = []
     for label, key, normal, show in attributes:
         groups: dict[str, list[dict]] = defaultdict(list)
@@ -256,8 +298,13 @@ def _shared_attributes(members: list[dict]) -> list[dict]:
                 groups[normal(member[key])].append(member)
         for value, group in sorted(groups.items()):
             if len(group) > 1:
-                shared.append({"attribute": label, "value": show(group[0][key]),
-                               "workplaces": ", ".join(sorted(m["workplace_id"] for m in group))})
+                shared.append(
+                    {
+                        "attribute": label,
+                        "value": show(group[0][key]),
+                        "workplaces": ", ".join(sorted(m["workplace_id"] for m in group)),
+                    }
+                )
     return shared
 
 
@@ -271,8 +318,14 @@ def _evidence_row(evidence: dict) -> dict:
     return row
 
 
-def _case_view(case: dict, inp: ReportInput, records: dict, history: list[Disposition], workplace_pages: set[str],
-               change: tuple[str, int | None]) -> tuple[dict, str]:
+def _case_view(
+    case: dict,
+    inp: ReportInput,
+    records: dict,
+    history: list[Disposition],
+    workplace_pages: set[str],
+    change: tuple[str, int | None],
+) -> tuple[dict, str]:
     claim = records["claims"].get(case["claim_id"])
     certifications = records["certifications"].get(case["claim_id"], [])
     evidence = records["evidence"].get(case["case_id"], [])
@@ -286,8 +339,10 @@ def _case_view(case: dict, inp: ReportInput, records: dict, history: list[Dispos
     steps, computed = overpayment_steps(certifications, tainted, rule_ids)
     estimated = case["estimated_overpayment"]
     if computed != estimated:
-        steps.append(f"The queue's estimate is {estimated:,} KRW (computed by the nightly run from the same "
-                     f"records as of {inp.ds.isoformat()}).")
+        steps.append(
+            f"The queue's estimate is {estimated:,} KRW (computed by the nightly run from the same "
+            f"records as of {inp.ds.isoformat()})."
+        )
     collusion = bool(case["ring_id"]) or any(t in COLLUSION_TYPOLOGIES for t in case["fraud_types"])
     multiplier = inp.collusion_multiplier if collusion else inp.multiplier
     workplace = records["workplaces"].get(case["workplace_id"]) or {}
@@ -299,25 +354,41 @@ def _case_view(case: dict, inp: ReportInput, records: dict, history: list[Dispos
         standard_meaning=STANDARD_MEANINGS.get(case["evidence_standard"], ""),
         settle=[f"{rule.rule_id}: {rule.settle}" for rule in unproven],
         workplace_page=case["workplace_id"] in workplace_pages,
-        change=change[0], previous_rank=change[1],
+        change=change[0],
+        previous_rank=change[1],
         reasons=_split(case["reasons"]),
-        rules=[{"rule_id": r, "typology": RULES_BY_ID[r].typology, "title": RULES_BY_ID[r].title,
-                "legal_basis": RULES_BY_ID[r].legal_basis, "severity": RULES_BY_ID[r].severity,
-                "effect": ("taints the certification" if RULES_BY_ID[r].taints else
-                           "invalidates the claim" if RULES_BY_ID[r].invalidates_claim else
-                           "aggravates" if RULES_BY_ID[r].aggravates_only else "a lead")}
-               if r in RULES_BY_ID else {"rule_id": r, "typology": "", "title": "", "legal_basis": "",
-                                         "severity": "", "effect": ""}
-               for r in rule_ids],
+        rules=[
+            {
+                "rule_id": r,
+                "typology": RULES_BY_ID[r].typology,
+                "title": RULES_BY_ID[r].title,
+                "legal_basis": RULES_BY_ID[r].legal_basis,
+                "severity": RULES_BY_ID[r].severity,
+                "effect": (
+                    "taints the certification"
+                    if RULES_BY_ID[r].taints
+                    else "invalidates the claim"
+                    if RULES_BY_ID[r].invalidates_claim
+                    else "aggravates"
+                    if RULES_BY_ID[r].aggravates_only
+                    else "a lead"
+                ),
+            }
+            if r in RULES_BY_ID
+            else {"rule_id": r, "typology": "", "title": "", "legal_basis": "", "severity": "", "effect": ""}
+            for r in rule_ids
+        ],
         steps=steps,
         multiplier=f"{multiplier:g}",
         multiplier_basis="collusion with the employer (공모형)" if collusion else "no collusion on record",
         additional_collection=int(round(estimated * multiplier)),
         evidence=[_evidence_row(e) for e in evidence],
         claim=[dict(_rows([claim], "claim_id")[0], bank_account=short_key(claim.get("bank_account_key")))]
-        if claim else [],
-        certifications=[dict(c, tainted="yes" if c["cert_id"] in tainted else "")
-                        for c in _rows(certifications, "period_from")],
+        if claim
+        else [],
+        certifications=[
+            dict(c, tainted="yes" if c["cert_id"] in tainted else "") for c in _rows(certifications, "period_from")
+        ],
         income=_rows(income, "work_from"),
         crossings=_rows(crossings, "crossed_at"),
         employments=_rows(employments, "acquired_on"),
@@ -357,20 +428,27 @@ def build(inp: ReportInput) -> dict[str, str]:
         if not _SAFE_NAME.fullmatch(row["case_id"]):
             raise ValueError(f"case_id {row['case_id']!r} cannot name a page")
         workplace = workplace_records.get(row["workplace_id"]) or {}
-        case = dict(row, rank=_int(row["rank"]), estimated_overpayment=_int(row["estimated_overpayment"]),
-                    overpayment_if_confirmed=_int(row.get("overpayment_if_confirmed") or row["estimated_overpayment"]),
-                    evidence_standard=row.get("evidence_standard") or "",
-                    fraud_types=_split(row["fraud_types"]), person_short=short_key(row["person_key"]),
-                    region=workplace.get("region_code") or "?",
-                    status=latest[row["case_id"]].status if row["case_id"] in latest else "open")
+        case = dict(
+            row,
+            rank=_int(row["rank"]),
+            estimated_overpayment=_int(row["estimated_overpayment"]),
+            overpayment_if_confirmed=_int(row.get("overpayment_if_confirmed") or row["estimated_overpayment"]),
+            evidence_standard=row.get("evidence_standard") or "",
+            fraud_types=_split(row["fraud_types"]),
+            person_short=short_key(row["person_key"]),
+            region=workplace.get("region_code") or "?",
+            status=latest[row["case_id"]].status if row["case_id"] in latest else "open",
+        )
         cases.append(case)
 
     pages: dict[str, str] = {}
     for case in cases:
-        view, timeline = _case_view(case, inp, records, history.get(case["case_id"], []), workplace_pages,
-                                    changes[case["case_id"]])
+        view, timeline = _case_view(
+            case, inp, records, history.get(case["case_id"], []), workplace_pages, changes[case["case_id"]]
+        )
         pages[f"cases/{case['case_id']}.html"] = env.get_template("case").render(
-            ds=ds, root="../", case=view, timeline=Markup(timeline))
+            ds=ds, root="../", case=view, timeline=Markup(timeline)
+        )
     for case in cases:
         case["change"], case["previous_rank"] = changes[case["case_id"]]
         case["workplace_page"] = case["workplace_id"] in workplace_pages
@@ -381,10 +459,20 @@ def build(inp: ReportInput) -> dict[str, str]:
         if old["case_id"] in today_ids:
             continue
         entry = latest.get(old["case_id"])
-        why = (f"cleared by {entry.by} on {entry.recorded_at[:10]}" if entry and entry.status == CLEARED
-               else "no longer flagged (decided, or its evidence no longer holds)")
-        resolved.append({"case_id": old["case_id"], "rank": _int(old["rank"]), "fraud_types": old["fraud_types"],
-                         "estimated_overpayment": _int(old["estimated_overpayment"]), "why": why})
+        why = (
+            f"cleared by {entry.by} on {entry.recorded_at[:10]}"
+            if entry and entry.status == CLEARED
+            else "no longer flagged (decided, or its evidence no longer holds)"
+        )
+        resolved.append(
+            {
+                "case_id": old["case_id"],
+                "rank": _int(old["rank"]),
+                "fraud_types": old["fraud_types"],
+                "estimated_overpayment": _int(old["estimated_overpayment"]),
+                "why": why,
+            }
+        )
 
     ring_claims = _by(inp.records.get("ring_claims", []), "ring_id")
     by_claim = {c["claim_id"]: c for c in cases}
@@ -396,18 +484,31 @@ def build(inp: ReportInput) -> dict[str, str]:
         claims = []
         for claim in sorted(ring_claims.get(ring["ring_id"], []), key=lambda c: c["claim_id"]):
             case = by_claim.get(claim["claim_id"])
-            claims.append({"claim_id": claim["claim_id"], "person": short_key(claim.get("person_key")),
-                           "workplace_id": claim.get("workplace_id"), "case": case["case_id"] if case else "",
-                           "rank": case["rank"] if case else "",
-                           "fraud_types": ";".join(case["fraud_types"]) if case else "",
-                           "estimated_overpayment": f"{case['estimated_overpayment']:,}" if case else ""})
+            claims.append(
+                {
+                    "claim_id": claim["claim_id"],
+                    "person": short_key(claim.get("person_key")),
+                    "workplace_id": claim.get("workplace_id"),
+                    "case": case["case_id"] if case else "",
+                    "rank": case["rank"] if case else "",
+                    "fraud_types": ";".join(case["fraud_types"]) if case else "",
+                    "estimated_overpayment": f"{case['estimated_overpayment']:,}" if case else "",
+                }
+            )
         queued = [c for c in cases if c["ring_id"] == ring["ring_id"]]
-        view = dict(ring, workplace_ids=_split(ring["workplace_ids"]), cases=queued,
-                    amount=sum(c["estimated_overpayment"] for c in queued),
-                    members=[_workplace_record(m) if m.get("name") is not None else _missing_workplace(m["workplace_id"])
-                             for m in members],
-                    shared=_shared_attributes([m for m in members if m.get("name") is not None]),
-                    claims=claims, picture=_picture(inp.ring_pictures.get(ring["ring_id"])))
+        view = dict(
+            ring,
+            workplace_ids=_split(ring["workplace_ids"]),
+            cases=queued,
+            amount=sum(c["estimated_overpayment"] for c in queued),
+            members=[
+                _workplace_record(m) if m.get("name") is not None else _missing_workplace(m["workplace_id"])
+                for m in members
+            ],
+            shared=_shared_attributes([m for m in members if m.get("name") is not None]),
+            claims=claims,
+            picture=_picture(inp.ring_pictures.get(ring["ring_id"])),
+        )
         rings.append(view)
         pages[f"rings/{ring['ring_id']}.html"] = env.get_template("ring").render(ds=ds, root="../", ring=view)
 
@@ -416,18 +517,39 @@ def build(inp: ReportInput) -> dict[str, str]:
         if row["workplace_id"] not in workplace_pages:
             continue
         record = workplace_records.get(row["workplace_id"])
-        flagged = [{"case": c["case_id"], "rank": c["rank"], "claim_id": c["claim_id"], "person": c["person_short"],
-                    "fraud_types": ";".join(c["fraud_types"]), "estimated_overpayment": f"{c['estimated_overpayment']:,}"}
-                   for c in cases if c["workplace_id"] == row["workplace_id"]]
-        view = dict(row, rank=_int(row["rank"]), name=(record or {}).get("name", ""),
-                    record=[_workplace_record(record)] if record else [], claims=flagged)
+        flagged = [
+            {
+                "case": c["case_id"],
+                "rank": c["rank"],
+                "claim_id": c["claim_id"],
+                "person": c["person_short"],
+                "fraud_types": ";".join(c["fraud_types"]),
+                "estimated_overpayment": f"{c['estimated_overpayment']:,}",
+            }
+            for c in cases
+            if c["workplace_id"] == row["workplace_id"]
+        ]
+        view = dict(
+            row,
+            rank=_int(row["rank"]),
+            name=(record or {}).get("name", ""),
+            record=[_workplace_record(record)] if record else [],
+            claims=flagged,
+        )
         workplaces.append(view)
-        pages[f"workplaces/{row['workplace_id']}.html"] = env.get_template("workplace").render(ds=ds, root="../", w=view)
+        pages[f"workplaces/{row['workplace_id']}.html"] = env.get_template("workplace").render(
+            ds=ds, root="../", w=view
+        )
 
     for case in cases:
         case["workplace_name"] = (workplace_records.get(case["workplace_id"]) or {}).get("name")
     pages["index.html"] = env.get_template("index").render(
-        ds=ds, root="", manifest=inp.manifest, cases=cases, rings=rings, workplaces=workplaces,
+        ds=ds,
+        root="",
+        manifest=inp.manifest,
+        cases=cases,
+        rings=rings,
+        workplaces=workplaces,
         total_overpayment=sum(c["estimated_overpayment"] for c in cases),
         applied_dispositions=(inp.manifest.get("dispositions") or {}).get("applied", len(inp.dispositions)),
         kept_out=(inp.manifest.get("dispositions") or {}).get("cleared_kept_out", 0),
@@ -439,11 +561,15 @@ def build(inp: ReportInput) -> dict[str, str]:
         by_region=_totals(cases, lambda c: [c["region"]]),
     )
     pages["quality.html"] = env.get_template("quality").render(
-        ds=ds, root="", totals=inp.manifest.get("totals", {"rows_in": 0, "valid": 0, "quarantined": 0}),
-        drops=quality_rows(inp.manifest), quarantine=sorted(
-            inp.quarantine, key=lambda q: (q["source"], q["drop_date"], q["table"], q["column"], q["check"])))
-    pages["model.html"] = env.get_template("model").render(ds=ds, root="", model=inp.model,
-                                                          model_error=inp.model_error)
+        ds=ds,
+        root="",
+        totals=inp.manifest.get("totals", {"rows_in": 0, "valid": 0, "quarantined": 0}),
+        drops=quality_rows(inp.manifest),
+        quarantine=sorted(
+            inp.quarantine, key=lambda q: (q["source"], q["drop_date"], q["table"], q["column"], q["check"])
+        ),
+    )
+    pages["model.html"] = env.get_template("model").render(ds=ds, root="", model=inp.model, model_error=inp.model_error)
     # Delivered text may hold control characters (a NUL, an escape sequence): autoescaping
     # leaves them, so every page shows them as \xNN instead.
     return {path: printable(page) for path, page in pages.items()}
@@ -455,8 +581,16 @@ def quality_rows(manifest: dict) -> list[dict]:
     for drop in sorted(manifest.get("drops", []), key=lambda d: (d["drop_date"], d["source"])):
         for table, counts in sorted(drop["tables"].items()):
             gx = counts.get("expectations") or {}
-            rows.append({"source": drop["source"], "drop_date": drop["drop_date"], "table": table,
-                         "rows_in": counts["rows_in"], "valid": counts["valid"], "quarantined": counts["quarantined"],
-                         "expectations": ("met" if gx.get("success") else "FAILED") if gx else "not run (no valid rows)",
-                         "evaluated": gx.get("evaluated", "")})
+            rows.append(
+                {
+                    "source": drop["source"],
+                    "drop_date": drop["drop_date"],
+                    "table": table,
+                    "rows_in": counts["rows_in"],
+                    "valid": counts["valid"],
+                    "quarantined": counts["quarantined"],
+                    "expectations": ("met" if gx.get("success") else "FAILED") if gx else "not run (no valid rows)",
+                    "evaluated": gx.get("evaluated", ""),
+                }
+            )
     return rows

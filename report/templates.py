@@ -76,7 +76,8 @@ SORT_AND_FILTER = """<script>
 </script>
 """
 
-INDEX = """{% extends "base" %}
+INDEX = (
+    """{% extends "base" %}
 {% block title %}Investigation queue{% endblock %}
 {% block body %}
 <h1>Investigation queue · 조사 대상 {{ ds }}</h1>
@@ -127,8 +128,11 @@ Rules {{ manifest.rules_version }}, model {{ manifest.model_version or "none (ru
 {% for w in workplaces %}<tr><td class="num">{{ w.rank }}</td><td><a href="workplaces/{{ w.workplace_id }}.html">{{ w.workplace_id }}</a></td><td>{{ w.name }}</td><td class="num">{{ w.score }}</td><td>{% if w.ring_id %}<a href="rings/{{ w.ring_id }}.html">{{ w.ring_id }}</a>{% endif %}</td><td>{{ w.fraud_types }}</td><td class="num">{{ w.flagged_claims }}</td></tr>
 {% endfor %}</tbody></table>
 {% endblock %}
-{% block script %}""" + SORT_AND_FILTER + """{% endblock %}
+{% block script %}"""
+    + SORT_AND_FILTER
+    + """{% endblock %}
 """
+)
 
 RECORDS = """{% macro records(id, rows, columns, highlight=None) %}
 {% if rows %}<table id="{{ id }}"><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
@@ -250,5 +254,13 @@ MODEL = """{% extends "base" %}{% from "records" import records %}
 {% endblock %}
 """
 
-TEMPLATES = {"base": BASE, "records": RECORDS, "index": INDEX, "case": CASE, "ring": RING,
-             "workplace": WORKPLACE, "quality": QUALITY, "model": MODEL}
+TEMPLATES = {
+    "base": BASE,
+    "records": RECORDS,
+    "index": INDEX,
+    "case": CASE,
+    "ring": RING,
+    "workplace": WORKPLACE,
+    "quality": QUALITY,
+    "model": MODEL,
+}

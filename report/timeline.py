@@ -68,17 +68,22 @@ def timeline_svg(lanes: list[Lane], start: dt.date, end: dt.date, today: dt.date
     def x(day: dt.date) -> float:
         return LABEL_WIDTH + plot * ((min(max(day, start), shifted(end, 1)) - start).days / days)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" width="{WIDTH}" '
-             f'height="{height}" viewBox="0 0 {WIDTH} {height}" aria-label="timeline">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" width="{WIDTH}" '
+        f'height="{height}" viewBox="0 0 {WIDTH} {height}" aria-label="timeline">'
+    ]
     for month in _months(start, end):
         mx = x(month)
         parts.append(f'<line x1="{mx:.1f}" y1="{AXIS_HEIGHT - 6}" x2="{mx:.1f}" y2="{height - 10}" stroke="#ddd"/>')
-        parts.append(f'<text x="{mx + 2:.1f}" y="{AXIS_HEIGHT - 10}" font-size="10" fill="#555">'
-                     f'{month.strftime("%Y-%m")}</text>')
+        parts.append(
+            f'<text x="{mx + 2:.1f}" y="{AXIS_HEIGHT - 10}" font-size="10" fill="#555">{month.strftime("%Y-%m")}</text>'
+        )
     if today is not None and start <= today <= end:
         tx = x(today)
-        parts.append(f'<line x1="{tx:.1f}" y1="{AXIS_HEIGHT - 6}" x2="{tx:.1f}" y2="{height - 10}" '
-                     f'stroke="#000" stroke-dasharray="3,3"><title>run date {today.isoformat()}</title></line>')
+        parts.append(
+            f'<line x1="{tx:.1f}" y1="{AXIS_HEIGHT - 6}" x2="{tx:.1f}" y2="{height - 10}" '
+            f'stroke="#000" stroke-dasharray="3,3"><title>run date {today.isoformat()}</title></line>'
+        )
     for index, lane in enumerate(lanes):
         y = AXIS_HEIGHT + index * LANE_HEIGHT
         parts.append(f'<text x="4" y="{y + 17}" font-size="12" fill="#222">{escape(lane.label)}</text>')
@@ -88,7 +93,7 @@ def timeline_svg(lanes: list[Lane], start: dt.date, end: dt.date, today: dt.date
             parts.append(
                 f'<rect class="bar {escape(bar.kind)}" x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 2):.1f}" '
                 f'height="{LANE_HEIGHT - 10}" fill="{colour}" fill-opacity="0.85">'
-                f'<title>{escape(bar.title)}</title></rect>'
+                f"<title>{escape(bar.title)}</title></rect>"
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -112,16 +117,40 @@ def trips(crossings: list[dict], until: dt.date) -> list[Bar]:
     for crossing in ordered:
         if crossing["direction"] == "OUT":
             if out is not None:
-                bars.append(Bar(day(out["crossed_at"]), day(out["crossed_at"]), "abroad",
-                                f"left for {out.get('country') or '?'} on {day(out['crossed_at'])}"))
-                bars.append(Bar(day(out["crossed_at"]), day(crossing["crossed_at"]), "possibly_abroad",
-                                "possibly abroad: no IN recorded before the next OUT"))
+                bars.append(
+                    Bar(
+                        day(out["crossed_at"]),
+                        day(out["crossed_at"]),
+                        "abroad",
+                        f"left for {out.get('country') or '?'} on {day(out['crossed_at'])}",
+                    )
+                )
+                bars.append(
+                    Bar(
+                        day(out["crossed_at"]),
+                        day(crossing["crossed_at"]),
+                        "possibly_abroad",
+                        "possibly abroad: no IN recorded before the next OUT",
+                    )
+                )
             out = crossing
         elif crossing["direction"] == "IN" and out is not None:
-            bars.append(Bar(day(out["crossed_at"]), day(crossing["crossed_at"]), "abroad",
-                            f"abroad in {out.get('country') or '?'} {day(out['crossed_at'])}..{day(crossing['crossed_at'])}"))
+            bars.append(
+                Bar(
+                    day(out["crossed_at"]),
+                    day(crossing["crossed_at"]),
+                    "abroad",
+                    f"abroad in {out.get('country') or '?'} {day(out['crossed_at'])}..{day(crossing['crossed_at'])}",
+                )
+            )
             out = None
     if out is not None:
-        bars.append(Bar(day(out["crossed_at"]), until, "abroad",
-                        f"abroad in {out.get('country') or '?'} since {day(out['crossed_at'])} (no IN yet)"))
+        bars.append(
+            Bar(
+                day(out["crossed_at"]),
+                until,
+                "abroad",
+                f"abroad in {out.get('country') or '?'} since {day(out['crossed_at'])} (no IN yet)",
+            )
+        )
     return bars

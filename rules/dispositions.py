@@ -12,20 +12,28 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-CLEARED_SCHEMA = "claim_id string, cleared_cert_ids array<string>, cleared_rule_ids array<string>, " \
-                 "cleared_ring_person_count int"
+CLEARED_SCHEMA = (
+    "claim_id string, cleared_cert_ids array<string>, cleared_rule_ids array<string>, cleared_ring_person_count int"
+)
 
 
-def current_evidence(hits: DataFrame, certification_hits: DataFrame, claim_table: DataFrame,
-                     rings: DataFrame | None) -> DataFrame:
+def current_evidence(
+    hits: DataFrame, certification_hits: DataFrame, claim_table: DataFrame, rings: DataFrame | None
+) -> DataFrame:
     """hits (claim_id, rule_id), certification hits (claim_id, cert_id), claims
     (claim_id, ring_id) and rings (ring_id, person_count) -> per claim with a hit:
     claim_id, cert_ids, rule_ids, ring_person_count (0 outside a ring)."""
     rule_ids = hits.groupBy("claim_id").agg(F.array_sort(F.collect_set("rule_id")).alias("rule_ids"))
-    cert_ids = (certification_hits.where(F.col("cert_id").isNotNull()).groupBy("claim_id")
-                .agg(F.array_sort(F.collect_set("cert_id")).alias("cert_ids")))
-    ring_sizes = (rings.select("ring_id", F.col("person_count").cast("int").alias("ring_person_count"))
-                  if rings is not None else None)
+    cert_ids = (
+        certification_hits.where(F.col("cert_id").isNotNull())
+        .groupBy("claim_id")
+        .agg(F.array_sort(F.collect_set("cert_id")).alias("cert_ids"))
+    )
+    ring_sizes = (
+        rings.select("ring_id", F.col("person_count").cast("int").alias("ring_person_count"))
+        if rings is not None
+        else None
+    )
     in_ring = claim_table.select("claim_id", "ring_id")
     if ring_sizes is not None:
         in_ring = in_ring.join(ring_sizes, on="ring_id", how="left")

@@ -233,15 +233,21 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         lambda reason: F.concat(F.lit(MODEL_REASON_PREFIX), F.regexp_replace(reason, LIST_SEPARATOR, ",")),
     )
     claim_cases = per_claim.join(
-        claims.select("claim_id", "person_key", "workplace_id", "estimated_overpayment", "overpayment_if_confirmed",
-                      "ring_id"),
-        on="claim_id", how="inner"
+        claims.select(
+            "claim_id", "person_key", "workplace_id", "estimated_overpayment", "overpayment_if_confirmed", "ring_id"
+        ),
+        on="claim_id",
+        how="inner",
     )
-    evidence_standard = (F.when(F.col("proven"), F.lit(PROVEN)).when(F.col("has_estimate"), F.lit(ESTIMATED))
-                         .otherwise(F.lit(LEAD)))
+    evidence_standard = (
+        F.when(F.col("proven"), F.lit(PROVEN)).when(F.col("has_estimate"), F.lit(ESTIMATED)).otherwise(F.lit(LEAD))
+    )
     if model_scores is None:
-        with_model = claim_cases.select("*", F.lit(None).cast("double").alias("model_probability"),
-                                        F.lit(None).cast("array<string>").alias("model_reasons"))
+        with_model = claim_cases.select(
+            "*",
+            F.lit(None).cast("double").alias("model_probability"),
+            F.lit(None).cast("array<string>").alias("model_reasons"),
+        )
     else:
         with_model = claim_cases.join(model_scores.select(*MODEL_SCORE_COLUMNS), on="claim_id", how="left")
     scored = with_model.select(
@@ -284,8 +290,9 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
     )
 
 
-def case_evidence(cases_df: DataFrame, certification_hits: DataFrame, claim_hits: DataFrame,
-                  certification_features: DataFrame) -> DataFrame:
+def case_evidence(
+    cases_df: DataFrame, certification_hits: DataFrame, claim_hits: DataFrame, certification_features: DataFrame
+) -> DataFrame:
     """The details behind each case (EVIDENCE_COLUMNS): one row per hit, with the
     certification it fired on (null for claim-level hits), the income statements and
     crossings it rests on."""
@@ -311,10 +318,7 @@ def case_evidence(cases_df: DataFrame, certification_hits: DataFrame, claim_hits
     on_claims = claim_hits.select(
         "claim_id",
         *HIT_COLUMNS,
-        *(
-            F.lit(None).cast(field.dataType).alias(field.name)
-            for field in certification_details.schema.fields
-        ),
+        *(F.lit(None).cast(field.dataType).alias(field.name) for field in certification_details.schema.fields),
     )
     every_hit = on_certifications.select("claim_id", *HIT_COLUMNS, *certification_details.columns).unionByName(
         on_claims

@@ -67,17 +67,26 @@ def gather_evidence(
     coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
     presence = presence_in_korea(certifications, claims, tables["income"], tables["employments"], as_of)
     trip_table = trips(tables["crossings"], as_of, presence)
-    certification_table = kept(certification_features(
-        certifications, claims, tables["income"], tables["workplaces"], tables["employments"], trip_table, as_of,
-        employment_covered_from=covered_from(coverage, EMPLOYMENT_FEED),
-    ))
-    certification_hits = kept(rule_hits(
-        certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from")
-    ))
+    certification_table = kept(
+        certification_features(
+            certifications,
+            claims,
+            tables["income"],
+            tables["workplaces"],
+            tables["employments"],
+            trip_table,
+            as_of,
+            employment_covered_from=covered_from(coverage, EMPLOYMENT_FEED),
+        )
+    )
+    certification_hits = kept(
+        rule_hits(certification_table, rules, CERTIFICATION, keys=("claim_id", "cert_id", "period_from"))
+    )
     paid = certification_table.select("cert_id", "claim_id", "cert_on", "period_from", "period_to", "paid_amount")
     overpayments = overpayment(paid, certification_hits.where(F.col("taints")).select("cert_id"))
     if_confirmed = overpayment(
-        paid, certification_hits.where(F.col("taints") | F.col("proves_if_confirmed")).select("cert_id"))
+        paid, certification_hits.where(F.col("taints") | F.col("proves_if_confirmed")).select("cert_id")
+    )
     collusion = collusion if collusion is not None else no_collusion(claims)
     claim_evidence = (
         claim_features(claims, overpayments, prior_findings(claims, tables["findings"], as_of), if_confirmed)

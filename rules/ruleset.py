@@ -336,13 +336,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         rule_id="GH-02",
         title="paper employment: wages no tax statement confirms, just past 180 days or at a young workplace "
-              "most of whose workers claimed",
+        "most of whose workers claimed",
         typology="GHOST_EMPLOYMENT",
         legal_basis="고용보험법 제61조",
         severity=0.6,
         level=CLAIM,
-        condition=("ring_id IS NULL AND has_wage_without_tax "
-                   "AND (is_just_past_threshold OR is_young_workplace_with_many_claims)"),
+        condition=(
+            "ring_id IS NULL AND has_wage_without_tax "
+            "AND (is_just_past_threshold OR is_young_workplace_with_many_claims)"
+        ),
         evidence=(
             "format_string('qualifying spell %s of %d days at %s, wages reported but tax statements from the payer "
             "for %d of its %d months due%s%s', spell_employment_id, spell_days, workplace_id, tax_months_filed, "
@@ -425,8 +427,9 @@ def _check(rules: tuple[Rule, ...]) -> None:
         if rule.proves and rule.standard != PROVEN:
             raise ValueError(f"{rule.rule_id}: a rule that establishes an overpayment must be proven")
         if (rule.standard == PROVEN) == bool(rule.settle):
-            raise ValueError(f"{rule.rule_id}: a rule that is not proven says what would settle it, "
-                             "and only such a rule")
+            raise ValueError(
+                f"{rule.rule_id}: a rule that is not proven says what would settle it, and only such a rule"
+            )
         if rule.proves_if_confirmed and rule.standard == PROVEN:
             raise ValueError(f"{rule.rule_id}: only a rule that is not proven waits to be confirmed")
 

@@ -20,8 +20,9 @@ def spark():
     from fraud.config import Settings
     from fraud.spark import spark_session
 
-    settings = Settings.from_env(spark_master="local[2]", spark_shuffle_partitions=2,
-                                 spark_driver_memory="6g", spark_ui=False)
+    settings = Settings.from_env(
+        spark_master="local[2]", spark_shuffle_partitions=2, spark_driver_memory="6g", spark_ui=False
+    )
     session = spark_session(settings, app_name="fraud-tests")
     yield session
     session.stop()
@@ -54,17 +55,31 @@ WP = "12345678901"
 
 def claim_row(claim_id="C1", person=P1, updated_at="2026-03-01T10:00:00+09:00", **overrides):
     row = {
-        "claim_id": claim_id, "person_key": person, "workplace_id": WP, "separation_code": "23",
-        "filed_on": "2026-02-01", "eligible_from": "2026-02-08", "benefit_days": "180",
-        "daily_amount": "64000", "bank_account_key": ACCOUNT, "status": "APPROVED", "updated_at": updated_at,
+        "claim_id": claim_id,
+        "person_key": person,
+        "workplace_id": WP,
+        "separation_code": "23",
+        "filed_on": "2026-02-01",
+        "eligible_from": "2026-02-08",
+        "benefit_days": "180",
+        "daily_amount": "64000",
+        "bank_account_key": ACCOUNT,
+        "status": "APPROVED",
+        "updated_at": updated_at,
     }
     row.update(overrides)
     return row
 
 
 def crossing_row(crossing_id="X1", person=P1, crossed_at="2026-02-10T09:00:00+09:00", direction="OUT", **overrides):
-    row = {"crossing_id": crossing_id, "person_key": person, "crossed_at": crossed_at,
-           "direction": direction, "port_code": "ICN", "country": "JP"}
+    row = {
+        "crossing_id": crossing_id,
+        "person_key": person,
+        "crossed_at": crossed_at,
+        "direction": direction,
+        "port_code": "ICN",
+        "country": "JP",
+    }
     row.update(overrides)
     return row
 
@@ -82,8 +97,9 @@ def csv_text(rows: list[dict], header: list[str] | None = None) -> str:
     return buffer.getvalue()
 
 
-def write_drop(landing, source, day, files: dict[str, str | bytes], encoding="utf-8", rows=None,
-               manifest_extra=None, bom=False):
+def write_drop(
+    landing, source, day, files: dict[str, str | bytes], encoding="utf-8", rows=None, manifest_extra=None, bom=False
+):
     """Write <landing>/<source>/<day>/ with the given files (table name -> CSV text or
     bytes) and a manifest computed from them; `rows` overrides the row counts."""
     import csv
@@ -131,10 +147,17 @@ def tiny_examples(days_step: int = 3, copies: int = 10):
         found = round(copies * worked_days / 30)
         for copy in range(copies):
             decided = dt.date(2025, 1, 1) + dt.timedelta(days=(worked_days * 7 + copy * 31) % 360)
-            rows.append({"claim_id": f"CL-{worked_days:02d}-{copy}", "decision_on": decided,
-                         "snapshot_on": decided.replace(day=1), "label": int(copy < found),
-                         "fraud_type": "UNDECLARED_WORK" if copy < found else None,
-                         **{name: 0.0 for name in FEATURE_NAMES}, "worked_days": float(worked_days)})
+            rows.append(
+                {
+                    "claim_id": f"CL-{worked_days:02d}-{copy}",
+                    "decision_on": decided,
+                    "snapshot_on": decided.replace(day=1),
+                    "label": int(copy < found),
+                    "fraud_type": "UNDECLARED_WORK" if copy < found else None,
+                    **{name: 0.0 for name in FEATURE_NAMES},
+                    "worked_days": float(worked_days),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -145,8 +168,13 @@ def train_tiny_model(num_boost_round: int = 30):
 
     from models.train import PLATT, TrainingConfig, train
 
-    config = TrainingConfig(holdout_from=dt.date(2026, 1, 1), capacity=10, calibration=PLATT,
-                            calibration_share=0.0, num_boost_round=num_boost_round)
+    config = TrainingConfig(
+        holdout_from=dt.date(2026, 1, 1),
+        capacity=10,
+        calibration=PLATT,
+        calibration_share=0.0,
+        num_boost_round=num_boost_round,
+    )
     return train(tiny_examples(), config)
 
 
@@ -157,8 +185,9 @@ def register_tiny_model(warehouse, model=None) -> str:
 
     examples = tiny_examples()
     registry = ModelRegistry(warehouse)
-    return registry.log_version(model or train_tiny_model(), examples,
-                                {"sha256": dataset_checksum(examples), "ds": "2025-12-31"})
+    return registry.log_version(
+        model or train_tiny_model(), examples, {"sha256": dataset_checksum(examples), "ds": "2025-12-31"}
+    )
 
 
 # --- synthetic training examples for the model tests (no Spark) ----------------------
@@ -190,14 +219,16 @@ def synthetic_examples(rows: int = 800, seed: int = 7, signal: bool = True):
         features["abroad_certifications"] += 3 * (fraud_types == "ABROAD_CERTIFICATION") * rng.random(rows)
     first = dt.date(2025, 1, 1)
     decisions = [first + dt.timedelta(days=int(d)) for d in rng.integers(0, 365, rows)]
-    frame = pd.DataFrame({
-        "claim_id": [f"CL-{i:05d}" for i in range(rows)],
-        "decision_on": decisions,
-        "snapshot_on": [dt.date(d.year, d.month, 1) for d in decisions],
-        "label": labels,
-        "fraud_type": fraud_types,
-        **features,
-    })
+    frame = pd.DataFrame(
+        {
+            "claim_id": [f"CL-{i:05d}" for i in range(rows)],
+            "decision_on": decisions,
+            "snapshot_on": [dt.date(d.year, d.month, 1) for d in decisions],
+            "label": labels,
+            "fraud_type": fraud_types,
+            **features,
+        }
+    )
     return frame
 
 
@@ -221,8 +252,7 @@ def conformed_frame(spark, table_name: str, rows: list[dict]):
     from fraud import contract
 
     table = contract.TABLES[table_name]
-    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows],
-                                 table.spark_ddl)
+    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], table.spark_ddl)
 
 
 # --- a local webhook receiver (operator notifications, ops/notify.py) ---------------
@@ -243,8 +273,9 @@ def webhook_receiver():
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.server.received.append({"path": self.path, "headers": dict(self.headers),
-                                         "json": json.loads(body or b"null")})
+            self.server.received.append(
+                {"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null")}
+            )
             self.send_response(self.server.status)
             self.end_headers()
 

@@ -3,6 +3,7 @@ feeds per FEEDS.md) with planted fraud, honest look-alikes and a truth file.
 
     generate(out, persons, seed, baseline, days) -> truth dict
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,7 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int) -> d
     out = Path(out)
     if isinstance(baseline, str):
         baseline = date.fromisoformat(baseline)
-    for sub in list(SOURCE_TABLES) + ["_truth"]:   # a clean landing directory, same bytes every time
+    for sub in list(SOURCE_TABLES) + ["_truth"]:  # a clean landing directory, same bytes every time
         if (out / sub).is_dir():
             shutil.rmtree(out / sub)
     out.mkdir(parents=True, exist_ok=True)
@@ -58,12 +59,20 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int) -> d
     rings = []
     for ring in ctx.rings:
         mine = [p for p in planted if p["ring_id"] == ring["ring_id"]]
-        rings.append({"ring_id": ring["ring_id"], "workplace_ids": ring["workplace_ids"],
-                      "person_keys": sorted({p["person_key"] for p in mine}),
-                      "claim_ids": sorted(p["claim_id"] for p in mine)})
+        rings.append(
+            {
+                "ring_id": ring["ring_id"],
+                "workplace_ids": ring["workplace_ids"],
+                "person_keys": sorted({p["person_key"] for p in mine}),
+                "claim_ids": sorted(p["claim_id"] for p in mine),
+            }
+        )
     truth = {
-        "generator": "holdout", "seed": ctx.seed, "persons": ctx.N,
-        "baseline": ctx.B.isoformat(), "final_date": ctx.F.isoformat(),
+        "generator": "holdout",
+        "seed": ctx.seed,
+        "persons": ctx.N,
+        "baseline": ctx.B.isoformat(),
+        "final_date": ctx.F.isoformat(),
         "drop_dates": [d.isoformat() for d in ctx.drop_dates],
         "planted": planted,
         "lookalikes": sorted(ctx.lookalikes, key=lambda x: x["claim_id"]),

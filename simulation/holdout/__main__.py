@@ -1,4 +1,5 @@
 """python -m simulation.holdout --out DIR --persons N --seed S --baseline YYYY-MM-DD --days D"""
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,11 @@ def main(argv=None) -> int:
     t = generate(a.out, a.persons, a.seed, a.baseline, a.days)
     cur = Counter(x for p in t["planted"] if not p["past"] for x in p["typologies"])
     print(f"wrote {a.out}: drops {t['drop_dates'][0]}..{t['final_date']}; records {t['counts']}")
-    print(f"planted current {sum(1 for p in t['planted'] if not p['past'])} {dict(cur)}; "
-          f"past {sum(1 for p in t['planted'] if p['past'])}; rings {len(t['rings'])}; "
-          f"look-alikes {len(t['lookalikes'])}; invalid rows {sum(t['quarantine_expected'].values())}")
+    print(
+        f"planted current {sum(1 for p in t['planted'] if not p['past'])} {dict(cur)}; "
+        f"past {sum(1 for p in t['planted'] if p['past'])}; rings {len(t['rings'])}; "
+        f"look-alikes {len(t['lookalikes'])}; invalid rows {sum(t['quarantine_expected'].values())}"
+    )
     return 0
 
 

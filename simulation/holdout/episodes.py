@@ -1,5 +1,6 @@
 """Building blocks shared by the fraud plants and the look-alikes: person
 allocation, an anchored last job, an open claim, plain honest roles."""
+
 from __future__ import annotations
 
 import random
@@ -53,8 +54,22 @@ def current_lost(life, lo=60, hi=210):
     return lost
 
 
-def anchor_job(life, lost, code, *, wp=None, tenure=None, min_tenure=200, max_tenure=2600, tax="normal",
-               wage=None, style=None, min_cap=1, keep_open_wp=False, low=False):
+def anchor_job(
+    life,
+    lost,
+    code,
+    *,
+    wp=None,
+    tenure=None,
+    min_tenure=200,
+    max_tenure=2600,
+    tax="normal",
+    wage=None,
+    style=None,
+    min_cap=1,
+    keep_open_wp=False,
+    low=False,
+):
     ctx, r = life.ctx, life.rng
     if tenure is None:
         tenure = r.randint(min_tenure, max_tenure)
@@ -80,8 +95,15 @@ def current_claim(life, spell, *, code=None, acct=None, filed=None, first_len=No
     r = life.rng
     if filed is None:
         filed = d_add(spell.lost, r.randint(3, 20))
-    return life.new_claim(spell, filed, code=code, acct=acct, keep_open=True, first_len=first_len,
-                          extra_years=r.uniform(0, 8) if extra is None else extra)
+    return life.new_claim(
+        spell,
+        filed,
+        code=code,
+        acct=acct,
+        keep_open=True,
+        first_len=first_len,
+        extra_years=r.uniform(0, 8) if extra is None else extra,
+    )
 
 
 def claim_with_slack(life, spell, min_slack=6, **kw):

@@ -1,12 +1,23 @@
 """Fraud plants: current (open, undecided) cases of the four typologies,
 collusion rings, and past cases with findings (some persons offend again)."""
+
 from __future__ import annotations
 
 import random
 
 from . import util as U
-from .episodes import (anchor_job, claim_with_slack, current_claim, current_lost, eligible_code, plan, rehire_after,
-                       role_honest_open, role_hire, role_stayer)
+from .episodes import (
+    anchor_job,
+    claim_with_slack,
+    current_claim,
+    current_lost,
+    eligible_code,
+    plan,
+    rehire_after,
+    role_hire,
+    role_honest_open,
+    role_stayer,
+)
 from .life import COUNTRIES, Finding, pick
 from .truth import abroad_intervals, abroad_tainted, uw_tainted
 from .util import d_add, days_incl
@@ -45,27 +56,30 @@ def plant_uw(life, c, variant, deadline) -> bool:
         if cands:
             x = cands[-1]
             a, b, L = _window_inside(r, x)
-            life.add_stmt(payer, "DAILY_WAGE", a, b, L, L * r.randint(13, 22) * 10000,
-                          d_add(ctx.B, r.randint(1, ctx.D)))
+            life.add_stmt(
+                payer, "DAILY_WAGE", a, b, L, L * r.randint(13, 22) * 10000, d_add(ctx.B, r.randint(1, ctx.D))
+            )
     elif variant in ("daily", "under"):
         j0 = r.randrange(max(1, len(certs) - 1))
-        chosen = certs[j0: j0 + r.randint(1, 3)]
+        chosen = certs[j0 : j0 + r.randint(1, 3)]
         for x in chosen:
             for _ in range(r.randint(1, 3)):
                 a, b, L = _window_inside(r, x)
                 f = _filed_for(r, b, deadline)
                 if f:
-                    life.add_stmt(payer, "DAILY_WAGE", a, b, L if r.random() < 0.7 else None,
-                                  L * r.randint(13, 22) * 10000, f)
+                    life.add_stmt(
+                        payer, "DAILY_WAGE", a, b, L if r.random() < 0.7 else None, L * r.randint(13, 22) * 10000, f
+                    )
         if variant == "under" and len(chosen) >= 2:
-            chosen[0].declared = r.randint(3, 12) * 10000   # declared, but far below the evidence
+            chosen[0].declared = r.randint(3, 12) * 10000  # declared, but far below the evidence
     elif variant == "gig":
         for x in r.sample(certs, min(len(certs), r.randint(1, 2))):
             a, b, L = _window_inside(r, x, 12)
             f = _filed_for(r, b, deadline)
             if f:
-                life.add_stmt(r.choice(ctx.payers), r.choice(("BUSINESS", "OTHER")), a, b, None,
-                              r.randint(30, 300) * 10000, f)
+                life.add_stmt(
+                    r.choice(ctx.payers), r.choice(("BUSINESS", "OTHER")), a, b, None, r.randint(30, 300) * 10000, f
+                )
     elif variant == "monthly":
         j0 = r.randrange(max(1, len(certs) - 1))
         x = certs[j0]
@@ -84,7 +98,7 @@ def plant_uw(life, c, variant, deadline) -> bool:
                 break
             wd = max(1, U.weekdays_in(a, me) - r.randint(0, 2))
             if r.random() < (0.35 if k == 0 else 0.2):
-                wd = None   # only a monthly total: an estimate, not proof
+                wd = None  # only a monthly total: an estimate, not proof
             wf = a if (actual and k == 0) else m
             life.add_stmt(payer, "WAGE", wf, me, wd, wage * days_incl(a, me) / days_incl(m, me), f)
     if not uw_tainted(c.certs, life.stmts):
@@ -102,7 +116,7 @@ def _ip_for(r, country):
     if x < 0.55:
         return country
     if x < 0.9:
-        return "KR"   # VPN
+        return "KR"  # VPN
     return pick(r, COUNTRIES)
 
 
@@ -116,7 +130,7 @@ def plant_abroad(life, c, variant, j_min=1, last_day=None) -> bool:
         return False
     j_min = min(j_min, len(certs) - 1)
     j = r.randint(j_min, len(certs) - 1)
-    if variant == "evening" and len(certs) >= 2:   # leave room for the next certification, made abroad
+    if variant == "evening" and len(certs) >= 2:  # leave room for the next certification, made abroad
         j = r.randint(min(j_min, len(certs) - 2), len(certs) - 2)
     x = certs[j]
     prev = certs[j - 1].cert_on if j > 0 else c.filed
@@ -132,27 +146,34 @@ def plant_abroad(life, c, variant, j_min=1, last_day=None) -> bool:
 
     special = None
     if variant == "stay":
-        life.add_trip(U.ts_of(out_d, r.randint(7 * 3600, 23 * 3600)), None if last_day is None else back(d_add(x.cert_on, 20)),
-                      country)
+        life.add_trip(
+            U.ts_of(out_d, r.randint(7 * 3600, 23 * 3600)),
+            None if last_day is None else back(d_add(x.cert_on, 20)),
+            country,
+        )
     elif variant == "evening":
         x.sec = r.randint(8 * 3600, 12 * 3600)
         in_d = d_add(nxt, r.randint(1, 6)) if nxt else d_add(x.cert_on, r.randint(3, 20))
         life.add_trip(U.ts_of(x.cert_on, r.randint(19 * 3600, 23 * 3600 + 1800)), back(in_d), country)
         special = x
-    elif variant == "morning":   # landed early on the certification day, certified later that day
+    elif variant == "morning":  # landed early on the certification day, certified later that day
         if j < 2 and len(certs) > j + 2:
             j = j + 2
             x = certs[j]
             prev = certs[j - 1].cert_on
             out_d = d_add(x.cert_on, -r.randint(1, min(12, max(1, (x.cert_on - prev).days - 1))))
         x.sec = r.randint(11 * 3600, 21 * 3600)
-        life.add_trip(U.ts_of(out_d, r.randint(7 * 3600, 22 * 3600)), U.ts_of(x.cert_on, r.randint(5 * 3600, 8 * 3600)),
-                      country)
+        life.add_trip(
+            U.ts_of(out_d, r.randint(7 * 3600, 22 * 3600)), U.ts_of(x.cert_on, r.randint(5 * 3600, 8 * 3600)), country
+        )
         special = x
         y = certs[j - 2] if j >= 2 else (certs[j + 2] if j + 2 < len(certs) else None)
-        if y is not None:   # and another trip over a second certification date
-            life.add_trip(U.ts_of(d_add(y.cert_on, -r.randint(1, 5)), r.randint(8 * 3600, 22 * 3600)),
-                          U.ts_of(d_add(y.cert_on, r.randint(1, 4)), r.randint(6 * 3600, 22 * 3600)), country)
+        if y is not None:  # and another trip over a second certification date
+            life.add_trip(
+                U.ts_of(d_add(y.cert_on, -r.randint(1, 5)), r.randint(8 * 3600, 22 * 3600)),
+                U.ts_of(d_add(y.cert_on, r.randint(1, 4)), r.randint(6 * 3600, 22 * 3600)),
+                country,
+            )
     else:  # "trip" / "multi"
         in_d = d_add(x.cert_on, r.randint(1, 15))
         if nxt and in_d >= nxt and r.random() < 0.6:
@@ -166,8 +187,11 @@ def plant_abroad(life, c, variant, j_min=1, last_day=None) -> bool:
             if k is not None:
                 y = certs[k]
                 c2 = pick(r, COUNTRIES)
-                life.add_trip(U.ts_of(d_add(y.cert_on, -r.randint(1, 6)), r.randint(7 * 3600, 22 * 3600)),
-                              back(d_add(y.cert_on, r.randint(1, 5))), c2)
+                life.add_trip(
+                    U.ts_of(d_add(y.cert_on, -r.randint(1, 6)), r.randint(7 * 3600, 22 * 3600)),
+                    back(d_add(y.cert_on, r.randint(1, 5))),
+                    c2,
+                )
     tl = abroad_tainted(c.certs, abroad_intervals(life.cross, ctx.F_END))
     outs = sorted((x.ts, x.country) for x in life.cross if x.dir == "OUT" and not x.hidden)
     for y in tl:
@@ -210,7 +234,7 @@ def b_fs_rehire(life, **_):
     life.busy.append((s.acq, None))
     c = claim_with_slack(life, s)
     if not c.certs or rehire_after(life, c, s.wp) is None:
-        s.code = "11"   # no room to show the rehire: the employment record contradicts the claim instead
+        s.code = "11"  # no room to show the rehire: the employment record contradicts the claim instead
     life.planted.append({"claim": c, "typologies": [FS]})
 
 
@@ -339,16 +363,24 @@ def b_past_fs(life, repeat=False, decided=None, **_):
 def b_past_ghost(life, wp, acq, dur, decided, acct=None, ring_id=None, **_):
     r = life.rng
     s = life.add_spell(wp, acq, d_add(acq, dur), "23", tax=wp.tax, wage=life.wage(acq.year, True))
-    c = life.new_claim(s, d_add(s.lost, r.randint(3, 15)), acct=acct, horizon=d_add(decided, -1),
-                       extra_years=r.uniform(0, 1))
+    c = life.new_claim(
+        s, d_add(s.lost, r.randint(3, 15)), acct=acct, horizon=d_add(decided, -1), extra_years=r.uniform(0, 1)
+    )
     _finish_past(life, c, acq, decided, GH, wp=wp, collusion="Y", ring_id=ring_id)
 
 
 # =================================================================== plans
 def _shell(ctx, r, opened, special, closed=None, **kw):
-    return ctx.new_workplace(r, industry=r.choice(("41", "74", "75", "56", "47", "46", "49", "96")), cap=r.randint(1, 6),
-                             opened=opened, closed=closed, special=special,
-                             tax=r.choice(("none", "none", "none", "token", "low")), **kw)
+    return ctx.new_workplace(
+        r,
+        industry=r.choice(("41", "74", "75", "56", "47", "46", "49", "96")),
+        cap=r.randint(1, 6),
+        opened=opened,
+        closed=closed,
+        special=special,
+        tax=r.choice(("none", "none", "none", "token", "low")),
+        **kw,
+    )
 
 
 def _past_shell(ctx, r, alloc, n, ring_id=None, **kw):
@@ -375,8 +407,11 @@ def _link_workplaces(ctx, r, k, opened_lo, opened_hi, special):
         kw = {}
         if j:
             src = r.choice(wps)
-            links = [x for x in ("rep", "addr", "phone", "acct") if r.random() < (0.55, 0.45, 0.35, 0.3)[
-                ("rep", "addr", "phone", "acct").index(x)]] or [r.choice(("rep", "addr", "phone", "acct"))]
+            links = [
+                x
+                for x in ("rep", "addr", "phone", "acct")
+                if r.random() < (0.55, 0.45, 0.35, 0.3)[("rep", "addr", "phone", "acct").index(x)]
+            ] or [r.choice(("rep", "addr", "phone", "acct"))]
             if "rep" in links:
                 kw["rep"] = src.rep
             if "addr" in links:
@@ -408,7 +443,7 @@ def plan_fraud(ctx, alloc):
     past_gh = 0
     for rn in range(n_rings):
         rid = f"RING-{rn + 1:03d}"
-        with_past = past_gh < past_gh_target and r.random() < 0.6   # the broker's earlier, already decided shell
+        with_past = past_gh < past_gh_target and r.random() < 0.6  # the broker's earlier, already decided shell
         wps = _link_workplaces(ctx, r, r.randint(2, 5 if with_past else 6), 560, 760, "ring")
         members = []
         brokers = [U.hkey("holdout", ctx.seed, "broker", rn, k) for k in range(r.randint(1, 2))]
@@ -421,7 +456,7 @@ def plan_fraud(ctx, alloc):
                 x = r.random()
                 acct = r.choice(brokers) if x < 0.55 else (r.choice(wps).acct if x < 0.7 else None)
                 lost = d_add(F, -r.randint(60, 210))
-                if len(wps) > 1 and r.random() < 0.45:   # rotated in from another ring workplace
+                if len(wps) > 1 and r.random() < 0.45:  # rotated in from another ring workplace
                     w0 = r.choice([v for v in wps if v is not w])
                     d0 = r.randint(60, 150)
                     dur = max(100, r.randint(185, 215) - d0)
@@ -431,8 +466,18 @@ def plan_fraud(ctx, alloc):
                     dur = r.randint(181, 215) if r.random() < 0.8 else r.randint(216, 300)
                     acq = max(d_add(lost, -dur), d_add(w.opened, r.randint(1, 20)))
                     pre = None
-                plan(ctx, i, b_ghost, wp=w, acq=acq, dur=dur, acct=acct, pre=pre, ring_id=rid,
-                     code="23" if r.random() < 0.85 else "22")
+                plan(
+                    ctx,
+                    i,
+                    b_ghost,
+                    wp=w,
+                    acq=acq,
+                    dur=dur,
+                    acct=acct,
+                    pre=pre,
+                    ring_id=rid,
+                    code="23" if r.random() < 0.85 else "22",
+                )
                 ring_gh += 1
             else:
                 i = alloc.one(lo=22, hi=62)
@@ -444,13 +489,26 @@ def plan_fraud(ctx, alloc):
                 ring_fs += 1
             members.append(i)
         if with_past:
-            pw, people = _past_shell(ctx, r, alloc, r.randint(2, 3), ring_id=rid, rep=wps[0].rep,
-                                     phone_d=wps[0].phone_d if r.random() < 0.5 else None)
+            pw, people = _past_shell(
+                ctx,
+                r,
+                alloc,
+                r.randint(2, 3),
+                ring_id=rid,
+                rep=wps[0].rep,
+                phone_d=wps[0].phone_d if r.random() < 0.5 else None,
+            )
             past_gh += len(people)
             wps.append(pw)
             members += people
-        ctx.rings.append({"ring_id": rid, "workplace_ids": sorted(w.wid for w in wps),
-                          "person_keys": sorted(ctx.pkey(i) for i in members), "claim_ids": []})
+        ctx.rings.append(
+            {
+                "ring_id": rid,
+                "workplace_ids": sorted(w.wid for w in wps),
+                "person_keys": sorted(ctx.pkey(i) for i in members),
+                "claim_ids": [],
+            }
+        )
         ring_ids.append(rid)
 
     # ---- past cases (findings); some persons offend again or claim again honestly
@@ -474,7 +532,7 @@ def plan_fraud(ctx, alloc):
         if k < n_delta:
             plan(ctx, i, fn, decided=d_add(ctx.B, 1 + k % ctx.D), variant=r.choice(("daily", "gig")))
             continue
-        rep = (k - n_delta) % 3 == 1   # about a third offend or claim again
+        rep = (k - n_delta) % 3 == 1  # about a third offend or claim again
         plan(ctx, i, fn, repeat=rep, variant=r.choice(("daily", "monthly", "gig")))
         if rep:
             n_rep += 1
@@ -487,14 +545,17 @@ def plan_fraud(ctx, alloc):
     uw_variants = ("daily", "daily", "monthly", "monthly", "gig", "under", "late")
     ab_variants = ("trip", "trip", "stay", "evening", "morning", "multi")
     n_uw = n_ab = n_fs = 0
-    for k, i in enumerate(repeat_cur):   # repeat offenders suspected again
+    for k, i in enumerate(repeat_cur):  # repeat offenders suspected again
         x = k % 4
         if x == 0:
-            plan(ctx, i, b_uw, variant=r.choice(uw_variants)); n_uw += 1
+            plan(ctx, i, b_uw, variant=r.choice(uw_variants))
+            n_uw += 1
         elif x == 1:
-            plan(ctx, i, b_abroad, variant=r.choice(ab_variants)); n_ab += 1
+            plan(ctx, i, b_abroad, variant=r.choice(ab_variants))
+            n_ab += 1
         else:
-            plan(ctx, i, b_fs_mismatch if x == 2 else b_fs_rehire, rehire=r.random() < 0.4); n_fs += 1
+            plan(ctx, i, b_fs_mismatch if x == 2 else b_fs_rehire, rehire=r.random() < 0.4)
+            n_fs += 1
     for k, i in enumerate(alloc.take(max(0, t_uw - n_uw))):
         plan(ctx, i, b_uw, variant=uw_variants[k % len(uw_variants)], also_abroad=(k % 9 == 4))
     for k, i in enumerate(alloc.take(max(0, t_ab - n_ab))):
@@ -504,10 +565,18 @@ def plan_fraud(ctx, alloc):
     n_wave = max(2, round(fs_left * 0.4))
     made = 0
     while made < n_wave:
-        shop = ctx.new_workplace(r, industry=r.choice(("56", "47", "10", "25", "74", "96", "86")), cap=r.randint(5, 14),
-                                 opened=d_add(F, -r.randint(1500, 5000)), special="fs_shop")
-        waves = [d_add(F, -r.randint(80, 200))] if r.random() < 0.6 else \
-            [d_add(F, -r.randint(160, 205)), d_add(F, -r.randint(65, 115))]
+        shop = ctx.new_workplace(
+            r,
+            industry=r.choice(("56", "47", "10", "25", "74", "96", "86")),
+            cap=r.randint(5, 14),
+            opened=d_add(F, -r.randint(1500, 5000)),
+            special="fs_shop",
+        )
+        waves = (
+            [d_add(F, -r.randint(80, 200))]
+            if r.random() < 0.6
+            else [d_add(F, -r.randint(160, 205)), d_add(F, -r.randint(65, 115))]
+        )
         for wd in waves:
             for i in alloc.take(r.randint(2, 4)):
                 plan(ctx, i, b_fs_wave, shop=shop, lost=d_add(wd, r.randint(-6, 6)), rehire=r.random() < 0.25)
@@ -515,7 +584,9 @@ def plan_fraud(ctx, alloc):
             for i in alloc.take(r.randint(1, 3), lo=20, hi=60):
                 plan(ctx, i, role_hire, wp=shop, acq=d_add(wd, r.randint(-25, 35)))
         for i in alloc.take(r.randint(1, 3), lo=30, hi=63):
-            plan(ctx, i, role_stayer, wp=shop, acq=d_add(shop.opened, r.randint(0, max(1, (F - shop.opened).days - 900))))
+            plan(
+                ctx, i, role_stayer, wp=shop, acq=d_add(shop.opened, r.randint(0, max(1, (F - shop.opened).days - 900)))
+            )
     rest = fs_left - made
     for k, i in enumerate(alloc.take(max(0, rest))):
         if k % 2 == 0:

@@ -1,6 +1,7 @@
 """One person's life: employment spells, claims and certifications, tax
 statements and border crossings, plus the generic (honest) filler around
 whatever episodes a plan pinned down."""
+
 from __future__ import annotations
 
 import random
@@ -10,9 +11,32 @@ from . import util as U
 from .util import d_add, days_incl
 from .world import ELIGIBLE
 
-COUNTRIES = (("JP", 25), ("CN", 11), ("VN", 12), ("TH", 8), ("US", 8), ("PH", 5), ("TW", 5), ("HK", 3), ("SG", 3),
-             ("GU", 3), ("FR", 2), ("DE", 2), ("AU", 2), ("CA", 2), ("ID", 2), ("MY", 2), ("MN", 1), ("UZ", 1),
-             ("GB", 1), ("IT", 1), ("ES", 1), ("NZ", 1), ("KH", 1), ("LA", 1))
+COUNTRIES = (
+    ("JP", 25),
+    ("CN", 11),
+    ("VN", 12),
+    ("TH", 8),
+    ("US", 8),
+    ("PH", 5),
+    ("TW", 5),
+    ("HK", 3),
+    ("SG", 3),
+    ("GU", 3),
+    ("FR", 2),
+    ("DE", 2),
+    ("AU", 2),
+    ("CA", 2),
+    ("ID", 2),
+    ("MY", 2),
+    ("MN", 1),
+    ("UZ", 1),
+    ("GB", 1),
+    ("IT", 1),
+    ("ES", 1),
+    ("NZ", 1),
+    ("KH", 1),
+    ("LA", 1),
+)
 PORTS = (("ICN", 70), ("GMP", 12), ("PUS", 9), ("CJU", 3), ("TAE", 2), ("BSP", 2), ("ICP", 1), ("PTK", 1))
 
 
@@ -25,8 +49,22 @@ class Cert:
 
 
 class Claim:
-    __slots__ = ("cid", "wp", "code", "filed", "eligible", "bdays", "daily", "acct", "certs", "appr", "end",
-                 "spell", "rejected", "sec")
+    __slots__ = (
+        "cid",
+        "wp",
+        "code",
+        "filed",
+        "eligible",
+        "bdays",
+        "daily",
+        "acct",
+        "certs",
+        "appr",
+        "end",
+        "spell",
+        "rejected",
+        "sec",
+    )
 
     def status_at(self, F: date) -> str:
         st = "FILED"
@@ -81,7 +119,7 @@ class Life:
         self.skill = r.lognormvariate(0, 0.33)
         x = r.random()
         self.p_online, self.p_mobile = (0.7, 0.2) if x < 0.5 else (0.3, 0.55) if x < 0.85 else (0.15, 0.15)
-        self.planted: list[dict] = []     # truth notes, resolved to ids at the end
+        self.planted: list[dict] = []  # truth notes, resolved to ids at the end
         self.looks: list[tuple] = []
         self.no_generic_trips = False
 
@@ -99,11 +137,12 @@ class Life:
     def own_acct(self) -> str:
         sp = self.ctx.spouse[self.i]
         if sp >= 0 and self.rng.random() < 0.1:
-            return self.ctx.acct(min(self.i, sp), 9)   # household account
+            return self.ctx.acct(min(self.i, sp), 9)  # household account
         return self.ctx.acct(self.i)
 
-    def add_spell(self, wp, acq, lost, code, *, wage=None, tax="normal", generic=False, lag_a=None, lag_l=None,
-                  style=None) -> Spell:
+    def add_spell(
+        self, wp, acq, lost, code, *, wage=None, tax="normal", generic=False, lag_a=None, lag_l=None, style=None
+    ) -> Spell:
         r = self.rng
         s = Spell()
         s.wp, s.acq, s.lost, s.code = wp, acq, lost, code
@@ -127,8 +166,21 @@ class Life:
         return n / 365 + extra
 
     # -------------------------------------------------------- claims
-    def new_claim(self, spell: Spell, filed: date, *, code=None, acct=None, stop=None, horizon=None, bdays=None,
-                  extra_years=0.0, rejected=False, keep_open=False, first_len=None) -> Claim:
+    def new_claim(
+        self,
+        spell: Spell,
+        filed: date,
+        *,
+        code=None,
+        acct=None,
+        stop=None,
+        horizon=None,
+        bdays=None,
+        extra_years=0.0,
+        rejected=False,
+        keep_open=False,
+        first_len=None,
+    ) -> Claim:
         ctx, r = self.ctx, self.rng
         c = Claim()
         c.cid = None
@@ -191,7 +243,9 @@ class Life:
                 x.channel = "VISIT"
             else:
                 y = r.random()
-                x.channel = "ONLINE" if y < self.p_online else "MOBILE" if y < self.p_online + self.p_mobile else "VISIT"
+                x.channel = (
+                    "ONLINE" if y < self.p_online else "MOBILE" if y < self.p_online + self.p_mobile else "VISIT"
+                )
             x.ip = None if x.channel == "VISIT" else "KR"
             x.sec = U.work_sec(r, 9, 17) if x.channel == "VISIT" else U.work_sec(r, 7, 23)
             x.jsc = 1 if k == 0 else r.randint(1, 4)
@@ -431,8 +485,15 @@ class Life:
                 b = d_add(a, r.choice((0, 0, 0, 1, 2)))
                 if b > F or self._hits(excl, a, b):
                     continue
-                self.add_stmt(r.choice(ctx.payers), "OTHER", a, b, None, r.randint(10, 150) * 10000,
-                              d_add(U.next_month_end(b), -r.randint(0, 25)))
+                self.add_stmt(
+                    r.choice(ctx.payers),
+                    "OTHER",
+                    a,
+                    b,
+                    None,
+                    r.randint(10, 150) * 10000,
+                    d_add(U.next_month_end(b), -r.randint(0, 25)),
+                )
 
     def _daily(self, m, me, excl):
         ctx, r = self.ctx, self.rng
@@ -477,8 +538,15 @@ class Life:
                 b = min(me, d_add(a, r.randint(2, 20)))
             if self._hits(excl, a, b):
                 continue
-            self.add_stmt(payer, r.choice(("BUSINESS", "BUSINESS", "OTHER")), a, b, None,
-                          r.randint(40, 450) * 10000, d_add(U.next_month_end(b), -r.randint(0, 25)))
+            self.add_stmt(
+                payer,
+                r.choice(("BUSINESS", "BUSINESS", "OTHER")),
+                a,
+                b,
+                None,
+                r.randint(40, 450) * 10000,
+                d_add(U.next_month_end(b), -r.randint(0, 25)),
+            )
 
     # ------------------------------------------------------------- trips
     def generic_trips(self):

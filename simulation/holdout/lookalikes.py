@@ -1,5 +1,6 @@
 """Honest look-alikes: claims that resemble a fraud typology to a naive reading
 of the feeds, but are not fraud (DOMAIN.md's five kinds and five of our own)."""
+
 from __future__ import annotations
 
 import random
@@ -62,23 +63,44 @@ def b_declared(life, **_):
             L = min(n, r.randint(2, 5))
             a = d_add(x.pf, r.randrange(n - L + 1))
             b = d_add(a, L - 1)
-            st = life.add_stmt(r.choice(ctx.daily_payers), "DAILY_WAGE", a, b, L, L * r.randint(10, 16) * 10000,
-                               d_add(U.next_month_end(b), -r.randint(0, 20)))
+            st = life.add_stmt(
+                r.choice(ctx.daily_payers),
+                "DAILY_WAGE",
+                a,
+                b,
+                L,
+                L * r.randint(10, 16) * 10000,
+                d_add(U.next_month_end(b), -r.randint(0, 20)),
+            )
         elif v < 0.75:
             L = min(n, r.randint(3, 10))
             a = d_add(x.pf, r.randrange(n - L + 1))
             b = d_add(a, L - 1)
-            st = life.add_stmt(r.choice(ctx.payers), "BUSINESS", a, b, None, r.randint(20, 120) * 10000,
-                               d_add(U.next_month_end(b), -r.randint(0, 20)))
-        else:   # a part-time job from mid-period to the end of that month, reported monthly
+            st = life.add_stmt(
+                r.choice(ctx.payers),
+                "BUSINESS",
+                a,
+                b,
+                None,
+                r.randint(20, 120) * 10000,
+                d_add(U.next_month_end(b), -r.randint(0, 20)),
+            )
+        else:  # a part-time job from mid-period to the end of that month, reported monthly
             a = d_add(x.pf, r.randrange(n))
             me = U.month_end(a)
             wd = max(1, U.weekdays_in(a, me) // 2)
-            st = life.add_stmt(ctx.pick_wp(r, a).bno, "WAGE", U.month_start(a) if r.random() < 0.5 else a, me, wd,
-                               wd * r.randint(6, 9) * 10000, d_add(U.next_month_end(me), -r.randint(0, 20)))
+            st = life.add_stmt(
+                ctx.pick_wp(r, a).bno,
+                "WAGE",
+                U.month_start(a) if r.random() < 0.5 else a,
+                me,
+                wd,
+                wd * r.randint(6, 9) * 10000,
+                d_add(U.next_month_end(me), -r.randint(0, 20)),
+            )
         if st is not None:
             new.append(st)
-    for x in c.certs:   # honest: every period any of this work touches is declared, worked days unpaid
+    for x in c.certs:  # honest: every period any of this work touches is declared, worked days unpaid
         for st in new:
             lo, hi = max(st.wf, x.pf), min(st.wt, x.pt)
             if lo <= hi:
@@ -119,10 +141,17 @@ def b_preclaim(life, variant="gig", **_):
         k = r.randint(2, 6)
         a = d_add(M, r.randint(0, 1))
         b = d_add(a, k - 1)
-        life.add_stmt(r.choice(ctx.daily_payers), r.choice(("DAILY_WAGE", "WAGE")), M, U.month_end(M), k,
-                      k * r.randint(12, 18) * 10000, d_add(U.next_month_end(M), -r.randint(0, 20)))
+        life.add_stmt(
+            r.choice(ctx.daily_payers),
+            r.choice(("DAILY_WAGE", "WAGE")),
+            M,
+            U.month_end(M),
+            k,
+            k * r.randint(12, 18) * 10000,
+            d_add(U.next_month_end(M), -r.randint(0, 20)),
+        )
         filed = d_add(b, r.randint(2, 5))
-    else:   # the old employer reports the last, partial month as a whole month
+    else:  # the old employer reports the last, partial month as a whole month
         lost = d_add(M, r.randint(3, 8))
         s = anchor_job(life, lost, eligible_code(r, life.age_at(lost)), style="month")
         s.lag_l = 1
@@ -148,14 +177,18 @@ def b_missing_in(life, **_):
     gap = (c.certs[j].cert_on - prev).days
     out_d = d_add(prev, r.randint(1, max(1, min(6, gap - 3))))
     in_d = d_add(out_d, r.randint(1, max(1, min(8, (c.certs[j].cert_on - out_d).days - 1))))
-    life.add_trip(U.ts_of(out_d, r.randint(8 * 3600, 21 * 3600)), U.ts_of(in_d, r.randint(6 * 3600, 22 * 3600)),
-                  hide_in=True)
+    life.add_trip(
+        U.ts_of(out_d, r.randint(8 * 3600, 21 * 3600)), U.ts_of(in_d, r.randint(6 * 3600, 22 * 3600)), hide_in=True
+    )
     for x in c.certs[j:]:
         x.channel, x.ip, x.sec = "VISIT", None, r.randint(9 * 3600, 17 * 3600)
     k = j + 1 + r.randint(0, 2)
-    if k + 1 < len(c.certs) and r.random() < 0.5:   # a later trip, both records present
+    if k + 1 < len(c.certs) and r.random() < 0.5:  # a later trip, both records present
         o = d_add(c.certs[k].cert_on, r.randint(1, 8))
-        life.add_trip(U.ts_of(o, r.randint(8 * 3600, 21 * 3600)), U.ts_of(d_add(o, r.randint(2, 6)), r.randint(6 * 3600, 22 * 3600)))
+        life.add_trip(
+            U.ts_of(o, r.randint(8 * 3600, 21 * 3600)),
+            U.ts_of(d_add(o, r.randint(2, 6)), r.randint(6 * 3600, 22 * 3600)),
+        )
     life.looks.append((c, "MISSING_IN_RECORD_VISITS"))
 
 
@@ -195,18 +228,28 @@ def plan_lookalikes(ctx, alloc):
     def n_of(rate, lo=2):
         return max(lo, round(rate * N))
 
-    for _ in range(max(1, round(5 * scale))):   # real closures, long tenures, code 22
-        wp = ctx.new_workplace(r, cap=r.randint(30, 150), opened=d_add(F, -r.randint(4000, 11000)),
-                               closed=d_add(F, -r.randint(60, 170)), special="closure",
-                               industry=r.choice(("10", "25", "29", "46", "47", "49", "56", "87")))
+    for _ in range(max(1, round(5 * scale))):  # real closures, long tenures, code 22
+        wp = ctx.new_workplace(
+            r,
+            cap=r.randint(30, 150),
+            opened=d_add(F, -r.randint(4000, 11000)),
+            closed=d_add(F, -r.randint(60, 170)),
+            special="closure",
+            industry=r.choice(("10", "25", "29", "46", "47", "49", "56", "87")),
+        )
         ctx.closures.append(wp.wid)
         for i in alloc.take(min(r.randint(12, 40), max(6, N // 400)), lo=30, hi=63):
             tenure = min((wp.closed - wp.opened).days - 10, r.randint(1100, 7000))
             plan(ctx, i, b_closure, wp=wp, tenure=tenure, claim=r.random() < 0.85)
     n = n_of(0.006)
-    while n > 0:   # seasonal employers
-        wp = ctx.new_workplace(r, cap=r.randint(10, 40), opened=d_add(F, -r.randint(4000, 9000)), special="seasonal",
-                               industry=r.choice(("01", "10", "55", "03")))
+    while n > 0:  # seasonal employers
+        wp = ctx.new_workplace(
+            r,
+            cap=r.randint(10, 40),
+            opened=d_add(F, -r.randint(4000, 9000)),
+            special="seasonal",
+            industry=r.choice(("01", "10", "55", "03")),
+        )
         end_cur = d_add(F, -r.randint(60, 105))
         length = r.randint(205, 245)
         for i in alloc.take(min(n, r.randint(5, 10)), lo=25, hi=64):
@@ -216,13 +259,16 @@ def plan_lookalikes(ctx, alloc):
         plan(ctx, i, b_declared)
     for i in alloc.take(n_of(0.007)):
         plan(ctx, i, b_short_trip)
-    want = n_of(0.0025, 2)   # couples who both claim, paid into one household account
+    want = n_of(0.0025, 2)  # couples who both claim, paid into one household account
     couples = [(i, ctx.spouse[i]) for i in alloc.order if i < ctx.spouse[i]]
     for i, sp in couples:
         if want <= 0:
             break
-        if i in alloc.used or sp in alloc.used or not all(
-                ctx.kind[x] == "regular" and 24 <= ctx.age_at(x, F) <= 63 for x in (i, sp)):
+        if (
+            i in alloc.used
+            or sp in alloc.used
+            or not all(ctx.kind[x] == "regular" and 24 <= ctx.age_at(x, F) <= 63 for x in (i, sp))
+        ):
             continue
         alloc.used.update((i, sp))
         acct = ctx.acct(i, 9)
@@ -236,9 +282,14 @@ def plan_lookalikes(ctx, alloc):
     for i in alloc.take(n_of(0.003)):
         plan(ctx, i, b_foreign_ip)
     n = n_of(0.004)
-    while n > 0:   # small honest shops shedding one or two people under code 23, not hiring
-        wp = ctx.new_workplace(r, cap=r.randint(2, 6), opened=d_add(F, -r.randint(1500, 6000)), special="small_shop",
-                               industry=r.choice(("47", "56", "96", "25", "71", "85")))
+    while n > 0:  # small honest shops shedding one or two people under code 23, not hiring
+        wp = ctx.new_workplace(
+            r,
+            cap=r.randint(2, 6),
+            opened=d_add(F, -r.randint(1500, 6000)),
+            special="small_shop",
+            industry=r.choice(("47", "56", "96", "25", "71", "85")),
+        )
         staff = alloc.take(r.randint(2, 4), lo=28, hi=62)
         n_lay = min(len(staff), r.randint(1, 2))
         for k, i in enumerate(staff):
@@ -249,10 +300,16 @@ def plan_lookalikes(ctx, alloc):
             else:
                 plan(ctx, i, role_stayer, wp=wp, acq=acq)
     n = n_of(0.0025)
-    while n > 0:   # young businesses that genuinely failed
+    while n > 0:  # young businesses that genuinely failed
         closed = d_add(F, -r.randint(60, 130))
-        wp = ctx.new_workplace(r, cap=r.randint(3, 9), opened=d_add(closed, -r.randint(270, 420)), closed=closed,
-                               special="startup", industry=r.choice(("62", "58", "56", "47", "70", "85")))
+        wp = ctx.new_workplace(
+            r,
+            cap=r.randint(3, 9),
+            opened=d_add(closed, -r.randint(270, 420)),
+            closed=closed,
+            special="startup",
+            industry=r.choice(("62", "58", "56", "47", "70", "85")),
+        )
         ctx.closures.append(wp.wid)
         for i in alloc.take(max(3, min(n, r.randint(3, 8))), lo=23, hi=55):
             plan(ctx, i, b_startup, wp=wp, acq=d_add(wp.opened, r.randint(0, 60)))

@@ -1,5 +1,6 @@
 """DOMAIN.md's overpayment rule on the generator's own objects, and the
 person-level truth entries (planted cases, look-alikes, repeat offenders)."""
+
 from __future__ import annotations
 
 from . import util as U
@@ -103,10 +104,19 @@ def person_truth(life):
         f = note.get("finding")
         if f is not None:
             f.amount = amt
-        ctx.planted.append({
-            "claim_id": c.cid, "person_key": life.key, "workplace_id": c.wp.wid, "typologies": list(typs),
-            "overpayment": amt, "tainted_cert_ids": [x.cid for x in tl], "ring_id": note.get("ring_id"),
-            "past": f is not None, "finding_id": f.fid if f is not None else None})
+        ctx.planted.append(
+            {
+                "claim_id": c.cid,
+                "person_key": life.key,
+                "workplace_id": c.wp.wid,
+                "typologies": list(typs),
+                "overpayment": amt,
+                "tainted_cert_ids": [x.cid for x in tl],
+                "ring_id": note.get("ring_id"),
+                "past": f is not None,
+                "finding_id": f.fid if f is not None else None,
+            }
+        )
     for c, kind in life.looks:
         ctx.lookalikes.append({"claim_id": c.cid, "person_key": life.key, "kind": kind, "workplace_id": c.wp.wid})
     if life.findings:
@@ -116,6 +126,12 @@ def person_truth(life):
                 continue
             prior = [f for f in life.findings if f.claim is not c and (f.decided < c.filed or f.claim.filed < c.filed)]
             if prior:
-                ctx.repeat.append({"person_key": life.key, "open_claim_id": c.cid, "suspected_now": id(c) in current,
-                                   "prior_findings": len(prior),
-                                   "last_decided_on": max(f.decided for f in prior).isoformat()})
+                ctx.repeat.append(
+                    {
+                        "person_key": life.key,
+                        "open_claim_id": c.cid,
+                        "suspected_now": id(c) in current,
+                        "prior_findings": len(prior),
+                        "last_decided_on": max(f.decided for f in prior).isoformat(),
+                    }
+                )

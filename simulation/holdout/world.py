@@ -1,4 +1,5 @@
 """The static world: time spans, persons' basic attributes and workplaces."""
+
 from __future__ import annotations
 
 import bisect
@@ -12,12 +13,44 @@ ELIGIBLE = ("12", "22", "23", "31", "32")
 
 
 class Workplace:
-    __slots__ = ("wid", "bno", "name", "rep", "place", "addr", "phone_d", "phone", "acct", "industry", "region",
-                 "opened", "closed", "cap", "style", "wdp", "lag", "special", "tax", "changes")
+    __slots__ = (
+        "wid",
+        "bno",
+        "name",
+        "rep",
+        "place",
+        "addr",
+        "phone_d",
+        "phone",
+        "acct",
+        "industry",
+        "region",
+        "opened",
+        "closed",
+        "cap",
+        "style",
+        "wdp",
+        "lag",
+        "special",
+        "tax",
+        "changes",
+    )
 
     def row(self, addr, phone, closed, ts):
-        return (self.wid, self.bno, self.name, self.rep, addr, phone, self.acct, self.industry, self.region,
-                self.opened.isoformat(), closed.isoformat() if closed else None, U.ts_text(ts))
+        return (
+            self.wid,
+            self.bno,
+            self.name,
+            self.rep,
+            addr,
+            phone,
+            self.acct,
+            self.industry,
+            self.region,
+            self.opened.isoformat(),
+            closed.isoformat() if closed else None,
+            U.ts_text(ts),
+        )
 
 
 class Ctx:
@@ -30,9 +63,9 @@ class Ctx:
         self.D = days
         self.F = d_add(baseline, days)
         self.drop_dates = [d_add(baseline, i) for i in range(days + 1)]
-        self.EMP_START = d_add(baseline, -3560)                 # ~9.75 years of insured employment
+        self.EMP_START = d_add(baseline, -3560)  # ~9.75 years of insured employment
         self.NTS_START = U.month_start(d_add(baseline, -1300))  # ~3.5 years of tax statements
-        self.MOJ_START = d_add(baseline, -1826)                 # 5 years of border crossings
+        self.MOJ_START = d_add(baseline, -1826)  # 5 years of border crossings
         self.F_END = U.ts_of(d_add(self.F, 1), 0)
         self.B_END = U.ts_of(d_add(baseline, 1), 0)
         self.rng = random.Random(f"holdout/{seed}/master")
@@ -79,8 +112,9 @@ class Ctx:
                 self.kind[i] = "retired" if r.random() < 0.85 else "regular"
             else:
                 x = r.random()
-                self.kind[i] = ("regular" if x < 0.72 else "daily" if x < 0.78 else "freelancer" if x < 0.84
-                                else "inactive")
+                self.kind[i] = (
+                    "regular" if x < 0.72 else "daily" if x < 0.78 else "freelancer" if x < 0.84 else "inactive"
+                )
         cands = [i for i in range(n) if 28 * 365 <= fo - self.birth[i] <= 72 * 365]
         r.shuffle(cands)
         cands = cands[: int(len(cands) * 0.45) // 2 * 2]
@@ -110,9 +144,25 @@ class Ctx:
                 self.wids.add(wid)
                 return bno, wid
 
-    def new_workplace(self, r, *, industry=None, cap=1, opened=None, closed=None, region_idx=None, rep=None,
-                      place=None, unit=None, phone_d=None, acct=None, special=None, tax="normal",
-                      share_bno=None, name=None):
+    def new_workplace(
+        self,
+        r,
+        *,
+        industry=None,
+        cap=1,
+        opened=None,
+        closed=None,
+        region_idx=None,
+        rep=None,
+        place=None,
+        unit=None,
+        phone_d=None,
+        acct=None,
+        special=None,
+        tax="normal",
+        share_bno=None,
+        name=None,
+    ):
         if region_idx is None:
             region_idx = r.choices(range(len(U.SIDO)), U.SIDO_WEIGHTS)[0]
         if industry is None:
@@ -149,7 +199,7 @@ class Ctx:
         places_by_region: dict[int, list] = {}
         for _ in range(n_wp):
             lo, hi, _w = r.choices(classes, [c[2] for c in classes])[0]
-            cap = min(r.randint(lo, hi), max(20, self.N // 25))   # no single firm swallows a small world
+            cap = min(r.randint(lo, hi), max(20, self.N // 25))  # no single firm swallows a small world
             if cap >= 100:
                 opened = d_add(date(1975, 1, 1), r.randint(0, 13000))
                 p_close = 0.02
@@ -175,19 +225,32 @@ class Ctx:
             region_idx = r.choices(range(len(U.SIDO)), U.SIDO_WEIGHTS)[0]
             place = None
             same = places_by_region.setdefault(region_idx, [])
-            if same and r.random() < 0.12:      # same building as another workplace, typed differently
+            if same and r.random() < 0.12:  # same building as another workplace, typed differently
                 place = r.choice(same)
             w = self.new_workplace(r, cap=cap, opened=opened, closed=closed, region_idx=region_idx, place=place)
             same.append(w.place)
-            if cap >= 100 and r.random() < 0.15:   # a branch with the same business number
-                b = self.new_workplace(r, industry=w.industry, cap=max(5, cap // 4), opened=d_add(opened, r.randint(100, 3000)),
-                                       rep=w.rep, acct=w.acct, share_bno=w.bno, region_idx=r.randrange(len(U.SIDO)))
+            if cap >= 100 and r.random() < 0.15:  # a branch with the same business number
+                b = self.new_workplace(
+                    r,
+                    industry=w.industry,
+                    cap=max(5, cap // 4),
+                    opened=d_add(opened, r.randint(100, 3000)),
+                    rep=w.rep,
+                    acct=w.acct,
+                    share_bno=w.bno,
+                    region_idx=r.randrange(len(U.SIDO)),
+                )
                 b.opened = min(b.opened, d_add(F, -60))
-            elif cap <= 9 and r.random() < 0.04:   # an owner running two small shops (honest)
-                b = self.new_workplace(r, industry=w.industry, cap=r.randint(1, 6),
-                                       opened=min(d_add(F, -60), d_add(opened, r.randint(200, 2500))),
-                                       rep=w.rep, region_idx=region_idx)
-        for i in range(1, self.D + 1):          # a few workplaces registered during the delta days
+            elif cap <= 9 and r.random() < 0.04:  # an owner running two small shops (honest)
+                b = self.new_workplace(
+                    r,
+                    industry=w.industry,
+                    cap=r.randint(1, 6),
+                    opened=min(d_add(F, -60), d_add(opened, r.randint(200, 2500))),
+                    rep=w.rep,
+                    region_idx=region_idx,
+                )
+        for i in range(1, self.D + 1):  # a few workplaces registered during the delta days
             for _ in range(1 + self.N // 40000):
                 self.new_workplace(r, cap=r.randint(1, 5), opened=d_add(self.B, i))
         # honest changes re-sent later (phone or address retyped)
@@ -242,15 +305,26 @@ class Ctx:
                     self.bnos.add(b)
                     break
             self.payers.append(b)
-        self.daily_payers = self.payers[: len(self.payers) // 2] + \
-            [w.bno for w in self.generic if w.industry in ("41", "42", "10", "49")][:200]
+        self.daily_payers = (
+            self.payers[: len(self.payers) // 2]
+            + [w.bno for w in self.generic if w.industry in ("41", "42", "10", "49")][:200]
+        )
 
     # ------------------------------------------------------------- money
     @staticmethod
     def daily_limits(year: int):
-        table = {2016: (43416, 43416), 2017: (46584, 50000), 2018: (54216, 60000), 2019: (60120, 66000),
-                 2020: (60120, 66000), 2021: (60120, 66000), 2022: (60120, 66000), 2023: (61568, 66000),
-                 2024: (63104, 66000), 2025: (64192, 66000)}
+        table = {
+            2016: (43416, 43416),
+            2017: (46584, 50000),
+            2018: (54216, 60000),
+            2019: (60120, 66000),
+            2020: (60120, 66000),
+            2021: (60120, 66000),
+            2022: (60120, 66000),
+            2023: (61568, 66000),
+            2024: (63104, 66000),
+            2025: (64192, 66000),
+        }
         if year in table:
             return table[year]
         return (66048, 68100) if year > 2025 else (40000, 43000)

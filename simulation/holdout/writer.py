@@ -5,6 +5,7 @@ lands in the drop of its own date (the baseline takes everything up to and
 including the baseline date).  Per file the writer picks an encoding, BOM,
 column order, extra columns and timestamp rendering, and sprinkles a few
 contract-invalid rows (fresh ids) that the truth counts."""
+
 from __future__ import annotations
 
 import csv
@@ -18,28 +19,112 @@ from . import util as U
 from .util import d_add
 
 COLUMNS = {
-    "workplaces": ("workplace_id", "business_no", "name", "representative_key", "address", "phone", "bank_account_key",
-                   "industry_code", "region_code", "opened_on", "closed_on", "updated_at"),
-    "employments": ("employment_id", "person_key", "workplace_id", "acquired_on", "lost_on", "separation_code",
-                    "monthly_wage", "updated_at"),
-    "claims": ("claim_id", "person_key", "workplace_id", "separation_code", "filed_on", "eligible_from",
-               "benefit_days", "daily_amount", "bank_account_key", "status", "updated_at"),
-    "certifications": ("cert_id", "claim_id", "cert_on", "period_from", "period_to", "channel", "ip_country",
-                       "job_search_count", "declared_income", "paid_days", "paid_amount", "updated_at"),
-    "findings": ("finding_id", "person_key", "claim_id", "workplace_id", "fraud_type", "decided_on",
-                 "overpaid_amount", "collusion", "updated_at"),
-    "income": ("record_id", "person_key", "payer_business_no", "income_type", "work_from", "work_to", "work_days",
-               "amount", "filed_on", "updated_at"),
+    "workplaces": (
+        "workplace_id",
+        "business_no",
+        "name",
+        "representative_key",
+        "address",
+        "phone",
+        "bank_account_key",
+        "industry_code",
+        "region_code",
+        "opened_on",
+        "closed_on",
+        "updated_at",
+    ),
+    "employments": (
+        "employment_id",
+        "person_key",
+        "workplace_id",
+        "acquired_on",
+        "lost_on",
+        "separation_code",
+        "monthly_wage",
+        "updated_at",
+    ),
+    "claims": (
+        "claim_id",
+        "person_key",
+        "workplace_id",
+        "separation_code",
+        "filed_on",
+        "eligible_from",
+        "benefit_days",
+        "daily_amount",
+        "bank_account_key",
+        "status",
+        "updated_at",
+    ),
+    "certifications": (
+        "cert_id",
+        "claim_id",
+        "cert_on",
+        "period_from",
+        "period_to",
+        "channel",
+        "ip_country",
+        "job_search_count",
+        "declared_income",
+        "paid_days",
+        "paid_amount",
+        "updated_at",
+    ),
+    "findings": (
+        "finding_id",
+        "person_key",
+        "claim_id",
+        "workplace_id",
+        "fraud_type",
+        "decided_on",
+        "overpaid_amount",
+        "collusion",
+        "updated_at",
+    ),
+    "income": (
+        "record_id",
+        "person_key",
+        "payer_business_no",
+        "income_type",
+        "work_from",
+        "work_to",
+        "work_days",
+        "amount",
+        "filed_on",
+        "updated_at",
+    ),
     "crossings": ("crossing_id", "person_key", "crossed_at", "direction", "port_code", "country"),
 }
-SOURCE_TABLES = {"ei": ("workplaces", "employments", "claims", "certifications", "findings"),
-                 "nts": ("income",), "moj": ("crossings",)}
+SOURCE_TABLES = {
+    "ei": ("workplaces", "employments", "claims", "certifications", "findings"),
+    "nts": ("income",),
+    "moj": ("crossings",),
+}
 SOURCE_OF = {t: s for s, ts in SOURCE_TABLES.items() for t in ts}
-TS_COL = {t: (cols.index("crossed_at") if t == "crossings" else cols.index("updated_at")) for t, cols in COLUMNS.items()}
-EXPECTED_PER_PERSON = {"workplaces": 0.08, "employments": 1.9, "claims": 0.5, "certifications": 3.0,
-                       "findings": 0.004, "income": 30.0, "crossings": 7.0}
-OFFICES = ("서울강남고용센터", "서울관악고용센터", "부산북부고용센터", "대구고용센터", "인천고용센터", "경기고용센터", "광주고용센터",
-           "대전고용센터", "제주고용센터", "수원고용센터")
+TS_COL = {
+    t: (cols.index("crossed_at") if t == "crossings" else cols.index("updated_at")) for t, cols in COLUMNS.items()
+}
+EXPECTED_PER_PERSON = {
+    "workplaces": 0.08,
+    "employments": 1.9,
+    "claims": 0.5,
+    "certifications": 3.0,
+    "findings": 0.004,
+    "income": 30.0,
+    "crossings": 7.0,
+}
+OFFICES = (
+    "서울강남고용센터",
+    "서울관악고용센터",
+    "부산북부고용센터",
+    "대구고용센터",
+    "인천고용센터",
+    "경기고용센터",
+    "광주고용센터",
+    "대전고용센터",
+    "제주고용센터",
+    "수원고용센터",
+)
 
 
 class TableFile:
@@ -76,12 +161,12 @@ class TableFile:
         self.w = csv.writer(self.f, lineterminator="\r\n", quoting=quote)
         header = [cols[i] for i in order]
         self.extra_pos = pos if extras else 0
-        self.w.writerow(header[:self.extra_pos] + extras + header[self.extra_pos:] if extras else header)
+        self.w.writerow(header[: self.extra_pos] + extras + header[self.extra_pos :] if extras else header)
         self.rows = 0
         self.valid = 0
         self.invalid = 0
         self.rate = 0.001
-        if k == 0:   # every table's history carries at least one bad row, somewhere
+        if k == 0:  # every table's history carries at least one bad row, somewhere
             self.force_at = r.randint(1, max(5, int(ctx.N * EXPECTED_PER_PERSON[table] * 0.8)))
         else:
             self.force_at = r.randint(1, 40) if r.random() < 0.45 else -1
@@ -117,7 +202,7 @@ class TableFile:
         if isinstance(vals[p], int):
             vals[p] = self._ts(vals[p])
         if self.extras:
-            vals[self.extra_pos:self.extra_pos] = self._extra_vals()
+            vals[self.extra_pos : self.extra_pos] = self._extra_vals()
         self.w.writerow(vals)
         self.rows += 1
 
@@ -143,35 +228,87 @@ def invalid_row(table: str, r: random.Random, n: int, drop: date):
     bad_dates = ("2025-02-30", "2025-13-05", "2025/03/01", "20250301", "2024-11-31")
     pk = _fresh_person(r)
     if table == "workplaces":
-        row = [f"0{n:010d}", f"8{n:09d}", "정정상사", _fresh_person(r), "서울특별시 중구 세종대로 110", "02-120-0000",
-               _fresh_person(r), "47", "11", d, None, ts]
-        fix = r.choice(((0, f"8{n:09d}"), (0, f"8{n:04d}-{n % 1000000:06d}"), (1, f"8{n % 100:02d}-45-{n % 100000:05d}"),
-                        (3, pk.upper()), (9, r.choice(bad_dates)), (7, "4A"), (6, pk[:40]), (11, "2026-03-02 10:00:00")))
+        row = [
+            f"0{n:010d}",
+            f"8{n:09d}",
+            "정정상사",
+            _fresh_person(r),
+            "서울특별시 중구 세종대로 110",
+            "02-120-0000",
+            _fresh_person(r),
+            "47",
+            "11",
+            d,
+            None,
+            ts,
+        ]
+        fix = r.choice(
+            (
+                (0, f"8{n:09d}"),
+                (0, f"8{n:04d}-{n % 1000000:06d}"),
+                (1, f"8{n % 100:02d}-45-{n % 100000:05d}"),
+                (3, pk.upper()),
+                (9, r.choice(bad_dates)),
+                (7, "4A"),
+                (6, pk[:40]),
+                (11, "2026-03-02 10:00:00"),
+            )
+        )
     elif table == "employments":
         row = [f"EM{9000000 + n:07d}000", pk, f"0{n:010d}", d, None, None, 2500000, ts]
-        fix = r.choice(((1, pk[:63]), (1, pk.upper()), (2, f"8{n:09d}"), (3, r.choice(bad_dates)),
-                        (6, "2,500,000"), (0, None), (1, None)))
+        fix = r.choice(
+            (
+                (1, pk[:63]),
+                (1, pk.upper()),
+                (2, f"8{n:09d}"),
+                (3, r.choice(bad_dates)),
+                (6, "2,500,000"),
+                (0, None),
+                (1, None),
+            )
+        )
         if r.random() < 0.4:
             row[4], row[5] = d_add(drop, -r.randint(1, 20)).isoformat(), "23"
             fix = r.choice((fix, (5, "99"), (5, "2")))
     elif table == "claims":
         row = [f"CL{9000000 + n:07d}00", pk, f"0{n:010d}", "23", d, d, 180, 66000, _fresh_person(r), "APPROVED", ts]
-        fix = r.choice(((6, 90), (6, 300), (9, "PENDING"), (4, r.choice(bad_dates)), (8, pk[:32]), (3, "27"),
-                        (7, "66000.5"), (0, None), (1, pk.upper())))
+        fix = r.choice(
+            (
+                (6, 90),
+                (6, 300),
+                (9, "PENDING"),
+                (4, r.choice(bad_dates)),
+                (8, pk[:32]),
+                (3, "27"),
+                (7, "66000.5"),
+                (0, None),
+                (1, pk.upper()),
+            )
+        )
     elif table == "certifications":
         row = [f"CT{9000000 + n:07d}00000", f"CL{9000000 + n:07d}00", d, d, d, "ONLINE", "KR", 2, 0, 28, 1848000, ts]
-        fix = r.choice(((5, "KIOSK"), (6, "KOR"), (2, r.choice(bad_dates)), (10, "12.5"), (0, None),
-                        (11, "2026-03-02T10:00:00")))
+        fix = r.choice(
+            ((5, "KIOSK"), (6, "KOR"), (2, r.choice(bad_dates)), (10, "12.5"), (0, None), (11, "2026-03-02T10:00:00"))
+        )
         if r.random() < 0.2:
             row[5] = "VISIT"
-            fix = (6, "KR")   # ip_country must be null for visits
+            fix = (6, "KR")  # ip_country must be null for visits
     elif table == "findings":
         row = [f"FD{9000000 + n:07d}0", pk, f"CL{9000000 + n:07d}00", None, "UNDECLARED_WORK", d, 1200000, "N", ts]
         fix = r.choice(((4, "SUSPECTED"), (7, "M"), (5, r.choice(bad_dates)), (1, pk[:50]), (6, "1e6"), (0, None)))
     elif table == "income":
         row = [f"NT{9000000 + n:07d}00000", pk, f"8{n:09d}", "DAILY_WAGE", d, d, 1, 150000, d, ts]
-        fix = r.choice(((3, "BONUS"), (2, f"8{n % 100:02d}-81-{n % 100000:05d}"), (4, r.choice(bad_dates)),
-                        (7, "150,000"), (1, pk.upper()), (0, None), (6, "1.5")))
+        fix = r.choice(
+            (
+                (3, "BONUS"),
+                (2, f"8{n % 100:02d}-81-{n % 100000:05d}"),
+                (4, r.choice(bad_dates)),
+                (7, "150,000"),
+                (1, pk.upper()),
+                (0, None),
+                (6, "1.5"),
+            )
+        )
     else:
         row = [f"MJ{9000000 + n:07d}0000", pk, ts, "OUT", "ICN", "JP"]
         fix = r.choice(((3, "TRANSIT"), (2, "2026-03-01 10:00"), (5, "KOR"), (1, pk[:10]), (0, None), (4, None)))
@@ -213,7 +350,7 @@ class Hub:
         r = self.rng
         base = [v for v in vis if v[0] < ctx.B_END]
         if base:
-            if len(base) >= 2 and r.random() < 0.004:   # the baseline carries an older version too
+            if len(base) >= 2 and r.random() < 0.004:  # the baseline carries an older version too
                 self._file(table, base[-2][0]).write(base[-2][1])
             self._file(table, base[-1][0]).write(base[-1][1])
         last_day = {}
@@ -226,14 +363,14 @@ class Hub:
         if table != "crossings" and ctx.D > 0:
             first = max(vis[-1][0] // U.DAY, self.b_ord) + 1
             later = range(first, ctx.F.toordinal() + 1)
-            if later and r.random() < 0.0015:      # re-sent unchanged with a newer updated_at
+            if later and r.random() < 0.0015:  # re-sent unchanged with a newer updated_at
                 d = r.choice(later)
                 ts = d * U.DAY + r.randint(1 * 3600, 6 * 3600)
                 row = list(vis[-1][1])
                 row[TS_COL[table]] = ts
                 self.files[(table, d)].write(tuple(row))
                 self.resent += 1
-            elif later and len(vis) >= 2 and r.random() < 0.0015:   # a stale version re-sent late (it must lose)
+            elif later and len(vis) >= 2 and r.random() < 0.0015:  # a stale version re-sent late (it must lose)
                 d = r.choice(later)
                 self.files[(table, d)].write(vis[-2][1])
                 self.resent += 1
@@ -265,16 +402,71 @@ class Hub:
             self.emit("claims", [(ts, head + (st, ts)) for ts, st in ev])
             for x in c.certs:
                 ts = U.ts_of(x.cert_on, x.sec)
-                self.emit("certifications", [(ts, (x.cid, c.cid, x.cert_on.isoformat(), x.pf.isoformat(), x.pt.isoformat(),
-                                                   x.channel, x.ip, x.jsc, x.declared, x.paid_days, x.paid, ts))])
+                self.emit(
+                    "certifications",
+                    [
+                        (
+                            ts,
+                            (
+                                x.cid,
+                                c.cid,
+                                x.cert_on.isoformat(),
+                                x.pf.isoformat(),
+                                x.pt.isoformat(),
+                                x.channel,
+                                x.ip,
+                                x.jsc,
+                                x.declared,
+                                x.paid_days,
+                                x.paid,
+                                ts,
+                            ),
+                        )
+                    ],
+                )
         for f in life.findings:
             ts = U.ts_of(f.decided, U.work_sec(r, 10, 18))
-            self.emit("findings", [(ts, (f.fid, key, f.claim.cid, f.wp.wid if f.wp else None, f.ftype,
-                                         f.decided.isoformat(), f.amount, f.collusion, ts))])
+            self.emit(
+                "findings",
+                [
+                    (
+                        ts,
+                        (
+                            f.fid,
+                            key,
+                            f.claim.cid,
+                            f.wp.wid if f.wp else None,
+                            f.ftype,
+                            f.decided.isoformat(),
+                            f.amount,
+                            f.collusion,
+                            ts,
+                        ),
+                    )
+                ],
+            )
         for s in life.stmts:
             ts = U.ts_of(s.filed, s.sec)
-            self.emit("income", [(ts, (s.rid, key, s.payer, s.itype, s.wf.isoformat(), s.wt.isoformat(), s.wd,
-                                       s.amount, s.filed.isoformat(), ts))])
+            self.emit(
+                "income",
+                [
+                    (
+                        ts,
+                        (
+                            s.rid,
+                            key,
+                            s.payer,
+                            s.itype,
+                            s.wf.isoformat(),
+                            s.wt.isoformat(),
+                            s.wd,
+                            s.amount,
+                            s.filed.isoformat(),
+                            ts,
+                        ),
+                    )
+                ],
+            )
         for x in life.cross:
             if not x.hidden:
                 self.emit("crossings", [(x.ts, (x.xid, key, x.ts, x.dir, x.port, x.country))])
@@ -305,8 +497,9 @@ class Hub:
         for (table, o), tf in self.files.items():
             tf.close()
             src = SOURCE_OF[table]
-            m = manifests.setdefault((src, tf.drop), {"source": src, "drop_date": tf.drop.isoformat(),
-                                                       "encoding": "utf-8", "tables": {}})
+            m = manifests.setdefault(
+                (src, tf.drop), {"source": src, "drop_date": tf.drop.isoformat(), "encoding": "utf-8", "tables": {}}
+            )
             if tf.encoding == "cp949":
                 m["encoding"] = "cp949"
             name = f"{table}.csv"

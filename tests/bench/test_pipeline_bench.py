@@ -17,42 +17,79 @@ def test_exponent_is_the_slope_in_log_log():
 
 def _size(persons, seconds, delta=None):
     stages = {s: seconds / len(STAGES) for s in STAGES}
-    result = {"persons": persons, "ds": "2026-03-07", "rows_in": persons * 10,
-              "full": {"seconds": seconds, "peak_rss": 3 * 2**30, "stages": stages,
-                       "rows": {s: persons * 10 for s in STAGES}},
-              "baseline": {"load_seconds": 1.0, "undeclared_work_seconds": 0.5, "abroad_seconds": 0.5,
-                           "seconds": 2.0, "undeclared_work": ["C1"], "abroad": []},
-              "agreement": {"undeclared_work": {"pipeline": 1, "baseline": 1, "both": 1},
-                            "abroad": {"pipeline": 0, "baseline": 0, "both": 0}}}
+    result = {
+        "persons": persons,
+        "ds": "2026-03-07",
+        "rows_in": persons * 10,
+        "full": {
+            "seconds": seconds,
+            "peak_rss": 3 * 2**30,
+            "stages": stages,
+            "rows": {s: persons * 10 for s in STAGES},
+        },
+        "baseline": {
+            "load_seconds": 1.0,
+            "undeclared_work_seconds": 0.5,
+            "abroad_seconds": 0.5,
+            "seconds": 2.0,
+            "undeclared_work": ["C1"],
+            "abroad": [],
+        },
+        "agreement": {
+            "undeclared_work": {"pipeline": 1, "baseline": 1, "both": 1},
+            "abroad": {"pipeline": 0, "baseline": 0, "both": 0},
+        },
+    }
     if delta:
-        result["delta"] = {"seconds": delta, "peak_rss": 2**30, "stages": {s: delta / len(STAGES) for s in STAGES},
-                           "conform": "incremental", "identical_outputs": True, "differing_files": [],
-                           "files_compared": 9, "claims": 4000,
-                           "collusion": {"mode": "incremental", "recomputed_claims": 600, "analysed_components": 7},
-                           "crossmatch": {"mode": "incremental", "recomputed_claims": 1200}}
+        result["delta"] = {
+            "seconds": delta,
+            "peak_rss": 2**30,
+            "stages": {s: delta / len(STAGES) for s in STAGES},
+            "conform": "incremental",
+            "identical_outputs": True,
+            "differing_files": [],
+            "files_compared": 9,
+            "claims": 4000,
+            "collusion": {"mode": "incremental", "recomputed_claims": 600, "analysed_components": 7},
+            "crossmatch": {"mode": "incremental", "recomputed_claims": 1200},
+        }
     return result
 
 
 def test_report_has_the_size_table_exponent_baseline_and_delta_ratio():
-    context = {"command": "make bench", "machine": "2 CPUs", "started": "s", "finished": "f",
-               "load_start": 1.0, "load_end": 2.0}
+    context = {
+        "command": "make bench",
+        "machine": "2 CPUs",
+        "started": "s",
+        "finished": "f",
+        "load_start": 1.0,
+        "load_end": 2.0,
+    }
     text = report([_size(10_000, 70.0), _size(100_000, 700.0, delta=70.0)], context)
     assert "| 10,000 | 100,000 |" in text and "| 1.00 |" in text  # exponent of total time
     assert "| delta / full |" in text and "| 0.10 |" in text
     assert "35.0x" in text  # pipeline 70 s / baseline 2 s
     assert "Outputs identical to the full run: True (9 files" in text
     assert "3,072" in text  # peak RSS in MiB
-    assert ("conform: incremental; collusion: incremental, 600 of 4,000 claims recomputed, 7 candidate "
-            "components analysed again; "
-            "crossmatch: incremental, 1,200 of 4,000 claims recomputed") in text
+    assert (
+        "conform: incremental; collusion: incremental, 600 of 4,000 claims recomputed, 7 candidate "
+        "components analysed again; "
+        "crossmatch: incremental, 1,200 of 4,000 claims recomputed"
+    ) in text
 
 
 def test_a_delta_at_two_sizes_gets_a_ratio_row_each_and_the_command_that_reruns_both():
     from bench.pipeline_bench import bench_command
 
     results = [_size(10_000, 70.0), _size(100_000, 700.0, delta=140.0), _size(1_000_000, 7000.0, delta=700.0)]
-    context = {"command": bench_command(results), "machine": "2 CPUs", "started": "s", "finished": "f",
-               "load_start": 1.0, "load_end": 2.0}
+    context = {
+        "command": bench_command(results),
+        "machine": "2 CPUs",
+        "started": "s",
+        "finished": "f",
+        "load_start": 1.0,
+        "load_end": 2.0,
+    }
     text = report(results, context)
     assert context["command"] == 'make bench BENCH_SIZES="10000 100000 1000000" BENCH_NIGHTLY_AT="100000 1000000"'
     assert "## One-day delta vs full rebuild by size" in text
@@ -66,12 +103,20 @@ def test_a_delta_at_two_sizes_gets_a_ratio_row_each_and_the_command_that_reruns_
 
 def test_sizes_measured_apart_say_when_and_on_which_commit():
     results = [_size(10_000, 70.0), _size(100_000, 700.0)]
-    results[0].update(commit="aaaa", started="2026-11-26 06:52", finished="2026-11-26 07:00",
-                      load_start=0.5, load_end=1.5)
-    results[1].update(commit="bbbb", started="2026-11-26 09:00", finished="2026-11-26 10:00",
-                      load_start=0.1, load_end=2.0)
-    context = {"command": "make bench", "machine": "2 CPUs", "started": "s", "finished": "f",
-               "load_start": 1.0, "load_end": 2.0}
+    results[0].update(
+        commit="aaaa", started="2026-11-26 06:52", finished="2026-11-26 07:00", load_start=0.5, load_end=1.5
+    )
+    results[1].update(
+        commit="bbbb", started="2026-11-26 09:00", finished="2026-11-26 10:00", load_start=0.1, load_end=2.0
+    )
+    context = {
+        "command": "make bench",
+        "machine": "2 CPUs",
+        "started": "s",
+        "finished": "f",
+        "load_start": 1.0,
+        "load_end": 2.0,
+    }
     text = report(results, context)
     assert "| 10,000 | aaaa | 2026-11-26 06:52 | 2026-11-26 07:00 | 0.5, 1.5 |" in text
     assert "| 100,000 | bbbb | 2026-11-26 09:00 |" in text
@@ -86,8 +131,11 @@ def test_keep_other_sizes_merges_a_run_in_parts_and_without_it_a_run_stands_alon
 
     first = _size(10_000, 70.0, delta=35.0)
     first.update(commit="aaaa", started="2026-11-26 06:52")
-    (tmp_path / "results.json").write_text(json.dumps({"results": [first], "context": {
-        "command": "make bench", "started": "2026-11-26 06:52", "load_start": 0.5}}))
+    (tmp_path / "results.json").write_text(
+        json.dumps(
+            {"results": [first], "context": {"command": "make bench", "started": "2026-11-26 06:52", "load_start": 0.5}}
+        )
+    )
     calls = []
 
     def fake_size(persons, work, seed, days, nightly, resume=False):
@@ -129,8 +177,13 @@ def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, 
 
     monkeypatch.setattr(pipeline_bench, "fraudctl", fake_fraudctl)
     monkeypatch.setattr(pipeline_bench, "stage_rows", lambda warehouse, ds: {"ingest": 5})
-    monkeypatch.setattr(pipeline_bench, "_json", lambda path: json.loads(Path(path).read_text())
-                        if not str(path).endswith("publish.json") else {"totals": {"rows_in": 5}})
+    monkeypatch.setattr(
+        pipeline_bench,
+        "_json",
+        lambda path: (
+            json.loads(Path(path).read_text()) if not str(path).endswith("publish.json") else {"totals": {"rows_in": 5}}
+        ),
+    )
     monkeypatch.setattr(pipeline_bench, "cross_match", dying_baseline)
     monkeypatch.setattr(pipeline_bench, "pipeline_claims", lambda outputs: {"undeclared_work": set(), "abroad": set()})
     with pytest.raises(MemoryError):
@@ -138,9 +191,18 @@ def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, 
     saved = json.loads((tmp_path / "p1000" / "result.json").read_text())
     assert saved["full"]["seconds"] == 10.0 and "baseline" not in saved  # the full run is not lost
 
-    monkeypatch.setattr(pipeline_bench, "cross_match", lambda landing_, ds, database=None: {
-        "undeclared_work": [], "abroad": [], "seconds": 2.0, "load_seconds": 1.0,
-        "undeclared_work_seconds": 0.5, "abroad_seconds": 0.5})
+    monkeypatch.setattr(
+        pipeline_bench,
+        "cross_match",
+        lambda landing_, ds, database=None: {
+            "undeclared_work": [],
+            "abroad": [],
+            "seconds": 2.0,
+            "load_seconds": 1.0,
+            "undeclared_work_seconds": 0.5,
+            "abroad_seconds": 0.5,
+        },
+    )
     result = pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False, resume=True)
     assert ran == ["full", "baseline"] and result["full"]["seconds"] == 10.0 and result["baseline"]["seconds"] == 2.0
     pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False)  # without resume: measured again

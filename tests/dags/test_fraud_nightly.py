@@ -20,7 +20,9 @@ def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("FRAUD_LATE_AFTER", "0")  # no Deadline Alert: dag.test() cannot finish with one (ops/dag_defaults.py)
+        env.setenv(
+            "FRAUD_LATE_AFTER", "0"
+        )  # no Deadline Alert: dag.test() cannot finish with one (ops/dag_defaults.py)
         return DagBag(dag_folder=str(DAGS))
 
 
@@ -31,8 +33,17 @@ def test_dagbag_imports_without_errors(dagbag):
 
 def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_crossmatch_publish_report(dagbag):
     dag = dagbag.dags["fraud_nightly"]
-    order = ["wait_for_drops", "ingest", "validate", "conform", "collusion", "select_model", "crossmatch",
-             "publish", "report"]
+    order = [
+        "wait_for_drops",
+        "ingest",
+        "validate",
+        "conform",
+        "collusion",
+        "select_model",
+        "crossmatch",
+        "publish",
+        "report",
+    ]
     assert sorted(dag.task_ids) == sorted(order)
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
@@ -47,10 +58,17 @@ HEAVY = ("pyspark", "xgboost", "networkx", "great_expectations", "pandas", "mlfl
 def test_parsing_a_dag_file_loads_no_heavy_library(dag_file):
     """The DAG processor parses the files often: Spark, XGBoost, networkx and the rest
     load only inside a task (the stage table and settings they read are light)."""
-    script = (f"import runpy, sys; runpy.run_path({str(DAGS / dag_file)!r}); "
-              f"print('loaded:', *(m for m in {HEAVY!r} if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "FRAUD_LATE_AFTER": "0"}, timeout=120)
+    script = (
+        f"import runpy, sys; runpy.run_path({str(DAGS / dag_file)!r}); "
+        f"print('loaded:', *(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FRAUD_LATE_AFTER": "0"},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "loaded:", done.stdout
 
@@ -67,7 +85,9 @@ def test_an_operator_sets_full_rebuild_and_require_drops_in_the_trigger_form(dag
 
     params = dagbag.dags["fraud_nightly"].params
     assert {name: params[name] for name in ("full_rebuild", "require_drops")} == {
-        "full_rebuild": False, "require_drops": True}  # the environment's defaults
+        "full_rebuild": False,
+        "require_drops": True,
+    }  # the environment's defaults
     for name in ("full_rebuild", "require_drops"):
         param = params.get_param(name)
         assert isinstance(param, Param) and param.schema["type"] == "boolean" and param.description
@@ -76,8 +96,7 @@ def test_an_operator_sets_full_rebuild_and_require_drops_in_the_trigger_form(dag
 
     monkeypatch.setenv("FRAUD_FULL_REBUILD", "1")
     monkeypatch.setenv("FRAUD_REQUIRE_DROPS", "0")
-    assert {name: param.value for name, param in run_params().items()} == {
-        "full_rebuild": True, "require_drops": False}
+    assert {name: param.value for name, param in run_params().items()} == {"full_rebuild": True, "require_drops": False}
 
 
 def test_spark_stages_share_the_spark_pool_and_every_stage_has_a_timeout(dagbag):
@@ -108,19 +127,24 @@ def test_the_sensor_looks_for_every_source_unless_the_run_does_not_require_drops
     from types import SimpleNamespace
 
     from conftest import empty_drops
+
     from jobs.pipeline import MissingDropsError, drops_arrived
 
     monkeypatch.setenv("FRAUD_LANDING", str(tmp_path))
     monkeypatch.setenv("FRAUD_DROP_WAIT_TIMEOUT", "3600")
     started = pendulum.datetime(2026, 3, 2, 23, tz="Asia/Seoul")
-    context = {"logical_date": started, "dag_run": SimpleNamespace(start_date=started),
-               "params": {"full_rebuild": False, "require_drops": True}}
+    context = {
+        "logical_date": started,
+        "dag_run": SimpleNamespace(start_date=started),
+        "params": {"full_rebuild": False, "require_drops": True},
+    }
     empty_drops(tmp_path, "2026-03-02", sources=("ei", "nts"))
     assert not drops_arrived(context, now=started.add(minutes=59))
     with pytest.raises(MissingDropsError, match="no complete drop dated 2026-03-02 from source.s. moj .* 3600s"):
         drops_arrived(context, now=started.add(minutes=60))
-    assert drops_arrived({**context, "params": {"full_rebuild": False, "require_drops": False}},
-                         now=started.add(hours=9))
+    assert drops_arrived(
+        {**context, "params": {"full_rebuild": False, "require_drops": False}}, now=started.add(hours=9)
+    )
     empty_drops(tmp_path, "2026-03-02", sources=("moj",))
     assert drops_arrived(context, now=started.add(hours=9))
 
@@ -150,7 +174,7 @@ def test_the_spark_pool_is_sized_for_the_machine(monkeypatch):
 def test_dag_test_runs_every_stage_on_generated_data(spark, tmp_path, monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
-    from fraud.synth import generate
+    from simulation.synth import generate
 
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
     truth = generate(landing, persons=400, seed=11, baseline=date(2026, 3, 2), days=1)
@@ -184,8 +208,8 @@ def test_dag_test_runs_every_stage_on_generated_data(spark, tmp_path, monkeypatc
     assert len(list((report_dir / "cases").glob("*.html"))) == manifest["detections"]["cases"]
 
     # What the DAG found, against what the generator planted (fraudctl evaluate).
-    from fraud.evaluation import evaluate
     from rules.ruleset import RULES
+    from simulation.evaluation import evaluate
 
     report = evaluate(outputs, truth, {rule.typology for rule in RULES if rule.typology})
     assert report["targets_met"], report
@@ -195,4 +219,7 @@ def test_dag_test_runs_every_stage_on_generated_data(spark, tmp_path, monkeypatc
         for table, counts in drop["tables"].items():
             assert counts["valid"] + counts["quarantined"] == counts["rows_in"]
             assert counts["quarantined"] == expected.get(f"{drop['source']}/{drop['drop_date']}/{table}", 0), (
-                drop["source"], drop["drop_date"], table)
+                drop["source"],
+                drop["drop_date"],
+                table,
+            )

@@ -90,19 +90,29 @@ def union_labels(spark):
 
 def test_small_graph_is_labelled_with_the_smallest_id_as_a_string(spark):
     edges = [
-        ("n9", "n10"), ("n10", "n100"), ("n100", "n9"),  # "n10" < "n100" < "n9" as strings
-        ("b", "a"), ("a", "b"), ("c", "c"),  # a duplicate edge reversed, a lone self-loop
-        ("wp:22222222222", "addr:서울강남구테헤란로123"), ("addr:서울강남구테헤란로123", "wp:11111111111"),
+        ("n9", "n10"),
+        ("n10", "n100"),
+        ("n100", "n9"),  # "n10" < "n100" < "n9" as strings
+        ("b", "a"),
+        ("a", "b"),
+        ("c", "c"),  # a duplicate edge reversed, a lone self-loop
+        ("wp:22222222222", "addr:서울강남구테헤란로123"),
+        ("addr:서울강남구테헤란로123", "wp:11111111111"),
         ("person:ff", "wp:11111111111"),
     ]
     components = connected_components(spark.createDataFrame(edges, EDGE_DDL))
     assert tuple(components.columns) == COMPONENT_COLUMNS
     assert {row["node"]: row["component"] for row in components.collect()} == {
-        "n9": "n10", "n10": "n10", "n100": "n10",
-        "a": "a", "b": "a",
+        "n9": "n10",
+        "n10": "n10",
+        "n100": "n10",
+        "a": "a",
+        "b": "a",
         "c": "c",
-        "wp:22222222222": "addr:서울강남구테헤란로123", "wp:11111111111": "addr:서울강남구테헤란로123",
-        "person:ff": "addr:서울강남구테헤란로123", "addr:서울강남구테헤란로123": "addr:서울강남구테헤란로123",
+        "wp:22222222222": "addr:서울강남구테헤란로123",
+        "wp:11111111111": "addr:서울강남구테헤란로123",
+        "person:ff": "addr:서울강남구테헤란로123",
+        "addr:서울강남구테헤란로123": "addr:서울강남구테헤란로123",
     }
 
 
@@ -154,7 +164,9 @@ def test_update_components_matches_networkx_after_splits_merges_and_removals(spa
     assert len(rows) == len({row["node"] for row in rows}), "one row per node"
     assert {row["node"]: row["component"] for row in rows} == expected
     # Nothing changed: the earlier components as they were.
-    assert sorted(update_components(old_edges, changed_nodes(old_edges, old_edges), old).collect()) == sorted(old.collect())
+    assert sorted(update_components(old_edges, changed_nodes(old_edges, old_edges), old).collect()) == sorted(
+        old.collect()
+    )
 
 
 def test_no_edges_give_no_components(spark):
@@ -186,6 +198,9 @@ def test_prune_hubs_removes_the_centre_of_a_star_and_reports_its_degree(spark):
     # Without the bank the workplaces fall apart; wp:...4 and wp:...5 were linked only through it.
     rings = {row["node"]: row["component"] for row in connected_components(kept).collect()}
     assert rings == {
-        workplaces[0]: workplaces[0], workplaces[1]: workplaces[0], workplaces[2]: workplaces[0],
-        workplaces[3]: "addr:서울중구세종대로110", "addr:서울중구세종대로110": "addr:서울중구세종대로110",
+        workplaces[0]: workplaces[0],
+        workplaces[1]: workplaces[0],
+        workplaces[2]: workplaces[0],
+        workplaces[3]: "addr:서울중구세종대로110",
+        "addr:서울중구세종대로110": "addr:서울중구세종대로110",
     }

@@ -69,8 +69,16 @@ ADDRESSES_BY_PLACE: dict[str, tuple[str, ...]] = {
 BLANK_ADDRESSES = (None, "", "   ", "\u3000", "()")
 
 PHONES_BY_NUMBER: dict[str, tuple[str, ...]] = {
-    "025551234": ("02-555-1234", "025551234", "02 555 1234", "+82-2-555-1234", "+82 (0)2-555-1234", "82 2 555 1234",
-                  "02-555-1234~6", "02-555-1234, 02-555-1235"),
+    "025551234": (
+        "02-555-1234",
+        "025551234",
+        "02 555 1234",
+        "+82-2-555-1234",
+        "+82 (0)2-555-1234",
+        "82 2 555 1234",
+        "02-555-1234~6",
+        "02-555-1234, 02-555-1235",
+    ),
     "0315551234": ("031-555-1234", "031 555 1234 내선 12", "0082-31-555-1234"),
     "01012345678": ("010-1234-5678", "+82 10-1234-5678", "01012345678"),
     "07012345678": ("070-1234-5678",),
@@ -131,8 +139,9 @@ def test_spark_and_python_agree_on_every_example(spark):
         normalized_phone(examples["phone"]).alias("phone_key"),
     ).collect()
     spark_address_keys = {row["example_no"]: row["address_key"] for row in keyed if row["example_no"] < len(addresses)}
-    spark_phone_keys = {row["example_no"] - len(addresses): row["phone_key"]
-                        for row in keyed if row["example_no"] >= len(addresses)}
+    spark_phone_keys = {
+        row["example_no"] - len(addresses): row["phone_key"] for row in keyed if row["example_no"] >= len(addresses)
+    }
 
     assert {addresses[i]: key for i, key in spark_address_keys.items()} == {
         text: normalize_address(text) for text in addresses
@@ -144,7 +153,11 @@ def test_spark_and_python_agree_on_every_example(spark):
 
 # The same address in Unicode's composed form (NFC: one code point per Hangul syllable)
 # and decomposed into jamo (NFD), as some systems and macOS file names deliver it.
-NFD_ADDRESSES = ("서울특별시 강남구 테헤란로 123, 402호", "경기도 성남시 분당구 판교역로146번길 20", "Café 서울 중구 세종대로 110")
+NFD_ADDRESSES = (
+    "서울특별시 강남구 테헤란로 123, 402호",
+    "경기도 성남시 분당구 판교역로146번길 20",
+    "Café 서울 중구 세종대로 110",
+)
 # 내선 (extension) cuts the number; decomposed, it is other code points.
 NFD_PHONES = ("031 555 1234 내선 12",)
 
@@ -155,7 +168,9 @@ def test_an_nfd_address_gives_the_key_of_its_nfc_form_on_both_paths(spark):
     forms = [(text, unicodedata.normalize(form, text)) for text in NFD_ADDRESSES for form in ("NFC", "NFD")]
     assert any(nfc != other for nfc, other in forms)  # the decomposed forms are other strings
     frame = spark.createDataFrame([(i, other) for i, (_, other) in enumerate(forms)], "i int, address string")
-    spark_keys = {row["i"]: row["key"] for row in frame.select("i", normalized_address("address").alias("key")).collect()}
+    spark_keys = {
+        row["i"]: row["key"] for row in frame.select("i", normalized_address("address").alias("key")).collect()
+    }
     for i, (text, other) in enumerate(forms):
         nfc_key = normalize_address(unicodedata.normalize("NFC", text))
         assert normalize_address(other) == nfc_key, other
@@ -169,8 +184,11 @@ def test_an_nfd_phone_gives_the_key_of_its_nfc_form_on_both_paths(spark):
     typed = [unicodedata.normalize(form, text) for text in NFD_PHONES for form in ("NFC", "NFD")]
     frame = spark.createDataFrame([(i, text) for i, text in enumerate(typed)], "i int, phone string")
     spark_keys = {row["i"]: row["key"] for row in frame.select("i", normalized_phone("phone").alias("key")).collect()}
-    assert [normalize_phone(text) for text in typed] == [spark_keys[i] for i in range(len(typed))] == [
-        "0315551234", "0315551234"]
+    assert (
+        [normalize_phone(text) for text in typed]
+        == [spark_keys[i] for i in range(len(typed))]
+        == ["0315551234", "0315551234"]
+    )
 
 
 # Line separators Java reads as line ends (`$` matches before a final one, `.` stops at
@@ -186,8 +204,12 @@ LINE_SEPARATED_PHONES = {"02-555-1234~\u20286": "025551234", "02-555-1234 내선
 def test_line_separators_neither_split_the_paths_nor_change_a_key(spark):
     addresses, phones = list(LINE_SEPARATED_ADDRESSES), list(LINE_SEPARATED_PHONES)
     frame = spark.createDataFrame([(i, text) for i, text in enumerate(addresses + phones)], "i int, text string")
-    keyed = {row["i"]: (row["address_key"], row["phone_key"]) for row in frame.select(
-        "i", normalized_address("text").alias("address_key"), normalized_phone("text").alias("phone_key")).collect()}
+    keyed = {
+        row["i"]: (row["address_key"], row["phone_key"])
+        for row in frame.select(
+            "i", normalized_address("text").alias("address_key"), normalized_phone("text").alias("phone_key")
+        ).collect()
+    }
     assert {text: keyed[i][0] for i, text in enumerate(addresses)} == LINE_SEPARATED_ADDRESSES
     assert {text: normalize_address(text) for text in addresses} == LINE_SEPARATED_ADDRESSES
     assert {text: keyed[len(addresses) + i][1] for i, text in enumerate(phones)} == LINE_SEPARATED_PHONES

@@ -19,31 +19,51 @@ KST = dt.timezone(dt.timedelta(hours=9))
 PERSON = "ab" * 32
 
 
-def queue(warehouse, day: str, rows: list[tuple[str, str, str, str]], evidence: list[tuple[str, str | None]] = (),
-          rings: str = "ring_id,workplace_ids,person_count,claim_count,score,reasons\n"):
+def queue(
+    warehouse,
+    day: str,
+    rows: list[tuple[str, str, str, str]],
+    evidence: list[tuple[str, str | None]] = (),
+    rings: str = "ring_id,workplace_ids,person_count,claim_count,score,reasons\n",
+):
     """outputs/<day>/ with cases.csv (case_id, claim_id, rule_hits, ring_id rows),
     evidence.parquet (case_id, cert_id) and rings.csv."""
     out = warehouse / "outputs" / day
     out.mkdir(parents=True)
-    lines = ["case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,ring_id"]
-    lines += [f"{c},{cl},{PERSON},11111111111,0.9,{i + 1},UNDECLARED_WORK,{hits},r,100,{ring}"
-              for i, (c, cl, hits, ring) in enumerate(rows)]
+    lines = [
+        "case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,ring_id"
+    ]
+    lines += [
+        f"{c},{cl},{PERSON},11111111111,0.9,{i + 1},UNDECLARED_WORK,{hits},r,100,{ring}"
+        for i, (c, cl, hits, ring) in enumerate(rows)
+    ]
     (out / "cases.csv").write_text("\n".join(lines) + "\n")
-    pq.write_table(pa.table({"case_id": [e[0] for e in evidence], "cert_id": [e[1] for e in evidence]},
-                            schema=pa.schema([("case_id", pa.string()), ("cert_id", pa.string())])),
-                   out / "evidence.parquet")
+    pq.write_table(
+        pa.table(
+            {"case_id": [e[0] for e in evidence], "cert_id": [e[1] for e in evidence]},
+            schema=pa.schema([("case_id", pa.string()), ("cert_id", pa.string())]),
+        ),
+        out / "evidence.parquet",
+    )
     (out / "rings.csv").write_text(rings)
 
 
 def test_a_cleared_case_records_the_evidence_it_was_cleared_on(tmp_path):
-    queue(tmp_path, "2026-03-02", [("K1", "CL-1", "UW-01;UW-02", "R1")], [("K1", "c-2"), ("K1", "c-1"), ("K1", None)],
-          rings="ring_id,workplace_ids,person_count,claim_count,score,reasons\nR1,1;2,4,5,0.9,x\n")
+    queue(
+        tmp_path,
+        "2026-03-02",
+        [("K1", "CL-1", "UW-01;UW-02", "R1")],
+        [("K1", "c-2"), ("K1", "c-1"), ("K1", None)],
+        rings="ring_id,workplace_ids,person_count,claim_count,score,reasons\nR1,1;2,4,5,0.9,x\n",
+    )
     entry = record(tmp_path, "K1", "cleared", "declared late", "kim", dt.datetime(2026, 3, 3, 9, 0, tzinfo=KST))
     assert entry.claim_id == "CL-1" and entry.recorded_at == "2026-03-03T09:00:00+09:00"
     assert entry.evidence == dispositions.Evidence(("c-1", "c-2"), ("UW-01", "UW-02"), "R1", 4)
     stored = json.loads(next((tmp_path / "dispositions").glob("*.json")).read_text())
     assert stored["by"] == "kim" and stored["note"] == "declared late" and stored["status"] == "cleared"
-    assert dispositions.cleared_rows(dispositions.read_log(tmp_path)) == [("CL-1", ["c-1", "c-2"], ["UW-01", "UW-02"], 4)]
+    assert dispositions.cleared_rows(dispositions.read_log(tmp_path)) == [
+        ("CL-1", ["c-1", "c-2"], ["UW-01", "UW-02"], 4)
+    ]
 
 
 def test_the_log_is_append_only_and_a_night_applies_what_was_recorded_by_its_date(tmp_path):
@@ -55,17 +75,22 @@ def test_the_log_is_append_only_and_a_night_applies_what_was_recorded_by_its_dat
     on_4th = dispositions.applicable(tmp_path, dt.date(2026, 3, 4))  # 00:30 UTC is 09:30 KST on the 4th
     assert len(on_4th) == 2
     assert dispositions.checksum(on_4th) != dispositions.checksum(on_4th[:1])
-    assert dispositions.checksum(dispositions.applicable(tmp_path, dt.date(2026, 3, 4))) == dispositions.checksum(on_4th)
+    assert dispositions.checksum(dispositions.applicable(tmp_path, dt.date(2026, 3, 4))) == dispositions.checksum(
+        on_4th
+    )
     assert dispositions.labels(on_4th) == [("CL-1", 1, dt.date(2026, 3, 4), "UNDECLARED_WORK")]
 
 
-@pytest.mark.parametrize("case_id, status, by, message", [
-    ("K9", "cleared", "kim", "in no queue"),
-    ("K1", "closed", "kim", "status must be one of"),
-    ("K1", "cleared", "  ", "must name the investigator"),
-    ("../K1", "cleared", "kim", "is not a case id"),
-    ("K1\n", "cleared", "kim", "is not a case id"),  # `$` would take the line break
-])
+@pytest.mark.parametrize(
+    "case_id, status, by, message",
+    [
+        ("K9", "cleared", "kim", "in no queue"),
+        ("K1", "closed", "kim", "status must be one of"),
+        ("K1", "cleared", "  ", "must name the investigator"),
+        ("../K1", "cleared", "kim", "is not a case id"),
+        ("K1\n", "cleared", "kim", "is not a case id"),  # `$` would take the line break
+    ],
+)
 def test_a_disposition_that_cannot_be_recorded_is_refused(tmp_path, case_id, status, by, message):
     queue(tmp_path, "2026-03-02", [("K1", "CL-1", "UW-01", "")])
     with pytest.raises(DispositionError, match=message):
@@ -80,12 +105,13 @@ def test_a_case_only_queued_after_the_decision_time_is_refused(tmp_path):
 
 
 def test_cli_records_and_fails_with_one_line(tmp_path, monkeypatch):
-    from fraud.cli import main
+    from fraudctl.main import main
 
     queue(tmp_path, "2026-03-02", [("K1", "CL-1", "UW-01", "")])
     monkeypatch.setenv("FRAUD_WAREHOUSE", str(tmp_path))
-    done = CliRunner().invoke(main, ["disposition", "K1", "--status", "in_review", "--by", "kim",
-                                     "--at", "2026-03-03T10:00:00+09:00"])
+    done = CliRunner().invoke(
+        main, ["disposition", "K1", "--status", "in_review", "--by", "kim", "--at", "2026-03-03T10:00:00+09:00"]
+    )
     assert done.exit_code == 0, done.output
     assert "K1 (CL-1): in_review by kim at 2026-03-03T10:00:00+09:00" in done.output
     bad = CliRunner().invoke(main, ["disposition", "K1", "--status", "cleared", "--by", "kim", "--at", "2026-03-03"])

@@ -31,29 +31,49 @@ def _frame(spark, table: contract.Table, rows: list[dict]):
 
 def _claim(claim_id: str, **changes) -> dict:
     row = {
-        "claim_id": claim_id, "person_key": PERSON, "workplace_id": "12345678901",
-        "separation_code": "23", "filed_on": dt.date(2026, 2, 2), "eligible_from": dt.date(2026, 2, 9),
-        "benefit_days": 120, "daily_amount": 66_000, "bank_account_key": ACCOUNT,
-        "status": "APPROVED", "updated_at": UPDATED,
+        "claim_id": claim_id,
+        "person_key": PERSON,
+        "workplace_id": "12345678901",
+        "separation_code": "23",
+        "filed_on": dt.date(2026, 2, 2),
+        "eligible_from": dt.date(2026, 2, 9),
+        "benefit_days": 120,
+        "daily_amount": 66_000,
+        "bank_account_key": ACCOUNT,
+        "status": "APPROVED",
+        "updated_at": UPDATED,
     }
     return {**row, **changes}
 
 
 def _certification(cert_id: str, **changes) -> dict:
     row = {
-        "cert_id": cert_id, "claim_id": "C-1", "cert_on": dt.date(2026, 3, 1),
-        "period_from": dt.date(2026, 2, 16), "period_to": dt.date(2026, 2, 28),
-        "channel": "ONLINE", "ip_country": "KR", "job_search_count": 2, "declared_income": 0,
-        "paid_days": 13, "paid_amount": 858_000, "updated_at": UPDATED,
+        "cert_id": cert_id,
+        "claim_id": "C-1",
+        "cert_on": dt.date(2026, 3, 1),
+        "period_from": dt.date(2026, 2, 16),
+        "period_to": dt.date(2026, 2, 28),
+        "channel": "ONLINE",
+        "ip_country": "KR",
+        "job_search_count": 2,
+        "declared_income": 0,
+        "paid_days": 13,
+        "paid_amount": 858_000,
+        "updated_at": UPDATED,
     }
     return {**row, **changes}
 
 
 def _employment(employment_id: str, **changes) -> dict:
     row = {
-        "employment_id": employment_id, "person_key": PERSON, "workplace_id": "12345678901",
-        "acquired_on": dt.date(2024, 5, 1), "lost_on": dt.date(2026, 1, 31),
-        "separation_code": "23", "monthly_wage": 2_900_000, "updated_at": UPDATED,
+        "employment_id": employment_id,
+        "person_key": PERSON,
+        "workplace_id": "12345678901",
+        "acquired_on": dt.date(2024, 5, 1),
+        "lost_on": dt.date(2026, 1, 31),
+        "separation_code": "23",
+        "monthly_wage": 2_900_000,
+        "updated_at": UPDATED,
     }
     return {**row, **changes}
 
@@ -117,12 +137,16 @@ def test_suite_is_built_from_the_contract():
         by_type.setdefault(expectation.expectation_type, []).append(expectation)
 
     assert {e.column for e in by_type["expect_column_values_to_match_regex"]} == {
-        "claim_id", "person_key", "workplace_id", "bank_account_key"
+        "claim_id",
+        "person_key",
+        "workplace_id",
+        "bank_account_key",
     }
     regex = {e.column: e.regex for e in by_type["expect_column_values_to_match_regex"]}
     assert regex["workplace_id"] == r"^(?:[0-9]{11})\z"
     assert {e.column: set(e.value_set) for e in by_type["expect_column_values_to_be_in_set"]} == {
-        "separation_code": set(contract.SEPARATION_CODES), "status": set(contract.CLAIM_STATUSES),
+        "separation_code": set(contract.SEPARATION_CODES),
+        "status": set(contract.CLAIM_STATUSES),
     }
     bounds = {e.column: (e.min_value, e.max_value) for e in by_type["expect_column_values_to_be_between"]}
     assert bounds["benefit_days"] == (120, 270)
@@ -132,19 +156,22 @@ def test_suite_is_built_from_the_contract():
 
     # The drop date tightens only the columns that cannot lie after it.
     dated = build_suite(contract.TABLES["claims"], drop_date=DROP)
-    upper = {e.column: e.max_value for e in dated.expectations
-             if e.expectation_type == "expect_column_values_to_be_between"}
+    upper = {
+        e.column: e.max_value for e in dated.expectations if e.expectation_type == "expect_column_values_to_be_between"
+    }
     assert upper["filed_on"] == dt.date(2026, 3, 3)
     assert upper["eligible_from"] == dt.date(2100, 1, 1)
     assert upper["updated_at"] == dt.datetime(2026, 3, 3, tzinfo=KST)
 
     # Orderings become column-pair expectations; other row checks run as Spark SQL.
     certifications = build_suite(contract.TABLES["certifications"]).expectations
-    pairs = [(e.column_B, e.column_A) for e in certifications
-             if e.expectation_type == "expect_column_pair_values_a_to_be_greater_than_b"]
+    pairs = [
+        (e.column_B, e.column_A)
+        for e in certifications
+        if e.expectation_type == "expect_column_pair_values_a_to_be_greater_than_b"
+    ]
     assert pairs == [("period_from", "period_to"), ("period_from", "cert_on")]
-    queries = [e.unexpected_rows_query for e in certifications
-               if e.expectation_type == "unexpected_rows_expectation"]
+    queries = [e.unexpected_rows_query for e in certifications if e.expectation_type == "unexpected_rows_expectation"]
     assert len(queries) == 1 and "channel <> 'VISIT'" in queries[0]
 
 
@@ -153,8 +180,9 @@ def test_valid_drop_passes_and_leaves_self_contained_docs(spark, sealed, capfd, 
     table = contract.TABLES[name]
     cached_before = spark.sparkContext._jsc.getPersistentRDDs().size()
 
-    outcome = validate_drop(_frame(spark, table, VALID_DROPS[name]), table,
-                            f"{table.source}/{DROP}/{name}", sealed, drop_date=DROP)
+    outcome = validate_drop(
+        _frame(spark, table, VALID_DROPS[name]), table, f"{table.source}/{DROP}/{name}", sealed, drop_date=DROP
+    )
 
     assert outcome["success"] is True, outcome["failed"]
     assert outcome["failed"] == []
@@ -205,10 +233,15 @@ def test_bad_claims_fail_with_the_expectation_and_column_named(spark, sealed):
     validation = json.loads((sealed / "claims.json").read_text(encoding="utf-8"))
     examples = {
         r["expectation_config"]["kwargs"].get("column"): r["result"].get("partial_unexpected_list")
-        for r in validation["results"] if not r["success"]
+        for r in validation["results"]
+        if not r["success"]
     }
-    assert examples == {"person_key": ["A" * 64], "status": ["<script>PAID</script>"],
-                        "benefit_days": [300], "claim_id": ["C-4", "C-4"]}
+    assert examples == {
+        "person_key": ["A" * 64],
+        "status": ["<script>PAID</script>"],
+        "benefit_days": [300],
+        "claim_id": ["C-4", "C-4"],
+    }
     page = (sealed / "claims.html").read_text(encoding="utf-8")
     assert "4 expectation(s) FAILED" in page
     assert "<script>" not in page and "&lt;script&gt;PAID&lt;/script&gt;" in page
@@ -220,8 +253,10 @@ def test_a_key_with_a_trailing_line_break_fails_the_regex(spark, sealed, brk):
     table = contract.TABLES["claims"]
     rows = [_claim("C-1"), _claim("C-2", person_key=PERSON + brk, workplace_id="12345678901" + brk)]
     outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/claims", sealed)
-    assert _failures(outcome) == {("expect_column_values_to_match_regex", "person_key", 1),
-                                  ("expect_column_values_to_match_regex", "workplace_id", 1)}
+    assert _failures(outcome) == {
+        ("expect_column_values_to_match_regex", "person_key", 1),
+        ("expect_column_values_to_match_regex", "workplace_id", 1),
+    }
 
 
 def test_a_timestamp_gx_cannot_turn_into_python_fails_without_examples_not_with_a_crash(spark, sealed):
@@ -230,11 +265,21 @@ def test_a_timestamp_gx_cannot_turn_into_python_fails_without_examples_not_with_
     from pyspark.sql import functions as F
 
     table = contract.TABLES["crossings"]
-    rows = [{"crossing_id": f"X-{i}", "person_key": PERSON, "crossed_at": UPDATED, "direction": "OUT",
-             "port_code": "ICN", "country": "JP"} for i in (1, 2)]
+    rows = [
+        {
+            "crossing_id": f"X-{i}",
+            "person_key": PERSON,
+            "crossed_at": UPDATED,
+            "direction": "OUT",
+            "port_code": "ICN",
+            "country": "JP",
+        }
+        for i in (1, 2)
+    ]
     year_one = F.expr("cast('0001-01-01T00:00:00+09:00' as timestamp)")
     frame = _frame(spark, table, rows).withColumn(
-        "crossed_at", F.when(F.col("crossing_id") == "X-2", year_one).otherwise(F.col("crossed_at")))
+        "crossed_at", F.when(F.col("crossing_id") == "X-2", year_one).otherwise(F.col("crossed_at"))
+    )
 
     outcome = validate_drop(frame, table, f"moj/{DROP}/crossings", sealed, drop_date=DROP)
 
@@ -256,8 +301,7 @@ def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
         _certification("X-7", updated_at=dt.datetime(2026, 3, 2, 23, 59, 59, tzinfo=KST)),
     ]
 
-    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/certifications",
-                            sealed, drop_date=DROP)
+    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/certifications", sealed, drop_date=DROP)
 
     assert _failures(outcome) == {
         ("expect_column_pair_values_a_to_be_greater_than_b", "period_from,period_to", 1),
@@ -265,8 +309,11 @@ def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
         ("expect_column_values_to_be_between", "updated_at", 1),
     }
     validation = json.loads((sealed / "certifications.json").read_text(encoding="utf-8"))
-    rejected = [r["result"]["details"]["unexpected_rows"] for r in validation["results"]
-                if r["expectation_config"]["type"] == "unexpected_rows_expectation"]
+    rejected = [
+        r["result"]["details"]["unexpected_rows"]
+        for r in validation["results"]
+        if r["expectation_config"]["type"] == "unexpected_rows_expectation"
+    ]
     assert rejected == [[{"cert_id": "X-3", "channel": "VISIT", "ip_country": "KR"}]]
 
 
@@ -274,12 +321,21 @@ def test_the_results_page_holds_no_control_character():
     # GX's messages may quote a value; the page shows its control characters as \\xNN.
     from fraud.expectations import _render_html
 
-    payload = {"results": [{"success": False, "result": {"unexpected_count": 1},
-                            "expectation_config": {"type": "expect_column_values_to_match_regex",
-                                                   "kwargs": {"column": "person_key"}},
-                            "exception_info": {"raised_exception": True,
-                                               "exception_message": "cannot read 'a\x00b\x1b[2J'"}}],
-               "statistics": {"successful_expectations": 0}, "meta": {}}
+    payload = {
+        "results": [
+            {
+                "success": False,
+                "result": {"unexpected_count": 1},
+                "expectation_config": {
+                    "type": "expect_column_values_to_match_regex",
+                    "kwargs": {"column": "person_key"},
+                },
+                "exception_info": {"raised_exception": True, "exception_message": "cannot read 'a\x00b\x1b[2J'"},
+            }
+        ],
+        "statistics": {"successful_expectations": 0},
+        "meta": {},
+    }
     summary = {"table": "claims", "drop": "ei/2026-03-02/claims", "success": False, "evaluated": 1, "failed": [{}]}
     page = _render_html(summary, payload)
     assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page) is None

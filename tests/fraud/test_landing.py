@@ -8,8 +8,8 @@ import signal
 from datetime import date
 
 import pytest
-
 from conftest import claim_row, csv_text, write_drop
+
 from fraud.landing import DropError, discover, sources_missing
 
 
@@ -70,9 +70,11 @@ def test_table_with_no_changes_may_be_absent_or_zero(tmp_path):
 
 # --- hostile landing files (issue #19): only regular files inside the landing ---------
 
+
 @contextlib.contextmanager
 def no_hang(seconds=10):
     """Fail instead of waiting forever (a named pipe opened for reading waits for a writer)."""
+
     def timeout(signum, frame):
         raise TimeoutError(f"still waiting after {seconds}s")
 

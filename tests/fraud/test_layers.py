@@ -82,7 +82,8 @@ def test_a_night_that_re_decided_nothing_adds_no_layer(spark, tmp_path):
 
 
 def test_link_tree_copies_only_what_the_file_system_refuses_to_link_and_raises_on_anything_else(
-        tmp_path, monkeypatch, caplog):
+    tmp_path, monkeypatch, caplog
+):
     import errno
     import os
 
@@ -102,7 +103,8 @@ def test_link_tree_copies_only_what_the_file_system_refuses_to_link_and_raises_o
     assert (tmp_path / "copied" / "sub" / "b.parquet").read_bytes() == b"b"
     assert [r.getMessage() for r in caplog.records if "refused hard links" in r.getMessage()] == [
         f"{source}: the file system refused hard links (Invalid cross-device link); copied 2 file(s) instead: "
-        "a night then costs a copy of the history"]
+        "a night then costs a copy of the history"
+    ]
 
     def vanished(src, dst):
         raise FileNotFoundError(errno.ENOENT, "No such file or directory")

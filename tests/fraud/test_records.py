@@ -1,8 +1,8 @@
 """Reading delivered files: encodings, BOM, quoting, broken records, headers."""
 
 import pyarrow.parquet as pq
-
 from conftest import P1, claim_row, csv_text
+
 from fraud import contract, records
 
 CLAIMS = contract.TABLES["claims"]
@@ -17,7 +17,12 @@ def _read(tmp_path, data: bytes, encoding="utf-8"):
 
 
 def test_utf8_with_bom_and_extra_column_in_the_middle(tmp_path):
-    header = ["claim_id", "person_key", "remark", *[c for c in CLAIMS.column_names if c not in ("claim_id", "person_key")]]
+    header = [
+        "claim_id",
+        "person_key",
+        "remark",
+        *[c for c in CLAIMS.column_names if c not in ("claim_id", "person_key")],
+    ]
     text = csv_text([claim_row(remark="비고")], header)
     reading, rows = _read(tmp_path, b"\xef\xbb\xbf" + text.encode("utf-8"))
     assert reading.rows == 1 and reading.rejected is None
@@ -29,10 +34,20 @@ def test_utf8_with_bom_and_extra_column_in_the_middle(tmp_path):
 
 def test_cp949_is_decoded(tmp_path):
     workplaces = contract.TABLES["workplaces"]
-    row = {"workplace_id": "12345678901", "business_no": "1234567890", "name": "(주)한빛물산",
-           "representative_key": P1, "address": "서울특별시 강남구 테헤란로 123 4층", "phone": "02-555-1234",
-           "bank_account_key": "", "industry_code": "47", "region_code": "11", "opened_on": "2020-01-01",
-           "closed_on": "", "updated_at": "2026-03-01T10:00:00+09:00"}
+    row = {
+        "workplace_id": "12345678901",
+        "business_no": "1234567890",
+        "name": "(주)한빛물산",
+        "representative_key": P1,
+        "address": "서울특별시 강남구 테헤란로 123 4층",
+        "phone": "02-555-1234",
+        "bank_account_key": "",
+        "industry_code": "47",
+        "region_code": "11",
+        "opened_on": "2020-01-01",
+        "closed_on": "",
+        "updated_at": "2026-03-01T10:00:00+09:00",
+    }
     source = tmp_path / "workplaces.csv"
     source.write_bytes(csv_text([row]).encode("cp949"))
     reading = records.tokenize(source, "cp949", workplaces, tmp_path / "w.parquet")
@@ -55,7 +70,11 @@ def test_quoted_newline_and_comma_stay_in_one_record_with_its_original_text(tmp_
 def test_wrong_field_count_and_invalid_bytes_are_error_records_with_their_text(tmp_path):
     good = csv_text([claim_row()])
     header, line = good.rstrip("\r\n").split("\r\n")
-    data = (header + "\r\n" + line + "\r\n" + "C2,short,row\r\n").encode() + line.replace("C1", "C3").encode().replace(b"APPROVED", b"APPR\xff") + b"\r\n"
+    data = (
+        (header + "\r\n" + line + "\r\n" + "C2,short,row\r\n").encode()
+        + line.replace("C1", "C3").encode().replace(b"APPROVED", b"APPR\xff")
+        + b"\r\n"
+    )
     reading, rows = _read(tmp_path, data)
     assert reading.rows == 3 and reading.error_rows == 2
     assert rows[0][records.ERROR] is None

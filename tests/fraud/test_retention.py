@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from fraud.cli import main
 from fraud.layout import Layout
 from fraud.retention import PRUNED, nights, prune
+from fraudctl.main import main
 
 NIGHTS = [date(2026, 3, d) for d in (3, 4, 5, 6)]
 
@@ -110,7 +110,7 @@ def test_an_old_version_a_killed_swap_left_goes_with_its_night(tmp_path):
 
 
 def test_prune_waits_for_a_stage_reading_the_nights(tmp_path):
-    from jobs.pipeline import nights_lock
+    from fraud.locks import nights_lock
 
     layout = _warehouse(tmp_path)
     reading, release, pruned = threading.Event(), threading.Event(), threading.Event()

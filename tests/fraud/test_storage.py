@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fraud.storage import (atomic_dir, ensure_dir, recover, spreadsheet_safe, unescape_cell, write_csv,
-                           write_json)
+from fraud.storage import atomic_dir, ensure_dir, recover, spreadsheet_safe, unescape_cell, write_csv, write_json
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,8 +119,9 @@ def test_two_dates_written_at_once_use_their_own_staging_paths(tmp_path):
     assert (second / "cases.csv").read_text() == "night b\n"
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
-                                  "\tfoo", "\rbar", "'quoted"])
+@pytest.mark.parametrize(
+    "cell", ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tfoo", "\rbar", "'quoted"]
+)
 def test_cells_a_spreadsheet_would_evaluate_are_escaped_and_recoverable(cell):
     escaped = spreadsheet_safe(cell)
     assert escaped == "'" + cell

@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
+from conftest import P1, claim_row, crossing_row
 from pyspark.sql import functions as F
 
-from conftest import P1, claim_row, crossing_row
 from fraud import contract
 from fraud.records import ERROR, LINE_NO, RAW_LINE
 from fraud.validation import DROP_DATE, check_rows, quarantined_rows, valid_rows
@@ -15,8 +15,10 @@ DROP = date(2026, 3, 2)
 
 def _check(spark, table_name, rows, errors=None):
     table = contract.TABLES[table_name]
-    schema = ", ".join([f"`{DROP_DATE}` date", f"`{LINE_NO}` bigint", f"`{RAW_LINE}` string", f"`{ERROR}` string"]
-                       + [f"`{c}` string" for c in table.column_names])
+    schema = ", ".join(
+        [f"`{DROP_DATE}` date", f"`{LINE_NO}` bigint", f"`{RAW_LINE}` string", f"`{ERROR}` string"]
+        + [f"`{c}` string" for c in table.column_names]
+    )
     data = [
         (DROP, i + 1, f"line {i + 1}", (errors or {}).get(i), *[row.get(c) or None for c in table.column_names])
         for i, row in enumerate(rows)
@@ -26,35 +28,71 @@ def _check(spark, table_name, rows, errors=None):
 
 
 def employment_row(**overrides):
-    row = {"employment_id": "E1", "person_key": P1, "workplace_id": "12345678901", "acquired_on": "2025-01-02",
-           "lost_on": "2025-12-31", "separation_code": "23", "monthly_wage": "2500000",
-           "updated_at": "2026-01-05T10:00:00+09:00"}
+    row = {
+        "employment_id": "E1",
+        "person_key": P1,
+        "workplace_id": "12345678901",
+        "acquired_on": "2025-01-02",
+        "lost_on": "2025-12-31",
+        "separation_code": "23",
+        "monthly_wage": "2500000",
+        "updated_at": "2026-01-05T10:00:00+09:00",
+    }
     row.update(overrides)
     return row
 
 
 def cert_row(**overrides):
-    row = {"cert_id": "K1", "claim_id": "C1", "cert_on": "2026-03-01", "period_from": "2026-02-01",
-           "period_to": "2026-02-28", "channel": "ONLINE", "ip_country": "KR", "job_search_count": "2",
-           "declared_income": "0", "paid_days": "28", "paid_amount": "1792000",
-           "updated_at": "2026-03-01T10:00:00+09:00"}
+    row = {
+        "cert_id": "K1",
+        "claim_id": "C1",
+        "cert_on": "2026-03-01",
+        "period_from": "2026-02-01",
+        "period_to": "2026-02-28",
+        "channel": "ONLINE",
+        "ip_country": "KR",
+        "job_search_count": "2",
+        "declared_income": "0",
+        "paid_days": "28",
+        "paid_amount": "1792000",
+        "updated_at": "2026-03-01T10:00:00+09:00",
+    }
     row.update(overrides)
     return row
 
 
 def income_row(**overrides):
-    row = {"record_id": "N1", "person_key": P1, "payer_business_no": "1234567890", "income_type": "WAGE",
-           "work_from": "2026-01-01", "work_to": "2026-01-31", "work_days": "12", "amount": "1200000",
-           "filed_on": "2026-02-28", "updated_at": "2026-02-28T10:00:00+09:00"}
+    row = {
+        "record_id": "N1",
+        "person_key": P1,
+        "payer_business_no": "1234567890",
+        "income_type": "WAGE",
+        "work_from": "2026-01-01",
+        "work_to": "2026-01-31",
+        "work_days": "12",
+        "amount": "1200000",
+        "filed_on": "2026-02-28",
+        "updated_at": "2026-02-28T10:00:00+09:00",
+    }
     row.update(overrides)
     return row
 
 
 def workplace_row(**overrides):
-    row = {"workplace_id": "12345678901", "business_no": "1234567890", "name": "(주)테스트", "representative_key": P1,
-           "address": "서울특별시 중구 세종대로 110", "phone": "02-123-4567", "bank_account_key": P1,
-           "industry_code": "47", "region_code": "11", "opened_on": "2010-01-01", "closed_on": "",
-           "updated_at": "2020-01-01T10:00:00+09:00"}
+    row = {
+        "workplace_id": "12345678901",
+        "business_no": "1234567890",
+        "name": "(주)테스트",
+        "representative_key": P1,
+        "address": "서울특별시 중구 세종대로 110",
+        "phone": "02-123-4567",
+        "bank_account_key": P1,
+        "industry_code": "47",
+        "region_code": "11",
+        "opened_on": "2010-01-01",
+        "closed_on": "",
+        "updated_at": "2020-01-01T10:00:00+09:00",
+    }
     row.update(overrides)
     return row
 
@@ -118,9 +156,14 @@ CASES = [
 ]
 
 
-GOOD = {"claims": claim_row("C0"), "employments": employment_row(employment_id="E0"),
-        "certifications": cert_row(cert_id="K0"), "income": income_row(record_id="N0"),
-        "crossings": crossing_row("X0"), "workplaces": workplace_row(workplace_id="00000000000")}
+GOOD = {
+    "claims": claim_row("C0"),
+    "employments": employment_row(employment_id="E0"),
+    "certifications": cert_row(cert_id="K0"),
+    "income": income_row(record_id="N0"),
+    "crossings": crossing_row("X0"),
+    "workplaces": workplace_row(workplace_id="00000000000"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -169,9 +212,12 @@ def test_duplicate_primary_key_quarantines_every_copy(spark):
 
 
 def test_record_error_is_the_only_reason_and_valid_rows_are_typed(spark):
-    checked, quarantined = _check(spark, "claims", [claim_row(), claim_row("C2")],
-                                  errors={1: "expected 11 fields as in the header, got 3"})
-    assert quarantined[2]["check"] == "record" and quarantined[2]["reason"] == "expected 11 fields as in the header, got 3"
+    checked, quarantined = _check(
+        spark, "claims", [claim_row(), claim_row("C2")], errors={1: "expected 11 fields as in the header, got 3"}
+    )
+    assert (
+        quarantined[2]["check"] == "record" and quarantined[2]["reason"] == "expected 11 fields as in the header, got 3"
+    )
     valid = valid_rows(checked, contract.TABLES["claims"]).collect()
     assert valid[0]["filed_on"] == date(2026, 2, 1) and valid[0]["benefit_days"] == 180
 
@@ -183,7 +229,9 @@ def test_several_failures_of_one_row_are_all_reported(spark):
 
 
 def test_tabs_and_line_breaks_in_free_text_are_valid(spark):
-    _, quarantined = _check(spark, "workplaces", [workplace_row(name="(주)테스트\t본점", address="서울 중구\r\n세종대로 110")])
+    _, quarantined = _check(
+        spark, "workplaces", [workplace_row(name="(주)테스트\t본점", address="서울 중구\r\n세종대로 110")]
+    )
     assert not quarantined
 
 
@@ -193,11 +241,14 @@ def test_the_first_instant_of_the_window_is_valid(spark):
     assert checked.select(F.date_format("crossed_at", "yyyy-MM-dd HH:mm").alias("t")).first()["t"] == "1950-01-01 00:00"
 
 
-@pytest.mark.parametrize("delivered, kst", [
-    ("2026-02-10T09:30+09:00", "2026-02-10 09:30:00"),
-    ("2026-02-10T00:30Z", "2026-02-10 09:30:00"),
-    ("2026-02-10T09:30:15+09:00", "2026-02-10 09:30:15"),
-])
+@pytest.mark.parametrize(
+    "delivered, kst",
+    [
+        ("2026-02-10T09:30+09:00", "2026-02-10 09:30:00"),
+        ("2026-02-10T00:30Z", "2026-02-10 09:30:00"),
+        ("2026-02-10T09:30:15+09:00", "2026-02-10 09:30:15"),
+    ],
+)
 def test_a_timestamp_without_seconds_is_the_iso_8601_it_is(spark, delivered, kst):
     # ISO 8601 allows hh:mm; FEEDS.md asks for ISO 8601 with an offset, nothing finer.
     checked, quarantined = _check(spark, "crossings", [crossing_row(crossed_at=delivered)])

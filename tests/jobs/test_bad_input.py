@@ -13,8 +13,8 @@ from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import ACCOUNT, P1, P2, claim_row, crossing_row, csv_text, write_drop
+
 from fraud import contract
 from fraud.landing import DropError
 from fraud.layout import Layout
@@ -29,24 +29,68 @@ FORMULA = "=cmd|' /C calc'!A0"  # a DDE formula: no quote or comma, so the line 
 
 def valid_row(table_name: str) -> dict:
     rows = {
-        "workplaces": {"workplace_id": "12345678901", "business_no": "1234567890", "name": "(주)테스트",
-                       "representative_key": P1, "address": "서울특별시 중구 세종대로 110", "phone": "02-123-4567",
-                       "bank_account_key": ACCOUNT, "industry_code": "47", "region_code": "11",
-                       "opened_on": "2010-01-01", "closed_on": "", "updated_at": "2020-01-01T10:00:00+09:00"},
-        "employments": {"employment_id": "E1", "person_key": P1, "workplace_id": "12345678901",
-                        "acquired_on": "2025-01-02", "lost_on": "2025-12-31", "separation_code": "23",
-                        "monthly_wage": "2500000", "updated_at": "2026-01-05T10:00:00+09:00"},
+        "workplaces": {
+            "workplace_id": "12345678901",
+            "business_no": "1234567890",
+            "name": "(주)테스트",
+            "representative_key": P1,
+            "address": "서울특별시 중구 세종대로 110",
+            "phone": "02-123-4567",
+            "bank_account_key": ACCOUNT,
+            "industry_code": "47",
+            "region_code": "11",
+            "opened_on": "2010-01-01",
+            "closed_on": "",
+            "updated_at": "2020-01-01T10:00:00+09:00",
+        },
+        "employments": {
+            "employment_id": "E1",
+            "person_key": P1,
+            "workplace_id": "12345678901",
+            "acquired_on": "2025-01-02",
+            "lost_on": "2025-12-31",
+            "separation_code": "23",
+            "monthly_wage": "2500000",
+            "updated_at": "2026-01-05T10:00:00+09:00",
+        },
         "claims": claim_row("C1"),
-        "certifications": {"cert_id": "K1", "claim_id": "C1", "cert_on": "2026-03-01", "period_from": "2026-02-01",
-                           "period_to": "2026-02-28", "channel": "ONLINE", "ip_country": "KR",
-                           "job_search_count": "2", "declared_income": "0", "paid_days": "28",
-                           "paid_amount": "1792000", "updated_at": "2026-03-01T10:00:00+09:00"},
-        "findings": {"finding_id": "F1", "person_key": P1, "claim_id": "C1", "workplace_id": "",
-                     "fraud_type": "UNDECLARED_WORK", "decided_on": "2026-01-20", "overpaid_amount": "1000000",
-                     "collusion": "N", "updated_at": "2026-01-20T10:00:00+09:00"},
-        "income": {"record_id": "N1", "person_key": P1, "payer_business_no": "1234567890", "income_type": "WAGE",
-                   "work_from": "2026-01-01", "work_to": "2026-01-31", "work_days": "12", "amount": "1200000",
-                   "filed_on": "2026-02-28", "updated_at": "2026-02-28T10:00:00+09:00"},
+        "certifications": {
+            "cert_id": "K1",
+            "claim_id": "C1",
+            "cert_on": "2026-03-01",
+            "period_from": "2026-02-01",
+            "period_to": "2026-02-28",
+            "channel": "ONLINE",
+            "ip_country": "KR",
+            "job_search_count": "2",
+            "declared_income": "0",
+            "paid_days": "28",
+            "paid_amount": "1792000",
+            "updated_at": "2026-03-01T10:00:00+09:00",
+        },
+        "findings": {
+            "finding_id": "F1",
+            "person_key": P1,
+            "claim_id": "C1",
+            "workplace_id": "",
+            "fraud_type": "UNDECLARED_WORK",
+            "decided_on": "2026-01-20",
+            "overpaid_amount": "1000000",
+            "collusion": "N",
+            "updated_at": "2026-01-20T10:00:00+09:00",
+        },
+        "income": {
+            "record_id": "N1",
+            "person_key": P1,
+            "payer_business_no": "1234567890",
+            "income_type": "WAGE",
+            "work_from": "2026-01-01",
+            "work_to": "2026-01-31",
+            "work_days": "12",
+            "amount": "1200000",
+            "filed_on": "2026-02-28",
+            "updated_at": "2026-02-28T10:00:00+09:00",
+        },
         "crossings": crossing_row("X1"),
     }
     assert tuple(rows[table_name]) == contract.TABLES[table_name].column_names
@@ -68,6 +112,7 @@ def _has(table: contract.Table, kind: str) -> bool:
 
 # --- row-level defects: (name, planted rows as CSV text, expected outcome per row) ----
 # An outcome is "valid" or (column, check) of the quarantine row.
+
 
 def row_defects(table: contract.Table) -> list[tuple[str, list[str], list]]:
     header = table.column_names
@@ -91,13 +136,19 @@ def row_defects(table: contract.Table) -> list[tuple[str, list[str], list]]:
     if first_date:
         defects.append(("impossible_date", [line(5, **{first_date: "2026-02-30"})], [(first_date, "value")]))
     else:
-        defects.append(("impossible_date", [line(5, crossed_at="2026-02-30T09:00:00+09:00")],
-                        [("crossed_at", "value")]))
+        defects.append(
+            ("impossible_date", [line(5, crossed_at="2026-02-30T09:00:00+09:00")], [("crossed_at", "value")])
+        )
     if table.row_checks:
         check = table.row_checks[0]
         first, second = check.columns[:2]
-        defects.append(("reversed_dates", [line(6, **{first: "2026-02-27", second: "2026-02-01"})],
-                        [(f"{first},{second}", check.name)]))
+        defects.append(
+            (
+                "reversed_dates",
+                [line(6, **{first: "2026-02-27", second: "2026-02-01"})],
+                [(f"{first},{second}", check.name)],
+            )
+        )
     if _has(table, contract.INTEGER):
         amount = _first(table, contract.INTEGER)
         defects.append(("enormous_number", [line(7, **{amount: "9" * 40})], [(amount, "format")]))
@@ -110,9 +161,16 @@ def row_defects(table: contract.Table) -> list[tuple[str, list[str], list]]:
     else:
         defects.append(("nul_in_text", [line(13, **{key: "R13\x00"})], [(key, "format")]))
     if table.name == "crossings":
-        defects.append(("in_before_out", [line(11, person_key=P2, direction="IN", crossed_at="2026-02-01T09:00:00+09:00"),
-                                          line(12, person_key=P2, direction="OUT", crossed_at="2026-02-05T09:00:00+09:00")],
-                        ["valid", "valid"]))
+        defects.append(
+            (
+                "in_before_out",
+                [
+                    line(11, person_key=P2, direction="IN", crossed_at="2026-02-01T09:00:00+09:00"),
+                    line(12, person_key=P2, direction="OUT", crossed_at="2026-02-05T09:00:00+09:00"),
+                ],
+                ["valid", "valid"],
+            )
+        )
     return defects
 
 
@@ -208,9 +266,11 @@ def test_counts_add_up_for_every_table(validated, table_name):
 
 # --- file-level defects: ingest alone -------------------------------------------------
 
+
 def _good_file(table: contract.Table) -> str:
-    return csv_text([valid_row(table.name), {**valid_row(table.name), table.primary_key: _key(table, 2)}],
-                    table.column_names)
+    return csv_text(
+        [valid_row(table.name), {**valid_row(table.name), table.primary_key: _key(table, 2)}], table.column_names
+    )
 
 
 def _landing_with(tmp_path, table: contract.Table, content, **kwargs):
@@ -244,8 +304,11 @@ def test_file_truncated_after_its_manifest_stops_the_run_naming_it(tmp_path, tab
 def test_row_count_off_stops_the_run_naming_the_file(tmp_path, table_name):
     table = contract.TABLES[table_name]
     landing = _landing_with(tmp_path, table, _good_file(table), rows={table_name: 3})
-    with pytest.raises(DropError, match=rf"^{table.source}/{DAY}/{table_name}.csv: the manifest says 3 rows, "
-                                        "the file has 2$"):
+    with pytest.raises(
+        DropError,
+        match=rf"^{table.source}/{DAY}/{table_name}.csv: the manifest says 3 rows, "
+        "the file has 2$",
+    ):
         _ingest(tmp_path, landing)
 
 
@@ -282,7 +345,8 @@ def test_missing_column_rejects_every_row_with_one_reason(tmp_path, table_name):
     landed = _landed(tmp_path, table)
     assert landed.num_rows == 2  # nothing lost
     assert set(landed.column(ERROR).to_pylist()) == {
-        f"file rejected: header lacks required column(s) {table.primary_key}"}
+        f"file rejected: header lacks required column(s) {table.primary_key}"
+    }
     assert result["landed_now"] == [f"{table.source}/{DAY}"]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from datetime import date
 
 from conftest import P2, claim_row, crossing_row, csv_text, empty_drops, write_drop
+
 from fraud import contract
 from fraud.config import Settings
 from fraud.layout import Layout
@@ -18,26 +19,54 @@ from jobs.conform import latest_versions, read_conformed, redecide
 
 def _landing(tmp_path):
     landing = tmp_path / "landing"
-    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([
-        claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
-        claim_row("C2", person=P2, updated_at="2026-03-02T09:00:00+09:00", status="APPROVED"),
-        claim_row("C4", updated_at="2026-03-01T08:00:00+09:00", status="APPROVED"),
-    ])})
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-02",
+        {
+            "claims": csv_text(
+                [
+                    claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
+                    claim_row("C2", person=P2, updated_at="2026-03-02T09:00:00+09:00", status="APPROVED"),
+                    claim_row("C4", updated_at="2026-03-01T08:00:00+09:00", status="APPROVED"),
+                ]
+            )
+        },
+    )
     write_drop(landing, "nts", "2026-03-02", {})
-    write_drop(landing, "moj", "2026-03-02", {"crossings": csv_text([crossing_row("X1"), crossing_row("X2", direction="IN")])})
-    write_drop(landing, "ei", "2026-03-03", {"claims": csv_text([
-        claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="APPROVED"),  # newer: wins
-        claim_row("C2", person=P2, updated_at="2026-03-01T09:00:00+09:00", status="REJECTED"),  # stale re-send
-        claim_row("C5", person=P2, updated_at="2026-03-03T11:00:00+09:00", status="FILED"),  # new key
-    ])})
+    write_drop(
+        landing, "moj", "2026-03-02", {"crossings": csv_text([crossing_row("X1"), crossing_row("X2", direction="IN")])}
+    )
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-03",
+        {
+            "claims": csv_text(
+                [
+                    claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="APPROVED"),  # newer: wins
+                    claim_row(
+                        "C2", person=P2, updated_at="2026-03-01T09:00:00+09:00", status="REJECTED"
+                    ),  # stale re-send
+                    claim_row("C5", person=P2, updated_at="2026-03-03T11:00:00+09:00", status="FILED"),  # new key
+                ]
+            )
+        },
+    )
     write_drop(landing, "nts", "2026-03-03", {})
     write_drop(landing, "moj", "2026-03-03", {"crossings": csv_text([crossing_row("X1", country="CN")])})
     return landing
 
 
 def _settings(tmp_path, landing, warehouse, **overrides):
-    return Settings.from_env(landing=landing, warehouse=tmp_path / warehouse, spark_master="local[2]",
-                             spark_shuffle_partitions=2, drop_wait_timeout_seconds=0, **overrides)
+    return Settings.from_env(
+        landing=landing,
+        warehouse=tmp_path / warehouse,
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        drop_wait_timeout_seconds=0,
+        **overrides,
+    )
 
 
 def _tables(spark, settings, ds):
@@ -80,8 +109,12 @@ def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(sp
 
     # The ei drop of 03-02 is delivered again, changed: the tables of 03-02 and 03-03
     # no longer describe what the run sees, so 03-04 is rebuilt from every drop.
-    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([
-        claim_row("C4", updated_at="2026-03-02T08:00:00+09:00", status="TERMINATED")])})
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-02",
+        {"claims": csv_text([claim_row("C4", updated_at="2026-03-02T08:00:00+09:00", status="TERMINATED")])},
+    )
     empty_drops(landing, "2026-03-04")
     pipeline.run_all(date(2026, 3, 4), nightly)
     result = _conform_result(nightly, date(2026, 3, 4))
@@ -100,14 +133,27 @@ def test_a_night_re_decides_touched_keys_only_as_a_layer_that_reads_as_latest_ve
 
     def row(crossing_id, country, drop_day, line):
         values = {name: None for name in names}
-        values.update(crossing_id=crossing_id, person_key="a" * 64, direction="OUT", port_code="ICN",
-                      country=country, crossed_at=dt.datetime(2026, 2, 10, 0, 0))
+        values.update(
+            crossing_id=crossing_id,
+            person_key="a" * 64,
+            direction="OUT",
+            port_code="ICN",
+            country=country,
+            crossed_at=dt.datetime(2026, 2, 10, 0, 0),
+        )
         return (*[values[name] for name in names], drop_day, line)
 
-    history = [row("X1", "JP", date(2026, 3, 1), 1), row("X2", "US", date(2026, 3, 1), 2),
-               row("X3", "VN", date(2026, 3, 2), 1)]
-    delta = [row("X1", "CN", date(2026, 3, 3), 1), row("X4", "TH", date(2026, 3, 3), 2),
-             row("X4", "LA", date(2026, 3, 3), 3), row("X9", "FR", date(2026, 3, 5), 1)]  # X9: after ds
+    history = [
+        row("X1", "JP", date(2026, 3, 1), 1),
+        row("X2", "US", date(2026, 3, 1), 2),
+        row("X3", "VN", date(2026, 3, 2), 1),
+    ]
+    delta = [
+        row("X1", "CN", date(2026, 3, 3), 1),
+        row("X4", "TH", date(2026, 3, 3), 2),
+        row("X4", "LA", date(2026, 3, 3), 3),
+        row("X9", "FR", date(2026, 3, 5), 1),
+    ]  # X9: after ds
     previous_path, night, final = tmp_path / "previous", tmp_path / "night", tmp_path / "final"
     latest_versions(spark.createDataFrame(history, ddl), table, date(2026, 3, 2)).write.parquet(str(previous_path))
     previous = read_table(spark, previous_path, table.primary_key)
@@ -127,8 +173,12 @@ def test_nights_stack_layers_then_compact_and_still_equal_a_full_rebuild(spark, 
 
     monkeypatch.setattr(layers, "MAX_LAYERS", 2)  # the base and one night, then compaction
     landing = _landing(tmp_path)
-    write_drop(landing, "ei", "2026-03-04", {"claims": csv_text([
-        claim_row("C5", person=P2, updated_at="2026-03-04T11:00:00+09:00", status="APPROVED")])})
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-04",
+        {"claims": csv_text([claim_row("C5", person=P2, updated_at="2026-03-04T11:00:00+09:00", status="APPROVED")])},
+    )
     write_drop(landing, "nts", "2026-03-04", {})
     write_drop(landing, "moj", "2026-03-04", {})
     nightly = _settings(tmp_path, landing, "nightly")

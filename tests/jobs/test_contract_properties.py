@@ -20,10 +20,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import csv_text, write_drop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import csv_text, write_drop
 from fraud import contract
 from fraud.config import Settings
 from fraud.layout import Layout
@@ -34,10 +34,16 @@ BASELINE, NIGHT = dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 KST = dt.timezone(dt.timedelta(hours=9))
 DELIVERED, QUARANTINED, MISSING = "delivered", "quarantined", "missing"
 
-settings.register_profile("ci", max_examples=2, derandomize=True, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("explore", max_examples=20, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "ci",
+    max_examples=2,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "explore", max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
 days = st.dates(min_value=dt.date(2023, 1, 1), max_value=BASELINE - dt.timedelta(days=1))
@@ -57,19 +63,36 @@ def claimant(draw, n: int) -> dict:
         "workplace": draw(fates),
         "spell": draw(st.sampled_from((DELIVERED, MISSING))),
         "claim": draw(fates),
-        "start": start, "spell_end": min(spell_end, filed), "filed": filed,
+        "start": start,
+        "spell_end": min(spell_end, filed),
+        "filed": filed,
         "code": draw(st.sampled_from(contract.SEPARATION_CODES)),
         "claim_code": draw(st.sampled_from(contract.ELIGIBLE_SEPARATION_CODES)),
         "status": draw(st.sampled_from(contract.CLAIM_STATUSES)),
-        "certs": draw(st.lists(st.tuples(st.integers(0, 400), st.sampled_from(contract.CHANNELS),
-                                         st.sampled_from(("KR", "JP", "US")), st.integers(0, 500_000)),
-                               max_size=3)),
-        "income": draw(st.lists(st.tuples(st.integers(-60, 400), st.integers(0, 40),
-                                          st.one_of(st.none(), st.integers(0, 5)),
-                                          st.sampled_from(contract.INCOME_TYPES), st.booleans()),
-                                max_size=3)),
-        "crossings": draw(st.lists(st.tuples(st.integers(-30, 400), st.sampled_from(contract.DIRECTIONS)),
-                                   max_size=4)),
+        "certs": draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, 400),
+                    st.sampled_from(contract.CHANNELS),
+                    st.sampled_from(("KR", "JP", "US")),
+                    st.integers(0, 500_000),
+                ),
+                max_size=3,
+            )
+        ),
+        "income": draw(
+            st.lists(
+                st.tuples(
+                    st.integers(-60, 400),
+                    st.integers(0, 40),
+                    st.one_of(st.none(), st.integers(0, 5)),
+                    st.sampled_from(contract.INCOME_TYPES),
+                    st.booleans(),
+                ),
+                max_size=3,
+            )
+        ),
+        "crossings": draw(st.lists(st.tuples(st.integers(-30, 400), st.sampled_from(contract.DIRECTIONS)), max_size=4)),
         "finding": draw(st.sampled_from((None, "own", "unknown"))),
         "resend": draw(st.booleans()),
     }
@@ -92,59 +115,121 @@ def rows_of(world: dict) -> dict[str, list[dict]]:
         return min(day, BASELINE).isoformat()
 
     if world["workplace"] != MISSING:
-        rows["workplaces"].append(dict(
-            workplace_id=workplace_id, business_no=business_no, name=f"사업장{n}", representative_key=f"{n + 9001:064x}",
-            address=f"서울특별시 중구 세종대로 {n + 1}", phone="02-123-4567", bank_account_key="",
-            industry_code="47", region_code="11",
-            opened_on="2019-02-30" if world["workplace"] == QUARANTINED else "2015-01-01", closed_on="",
-            updated_at=_stamp(dt.date(2020, 1, 1))))
+        rows["workplaces"].append(
+            dict(
+                workplace_id=workplace_id,
+                business_no=business_no,
+                name=f"사업장{n}",
+                representative_key=f"{n + 9001:064x}",
+                address=f"서울특별시 중구 세종대로 {n + 1}",
+                phone="02-123-4567",
+                bank_account_key="",
+                industry_code="47",
+                region_code="11",
+                opened_on="2019-02-30" if world["workplace"] == QUARANTINED else "2015-01-01",
+                closed_on="",
+                updated_at=_stamp(dt.date(2020, 1, 1)),
+            )
+        )
     if world["spell"] == DELIVERED:
-        rows["employments"].append(dict(
-            employment_id=f"E{n}", person_key=person, workplace_id=workplace_id, acquired_on=world["start"].isoformat(),
-            lost_on=world["spell_end"].isoformat(), separation_code=world["code"], monthly_wage="2500000",
-            updated_at=_stamp(world["spell_end"])))
+        rows["employments"].append(
+            dict(
+                employment_id=f"E{n}",
+                person_key=person,
+                workplace_id=workplace_id,
+                acquired_on=world["start"].isoformat(),
+                lost_on=world["spell_end"].isoformat(),
+                separation_code=world["code"],
+                monthly_wage="2500000",
+                updated_at=_stamp(world["spell_end"]),
+            )
+        )
     if world["claim"] != MISSING:
-        rows["claims"].append(dict(
-            claim_id=claim_id, person_key=person, workplace_id=workplace_id, separation_code=world["claim_code"],
-            filed_on="2025-02-29" if world["claim"] == QUARANTINED else world["filed"].isoformat(),
-            eligible_from=(world["filed"] + dt.timedelta(days=7)).isoformat(), benefit_days="180",
-            daily_amount="60000", bank_account_key=account, status=world["status"],
-            updated_at=_stamp(world["filed"])))
+        rows["claims"].append(
+            dict(
+                claim_id=claim_id,
+                person_key=person,
+                workplace_id=workplace_id,
+                separation_code=world["claim_code"],
+                filed_on="2025-02-29" if world["claim"] == QUARANTINED else world["filed"].isoformat(),
+                eligible_from=(world["filed"] + dt.timedelta(days=7)).isoformat(),
+                benefit_days="180",
+                daily_amount="60000",
+                bank_account_key=account,
+                status=world["status"],
+                updated_at=_stamp(world["filed"]),
+            )
+        )
     for i, (offset, channel, country, declared) in enumerate(world["certs"]):
         period_from = world["filed"] + dt.timedelta(days=7 + offset)
         period_to = period_from + dt.timedelta(days=27)
         cert_on = period_to + dt.timedelta(days=1)
         if cert_on > BASELINE:
             continue
-        rows["certifications"].append(dict(
-            cert_id=f"K{n}-{i}", claim_id=claim_id, cert_on=cert_on.isoformat(), period_from=period_from.isoformat(),
-            period_to=period_to.isoformat(), channel=channel, ip_country="" if channel == "VISIT" else country,
-            job_search_count="2", declared_income=str(declared), paid_days="28", paid_amount="1680000",
-            updated_at=_stamp(cert_on)))
+        rows["certifications"].append(
+            dict(
+                cert_id=f"K{n}-{i}",
+                claim_id=claim_id,
+                cert_on=cert_on.isoformat(),
+                period_from=period_from.isoformat(),
+                period_to=period_to.isoformat(),
+                channel=channel,
+                ip_country="" if channel == "VISIT" else country,
+                job_search_count="2",
+                declared_income=str(declared),
+                paid_days="28",
+                paid_amount="1680000",
+                updated_at=_stamp(cert_on),
+            )
+        )
     for i, (offset, length, work_days, income_type, own_payer) in enumerate(world["income"]):
         work_from = world["filed"] + dt.timedelta(days=offset)
         work_to = work_from + dt.timedelta(days=length)
         filed_on = work_to + dt.timedelta(days=20)
         if filed_on > BASELINE:
             continue
-        rows["income"].append(dict(
-            record_id=f"N{n}-{i}", person_key=person, payer_business_no=business_no if own_payer else "9999999999",
-            income_type=income_type, work_from=work_from.isoformat(), work_to=work_to.isoformat(),
-            work_days="" if work_days is None else str(min(work_days, length + 1)), amount="500000",
-            filed_on=filed_on.isoformat(), updated_at=_stamp(filed_on)))
+        rows["income"].append(
+            dict(
+                record_id=f"N{n}-{i}",
+                person_key=person,
+                payer_business_no=business_no if own_payer else "9999999999",
+                income_type=income_type,
+                work_from=work_from.isoformat(),
+                work_to=work_to.isoformat(),
+                work_days="" if work_days is None else str(min(work_days, length + 1)),
+                amount="500000",
+                filed_on=filed_on.isoformat(),
+                updated_at=_stamp(filed_on),
+            )
+        )
     for i, (offset, direction) in enumerate(world["crossings"]):
         crossed = world["filed"] + dt.timedelta(days=offset)
         if crossed >= BASELINE:
             continue
-        rows["crossings"].append(dict(
-            crossing_id=f"X{n}-{i}", person_key=person, crossed_at=_stamp(crossed), direction=direction,
-            port_code="ICN", country="JP"))
+        rows["crossings"].append(
+            dict(
+                crossing_id=f"X{n}-{i}",
+                person_key=person,
+                crossed_at=_stamp(crossed),
+                direction=direction,
+                port_code="ICN",
+                country="JP",
+            )
+        )
     if world["finding"]:
-        rows["findings"].append(dict(
-            finding_id=f"F{n}", person_key=person, claim_id=claim_id if world["finding"] == "own" else f"GONE{n}",
-            workplace_id="", fraud_type="UNDECLARED_WORK", decided_on=dated(world["filed"] + dt.timedelta(days=60)),
-            overpaid_amount="1000000", collusion="N", updated_at=_stamp(min(world["filed"] + dt.timedelta(days=60),
-                                                                           BASELINE))))
+        rows["findings"].append(
+            dict(
+                finding_id=f"F{n}",
+                person_key=person,
+                claim_id=claim_id if world["finding"] == "own" else f"GONE{n}",
+                workplace_id="",
+                fraud_type="UNDECLARED_WORK",
+                decided_on=dated(world["filed"] + dt.timedelta(days=60)),
+                overpaid_amount="1000000",
+                collusion="N",
+                updated_at=_stamp(min(world["filed"] + dt.timedelta(days=60), BASELINE)),
+            )
+        )
     return rows
 
 
@@ -162,8 +247,12 @@ def write_landing(landing: Path, worlds: list[dict]) -> int:
     quarantined = sum(1 for w in worlds for key in ("workplace", "claim") if w[key] == QUARANTINED)
     for day, tables in ((BASELINE, baseline), (NIGHT, night)):
         for source in contract.SOURCES:
-            files = {t.name: csv_text(tables[t.name], list(t.column_names)) if tables[t.name]
-                     else ",".join(t.column_names) + "\r\n" for t in contract.tables_of(source)}
+            files = {
+                t.name: csv_text(tables[t.name], list(t.column_names))
+                if tables[t.name]
+                else ",".join(t.column_names) + "\r\n"
+                for t in contract.tables_of(source)
+            }
             write_drop(landing, source, day.isoformat(), files)
     return quarantined
 
@@ -175,8 +264,13 @@ def test_any_contract_valid_landing_runs_every_stage_and_counts_add_up(spark, wo
     with tempfile.TemporaryDirectory() as scratch:
         landing, warehouse = Path(scratch) / "landing", Path(scratch) / "warehouse"
         quarantined = write_landing(landing, list(worlds))
-        run_settings = Settings.from_env(landing=landing, warehouse=warehouse, spark_master="local[2]",
-                                         spark_shuffle_partitions=2, drop_wait_timeout_seconds=0)
+        run_settings = Settings.from_env(
+            landing=landing,
+            warehouse=warehouse,
+            spark_master="local[2]",
+            spark_shuffle_partitions=2,
+            drop_wait_timeout_seconds=0,
+        )
         pipeline.run_all(NIGHT, run_settings)  # both drops: the baseline and the night's re-sends
         outputs = Layout(warehouse).outputs(NIGHT)
         manifest = json.loads((outputs / "run_manifest.json").read_text())
@@ -184,8 +278,14 @@ def test_any_contract_valid_landing_runs_every_stage_and_counts_add_up(spark, wo
             for counts in drop["tables"].values():
                 assert counts["valid"] + counts["quarantined"] == counts["rows_in"]
         assert manifest["totals"]["quarantined"] == quarantined
-        assert set(manifest["coverage"]) == {"ei/employments", "ei/claims", "ei/certifications", "ei/findings",
-                                             "nts/income", "moj/crossings"}
+        assert set(manifest["coverage"]) == {
+            "ei/employments",
+            "ei/claims",
+            "ei/certifications",
+            "ei/findings",
+            "nts/income",
+            "moj/crossings",
+        }
         with open(outputs / "cases.csv", newline="", encoding="utf-8") as handle:
             cases = list(csv.DictReader(handle))
         assert [int(c["rank"]) for c in cases] == list(range(1, len(cases) + 1))

@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import conformed_frame as frame
+from conftest import register_tiny_model
 
-from conftest import conformed_frame as frame, register_tiny_model
 from fraud import contract
 
 RUN_DATE = dt.date(2026, 4, 30)
@@ -43,34 +44,99 @@ def at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10, 0), KST)
 
 
-
-
 def world(spark) -> dict:
-    periods = (("c1", dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 2, 2)),
-               ("c2", dt.date(2026, 2, 2), dt.date(2026, 3, 1), dt.date(2026, 3, 2)),
-               ("c3", dt.date(2026, 3, 2), dt.date(2026, 3, 29), dt.date(2026, 3, 30)))
-    claims = [dict(claim_id=f"CL-{n}", person_key=person(n), workplace_id=WORKPLACE[0], separation_code="23",
-                   filed_on=dt.date(2026, 1, 2), eligible_from=dt.date(2026, 1, 5), benefit_days=180,
-                   daily_amount=60_000, bank_account_key="f" * 64, status="APPROVED",
-                   updated_at=at(dt.date(2026, 1, 2))) for n in CLAIMANTS]
-    certifications = [dict(cert_id=f"{n}-{c}", claim_id=f"CL-{n}", cert_on=cert_on, period_from=start,
-                           period_to=end, channel="ONLINE", ip_country="KR", job_search_count=2,
-                           declared_income=DECLARED.get(n, 0) if c == "c2" else 0, paid_days=28,
-                           paid_amount=1_680_000, updated_at=at(cert_on))
-                      for n in CLAIMANTS for c, start, end, cert_on in periods]
-    income = [dict(record_id=f"r-{n}", person_key=person(n), payer_business_no=NOT_INSURED_PAYER,
-                   income_type="WAGE", work_from=dt.date(2026, 2, 1), work_to=dt.date(2026, 2, 28), work_days=w,
-                   amount=2_000_000, filed_on=dt.date(2026, 3, 10), updated_at=at(dt.date(2026, 3, 10)))
-              for n, w in WORKED.items()]
-    workplaces = [dict(workplace_id=WORKPLACE[0], business_no=WORKPLACE[1], name="(주)테스트",
-                       representative_key="e" * 64, address="서울특별시 중구 세종대로 110", phone="02-123-4567",
-                       bank_account_key=None, industry_code="47", region_code="11", opened_on=dt.date(2010, 1, 1),
-                       closed_on=None, updated_at=at(dt.date(2020, 1, 1)))]
-    findings = [dict(finding_id="f-decided", person_key=person("decided"), claim_id="CL-decided", workplace_id=None,
-                     fraud_type="UNDECLARED_WORK", decided_on=dt.date(2026, 4, 20), overpaid_amount=1_680_000,
-                     collusion="N", updated_at=at(dt.date(2026, 4, 20)))]
-    rows = {"claims": claims, "certifications": certifications, "income": income, "employments": [],
-            "workplaces": workplaces, "crossings": [], "findings": findings}
+    periods = (
+        ("c1", dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 2, 2)),
+        ("c2", dt.date(2026, 2, 2), dt.date(2026, 3, 1), dt.date(2026, 3, 2)),
+        ("c3", dt.date(2026, 3, 2), dt.date(2026, 3, 29), dt.date(2026, 3, 30)),
+    )
+    claims = [
+        dict(
+            claim_id=f"CL-{n}",
+            person_key=person(n),
+            workplace_id=WORKPLACE[0],
+            separation_code="23",
+            filed_on=dt.date(2026, 1, 2),
+            eligible_from=dt.date(2026, 1, 5),
+            benefit_days=180,
+            daily_amount=60_000,
+            bank_account_key="f" * 64,
+            status="APPROVED",
+            updated_at=at(dt.date(2026, 1, 2)),
+        )
+        for n in CLAIMANTS
+    ]
+    certifications = [
+        dict(
+            cert_id=f"{n}-{c}",
+            claim_id=f"CL-{n}",
+            cert_on=cert_on,
+            period_from=start,
+            period_to=end,
+            channel="ONLINE",
+            ip_country="KR",
+            job_search_count=2,
+            declared_income=DECLARED.get(n, 0) if c == "c2" else 0,
+            paid_days=28,
+            paid_amount=1_680_000,
+            updated_at=at(cert_on),
+        )
+        for n in CLAIMANTS
+        for c, start, end, cert_on in periods
+    ]
+    income = [
+        dict(
+            record_id=f"r-{n}",
+            person_key=person(n),
+            payer_business_no=NOT_INSURED_PAYER,
+            income_type="WAGE",
+            work_from=dt.date(2026, 2, 1),
+            work_to=dt.date(2026, 2, 28),
+            work_days=w,
+            amount=2_000_000,
+            filed_on=dt.date(2026, 3, 10),
+            updated_at=at(dt.date(2026, 3, 10)),
+        )
+        for n, w in WORKED.items()
+    ]
+    workplaces = [
+        dict(
+            workplace_id=WORKPLACE[0],
+            business_no=WORKPLACE[1],
+            name="(주)테스트",
+            representative_key="e" * 64,
+            address="서울특별시 중구 세종대로 110",
+            phone="02-123-4567",
+            bank_account_key=None,
+            industry_code="47",
+            region_code="11",
+            opened_on=dt.date(2010, 1, 1),
+            closed_on=None,
+            updated_at=at(dt.date(2020, 1, 1)),
+        )
+    ]
+    findings = [
+        dict(
+            finding_id="f-decided",
+            person_key=person("decided"),
+            claim_id="CL-decided",
+            workplace_id=None,
+            fraud_type="UNDECLARED_WORK",
+            decided_on=dt.date(2026, 4, 20),
+            overpaid_amount=1_680_000,
+            collusion="N",
+            updated_at=at(dt.date(2026, 4, 20)),
+        )
+    ]
+    rows = {
+        "claims": claims,
+        "certifications": certifications,
+        "income": income,
+        "employments": [],
+        "workplaces": workplaces,
+        "crossings": [],
+        "findings": findings,
+    }
     return {name: frame(spark, name, rows[name]) for name in contract.TABLES}
 
 
@@ -96,17 +162,23 @@ def _with_the_model(spark, tables, tmp_path) -> dict:
     for name, table in tables.items():
         table.write.parquet(str(conformed / name))
     version = register_tiny_model(warehouse)
-    result = crossmatch.run(spark, {"conformed": str(conformed), "model_version": version}, warehouse,
-                            {"ds": RUN_DATE})
+    result = crossmatch.run(spark, {"conformed": str(conformed), "model_version": version}, warehouse, {"ds": RUN_DATE})
     outputs = warehouse / "outputs" / RUN_DATE.isoformat()
     with open(outputs / "cases.csv", newline="", encoding="utf-8") as handle:
-        cases = {row["claim_id"]: dict(row, score=float(row["score"]), rank=int(row["rank"]),
-                                       estimated_overpayment=int(row["estimated_overpayment"]))
-                 for row in csv.DictReader(handle)}
+        cases = {
+            row["claim_id"]: dict(
+                row,
+                score=float(row["score"]),
+                rank=int(row["rank"]),
+                estimated_overpayment=int(row["estimated_overpayment"]),
+            )
+            for row in csv.DictReader(handle)
+        }
     scores = {row["claim_id"]: row for row in pq.read_table(outputs / "scores.parquet").to_pylist()}
     for claim_id, row in cases.items():
-        row.update(rule_strength=scores[claim_id]["rule_strength"],
-                   model_probability=scores[claim_id]["model_probability"])
+        row.update(
+            rule_strength=scores[claim_id]["rule_strength"], model_probability=scores[claim_id]["model_probability"]
+        )
     return {"cases": cases, "scores": scores, "result": result, "version": version}
 
 
@@ -114,9 +186,12 @@ def _with_the_model(spark, tables, tmp_path) -> dict:
 def queues(spark, tmp_path_factory):
     tables = world(spark)
     warehouse = tmp_path_factory.mktemp("crossmatch")
-    return {"rules": {"cases": _rules_alone(spark, tables)},
-            "combined": _with_the_model(spark, tables, warehouse), "tables": tables,
-            "warehouse": warehouse / "warehouse"}
+    return {
+        "rules": {"cases": _rules_alone(spark, tables)},
+        "combined": _with_the_model(spark, tables, warehouse),
+        "tables": tables,
+        "warehouse": warehouse / "warehouse",
+    }
 
 
 def test_the_registered_pyfunc_returns_the_probability_the_night_used(queues, monkeypatch):
@@ -194,7 +269,9 @@ def test_case_ids_ranks_and_rule_reasons_stay_model_reasons_are_added(queues):
     assert combined["CL-p06"]["reasons"] == rules["CL-p06"]["reasons"]
     for claim_id in ("CL-p20", "CL-u25"):
         assert combined[claim_id]["reasons"] == (
-            rules[claim_id]["reasons"] + f";model: days of work on record inside certified periods: {WORKED[claim_id[3:]]}")
+            rules[claim_id]["reasons"]
+            + f";model: days of work on record inside certified periods: {WORKED[claim_id[3:]]}"
+        )
 
 
 def test_every_undecided_claim_is_scored_for_evaluation(queues):

@@ -16,16 +16,18 @@ import datetime as dt
 import json
 
 from click.testing import CliRunner
-
 from conftest import conformed_frame as frame
+
 from fraud import contract
 
 KST = dt.timezone(dt.timedelta(hours=9))
 NIGHT_1, NIGHT_2, NIGHT_3 = dt.date(2026, 4, 30), dt.date(2026, 5, 1), dt.date(2026, 5, 2)
 CLAIMANTS = ("p", "q")
-PERIODS = (("c1", dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 2, 2)),
-           ("c2", dt.date(2026, 2, 2), dt.date(2026, 3, 1), dt.date(2026, 3, 2)),
-           ("c3", dt.date(2026, 3, 2), dt.date(2026, 3, 29), dt.date(2026, 3, 30)))
+PERIODS = (
+    ("c1", dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 2, 2)),
+    ("c2", dt.date(2026, 2, 2), dt.date(2026, 3, 1), dt.date(2026, 3, 2)),
+    ("c3", dt.date(2026, 3, 2), dt.date(2026, 3, 29), dt.date(2026, 3, 30)),
+)
 NEW_PERIOD = ("c4", dt.date(2026, 3, 30), dt.date(2026, 4, 26), dt.date(2026, 4, 27))
 
 
@@ -38,34 +40,85 @@ def at(day: dt.date) -> dt.datetime:
 
 
 def income(name: str, record: str, start: dt.date, end: dt.date, filed: dt.date) -> dict:
-    return dict(record_id=f"{record}-{name}", person_key=person(name), payer_business_no="9999999999",
-                income_type="WAGE", work_from=start, work_to=end, work_days=12, amount=1_500_000, filed_on=filed,
-                updated_at=at(filed))
+    return dict(
+        record_id=f"{record}-{name}",
+        person_key=person(name),
+        payer_business_no="9999999999",
+        income_type="WAGE",
+        work_from=start,
+        work_to=end,
+        work_days=12,
+        amount=1_500_000,
+        filed_on=filed,
+        updated_at=at(filed),
+    )
 
 
 def certification(name: str, period: tuple) -> dict:
     cert, start, end, cert_on = period
-    return dict(cert_id=f"{name}-{cert}", claim_id=f"CL-{name}", cert_on=cert_on, period_from=start, period_to=end,
-                channel="ONLINE", ip_country="KR", job_search_count=2, declared_income=0, paid_days=28,
-                paid_amount=1_680_000, updated_at=at(cert_on))
+    return dict(
+        cert_id=f"{name}-{cert}",
+        claim_id=f"CL-{name}",
+        cert_on=cert_on,
+        period_from=start,
+        period_to=end,
+        channel="ONLINE",
+        ip_country="KR",
+        job_search_count=2,
+        declared_income=0,
+        paid_days=28,
+        paid_amount=1_680_000,
+        updated_at=at(cert_on),
+    )
 
 
 def write_world(spark, root, night: dt.date, with_new_evidence: bool):
-    claims = [dict(claim_id=f"CL-{n}", person_key=person(n), workplace_id="11111111111", separation_code="23",
-                   filed_on=dt.date(2026, 1, 2), eligible_from=dt.date(2026, 1, 5), benefit_days=180,
-                   daily_amount=60_000, bank_account_key=f"{CLAIMANTS.index(n) + 10:064x}", status="APPROVED",
-                   updated_at=at(dt.date(2026, 1, 2))) for n in CLAIMANTS]
+    claims = [
+        dict(
+            claim_id=f"CL-{n}",
+            person_key=person(n),
+            workplace_id="11111111111",
+            separation_code="23",
+            filed_on=dt.date(2026, 1, 2),
+            eligible_from=dt.date(2026, 1, 5),
+            benefit_days=180,
+            daily_amount=60_000,
+            bank_account_key=f"{CLAIMANTS.index(n) + 10:064x}",
+            status="APPROVED",
+            updated_at=at(dt.date(2026, 1, 2)),
+        )
+        for n in CLAIMANTS
+    ]
     certifications = [certification(n, period) for n in CLAIMANTS for period in PERIODS]
     statements = [income(n, "feb", dt.date(2026, 2, 1), dt.date(2026, 2, 28), dt.date(2026, 3, 10)) for n in CLAIMANTS]
     if with_new_evidence:
         certifications.append(certification("p", NEW_PERIOD))
         statements.append(income("p", "apr", dt.date(2026, 4, 1), dt.date(2026, 4, 30), dt.date(2026, 5, 1)))
-    workplaces = [dict(workplace_id="11111111111", business_no="1111111111", name="(주)테스트",
-                       representative_key="e" * 64, address="서울특별시 중구 세종대로 110", phone="02-123-4567",
-                       bank_account_key=None, industry_code="47", region_code="11", opened_on=dt.date(2010, 1, 1),
-                       closed_on=None, updated_at=at(dt.date(2020, 1, 1)))]
-    rows = {"claims": claims, "certifications": certifications, "income": statements, "employments": [],
-            "workplaces": workplaces, "crossings": [], "findings": []}
+    workplaces = [
+        dict(
+            workplace_id="11111111111",
+            business_no="1111111111",
+            name="(주)테스트",
+            representative_key="e" * 64,
+            address="서울특별시 중구 세종대로 110",
+            phone="02-123-4567",
+            bank_account_key=None,
+            industry_code="47",
+            region_code="11",
+            opened_on=dt.date(2010, 1, 1),
+            closed_on=None,
+            updated_at=at(dt.date(2020, 1, 1)),
+        )
+    ]
+    rows = {
+        "claims": claims,
+        "certifications": certifications,
+        "income": statements,
+        "employments": [],
+        "workplaces": workplaces,
+        "crossings": [],
+        "findings": [],
+    }
     conformed = root / "conformed" / night.isoformat()
     for name in contract.TABLES:
         frame(spark, name, rows[name]).write.mode("overwrite").parquet(str(conformed / name))
@@ -83,19 +136,35 @@ def night(spark, warehouse, day: dt.date, with_new_evidence: bool = False) -> tu
 
 
 def test_a_cleared_case_stays_out_until_new_evidence_arrives(spark, tmp_path):
-    from fraud.cli import main
+    from fraudctl.main import main
 
     warehouse = tmp_path / "warehouse"
     _, first = night(spark, warehouse, NIGHT_1)
     assert set(first) == {"CL-p", "CL-q"}
     case_id = first["CL-p"]["case_id"]
 
-    cleared = CliRunner().invoke(main, ["disposition", case_id, "--status", "cleared", "--by", "kim",
-                                        "--note", "part-time work declared at the job centre",
-                                        "--warehouse", str(warehouse), "--at", "2026-05-01T09:30:00+09:00"])
+    cleared = CliRunner().invoke(
+        main,
+        [
+            "disposition",
+            case_id,
+            "--status",
+            "cleared",
+            "--by",
+            "kim",
+            "--note",
+            "part-time work declared at the job centre",
+            "--warehouse",
+            str(warehouse),
+            "--at",
+            "2026-05-01T09:30:00+09:00",
+        ],
+    )
     assert cleared.exit_code == 0, cleared.output
     entry = json.loads(next((warehouse / "dispositions").glob("*.json")).read_text())
-    assert entry["evidence"]["cert_ids"] == ["p-c2"] and entry["evidence"]["rule_ids"] == first["CL-p"]["rule_hits"].split(";")
+    assert entry["evidence"]["cert_ids"] == ["p-c2"] and entry["evidence"]["rule_ids"] == first["CL-p"][
+        "rule_hits"
+    ].split(";")
 
     result, second = night(spark, warehouse, NIGHT_2)
     assert set(second) == {"CL-q"} and second["CL-q"]["rank"] == "1"
@@ -105,5 +174,6 @@ def test_a_cleared_case_stays_out_until_new_evidence_arrives(spark, tmp_path):
     assert set(third) == {"CL-p", "CL-q"}
     assert third["CL-p"]["case_id"] == case_id
     assert "p-c4" in third["CL-p"]["reasons"] or int(third["CL-p"]["estimated_overpayment"]) > int(
-        first["CL-p"]["estimated_overpayment"])
+        first["CL-p"]["estimated_overpayment"]
+    )
     assert result["dispositions"] == {"applied": 1, "sha256": result["dispositions"]["sha256"], "cleared_kept_out": 0}

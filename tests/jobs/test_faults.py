@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
 from conftest import claim_row, csv_text, empty_drops, write_drop
+
 from fraud.layout import Layout
 from jobs import ingest, pipeline
 
@@ -45,8 +45,13 @@ def _landing(tmp_path):
 def _ingest_process(tmp_path, landing, warehouse, ds):
     script = tmp_path / "ingest.py"
     script.write_text(INGEST)
-    return subprocess.Popen([sys.executable, str(script), str(landing), str(warehouse), ds], cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(landing), str(warehouse), ds],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_second_date_waits_for_the_shared_stages_of_the_first(tmp_path):

@@ -9,8 +9,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
-
 from conftest import crossing_row, csv_text, write_drop
+
 from fraud import contract
 from fraud.config import Settings
 from fraud.layout import Layout
@@ -22,8 +22,14 @@ from jobs.crossmatch import open_trip_persons
 
 
 def _settings(tmp_path, landing, **overrides):
-    return Settings.from_env(landing=landing, warehouse=tmp_path / "warehouse", spark_master="local[2]",
-                             spark_shuffle_partitions=2, drop_wait_timeout_seconds=0, **overrides)
+    return Settings.from_env(
+        landing=landing,
+        warehouse=tmp_path / "warehouse",
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        drop_wait_timeout_seconds=0,
+        **overrides,
+    )
 
 
 def _outputs(settings, ds):
@@ -57,13 +63,16 @@ def _crafted_night(landing, truth, day):
     ring_workplace = ring["workplace_ids"][0]
     in_rings = {w for r in truth["rings"] for w in r["workplace_ids"]}
     claims = _rows(landing, "ei", baseline, "claims")
-    other = next(w for w in sorted({row["workplace_id"] for row in claims} - in_rings)
-                 if w in workplaces and workplaces[w]["phone"]
-                 and workplaces[w]["phone"] != workplaces[ring_workplace]["phone"])
+    other = next(
+        w
+        for w in sorted({row["workplace_id"] for row in claims} - in_rings)
+        if w in workplaces and workplaces[w]["phone"] and workplaces[w]["phone"] != workplaces[ring_workplace]["phone"]
+    )
     planted = truth["planted"][0]
     claim = [row for row in claims if row["claim_id"] == planted["claim_id"]]
-    certification = [row for row in _rows(landing, "ei", baseline, "certifications")
-                     if row["claim_id"] == planted["claim_id"]]
+    certification = [
+        row for row in _rows(landing, "ei", baseline, "certifications") if row["claim_id"] == planted["claim_id"]
+    ]
     statement = [row for row in _rows(landing, "nts", baseline, "income") if row["person_key"] == planted["person_key"]]
     spell = [row for row in _rows(landing, "ei", baseline, "employments") if row["workplace_id"] == ring_workplace]
 
@@ -72,23 +81,69 @@ def _crafted_night(landing, truth, day):
 
     finder = truth["planted"][1]
     finder_filed = next(row["filed_on"] for row in claims if row["claim_id"] == finder["claim_id"])
-    later = max((row for row in claims if row["person_key"] != finder["person_key"] and row["filed_on"] > finder_filed),
-                key=lambda row: (row["filed_on"], row["claim_id"]))
+    later = max(
+        (row for row in claims if row["person_key"] != finder["person_key"] and row["filed_on"] > finder_filed),
+        key=lambda row: (row["filed_on"], row["claim_id"]),
+    )
     findings = _rows(landing, "ei", baseline, "findings")
-    write_drop(landing, "ei", day, {
-        "workplaces": table("workplaces", dict(workplaces[ring_workplace], phone=workplaces[other]["phone"],
-                                               bank_account_key="0" * 64, updated_at=stamp)),
-        "findings": table("findings", _row(findings, finding_id="FNIGHT1", person_key=finder["person_key"],
-                                           claim_id=later["claim_id"], workplace_id="", decided_on=day)),
-        "employments": table("employments", _row(spell, employment_id="ENIGHT1", person_key=ring["person_keys"][0],
-                                                 acquired_on=day, lost_on="", separation_code="", updated_at=stamp)),
-        "claims": table("claims", _row(claim, updated_at=stamp)),
-        "certifications": table("certifications", _row(certification, cert_id="CNIGHT1", cert_on=day,
-                                                       updated_at=stamp)),
-    })
+    write_drop(
+        landing,
+        "ei",
+        day,
+        {
+            "workplaces": table(
+                "workplaces",
+                dict(
+                    workplaces[ring_workplace],
+                    phone=workplaces[other]["phone"],
+                    bank_account_key="0" * 64,
+                    updated_at=stamp,
+                ),
+            ),
+            "findings": table(
+                "findings",
+                _row(
+                    findings,
+                    finding_id="FNIGHT1",
+                    person_key=finder["person_key"],
+                    claim_id=later["claim_id"],
+                    workplace_id="",
+                    decided_on=day,
+                ),
+            ),
+            "employments": table(
+                "employments",
+                _row(
+                    spell,
+                    employment_id="ENIGHT1",
+                    person_key=ring["person_keys"][0],
+                    acquired_on=day,
+                    lost_on="",
+                    separation_code="",
+                    updated_at=stamp,
+                ),
+            ),
+            "claims": table("claims", _row(claim, updated_at=stamp)),
+            "certifications": table(
+                "certifications", _row(certification, cert_id="CNIGHT1", cert_on=day, updated_at=stamp)
+            ),
+        },
+    )
     write_drop(landing, "nts", day, {"income": table("income", _row(statement, record_id="INIGHT1", filed_on=day))})
-    write_drop(landing, "moj", day, {"crossings": csv_text([
-        crossing_row("XNIGHT1", person=planted["person_key"], crossed_at=f"{day}T08:00:00+09:00", direction="OUT")])})
+    write_drop(
+        landing,
+        "moj",
+        day,
+        {
+            "crossings": csv_text(
+                [
+                    crossing_row(
+                        "XNIGHT1", person=planted["person_key"], crossed_at=f"{day}T08:00:00+09:00", direction="OUT"
+                    )
+                ]
+            )
+        },
+    )
 
 
 def _run(night, settings):
@@ -101,7 +156,7 @@ def _run(night, settings):
 
 @pytest.mark.slow
 def test_nightly_runs_recompute_what_the_night_touched_and_equal_a_full_rebuild(spark, tmp_path):
-    from fraud.synth import generate
+    from simulation.synth import generate
 
     landing = tmp_path / "landing"
     truth = generate(landing, persons=400, seed=11, baseline=date(2026, 3, 2), days=1)
@@ -149,9 +204,12 @@ def test_a_base_night_made_by_other_code_or_without_state_is_not_built_on(tmp_pa
     state_dir = layout.collusion
     assert usable_base("collusion", layout, ds, None, params, state_dir) == (None, "conform rebuilt every table")
     assert usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[1].startswith(
-        "conform wrote no changes")
+        "conform wrote no changes"
+    )
     (layout.conformed(ds) / CHANGES).mkdir(parents=True)
-    assert usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[1] == "no collusion state of 2026-03-03"
+    assert (
+        usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[1] == "no collusion state of 2026-03-03"
+    )
     write_json(state_dir(base) / STATE_FILE, stage_state("collusion", layout, base, params))
     assert usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[0] == base
     assert usable_base("collusion", layout, ds, base, {**params, "full_rebuild": True}, state_dir)[0] is None
@@ -168,13 +226,16 @@ def test_open_trip_persons_are_those_whose_last_crossing_is_a_departure(spark):
 
     P3 = hex_key("P3")
     rows = [
-        ("X1", P1, "2026-02-01 09:00:00", "OUT"), ("X2", P1, "2026-02-10 09:00:00", "IN"),  # back home
-        ("X3", P2, "2026-02-01 09:00:00", "IN"), ("X4", P2, "2026-02-20 09:00:00", "OUT"),  # abroad
-        ("X5", P3, "2026-02-05 09:00:00", "IN"), ("X6", P3, "2026-02-05 09:00:00", "OUT"),  # same instant: id order
+        ("X1", P1, "2026-02-01 09:00:00", "OUT"),
+        ("X2", P1, "2026-02-10 09:00:00", "IN"),  # back home
+        ("X3", P2, "2026-02-01 09:00:00", "IN"),
+        ("X4", P2, "2026-02-20 09:00:00", "OUT"),  # abroad
+        ("X5", P3, "2026-02-05 09:00:00", "IN"),
+        ("X6", P3, "2026-02-05 09:00:00", "OUT"),  # same instant: id order
     ]
-    crossings = spark.createDataFrame(rows, "crossing_id string, person_key string, crossed_at string, "
-                                            "direction string").selectExpr(
-        "crossing_id", "person_key", "cast(crossed_at as timestamp) as crossed_at", "direction")
+    crossings = spark.createDataFrame(
+        rows, "crossing_id string, person_key string, crossed_at string, direction string"
+    ).selectExpr("crossing_id", "person_key", "cast(crossed_at as timestamp) as crossed_at", "direction")
     assert sorted(r.person_key for r in open_trip_persons(crossings).collect()) == sorted([P2, P3])
 
 
@@ -192,6 +253,8 @@ def test_fractional_sums_do_not_depend_on_the_order_rows_arrive_in(spark):
         frame = frame.repartition(len(order), "i").sortWithinPartitions("i")
         sums.append(frame.groupBy("cert_id").agg(exact_sum("v").alias("s")).first()["s"])
     assert sums == [1.3, 1.3, 1.3]
-    plain = {spark.createDataFrame([(v,) for v in order], "v double").coalesce(1).agg(F.sum("v")).first()[0]
-             for order in orders}
+    plain = {
+        spark.createDataFrame([(v,) for v in order], "v double").coalesce(1).agg(F.sum("v")).first()[0]
+        for order in orders
+    }
     assert len(plain) > 1  # what a plain double sum does with the same rows

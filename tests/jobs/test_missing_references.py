@@ -44,16 +44,22 @@ def quarantine_rows(landing, source, day, table, keys: set[str], key: str) -> in
 
 @pytest.mark.slow
 def test_both_nights_run_when_a_rings_workplaces_were_quarantined(spark, tmp_path):
-    from fraud.synth import generate
+    from simulation.synth import generate
 
     landing = tmp_path / "landing"
     truth = generate(landing, persons=400, seed=11, baseline=date(2026, 3, 2), days=1)
     ring_workplaces = set(truth["rings"][0]["workplace_ids"])
     baseline, final = truth["drop_dates"][0], truth["drop_dates"][-1]
     assert quarantine_rows(landing, "ei", baseline, "workplaces", ring_workplaces, "workplace_id") == len(
-        ring_workplaces)
-    settings = Settings.from_env(landing=landing, warehouse=tmp_path / "warehouse", spark_master="local[2]",
-                                 spark_shuffle_partitions=2, drop_wait_timeout_seconds=0)
+        ring_workplaces
+    )
+    settings = Settings.from_env(
+        landing=landing,
+        warehouse=tmp_path / "warehouse",
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        drop_wait_timeout_seconds=0,
+    )
     layout = Layout(settings.warehouse)
     for night in (baseline, final):
         pipeline.run_all(date.fromisoformat(night), settings)

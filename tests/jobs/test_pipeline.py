@@ -7,8 +7,8 @@ import json
 from datetime import date
 
 import pytest
-
 from conftest import P2, claim_row, crossing_row, csv_text, empty_drops, write_drop
+
 from fraud import contract
 from fraud.config import Settings
 from fraud.landing import DropError
@@ -19,25 +19,52 @@ from jobs import pipeline
 
 def _landing(tmp_path):
     landing = tmp_path / "landing"
-    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([
-        claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
-        claim_row("C2", person=P2, updated_at="2026-03-02T09:00:00+09:00", status="APPROVED"),
-        claim_row("C3", benefit_days="999"),  # bad: quarantined
-    ])})
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-02",
+        {
+            "claims": csv_text(
+                [
+                    claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
+                    claim_row("C2", person=P2, updated_at="2026-03-02T09:00:00+09:00", status="APPROVED"),
+                    claim_row("C3", benefit_days="999"),  # bad: quarantined
+                ]
+            )
+        },
+    )
     write_drop(landing, "nts", "2026-03-02", {})
-    write_drop(landing, "moj", "2026-03-02", {"crossings": csv_text([crossing_row("X1"), crossing_row("X2", direction="IN")])})
-    write_drop(landing, "ei", "2026-03-03", {"claims": csv_text([
-        claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="APPROVED"),
-        claim_row("C2", person=P2, updated_at="2026-03-01T09:00:00+09:00", status="REJECTED"),  # stale re-send
-    ])})
+    write_drop(
+        landing, "moj", "2026-03-02", {"crossings": csv_text([crossing_row("X1"), crossing_row("X2", direction="IN")])}
+    )
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-03",
+        {
+            "claims": csv_text(
+                [
+                    claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="APPROVED"),
+                    claim_row(
+                        "C2", person=P2, updated_at="2026-03-01T09:00:00+09:00", status="REJECTED"
+                    ),  # stale re-send
+                ]
+            )
+        },
+    )
     write_drop(landing, "nts", "2026-03-03", {})
     write_drop(landing, "moj", "2026-03-03", {"crossings": csv_text([crossing_row("X1", country="CN")])})
     return landing
 
 
 def _settings(tmp_path, landing, warehouse="warehouse"):
-    return Settings.from_env(landing=landing, warehouse=tmp_path / warehouse, spark_master="local[2]",
-                             spark_shuffle_partitions=2, drop_wait_timeout_seconds=0)
+    return Settings.from_env(
+        landing=landing,
+        warehouse=tmp_path / warehouse,
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        drop_wait_timeout_seconds=0,
+    )
 
 
 def _conformed(spark, settings, ds, table):
@@ -63,8 +90,13 @@ def test_run_validates_conforms_and_publishes_counts_that_add_up(spark, tmp_path
 
     manifest = _manifest(settings, date(2026, 3, 3))
     assert [(d["source"], d["drop_date"]) for d in manifest["drops"]] == [
-        ("ei", "2026-03-02"), ("moj", "2026-03-02"), ("nts", "2026-03-02"),
-        ("ei", "2026-03-03"), ("moj", "2026-03-03"), ("nts", "2026-03-03")]
+        ("ei", "2026-03-02"),
+        ("moj", "2026-03-02"),
+        ("nts", "2026-03-02"),
+        ("ei", "2026-03-03"),
+        ("moj", "2026-03-03"),
+        ("nts", "2026-03-03"),
+    ]
     baseline_claims = manifest["drops"][0]["tables"]["claims"]
     assert (baseline_claims["rows_in"], baseline_claims["valid"], baseline_claims["quarantined"]) == (3, 2, 1)
     for drop in manifest["drops"]:
@@ -80,8 +112,14 @@ def test_run_validates_conforms_and_publishes_counts_that_add_up(spark, tmp_path
     assert baseline_claims["expectations"]["success"] is True
 
     outputs = Layout(settings.warehouse).outputs(date(2026, 3, 3))
-    assert set(manifest["outputs"]) >= {"cases.csv", "workplaces.csv", "rings.csv", "repeat_offenders.csv",
-                                        "hubs.csv", "evidence.parquet"}
+    assert set(manifest["outputs"]) >= {
+        "cases.csv",
+        "workplaces.csv",
+        "rings.csv",
+        "repeat_offenders.csv",
+        "hubs.csv",
+        "evidence.parquet",
+    }
     for name, digest in manifest["outputs"].items():
         assert hashlib.sha256((outputs / name).read_bytes()).hexdigest() == digest
     assert manifest["rules_version"].startswith("r")
@@ -97,7 +135,12 @@ def test_rerun_of_an_old_date_after_newer_drops_gives_the_same_tables_and_manife
     first_claims = _conformed(spark, settings, date(2026, 3, 2), "claims")
     assert first_claims["C1"]["status"] == "FILED"
 
-    write_drop(landing, "ei", "2026-03-04", {"claims": csv_text([claim_row("C1", updated_at="2026-03-04T10:00:00+09:00", status="EXHAUSTED")])})
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-04",
+        {"claims": csv_text([claim_row("C1", updated_at="2026-03-04T10:00:00+09:00", status="EXHAUSTED")])},
+    )
     empty_drops(landing, "2026-03-04", sources=("nts", "moj"))
     pipeline.run_all(date(2026, 3, 4), settings)
     assert _conformed(spark, settings, date(2026, 3, 4), "claims")["C1"]["status"] == "EXHAUSTED"
@@ -131,9 +174,12 @@ def test_missing_source_fails_naming_it_after_the_timeout(tmp_path):
     waits = []
     clock = iter(range(0, 1000, 30))
     with pytest.raises(pipeline.MissingDropsError, match="source\\(s\\) moj"):
-        pipeline.wait_for_drops(date(2026, 3, 2), Settings(**{**settings.__dict__, "drop_wait_timeout_seconds": 60,
-                                                              "drop_poke_seconds": 30}),
-                                sleep=waits.append, clock=lambda: next(clock))
+        pipeline.wait_for_drops(
+            date(2026, 3, 2),
+            Settings(**{**settings.__dict__, "drop_wait_timeout_seconds": 60, "drop_poke_seconds": 30}),
+            sleep=waits.append,
+            clock=lambda: next(clock),
+        )
     assert waits, "it waited before giving up"
 
 

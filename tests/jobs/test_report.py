@@ -30,16 +30,38 @@ def test_quarantine_reasons_are_counted_per_column_and_check(tmp_path):
     layout = Layout(tmp_path)
     path = layout.quarantine_file("ei", dt.date(2026, 3, 2), "claims")
     path.parent.mkdir(parents=True)
-    path.write_text("source,drop_date,table,line_no,column,check,reason,raw_line\n"
-                    "ei,2026-03-02,claims,2,person_key,format,bad,x\n"
-                    "ei,2026-03-02,claims,3,person_key,format,bad,y\n"
-                    "ei,2026-03-02,claims,4,filed_on,date,bad,z\n")
-    manifest = {"drops": [{"source": "ei", "drop_date": "2026-03-02",
-                           "tables": {"claims": {"quarantined": 3}, "findings": {"quarantined": 0}}}]}
+    path.write_text(
+        "source,drop_date,table,line_no,column,check,reason,raw_line\n"
+        "ei,2026-03-02,claims,2,person_key,format,bad,x\n"
+        "ei,2026-03-02,claims,3,person_key,format,bad,y\n"
+        "ei,2026-03-02,claims,4,filed_on,date,bad,z\n"
+    )
+    manifest = {
+        "drops": [
+            {
+                "source": "ei",
+                "drop_date": "2026-03-02",
+                "tables": {"claims": {"quarantined": 3}, "findings": {"quarantined": 0}},
+            }
+        ]
+    }
     assert quarantine_counts(layout, manifest) == [
-        {"source": "ei", "drop_date": "2026-03-02", "table": "claims", "column": "filed_on", "check": "date", "rows": 1},
-        {"source": "ei", "drop_date": "2026-03-02", "table": "claims", "column": "person_key", "check": "format",
-         "rows": 2},
+        {
+            "source": "ei",
+            "drop_date": "2026-03-02",
+            "table": "claims",
+            "column": "filed_on",
+            "check": "date",
+            "rows": 1,
+        },
+        {
+            "source": "ei",
+            "drop_date": "2026-03-02",
+            "table": "claims",
+            "column": "person_key",
+            "check": "format",
+            "rows": 2,
+        },
     ]
 
 
@@ -56,12 +78,16 @@ def test_a_quarantined_record_over_the_csv_field_limit_is_counted(tmp_path):
 
     layout = Layout(tmp_path)
     huge = "C9," + "x" * (2 * MAX_FIELD_CHARS)
-    write_csv(layout.quarantine_file("ei", dt.date(2026, 3, 2), "claims"), QUARANTINE_HEADER,
-              [["ei", "2026-03-02", "claims", 2, "*", "record", "malformed CSV record", huge]])
+    write_csv(
+        layout.quarantine_file("ei", dt.date(2026, 3, 2), "claims"),
+        QUARANTINE_HEADER,
+        [["ei", "2026-03-02", "claims", 2, "*", "record", "malformed CSV record", huge]],
+    )
     manifest = {"drops": [{"source": "ei", "drop_date": "2026-03-02", "tables": {"claims": {"quarantined": 1}}}]}
     assert csv.field_size_limit() == MAX_FIELD_CHARS
     assert quarantine_counts(layout, manifest) == [
-        {"source": "ei", "drop_date": "2026-03-02", "table": "claims", "column": "*", "check": "record", "rows": 1}]
+        {"source": "ei", "drop_date": "2026-03-02", "table": "claims", "column": "*", "check": "record", "rows": 1}
+    ]
     assert csv.field_size_limit() == MAX_FIELD_CHARS
 
 
@@ -76,9 +102,11 @@ def test_model_card_of_a_registered_version_and_of_a_rules_only_night(tmp_path):
     assert error is None and card["version"] == version
     assert [f["name"] for f in card["features"]] == list(FEATURE_NAMES)
     assert all(f["meaning"] for f in card["features"])
-    assert card["metrics"] == [{"metric": "average_precision", "value": "0.8125"},
-                               {"metric": "recall_at_capacity UNDECLARED_WORK", "value": "0.7500"},
-                               {"metric": "rows", "value": 40}]
+    assert card["metrics"] == [
+        {"metric": "average_precision", "value": "0.8125"},
+        {"metric": "recall_at_capacity UNDECLARED_WORK", "value": "0.7500"},
+        {"metric": "rows", "value": 40},
+    ]
     assert model_card(tmp_path, None) == (None, None)
     missing, why = model_card(tmp_path, "99")
     assert missing is None and "model version 99 could not be read" in why

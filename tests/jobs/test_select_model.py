@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import register_tiny_model, train_tiny_model
+
 from fraud.layout import Layout
 from fraud.storage import write_json
 from jobs import select_model
@@ -34,7 +34,9 @@ def test_a_night_that_ran_on_the_rules_alone_reruns_on_the_rules_alone(tmp_path)
     warehouse = tmp_path / "warehouse"
     write_json(Layout(warehouse).outputs(OLD_NIGHT) / "run_manifest.json", {"ds": "2026-03-02", "model_version": None})
     assert select_model.run(None, {}, warehouse, {"ds": OLD_NIGHT}) == {
-        "model_version": None, "chosen_by": select_model.PINNED}
+        "model_version": None,
+        "chosen_by": select_model.PINNED,
+    }
     assert not (warehouse / "mlflow").exists()
 
     # A champion promoted later does not change what that night ran with.
@@ -53,7 +55,9 @@ def test_the_champion_then_the_pinned_version_after_a_newer_champion(tmp_path):
     registry = ModelRegistry(warehouse)
     assert registry.promote(first).promoted
     assert select_model.run(None, {}, warehouse, {"ds": OLD_NIGHT}) == {
-        "model_version": first, "chosen_by": select_model.CHAMPION}
+        "model_version": first,
+        "chosen_by": select_model.CHAMPION,
+    }
 
     # The old night ran with the first version and recorded it.
     write_json(Layout(warehouse).outputs(OLD_NIGHT) / "run_manifest.json", {"ds": "2026-03-02", "model_version": first})
@@ -61,9 +65,13 @@ def test_the_champion_then_the_pinned_version_after_a_newer_champion(tmp_path):
     registry.client.set_registered_model_alias(registry.model_name, CHAMPION, second)
 
     assert select_model.run(None, {}, warehouse, {"ds": OLD_NIGHT}) == {
-        "model_version": first, "chosen_by": select_model.PINNED}
+        "model_version": first,
+        "chosen_by": select_model.PINNED,
+    }
     assert select_model.run(None, {}, warehouse, {"ds": NEW_NIGHT}) == {
-        "model_version": second, "chosen_by": select_model.CHAMPION}
+        "model_version": second,
+        "chosen_by": select_model.CHAMPION,
+    }
 
 
 def test_pipeline_passes_the_model_version_from_selection_to_the_manifest():
@@ -72,9 +80,12 @@ def test_pipeline_passes_the_model_version_from_selection_to_the_manifest():
     stages = {stage.name: stage for stage in STAGES}
     names = [stage.name for stage in STAGES]
     assert names.index("collusion") < names.index("select_model") < names.index("crossmatch")
-    done = {"conform": {"conformed": "c", "rows": {}}, "collusion": {"collusion": "g", "rings": 0, "hubs": 0},
-            "select_model": {"model_version": "3"}, "ingest": {"drops": []},
-            "crossmatch": {"rules_version": "r1", "model_version": "3", "cases": 0, "workplaces": 0,
-                           "repeat_offenders": 0}}
+    done = {
+        "conform": {"conformed": "c", "rows": {}},
+        "collusion": {"collusion": "g", "rings": 0, "hubs": 0},
+        "select_model": {"model_version": "3"},
+        "ingest": {"drops": []},
+        "crossmatch": {"rules_version": "r1", "model_version": "3", "cases": 0, "workplaces": 0, "repeat_offenders": 0},
+    }
     assert stages["crossmatch"].inputs(None, done)["model_version"] == "3"
     assert stages["publish"].inputs(None, done)["model_version"] == "3"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import P1, claim_row, crossing_row, csv_text, empty_drops, write_drop
+
 from fraud.config import Settings
 from fraud.layout import Layout
 from fraud.storage import unescape_cell
@@ -25,32 +25,65 @@ from jobs.verify import VerifyError, csv_diff, verify
 NIGHT = date(2026, 3, 2)
 LATER = date(2026, 3, 3)
 LATE = date(2026, 3, 1)
-LATE_INCOME = {"record_id": "N1", "person_key": P1, "payer_business_no": "1234567890", "income_type": "WAGE",
-               "work_from": "2026-02-01", "work_to": "2026-02-28", "work_days": "12", "amount": "1200000",
-               "filed_on": "2026-02-28", "updated_at": "2026-02-28T10:00:00+09:00"}
+LATE_INCOME = {
+    "record_id": "N1",
+    "person_key": P1,
+    "payer_business_no": "1234567890",
+    "income_type": "WAGE",
+    "work_from": "2026-02-01",
+    "work_to": "2026-02-28",
+    "work_days": "12",
+    "amount": "1200000",
+    "filed_on": "2026-02-28",
+    "updated_at": "2026-02-28T10:00:00+09:00",
+}
 FORMULA_CLAIM = "=cmd|' /C calc'!A0"  # a DDE formula; unquoted in the delivered line
 
 
 def _cert(cert_id="K1", claim_id="C1", **overrides):
-    row = {"cert_id": cert_id, "claim_id": claim_id, "cert_on": "2026-02-20", "period_from": "2026-02-09",
-           "period_to": "2026-02-19", "channel": "ONLINE", "ip_country": "JP", "job_search_count": "2",
-           "declared_income": "0", "paid_days": "11", "paid_amount": "704000",
-           "updated_at": "2026-02-20T10:00:00+09:00"}
+    row = {
+        "cert_id": cert_id,
+        "claim_id": claim_id,
+        "cert_on": "2026-02-20",
+        "period_from": "2026-02-09",
+        "period_to": "2026-02-19",
+        "channel": "ONLINE",
+        "ip_country": "JP",
+        "job_search_count": "2",
+        "declared_income": "0",
+        "paid_days": "11",
+        "paid_amount": "704000",
+        "updated_at": "2026-02-20T10:00:00+09:00",
+    }
     row.update(overrides)
     return row
 
 
 def _landing(root):
     landing = root / "landing"
-    write_drop(landing, "ei", NIGHT.isoformat(), {
-        "claims": csv_text([claim_row("C1"),
-                            claim_row(FORMULA_CLAIM, benefit_days="999")]),  # quarantined: format, maximum
-        "certifications": csv_text([_cert()]),
-    })
+    write_drop(
+        landing,
+        "ei",
+        NIGHT.isoformat(),
+        {
+            "claims": csv_text(
+                [claim_row("C1"), claim_row(FORMULA_CLAIM, benefit_days="999")]
+            ),  # quarantined: format, maximum
+            "certifications": csv_text([_cert()]),
+        },
+    )
     write_drop(landing, "nts", NIGHT.isoformat(), {})
     write_drop(landing, "moj", NIGHT.isoformat(), {"crossings": csv_text([crossing_row("X1", person=P1)])})
-    write_drop(landing, "ei", LATER.isoformat(), {"claims": csv_text([
-        claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="TERMINATED", daily_amount="1")])})
+    write_drop(
+        landing,
+        "ei",
+        LATER.isoformat(),
+        {
+            "claims": csv_text(
+                [claim_row("C1", updated_at="2026-03-03T10:00:00+09:00", status="TERMINATED", daily_amount="1")]
+            )
+        },
+    )
     empty_drops(landing, LATER.isoformat(), sources=("nts", "moj"))
     return landing
 
@@ -62,8 +95,13 @@ def warehouse(spark, tmp_path_factory):
     dated 2026-03-01 arrives."""
     root = tmp_path_factory.mktemp("verify")
     landing = _landing(root)
-    settings = Settings.from_env(landing=landing, warehouse=root / "warehouse", spark_master="local[2]",
-                                 spark_shuffle_partitions=2, drop_wait_timeout_seconds=0)
+    settings = Settings.from_env(
+        landing=landing,
+        warehouse=root / "warehouse",
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        drop_wait_timeout_seconds=0,
+    )
     previous = os.umask(0)
     try:
         pipeline.run_all(NIGHT, settings)
@@ -112,7 +150,8 @@ def test_verify_names_an_altered_drop_file_and_reruns_nothing(warehouse, tmp_pat
     assert report.altered_drops == [
         f"ei/2026-03-02/claims.csv: sha256 {hashlib.sha256(claims.read_bytes()).hexdigest()[:12]}… does not "
         f"match the manifest's {_manifest(warehouse)['drops'][0]['tables']['claims']['file_sha256'][:12]}… "
-        "(file altered or truncated after the manifest was written)"]
+        "(file altered or truncated after the manifest was written)"
+    ]
     assert not (tmp_path / "scratch").exists()
 
 
@@ -126,12 +165,13 @@ def test_verify_names_a_drop_whose_manifest_was_rewritten_with_its_file(warehous
     manifest["tables"]["crossings.csv"]["sha256"] = hashlib.sha256(altered).hexdigest()
     (drop / "_MANIFEST.json").write_text(json.dumps(manifest))
 
-    result = CliRunner().invoke(__import__("fraud.cli", fromlist=["main"]).main,
-                                ["verify", "--warehouse", str(warehouse.warehouse), "--ds", "2026-03-02",
-                                 "--landing", str(landing)])
+    result = CliRunner().invoke(
+        __import__("fraudctl.main", fromlist=["main"]).main,
+        ["verify", "--warehouse", str(warehouse.warehouse), "--ds", "2026-03-02", "--landing", str(landing)],
+    )
 
     assert result.exit_code == 3, result.output
-    [line] = [l for l in result.output.splitlines() if l.startswith("ALTERED DROP")]
+    [line] = [out for out in result.output.splitlines() if out.startswith("ALTERED DROP")]
     assert line.startswith("ALTERED DROP moj/2026-03-02/_MANIFEST.json: sha256 ")
     assert "crossings.csv sha256" in line
     assert result.output.splitlines()[-1] == "NOT verified 2026-03-02: 1 input drop problem(s); nothing re-run"
@@ -148,7 +188,10 @@ def test_csv_diff_names_added_removed_and_changed_rows(tmp_path):
     rerun.write_text("case_id,score\nK1,0.7\nK3,0.1\nK4,0.2\n")
     assert csv_diff(recorded, rerun) == [
         "rows 3 -> 3: 1 added, 1 removed, 1 changed",
-        "  - case_id=K2", "  + case_id=K4", "  ~ case_id=K1: score: '0.5' -> '0.7'"]
+        "  - case_id=K2",
+        "  + case_id=K4",
+        "  ~ case_id=K1: score: '0.5' -> '0.7'",
+    ]
 
 
 def test_csv_diff_reads_a_field_over_the_csv_modules_limit(tmp_path):
@@ -174,7 +217,10 @@ def test_the_manifest_answers_the_lineage_questions_for_a_case(warehouse):
 
     # which drops: every drop dated on or before the night, each file by its sha256
     assert [(d["source"], d["drop_date"]) for d in manifest["drops"]] == [
-        ("ei", "2026-03-02"), ("moj", "2026-03-02"), ("nts", "2026-03-02")]
+        ("ei", "2026-03-02"),
+        ("moj", "2026-03-02"),
+        ("nts", "2026-03-02"),
+    ]
     ei = manifest["drops"][0]
     delivered = warehouse.landing / "ei" / "2026-03-02" / "claims.csv"
     assert ei["tables"]["claims"]["file_sha256"] == hashlib.sha256(delivered.read_bytes()).hexdigest()
@@ -203,8 +249,10 @@ def test_verify_names_a_different_environment_lock_as_a_note(warehouse, monkeypa
     monkeypatch.setattr(version, "lock_digest", lambda: "0" * 64)
     report = verify(warehouse.warehouse, NIGHT)
     recorded = _manifest(warehouse)["lineage"]["environment_lock_sha256"]
-    assert (f"note: the run's environment lock (requirements.lock) was sha256 {recorded}, this is {'0' * 64}: "
-            "library versions may differ, and outputs with them") in report.lines()
+    assert (
+        f"note: the run's environment lock (requirements.lock) was sha256 {recorded}, this is {'0' * 64}: "
+        "library versions may differ, and outputs with them"
+    ) in report.lines()
     assert report.ok, report.lines()
 
 

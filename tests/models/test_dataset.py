@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import conformed_frame as frame
+from conftest import hex_key as key
 from pyspark.sql import functions as F
 
-from conftest import conformed_frame as frame, hex_key as key
 from fraud import contract
 
 D = dt.date.fromisoformat
@@ -35,56 +36,118 @@ WP = "40000000001"
 PAYER = "9000000001"  # not an insured workplace
 
 
-
-
-
-
 def claim(person, filed_on="2026-01-05"):
     filed = D(filed_on)
-    return dict(claim_id=f"CL-{person}", person_key=key(person), workplace_id=WP, separation_code="23",
-                filed_on=filed, eligible_from=filed + dt.timedelta(days=7), benefit_days=180, daily_amount=60_000,
-                bank_account_key=key(f"acct{person}"), status="APPROVED", updated_at=UPDATED)
+    return dict(
+        claim_id=f"CL-{person}",
+        person_key=key(person),
+        workplace_id=WP,
+        separation_code="23",
+        filed_on=filed,
+        eligible_from=filed + dt.timedelta(days=7),
+        benefit_days=180,
+        daily_amount=60_000,
+        bank_account_key=key(f"acct{person}"),
+        status="APPROVED",
+        updated_at=UPDATED,
+    )
 
 
 def cert(person, n, period_from, period_to, cert_on, channel="ONLINE"):
-    return dict(cert_id=f"CL-{person}-c{n}", claim_id=f"CL-{person}", cert_on=D(cert_on), period_from=D(period_from),
-                period_to=D(period_to), channel=channel, ip_country="KR" if channel != "VISIT" else None,
-                job_search_count=2, declared_income=0, paid_days=28, paid_amount=1_680_000, updated_at=UPDATED)
+    return dict(
+        cert_id=f"CL-{person}-c{n}",
+        claim_id=f"CL-{person}",
+        cert_on=D(cert_on),
+        period_from=D(period_from),
+        period_to=D(period_to),
+        channel=channel,
+        ip_country="KR" if channel != "VISIT" else None,
+        job_search_count=2,
+        declared_income=0,
+        paid_days=28,
+        paid_amount=1_680_000,
+        updated_at=UPDATED,
+    )
 
 
 def income(record_id, person, work_from, work_to, filed_on):
-    return dict(record_id=record_id, person_key=key(person), payer_business_no=PAYER, income_type="WAGE",
-                work_from=D(work_from), work_to=D(work_to), work_days=10, amount=1_000_000, filed_on=D(filed_on),
-                updated_at=UPDATED)
+    return dict(
+        record_id=record_id,
+        person_key=key(person),
+        payer_business_no=PAYER,
+        income_type="WAGE",
+        work_from=D(work_from),
+        work_to=D(work_to),
+        work_days=10,
+        amount=1_000_000,
+        filed_on=D(filed_on),
+        updated_at=UPDATED,
+    )
 
 
 def crossing(crossing_id, person, day, direction):
-    return dict(crossing_id=crossing_id, person_key=key(person),
-                crossed_at=dt.datetime.combine(D(day), dt.time(10, 0), KST), direction=direction, port_code="ICN",
-                country="JP")
+    return dict(
+        crossing_id=crossing_id,
+        person_key=key(person),
+        crossed_at=dt.datetime.combine(D(day), dt.time(10, 0), KST),
+        direction=direction,
+        port_code="ICN",
+        country="JP",
+    )
 
 
 def spell(employment_id, person, acquired_on, lost_on=None, code=None):
-    return dict(employment_id=employment_id, person_key=key(person), workplace_id=WP, acquired_on=D(acquired_on),
-                lost_on=D(lost_on) if lost_on else None, separation_code=code, monthly_wage=2_500_000,
-                updated_at=UPDATED)
+    return dict(
+        employment_id=employment_id,
+        person_key=key(person),
+        workplace_id=WP,
+        acquired_on=D(acquired_on),
+        lost_on=D(lost_on) if lost_on else None,
+        separation_code=code,
+        monthly_wage=2_500_000,
+        updated_at=UPDATED,
+    )
 
 
 def finding(finding_id, person, fraud_type, decided_on):
-    return dict(finding_id=finding_id, person_key=key(person), claim_id=f"CL-{person}", workplace_id=WP,
-                fraud_type=fraud_type, decided_on=D(decided_on), overpaid_amount=1_000_000, collusion="N",
-                updated_at=UPDATED)
+    return dict(
+        finding_id=finding_id,
+        person_key=key(person),
+        claim_id=f"CL-{person}",
+        workplace_id=WP,
+        fraud_type=fraud_type,
+        decided_on=D(decided_on),
+        overpaid_amount=1_000_000,
+        collusion="N",
+        updated_at=UPDATED,
+    )
 
 
 def world() -> dict[str, list[dict]]:
     """pos, neg, oth with the late records; posB and negB the same claims without
     them (one world, so that one feature run serves both)."""
     rows = {
-        "workplaces": [dict(workplace_id=WP, business_no="4000000001", name="사업장01", representative_key=key("rep"),
-                            address="서울특별시 중구 세종대로 1", phone=None, bank_account_key=None, industry_code="47",
-                            region_code="11", opened_on=D("2010-01-01"), closed_on=None, updated_at=UPDATED)],
-        "claims": [claim("oth")], "certifications": [cert("oth", 1, "2026-01-12", "2026-02-08", "2026-02-09", "VISIT")],
-        "income": [], "crossings": [], "employments": [spell("e-oth", "oth", "2024-01-01", "2025-12-31", "23")],
+        "workplaces": [
+            dict(
+                workplace_id=WP,
+                business_no="4000000001",
+                name="사업장01",
+                representative_key=key("rep"),
+                address="서울특별시 중구 세종대로 1",
+                phone=None,
+                bank_account_key=None,
+                industry_code="47",
+                region_code="11",
+                opened_on=D("2010-01-01"),
+                closed_on=None,
+                updated_at=UPDATED,
+            )
+        ],
+        "claims": [claim("oth")],
+        "certifications": [cert("oth", 1, "2026-01-12", "2026-02-08", "2026-02-09", "VISIT")],
+        "income": [],
+        "crossings": [],
+        "employments": [spell("e-oth", "oth", "2024-01-01", "2025-12-31", "23")],
         "findings": [finding("F-oth", "oth", "OTHER", "2026-03-20")],
     }
     for suffix in ("", "B"):
@@ -102,8 +165,10 @@ def world() -> dict[str, list[dict]]:
         rows["findings"].append(finding(f"F-{pos}", pos, "UNDECLARED_WORK", "2026-04-01"))
     # What arrived after the decision, for pos and neg only.
     rows["certifications"].append(cert("pos", 3, "2026-03-09", "2026-04-05", "2026-04-06"))
-    rows["income"] += [income("r2", "pos", "2026-01-12", "2026-02-08", "2026-04-20"),
-                       income("r3", "neg", "2026-01-12", "2026-02-08", "2026-04-25")]
+    rows["income"] += [
+        income("r2", "pos", "2026-01-12", "2026-02-08", "2026-04-20"),
+        income("r3", "neg", "2026-01-12", "2026-02-08", "2026-04-25"),
+    ]
     rows["crossings"].append(crossing("x2", "pos", "2026-04-10", "OUT"))
     rows["employments"].append(spell("e-pos-rehired", "pos", "2026-04-15"))
     return rows
@@ -138,7 +203,11 @@ def test_positives_at_their_finding_negatives_a_lag_after_their_last_certificati
 
 def test_each_example_takes_the_latest_snapshot_on_or_before_its_decision(built):
     assert {claim_id: row["snapshot_on"] for claim_id, row in built["examples"].items()} == {
-        "CL-pos": DECIDED, "CL-neg": DECIDED, "CL-posB": DECIDED, "CL-negB": DECIDED}
+        "CL-pos": DECIDED,
+        "CL-neg": DECIDED,
+        "CL-posB": DECIDED,
+        "CL-negB": DECIDED,
+    }
 
 
 def test_the_example_sees_what_was_known_at_the_decision(built):
@@ -172,8 +241,12 @@ def test_as_of_cuts_by_the_records_own_dates(spark):
     from models.dataset import as_of
 
     rows = world()
-    rows["crossings"].append(dict(crossing("x3", "neg", "2026-04-01", "OUT"),
-                                  crossed_at=dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.timezone.utc)))
+    rows["crossings"].append(
+        dict(
+            crossing("x3", "neg", "2026-04-01", "OUT"),
+            crossed_at=dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.timezone.utc),
+        )
+    )
     rows["employments"].append(spell("e-neg-2", "neg", "2026-01-01", "2026-04-20", "23"))
     rows["workplaces"].append(dict(rows["workplaces"][0], workplace_id="40000000002", closed_on=D("2026-05-01")))
     cut = as_of(tables_of(spark, rows), DECIDED)
@@ -196,14 +269,17 @@ def test_the_night_scores_the_features_training_would_see(spark, examples):
     on either side changes a probability."""
     from jobs.collusion import analyse
     from jobs.crossmatch import detect
-    from models.dataset import collusion_with_rings, snapshot_features
+    from jobs.train import collusion_with_rings
+    from models.dataset import snapshot_features
     from models.train import PLATT, TrainingConfig, train
 
     rows = world()
     for person in ("und", "und2"):  # undecided claims with evidence (pos's records, no finding)
         rows["claims"].append(claim(person))
-        rows["certifications"] += [cert(person, 1, "2026-01-12", "2026-02-08", "2026-02-09"),
-                                   cert(person, 2, "2026-02-09", "2026-03-08", "2026-03-09")]
+        rows["certifications"] += [
+            cert(person, 1, "2026-01-12", "2026-02-08", "2026-02-09"),
+            cert(person, 2, "2026-02-09", "2026-03-08", "2026-03-09"),
+        ]
         rows["employments"].append(spell(f"e-{person}", person, "2024-01-01", "2025-12-31", "23"))
     rows["income"].append(income("r-und", "und", "2026-02-09", "2026-03-08", "2026-03-10"))
     rows["crossings"].append(crossing("x-und2", "und2", "2026-03-01", "OUT"))
@@ -229,15 +305,28 @@ def test_investigators_labels_override_unfound_claims_only(spark):
 
     day = dt.date
     decisions = spark.createDataFrame(
-        [("found", day(2026, 2, 1), 1, "UNDECLARED_WORK"), ("confirmed", day(2026, 2, 5), 0, None),
-         ("cleared", day(2026, 2, 5), 0, None), ("late", day(2026, 2, 5), 0, None)],
-        "claim_id string, decision_on date, label int, fraud_type string")
+        [
+            ("found", day(2026, 2, 1), 1, "UNDECLARED_WORK"),
+            ("confirmed", day(2026, 2, 5), 0, None),
+            ("cleared", day(2026, 2, 5), 0, None),
+            ("late", day(2026, 2, 5), 0, None),
+        ],
+        "claim_id string, decision_on date, label int, fraud_type string",
+    )
     labels = spark.createDataFrame(
-        [("found", 0, day(2026, 2, 3), None), ("confirmed", 1, day(2026, 2, 10), "ABROAD_CERTIFICATION"),
-         ("cleared", 0, day(2026, 2, 11), None), ("late", 1, day(2026, 4, 1), "OTHER"),
-         ("unknown", 1, day(2026, 2, 1), "OTHER")], INVESTIGATOR_LABELS_SCHEMA)
-    result = {r["claim_id"]: (r["label"], r["decision_on"], r["fraud_type"])
-              for r in with_investigator_labels(decisions, labels, day(2026, 3, 1)).collect()}
+        [
+            ("found", 0, day(2026, 2, 3), None),
+            ("confirmed", 1, day(2026, 2, 10), "ABROAD_CERTIFICATION"),
+            ("cleared", 0, day(2026, 2, 11), None),
+            ("late", 1, day(2026, 4, 1), "OTHER"),
+            ("unknown", 1, day(2026, 2, 1), "OTHER"),
+        ],
+        INVESTIGATOR_LABELS_SCHEMA,
+    )
+    result = {
+        r["claim_id"]: (r["label"], r["decision_on"], r["fraud_type"])
+        for r in with_investigator_labels(decisions, labels, day(2026, 3, 1)).collect()
+    }
     assert result == {
         "found": (1, day(2026, 2, 1), "UNDECLARED_WORK"),  # a finding outranks a disposition
         "confirmed": (1, day(2026, 2, 10), "ABROAD_CERTIFICATION"),

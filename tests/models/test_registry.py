@@ -31,8 +31,14 @@ def registered(tmp_path_factory, examples, noise_examples):
     for model, data in ((weak, noise_examples), (strong, examples), (weak, noise_examples)):
         version = registry.log_version(model, data, {"sha256": dataset_checksum(data), "ds": "2025-12-31"})
         steps.append((version, registry.promote(version, holdout=holdout)))
-    return {"registry": registry, "warehouse": warehouse, "weak": weak, "strong": strong, "steps": steps,
-            "examples": examples}
+    return {
+        "registry": registry,
+        "warehouse": warehouse,
+        "weak": weak,
+        "strong": strong,
+        "steps": steps,
+        "examples": examples,
+    }
 
 
 def test_the_store_lives_in_the_warehouse(registered):
@@ -64,7 +70,9 @@ def test_a_worse_challenger_is_refused_and_the_refusal_recorded(registered):
     assert version == "3" and decision.decision == "refused" and decision.champion_version == "2"
     recorded = registered["registry"].decision("3")
     assert recorded["decision"] == "refused" and recorded["reason"] == decision.reason
-    assert recorded["challenger_metrics"]["precision_at_capacity"] <= recorded["champion_metrics"]["precision_at_capacity"]
+    assert (
+        recorded["challenger_metrics"]["precision_at_capacity"] <= recorded["champion_metrics"]["precision_at_capacity"]
+    )
     assert registered["registry"].client.get_model_version("fraud_scoring", "3").tags["promotion"] == "refused"
     assert registered["registry"].champion_version() == "2"
 
@@ -89,13 +97,23 @@ def test_a_version_carries_its_features_training_data_and_model_card(registered)
     assert run.data.tags["training_data.sha256"] == found.tags["training_data.sha256"]
     assert "holdout_precision_at_capacity" in run.data.metrics
     artifacts = {a.path for a in registry.client.list_artifacts(found.run_id)}
-    assert {"model", "features.json", "calibration.json", "metrics.json", "training_data", "model_card.md",
-            "promotion"} <= artifacts
+    assert {
+        "model",
+        "features.json",
+        "calibration.json",
+        "metrics.json",
+        "training_data",
+        "model_card.md",
+        "promotion",
+    } <= artifacts
     root = Path(registry.client.download_artifacts(found.run_id, "model_card.md", str(registered["warehouse"])))
     card = root.read_text()
     assert card.startswith("# fraud_scoring version 2") and found.tags["training_data.sha256"] in card
-    features = json.loads(Path(registry.client.download_artifacts(
-        found.run_id, "features.json", str(registered["warehouse"]))).read_text())
+    features = json.loads(
+        Path(
+            registry.client.download_artifacts(found.run_id, "features.json", str(registered["warehouse"]))
+        ).read_text()
+    )
     assert [f["name"] for f in features] == list(registered["strong"].features)
 
 
@@ -125,8 +143,9 @@ def test_a_version_logged_in_the_xgboost_flavour_still_loads(registered, tmp_pat
         folder = tmp_path / "from" / name
         folder.mkdir(parents=True)
         client.log_artifact(run.info.run_id, client.download_artifacts(source.run_id, name, str(folder)))
-    version = client.create_model_version("fraud_scoring", source=f"{run.info.artifact_uri}/model",
-                                          run_id=run.info.run_id).version
+    version = client.create_model_version(
+        "fraud_scoring", source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id
+    ).version
     old = registry.load(version=version)
     assert old.model.model_bytes() == weak.model_bytes()
     examples = registered["examples"].head(20)

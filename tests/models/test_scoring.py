@@ -4,8 +4,8 @@ as scoring the whole frame at once with the model, whatever the partitioning."""
 import math
 
 import pytest
-
 from conftest import tiny_examples, train_tiny_model
+
 from models.scoring import score_claims
 
 

@@ -18,7 +18,7 @@ def test_training_dag_imports_no_heavy_library_at_top_level():
 def test_latest_conformed_skips_later_dates_and_staging_leftovers(tmp_path):
     import datetime as dt
 
-    from models.job import latest_conformed
+    from jobs.train import latest_conformed
 
     for name in ("2026-03-01", "2026-03-08", "2026-03-15", ".2026-03-09.staging-abc"):
         (tmp_path / "conformed" / name).mkdir(parents=True)
@@ -35,8 +35,8 @@ def test_challengers_of_one_date_reuse_its_stored_examples(tmp_path, examples):
     import pytest
 
     from fraud.layout import Layout
+    from jobs.train import examples_made_from, examples_of
     from models.dataset import dataset_checksum
-    from models.job import examples_made_from, examples_of
 
     ds = dt.date(2026, 3, 4)
     stored = Layout(tmp_path).training_examples(ds)

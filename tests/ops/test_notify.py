@@ -18,10 +18,15 @@ def alerts_connection(webhook_receiver, monkeypatch):
 
 
 def failed_task_context(error):
-    ti = SimpleNamespace(dag_id="fraud_nightly", run_id="backfill__2026-03-04T14:00:00+00:00",
-                         task_id="wait_for_drops", try_number=1)
-    dag_run = SimpleNamespace(dag_id="fraud_nightly", run_id=ti.run_id,
-                              logical_date=datetime(2026, 3, 4, 14, 0, tzinfo=timezone.utc), run_after=None)
+    ti = SimpleNamespace(
+        dag_id="fraud_nightly", run_id="backfill__2026-03-04T14:00:00+00:00", task_id="wait_for_drops", try_number=1
+    )
+    dag_run = SimpleNamespace(
+        dag_id="fraud_nightly",
+        run_id=ti.run_id,
+        logical_date=datetime(2026, 3, 4, 14, 0, tzinfo=timezone.utc),
+        run_after=None,
+    )
     return {"ti": ti, "dag_run": dag_run, "exception": error}
 
 
@@ -34,26 +39,40 @@ def test_a_failed_task_posts_dag_run_date_task_and_the_reason_in_one_line(alerts
     assert post["path"] == "/hooks/fraud"
     assert post["headers"]["Content-Type"] == "application/json"
     assert post["json"] == {
-        "event": "task_failed", "dag_id": "fraud_nightly", "run_id": "backfill__2026-03-04T14:00:00+00:00",
+        "event": "task_failed",
+        "dag_id": "fraud_nightly",
+        "run_id": "backfill__2026-03-04T14:00:00+00:00",
         "run_date": "2026-03-04",  # 14:00 UTC is 23:00 in Seoul: the night of 4 March
-        "task_id": "wait_for_drops", "try_number": 1,
+        "task_id": "wait_for_drops",
+        "try_number": 1,
         "reason": "RuntimeError: no complete drop dated 2026-03-05 from source(s) moj in /landing",
     }
 
 
 def test_a_late_night_posts_dag_run_date_and_deadline(alerts_connection):
     # The context Airflow's Deadline.handle_miss gives the callback (DAGRunResponse as JSON).
-    context = {"dag_run": {"dag_id": "fraud_nightly", "dag_run_id": "scheduled__2026-03-04T14:00:00+00:00",
-                           "logical_date": "2026-03-04T14:00:00Z", "run_after": "2026-03-04T14:00:00Z",
-                           "queued_at": "2026-03-04T14:00:02Z", "state": "running"},
-               "deadline": {"id": "d-1", "deadline_time": datetime(2026, 3, 4, 22, 0, 2, tzinfo=timezone.utc)}}
+    context = {
+        "dag_run": {
+            "dag_id": "fraud_nightly",
+            "dag_run_id": "scheduled__2026-03-04T14:00:00+00:00",
+            "logical_date": "2026-03-04T14:00:00Z",
+            "run_after": "2026-03-04T14:00:00Z",
+            "queued_at": "2026-03-04T14:00:02Z",
+            "state": "running",
+        },
+        "deadline": {"id": "d-1", "deadline_time": datetime(2026, 3, 4, 22, 0, 2, tzinfo=timezone.utc)},
+    }
 
     notify.on_night_late(context=context)
 
     [post] = alerts_connection.received
     body = post["json"]
     assert (body["event"], body["dag_id"], body["run_date"], body["state"]) == (
-        "night_late", "fraud_nightly", "2026-03-04", "running")
+        "night_late",
+        "fraud_nightly",
+        "2026-03-04",
+        "running",
+    )
     assert body["deadline"] == "2026-03-04T22:00:02+00:00"
     assert "not finished by its deadline 2026-03-04T22:00:02+00:00" in body["reason"]
 
@@ -91,7 +110,10 @@ def test_without_the_connection_nothing_is_sent(monkeypatch, caplog):
 def test_a_connection_that_is_not_http_is_refused_with_a_clear_reason():
     with pytest.raises(notify.NotificationError, match="has type 'smtp'; expected http or https"):
         notify.webhook_url("smtp", "mail.example.org", 25, None)
-    assert notify.webhook_url("https", "hooks.example.org", None, "fraud/alerts") == "https://hooks.example.org/fraud/alerts"
+    assert (
+        notify.webhook_url("https", "hooks.example.org", None, "fraud/alerts")
+        == "https://hooks.example.org/fraud/alerts"
+    )
 
 
 @pytest.fixture
@@ -118,8 +140,10 @@ def smtp_receiver():
 
 def test_with_an_smtp_connection_the_notification_is_also_mailed(alerts_connection, smtp_receiver, monkeypatch):
     port = smtp_receiver.socket.getsockname()[1]
-    monkeypatch.setenv("AIRFLOW_CONN_FRAUD_ALERTS_SMTP",
-                       f"smtp://127.0.0.1:{port}?from=fraud-nightly%40example.org&to=ops%40example.org,oncall%40example.org")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FRAUD_ALERTS_SMTP",
+        f"smtp://127.0.0.1:{port}?from=fraud-nightly%40example.org&to=ops%40example.org,oncall%40example.org",
+    )
 
     assert notify.send(notify.failure_payload(failed_task_context(RuntimeError("drops missing"))))
 

@@ -68,7 +68,8 @@ def test_airflow_cfg_sets_no_secret_and_requires_login():
 
 SECRET_ASSIGNMENT = re.compile(
     # (a value naming the environment variable that holds the secret is no secret)
-    r"(fernet_key|secret_key|jwt_secret|FERNET_KEY|SECRET_KEY|JWT_SECRET)\s*[=:]\s*['\"]?(?!AIRFLOW__)[A-Za-z0-9_\-+/]{20,}")
+    r"(fernet_key|secret_key|jwt_secret|FERNET_KEY|SECRET_KEY|JWT_SECRET)\s*[=:]\s*['\"]?(?!AIRFLOW__)[A-Za-z0-9_\-+/]{20,}"
+)
 
 
 def test_no_tracked_file_holds_a_secret_and_the_generated_ones_are_ignored():
@@ -81,7 +82,10 @@ def test_no_tracked_file_holds_a_secret_and_the_generated_ones_are_ignored():
         text = path.read_text(errors="ignore")
         offenders += [f"{name}: {match.group(0)[:30]}..." for match in SECRET_ASSIGNMENT.finditer(text)]
     assert offenders == []
-    ignored = subprocess.run(["git", "check-ignore", "airflow-run/secrets.env",
-                              "simple_auth_manager_passwords.json.generated"],
-                             cwd=REPO, capture_output=True, text=True)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "airflow-run/secrets.env", "simple_auth_manager_passwords.json.generated"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert ignored.stdout.split() == ["airflow-run/secrets.env", "simple_auth_manager_passwords.json.generated"]

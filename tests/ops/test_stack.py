@@ -37,7 +37,9 @@ def test_the_stack_listens_on_loopback_and_carries_its_secrets(tmp_path):
     assert environment["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert environment["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18123/execution/"
     assert environment["AIRFLOW__API_AUTH__JWT_SECRET"]  # generated: scheduler, workers and API server share it
-    assert stack_environment(config, {})["AIRFLOW__API_AUTH__JWT_SECRET"] == environment["AIRFLOW__API_AUTH__JWT_SECRET"]
+    assert (
+        stack_environment(config, {})["AIRFLOW__API_AUTH__JWT_SECRET"] == environment["AIRFLOW__API_AUTH__JWT_SECRET"]
+    )
 
 
 def test_down_stops_only_airflow_processes_it_recorded(tmp_path):
@@ -110,8 +112,12 @@ def _free_port() -> int:
 
 
 def _request(url: str, method: str = "GET", body: dict | None = None, token: str | None = None):
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json"},
+    )
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
@@ -136,9 +142,8 @@ def _wait_for(what: str, check, timeout: float, every: float = 5):
 
 @pytest.mark.slow
 @pytest.mark.stack
-def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_notifications(
-        tmp_path, webhook_receiver):
-    from fraud.synth import generate
+def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_notifications(tmp_path, webhook_receiver):
+    from simulation.synth import generate
 
     # A tiny landing of a baseline and three daily drops; its own AIRFLOW_HOME.
     landing, warehouse, home = tmp_path / "landing", tmp_path / "warehouse", tmp_path / "airflow"
@@ -148,19 +153,28 @@ def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_noti
     home.mkdir()
     shutil.copy(REPO / "airflow.cfg", home / "airflow.cfg")
     port = _free_port()
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           # Only the backfill and the one manual run below: no scheduled run for today.
-           "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-           "FRAUD_AIRFLOW_PORT": str(port), "FRAUD_LANDING": str(landing), "FRAUD_WAREHOUSE": str(warehouse),
-           "FRAUD_SPARK_MASTER": "local[1]", "FRAUD_DROP_WAIT_TIMEOUT": "0", "FRAUD_TASK_RETRIES": "0",
-           "FRAUD_LATE_AFTER": "60",  # every night here takes longer: each is late
-           "AIRFLOW_CONN_FRAUD_ALERTS": f"http://127.0.0.1:{webhook_receiver.server_address[1]}/fraud"}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        # Only the backfill and the one manual run below: no scheduled run for today.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "FRAUD_AIRFLOW_PORT": str(port),
+        "FRAUD_LANDING": str(landing),
+        "FRAUD_WAREHOUSE": str(warehouse),
+        "FRAUD_SPARK_MASTER": "local[1]",
+        "FRAUD_DROP_WAIT_TIMEOUT": "0",
+        "FRAUD_TASK_RETRIES": "0",
+        "FRAUD_LATE_AFTER": "60",  # every night here takes longer: each is late
+        "AIRFLOW_CONN_FRAUD_ALERTS": f"http://127.0.0.1:{webhook_receiver.server_address[1]}/fraud",
+    }
     for name in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"):
         env.pop(name, None)
     base = f"http://127.0.0.1:{port}"
 
-    started = subprocess.run([str(FRAUDCTL), "airflow", "up", "--timeout", "240"], env=env, capture_output=True,
-                             text=True, timeout=300)
+    started = subprocess.run(
+        [str(FRAUDCTL), "airflow", "up", "--timeout", "240"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert started.returncode == 0, started.stderr[-2000:]
     config = StackConfig.from_env(env)
     try:
@@ -174,20 +188,41 @@ def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_noti
         code, answer = _request(f"{base}/auth/token", "POST", {"username": "admin", "password": passwords["admin"]})
         assert code in (200, 201), code
         token = answer["access_token"]
-        _wait_for("the DAG processor to parse fraud_nightly",
-                  lambda: _request(f"{base}/api/v2/dags/fraud_nightly", token=token)[0] == 200, 180)
+        _wait_for(
+            "the DAG processor to parse fraud_nightly",
+            lambda: _request(f"{base}/api/v2/dags/fraud_nightly", token=token)[0] == 200,
+            180,
+        )
         assert _request(f"{base}/api/v2/dags/fraud_nightly", "PATCH", {"is_paused": False}, token)[0] == 200
 
         # The backfill, as README "Operating" documents it.
         backfill = subprocess.run(
-            [str(AIRFLOW), "backfill", "create", "--dag-id", "fraud_nightly",
-             "--from-date", f"{nights[0]}T23:00:00+09:00", "--to-date", f"{nights[-1]}T23:00:00+09:00",
-             "--max-active-runs", "1"],
-            env={**env, **stack_environment(config, env)}, capture_output=True, text=True, timeout=300)
+            [
+                str(AIRFLOW),
+                "backfill",
+                "create",
+                "--dag-id",
+                "fraud_nightly",
+                "--from-date",
+                f"{nights[0]}T23:00:00+09:00",
+                "--to-date",
+                f"{nights[-1]}T23:00:00+09:00",
+                "--max-active-runs",
+                "1",
+            ],
+            env={**env, **stack_environment(config, env)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert backfill.returncode == 0, backfill.stderr[-2000:]
         # A night whose drops never came: its wait_for_drops fails at once.
-        code, _ = _request(f"{base}/api/v2/dags/fraud_nightly/dagRuns", "POST",
-                           {"dag_run_id": "manual__no_drops", "logical_date": "2026-03-06T14:00:00Z"}, token)
+        code, _ = _request(
+            f"{base}/api/v2/dags/fraud_nightly/dagRuns",
+            "POST",
+            {"dag_run_id": "manual__no_drops", "logical_date": "2026-03-06T14:00:00Z"},
+            token,
+        )
         assert code in (200, 201), code
 
         def finished_runs():
@@ -215,7 +250,11 @@ def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_noti
 
         [failure] = posts("task_failed")
         assert (failure["dag_id"], failure["run_id"], failure["run_date"], failure["task_id"]) == (
-            "fraud_nightly", "manual__no_drops", "2026-03-06", "wait_for_drops")
+            "fraud_nightly",
+            "manual__no_drops",
+            "2026-03-06",
+            "wait_for_drops",
+        )
         assert "2026-03-06" in failure["reason"] and "drop" in failure["reason"]
         # Late nights too (the deadline is 60 s after a run is queued; each took longer).
         late = _wait_for("a late-night notification", lambda: posts("night_late"), timeout=120)
@@ -223,8 +262,9 @@ def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_noti
         assert {post["run_date"] for post in late} <= set(nights) | {"2026-03-06"}
         assert all(post["deadline"] and post["run_id"] for post in late)
     finally:
-        stopped = subprocess.run([str(FRAUDCTL), "airflow", "down"], env=env, capture_output=True, text=True,
-                                 timeout=180)
+        stopped = subprocess.run(
+            [str(FRAUDCTL), "airflow", "down"], env=env, capture_output=True, text=True, timeout=180
+        )
         print(stopped.stdout, stopped.stderr)
     assert not any(status(config).values())
     for pid_file in (home / "airflow-run").glob("*.pid"):

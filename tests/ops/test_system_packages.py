@@ -20,8 +20,9 @@ def _bin_without(tmp_path, *absent):
 
 
 def _run(purpose, path):
-    return subprocess.run(["bash", str(SCRIPT), purpose], capture_output=True, text=True,
-                          env={**os.environ, "PATH": path}, timeout=60)
+    return subprocess.run(
+        ["bash", str(SCRIPT), purpose], capture_output=True, text=True, env={**os.environ, "PATH": path}, timeout=60
+    )
 
 
 def test_it_names_what_is_missing_in_one_line_where_it_cannot_install(tmp_path):
@@ -31,7 +32,8 @@ def test_it_names_what_is_missing_in_one_line_where_it_cannot_install(tmp_path):
     done = _run("demo", _bin_without(tmp_path, "java", "apt-get"))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "missing system packages: openjdk-17-jre-headless (install them with your package manager; Debian's names)"]
+        "missing system packages: openjdk-17-jre-headless (install them with your package manager; Debian's names)"
+    ]
 
 
 def test_nothing_is_installed_when_everything_is_there():

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 
 import pytest
-
 from report_sample import ACCOUNT, EVIL_NAME, PERSON_A, PERSON_B, REPRESENTATIVE, sample_input
 
 
@@ -19,8 +18,15 @@ def pages():
 
 
 def test_every_page_of_the_night_is_built(pages):
-    assert set(pages) == {"index.html", "quality.html", "model.html", "cases/CASE0001.html", "cases/CASE0002.html",
-                          "rings/R-ring1.html", "workplaces/11111111111.html"}
+    assert set(pages) == {
+        "index.html",
+        "quality.html",
+        "model.html",
+        "cases/CASE0001.html",
+        "cases/CASE0002.html",
+        "rings/R-ring1.html",
+        "workplaces/11111111111.html",
+    }
 
 
 def test_a_workplace_named_script_is_shown_as_text(pages):
@@ -60,16 +66,20 @@ def test_index_shows_changes_since_yesterday(pages):
 def test_index_totals_by_typology_and_region(pages):
     index = pages["index.html"]
     by_typology = re.search(r'<table id="by-typology">.*?</table>', index, re.S).group(0)
-    assert re.search(r"ABROAD_CERTIFICATION</span></td><td class=\"num\">1</td><td class=\"num\">3,360,000", by_typology)
+    assert re.search(
+        r"ABROAD_CERTIFICATION</span></td><td class=\"num\">1</td><td class=\"num\">3,360,000", by_typology
+    )
     by_region = re.search(r'<table id="by-region">.*?</table>', index, re.S).group(0)
-    assert "<td>11</td><td class=\"num\">1</td>" in by_region and "<td>26</td>" in by_region
+    assert '<td>11</td><td class="num">1</td>' in by_region and "<td>26</td>" in by_region
 
 
 def test_overpayment_step_by_step_from_the_first_tainted_certification():
     from report.site import overpayment_steps
 
-    certifications = [{"cert_id": f"c{i}", "period_from": f"2026-0{i}-01", "period_to": f"2026-0{i}-28",
-                       "paid_amount": 1_000_000 * i} for i in (1, 2, 3)]
+    certifications = [
+        {"cert_id": f"c{i}", "period_from": f"2026-0{i}-01", "period_to": f"2026-0{i}-28", "paid_amount": 1_000_000 * i}
+        for i in (1, 2, 3)
+    ]
     steps, amount = overpayment_steps(certifications, {"c2"}, ["UW-01"])
     assert amount == 5_000_000  # c2 + c3
     assert "2,000,000 + 3,000,000 = 5,000,000 KRW" in steps[1]
@@ -122,10 +132,13 @@ def test_an_address_shared_in_composed_and_decomposed_hangul_is_shown_as_shared(
     from report.site import _shared_attributes
 
     address = "서울특별시 중구 세종대로 110"
-    members = [{"workplace_id": "11111111111", "address": address},
-               {"workplace_id": "22222222222", "address": unicodedata.normalize("NFD", address)}]
+    members = [
+        {"workplace_id": "11111111111", "address": address},
+        {"workplace_id": "22222222222", "address": unicodedata.normalize("NFD", address)},
+    ]
     assert _shared_attributes(members) == [
-        {"attribute": "address", "value": address, "workplaces": "11111111111, 22222222222"}]
+        {"attribute": "address", "value": address, "workplaces": "11111111111, 22222222222"}
+    ]
 
 
 @pytest.mark.parametrize("case_id", ["../escape", "CASE-1\n"])
@@ -141,12 +154,22 @@ def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
 def test_a_lead_shows_its_standard_its_estimate_and_what_would_settle_it():
     from report.site import build
 
-    lead = {"case_id": "CASE0003", "claim_id": "CL-C", "person_key": PERSON_B, "workplace_id": "44444444444",
-            "score": "0.1500", "rank": "3", "fraud_types": "UNDECLARED_WORK", "rule_hits": "UW-04",
-            "reasons": "estimated: period 2026-01-05..2026-02-01: ~3 days inside it if the work of payer 1 was spread "
-                       "evenly, but all of it can lie outside the period — to settle: ask the payer for the days worked",
-            "estimated_overpayment": "0", "ring_id": "", "evidence_standard": "estimated",
-            "overpayment_if_confirmed": "4860000"}
+    lead = {
+        "case_id": "CASE0003",
+        "claim_id": "CL-C",
+        "person_key": PERSON_B,
+        "workplace_id": "44444444444",
+        "score": "0.1500",
+        "rank": "3",
+        "fraud_types": "UNDECLARED_WORK",
+        "rule_hits": "UW-04",
+        "reasons": "estimated: period 2026-01-05..2026-02-01: ~3 days inside it if the work of payer 1 was spread "
+        "evenly, but all of it can lie outside the period — to settle: ask the payer for the days worked",
+        "estimated_overpayment": "0",
+        "ring_id": "",
+        "evidence_standard": "estimated",
+        "overpayment_if_confirmed": "4860000",
+    }
     sample = sample_input()
     sample.cases.append(lead)
     page = build(sample)["cases/CASE0003.html"]
@@ -174,17 +197,33 @@ def test_a_ring_member_with_no_record_is_listed_as_missing():
 
 def test_a_night_on_the_last_day_of_the_calendar_is_still_drawn():
     # fraudctl refuses a run date after today; the pages must not overflow all the same.
-    from report.site import build
     from report_sample import PERSON_A
+
+    from report.site import build
 
     ds = dt.date(9999, 12, 31)
     sample = sample_input(ds=ds)
-    sample.records["employments"].append({"employment_id": "e-open", "person_key": PERSON_A,
-                                          "workplace_id": "11111111111", "acquired_on": dt.date(2026, 1, 5),
-                                          "lost_on": None, "separation_code": None, "monthly_wage": 2_100_000})
-    sample.records["crossings"].append({"crossing_id": "x-open", "person_key": PERSON_A,
-                                        "crossed_at": dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.timezone.utc),
-                                        "direction": "OUT", "port_code": "ICN", "country": "VN"})
+    sample.records["employments"].append(
+        {
+            "employment_id": "e-open",
+            "person_key": PERSON_A,
+            "workplace_id": "11111111111",
+            "acquired_on": dt.date(2026, 1, 5),
+            "lost_on": None,
+            "separation_code": None,
+            "monthly_wage": 2_100_000,
+        }
+    )
+    sample.records["crossings"].append(
+        {
+            "crossing_id": "x-open",
+            "person_key": PERSON_A,
+            "crossed_at": dt.datetime(2026, 2, 1, 9, 0, tzinfo=dt.timezone.utc),
+            "direction": "OUT",
+            "port_code": "ICN",
+            "country": "VN",
+        }
+    )
     pages = build(sample)
     assert f"Queue {ds.isoformat()}" in pages["index.html"]
     assert "<svg" in pages["cases/CASE0001.html"]

@@ -32,8 +32,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from conftest import conformed_frame as frame, hex_key as key
+from conftest import conformed_frame as frame
+from conftest import hex_key as key
 
 RUN_DATE = dt.date(2026, 4, 30)
 D = dt.date.fromisoformat
@@ -42,27 +42,40 @@ SHARED_ACCOUNT = "f" * 63 + "1"
 SPOUSE_ACCOUNT = "f" * 63 + "2"
 
 
-
-
-
-
 UPDATED = dt.datetime(2026, 4, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 
 
-def workplace(workplace_id, business_no, opened_on, representative=None, address=None, phone=None, account=None,
-              closed_on=None):
-    return dict(workplace_id=workplace_id, business_no=business_no, name=f"사업장{workplace_id[-2:]}",
-                representative_key=representative or key(f"rep{workplace_id}"),
-                address=address or f"서울특별시 중구 세종대로 {int(workplace_id[0]) * 100 + int(workplace_id[-2:])}",
-                phone=phone,
-                bank_account_key=account, industry_code="47", region_code="11", opened_on=D(opened_on),
-                closed_on=D(closed_on) if closed_on else None, updated_at=UPDATED)
+def workplace(
+    workplace_id, business_no, opened_on, representative=None, address=None, phone=None, account=None, closed_on=None
+):
+    return dict(
+        workplace_id=workplace_id,
+        business_no=business_no,
+        name=f"사업장{workplace_id[-2:]}",
+        representative_key=representative or key(f"rep{workplace_id}"),
+        address=address or f"서울특별시 중구 세종대로 {int(workplace_id[0]) * 100 + int(workplace_id[-2:])}",
+        phone=phone,
+        bank_account_key=account,
+        industry_code="47",
+        region_code="11",
+        opened_on=D(opened_on),
+        closed_on=D(closed_on) if closed_on else None,
+        updated_at=UPDATED,
+    )
 
 
 WORKPLACES = [
-    workplace("10000000001", "1000000001", "2025-01-10", representative=REP, address="서울특별시 강남구 테헤란로 123 4층",
-              phone="02-555-1234"),
-    workplace("10000000002", "1000000002", "2025-01-20", representative=REP, address="서울시 강남구 테헤란로123, 402호"),
+    workplace(
+        "10000000001",
+        "1000000001",
+        "2025-01-10",
+        representative=REP,
+        address="서울특별시 강남구 테헤란로 123 4층",
+        phone="02-555-1234",
+    ),
+    workplace(
+        "10000000002", "1000000002", "2025-01-20", representative=REP, address="서울시 강남구 테헤란로123, 402호"
+    ),
     workplace("10000000003", "1000000003", "2025-02-01", address="서울 강남구  테헤란로 123", phone="025551234"),
     workplace("20000000001", "2000000001", "1998-03-01", closed_on="2026-01-31"),  # the closure
     workplace("30000000001", "3000000001", "2005-01-01"),  # spouse 1's employer
@@ -94,26 +107,57 @@ class World:
         self.employments, self.claims, self.certifications, self.income = [], [], [], []
 
     def spell(self, person, workplace_id, acquired_on, lost_on=None, code=None, wage=2_500_000):
-        self.employments.append(dict(
-            employment_id=f"e{len(self.employments) + 1}", person_key=key(person), workplace_id=workplace_id,
-            acquired_on=D(acquired_on), lost_on=D(lost_on) if lost_on else None, separation_code=code,
-            monthly_wage=wage, updated_at=UPDATED))
+        self.employments.append(
+            dict(
+                employment_id=f"e{len(self.employments) + 1}",
+                person_key=key(person),
+                workplace_id=workplace_id,
+                acquired_on=D(acquired_on),
+                lost_on=D(lost_on) if lost_on else None,
+                separation_code=code,
+                monthly_wage=wage,
+                updated_at=UPDATED,
+            )
+        )
 
     def claim(self, person, workplace_id, code, filed_on, account=None, benefit_days=180):
         claim_id = f"CL-{person}"
         filed = D(filed_on)
-        self.claims.append(dict(
-            claim_id=claim_id, person_key=key(person), workplace_id=workplace_id, separation_code=code,
-            filed_on=filed, eligible_from=filed + dt.timedelta(days=7), benefit_days=benefit_days, daily_amount=60_000,
-            bank_account_key=account or key(f"acct{person}"), status="APPROVED", updated_at=UPDATED))
+        self.claims.append(
+            dict(
+                claim_id=claim_id,
+                person_key=key(person),
+                workplace_id=workplace_id,
+                separation_code=code,
+                filed_on=filed,
+                eligible_from=filed + dt.timedelta(days=7),
+                benefit_days=benefit_days,
+                daily_amount=60_000,
+                bank_account_key=account or key(f"acct{person}"),
+                status="APPROVED",
+                updated_at=UPDATED,
+            )
+        )
         start = filed + dt.timedelta(days=7)
         for n in range(2):
             period_from = start + dt.timedelta(days=28 * n)
             period_to = period_from + dt.timedelta(days=27)
-            self.certifications.append(dict(
-                cert_id=f"{claim_id}-c{n + 1}", claim_id=claim_id, cert_on=period_to + dt.timedelta(days=1),
-                period_from=period_from, period_to=period_to, channel="VISIT", ip_country=None,
-                job_search_count=2, declared_income=0, paid_days=25, paid_amount=1_500_000, updated_at=UPDATED))
+            self.certifications.append(
+                dict(
+                    cert_id=f"{claim_id}-c{n + 1}",
+                    claim_id=claim_id,
+                    cert_on=period_to + dt.timedelta(days=1),
+                    period_from=period_from,
+                    period_to=period_to,
+                    channel="VISIT",
+                    ip_country=None,
+                    job_search_count=2,
+                    declared_income=0,
+                    paid_days=25,
+                    paid_amount=1_500_000,
+                    updated_at=UPDATED,
+                )
+            )
 
     def monthly_statements(self, person, business_no, first_month, months):
         year, month = map(int, first_month.split("-"))
@@ -121,10 +165,20 @@ class World:
             work_from = dt.date(year, month, 1)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
             work_to = dt.date(year, month, 1) - dt.timedelta(days=1)
-            self.income.append(dict(
-                record_id=f"r{len(self.income) + 1}", person_key=key(person), payer_business_no=business_no,
-                income_type="WAGE", work_from=work_from, work_to=work_to, work_days=20, amount=2_500_000,
-                filed_on=work_to + dt.timedelta(days=30), updated_at=UPDATED))
+            self.income.append(
+                dict(
+                    record_id=f"r{len(self.income) + 1}",
+                    person_key=key(person),
+                    payer_business_no=business_no,
+                    income_type="WAGE",
+                    work_from=work_from,
+                    work_to=work_to,
+                    work_days=20,
+                    amount=2_500_000,
+                    filed_on=work_to + dt.timedelta(days=30),
+                    updated_at=UPDATED,
+                )
+            )
 
 
 def build_world() -> World:
@@ -189,8 +243,11 @@ def build_world() -> World:
 
     # Small shops: two lay off two under code 23 two months apart, one hiring two others
     # meanwhile, the other no one; a third lays off three, a month apart, while hiring two.
-    for shop, person, laid, hires in (("40000000012", "sm", 1, 2), ("40000000013", "sd", 1, 0),
-                                      ("40000000017", "sx", 2, 2)):
+    for shop, person, laid, hires in (
+        ("40000000012", "sm", 1, 2),
+        ("40000000013", "sd", 1, 0),
+        ("40000000017", "sx", 2, 2),
+    ):
         w.spell(f"{person}1", shop, "2021-01-01", "2025-11-10", "23")
         w.claim(f"{person}1", shop, "23", "2025-11-14")
         for i in range(laid):
@@ -228,9 +285,16 @@ def build_world() -> World:
     w.claim("nb1", "50000000001", "23", "2026-01-15")
 
     # Ordinary long-tenured employees: their payers file monthly statements.
-    for person, business in (("fs1", "4000000001"), ("fsd", "4000000001"), ("fs1x", "4000000001"),
-                             ("rh1", "4000000002"), ("rh2", "4000000009"),
-                             ("jb1", "4000000004"), ("lh1", "4000000006"), ("bt1", "4000000011")):
+    for person, business in (
+        ("fs1", "4000000001"),
+        ("fsd", "4000000001"),
+        ("fs1x", "4000000001"),
+        ("rh1", "4000000002"),
+        ("rh2", "4000000009"),
+        ("jb1", "4000000004"),
+        ("lh1", "4000000006"),
+        ("bt1", "4000000011"),
+    ):
         w.monthly_statements(person, business, "2025-06", 7)
     w.monthly_statements("se1", "4000000003", "2025-06", 6)  # the season ended in November
 
@@ -256,18 +320,33 @@ def found(spark):
         "certifications": frame(spark, "certifications", w.certifications),
         "income": frame(spark, "income", w.income),
         "crossings": frame(spark, "crossings", []),
-        "findings": frame(spark, "findings", [dict(
-            finding_id="F-fsd", person_key=key("fsd"), claim_id="CL-fsd", workplace_id="40000000001",
-            fraud_type="FALSE_SEPARATION", decided_on=D("2026-03-01"), overpaid_amount=3_000_000, collusion="Y",
-            updated_at=UPDATED)]),
+        "findings": frame(
+            spark,
+            "findings",
+            [
+                dict(
+                    finding_id="F-fsd",
+                    person_key=key("fsd"),
+                    claim_id="CL-fsd",
+                    workplace_id="40000000001",
+                    fraud_type="FALSE_SEPARATION",
+                    decided_on=D("2026-03-01"),
+                    overpaid_amount=3_000_000,
+                    collusion="Y",
+                    updated_at=UPDATED,
+                )
+            ],
+        ),
     }
     collusion = analyse(tables, RUN_DATE, hub_max_degree=50)
     detection = detect(tables, RUN_DATE, collusion=collusion.claims)
     result = {
         "rings": [row.asDict() for row in collusion.rings.collect()],
         "cases": {row["claim_id"]: row.asDict() for row in detection.cases.collect()},
-        "workplaces": {row["workplace_id"]: row.asDict()
-                       for row in suspected_workplaces(detection.cases, collusion.rings).collect()},
+        "workplaces": {
+            row["workplace_id"]: row.asDict()
+            for row in suspected_workplaces(detection.cases, collusion.rings).collect()
+        },
     }
     return result
 
@@ -281,7 +360,10 @@ def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(
     assert ring["workplace_ids"] == "10000000001;10000000002;10000000003"
     assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (7, 7, 7)
     assert ring["rotating_persons"] == 1
-    assert "representative" in ring["reasons"] and "address 서울강남구테헤란로123 shared by 4 workplaces" in ring["reasons"]
+    assert (
+        "representative" in ring["reasons"]
+        and "address 서울강남구테헤란로123 shared by 4 workplaces" in ring["reasons"]
+    )
     assert "phone 025551234 shared by 2 workplaces" in ring["reasons"]
     assert "representative eeeeeeee shared by 2 workplaces" in ring["reasons"]
     assert "1 persons rotated among its workplaces" in ring["reasons"]
@@ -316,8 +398,10 @@ def test_gh03_fires_on_an_account_shared_by_three_claimants(found):
 def test_gh04_aggravates_the_claims_of_a_young_workplace_most_of_whose_workers_claimed(found):
     for person in ("g1", "g4", "g7"):  # the three claims from W1, opened 2025-01-10, of its three workers
         assert "GH-04" in case(found, person)["rule_hits"].split(";")
-        assert ("workplace 10000000001 was 334 days old at the claim and produced 3 claims in its first two years "
-                "from 3 workers") in case(found, person)["reasons"]
+        assert (
+            "workplace 10000000001 was 334 days old at the claim and produced 3 claims in its first two years "
+            "from 3 workers"
+        ) in case(found, person)["reasons"]
 
 
 def test_gh04_look_alike_a_young_workplace_of_ten_with_two_claims_is_no_case(found):
@@ -372,8 +456,10 @@ def test_fs02_fires_on_a_rehire_by_a_sister_workplace_before_the_benefit_ran_out
     entitlement that ran to 2026-07-20 to go back to the same owner."""
     hit = case(found, "rh2")
     assert hit["rule_hits"] == "FS-02"
-    assert ("by 40000000010 (related workplace: shared representative) 100 days after leaving 40000000009, before "
-            "the benefit ran out (entitled until 2026-07-20)") in hit["reasons"]
+    assert (
+        "by 40000000010 (related workplace: shared representative) 100 days after leaving 40000000009, before "
+        "the benefit ran out (entitled until 2026-07-20)"
+    ) in hit["reasons"]
 
 
 def test_fs04_a_rehire_soon_after_the_benefit_ended_is_a_lead(found):
@@ -383,11 +469,16 @@ def test_fs04_a_rehire_soon_after_the_benefit_ended_is_a_lead(found):
     hit = case(found, "rh3")
     assert hit["rule_hits"] == "FS-04"
     assert (hit["evidence_standard"], hit["estimated_overpayment"], hit["overpayment_if_confirmed"]) == (
-        "lead", 0, 3_000_000)
+        "lead",
+        0,
+        3_000_000,
+    )
     assert hit["score"] < 0.5
-    assert ("lead: rehired 2026-02-20 by 40000000016 (same workplace) 142 days after leaving 40000000016, after the "
-            "last certified day 2025-12-06 — to settle: the employer's and the worker's account of why the worker "
-            "left and came back") in hit["reasons"]
+    assert (
+        "lead: rehired 2026-02-20 by 40000000016 (same workplace) 142 days after leaving 40000000016, after the "
+        "last certified day 2025-12-06 — to settle: the employer's and the worker's account of why the worker "
+        "left and came back"
+    ) in hit["reasons"]
 
 
 def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(found):
@@ -398,9 +489,10 @@ def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(fo
 def test_fs03_fires_on_a_layoff_by_a_workplace_that_kept_hiring(found):
     hit = case(found, "lh1")
     assert "FS-03" in hit["rule_hits"].split(";")
-    assert ("proven: workplace 40000000006: 5 layoffs under code 23 within six months of this separation, 5 of "
-            "them within a month of it (of 8 employed then, its previous two years predict 0.0) while it hired 3"
-            ) in hit["reasons"]
+    assert (
+        "proven: workplace 40000000006: 5 layoffs under code 23 within six months of this separation, 5 of "
+        "them within a month of it (of 8 employed then, its previous two years predict 0.0) while it hired 3"
+    ) in hit["reasons"]
 
 
 def test_fs05_a_small_workplace_laying_off_three_over_months_while_hiring_is_a_lead(found):
@@ -410,9 +502,14 @@ def test_fs05_a_small_workplace_laying_off_three_over_months_while_hiring_is_a_l
     hit = case(found, "sx1")
     assert hit["rule_hits"] == "FS-05"
     assert (hit["evidence_standard"], hit["estimated_overpayment"], hit["overpayment_if_confirmed"]) == (
-        "lead", 0, 3_000_000)
-    assert "lead: workplace 40000000017: 3 layoffs under code 23 within six months of this separation (of 7" in hit[
-        "reasons"]
+        "lead",
+        0,
+        3_000_000,
+    )
+    assert (
+        "lead: workplace 40000000017: 3 layoffs under code 23 within six months of this separation (of 7"
+        in hit["reasons"]
+    )
 
 
 def test_a_stronger_lead_ranks_above_a_weaker_one(found):
@@ -424,9 +521,14 @@ def test_fs06_two_layoffs_of_a_small_workplace_that_kept_hiring_are_a_weaker_lea
     hit = case(found, "sm1")
     assert hit["rule_hits"] == "FS-06"
     assert (hit["evidence_standard"], hit["estimated_overpayment"], hit["overpayment_if_confirmed"]) == (
-        "lead", 0, 3_000_000)
-    assert "lead: workplace 40000000012: 2 layoffs under code 23 within six months of this separation (of 6" in hit[
-        "reasons"]
+        "lead",
+        0,
+        3_000_000,
+    )
+    assert (
+        "lead: workplace 40000000012: 2 layoffs under code 23 within six months of this separation (of 6"
+        in hit["reasons"]
+    )
 
 
 def test_fs03_look_alike_a_small_workplace_downsizing_without_hiring_is_no_case(found):

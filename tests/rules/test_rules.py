@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import conformed_frame as frame
 
 RUN_DATE = dt.date(2026, 4, 30)
@@ -54,17 +53,25 @@ def person(scenario: str) -> str:
     return f"{SCENARIOS.index(scenario) + 1:064x}"
 
 
-
-
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
 def _claims():
     return [
-        dict(claim_id=f"CL-{s}", person_key=person(s), workplace_id=FORMER_WORKPLACE[0], separation_code="23",
-             filed_on=dt.date(2026, 1, 2), eligible_from=dt.date(2026, 1, 5), benefit_days=180,
-             daily_amount=60_000, bank_account_key="f" * 64, status="APPROVED", updated_at=at("2026-01-02T09:00:00+09:00"))
+        dict(
+            claim_id=f"CL-{s}",
+            person_key=person(s),
+            workplace_id=FORMER_WORKPLACE[0],
+            separation_code="23",
+            filed_on=dt.date(2026, 1, 2),
+            eligible_from=dt.date(2026, 1, 5),
+            benefit_days=180,
+            daily_amount=60_000,
+            bank_account_key="f" * 64,
+            status="APPROVED",
+            updated_at=at("2026-01-02T09:00:00+09:00"),
+        )
         for s in SCENARIOS
     ]
 
@@ -90,18 +97,39 @@ def _certifications():
     for s in SCENARIOS:
         for cert, period_from, period_to, cert_on, paid in periods:
             channel, ip_country, declared = special.get((s, cert), ("ONLINE", "KR", 0))
-            rows.append(dict(cert_id=f"{s}-{cert}", claim_id=f"CL-{s}", cert_on=cert_on, period_from=period_from,
-                             period_to=period_to, channel=channel, ip_country=ip_country, job_search_count=2,
-                             declared_income=declared, paid_days=28, paid_amount=paid,
-                             updated_at=at(f"{cert_on.isoformat()}T10:00:00+09:00")))
+            rows.append(
+                dict(
+                    cert_id=f"{s}-{cert}",
+                    claim_id=f"CL-{s}",
+                    cert_on=cert_on,
+                    period_from=period_from,
+                    period_to=period_to,
+                    channel=channel,
+                    ip_country=ip_country,
+                    job_search_count=2,
+                    declared_income=declared,
+                    paid_days=28,
+                    paid_amount=paid,
+                    updated_at=at(f"{cert_on.isoformat()}T10:00:00+09:00"),
+                )
+            )
     return rows
 
 
 def _income():
     def statement(record_id, s, payer, income_type, work_from, work_to, work_days, amount, filed_on):
-        return dict(record_id=record_id, person_key=person(s), payer_business_no=payer, income_type=income_type,
-                    work_from=work_from, work_to=work_to, work_days=work_days, amount=amount, filed_on=filed_on,
-                    updated_at=at(f"{filed_on.isoformat()}T00:00:00+09:00"))
+        return dict(
+            record_id=record_id,
+            person_key=person(s),
+            payer_business_no=payer,
+            income_type=income_type,
+            work_from=work_from,
+            work_to=work_to,
+            work_days=work_days,
+            amount=amount,
+            filed_on=filed_on,
+            updated_at=at(f"{filed_on.isoformat()}T00:00:00+09:00"),
+        )
 
     feb1, feb28 = dt.date(2026, 2, 1), dt.date(2026, 2, 28)
     mar10 = dt.date(2026, 3, 10)
@@ -109,62 +137,172 @@ def _income():
         # 20 of February's 28 days: 27 of them fall in c2, 1 in c1 (20 × 1/28 < 1 day).
         statement("r-unrep-feb", "uw-unreported", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 20, 2_000_000, mar10),
         # March's statement is filed after the run date: not evidence yet.
-        statement("r-unrep-mar", "uw-unreported", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 3, 1),
-                  dt.date(2026, 3, 31), 21, 2_100_000, dt.date(2026, 5, 8)),
-        statement("r-reported", "uw-reported", REPORTING_WORKPLACE[1], "DAILY_WAGE", dt.date(2026, 2, 9),
-                  dt.date(2026, 2, 20), 10, 1_200_000, dt.date(2026, 3, 5)),
+        statement(
+            "r-unrep-mar",
+            "uw-unreported",
+            NOT_INSURED_PAYER,
+            "WAGE",
+            dt.date(2026, 3, 1),
+            dt.date(2026, 3, 31),
+            21,
+            2_100_000,
+            dt.date(2026, 5, 8),
+        ),
+        statement(
+            "r-reported",
+            "uw-reported",
+            REPORTING_WORKPLACE[1],
+            "DAILY_WAGE",
+            dt.date(2026, 2, 9),
+            dt.date(2026, 2, 20),
+            10,
+            1_200_000,
+            dt.date(2026, 3, 5),
+        ),
         statement("r-declared", "declared", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 8, 800_000, mar10),
         statement("r-under", "underdeclared", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 20, 2_000_000, mar10),
-        statement("r-late", "late-filed", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 3, 2), dt.date(2026, 3, 29),
-                  20, 2_000_000, dt.date(2026, 5, 10)),
+        statement(
+            "r-late",
+            "late-filed",
+            NOT_INSURED_PAYER,
+            "WAGE",
+            dt.date(2026, 3, 2),
+            dt.date(2026, 3, 29),
+            20,
+            2_000_000,
+            dt.date(2026, 5, 10),
+        ),
         # The last month of the job the claim is about: work_days unknown, the job ended on Jan 2.
-        statement("r-ended", "job-ended", FORMER_WORKPLACE[1], "WAGE", dt.date(2026, 1, 1), dt.date(2026, 1, 31),
-                  None, 150_000, dt.date(2026, 2, 10)),
+        statement(
+            "r-ended",
+            "job-ended",
+            FORMER_WORKPLACE[1],
+            "WAGE",
+            dt.date(2026, 1, 1),
+            dt.date(2026, 1, 31),
+            None,
+            150_000,
+            dt.date(2026, 2, 10),
+        ),
         statement("r-repeat", "repeat", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 20, 2_000_000, mar10),
         # January's statement, the month the claim began (c1 is Jan 5..Feb 1, so Jan 1..4
         # lie outside it): 3 days of day work fit before the claim, 10 cannot.
-        statement("r-spread", "uw-spread-before-claim", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 1, 1),
-                  dt.date(2026, 1, 31), 3, 300_000, dt.date(2026, 2, 10)),
-        statement("r-proven", "uw-proven-monthly", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 1, 1),
-                  dt.date(2026, 1, 31), 10, 1_000_000, dt.date(2026, 2, 10)),
+        statement(
+            "r-spread",
+            "uw-spread-before-claim",
+            NOT_INSURED_PAYER,
+            "WAGE",
+            dt.date(2026, 1, 1),
+            dt.date(2026, 1, 31),
+            3,
+            300_000,
+            dt.date(2026, 2, 10),
+        ),
+        statement(
+            "r-proven",
+            "uw-proven-monthly",
+            NOT_INSURED_PAYER,
+            "WAGE",
+            dt.date(2026, 1, 1),
+            dt.date(2026, 1, 31),
+            10,
+            1_000_000,
+            dt.date(2026, 2, 10),
+        ),
         # Work days unknown: a month's statement proves one day of work somewhere in it
         # (a lead for c1, which it overlaps by 27 days); three days wholly inside c2
         # prove work in c2.
-        statement("r-unknown-month", "uw-unknown-days", NOT_INSURED_PAYER, "WAGE", dt.date(2026, 1, 1),
-                  dt.date(2026, 1, 31), None, 900_000, dt.date(2026, 2, 10)),
-        statement("r-unknown-days", "uw-unknown-days", NOT_INSURED_PAYER, "DAILY_WAGE", dt.date(2026, 2, 10),
-                  dt.date(2026, 2, 12), None, 300_000, dt.date(2026, 3, 5)),
+        statement(
+            "r-unknown-month",
+            "uw-unknown-days",
+            NOT_INSURED_PAYER,
+            "WAGE",
+            dt.date(2026, 1, 1),
+            dt.date(2026, 1, 31),
+            None,
+            900_000,
+            dt.date(2026, 2, 10),
+        ),
+        statement(
+            "r-unknown-days",
+            "uw-unknown-days",
+            NOT_INSURED_PAYER,
+            "DAILY_WAGE",
+            dt.date(2026, 2, 10),
+            dt.date(2026, 2, 12),
+            None,
+            300_000,
+            dt.date(2026, 3, 5),
+        ),
     ]
 
 
 def _employments():
     return [
-        dict(employment_id="e-ended", person_key=person("job-ended"), workplace_id=FORMER_WORKPLACE[0],
-             acquired_on=dt.date(2024, 3, 1), lost_on=dt.date(2026, 1, 2), separation_code="23",
-             monthly_wage=2_300_000, updated_at=at("2026-01-03T09:00:00+09:00")),
-        dict(employment_id="e-reported", person_key=person("uw-reported"), workplace_id=REPORTING_WORKPLACE[0],
-             acquired_on=dt.date(2026, 2, 9), lost_on=None, separation_code=None, monthly_wage=2_600_000,
-             updated_at=at("2026-02-10T09:00:00+09:00")),
+        dict(
+            employment_id="e-ended",
+            person_key=person("job-ended"),
+            workplace_id=FORMER_WORKPLACE[0],
+            acquired_on=dt.date(2024, 3, 1),
+            lost_on=dt.date(2026, 1, 2),
+            separation_code="23",
+            monthly_wage=2_300_000,
+            updated_at=at("2026-01-03T09:00:00+09:00"),
+        ),
+        dict(
+            employment_id="e-reported",
+            person_key=person("uw-reported"),
+            workplace_id=REPORTING_WORKPLACE[0],
+            acquired_on=dt.date(2026, 2, 9),
+            lost_on=None,
+            separation_code=None,
+            monthly_wage=2_600_000,
+            updated_at=at("2026-02-10T09:00:00+09:00"),
+        ),
         # Insured employment in Korea after an OUT whose IN never came: the IN is missing.
-        dict(employment_id="e-hired", person_key=person("open-then-hired"), workplace_id=REPORTING_WORKPLACE[0],
-             acquired_on=dt.date(2026, 4, 1), lost_on=None, separation_code=None, monthly_wage=2_600_000,
-             updated_at=at("2026-04-02T09:00:00+09:00")),
+        dict(
+            employment_id="e-hired",
+            person_key=person("open-then-hired"),
+            workplace_id=REPORTING_WORKPLACE[0],
+            acquired_on=dt.date(2026, 4, 1),
+            lost_on=None,
+            separation_code=None,
+            monthly_wage=2_600_000,
+            updated_at=at("2026-04-02T09:00:00+09:00"),
+        ),
     ]
 
 
 def _workplaces():
     return [
-        dict(workplace_id=workplace_id, business_no=business_no, name="(주)테스트", representative_key="e" * 64,
-             address="서울특별시 중구 세종대로 110", phone="02-123-4567", bank_account_key=None, industry_code="47",
-             region_code="11", opened_on=dt.date(2010, 1, 1), closed_on=None, updated_at=at("2020-01-01T00:00:00+09:00"))
+        dict(
+            workplace_id=workplace_id,
+            business_no=business_no,
+            name="(주)테스트",
+            representative_key="e" * 64,
+            address="서울특별시 중구 세종대로 110",
+            phone="02-123-4567",
+            bank_account_key=None,
+            industry_code="47",
+            region_code="11",
+            opened_on=dt.date(2010, 1, 1),
+            closed_on=None,
+            updated_at=at("2020-01-01T00:00:00+09:00"),
+        )
         for workplace_id, business_no in (FORMER_WORKPLACE, REPORTING_WORKPLACE)
     ]
 
 
 def _crossings():
     def crossing(crossing_id, s, crossed_at, direction, country, port="ICN"):
-        return dict(crossing_id=crossing_id, person_key=person(s), crossed_at=at(crossed_at), direction=direction,
-                    port_code=port, country=country)
+        return dict(
+            crossing_id=crossing_id,
+            person_key=person(s),
+            crossed_at=at(crossed_at),
+            direction=direction,
+            port_code=port,
+            country=country,
+        )
 
     return [
         # Back at 01:30 KST on Feb 2 (still Feb 1 in UTC), the day of certifying.
@@ -196,9 +334,17 @@ def _crossings():
 
 def _findings():
     def finding(finding_id, s, claim_id, decided_on):
-        return dict(finding_id=finding_id, person_key=person(s), claim_id=claim_id, workplace_id=None,
-                    fraud_type="ABROAD_CERTIFICATION", decided_on=decided_on, overpaid_amount=900_000,
-                    collusion="N", updated_at=at(f"{decided_on.isoformat()}T00:00:00+09:00"))
+        return dict(
+            finding_id=finding_id,
+            person_key=person(s),
+            claim_id=claim_id,
+            workplace_id=None,
+            fraud_type="ABROAD_CERTIFICATION",
+            decided_on=decided_on,
+            overpaid_amount=900_000,
+            collusion="N",
+            updated_at=at(f"{decided_on.isoformat()}T00:00:00+09:00"),
+        )
 
     return [
         finding("f-repeat", "repeat", "CL-old-repeat", dt.date(2025, 6, 1)),
@@ -280,7 +426,8 @@ def test_uw01_look_alike_day_work_before_the_claim_spread_over_its_month_is_a_le
     assert hit["reasons"] == (
         "estimated: period 2026-01-05..2026-02-01: ~3 days inside it if the work of payer 9999999999 (wage, "
         "not an insured workplace) was spread evenly, but all of it can lie outside the period — to settle: ask "
-        "the payer for the days worked")
+        "the payer for the days worked"
+    )
 
 
 def test_uw01_look_alike_claimant_who_declared_the_income_is_no_case(found):
@@ -317,8 +464,7 @@ def test_uw03_fires_on_income_declared_far_below_the_evidence_without_overpaymen
     assert hit["fraud_types"] == "UNDECLARED_WORK"
     # Not tainted in DOMAIN.md's sense (declared_income is not 0).
     assert hit["estimated_overpayment"] == 0
-    assert hit["reasons"].startswith("estimated: period 2026-02-02..2026-03-01: declared 300,000 KRW of "
-                                     "~1,928,571 KRW")
+    assert hit["reasons"].startswith("estimated: period 2026-02-02..2026-03-01: declared 300,000 KRW of ~1,928,571 KRW")
     assert hit["reasons"].endswith("— to settle: the payer's record of the pay for the days inside the period")
     assert hit["evidence_standard"] == "estimated"
 
@@ -336,7 +482,8 @@ def test_ab01_fires_on_the_kst_day_of_an_arrival_given_in_utc(found):
     assert hit["fraud_types"] == "ABROAD_CERTIFICATION"
     assert hit["estimated_overpayment"] == 1_680_000 + 1_680_000 + 1_500_000
     assert hit["reasons"].startswith(
-        "proven: cert 2026-02-02: abroad (OUT 2026-01-28 ICN→JP, IN 2026-02-02), ONLINE from KR")
+        "proven: cert 2026-02-02: abroad (OUT 2026-01-28 ICN→JP, IN 2026-02-02), ONLINE from KR"
+    )
 
 
 def test_ab01_look_alike_back_the_day_before_is_no_case(found):
@@ -361,8 +508,10 @@ def test_ab01_look_alike_missing_in_of_someone_insured_in_korea_since_is_at_most
     hit = case(found, "open-then-hired")
     assert hit["rule_hits"] == "AB-04"
     assert hit["estimated_overpayment"] == 0 and hit["evidence_standard"] == "lead"
-    assert ("no IN on record but in Korea by 2026-04-01 (insured employment began 2026-04-01 at 22222222222): "
-            "the IN is missing") in hit["reasons"]
+    assert (
+        "no IN on record but in Korea by 2026-04-01 (insured employment began 2026-04-01 at 22222222222): "
+        "the IN is missing"
+    ) in hit["reasons"]
 
 
 # AB-02: online/mobile while abroad
@@ -468,6 +617,9 @@ def test_evidence_lists_the_records_behind_each_hit(found):
     assert rows[0]["cert_id"] == "abroad-vpn-c1"
     assert rows[0]["crossing_ids"] == ["x-vpn-in", "x-vpn-out"]
     assert rows[0]["taints"] is True
-    income_rows = [row for row in found["evidence"] if row["claim_id"] == "CL-uw-unreported" and row["rule_id"] == "UW-01"]
-    assert [(row["cert_id"], row["income_record_ids"]) for row in income_rows] == [("uw-unreported-c2", ["r-unrep-feb"])]
-
+    income_rows = [
+        row for row in found["evidence"] if row["claim_id"] == "CL-uw-unreported" and row["rule_id"] == "UW-01"
+    ]
+    assert [(row["cert_id"], row["income_record_ids"]) for row in income_rows] == [
+        ("uw-unreported-c2", ["r-unrep-feb"])
+    ]

@@ -2,6 +2,7 @@
 against FEEDS.md (layout, manifests, ids, codes, dates, encodings) and of the
 truth file against the records (DOMAIN.md's overpayment rule recomputed from
 the written CSVs).  The checker below is written from the contract only."""
+
 from __future__ import annotations
 
 import csv
@@ -31,41 +32,89 @@ KST = timezone(timedelta(hours=9))
 # ------------------------------------------------------------------ contract
 SCHEMA = {
     "workplaces": "workplace_id business_no name representative_key address phone bank_account_key industry_code "
-                  "region_code opened_on closed_on updated_at",
+    "region_code opened_on closed_on updated_at",
     "employments": "employment_id person_key workplace_id acquired_on lost_on separation_code monthly_wage updated_at",
     "claims": "claim_id person_key workplace_id separation_code filed_on eligible_from benefit_days daily_amount "
-              "bank_account_key status updated_at",
+    "bank_account_key status updated_at",
     "certifications": "cert_id claim_id cert_on period_from period_to channel ip_country job_search_count "
-                      "declared_income paid_days paid_amount updated_at",
-    "findings": "finding_id person_key claim_id workplace_id fraud_type decided_on overpaid_amount collusion updated_at",
-    "income": "record_id person_key payer_business_no income_type work_from work_to work_days amount filed_on updated_at",
+    "declared_income paid_days paid_amount updated_at",
+    "findings": "finding_id person_key claim_id workplace_id fraud_type decided_on overpaid_amount collusion "
+    "updated_at",
+    "income": "record_id person_key payer_business_no income_type work_from work_to work_days amount filed_on "
+    "updated_at",
     "crossings": "crossing_id person_key crossed_at direction port_code country",
 }
 SCHEMA = {t: c.split() for t, c in SCHEMA.items()}
-SOURCES = {"ei": ["workplaces", "employments", "claims", "certifications", "findings"], "nts": ["income"],
-           "moj": ["crossings"]}
+SOURCES = {
+    "ei": ["workplaces", "employments", "claims", "certifications", "findings"],
+    "nts": ["income"],
+    "moj": ["crossings"],
+}
 ID_COL = {t: c[0] for t, c in SCHEMA.items()}
-NULLABLE = {("workplaces", "closed_on"), ("employments", "lost_on"), ("employments", "separation_code"),
-            ("certifications", "ip_country"), ("findings", "workplace_id"), ("income", "work_days")}
+NULLABLE = {
+    ("workplaces", "closed_on"),
+    ("employments", "lost_on"),
+    ("employments", "separation_code"),
+    ("certifications", "ip_country"),
+    ("findings", "workplace_id"),
+    ("income", "work_days"),
+}
 SEP = {"11", "12", "22", "23", "26", "31", "32", "41"}
 ELIGIBLE = {"12", "22", "23", "31", "32"}
 KIND = {
-    "person_key": "hex", "representative_key": "hex", "bank_account_key": "hex", "workplace_id": "d11",
-    "business_no": "d10", "payer_business_no": "d10", "industry_code": "d2", "region_code": "d2",
-    "opened_on": "date", "closed_on": "date", "acquired_on": "date", "lost_on": "date", "filed_on": "date",
-    "eligible_from": "date", "cert_on": "date", "period_from": "date", "period_to": "date", "decided_on": "date",
-    "work_from": "date", "work_to": "date", "updated_at": "ts", "crossed_at": "ts", "separation_code": SEP,
-    "status": {"FILED", "APPROVED", "REJECTED", "EXHAUSTED", "TERMINATED"}, "channel": {"ONLINE", "MOBILE", "VISIT"},
+    "person_key": "hex",
+    "representative_key": "hex",
+    "bank_account_key": "hex",
+    "workplace_id": "d11",
+    "business_no": "d10",
+    "payer_business_no": "d10",
+    "industry_code": "d2",
+    "region_code": "d2",
+    "opened_on": "date",
+    "closed_on": "date",
+    "acquired_on": "date",
+    "lost_on": "date",
+    "filed_on": "date",
+    "eligible_from": "date",
+    "cert_on": "date",
+    "period_from": "date",
+    "period_to": "date",
+    "decided_on": "date",
+    "work_from": "date",
+    "work_to": "date",
+    "updated_at": "ts",
+    "crossed_at": "ts",
+    "separation_code": SEP,
+    "status": {"FILED", "APPROVED", "REJECTED", "EXHAUSTED", "TERMINATED"},
+    "channel": {"ONLINE", "MOBILE", "VISIT"},
     "fraud_type": {"UNDECLARED_WORK", "ABROAD_CERTIFICATION", "FALSE_SEPARATION", "GHOST_EMPLOYMENT", "OTHER"},
-    "collusion": {"Y", "N"}, "income_type": {"WAGE", "DAILY_WAGE", "BUSINESS", "OTHER"}, "direction": {"OUT", "IN"},
-    "ip_country": "cc", "country": "cc", "monthly_wage": "amount", "daily_amount": "amount",
-    "declared_income": "amount", "paid_amount": "amount", "overpaid_amount": "amount", "amount": "amount",
-    "benefit_days": "bdays", "job_search_count": "int", "paid_days": "int", "work_days": "int",
+    "collusion": {"Y", "N"},
+    "income_type": {"WAGE", "DAILY_WAGE", "BUSINESS", "OTHER"},
+    "direction": {"OUT", "IN"},
+    "ip_country": "cc",
+    "country": "cc",
+    "monthly_wage": "amount",
+    "daily_amount": "amount",
+    "declared_income": "amount",
+    "paid_amount": "amount",
+    "overpaid_amount": "amount",
+    "amount": "amount",
+    "benefit_days": "bdays",
+    "job_search_count": "int",
+    "paid_days": "int",
+    "work_days": "int",
 }
-RE = {"hex": re.compile(r"[0-9a-f]{64}\Z"), "d11": re.compile(r"\d{11}\Z"), "d10": re.compile(r"\d{10}\Z"),
-      "d2": re.compile(r"\d{2}\Z"), "cc": re.compile(r"[A-Z]{2}\Z"), "amount": re.compile(r"-?\d+\Z"),
-      "int": re.compile(r"\d+\Z"), "date": re.compile(r"\d{4}-\d{2}-\d{2}\Z"),
-      "ts": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}\Z")}
+RE = {
+    "hex": re.compile(r"[0-9a-f]{64}\Z"),
+    "d11": re.compile(r"\d{11}\Z"),
+    "d10": re.compile(r"\d{10}\Z"),
+    "d2": re.compile(r"\d{2}\Z"),
+    "cc": re.compile(r"[A-Z]{2}\Z"),
+    "amount": re.compile(r"-?\d+\Z"),
+    "int": re.compile(r"\d+\Z"),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}\Z"),
+    "ts": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}\Z"),
+}
 
 
 def check_value(kind, v):
@@ -132,9 +181,21 @@ def read_landing(out: Path):
                 assert len(set(header)) == len(header)
                 assert set(SCHEMA[table]) <= set(header), (src, d, name)
                 data = rd[1:]
-                files.append({"src": src, "drop": d, "k": k, "table": table, "rows": len(data), "meta": meta,
-                              "sha": hashlib.sha256(raw).hexdigest(), "bom": raw.startswith(b"\xef\xbb\xbf"),
-                              "encoding": enc, "header": header, "bad": 0})
+                files.append(
+                    {
+                        "src": src,
+                        "drop": d,
+                        "k": k,
+                        "table": table,
+                        "rows": len(data),
+                        "meta": meta,
+                        "sha": hashlib.sha256(raw).hexdigest(),
+                        "bom": raw.startswith(b"\xef\xbb\xbf"),
+                        "encoding": enc,
+                        "header": header,
+                        "bad": 0,
+                    }
+                )
                 for vals in data:
                     assert len(vals) == len(header)
                     row = {h: (v if v != "" else None) for h, v in zip(header, vals)}
@@ -228,8 +289,12 @@ class World:
             return list(certs)
         if typ == "UNDECLARED_WORK":
             sts = self.income[claim["person_key"]]
-            return [c for c in certs if int(c["declared_income"]) == 0
-                    and any(proves(s, D(c["period_from"]), D(c["period_to"])) for s in sts)]
+            return [
+                c
+                for c in certs
+                if int(c["declared_income"]) == 0
+                and any(proves(s, D(c["period_from"]), D(c["period_to"])) for s in sts)
+            ]
         sp = self.spans[claim["person_key"]]
         return [c for c in certs if abroad_on(sp, D(c["cert_on"]))]
 
@@ -273,7 +338,7 @@ def test_layout_manifests_and_formats(world):
     assert any([h for h in f["header"] if h in SCHEMA[f["table"]]] != SCHEMA[f["table"]] for f in world.files)
     stamps = [r["crossed_at"] for _, r, p in world.rows["crossings"] if p is None]
     assert any(not s.endswith("+09:00") for s in stamps) and any(s.endswith("+09:00") for s in stamps)
-    for table in SCHEMA:   # every table has history in the baseline and new rows in some delta
+    for table in SCHEMA:  # every table has history in the baseline and new rows in some delta
         assert any(f["table"] == table and f["k"] == 0 and f["rows"] > 0 for f in world.files), table
         if table != "findings":
             assert any(f["table"] == table and f["k"] > 0 and f["rows"] > 0 for f in world.files), table
@@ -291,7 +356,7 @@ def test_invalid_rows_counted_in_truth(world):
     assert len({k.split("/")[2] for k, v in q.items() if v}) >= 5
     assert any(v for k, v in q.items() if k.split("/")[1] != world.drops[0])
     valid_ids = {t: {r[ID_COL[t]] for _, r, p in rows if p is None} for t, rows in world.rows.items()}
-    for t, rows in world.rows.items():   # quarantined rows are extra rows with fresh ids
+    for t, rows in world.rows.items():  # quarantined rows are extra rows with fresh ids
         for _, r, p in rows:
             if p is not None and r.get(ID_COL[t]):
                 assert r[ID_COL[t]] not in valid_ids[t]
@@ -300,6 +365,7 @@ def test_invalid_rows_counted_in_truth(world):
 def test_same_seed_same_bytes(tmp_path):
     def snap(out):
         return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     generate(a, 500, 11, BASE, 3)
     generate(b, 500, 11, BASE, 3)
@@ -432,11 +498,24 @@ def test_repeat_offenders(world):
     for cid, c in cur["claims"].items():
         if c["status"] not in ("FILED", "APPROVED") or c["person_key"] not in fin:
             continue
-        prior = [f for f in fin[c["person_key"]] if f["claim_id"] != cid and (
-            D(f["decided_on"]) < D(c["filed_on"]) or D(cur["claims"][f["claim_id"]]["filed_on"]) < D(c["filed_on"]))]
+        prior = [
+            f
+            for f in fin[c["person_key"]]
+            if f["claim_id"] != cid
+            and (
+                D(f["decided_on"]) < D(c["filed_on"]) or D(cur["claims"][f["claim_id"]]["filed_on"]) < D(c["filed_on"])
+            )
+        ]
         if prior:
-            want.append({"person_key": c["person_key"], "open_claim_id": cid, "suspected_now": cid in current,
-                         "prior_findings": len(prior), "last_decided_on": max(f["decided_on"] for f in prior)})
+            want.append(
+                {
+                    "person_key": c["person_key"],
+                    "open_claim_id": cid,
+                    "suspected_now": cid in current,
+                    "prior_findings": len(prior),
+                    "last_decided_on": max(f["decided_on"] for f in prior),
+                }
+            )
     got = world.truth["repeat_offenders"]
     key = lambda x: (x["person_key"], x["open_claim_id"])  # noqa: E731
     assert sorted(want, key=key) == sorted(got, key=key)
@@ -444,12 +523,25 @@ def test_repeat_offenders(world):
     assert all(D(x["last_decided_on"]) <= final for x in got)
 
 
-SIDO_FORMS = [("서울특별시", "서울시", "서울"), ("부산광역시", "부산시", "부산"), ("대구광역시", "대구시", "대구"),
-              ("인천광역시", "인천시", "인천"), ("광주광역시", "광주시", "광주"), ("대전광역시", "대전시", "대전"),
-              ("울산광역시", "울산시", "울산"), ("세종특별자치시", "세종시", "세종"), ("경기도", "경기"),
-              ("강원특별자치도", "강원도", "강원"), ("충청북도", "충북"), ("충청남도", "충남"),
-              ("전북특별자치도", "전라북도", "전북"), ("전라남도", "전남"), ("경상북도", "경북"), ("경상남도", "경남"),
-              ("제주특별자치도", "제주도", "제주")]
+SIDO_FORMS = [
+    ("서울특별시", "서울시", "서울"),
+    ("부산광역시", "부산시", "부산"),
+    ("대구광역시", "대구시", "대구"),
+    ("인천광역시", "인천시", "인천"),
+    ("광주광역시", "광주시", "광주"),
+    ("대전광역시", "대전시", "대전"),
+    ("울산광역시", "울산시", "울산"),
+    ("세종특별자치시", "세종시", "세종"),
+    ("경기도", "경기"),
+    ("강원특별자치도", "강원도", "강원"),
+    ("충청북도", "충북"),
+    ("충청남도", "충남"),
+    ("전북특별자치도", "전라북도", "전북"),
+    ("전라남도", "전남"),
+    ("경상북도", "경북"),
+    ("경상남도", "경남"),
+    ("제주특별자치도", "제주도", "제주"),
+]
 
 
 def norm_address(a):
@@ -459,7 +551,7 @@ def norm_address(a):
     for forms in SIDO_FORMS:
         for f in forms:
             if a.startswith(f):
-                a = forms[-1] + a[len(f):]
+                a = forms[-1] + a[len(f) :]
                 break
     return re.sub(r"[\s,]", "", a)
 
@@ -473,8 +565,12 @@ def test_rings_are_linked(world):
         keys = {}
         for w in ids:
             x = wps[w]
-            keys[w] = {("rep", x["representative_key"]), ("acct", x["bank_account_key"]),
-                       ("phone", re.sub(r"\D", "", x["phone"])), ("addr", norm_address(x["address"]))}
+            keys[w] = {
+                ("rep", x["representative_key"]),
+                ("acct", x["bank_account_key"]),
+                ("phone", re.sub(r"\D", "", x["phone"])),
+                ("addr", norm_address(x["address"])),
+            }
         seen, todo = {ids[0]}, [ids[0]]
         while todo:
             w = todo.pop()
@@ -527,7 +623,7 @@ def test_history_depth_and_variety(world):
         for k, r, p in world.rows[t]:
             if p is None:
                 ids_per_drop[(t, r[ID_COL[t]])].add(k)
-    assert any(len(v) > 1 for v in ids_per_drop.values())   # records re-sent / updated in later drops
+    assert any(len(v) > 1 for v in ids_per_drop.values())  # records re-sent / updated in later drops
     for cid in world.truth["closures"]:
         w = cur["workplaces"][cid]
         assert w["closed_on"]

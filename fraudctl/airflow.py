@@ -9,8 +9,17 @@ import sys
 import click
 
 from ops.secrets import SecretsError
-from ops.stack import (COMPONENTS, StackConfig, StackError, down, ensure_spark_pool, health, stack_environment,
-                       status, up)
+from ops.stack import (
+    COMPONENTS,
+    StackConfig,
+    StackError,
+    down,
+    ensure_spark_pool,
+    health,
+    stack_environment,
+    status,
+    up,
+)
 
 
 def _fail(message: str) -> None:
@@ -26,10 +35,16 @@ def airflow() -> None:
 
 
 @airflow.command("up")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="API server port (default FRAUD_AIRFLOW_PORT or 8080).")
-@click.option("--timeout", type=click.IntRange(min=1), default=180, show_default=True,
-              help="Seconds to wait until every component is healthy.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="API server port (default FRAUD_AIRFLOW_PORT or 8080)."
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=180,
+    show_default=True,
+    help="Seconds to wait until every component is healthy.",
+)
 def airflow_up(port: int | None, timeout: int) -> None:
     """Migrate the DB, start every component, return once all are healthy."""
     config = StackConfig.from_env(port=port)
@@ -39,8 +54,10 @@ def airflow_up(port: int | None, timeout: int) -> None:
         _fail(str(error))
     for component, pid in pids.items():
         click.echo(f"{component:<14} pid {pid:<8} log {config.log_file(component)}")
-    click.echo(f"Airflow UI and API: {config.base_url}  (users: [core] simple_auth_manager_users; "
-               f"passwords: {config.home / 'simple_auth_manager_passwords.json.generated'})")
+    click.echo(
+        f"Airflow UI and API: {config.base_url}  (users: [core] simple_auth_manager_users; "
+        f"passwords: {config.home / 'simple_auth_manager_passwords.json.generated'})"
+    )
 
 
 @airflow.command("down")

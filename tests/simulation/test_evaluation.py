@@ -1,8 +1,10 @@
 """The evaluation against the generator's truth, on a hand-made queue."""
 
-from fraud.evaluation import evaluate, render
+from simulation.evaluation import evaluate, render
 
-HEADER = "case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,ring_id\n"
+HEADER = (
+    "case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,ring_id\n"
+)
 COVERED = {"UNDECLARED_WORK", "ABROAD_CERTIFICATION"}
 
 
@@ -10,7 +12,8 @@ def _outputs(tmp_path, case_rows, offenders=()):
     (tmp_path / "cases.csv").write_text(HEADER + "".join(row + "\n" for row in case_rows))
     (tmp_path / "repeat_offenders.csv").write_text(
         "person_key,prior_findings,last_decided_on,open_claim_id,suspected_now,recommended_action\n"
-        + "".join(f"{p},1,2025-01-01,{c},false,review\n" for p, c in offenders))
+        + "".join(f"{p},1,2025-01-01,{c},false,review\n" for p, c in offenders)
+    )
     return tmp_path
 
 
@@ -18,8 +21,12 @@ TRUTH = {
     "planted": [
         {"claim_id": "UW1", "person_key": "p1", "typologies": ["UNDECLARED_WORK"], "overpayment": 1_000_000},
         {"claim_id": "AB1", "person_key": "p2", "typologies": ["ABROAD_CERTIFICATION"], "overpayment": 2_000_000},
-        {"claim_id": "GH1", "person_key": "p3", "typologies": ["GHOST_EMPLOYMENT", "UNDECLARED_WORK"],
-         "overpayment": 9_000_000},
+        {
+            "claim_id": "GH1",
+            "person_key": "p3",
+            "typologies": ["GHOST_EMPLOYMENT", "UNDECLARED_WORK"],
+            "overpayment": 9_000_000,
+        },
         {"claim_id": "OLD1", "person_key": "p6", "typologies": ["UNDECLARED_WORK"], "overpayment": 1, "past": True},
     ],
     "lookalikes": [{"claim_id": "LA1", "person_key": "p4", "kind": "declared_income"}],
@@ -28,12 +35,16 @@ TRUTH = {
 
 
 def test_everything_found_with_its_type_and_amount_meets_the_targets(tmp_path):
-    outputs = _outputs(tmp_path, [
-        "Ca,AB1,p2,w,0.9,1,ABROAD_CERTIFICATION,AB-01,r,1990000,",
-        "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1040000,",
-        "Cc,GH1,p3,w,0.85,3,UNDECLARED_WORK,UW-01,r,500000,",
-        "Cd,LA1,p4,w,0.45,4,UNDECLARED_WORK,UW-03,r,0,",
-    ], offenders=[("p5", "RO1")])
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Ca,AB1,p2,w,0.9,1,ABROAD_CERTIFICATION,AB-01,r,1990000,",
+            "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1040000,",
+            "Cc,GH1,p3,w,0.85,3,UNDECLARED_WORK,UW-01,r,500000,",
+            "Cd,LA1,p4,w,0.45,4,UNDECLARED_WORK,UW-03,r,0,",
+        ],
+        offenders=[("p5", "RO1")],
+    )
     report = evaluate(outputs, TRUTH, COVERED)
     uw = report["typologies"]["UNDECLARED_WORK"]
     assert (uw["planted"], uw["with_type"], uw["recall"]) == (2, 2, 1.0)
@@ -46,10 +57,13 @@ def test_everything_found_with_its_type_and_amount_meets_the_targets(tmp_path):
 
 
 def test_a_miss_a_wrong_amount_or_a_look_alike_above_a_case_fails_the_targets(tmp_path):
-    outputs = _outputs(tmp_path, [
-        "Cd,LA1,p4,w,0.9,1,UNDECLARED_WORK,UW-01,r,10,",
-        "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1100000,",
-    ])
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Cd,LA1,p4,w,0.9,1,UNDECLARED_WORK,UW-01,r,10,",
+            "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1100000,",
+        ],
+    )
     report = evaluate(outputs, TRUTH, COVERED)
     assert report["typologies"]["ABROAD_CERTIFICATION"]["missed"] == ["AB1"]
     assert report["typologies"]["UNDECLARED_WORK"]["wrong_overpayments"] == [["UW1", 1_000_000, 1_100_000]]
@@ -59,12 +73,16 @@ def test_a_miss_a_wrong_amount_or_a_look_alike_above_a_case_fails_the_targets(tm
 
 
 def test_a_past_case_queued_again_fails_the_targets(tmp_path):
-    outputs = _outputs(tmp_path, [
-        "Ca,AB1,p2,w,0.9,1,ABROAD_CERTIFICATION,AB-01,r,2000000,",
-        "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1000000,",
-        "Cc,GH1,p3,w,0.85,3,UNDECLARED_WORK,UW-01,r,1,",
-        "Co,OLD1,p6,w,0.8,4,UNDECLARED_WORK,UW-01,r,1,",
-    ], offenders=[("p5", "RO1")])
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Ca,AB1,p2,w,0.9,1,ABROAD_CERTIFICATION,AB-01,r,2000000,",
+            "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1000000,",
+            "Cc,GH1,p3,w,0.85,3,UNDECLARED_WORK,UW-01,r,1,",
+            "Co,OLD1,p6,w,0.8,4,UNDECLARED_WORK,UW-01,r,1,",
+        ],
+        offenders=[("p5", "RO1")],
+    )
     report = evaluate(outputs, TRUTH, COVERED)
     assert report["typologies"]["UNDECLARED_WORK"]["planted"] == 2  # OLD1 is past: not counted
     assert report["queue"]["past_cases_requeued"] == 1
@@ -74,10 +92,20 @@ def test_a_past_case_queued_again_fails_the_targets(tmp_path):
 
 RING_TRUTH = {
     "planted": [
-        {"claim_id": "G1", "person_key": "p1", "workplace_id": "W1", "typologies": ["GHOST_EMPLOYMENT"],
-         "overpayment": 100},
-        {"claim_id": "G2", "person_key": "p2", "workplace_id": "W2", "typologies": ["GHOST_EMPLOYMENT"],
-         "overpayment": 100},
+        {
+            "claim_id": "G1",
+            "person_key": "p1",
+            "workplace_id": "W1",
+            "typologies": ["GHOST_EMPLOYMENT"],
+            "overpayment": 100,
+        },
+        {
+            "claim_id": "G2",
+            "person_key": "p2",
+            "workplace_id": "W2",
+            "typologies": ["GHOST_EMPLOYMENT"],
+            "overpayment": 100,
+        },
     ],
     "rings": [{"ring_id": "RING-01", "workplace_ids": ["W1", "W2", "W3", "W4"]}],
     "closures": ["WC"],
@@ -86,22 +114,28 @@ RING_TRUTH = {
 
 
 def _ring_outputs(tmp_path, ring_members, workplace_ranks):
-    outputs = _outputs(tmp_path, [
-        "Ca,G1,p1,W1,0.9,1,GHOST_EMPLOYMENT,GH-01,r,100,Rx",
-        "Cb,G2,p2,W2,0.9,2,GHOST_EMPLOYMENT,GH-01,r,100,Rx",
-    ])
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Ca,G1,p1,W1,0.9,1,GHOST_EMPLOYMENT,GH-01,r,100,Rx",
+            "Cb,G2,p2,W2,0.9,2,GHOST_EMPLOYMENT,GH-01,r,100,Rx",
+        ],
+    )
     (outputs / "rings.csv").write_text(
         "ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
-        + "".join(f"R{i},{';'.join(members)},2,2,0.9,r\n" for i, members in enumerate(ring_members)))
+        + "".join(f"R{i},{';'.join(members)},2,2,0.9,r\n" for i, members in enumerate(ring_members))
+    )
     (outputs / "workplaces.csv").write_text(
         "workplace_id,score,rank,ring_id,fraud_types,reasons,flagged_claims\n"
-        + "".join(f"{w},0.9,{rank},,GHOST_EMPLOYMENT,r,1\n" for w, rank in workplace_ranks))
+        + "".join(f"{w},0.9,{rank},,GHOST_EMPLOYMENT,r,1\n" for w, rank in workplace_ranks)
+    )
     return outputs
 
 
 def test_rings_found_whole_with_their_workplaces_on_top_meet_the_targets(tmp_path):
-    outputs = _ring_outputs(tmp_path, [["W1", "W2", "W3", "W4"]],
-                            [("W1", 1), ("W2", 2), ("W3", 3), ("W4", 4), ("WX", 5)])
+    outputs = _ring_outputs(
+        tmp_path, [["W1", "W2", "W3", "W4"]], [("W1", 1), ("W2", 2), ("W3", 3), ("W4", 4), ("WX", 5)]
+    )
     report = evaluate(outputs, RING_TRUTH, {"GHOST_EMPLOYMENT"})
     assert report["rings"]["per_ring"]["RING-01"] == {"best_jaccard": 1.0, "found_as": "R0"}
     assert report["rings"]["colluding_worst_rank"] == 4
@@ -110,8 +144,7 @@ def test_rings_found_whole_with_their_workplaces_on_top_meet_the_targets(tmp_pat
 
 
 def test_a_partial_ring_or_a_closure_in_a_ring_fails_the_targets(tmp_path):
-    outputs = _ring_outputs(tmp_path, [["W1", "W2", "W3"], ["WC", "WS"]],
-                            [("W1", 1), ("WC", 2), ("W2", 3), ("W3", 4)])
+    outputs = _ring_outputs(tmp_path, [["W1", "W2", "W3"], ["WC", "WS"]], [("W1", 1), ("WC", 2), ("W2", 3), ("W3", 4)])
     report = evaluate(outputs, RING_TRUTH, {"GHOST_EMPLOYMENT"})
     assert report["rings"]["min_best_jaccard"] == 0.75
     assert report["rings"]["colluding_missing"] == ["W4"]
@@ -128,59 +161,76 @@ def _scores(tmp_path, rows):
 
     from jobs.crossmatch import SCORE_COLUMNS, SCORES_SCHEMA
 
-    pq.write_table(pa.Table.from_pylist([dict(zip(SCORE_COLUMNS, row)) for row in rows], schema=SCORES_SCHEMA),
-                   tmp_path / "scores.parquet")
+    pq.write_table(
+        pa.Table.from_pylist([dict(zip(SCORE_COLUMNS, row)) for row in rows], schema=SCORES_SCHEMA),
+        tmp_path / "scores.parquet",
+    )
 
 
 def test_rules_model_and_combined_rankings_are_measured_against_the_planted_cases(tmp_path):
-    from fraud.evaluation import score_comparison
+    from simulation.evaluation import score_comparison
 
     outputs = _outputs(tmp_path, [])
     # claim_id, rule_strength, rules_score, model_probability, score (null: not a case)
-    _scores(outputs, [
-        ("LA1", 0.9, 0.95, 0.05, 0.90),  # a look-alike the rules like and the model does not
-        ("UW1", 0.8, 0.90, 0.90, 0.97),
-        ("AB1", 0.5, 0.75, 0.80, 0.93),
-        ("GH1", None, None, 0.70, None),  # the rules missed it; the model did not
-        ("N1", None, None, 0.75, None),
-        ("N2", None, None, 0.01, None),
-    ])
+    _scores(
+        outputs,
+        [
+            ("LA1", 0.9, 0.95, 0.05, 0.90),  # a look-alike the rules like and the model does not
+            ("UW1", 0.8, 0.90, 0.90, 0.97),
+            ("AB1", 0.5, 0.75, 0.80, 0.93),
+            ("GH1", None, None, 0.70, None),  # the rules missed it; the model did not
+            ("N1", None, None, 0.75, None),
+            ("N2", None, None, 0.01, None),
+        ],
+    )
     comparison = score_comparison(outputs, TRUTH, COVERED)
     assert (comparison["k"], comparison["positives"], comparison["claims"]) == (3, 3, 6)
     # rules: LA1, UW1, AB1, then the rest by claim id (GH1 fourth): 2 of the first 3
-    assert comparison["rules"] == {"average_precision": round((1 / 2 + 2 / 3 + 3 / 4) / 3, 4),
-                                   "precision_at_k": round(2 / 3, 4)}
+    assert comparison["rules"] == {
+        "average_precision": round((1 / 2 + 2 / 3 + 3 / 4) / 3, 4),
+        "precision_at_k": round(2 / 3, 4),
+    }
     # model: UW1 .90, AB1 .80, N1 .75, GH1 .70
-    assert comparison["model"] == {"average_precision": round((1 + 1 + 3 / 4) / 3, 4),
-                                   "precision_at_k": round(2 / 3, 4)}
+    assert comparison["model"] == {
+        "average_precision": round((1 + 1 + 3 / 4) / 3, 4),
+        "precision_at_k": round(2 / 3, 4),
+    }
     # combined: the queue by score (UW1, AB1, LA1), then by probability (N1, GH1)
-    assert comparison["combined"] == {"average_precision": round((1 + 1 + 3 / 5) / 3, 4),
-                                      "precision_at_k": round(2 / 3, 4)}
+    assert comparison["combined"] == {
+        "average_precision": round((1 + 1 + 3 / 5) / 3, 4),
+        "precision_at_k": round(2 / 3, 4),
+    }
     assert comparison["combination_better"] is False  # the model alone ranks GH1 higher
     assert "combination better than either: NO" in render(evaluate(outputs, TRUTH, COVERED))
 
 
 def test_a_rules_only_night_has_no_score_comparison(tmp_path):
-    from fraud.evaluation import score_comparison
+    from simulation.evaluation import score_comparison
 
     assert score_comparison(_outputs(tmp_path, []), TRUTH, COVERED) is None
 
 
 def test_fraud_no_feed_shows_counts_as_current_fraud_in_the_score_comparison(tmp_path):
-    from fraud.evaluation import score_comparison
+    from simulation.evaluation import score_comparison
 
     outputs = _outputs(tmp_path, [])
-    truth = {**TRUTH, "unevidenced": [
-        {"claim_id": "CW1", "person_key": "p7", "typologies": ["UNDECLARED_WORK"], "overpayment": 5, "past": False},
-        {"claim_id": "CW0", "person_key": "p8", "typologies": ["UNDECLARED_WORK"], "overpayment": 5, "past": True},
-    ]}
-    _scores(outputs, [
-        ("UW1", 0.8, 0.90, 0.90, 0.97),
-        ("AB1", 0.5, 0.75, 0.80, 0.93),
-        ("GH1", 0.7, 0.85, 0.85, 0.95),
-        ("A0", None, None, 0.10, None),  # the rules see neither A0 nor CW1: claim id order puts A0 first
-        ("CW1", None, None, 0.60, None),
-    ])
+    truth = {
+        **TRUTH,
+        "unevidenced": [
+            {"claim_id": "CW1", "person_key": "p7", "typologies": ["UNDECLARED_WORK"], "overpayment": 5, "past": False},
+            {"claim_id": "CW0", "person_key": "p8", "typologies": ["UNDECLARED_WORK"], "overpayment": 5, "past": True},
+        ],
+    }
+    _scores(
+        outputs,
+        [
+            ("UW1", 0.8, 0.90, 0.90, 0.97),
+            ("AB1", 0.5, 0.75, 0.80, 0.93),
+            ("GH1", 0.7, 0.85, 0.85, 0.95),
+            ("A0", None, None, 0.10, None),  # the rules see neither A0 nor CW1: claim id order puts A0 first
+            ("CW1", None, None, 0.60, None),
+        ],
+    )
     comparison = score_comparison(outputs, truth, COVERED)
     assert (comparison["k"], comparison["positives"], comparison["unevidenced"]) == (4, 4, 1)  # CW0 is past
     assert comparison["rules"]["precision_at_k"] == 0.75  # A0 before CW1
@@ -201,16 +251,21 @@ ACCEPTANCE_TRUTH = {
 
 
 def test_acceptance_measures_the_queue_in_rank_order_against_the_targets(tmp_path):
-    from fraud.evaluation import acceptance, render_acceptance
+    from simulation.evaluation import acceptance, render_acceptance
 
-    outputs = _outputs(tmp_path, [
-        "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
-        "Cb,LA1,p9,w,0.8,2,UNDECLARED_WORK,UW-01,r,5,",
-        "Cc,FS1,p3,w,0.7,3,FALSE_SEPARATION,FS-03,r,2000000,",
-        "Cd,UW2,p2,w,0.2,4,UNDECLARED_WORK,UW-04,r,0,",
-    ])
-    (outputs / "rings.csv").write_text("ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
-                                       "R1,W1;W2;W3,2,2,0.9,r\nR2,W8;W9,2,2,0.5,r\nR3,W7;W6,2,2,0.5,r\n")
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
+            "Cb,LA1,p9,w,0.8,2,UNDECLARED_WORK,UW-01,r,5,",
+            "Cc,FS1,p3,w,0.7,3,FALSE_SEPARATION,FS-03,r,2000000,",
+            "Cd,UW2,p2,w,0.2,4,UNDECLARED_WORK,UW-04,r,0,",
+        ],
+    )
+    (outputs / "rings.csv").write_text(
+        "ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
+        "R1,W1;W2;W3,2,2,0.9,r\nR2,W8;W9,2,2,0.5,r\nR3,W7;W6,2,2,0.5,r\n"
+    )
     figures = acceptance(outputs, ACCEPTANCE_TRUTH)
     assert figures["positives"] == 3  # OLD is past
     assert figures["average_precision"] == round((1 / 1 + 2 / 3 + 3 / 4) / 3, 4)
@@ -219,25 +274,35 @@ def test_acceptance_measures_the_queue_in_rank_order_against_the_targets(tmp_pat
     assert (figures["lookalikes_in_top_k"], figures["lookalikes_in_top_k_by_kind"]) == (1, {"PRE_CLAIM_WORK": 1})
     assert figures["overpayment_within_5pct"] == round(1 / 3, 4)  # FS1 owes 3,000,000; UW2 proves 0
     assert (figures["rings_listed"], figures["ring_best_jaccard"]) == (3, round(2 / 3, 4))
-    assert figures["checks"] == {"average_precision": False, "precision_at_k": False, "recall_at_k": False,
-                                 "lookalikes_in_top_k": False, "overpayment_within_5pct": False,
-                                 "ring_best_jaccard": False, "rings_listed": False}
+    assert figures["checks"] == {
+        "average_precision": False,
+        "precision_at_k": False,
+        "recall_at_k": False,
+        "lookalikes_in_top_k": False,
+        "overpayment_within_5pct": False,
+        "ring_best_jaccard": False,
+        "rings_listed": False,
+    }
     table = render_acceptance({"synth": figures, "holdout": figures})
     assert "targets met" in table and table.splitlines()[0].endswith("holdout")
     assert "synth: missed average_precision" in table
 
 
 def test_acceptance_is_met_by_a_queue_with_every_case_first_and_right(tmp_path):
-    from fraud.evaluation import acceptance
+    from simulation.evaluation import acceptance
 
-    outputs = _outputs(tmp_path, [
-        "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
-        "Cc,FS1,p3,w,0.8,2,FALSE_SEPARATION,FS-03,r,3010000,",
-        "Cd,UW2,p2,w,0.7,3,UNDECLARED_WORK,UW-01,r,990000,",
-        "Cb,LA1,p9,w,0.2,4,UNDECLARED_WORK,UW-04,r,0,",
-    ])
-    (outputs / "rings.csv").write_text("ring_id,workplace_ids,person_count,claim_count,score,reasons\n"
-                                       "R1,W1;W2,2,2,0.9,r\nR2,W8;W9,2,2,0.5,r\n")
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
+            "Cc,FS1,p3,w,0.8,2,FALSE_SEPARATION,FS-03,r,3010000,",
+            "Cd,UW2,p2,w,0.7,3,UNDECLARED_WORK,UW-01,r,990000,",
+            "Cb,LA1,p9,w,0.2,4,UNDECLARED_WORK,UW-04,r,0,",
+        ],
+    )
+    (outputs / "rings.csv").write_text(
+        "ring_id,workplace_ids,person_count,claim_count,score,reasons\nR1,W1;W2,2,2,0.9,r\nR2,W8;W9,2,2,0.5,r\n"
+    )
     figures = acceptance(outputs, ACCEPTANCE_TRUTH)
     assert (figures["average_precision"], figures["precision_at_k"], figures["lookalikes_queued"]) == (1.0, 1.0, 1)
     assert figures["targets_met"] is True

@@ -15,7 +15,7 @@ import pytest
 
 from fraud import contract
 from fraud.records import iter_records
-from fraud.synth import BAD_KINDS, LOOKALIKE_KINDS, RECORD_KINDS, generate
+from simulation.synth import BAD_KINDS, LOOKALIKE_KINDS, RECORD_KINDS, generate
 
 BASELINE = date(2026, 3, 2)
 TYPOLOGIES = ("UNDECLARED_WORK", "ABROAD_CERTIFICATION", "FALSE_SEPARATION", "GHOST_EMPLOYMENT")
@@ -84,7 +84,8 @@ def test_every_source_delivers_every_day_with_honest_manifests(landing):
             assert len(records) == entry["rows"], f"{source}/{drop_dir.name}/{file_name}"
     assert seen == {(s, d) for s in contract.SOURCES for d in truth["drop_dates"]}
     assert (out / "_truth" / "truth.json").read_text("utf-8") == json.dumps(
-        truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        truth, indent=2, sort_keys=True, ensure_ascii=False
+    ) + "\n"
 
 
 def test_one_ei_delta_drop_is_cp949_with_korean_text(landing):
@@ -108,12 +109,16 @@ def test_bom_extra_columns_and_another_column_order_are_delivered(landing):
     for source, drop_dir, manifest in _drops(out):
         for file_name in manifest["tables"]:
             path = drop_dir / file_name
-            headers[path] = (path.read_bytes()[:3] == b"\xef\xbb\xbf", _records(path, manifest["encoding"])[0],
-                             contract.table(source, file_name[:-4]).column_names)
+            headers[path] = (
+                path.read_bytes()[:3] == b"\xef\xbb\xbf",
+                _records(path, manifest["encoding"])[0],
+                contract.table(source, file_name[:-4]).column_names,
+            )
     assert any(bom for bom, _, _ in headers.values())
     assert any(set(header) - set(columns) for _, header, columns in headers.values())
-    assert any(tuple(header) != columns and sorted(header) == sorted(columns)
-               for _, header, columns in headers.values())
+    assert any(
+        tuple(header) != columns and sorted(header) == sorted(columns) for _, header, columns in headers.values()
+    )
 
 
 def test_every_bad_row_kind_is_planted_and_counted(landing):
@@ -128,15 +133,20 @@ def test_every_bad_row_kind_is_planted_and_counted(landing):
         for day in truth["drop_dates"]:
             assert any(k.startswith(f"{source}/{day}/") for k in expected), f"no bad row in {source}/{day}"
     # Records the reader cannot split are exactly the planted ones, one record each.
-    unsplittable = Counter(f"{s}/{d}/{t}" for s, d, t, header, fields, error in _rows(out)
-                           if error is not None or len(fields) != len(header))
-    assert unsplittable == Counter(f"{b['source']}/{b['drop_date']}/{b['table']}" for b in truth["bad_rows"]
-                                   if b["kind"] in RECORD_KINDS)
+    unsplittable = Counter(
+        f"{s}/{d}/{t}"
+        for s, d, t, header, fields, error in _rows(out)
+        if error is not None or len(fields) != len(header)
+    )
+    assert unsplittable == Counter(
+        f"{b['source']}/{b['drop_date']}/{b['table']}" for b in truth["bad_rows"] if b["kind"] in RECORD_KINDS
+    )
     undecodable = [b for b in truth["bad_rows"] if b["kind"] == "undecodable_bytes"]
     assert [(b["source"], b["drop_date"]) for b in undecodable] == [("ei", truth["drop_dates"][1])]
 
 
 # --- the validator's checks, from the contract, to show which rows it must reject -----
+
 
 def _value_fails(column: contract.Column, text: str, drop_date: date) -> bool:
     if text == "":
@@ -162,7 +172,8 @@ def _value_fails(column: contract.Column, text: str, drop_date: date) -> bool:
     if column.kind == contract.INTEGER:
         value = int(text)
         return (column.minimum is not None and value < column.minimum) or (
-            column.maximum is not None and value > column.maximum)
+            column.maximum is not None and value > column.maximum
+        )
     return False
 
 
@@ -208,7 +219,8 @@ def test_exactly_the_planted_bad_rows_fail_the_contract_and_their_ids_are_fresh(
         keys_by_file[where][key] += 1
         drop_date = date.fromisoformat(day)
         if any(_value_fails(c, row[c.name], drop_date) for c in table.columns) or any(
-                _row_check_fails(check.name, row) for check in table.row_checks):
+            _row_check_fails(check.name, row) for check in table.row_checks
+        ):
             failing[where] += 1
             assert (table_name, key) in bad_keys, row
         else:
@@ -251,8 +263,11 @@ def _table(out: Path, table_name: str) -> list[dict]:
     """The latest version (by updated_at) of every record of a table, bad rows left out."""
     source = contract.TABLES[table_name].source
     key = contract.TABLES[table_name].primary_key
-    bad_keys = {b["key"] for b in json.loads((out / "_truth" / "truth.json").read_text())["bad_rows"]
-                if b["table"] == table_name}
+    bad_keys = {
+        b["key"]
+        for b in json.loads((out / "_truth" / "truth.json").read_text())["bad_rows"]
+        if b["table"] == table_name
+    }
     latest: dict[str, dict] = {}
     for row_source, _, name, header, fields, error in _rows(out):
         if row_source != source or name != table_name or error is not None or len(fields) != len(header):
@@ -278,15 +293,20 @@ def test_the_evidence_of_rings_closures_and_false_separations_is_in_the_files(la
         for shell in shells:
             others = [w for w in shells if w is not shell]
             digits = re.sub(r"\D", "", shell["phone"])
-            assert any(shell["representative_key"] == o["representative_key"]
-                       or shell["bank_account_key"] == o["bank_account_key"]
-                       or digits == re.sub(r"\D", "", o["phone"])
-                       or re.sub(r"\D", "", shell["address"])[:3] == re.sub(r"\D", "", o["address"])[:3]
-                       for o in others), shell
+            assert any(
+                shell["representative_key"] == o["representative_key"]
+                or shell["bank_account_key"] == o["bank_account_key"]
+                or digits == re.sub(r"\D", "", o["phone"])
+                or re.sub(r"\D", "", shell["address"])[:3] == re.sub(r"\D", "", o["address"])[:3]
+                for o in others
+            ), shell
             assert shell["business_no"] not in income_payers  # wages reported, never a tax statement
         spells = [e for e in employments if e["workplace_id"] in ring["workplace_ids"]]
-        assert all(181 <= (date.fromisoformat(e["lost_on"]) - date.fromisoformat(e["acquired_on"])).days + 1 <= 200
-                   and e["separation_code"] == "23" for e in spells)
+        assert all(
+            181 <= (date.fromisoformat(e["lost_on"]) - date.fromisoformat(e["acquired_on"])).days + 1 <= 200
+            and e["separation_code"] == "23"
+            for e in spells
+        )
         accounts = Counter(claims[c]["bank_account_key"] for c in ring["claim_ids"])
         assert max(accounts.values()) >= 2
     for workplace_id in truth["closures"]:
@@ -294,9 +314,13 @@ def test_the_evidence_of_rings_closures_and_false_separations_is_in_the_files(la
         laid_off = [c for c in claims.values() if c["workplace_id"] == workplace_id]
         assert len(laid_off) >= 20 and {c["separation_code"] for c in laid_off} == {"22"}
     codes = {(e["person_key"], e["workplace_id"]): e["separation_code"] for e in employments if e["separation_code"]}
-    disagreeing = [p for p in truth["planted"] if "FALSE_SEPARATION" in p["typologies"]
-                   and claims[p["claim_id"]]["separation_code"] == "23"
-                   and codes.get((p["person_key"], p["workplace_id"])) == "11"]
+    disagreeing = [
+        p
+        for p in truth["planted"]
+        if "FALSE_SEPARATION" in p["typologies"]
+        and claims[p["claim_id"]]["separation_code"] == "23"
+        and codes.get((p["person_key"], p["workplace_id"])) == "11"
+    ]
     assert disagreeing
 
 
@@ -342,7 +366,9 @@ def test_cash_work_leaves_no_trace_in_the_feeds_but_its_traits(landing):
         assert others, entry  # a serial claimant (a found earlier cash claim is itself an entry)
         if entry["past"]:
             finding = findings[entry["claim_id"]]
-            assert finding["fraud_type"] == "UNDECLARED_WORK" and int(finding["overpaid_amount"]) == entry["overpayment"]
+            assert (
+                finding["fraud_type"] == "UNDECLARED_WORK" and int(finding["overpaid_amount"]) == entry["overpayment"]
+            )
         else:
             assert entry["claim_id"] not in findings and entry["finding_id"] is None
         own = [c for c in certs if c["claim_id"] == entry["claim_id"]]
@@ -359,9 +385,14 @@ def test_no_claim_closes_before_its_last_certification(landing):
     at night) re-time the closing status too: an EXHAUSTED or TERMINATED version never
     predates a certification of the same claim made that day."""
     out, _ = landing
-    closed = {c["claim_id"]: c["updated_at"] for c in _table(out, "claims") if c["status"] in ("EXHAUSTED", "TERMINATED")}
-    same_day = [(c["claim_id"], c["updated_at"]) for c in _table(out, "certifications")
-                if c["claim_id"] in closed and c["updated_at"][:10] == closed[c["claim_id"]][:10]]
+    closed = {
+        c["claim_id"]: c["updated_at"] for c in _table(out, "claims") if c["status"] in ("EXHAUSTED", "TERMINATED")
+    }
+    same_day = [
+        (c["claim_id"], c["updated_at"])
+        for c in _table(out, "certifications")
+        if c["claim_id"] in closed and c["updated_at"][:10] == closed[c["claim_id"]][:10]
+    ]
     assert same_day  # the check has cases to look at
     late = [(claim_id, at, closed[claim_id]) for claim_id, at in same_day if at > closed[claim_id]]
     assert not late, late[:5]

@@ -1,7 +1,7 @@
 """`fraudctl`: the command line of the nightly fraud pipeline.
 
-Exit status: 0 success; 2 bad usage (also a run date after today in Seoul); 3 a drop that cannot be trusted (manifest and
-files disagree); 4 drops missing for the run date; 5 validation could not vouch for
+Exit status: 0 success; 2 bad usage (also a run date after today in Seoul); 3 a drop
+that cannot be trusted (manifest and files disagree); 4 drops missing for the run date; 5 validation could not vouch for
 the data; 1 anything else (for `verify`: outputs differ). A failure prints one line on
 stderr.
 """
@@ -57,8 +57,9 @@ DAY = _Day()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
-@click.option("--log-level", default="INFO", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
-                                                                  case_sensitive=False))
+@click.option(
+    "--log-level", default="INFO", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
+)
 @click.version_option(package_name="fraud-nightly", prog_name="fraudctl")
 def main(log_level: str) -> None:
     """Nightly detection of unemployment-benefit fraud (실업급여 부정수급)."""
@@ -66,15 +67,29 @@ def main(log_level: str) -> None:
 
 
 @main.command()
-@click.option("--landing", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The agencies' landing directory (<landing>/<source>/<YYYY-MM-DD>/).")
-@click.option("--warehouse", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where the pipeline keeps its tables, quarantine and outputs.")
+@click.option(
+    "--landing",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The agencies' landing directory (<landing>/<source>/<YYYY-MM-DD>/).",
+)
+@click.option(
+    "--warehouse",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the pipeline keeps its tables, quarantine and outputs.",
+)
 @click.option("--ds", required=True, type=DAY, help="Run date (KST): drops dated on or before it are used.")
-@click.option("--wait", "wait_seconds", type=click.IntRange(min=0), default=0,
-              help="Seconds to wait for every source's drop dated DS before failing.")
-@click.option("--require-drops/--no-require-drops", default=True,
-              help="Fail when a source has not delivered a drop dated DS.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Seconds to wait for every source's drop dated DS before failing.",
+)
+@click.option(
+    "--require-drops/--no-require-drops", default=True, help="Fail when a source has not delivered a drop dated DS."
+)
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar while reading drops.")
 def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_drops: bool, progress: bool) -> None:
     """Run the nightly pipeline for one date (the same stages as the Airflow DAG)."""
@@ -86,8 +101,9 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
 
     if not landing.is_dir():
         _fail(2, f"landing directory {landing} does not exist")
-    settings = Settings.from_env(landing=landing, warehouse=warehouse, drop_wait_timeout_seconds=wait_seconds,
-                                 require_drops_for_ds=require_drops)
+    settings = Settings.from_env(
+        landing=landing, warehouse=warehouse, drop_wait_timeout_seconds=wait_seconds, require_drops_for_ds=require_drops
+    )
     bar = None
     if progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -115,18 +131,30 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
     if detections:
         click.echo(f"cases: {detections.get('cases', 0)}, repeat offenders: {detections.get('repeat_offenders', 0)}")
     click.echo(f"run manifest: {published['manifest']}")
-    click.echo(f"rows in {totals['rows_in']}, valid {totals['valid']}, quarantined {totals['quarantined']}"
-               f" (quarantine: {settings.warehouse / 'quarantine'})")
+    click.echo(
+        f"rows in {totals['rows_in']}, valid {totals['valid']}, quarantined {totals['quarantined']}"
+        f" (quarantine: {settings.warehouse / 'quarantine'})"
+    )
 
 
 @main.command()
-@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The warehouse whose night is verified (only read).")
+@click.option(
+    "--warehouse",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The warehouse whose night is verified (only read).",
+)
 @click.option("--ds", required=True, type=DAY, help="The run date to re-run and compare.")
-@click.option("--landing", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Where the night's drops are (default: the landing the night's ingest recorded).")
-@click.option("--scratch", type=click.Path(file_okay=False, path_type=Path),
-              help="Scratch directory for the re-run (default: <warehouse>/tmp/verify-<ds>-<id>).")
+@click.option(
+    "--landing",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Where the night's drops are (default: the landing the night's ingest recorded).",
+)
+@click.option(
+    "--scratch",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Scratch directory for the re-run (default: <warehouse>/tmp/verify-<ds>-<id>).",
+)
 @click.option("--keep/--no-keep", default=False, help="Keep the scratch re-run for inspection.")
 def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None, keep: bool) -> None:
     """Re-run a past night from its drops, pinned rule set and model into a scratch
@@ -155,10 +183,18 @@ def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None
 
 
 @main.command()
-@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The warehouse to prune.")
-@click.option("--keep", type=int, default=None,
-              help="Newest nights whose working state is kept (at least 1; default FRAUD_RETENTION_KEEP or 2).")
+@click.option(
+    "--warehouse",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The warehouse to prune.",
+)
+@click.option(
+    "--keep",
+    type=int,
+    default=None,
+    help="Newest nights whose working state is kept (at least 1; default FRAUD_RETENTION_KEEP or 2).",
+)
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
 def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
     """Delete the working state (conformed tables, graph and evidence state) of every
@@ -166,7 +202,8 @@ def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
     data docs stay: a pruned night can still be verified (fraud/retention.py)."""
     from fraud.config import Settings
     from fraud.layout import Layout
-    from fraud.retention import future_nights, prune as prune_warehouse, today
+    from fraud.retention import future_nights, today
+    from fraud.retention import prune as prune_warehouse
 
     if keep is None:
         keep = Settings.from_env().retention_keep
@@ -181,21 +218,32 @@ def prune(warehouse: Path, keep: int, dry_run: bool) -> None:
     later = future_nights(layout, as_of)
     if later:
         click.echo(f"left alone, dated after today ({as_of}, Seoul): {', '.join(d.isoformat() for d in later)}")
-    click.echo(f"{verb} {len(removed)} directories, {sum(i.bytes for i in removed) / 2**20:,.1f} MiB; "
-               f"kept the newest {keep} nights")
+    click.echo(
+        f"{verb} {len(removed)} directories, {sum(i.bytes for i in removed) / 2**20:,.1f} MiB; "
+        f"kept the newest {keep} nights"
+    )
 
 
 @main.command()
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Landing directory to write (created; must be empty or absent).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Landing directory to write (created; must be empty or absent).",
+)
 @click.option("--persons", type=click.IntRange(min=200), default=2000, help="Size of the insured population.")
 @click.option("--seed", type=int, default=7, help="Same seed, same bytes.")
 @click.option("--baseline", type=DAY, default="2026-03-02", help="Date of the baseline (full-history) drop.")
 @click.option("--days", type=click.IntRange(min=0, max=60), default=5, help="Daily delta drops after the baseline.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-@click.option("--generator", type=click.Choice(["synth", "holdout"]), default="synth", show_default=True,
-              help="synth: the project's generator; holdout: the independent world written from the contract "
-                   "alone (simulation/holdout), which no threshold is tuned on.")
+@click.option(
+    "--generator",
+    type=click.Choice(["synth", "holdout"]),
+    default="synth",
+    show_default=True,
+    help="synth: the project's generator; holdout: the independent world written from the contract "
+    "alone (simulation/holdout), which no threshold is tuned on.",
+)
 def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progress: bool, generator: str) -> None:
     """Write a synthetic landing directory (all typologies and look-alikes planted)
     with its truth file under OUT/_truth/."""
@@ -208,7 +256,7 @@ def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progres
         click.echo(f"landing: {out} (drops {truth['drop_dates'][0]}..{truth['drop_dates'][-1]})")
         click.echo(f"truth: {out / '_truth' / 'truth.json'}")
         return
-    from fraud.synth import generate
+    from simulation.synth import generate
 
     bar = None
     if progress and sys.stderr.isatty():
@@ -231,14 +279,24 @@ def synth(out: Path, persons: int, seed: int, baseline: date, days: int, progres
 
 
 @main.command()
-@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The warehouse whose conformed tables train the model (its MLflow store lives in it).")
-@click.option("--ds", required=True, type=DAY,
-              help="Train on the conformed tables of the latest run on or before this date.")
-@click.option("--holdout-days", type=click.IntRange(min=1), default=90,
-              help="Decisions of the last so many days are the time-based holdout.")
-@click.option("--capacity", type=click.IntRange(min=1), default=100,
-              help="Cases investigators take a night: k of precision at k.")
+@click.option(
+    "--warehouse",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The warehouse whose conformed tables train the model (its MLflow store lives in it).",
+)
+@click.option(
+    "--ds", required=True, type=DAY, help="Train on the conformed tables of the latest run on or before this date."
+)
+@click.option(
+    "--holdout-days",
+    type=click.IntRange(min=1),
+    default=90,
+    help="Decisions of the last so many days are the time-based holdout.",
+)
+@click.option(
+    "--capacity", type=click.IntRange(min=1), default=100, help="Cases investigators take a night: k of precision at k."
+)
 @click.option("--rounds", type=click.IntRange(min=1), default=200, help="Boosting rounds (trees).")
 def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: int) -> None:
     """Train a challenger on past decisions (as the weekly fraud_model_training DAG
@@ -246,10 +304,10 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
     on the holdout."""
     from fraud.config import Settings
     from fraud.layout import Layout
+    from fraud.locks import nights_lock
     from fraud.spark import spark_session
     from fraud.version import code_version
-    from jobs.pipeline import nights_lock
-    from models import job
+    from jobs import train as job
 
     settings = Settings.from_env(warehouse=warehouse)
     layout = Layout(settings.warehouse)
@@ -258,21 +316,31 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
             day = job.latest_conformed(settings.warehouse, ds)
         except FileNotFoundError as error:
             _fail(2, f"{error} (pruned? `fraudctl run --ds {ds}` rebuilds that night from its drops)")
-        params = {"ds": day, "hub_max_degree": settings.hub_max_degree, "code_version": code_version(),
-                  "holdout_days": holdout_days, "capacity": capacity, "num_boost_round": rounds}
-        result = job.run(spark_session(settings), {"conformed": str(layout.conformed(day))},
-                         settings.warehouse, params)
+        params = {
+            "ds": day,
+            "hub_max_degree": settings.hub_max_degree,
+            "code_version": code_version(),
+            "holdout_days": holdout_days,
+            "capacity": capacity,
+            "num_boost_round": rounds,
+        }
+        result = job.run(spark_session(settings), {"conformed": str(layout.conformed(day))}, settings.warehouse, params)
     metrics = result["metrics"]
-    click.echo(f"trained on {day}: version {result['model_version']} "
-               f"(training data sha256 {result['training_data_sha256'][:12]})")
+    click.echo(
+        f"trained on {day}: version {result['model_version']} "
+        f"(training data sha256 {result['training_data_sha256'][:12]})"
+    )
     if metrics:
-        click.echo(f"holdout: {metrics['rows']} decisions, {metrics['positives']} found; average precision "
-                   f"{metrics['average_precision']:.4f}, precision@{metrics['capacity']} "
-                   f"{metrics['precision_at_capacity']:.4f}")
+        click.echo(
+            f"holdout: {metrics['rows']} decisions, {metrics['positives']} found; average precision "
+            f"{metrics['average_precision']:.4f}, precision@{metrics['capacity']} "
+            f"{metrics['precision_at_capacity']:.4f}"
+        )
     else:
         click.echo("holdout: no decisions in the holdout window")
-    click.echo(f"promotion: {result['promotion']} ({result['promotion_reason']}); "
-               f"champion {result['champion_version']}")
+    click.echo(
+        f"promotion: {result['promotion']} ({result['promotion_reason']}); champion {result['champion_version']}"
+    )
 
 
 @main.command()
@@ -283,35 +351,64 @@ def rules() -> None:
 
     click.echo(f"rule set {RULES_VERSION}")
     for rule in RULES:
-        taints = ("taints" if rule.taints else "invalidates" if rule.invalidates_claim
-                  else "aggravates" if rule.aggravates_only else "")
+        taints = (
+            "taints"
+            if rule.taints
+            else "invalidates"
+            if rule.invalidates_claim
+            else "aggravates"
+            if rule.aggravates_only
+            else ""
+        )
         strengthens = f" (strengthens {rule.strengthens})" if rule.strengthens else ""
-        click.echo(f"{rule.rule_id:<6} {rule.typology or '-':<21} {rule.severity:<5} {taints:<11} "
-                   f"{rule.title}{strengthens} [{rule.legal_basis}]")
+        click.echo(
+            f"{rule.rule_id:<6} {rule.typology or '-':<21} {rule.severity:<5} {taints:<11} "
+            f"{rule.title}{strengthens} [{rule.legal_basis}]"
+        )
 
 
 @main.command()
-@click.option("--truth", "truths", required=True, multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="The generator's truth file, or the landing directory holding _truth/truth.json; "
-                   "once per world.")
-@click.option("--outputs", "outputs_dirs", required=True, multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A run's outputs directory (<warehouse>/outputs/<ds>), in the order of --truth.")
-@click.option("--name", "names", multiple=True,
-              help="A name per world for the side-by-side table (default: the truth's generator).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the figures as JSON here.")
+@click.option(
+    "--truth",
+    "truths",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The generator's truth file, or the landing directory holding _truth/truth.json; once per world.",
+)
+@click.option(
+    "--outputs",
+    "outputs_dirs",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A run's outputs directory (<warehouse>/outputs/<ds>), in the order of --truth.",
+)
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    help="A name per world for the side-by-side table (default: the truth's generator).",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON here."
+)
 @click.option("--check/--no-check", default=False, help="Exit 1 when a world misses a target.")
-def evaluate(truths: tuple[Path, ...], outputs_dirs: tuple[Path, ...], names: tuple[str, ...],
-             json_path: Path | None, check: bool) -> None:
+def evaluate(
+    truths: tuple[Path, ...],
+    outputs_dirs: tuple[Path, ...],
+    names: tuple[str, ...],
+    json_path: Path | None,
+    check: bool,
+) -> None:
     """Compare runs' outputs with what a generator planted: the project's own
     (fraudctl synth) and the holdout world (fraudctl synth --generator holdout), each
     given as --truth and --outputs, side by side against issue #18's targets."""
     import json
 
-    from fraud.evaluation import acceptance, load_truth, render, render_acceptance
-    from fraud.evaluation import evaluate as measure
     from rules.ruleset import RULES
+    from simulation.evaluation import acceptance, load_truth, render, render_acceptance
+    from simulation.evaluation import evaluate as measure
 
     if len(truths) != len(outputs_dirs) or (names and len(names) != len(truths)):
         _fail(2, "give one --outputs (and --name, if any) per --truth")
@@ -340,7 +437,7 @@ def evaluate(truths: tuple[Path, ...], outputs_dirs: tuple[Path, ...], names: tu
 
 
 def _add_airflow_commands() -> None:
-    from ops.cli import airflow
+    from fraudctl.airflow import airflow
 
     main.add_command(airflow)
 
@@ -353,15 +450,27 @@ if __name__ == "__main__":
 
 @main.command()
 @click.argument("case_id")
-@click.option("--status", required=True, type=click.Choice(["confirmed", "cleared", "in_review"]),
-              help="The investigator's decision.")
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice(["confirmed", "cleared", "in_review"]),
+    help="The investigator's decision.",
+)
 @click.option("--note", default="", help="Why (shown in the report's case history).")
 @click.option("--by", "by", required=True, help="Who decided (the investigator's name or id).")
-@click.option("--warehouse", envvar="FRAUD_WAREHOUSE", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).")
-@click.option("--at", "at", default=None,
-              help="When the decision was made, ISO 8601 with offset (default: now); for back-filled entries.")
+@click.option(
+    "--warehouse",
+    envvar="FRAUD_WAREHOUSE",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
+)
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="When the decision was made, ISO 8601 with offset (default: now); for back-filled entries.",
+)
 def disposition(case_id: str, status: str, note: str, by: str, warehouse: Path, at: str | None) -> None:
     """Record an investigator's decision on a case (append-only, with time and author).
 

@@ -9,9 +9,9 @@ a baseline drop dated `baseline` holding the full history (about three years), t
 `days` daily delta drops. It plants every fraud typology of DOMAIN.md (current cases,
 still undetected, and past cases already decided in `ei/findings`), the look-alikes
 that are not fraud, and fraud no feed shows (undeclared cash work: found in the past by
-investigators, undecided now; what a model can rank and no rule can see), and injects bad rows of every kind the row validator
-(fraud/validation.py, fraud/records.py) rejects. It returns the truth, which is also
-written to `<out>/_truth/truth.json`.
+investigators, undecided now; what a model can rank and no rule can see), and injects
+bad rows of every kind the row validator (fraud/validation.py, fraud/records.py)
+rejects. It returns the truth, which is also written to `<out>/_truth/truth.json`.
 
 How it works, in order:
 
@@ -80,8 +80,14 @@ DECLARED_PART_TIME = "DECLARED_PART_TIME"
 SHORT_TRIP = "SHORT_TRIP"
 SHARED_ACCOUNT_SPOUSES = "SHARED_ACCOUNT_SPOUSES"
 MISSING_IN_CROSSING = "MISSING_IN_CROSSING"
-LOOKALIKE_KINDS = (BUSINESS_CLOSURE, SEASONAL_WORKER, DECLARED_PART_TIME, SHORT_TRIP,
-                   SHARED_ACCOUNT_SPOUSES, MISSING_IN_CROSSING)
+LOOKALIKE_KINDS = (
+    BUSINESS_CLOSURE,
+    SEASONAL_WORKER,
+    DECLARED_PART_TIME,
+    SHORT_TRIP,
+    SHARED_ACCOUNT_SPOUSES,
+    MISSING_IN_CROSSING,
+)
 
 # ---------------------------------------------------------------------------------
 # Vocabulary: regions (시도) with their spellings, districts, roads and area codes
@@ -101,58 +107,250 @@ class Region:
 
 
 REGIONS = (
-    Region("11", "서울특별시", "서울시", "서울", "02",
-           ("강남구", "서초구", "송파구", "마포구", "영등포구", "중구", "종로구", "구로구", "금천구", "성동구"),
-           ("테헤란로", "강남대로", "세종대로", "올림픽로", "양화로", "국제금융로", "을지로", "디지털로",
-            "가산디지털1로", "왕십리로"), 25),
-    Region("26", "부산광역시", "부산시", "부산", "051", ("해운대구", "부산진구", "사하구", "동래구"),
-           ("해운대로", "중앙대로", "낙동대로", "충렬대로"), 7),
-    Region("27", "대구광역시", "대구시", "대구", "053", ("수성구", "달서구", "북구"),
-           ("달구벌대로", "국채보상로", "동대구로"), 5),
-    Region("28", "인천광역시", "인천시", "인천", "032", ("남동구", "연수구", "부평구", "서구"),
-           ("남동대로", "컨벤시아대로", "부평대로", "봉수대로"), 6),
-    Region("29", "광주광역시", "광주시", "광주", "062", ("서구", "북구", "광산구"),
-           ("상무대로", "무등로", "하남산단로"), 3),
-    Region("30", "대전광역시", "대전시", "대전", "042", ("유성구", "서구", "대덕구"),
-           ("대덕대로", "한밭대로", "대화로"), 3),
-    Region("31", "울산광역시", "울산시", "울산", "052", ("남구", "동구", "울주군"),
-           ("삼산로", "방어진순환도로", "온산로"), 2),
-    Region("41", "경기도", "경기", "경기", "031",
-           ("수원시 영통구", "성남시 분당구", "고양시 일산동구", "화성시", "용인시 기흥구", "안산시 단원구"),
-           ("광교로", "판교역로", "중앙로", "동탄대로", "흥덕중앙로", "산단로"), 25),
+    Region(
+        "11",
+        "서울특별시",
+        "서울시",
+        "서울",
+        "02",
+        ("강남구", "서초구", "송파구", "마포구", "영등포구", "중구", "종로구", "구로구", "금천구", "성동구"),
+        (
+            "테헤란로",
+            "강남대로",
+            "세종대로",
+            "올림픽로",
+            "양화로",
+            "국제금융로",
+            "을지로",
+            "디지털로",
+            "가산디지털1로",
+            "왕십리로",
+        ),
+        25,
+    ),
+    Region(
+        "26",
+        "부산광역시",
+        "부산시",
+        "부산",
+        "051",
+        ("해운대구", "부산진구", "사하구", "동래구"),
+        ("해운대로", "중앙대로", "낙동대로", "충렬대로"),
+        7,
+    ),
+    Region(
+        "27",
+        "대구광역시",
+        "대구시",
+        "대구",
+        "053",
+        ("수성구", "달서구", "북구"),
+        ("달구벌대로", "국채보상로", "동대구로"),
+        5,
+    ),
+    Region(
+        "28",
+        "인천광역시",
+        "인천시",
+        "인천",
+        "032",
+        ("남동구", "연수구", "부평구", "서구"),
+        ("남동대로", "컨벤시아대로", "부평대로", "봉수대로"),
+        6,
+    ),
+    Region(
+        "29", "광주광역시", "광주시", "광주", "062", ("서구", "북구", "광산구"), ("상무대로", "무등로", "하남산단로"), 3
+    ),
+    Region(
+        "30", "대전광역시", "대전시", "대전", "042", ("유성구", "서구", "대덕구"), ("대덕대로", "한밭대로", "대화로"), 3
+    ),
+    Region(
+        "31",
+        "울산광역시",
+        "울산시",
+        "울산",
+        "052",
+        ("남구", "동구", "울주군"),
+        ("삼산로", "방어진순환도로", "온산로"),
+        2,
+    ),
+    Region(
+        "41",
+        "경기도",
+        "경기",
+        "경기",
+        "031",
+        ("수원시 영통구", "성남시 분당구", "고양시 일산동구", "화성시", "용인시 기흥구", "안산시 단원구"),
+        ("광교로", "판교역로", "중앙로", "동탄대로", "흥덕중앙로", "산단로"),
+        25,
+    ),
     Region("43", "충청북도", "충북", "충북", "043", ("청주시 흥덕구", "충주시"), ("직지대로", "충원대로"), 3),
     Region("44", "충청남도", "충남", "충남", "041", ("천안시 서북구", "아산시"), ("번영로", "온천대로"), 3),
-    Region("46", "전라남도", "전남", "전남", "061", ("여수시", "순천시", "목포시"),
-           ("여수산단로", "순천만길", "영산로"), 3),
+    Region(
+        "46", "전라남도", "전남", "전남", "061", ("여수시", "순천시", "목포시"), ("여수산단로", "순천만길", "영산로"), 3
+    ),
     Region("47", "경상북도", "경북", "경북", "054", ("포항시 남구", "구미시"), ("포스코대로", "구미대로"), 3),
     Region("48", "경상남도", "경남", "경남", "055", ("창원시 성산구", "김해시"), ("중앙대로", "김해대로"), 4),
     Region("50", "제주특별자치도", "제주도", "제주", "064", ("제주시", "서귀포시"), ("연삼로", "중문관광로"), 2),
-    Region("51", "강원특별자치도", "강원도", "강원", "033", ("춘천시", "강릉시", "평창군"),
-           ("중앙로", "경강로", "올림픽로"), 2),
+    Region(
+        "51",
+        "강원특별자치도",
+        "강원도",
+        "강원",
+        "033",
+        ("춘천시", "강릉시", "평창군"),
+        ("중앙로", "경강로", "올림픽로"),
+        2,
+    ),
 )
 REGION_BY_CODE = {r.code: r for r in REGIONS}
 # Road names found in most cities, added to each region's own.
-COMMON_ROADS = tuple(f"{stem}{kind}" for stem in ("중앙", "시청", "번영", "산업", "공단", "문화", "평화", "희망",
-                                                  "신촌", "역전", "학교", "시장", "동부", "서부", "남부", "북부")
-                     for kind in ("로", "길"))
+COMMON_ROADS = tuple(
+    f"{stem}{kind}"
+    for stem in (
+        "중앙",
+        "시청",
+        "번영",
+        "산업",
+        "공단",
+        "문화",
+        "평화",
+        "희망",
+        "신촌",
+        "역전",
+        "학교",
+        "시장",
+        "동부",
+        "서부",
+        "남부",
+        "북부",
+    )
+    for kind in ("로", "길")
+)
 ROADS = {r.code: r.roads + COMMON_ROADS for r in REGIONS}
 REGION_CUMULATIVE = list(accumulate(r.weight for r in REGIONS))
 
-NAME_STEMS = ("한빛", "대성", "미래", "동양", "신성", "우리", "하나로", "태양", "세진", "청솔", "푸른", "새롬",
-              "금강", "백두", "한길", "정우", "성원", "대명", "삼호", "유진", "가온", "누리", "다온", "라온",
-              "보람", "서광", "아름", "은하", "진성", "해든", "한결", "동해", "남산", "송림", "영진", "창성",
-              "효성", "동림", "명성", "광명")
-NAME_TRADES = ("상사", "물산", "산업", "건설", "식품", "물류", "테크", "전자", "기계", "유통", "정밀", "디자인",
-               "푸드", "서비스", "엔지니어링", "시스템", "개발", "무역", "소프트", "제약", "의원", "약국",
-               "식당", "카페", "학원", "인쇄", "통상", "운수", "기획", "컨설팅")
+NAME_STEMS = (
+    "한빛",
+    "대성",
+    "미래",
+    "동양",
+    "신성",
+    "우리",
+    "하나로",
+    "태양",
+    "세진",
+    "청솔",
+    "푸른",
+    "새롬",
+    "금강",
+    "백두",
+    "한길",
+    "정우",
+    "성원",
+    "대명",
+    "삼호",
+    "유진",
+    "가온",
+    "누리",
+    "다온",
+    "라온",
+    "보람",
+    "서광",
+    "아름",
+    "은하",
+    "진성",
+    "해든",
+    "한결",
+    "동해",
+    "남산",
+    "송림",
+    "영진",
+    "창성",
+    "효성",
+    "동림",
+    "명성",
+    "광명",
+)
+NAME_TRADES = (
+    "상사",
+    "물산",
+    "산업",
+    "건설",
+    "식품",
+    "물류",
+    "테크",
+    "전자",
+    "기계",
+    "유통",
+    "정밀",
+    "디자인",
+    "푸드",
+    "서비스",
+    "엔지니어링",
+    "시스템",
+    "개발",
+    "무역",
+    "소프트",
+    "제약",
+    "의원",
+    "약국",
+    "식당",
+    "카페",
+    "학원",
+    "인쇄",
+    "통상",
+    "운수",
+    "기획",
+    "컨설팅",
+)
 BRANCHES = ("강남", "본점", "제2공장", "판교", "서면", "수원", "부평")
 SHELL_TRADES = ("인력", "아웃소싱", "HR", "종합관리", "파트너스", "인재개발")
 SEASONAL_TRADES = ("농원", "리조트", "영농조합법인", "스키리조트", "수산")
-INDUSTRIES = ("10", "13", "20", "25", "26", "29", "41", "42", "46", "47", "49", "52", "55", "56", "58",
-              "62", "68", "70", "71", "73", "74", "75", "85", "86", "87", "96")
+INDUSTRIES = (
+    "10",
+    "13",
+    "20",
+    "25",
+    "26",
+    "29",
+    "41",
+    "42",
+    "46",
+    "47",
+    "49",
+    "52",
+    "55",
+    "56",
+    "58",
+    "62",
+    "68",
+    "70",
+    "71",
+    "73",
+    "74",
+    "75",
+    "85",
+    "86",
+    "87",
+    "96",
+)
 
-TRIP_COUNTRIES = ("JP",) * 30 + ("CN",) * 12 + ("VN",) * 12 + ("TH",) * 8 + ("US",) * 8 + ("PH",) * 6 + \
-    ("TW",) * 6 + ("HK",) * 4 + ("SG",) * 4 + ("GU",) * 3 + ("MN",) * 3 + ("FR",) * 2 + ("AU",) * 2
+TRIP_COUNTRIES = (
+    ("JP",) * 30
+    + ("CN",) * 12
+    + ("VN",) * 12
+    + ("TH",) * 8
+    + ("US",) * 8
+    + ("PH",) * 6
+    + ("TW",) * 6
+    + ("HK",) * 4
+    + ("SG",) * 4
+    + ("GU",) * 3
+    + ("MN",) * 3
+    + ("FR",) * 2
+    + ("AU",) * 2
+)
 PORTS = ("ICN",) * 70 + ("GMP",) * 10 + ("PUS",) * 10 + ("CJU",) * 5 + ("TAE",) * 3 + ("CJJ",) * 2
 CROSSING_REMARKS = ("자동출입국심사", "재입국, 자동심사", "승무원 아님", "단체여행")
 
@@ -245,10 +443,23 @@ class Workplace:
 
     def versions(self) -> list[tuple[date, int, tuple]]:
         """(day, second, row) of every version, oldest first."""
+
         def row(closed: date | None, day: date, second: int) -> tuple:
-            return (self.workplace_id, self.business_no, self.name, self.representative_key, self.address,
-                    self.phone or "", self.bank_account_key or "", self.industry_code, self.region_code,
-                    self.opened_on.isoformat(), closed.isoformat() if closed else "", _stamp(day, second))
+            return (
+                self.workplace_id,
+                self.business_no,
+                self.name,
+                self.representative_key,
+                self.address,
+                self.phone or "",
+                self.bank_account_key or "",
+                self.industry_code,
+                self.region_code,
+                self.opened_on.isoformat(),
+                closed.isoformat() if closed else "",
+                _stamp(day, second),
+            )
+
         out = [(self.opened_on, self.reported_second, row(None, self.opened_on, self.reported_second))]
         if self.closed_on is not None:
             day, second = self.closure_reported
@@ -273,8 +484,17 @@ class Spell:
 
     def versions(self) -> list[tuple[date, int, tuple]]:
         def row(lost: date | None, code: str | None, day: date, second: int) -> tuple:
-            return (self.employment_id, self.person.key, self.workplace.workplace_id, self.acquired_on.isoformat(),
-                    lost.isoformat() if lost else "", code or "", str(self.monthly_wage), _stamp(day, second))
+            return (
+                self.employment_id,
+                self.person.key,
+                self.workplace.workplace_id,
+                self.acquired_on.isoformat(),
+                lost.isoformat() if lost else "",
+                code or "",
+                str(self.monthly_wage),
+                _stamp(day, second),
+            )
+
         day, second = self.reported
         out = [(day, second, row(None, None, day, second))]
         if self.lost_on is not None:
@@ -307,10 +527,20 @@ class Cert:
     cert_id: str = ""
 
     def row(self) -> tuple:
-        return (self.cert_id, self.claim.claim_id, self.cert_on.isoformat(), self.period_from.isoformat(),
-                self.period_to.isoformat(), self.channel, self.ip_country or "", str(self.job_search_count),
-                str(self.declared_income), str(self.paid_days), str(self.paid_amount),
-                _stamp(self.cert_on, self.second))
+        return (
+            self.cert_id,
+            self.claim.claim_id,
+            self.cert_on.isoformat(),
+            self.period_from.isoformat(),
+            self.period_to.isoformat(),
+            self.channel,
+            self.ip_country or "",
+            str(self.job_search_count),
+            str(self.declared_income),
+            str(self.paid_days),
+            str(self.paid_amount),
+            _stamp(self.cert_on, self.second),
+        )
 
     @property
     def order(self) -> tuple:
@@ -346,9 +576,19 @@ class Claim:
         return [(day, second, self.row(status, day, second)) for day, second, status in self.statuses]
 
     def row(self, status: str, day: date, second: int) -> tuple:
-        return (self.claim_id, self.person.key, self.workplace.workplace_id, self.separation_code,
-                self.filed_on.isoformat(), self.eligible_from.isoformat(), str(self.benefit_days),
-                str(self.daily_amount), self.bank_account_key, status, _stamp(day, second))
+        return (
+            self.claim_id,
+            self.person.key,
+            self.workplace.workplace_id,
+            self.separation_code,
+            self.filed_on.isoformat(),
+            self.eligible_from.isoformat(),
+            str(self.benefit_days),
+            str(self.daily_amount),
+            self.bank_account_key,
+            status,
+            _stamp(day, second),
+        )
 
     @staticmethod
     def closing_second(last: "Cert") -> int:
@@ -363,8 +603,10 @@ class Claim:
         if not self.certs:
             return
         last = self.certs[-1]
-        self.statuses = [(day, Claim.closing_second(last) if day == last.cert_on and status in CLOSING else second,
-                          status) for day, second, status in self.statuses]
+        self.statuses = [
+            (day, Claim.closing_second(last) if day == last.cert_on and status in CLOSING else second, status)
+            for day, second, status in self.statuses
+        ]
 
     def status_on(self, day: date) -> str | None:
         current = None
@@ -423,10 +665,17 @@ class Finding:
     finding_id: str = ""
 
     def row(self) -> tuple:
-        return (self.finding_id, self.person.key, self.claim.claim_id if self.claim else "",
-                self.workplace.workplace_id if self.workplace else "", self.fraud_type,
-                self.decided_on.isoformat(), str(self.overpaid_amount), self.collusion,
-                _stamp(self.decided_on, self.second))
+        return (
+            self.finding_id,
+            self.person.key,
+            self.claim.claim_id if self.claim else "",
+            self.workplace.workplace_id if self.workplace else "",
+            self.fraud_type,
+            self.decided_on.isoformat(),
+            str(self.overpaid_amount),
+            self.collusion,
+            _stamp(self.decided_on, self.second),
+        )
 
 
 @dataclass
@@ -604,8 +853,14 @@ class World:
         number = str(self.between(1, 999))
         if rng.random() < 0.3:
             number += f"-{self.between(1, 30)}"  # 부번: a building behind the main number
-        return (region.code, rng.choice(region.districts), rng.choice(ROADS[region.code]), number,
-                self.between(1, 15), self.between(1, 9))
+        return (
+            region.code,
+            rng.choice(region.districts),
+            rng.choice(ROADS[region.code]),
+            number,
+            self.between(1, 15),
+            self.between(1, 9),
+        )
 
     @staticmethod
     def address(location: tuple, spelling: int) -> str:
@@ -646,11 +901,21 @@ class World:
             return f"(주){stem}{trade}, {rng.choice(BRANCHES)}지점"  # a comma: the field is quoted
         return f'"{stem}" {trade}'  # quotes typed by the employer: doubled in the file
 
-    def new_workplace(self, opened_on: date, *, kind: str = "ordinary", name: str | None = None,
-                      location: tuple | None = None, spelling: int | None = None,
-                      representative_key: str | None = None, phone_parts: tuple | None = None,
-                      phone_style: int | None = None, bank_account_key: str | None = None,
-                      industry_code: str | None = None, with_bank: bool = True) -> Workplace:
+    def new_workplace(
+        self,
+        opened_on: date,
+        *,
+        kind: str = "ordinary",
+        name: str | None = None,
+        location: tuple | None = None,
+        spelling: int | None = None,
+        representative_key: str | None = None,
+        phone_parts: tuple | None = None,
+        phone_style: int | None = None,
+        bank_account_key: str | None = None,
+        industry_code: str | None = None,
+        with_bank: bool = True,
+    ) -> Workplace:
         rng = self.rng
         location = location or self.location()
         if spelling is None:
@@ -723,15 +988,33 @@ class World:
 
     # -- spells and claims ---------------------------------------------------------
 
-    def add_spell(self, person: Person, workplace: Workplace, acquired_on: date, lost_on: date | None,
-                  code: str | None, *, wage: int | None = None, taxed: bool = True) -> Spell:
+    def add_spell(
+        self,
+        person: Person,
+        workplace: Workplace,
+        acquired_on: date,
+        lost_on: date | None,
+        code: str | None,
+        *,
+        wage: int | None = None,
+        taxed: bool = True,
+    ) -> Spell:
         reported = acquired_on + _days(self.between(0, 14))
         loss_reported = None
         if lost_on is not None:
             loss_day = max(lost_on + _days(self.between(1, 10)), reported + ONE_DAY)
             loss_reported = (loss_day, self.office_second())
-        spell = Spell(person, workplace, acquired_on, lost_on, code if lost_on else None, wage or self.wage(),
-                      (reported, self.office_second()), loss_reported, taxed)
+        spell = Spell(
+            person,
+            workplace,
+            acquired_on,
+            lost_on,
+            code if lost_on else None,
+            wage or self.wage(),
+            (reported, self.office_second()),
+            loss_reported,
+            taxed,
+        )
         person.spells.append(spell)
         self.spells.append(spell)
         return spell
@@ -762,9 +1045,16 @@ class World:
             return "VISIT", None
         return ("ONLINE" if draw < 0.7 else "MOBILE"), "KR"
 
-    def add_claim(self, spell: Spell, *, code: str | None = None, benefit_days: int | None = None,
-                  reemployed_after: int | None | str = "random", bank_account_key: str | None = None,
-                  filed_on: date | None = None) -> Claim | None:
+    def add_claim(
+        self,
+        spell: Spell,
+        *,
+        code: str | None = None,
+        benefit_days: int | None = None,
+        reemployed_after: int | None | str = "random",
+        bank_account_key: str | None = None,
+        filed_on: date | None = None,
+    ) -> Claim | None:
         """A claim after `spell` ended, with its certifications up to the final date.
 
         reemployed_after: a number of four-week periods after which the claimant takes a
@@ -788,12 +1078,18 @@ class World:
             chunks = chunks[:reemployed_after]
         approved_on = filed_on + _days(self.between(4, 12))
         claim = Claim(
-            person=spell.person, spell=spell, workplace=spell.workplace,
-            separation_code=code or spell.separation_code, filed_on=filed_on, eligible_from=eligible_from,
-            benefit_days=benefit_days, daily_amount=self.daily_amount_for(spell.monthly_wage),
+            person=spell.person,
+            spell=spell,
+            workplace=spell.workplace,
+            separation_code=code or spell.separation_code,
+            filed_on=filed_on,
+            eligible_from=eligible_from,
+            benefit_days=benefit_days,
+            daily_amount=self.daily_amount_for(spell.monthly_wage),
             bank_account_key=bank_account_key or spell.person.account,
             statuses=[(filed_on, self.office_second(), "FILED")],
-            planned_end=eligible_from + _days(sum(chunks) - 1), reemployed=reemployed,
+            planned_end=eligible_from + _days(sum(chunks) - 1),
+            reemployed=reemployed,
         )
         if approved_on <= self.final:
             claim.statuses.append((approved_on, self.office_second(), "APPROVED"))
@@ -806,19 +1102,29 @@ class World:
             if cert_on > self.final:
                 break
             channel, ip_country = self.channel(index == 0)
-            claim.certs.append(Cert(
-                claim, cert_on, period_from, period_to, channel, ip_country,
-                self.between(1, 2) if channel == "VISIT" else self.between(1, 4), 0, paid_days,
-                paid_days * claim.daily_amount,
-                self.office_second() if channel == "VISIT" else self.any_second(),
-            ))
+            claim.certs.append(
+                Cert(
+                    claim,
+                    cert_on,
+                    period_from,
+                    period_to,
+                    channel,
+                    ip_country,
+                    self.between(1, 2) if channel == "VISIT" else self.between(1, 4),
+                    0,
+                    paid_days,
+                    paid_days * claim.daily_amount,
+                    self.office_second() if channel == "VISIT" else self.any_second(),
+                )
+            )
             period_from = period_to + ONE_DAY
         if len(claim.certs) == len(chunks) and chunks:
             last = claim.certs[-1]
             closing_day = max(last.cert_on, approved_on + ONE_DAY)
             if closing_day <= self.final:
-                claim.statuses.append((closing_day, Claim.closing_second(last),
-                                       "TERMINATED" if reemployed else "EXHAUSTED"))
+                claim.statuses.append(
+                    (closing_day, Claim.closing_second(last), "TERMINATED" if reemployed else "EXHAUSTED")
+                )
         spell.person.claims.append(claim)
         self.claims.append(claim)
         return claim
@@ -829,12 +1135,18 @@ class World:
         if rejected_on > self.final:
             return
         claim = Claim(
-            person=spell.person, spell=spell, workplace=spell.workplace, separation_code=spell.separation_code,
-            filed_on=filed_on, eligible_from=filed_on + _days(WAITING_DAYS),
+            person=spell.person,
+            spell=spell,
+            workplace=spell.workplace,
+            separation_code=spell.separation_code,
+            filed_on=filed_on,
+            eligible_from=filed_on + _days(WAITING_DAYS),
             benefit_days=self.benefit_days_for((spell.lost_on - spell.acquired_on).days + 1, False),
-            daily_amount=self.daily_amount_for(spell.monthly_wage), bank_account_key=spell.person.account,
+            daily_amount=self.daily_amount_for(spell.monthly_wage),
+            bank_account_key=spell.person.account,
             statuses=[(filed_on, self.office_second(), "FILED"), (rejected_on, self.office_second(), "REJECTED")],
-            planned_end=filed_on, reemployed=False,
+            planned_end=filed_on,
+            reemployed=False,
         )
         spell.person.claims.append(claim)
         self.claims.append(claim)
@@ -897,11 +1209,22 @@ class World:
             excluded = {s.workplace.representative_key for s in person.spells}
             self.add_spell(person, self.pick_workplace(acquired, excluded), acquired, None, None)
 
-    def claim_after_spell(self, person: Person, *, lost_on: date, tenure: int, code: str = "23",
-                          claim_code: str | None = None, workplace: Workplace | None = None,
-                          benefit_days: int | None = None, reemployed_after: int | None | str = None,
-                          wage: int | None = None, taxed: bool = True, bank_account_key: str | None = None,
-                          with_prehistory: bool = True) -> Claim:
+    def claim_after_spell(
+        self,
+        person: Person,
+        *,
+        lost_on: date,
+        tenure: int,
+        code: str = "23",
+        claim_code: str | None = None,
+        workplace: Workplace | None = None,
+        benefit_days: int | None = None,
+        reemployed_after: int | None | str = None,
+        wage: int | None = None,
+        taxed: bool = True,
+        bank_account_key: str | None = None,
+        with_prehistory: bool = True,
+    ) -> Claim:
         """A spell of `tenure` days ending on `lost_on` (after an optional earlier job)
         and the claim that follows it."""
         acquired = lost_on - _days(tenure - 1)
@@ -910,8 +1233,13 @@ class World:
         if with_prehistory:
             self.prehistory(person, acquired - _days(self.between(10, 120)), {workplace.representative_key})
         spell = self.add_spell(person, workplace, acquired, lost_on, code, wage=wage, taxed=taxed)
-        claim = self.add_claim(spell, code=claim_code, benefit_days=benefit_days, reemployed_after=reemployed_after,
-                               bank_account_key=bank_account_key)
+        claim = self.add_claim(
+            spell,
+            code=claim_code,
+            benefit_days=benefit_days,
+            reemployed_after=reemployed_after,
+            bank_account_key=bank_account_key,
+        )
         if claim is None:
             raise ValueError(f"claim after {lost_on} would be filed after the final date")
         return claim
@@ -967,10 +1295,20 @@ class _Planter:
 
     # -- evidence: income statements -------------------------------------------------
 
-    def _statement(self, person: Person, payer: str, income_type: str, work_from: date, work_to: date,
-                   work_days: int | None, amount: int, filed_on: date) -> Statement:
-        statement = Statement(person, payer, income_type, work_from, work_to, work_days, amount, filed_on,
-                              self.world.office_second())
+    def _statement(
+        self,
+        person: Person,
+        payer: str,
+        income_type: str,
+        work_from: date,
+        work_to: date,
+        work_days: int | None,
+        amount: int,
+        filed_on: date,
+    ) -> Statement:
+        statement = Statement(
+            person, payer, income_type, work_from, work_to, work_days, amount, filed_on, self.world.office_second()
+        )
         person.planted_statements.append(statement)
         return statement
 
@@ -988,8 +1326,9 @@ class _Planter:
         excluded = {s.workplace.representative_key for s in person.spells}
         return self.world.pick_workplace(on, excluded).business_no
 
-    def short_work(self, cert: Cert, deadline: date, *, income_type: str, insured: bool,
-                   prefer_filing: date | None = None) -> Statement | None:
+    def short_work(
+        self, cert: Cert, deadline: date, *, income_type: str, insured: bool, prefer_filing: date | None = None
+    ) -> Statement | None:
         """A few days of daily-wage or business work inside the certified period."""
         world = self.world
         period_days = (cert.period_to - cert.period_from).days + 1
@@ -1008,15 +1347,15 @@ class _Planter:
         payer = self._other_payer(cert.claim.person, insured, work_from)
         return self._statement(cert.claim.person, payer, income_type, work_from, work_to, work_days, amount, filed_on)
 
-    def month_of_work(self, cert: Cert, deadline: date, *, insured: bool,
-                      prefer_filing: date | None = None) -> Statement | None:
+    def month_of_work(
+        self, cert: Cert, deadline: date, *, insured: bool, prefer_filing: date | None = None
+    ) -> Statement | None:
         """A monthly WAGE statement for part-time work (fewer days than the month) in the
         month around the middle of the certified period."""
         world = self.world
         month = _month_start(cert.period_from + _days(14))
         month_end = _month_end(month)
-        filed_on = self._filing_day(month_end + _days(7), min(deadline, _month_end(_next_month(month))),
-                                    prefer_filing)
+        filed_on = self._filing_day(month_end + _days(7), min(deadline, _month_end(_next_month(month))), prefer_filing)
         if filed_on is None:
             return None
         work_days = world.between(8, month_end.day - 4)
@@ -1030,8 +1369,9 @@ class _Planter:
         not report the job, a month of part-time wages from a business that insures no
         one, business (freelance) income, a month from an insured workplace, and two
         stints of daily work in successive periods."""
-        candidates = [c for c in claim.certs[1:] if c.period_to + _days(21) <= deadline] or \
-            [c for c in claim.certs if c.period_to + _days(21) <= deadline]
+        candidates = [c for c in claim.certs[1:] if c.period_to + _days(21) <= deadline] or [
+            c for c in claim.certs if c.period_to + _days(21) <= deadline
+        ]
         if not candidates:
             log.warning("claim of person %d: no certification early enough for income evidence", claim.person.index)
             return False
@@ -1062,8 +1402,9 @@ class _Planter:
 
     # -- evidence: trips -------------------------------------------------------------
 
-    def _trip(self, person: Person, out_day: date, out_second: int, in_day: date | None, in_second: int,
-              country: str) -> tuple[Crossing, Crossing | None]:
+    def _trip(
+        self, person: Person, out_day: date, out_second: int, in_day: date | None, in_second: int, country: str
+    ) -> tuple[Crossing, Crossing | None]:
         world = self.world
         port = self.rng.choice(PORTS)
         out = Crossing(person, out_day, out_second, "OUT", port, country)
@@ -1147,9 +1488,13 @@ class _Planter:
         for i in range(plan.false_separation_rehire_same + plan.false_separation_rehire_related):
             person = world.take_person("false_separation")
             lost_on = world.final - _days(world.between(150, 230))
-            claim = world.claim_after_spell(person, lost_on=lost_on, tenure=world.between(400, 2000),
-                                            benefit_days=world.rng.choice((180, 210, 240)),
-                                            reemployed_after=world.between(1, 3))
+            claim = world.claim_after_spell(
+                person,
+                lost_on=lost_on,
+                tenure=world.between(400, 2000),
+                benefit_days=world.rng.choice((180, 210, 240)),
+                reemployed_after=world.between(1, 3),
+            )
             former = claim.workplace
             rehired_on = min(claim.planned_end + _days(world.between(3, 20)), world.final - _days(16))
             if i < plan.false_separation_rehire_same:
@@ -1168,8 +1513,12 @@ class _Planter:
         layoff_day = world.final - _days(world.between(150, 190))
         for _ in range(world.between(*self.plan.mass_layoff_workers)):
             person = world.take_person("false_separation")
-            claim = world.current_claim(person, workplace=workplace, lost_on=layoff_day + _days(world.between(0, 25)),
-                                        tenure=world.between(300, 2000))
+            claim = world.current_claim(
+                person,
+                workplace=workplace,
+                lost_on=layoff_day + _days(world.between(0, 25)),
+                tenure=world.between(300, 2000),
+            )
             claim.whole_claim.add(FALSE_SEPARATION)
         for _ in range(world.between(3, 5)):
             person = world.take_person("mass_layoff_hire")
@@ -1208,10 +1557,17 @@ class _Planter:
             elif link == "bank":
                 bank = previous.bank_account_key
             shell = world.new_workplace(
-                base_day + _days(world.between(0, 40)), kind="shell",
-                name=world.workplace_name(SHELL_TRADES), location=location, spelling=spelling,
-                representative_key=representative, phone_parts=phone_parts, phone_style=phone_style,
-                bank_account_key=bank, industry_code=world.rng.choice(("74", "75", "41")))
+                base_day + _days(world.between(0, 40)),
+                kind="shell",
+                name=world.workplace_name(SHELL_TRADES),
+                location=location,
+                spelling=spelling,
+                representative_key=representative,
+                phone_parts=phone_parts,
+                phone_style=phone_style,
+                bank_account_key=bank,
+                industry_code=world.rng.choice(("74", "75", "41")),
+            )
             shells.append(shell)
             spellings.append(spelling)
             phone_styles.append(phone_style)
@@ -1242,8 +1598,7 @@ class _Planter:
     def _ghost_claim(self, person: Person, shell: Workplace, acquired: date, accounts: list[str]) -> Claim:
         world = self.world
         lost = acquired + _days(world.between(181, 200) - 1)
-        spell = world.add_spell(person, shell, acquired, lost, "23", wage=world.between(290, 340) * 10_000,
-                                taxed=False)
+        spell = world.add_spell(person, shell, acquired, lost, "23", wage=world.between(290, 340) * 10_000, taxed=False)
         shared = accounts[world.between(0, len(accounts) - 1)] if world.rng.random() < 0.6 else None
         claim = world.add_claim(spell, benefit_days=120, reemployed_after=None, bank_account_key=shared)
         if claim is None:
@@ -1253,22 +1608,27 @@ class _Planter:
 
     # -- past cases and repeat offenders -------------------------------------------------
 
-    def _finding(self, claim: Claim, fraud_type: str, decided_on: date, collusion: str = "N",
-                 workplace: Workplace | None = None) -> Finding:
-        finding = Finding(claim.person, claim, workplace, fraud_type, decided_on, collusion,
-                          self.world.office_second())
+    def _finding(
+        self, claim: Claim, fraud_type: str, decided_on: date, collusion: str = "N", workplace: Workplace | None = None
+    ) -> Finding:
+        finding = Finding(claim.person, claim, workplace, fraud_type, decided_on, collusion, self.world.office_second())
         claim.finding = finding
         claim.past = True
         self.world.findings.append(finding)
         return finding
 
-    def _past_claim(self, role: str, *, code: str = "23", claim_code: str | None = None,
-                    earliest: int = 650) -> Claim:
+    def _past_claim(self, role: str, *, code: str = "23", claim_code: str | None = None, earliest: int = 650) -> Claim:
         world = self.world
         person = world.take_person(role)
         lost_on = world.baseline - _days(world.between(earliest, 900))
-        return world.claim_after_spell(person, lost_on=lost_on, tenure=world.between(400, 1800), code=code,
-                                       claim_code=claim_code, benefit_days=world.rng.choice((150, 180)))
+        return world.claim_after_spell(
+            person,
+            lost_on=lost_on,
+            tenure=world.between(400, 1800),
+            code=code,
+            claim_code=claim_code,
+            benefit_days=world.rng.choice((150, 180)),
+        )
 
     def _decision_day(self, claim: Claim, evidence_day: date) -> date:
         world = self.world
@@ -1284,12 +1644,18 @@ class _Planter:
         decided_before_baseline: list[Claim] = []
         for i in range(2 * plan.past_per_typology + plan.new_findings):
             claim = self._past_claim("past_undeclared_work" if i % 2 == 0 else "past_abroad")
-            planted = (self.undeclared_work(claim, claim.planned_end + _days(60)) if i % 2 == 0
-                       else self.abroad(claim, open_allowed=False))
+            planted = (
+                self.undeclared_work(claim, claim.planned_end + _days(60))
+                if i % 2 == 0
+                else self.abroad(claim, open_allowed=False)
+            )
             if not planted:
                 continue
-            evidence = max([s.filed_on for s in claim.person.planted_statements] +
-                           [x.day for x in claim.person.crossings] + [claim.planned_end])
+            evidence = max(
+                [s.filed_on for s in claim.person.planted_statements]
+                + [x.day for x in claim.person.crossings]
+                + [claim.planned_end]
+            )
             fraud_type = UNDECLARED_WORK if i % 2 == 0 else ABROAD_CERTIFICATION
             if i < plan.new_findings:
                 self._finding(claim, fraud_type, world.drop_dates[1 + i])
@@ -1303,8 +1669,9 @@ class _Planter:
             decided_before_baseline.append(claim)
         for _ in range(plan.past_ghost_shells):
             opened = world.baseline - _days(world.between(950, 1050))
-            shell = world.new_workplace(opened, kind="shell", name=world.workplace_name(SHELL_TRADES),
-                                        industry_code="75")
+            shell = world.new_workplace(
+                opened, kind="shell", name=world.workplace_name(SHELL_TRADES), industry_code="75"
+            )
             for _ in range(3):
                 person = world.take_person("past_ghost")
                 acquired = opened + _days(world.between(10, 40))
@@ -1339,7 +1706,7 @@ class _Planter:
                     self.undeclared_work(claim, world.final)
                 else:
                     self.abroad(claim)
-        for old in past[len(repeaters):]:
+        for old in past[len(repeaters) :]:
             if all(s.lost_on is not None for s in old.person.spells):
                 world.settle(old.person, old.planned_end)
 
@@ -1368,17 +1735,30 @@ class _Planter:
             tenure = world.between(190, 330)
             acquired = lost_on - _days(tenure - 1)
             earlier = world.claim_after_spell(
-                person, lost_on=acquired - _days(world.between(160, 220)), tenure=world.between(200, 500),
-                code=world.rng.choice(("23", "12", "32")), benefit_days=120, reemployed_after=None)
+                person,
+                lost_on=acquired - _days(world.between(160, 220)),
+                tenure=world.between(200, 500),
+                code=world.rng.choice(("23", "12", "32")),
+                benefit_days=120,
+                reemployed_after=None,
+            )
             repeat = i % 3 == 0
             if repeat:
                 self._cash_work(earlier)
-                self._finding(earlier, UNDECLARED_WORK, min(earlier.planned_end + _days(world.between(60, 120)),
-                                                            acquired - ONE_DAY))
+                self._finding(
+                    earlier,
+                    UNDECLARED_WORK,
+                    min(earlier.planned_end + _days(world.between(60, 120)), acquired - ONE_DAY),
+                )
             claim = world.claim_after_spell(
-                person, lost_on=lost_on, tenure=tenure, code=world.rng.choice(("23", "12", "32")),
-                benefit_days=world.rng.choice((150, 180, 210)) if current else 150, reemployed_after=None,
-                with_prehistory=False)
+                person,
+                lost_on=lost_on,
+                tenure=tenure,
+                code=world.rng.choice(("23", "12", "32")),
+                benefit_days=world.rng.choice((150, 180, 210)) if current else 150,
+                reemployed_after=None,
+                with_prehistory=False,
+            )
             self._cash_work(claim)
             if not current:
                 self._finding(claim, UNDECLARED_WORK, self._decision_day(claim, claim.planned_end))
@@ -1407,19 +1787,27 @@ class _Planter:
         world = self.world
         for _ in range(self.plan.closures):
             closed_on = world.final - _days(world.between(90, 150))
-            workplace = world.new_workplace(closed_on - _days(world.between(6700, 9500)), kind="closure",
-                                            name=world.workplace_name(("정밀", "금속", "섬유", "기계", "인쇄")),
-                                            industry_code=world.rng.choice(("25", "29", "13", "18")))
+            workplace = world.new_workplace(
+                closed_on - _days(world.between(6700, 9500)),
+                kind="closure",
+                name=world.workplace_name(("정밀", "금속", "섬유", "기계", "인쇄")),
+                industry_code=world.rng.choice(("25", "29", "13", "18")),
+            )
             workplace.closed_on = closed_on
             workplace.closure_reported = (closed_on + _days(world.between(1, 10)), world.office_second())
             world.closures.append(workplace)
             for _ in range(world.between(*self.plan.closure_workers)):
                 person = world.take_person("closure")
                 claim = world.claim_after_spell(
-                    person, lost_on=closed_on - _days(world.between(0, 20)),
-                    tenure=world.between(5 * 365, 18 * 365), code="22", workplace=workplace,
-                    reemployed_after=None, with_prehistory=False,
-                    benefit_days=world.rng.choice((210, 240, 270)))
+                    person,
+                    lost_on=closed_on - _days(world.between(0, 20)),
+                    tenure=world.between(5 * 365, 18 * 365),
+                    code="22",
+                    workplace=workplace,
+                    reemployed_after=None,
+                    with_prehistory=False,
+                    benefit_days=world.rng.choice((210, 240, 270)),
+                )
                 self._lookalike(claim, BUSINESS_CLOSURE)
 
     def plant_seasonal(self) -> None:
@@ -1434,19 +1822,23 @@ class _Planter:
         for i in range(self.plan.seasonal):
             if i % 5 == 0:
                 employer = world.new_workplace(
-                    date(seasons[0] - world.between(3, 20), 3, 1), kind="seasonal",
+                    date(seasons[0] - world.between(3, 20), 3, 1),
+                    kind="seasonal",
                     name=world.workplace_name(SEASONAL_TRADES),
                     location=world.location(REGION_BY_CODE[world.rng.choice(("50", "51", "46"))]),
-                    industry_code=world.rng.choice(("01", "55")))
+                    industry_code=world.rng.choice(("01", "55")),
+                )
             person = world.take_person("seasonal")
-            world.prehistory(person, date(seasons[0], 3, 1) - _days(world.between(10, 60)),
-                             {employer.representative_key})
+            world.prehistory(
+                person, date(seasons[0], 3, 1) - _days(world.between(10, 60)), {employer.representative_key}
+            )
             for year in seasons:
                 acquired = date(year, 4, 1) + _days(world.between(0, 7))
                 lost = date(year, 10, 31) - _days(world.between(0, 5))
                 spell = world.add_spell(person, employer, acquired, lost, "32")
-                claim = world.add_claim(spell, filed_on=lost + _days(world.between(3, 12)), benefit_days=120,
-                                        reemployed_after=None)
+                claim = world.add_claim(
+                    spell, filed_on=lost + _days(world.between(3, 12)), benefit_days=120, reemployed_after=None
+                )
                 if claim is not None:
                     self._lookalike(claim, SEASONAL_WORKER)
 
@@ -1518,17 +1910,23 @@ class _Planter:
             out_day = certs[0].cert_on + _days(world.between(2, 6))
             in_day = out_day + _days(world.between(4, 9))
             out, _ = self._trip(person, out_day, world.between(8 * 3600, 20 * 3600), None, 0, country)
-            lost_in = Crossing(person, in_day, world.between(6 * 3600, 22 * 3600), "IN", "ICN", country,
-                               bad_kind="bad_country")
+            lost_in = Crossing(
+                person, in_day, world.between(6 * 3600, 22 * 3600), "IN", "ICN", country, bad_kind="bad_country"
+            )
             world.crossings.append(lost_in)
             person.crossings.append(lost_in)
             second_out_day = certs[3].cert_on + _days(world.between(2, 5))
             second_in_day = second_out_day + _days(world.between(3, 6))
             if second_in_day >= certs[4].cert_on:
                 second_in_day = certs[4].cert_on - ONE_DAY
-            second_out, second_in = self._trip(person, second_out_day, world.between(8 * 3600, 20 * 3600),
-                                               second_in_day, world.between(6 * 3600, 22 * 3600),
-                                               world.rng.choice(TRIP_COUNTRIES))
+            second_out, second_in = self._trip(
+                person,
+                second_out_day,
+                world.between(8 * 3600, 20 * 3600),
+                second_in_day,
+                world.between(6 * 3600, 22 * 3600),
+                world.rng.choice(TRIP_COUNTRIES),
+            )
             world.missing_in.append({"claim": claim, "out": out, "lost_in": lost_in, "next_out": second_out})
             self._lookalike(claim, MISSING_IN_CROSSING)
 
@@ -1611,13 +2009,34 @@ def _add_trip(world: World, person: Person, out_day: date, in_day: date) -> None
 # Every kind of row the validator rejects. Each bad row is one extra row with a fresh
 # id; a duplicate_key bad row is two copies of one fresh id (both quarantined).
 BAD_KINDS = (
-    "bad_hex_key", "bad_workplace_id", "bad_business_no", "bad_record_id", "bad_phone", "bad_country",
-    "unknown_code", "missing_required", "impossible_date", "date_out_of_range", "malformed_timestamp",
-    "non_numeric_integer", "out_of_range_integer", "negative_amount", "date_after_drop",
-    "period_from_after_period_to", "cert_on_before_period_from", "ip_country_on_visit",
-    "lost_on_without_separation_code", "acquired_after_lost", "work_days_over_period",
-    "work_from_after_work_to", "opened_after_closed", "text_too_long",
-    "duplicate_key", "wrong_field_count", "broken_quoting", "undecodable_bytes",
+    "bad_hex_key",
+    "bad_workplace_id",
+    "bad_business_no",
+    "bad_record_id",
+    "bad_phone",
+    "bad_country",
+    "unknown_code",
+    "missing_required",
+    "impossible_date",
+    "date_out_of_range",
+    "malformed_timestamp",
+    "non_numeric_integer",
+    "out_of_range_integer",
+    "negative_amount",
+    "date_after_drop",
+    "period_from_after_period_to",
+    "cert_on_before_period_from",
+    "ip_country_on_visit",
+    "lost_on_without_separation_code",
+    "acquired_after_lost",
+    "work_days_over_period",
+    "work_from_after_work_to",
+    "opened_after_closed",
+    "text_too_long",
+    "duplicate_key",
+    "wrong_field_count",
+    "broken_quoting",
+    "undecodable_bytes",
 )
 # Kinds the reader itself rejects (the record cannot be split into the header's fields).
 RECORD_KINDS = ("wrong_field_count", "broken_quoting", "undecodable_bytes")
@@ -1628,12 +2047,14 @@ def _set(**values) -> Callable[[dict, date], None]:
     def mutate(row: dict, drop: date) -> None:
         for column, value in values.items():
             row[column] = value(row, drop) if callable(value) else value
+
     return mutate
 
 
 def _swap(first: str, second: str) -> Callable[[dict, date], None]:
     def mutate(row: dict, drop: date) -> None:
         row[first], row[second] = row[second], row[first]
+
     return mutate
 
 
@@ -1709,8 +2130,10 @@ MUTATIONS: dict[str, dict[str, Callable[[dict, date], None]]] = {
         "income": _set(work_from="1900-01-01"),
     },
     "malformed_timestamp": {
-        **{name: _set(updated_at=lambda r, d: r["updated_at"][:19].replace("T", " "))
-           for name in ("workplaces", "employments", "claims", "certifications", "findings", "income")},
+        **{
+            name: _set(updated_at=lambda r, d: r["updated_at"][:19].replace("T", " "))
+            for name in ("workplaces", "employments", "claims", "certifications", "findings", "income")
+        },
         "crossings": _set(crossed_at=lambda r, d: r["crossed_at"][:16].replace("-", "/").replace("T", " ")),
     },
     "non_numeric_integer": {
@@ -1795,46 +2218,97 @@ class BadRows:
                 if workplace_id not in self.world._workplace_ids:
                     self.world._workplace_ids.add(workplace_id)
                     break
-            return {"workplace_id": workplace_id, "business_no": str(self._between(10**9, 10**10 - 1)),
-                    "name": f"{rng.choice(NAME_STEMS)}{rng.choice(NAME_TRADES)}", "representative_key": person,
-                    "address": workplace.address.replace("\n", " "), "phone": "02-555-1234",
-                    "bank_account_key": _sha(f"bad:{self.counter}:{drop}"), "industry_code": "47",
-                    "region_code": workplace.region_code,
-                    "opened_on": (drop - _days(self._between(30, 2000))).isoformat(),
-                    "closed_on": "", "updated_at": updated_at}
+            return {
+                "workplace_id": workplace_id,
+                "business_no": str(self._between(10**9, 10**10 - 1)),
+                "name": f"{rng.choice(NAME_STEMS)}{rng.choice(NAME_TRADES)}",
+                "representative_key": person,
+                "address": workplace.address.replace("\n", " "),
+                "phone": "02-555-1234",
+                "bank_account_key": _sha(f"bad:{self.counter}:{drop}"),
+                "industry_code": "47",
+                "region_code": workplace.region_code,
+                "opened_on": (drop - _days(self._between(30, 2000))).isoformat(),
+                "closed_on": "",
+                "updated_at": updated_at,
+            }
         if table == "employments":
-            return {"employment_id": self.fresh("EMP"), "person_key": person, "workplace_id": workplace.workplace_id,
-                    "acquired_on": (drop - _days(self._between(20, 400))).isoformat(), "lost_on": "",
-                    "separation_code": "", "monthly_wage": "3100000", "updated_at": updated_at}
+            return {
+                "employment_id": self.fresh("EMP"),
+                "person_key": person,
+                "workplace_id": workplace.workplace_id,
+                "acquired_on": (drop - _days(self._between(20, 400))).isoformat(),
+                "lost_on": "",
+                "separation_code": "",
+                "monthly_wage": "3100000",
+                "updated_at": updated_at,
+            }
         if table == "claims":
             filed = drop - _days(self._between(1, 20))
-            return {"claim_id": self.fresh("CLM"), "person_key": person, "workplace_id": workplace.workplace_id,
-                    "separation_code": "23", "filed_on": filed.isoformat(),
-                    "eligible_from": (filed + _days(WAITING_DAYS)).isoformat(), "benefit_days": "180",
-                    "daily_amount": "60120", "bank_account_key": _sha(f"bad-account:{self.counter}"),
-                    "status": "FILED", "updated_at": updated_at}
+            return {
+                "claim_id": self.fresh("CLM"),
+                "person_key": person,
+                "workplace_id": workplace.workplace_id,
+                "separation_code": "23",
+                "filed_on": filed.isoformat(),
+                "eligible_from": (filed + _days(WAITING_DAYS)).isoformat(),
+                "benefit_days": "180",
+                "daily_amount": "60120",
+                "bank_account_key": _sha(f"bad-account:{self.counter}"),
+                "status": "FILED",
+                "updated_at": updated_at,
+            }
         if table == "certifications":
             cert_on = drop - _days(self._between(0, 3))
-            return {"cert_id": self.fresh("CRT"), "claim_id": rng.choice(self.claim_ids),
-                    "cert_on": cert_on.isoformat(), "period_from": (cert_on - _days(28)).isoformat(),
-                    "period_to": (cert_on - ONE_DAY).isoformat(), "channel": "ONLINE", "ip_country": "KR",
-                    "job_search_count": "2", "declared_income": "0", "paid_days": "28",
-                    "paid_amount": "1680000", "updated_at": updated_at}
+            return {
+                "cert_id": self.fresh("CRT"),
+                "claim_id": rng.choice(self.claim_ids),
+                "cert_on": cert_on.isoformat(),
+                "period_from": (cert_on - _days(28)).isoformat(),
+                "period_to": (cert_on - ONE_DAY).isoformat(),
+                "channel": "ONLINE",
+                "ip_country": "KR",
+                "job_search_count": "2",
+                "declared_income": "0",
+                "paid_days": "28",
+                "paid_amount": "1680000",
+                "updated_at": updated_at,
+            }
         if table == "findings":
-            return {"finding_id": self.fresh("FND"), "person_key": person, "claim_id": rng.choice(self.claim_ids),
-                    "workplace_id": "", "fraud_type": "OTHER",
-                    "decided_on": (drop - _days(self._between(0, 30))).isoformat(), "overpaid_amount": "500000",
-                    "collusion": "N", "updated_at": updated_at}
+            return {
+                "finding_id": self.fresh("FND"),
+                "person_key": person,
+                "claim_id": rng.choice(self.claim_ids),
+                "workplace_id": "",
+                "fraud_type": "OTHER",
+                "decided_on": (drop - _days(self._between(0, 30))).isoformat(),
+                "overpaid_amount": "500000",
+                "collusion": "N",
+                "updated_at": updated_at,
+            }
         if table == "income":
             month = _month_start(_month_start(drop) - ONE_DAY)
-            return {"record_id": self.fresh("NTS"), "person_key": person, "payer_business_no": workplace.business_no,
-                    "income_type": "WAGE", "work_from": month.isoformat(), "work_to": _month_end(month).isoformat(),
-                    "work_days": "20", "amount": "3000000",
-                    "filed_on": (drop - _days(self._between(0, 3))).isoformat(), "updated_at": updated_at}
+            return {
+                "record_id": self.fresh("NTS"),
+                "person_key": person,
+                "payer_business_no": workplace.business_no,
+                "income_type": "WAGE",
+                "work_from": month.isoformat(),
+                "work_to": _month_end(month).isoformat(),
+                "work_days": "20",
+                "amount": "3000000",
+                "filed_on": (drop - _days(self._between(0, 3))).isoformat(),
+                "updated_at": updated_at,
+            }
         if table == "crossings":
-            return {"crossing_id": self.fresh("MOJ"), "person_key": person,
-                    "crossed_at": _stamp(drop, self._between(6 * 3600, 22 * 3600)), "direction": "OUT",
-                    "port_code": "ICN", "country": "JP"}
+            return {
+                "crossing_id": self.fresh("MOJ"),
+                "person_key": person,
+                "crossed_at": _stamp(drop, self._between(6 * 3600, 22 * 3600)),
+                "direction": "OUT",
+                "port_code": "ICN",
+                "country": "JP",
+            }
         raise KeyError(table)
 
     def make(self, table: str, kind: str, drop: date) -> tuple[dict, str]:
@@ -2070,12 +2544,17 @@ class SourceDrops:
                 entries[handle.table.file_name] = handle.close()
                 for bad in handle.bad:
                     planted.append({"source": self.source, "drop_date": day.isoformat(), "table": table_name, **bad})
-            manifest = {"source": self.source, "drop_date": day.isoformat(), "encoding": self.encoding(day),
-                        "tables": entries}
+            manifest = {
+                "source": self.source,
+                "drop_date": day.isoformat(),
+                "encoding": self.encoding(day),
+                "tables": entries,
+            }
             drop_dir = self.out / self.source / day.isoformat()
             drop_dir.mkdir(parents=True, exist_ok=True)
-            (drop_dir / contract.MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                                          encoding="utf-8")
+            (drop_dir / contract.MANIFEST_NAME).write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
         return planted
 
 
@@ -2128,9 +2607,14 @@ class Evidence:
         if not claims:
             return
         final = self.world.final
-        spans = [(s.acquired_on, s.visible_end(final) or date.max) for s in person.spells
-                 if s.workplace.business_no == payer and s.reported[0] <= final
-                 and s.acquired_on <= work_to and (s.visible_end(final) or date.max) >= work_from]
+        spans = [
+            (s.acquired_on, s.visible_end(final) or date.max)
+            for s in person.spells
+            if s.workplace.business_no == payer
+            and s.reported[0] <= final
+            and s.acquired_on <= work_to
+            and (s.visible_end(final) or date.max) >= work_from
+        ]
         window_from, window_to = work_from, work_to
         if spans:
             window_from = max(work_from, min(a for a, _ in spans))
@@ -2149,7 +2633,8 @@ class Evidence:
                     certain = max(0, days_proven - (window - overlap))
                     self.worked[cert] = self.worked.get(cert, Fraction(0)) + certain
                     self.estimated[cert] = self.estimated.get(cert, Fraction(0)) + Fraction(
-                        days_estimated * overlap, window)
+                        days_estimated * overlap, window
+                    )
 
 
 def _write_income(world: World, drops: SourceDrops, evidence: Evidence) -> int:
@@ -2161,15 +2646,35 @@ def _write_income(world: World, drops: SourceDrops, evidence: Evidence) -> int:
     seconds = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(8, 19) for m in range(0, 60, 7) for s in (3, 17, 41)]
     count = 0
 
-    def emit(person: Person, payer: str, income_type: str, work_from: date, work_to: date,
-             work_days: int | None, amount: int, filed_on: date) -> None:
+    def emit(
+        person: Person,
+        payer: str,
+        income_type: str,
+        work_from: date,
+        work_to: date,
+        work_days: int | None,
+        amount: int,
+        filed_on: date,
+    ) -> None:
         nonlocal count
         count += 1
         filed = filed_on.isoformat()
-        drops.write(max(filed_on, baseline), "income", (
-            f"NTS{count:011d}", person.key, payer, income_type, work_from.isoformat(), work_to.isoformat(),
-            "" if work_days is None else str(work_days), str(amount), filed,
-            f"{filed}T{seconds[count % len(seconds)]}+09:00"))
+        drops.write(
+            max(filed_on, baseline),
+            "income",
+            (
+                f"NTS{count:011d}",
+                person.key,
+                payer,
+                income_type,
+                work_from.isoformat(),
+                work_to.isoformat(),
+                "" if work_days is None else str(work_days),
+                str(amount),
+                filed,
+                f"{filed}T{seconds[count % len(seconds)]}+09:00",
+            ),
+        )
         evidence.credit(person, payer, work_from, work_to, work_days)
 
     for spell in world.spells:
@@ -2193,14 +2698,30 @@ def _write_income(world: World, drops: SourceDrops, evidence: Evidence) -> int:
                     filed_on = max(filed_on, spell.loss_reported[0])
                 if filed_on > final:
                     break
-                emit(person, payer, "WAGE", month, month_end, max(1, window * 5 // 7),
-                     spell.monthly_wage * window // month_end.day, filed_on)
+                emit(
+                    person,
+                    payer,
+                    "WAGE",
+                    month,
+                    month_end,
+                    max(1, window * 5 // 7),
+                    spell.monthly_wage * window // month_end.day,
+                    filed_on,
+                )
                 month = following
         if person.planted_statements:
             for statement in person.planted_statements:
                 if statement.filed_on <= final:
-                    emit(person, statement.payer_business_no, statement.income_type, statement.work_from,
-                         statement.work_to, statement.work_days, statement.amount, statement.filed_on)
+                    emit(
+                        person,
+                        statement.payer_business_no,
+                        statement.income_type,
+                        statement.work_from,
+                        statement.work_to,
+                        statement.work_days,
+                        statement.amount,
+                        statement.filed_on,
+                    )
             person.planted_statements = []
     return count
 
@@ -2233,8 +2754,10 @@ def _resend_stale_versions(world: World, drops: SourceDrops, delivered: dict) ->
     updated_at than the version already delivered: the newer version must win."""
     rng = random.Random(f"{world.seed}:resend")
     resent = []
-    records = {"claims": [c for c in world.claims if len(c.statuses) >= 2],
-               "employments": [s for s in world.spells if s.lost_on is not None]}
+    records = {
+        "claims": [c for c in world.claims if len(c.statuses) >= 2],
+        "employments": [s for s in world.spells if s.lost_on is not None],
+    }
     for day in world.drop_dates[1:]:
         for table_name, candidates in records.items():
             for _ in range(20):
@@ -2248,9 +2771,15 @@ def _resend_stale_versions(world: World, drops: SourceDrops, delivered: dict) ->
                 stale, current = versions[-2], versions[-1]
                 drops.write(day, table_name, stale[2])
                 delivered.setdefault((table_name, key), set()).add(day)
-                resent.append({"table": table_name, "key": key, "drop_date": day.isoformat(),
-                               "stale_updated_at": _stamp(stale[0], stale[1]),
-                               "current_updated_at": _stamp(current[0], current[1])})
+                resent.append(
+                    {
+                        "table": table_name,
+                        "key": key,
+                        "drop_date": day.isoformat(),
+                        "stale_updated_at": _stamp(stale[0], stale[1]),
+                        "current_updated_at": _stamp(current[0], current[1]),
+                    }
+                )
                 break
     return resent
 
@@ -2263,8 +2792,13 @@ def _write_moj(world: World, drops: SourceDrops) -> list[dict]:
         if crossing.bad_kind:
             row = list(crossing.row())
             row[5] = "KOR"  # the arrival record was keyed with a 3-letter country: quarantined
-            drops.write_planted_bad(day, "crossings", tuple(row), crossing.bad_kind,
-                                    "the IN of a trip: its quarantine leaves the trip without a return")
+            drops.write_planted_bad(
+                day,
+                "crossings",
+                tuple(row),
+                crossing.bad_kind,
+                "the IN of a trip: its quarantine leaves the trip without a return",
+            )
         else:
             drops.write(day, "crossings", crossing.row())
     return []
@@ -2279,8 +2813,10 @@ def _abroad_days(world: World, person: Person) -> list[tuple[date, date]]:
     """Days the person was certainly abroad at some time, from the valid crossings
     delivered by the final date (FEEDS.md): OUT..next IN; OUT..final date while no IN
     yet; only the crossing day when the IN (or OUT) is missing."""
-    crossings = sorted((x for x in person.crossings if x.bad_kind is None and x.day <= world.final),
-                       key=lambda x: (x.crossed_at, x.crossing_id))
+    crossings = sorted(
+        (x for x in person.crossings if x.bad_kind is None and x.day <= world.final),
+        key=lambda x: (x.crossed_at, x.crossing_id),
+    )
     spans = []
     for i, crossing in enumerate(crossings):
         following = crossings[i + 1] if i + 1 < len(crossings) else None
@@ -2346,8 +2882,12 @@ def _planted(world: World, evidence: Evidence) -> list[dict]:
         if not (claim.intended or claim.whole_claim):
             log.warning("claim %s shows %s without being planted", claim.claim_id, entry["typologies"])
         elif not claim.intended <= set(entry["typologies"]):
-            log.warning("claim %s was planted as %s, evidence shows %s", claim.claim_id, sorted(claim.intended),
-                        entry["typologies"])
+            log.warning(
+                "claim %s was planted as %s, evidence shows %s",
+                claim.claim_id,
+                sorted(claim.intended),
+                entry["typologies"],
+            )
         planted.append(entry)
         if claim.finding is not None and claim.finding.fraud_type != "OTHER":
             claim.finding.overpaid_amount = entry["overpayment"]
@@ -2363,14 +2903,21 @@ def _unevidenced(world: World) -> list[dict]:
         if not claim.cash_certs:
             continue
         certs = sorted(claim.certs, key=lambda c: c.order)
-        overpayment = sum(c.paid_amount for c in certs[certs.index(claim.cash_certs[0]):])
+        overpayment = sum(c.paid_amount for c in certs[certs.index(claim.cash_certs[0]) :])
         if claim.finding is not None:
             claim.finding.overpaid_amount = overpayment
-        entries.append({"claim_id": claim.claim_id, "person_key": claim.person.key,
-                        "workplace_id": claim.workplace.workplace_id, "typologies": [UNDECLARED_WORK],
-                        "overpayment": overpayment, "cash_cert_ids": [c.cert_id for c in claim.cash_certs],
-                        "past": claim.past,
-                        "finding_id": claim.finding.finding_id if claim.finding else None})
+        entries.append(
+            {
+                "claim_id": claim.claim_id,
+                "person_key": claim.person.key,
+                "workplace_id": claim.workplace.workplace_id,
+                "typologies": [UNDECLARED_WORK],
+                "overpayment": overpayment,
+                "cash_cert_ids": [c.cert_id for c in claim.cash_certs],
+                "past": claim.past,
+                "finding_id": claim.finding.finding_id if claim.finding else None,
+            }
+        )
     return sorted(entries, key=lambda e: e["claim_id"])
 
 
@@ -2385,13 +2932,25 @@ def _repeat_offenders(world: World, planted: list[dict]) -> list[dict]:
     for claim in world.claims:
         if claim.person.index not in findings_of or claim.status_on(world.final) not in OPEN_STATUSES:
             continue
-        prior = [f for f in findings_of[claim.person.index] if f.decided_on <= world.final
-                 and (f.decided_on < claim.filed_on
-                      or (f.claim is not None and f.claim is not claim and f.claim.filed_on < claim.filed_on))]
+        prior = [
+            f
+            for f in findings_of[claim.person.index]
+            if f.decided_on <= world.final
+            and (
+                f.decided_on < claim.filed_on
+                or (f.claim is not None and f.claim is not claim and f.claim.filed_on < claim.filed_on)
+            )
+        ]
         if prior:
-            entries.append({"person_key": claim.person.key, "open_claim_id": claim.claim_id,
-                            "suspected_now": claim.claim_id in suspected, "prior_findings": len(prior),
-                            "last_decided_on": max(f.decided_on for f in prior).isoformat()})
+            entries.append(
+                {
+                    "person_key": claim.person.key,
+                    "open_claim_id": claim.claim_id,
+                    "suspected_now": claim.claim_id in suspected,
+                    "prior_findings": len(prior),
+                    "last_decided_on": max(f.decided_on for f in prior).isoformat(),
+                }
+            )
     return sorted(entries, key=lambda e: e["open_claim_id"])
 
 
@@ -2414,8 +2973,7 @@ def _counts(world: World, income_rows: int) -> dict[str, int]:
 # ---------------------------------------------------------------------------------
 
 
-def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
-             progress: Progress | None = None) -> dict:
+def generate(out: Path, persons: int, seed: int, baseline: date, days: int, progress: Progress | None = None) -> dict:
     """Write a synthetic landing directory into `out` and return its truth.
 
     out: the landing directory (created). persons: size of the insured population
@@ -2429,7 +2987,8 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     ({source, drop_date, table, kind, key, rows[, note]}); planted ({claim_id,
     person_key, workplace_id, typologies, overpayment, tainted_cert_ids, ring_id, past,
     finding_id}); unevidenced (fraud no feed shows, cash work: {claim_id, person_key,
-    workplace_id, typologies, overpayment, cash_cert_ids, past, finding_id}); lookalikes ({claim_id, person_key, kind, workplace_id}); rings ({ring_id,
+    workplace_id, typologies, overpayment, cash_cert_ids, past, finding_id}); lookalikes
+    ({claim_id, person_key, kind, workplace_id}); rings ({ring_id,
     workplace_ids, person_keys, claim_ids}); repeat_offenders ({person_key,
     open_claim_id, suspected_now, prior_findings, last_decided_on}); closures
     (workplace ids); counts (records per table on the final date); resent_older (stale
@@ -2488,31 +3047,57 @@ def generate(out: Path, persons: int, seed: int, baseline: date, days: int,
     truth["unevidenced"] = unevidenced
     truth_dir = out / "_truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
-    (truth_dir / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                                          encoding="utf-8")
+    (truth_dir / "truth.json").write_text(
+        json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     report("truth", 1)
-    log.info("synthetic landing %s: %d persons, %d claims (%d planted, %d look-alikes), %d bad rows, drops %s..%s",
-             out, persons, len(world.claims), len(planted), len(truth["lookalikes"]),
-             sum(truth["quarantine_expected"].values()), truth["drop_dates"][0], truth["final_date"])
+    log.info(
+        "synthetic landing %s: %d persons, %d claims (%d planted, %d look-alikes), %d bad rows, drops %s..%s",
+        out,
+        persons,
+        len(world.claims),
+        len(planted),
+        len(truth["lookalikes"]),
+        sum(truth["quarantine_expected"].values()),
+        truth["drop_dates"][0],
+        truth["final_date"],
+    )
     return truth
 
 
-def _truth(world: World, seed: int, planted: list[dict], bad_rows: list[dict], resent: list[dict],
-           income_rows: int) -> dict:
+def _truth(
+    world: World, seed: int, planted: list[dict], bad_rows: list[dict], resent: list[dict], income_rows: int
+) -> dict:
     quarantine: dict[str, int] = {}
     for bad in bad_rows:
         key = f"{bad['source']}/{bad['drop_date']}/{bad['table']}"
         quarantine[key] = quarantine.get(key, 0) + bad["rows"]
-    lookalikes = sorted(({"claim_id": c.claim_id, "person_key": c.person.key, "kind": kind,
-                          "workplace_id": c.workplace.workplace_id}
-                         for c, kind in world.lookalikes), key=lambda e: (e["kind"], e["claim_id"]))
-    rings = [{"ring_id": r.ring_id,
-              "workplace_ids": sorted(w.workplace_id for w in r.workplaces),
-              "person_keys": sorted({p.key for p in r.persons}),
-              "claim_ids": sorted(c.claim_id for c in r.claims)} for r in world.rings]
-    missing_in = [{"person_key": m["claim"].person.key, "claim_id": m["claim"].claim_id,
-                   "out_crossing_id": m["out"].crossing_id, "quarantined_in_crossing_id": m["lost_in"].crossing_id,
-                   "next_out_crossing_id": m["next_out"].crossing_id} for m in world.missing_in]
+    lookalikes = sorted(
+        (
+            {"claim_id": c.claim_id, "person_key": c.person.key, "kind": kind, "workplace_id": c.workplace.workplace_id}
+            for c, kind in world.lookalikes
+        ),
+        key=lambda e: (e["kind"], e["claim_id"]),
+    )
+    rings = [
+        {
+            "ring_id": r.ring_id,
+            "workplace_ids": sorted(w.workplace_id for w in r.workplaces),
+            "person_keys": sorted({p.key for p in r.persons}),
+            "claim_ids": sorted(c.claim_id for c in r.claims),
+        }
+        for r in world.rings
+    ]
+    missing_in = [
+        {
+            "person_key": m["claim"].person.key,
+            "claim_id": m["claim"].claim_id,
+            "out_crossing_id": m["out"].crossing_id,
+            "quarantined_in_crossing_id": m["lost_in"].crossing_id,
+            "next_out_crossing_id": m["next_out"].crossing_id,
+        }
+        for m in world.missing_in
+    ]
     return {
         "seed": seed,
         "persons": len(world.persons),

@@ -10,14 +10,30 @@ import datetime as dt
 import hashlib
 import logging
 from pathlib import Path
+from typing import Callable
 
-from models.dataset import collusion_with_rings, dataset_checksum, training_examples
+from pyspark.sql import DataFrame
+
+from jobs.collusion import analyse
+from models.dataset import dataset_checksum, training_examples
 from models.registry import ModelRegistry
 from models.train import TrainingConfig, split_by_time, train
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOLDOUT_DAYS = 90
+
+
+def collusion_with_rings(hub_max_degree: int = 50) -> Callable[[dict[str, DataFrame], dt.date], DataFrame]:
+    """The graph stage's per-claim collusion features (with ring_id) as a function of
+    the (cut) tables and the day (jobs/collusion.py:analyse), for the examples."""
+
+    def collusion(tables: dict[str, DataFrame], day: dt.date) -> DataFrame:
+        return analyse(tables, day, hub_max_degree).claims
+
+    return collusion
+
+
 DEFAULT_CAPACITY = 100
 DEFAULT_BOOST_ROUNDS = TrainingConfig.num_boost_round
 # Decisions of the last two years, their features at quarterly snapshots: each
@@ -40,12 +56,20 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     promotion decision."""
     ds = _as_date(params["ds"])
     holdout_from = ds - dt.timedelta(days=int(params.get("holdout_days", DEFAULT_HOLDOUT_DAYS)))
-    config = TrainingConfig(holdout_from=holdout_from, capacity=int(params.get("capacity", DEFAULT_CAPACITY)),
-                            num_boost_round=int(params.get("num_boost_round", DEFAULT_BOOST_ROUNDS)))
-    examples = examples_of(spark, Path(inputs["conformed"]), Path(output), ds,
-                           int(params.get("hub_max_degree", 50)),
-                           int(params.get("window_days", DEFAULT_WINDOW_DAYS)),
-                           int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)))
+    config = TrainingConfig(
+        holdout_from=holdout_from,
+        capacity=int(params.get("capacity", DEFAULT_CAPACITY)),
+        num_boost_round=int(params.get("num_boost_round", DEFAULT_BOOST_ROUNDS)),
+    )
+    examples = examples_of(
+        spark,
+        Path(inputs["conformed"]),
+        Path(output),
+        ds,
+        int(params.get("hub_max_degree", 50)),
+        int(params.get("window_days", DEFAULT_WINDOW_DAYS)),
+        int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)),
+    )
     checksum = dataset_checksum(examples)
     model = train(examples, config)
     registry = ModelRegistry(Path(output), tracking_uri=params.get("tracking_uri"))
@@ -59,8 +83,9 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "snapshot_months": int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)),
         "conformed": str(inputs["conformed"]),
     }
-    version = registry.log_version(model, examples, training_data,
-                                   tags={"ds": ds.isoformat(), "code_version": params.get("code_version", "")})
+    version = registry.log_version(
+        model, examples, training_data, tags={"ds": ds.isoformat(), "code_version": params.get("code_version", "")}
+    )
     decision = registry.promote(version, holdout=split_by_time(examples, config)["holdout"])
     log.info("model training %s: version %s %s (%s)", ds, version, decision.decision, decision.reason)
     return {
@@ -75,8 +100,15 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     }
 
 
-def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_degree: int,
-                window_days: int = DEFAULT_WINDOW_DAYS, snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS):
+def examples_of(
+    spark,
+    conformed: Path,
+    warehouse: Path,
+    ds: dt.date,
+    hub_max_degree: int,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS,
+):
     """The training examples of a conformed date, as pandas: computed once (a Spark
     pass per snapshot) and kept under <warehouse>/training/<ds>/ with what
     they were computed from; a later challenger of the same date reads them back, so
@@ -98,9 +130,12 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
         return pd.read_parquet(path)
     tables = read_conformed(spark, conformed)
     examples = training_examples(
-        tables, ds, collusion=collusion_with_rings(hub_max_degree),
+        tables,
+        ds,
+        collusion=collusion_with_rings(hub_max_degree),
         investigator_labels=investigator_labels(spark, label_rows),
-        window_days=window_days, snapshot_months=snapshot_months,
+        window_days=window_days,
+        snapshot_months=snapshot_months,
     ).toPandas()
     with atomic_file(path, "wb") as handle:
         examples.to_parquet(handle, index=False)
@@ -109,8 +144,13 @@ def examples_of(spark, conformed: Path, warehouse: Path, ds: dt.date, hub_max_de
     return pd.read_parquet(path)
 
 
-def examples_made_from(conformed: Path, hub_max_degree: int, label_rows: list,
-                       window_days: int = DEFAULT_WINDOW_DAYS, snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS) -> dict:
+def examples_made_from(
+    conformed: Path,
+    hub_max_degree: int,
+    label_rows: list,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS,
+) -> dict:
     """What a date's stored examples were computed from: reused only when it matches.
     The tables' own record (`_built_from.json`: the deliveries, validator and code that
     conformed them) and the code computing the examples are part of it, so tables
@@ -120,11 +160,15 @@ def examples_made_from(conformed: Path, hub_max_degree: int, label_rows: list,
     from jobs.conform import BUILT_FROM
 
     marker = Path(conformed) / BUILT_FROM
-    return {"conformed": str(conformed), "hub_max_degree": hub_max_degree, "window_days": window_days,
-            "snapshot_months": snapshot_months,
-            "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest(),
-            "tables_built_from": read_json(marker) if marker.exists() else None,
-            "source_sha256": source_digest()}
+    return {
+        "conformed": str(conformed),
+        "hub_max_degree": hub_max_degree,
+        "window_days": window_days,
+        "snapshot_months": snapshot_months,
+        "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest(),
+        "tables_built_from": read_json(marker) if marker.exists() else None,
+        "source_sha256": source_digest(),
+    }
 
 
 def investigator_label_rows(warehouse: Path, ds: dt.date) -> list:
@@ -145,8 +189,11 @@ def investigator_labels(spark, rows: list):
 def latest_conformed(warehouse: Path, ds: dt.date) -> dt.date:
     """The latest date on or before `ds` with conformed tables in the warehouse."""
     root = Path(warehouse) / "conformed"
-    dates = [day for day in (_date_named(p) for p in root.iterdir()) if day is not None and day <= ds] \
-        if root.exists() else []
+    dates = (
+        [day for day in (_date_named(p) for p in root.iterdir()) if day is not None and day <= ds]
+        if root.exists()
+        else []
+    )
     if not dates:
         raise FileNotFoundError(f"no conformed tables on or before {ds} under {root}")
     return max(dates)
@@ -165,15 +212,18 @@ def run_for_airflow(context: dict) -> dict:
     context, the latest conformed tables on or before it, then `run`."""
     from fraud.config import Settings
     from fraud.layout import Layout
+    from fraud.locks import nights_lock
     from fraud.spark import spark_session
     from fraud.version import code_version
-    from jobs.pipeline import nights_lock, run_date
+    from jobs.pipeline import run_date
 
     settings = Settings.from_env()
     layout = Layout(settings.warehouse)
     with nights_lock(layout):  # `fraudctl prune` waits while the tables are read
-        ds = latest_conformed(settings.warehouse,
-                              run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None)))
+        ds = latest_conformed(
+            settings.warehouse,
+            run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None)),
+        )
         inputs = {"conformed": str(layout.conformed(ds))}
         params = {"ds": ds, "hub_max_degree": settings.hub_max_degree, "code_version": code_version()}
         return run(spark_session(settings), inputs, settings.warehouse, params)

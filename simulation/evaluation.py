@@ -1,7 +1,7 @@
 """How well a run's outputs find what the synthetic generator planted.
 
 Reads a run's `cases.csv` and `repeat_offenders.csv` (OUTPUTS.md) and the
-generator's truth file (`<landing>/_truth/truth.json`, fraud/synth.py) and measures,
+generator's truth file (`<landing>/_truth/truth.json`, simulation/synth.py) and measures,
 for every typology the rule set covers (rules/ruleset.py):
 
 - recall: planted claims of the typology that are in the queue, and in it with that
@@ -80,15 +80,16 @@ def read_cases(path: Path) -> dict[str, Case]:
 def read_repeat_offenders(path: Path) -> dict[tuple[str, str], bool]:
     with open(path, newline="", encoding="utf-8") as handle:
         return {
-            (row["person_key"], row["open_claim_id"]): row["suspected_now"] == "true"
-            for row in csv.DictReader(handle)
+            (row["person_key"], row["open_claim_id"]): row["suspected_now"] == "true" for row in csv.DictReader(handle)
         }
 
 
 def read_rings(path: Path) -> dict[str, set[str]]:
     with open(path, newline="", encoding="utf-8") as handle:
-        return {row["ring_id"]: set(filter(None, row["workplace_ids"].split(LIST_SEPARATOR)))
-                for row in csv.DictReader(handle)}
+        return {
+            row["ring_id"]: set(filter(None, row["workplace_ids"].split(LIST_SEPARATOR)))
+            for row in csv.DictReader(handle)
+        }
 
 
 def read_workplace_ranks(path: Path) -> dict[str, int]:
@@ -112,12 +113,14 @@ def ring_figures(outputs: Path, truth: dict, planted: list[dict]) -> dict:
     per_ring = {}
     for ring in truth.get("rings", []):
         expected = set(ring["workplace_ids"])
-        best_id, best = max(((rid, _jaccard(expected, got)) for rid, got in found.items()),
-                            key=lambda item: (item[1], item[0]), default=(None, 0.0))
+        best_id, best = max(
+            ((rid, _jaccard(expected, got)) for rid, got in found.items()),
+            key=lambda item: (item[1], item[0]),
+            default=(None, 0.0),
+        )
         per_ring[ring["ring_id"]] = {"best_jaccard": round(best, 4), "found_as": best_id}
     colluding = {w for ring in truth.get("rings", []) for w in ring["workplace_ids"]}
-    colluding |= {p["workplace_id"] for p in planted
-                  if {"FALSE_SEPARATION", "GHOST_EMPLOYMENT"} & set(p["typologies"])}
+    colluding |= {p["workplace_id"] for p in planted if {"FALSE_SEPARATION", "GHOST_EMPLOYMENT"} & set(p["typologies"])}
     colluding_ranks = sorted(ranks.get(w, 0) for w in colluding)
     missing = sorted(w for w in colluding if w not in ranks)
     in_rings = set().union(*found.values()) if found else set()
@@ -136,7 +139,8 @@ def ring_figures(outputs: Path, truth: dict, planted: list[dict]) -> dict:
         "colluding_missing": missing,
         "colluding_worst_rank": max((r for r in colluding_ranks if r), default=None),
         "others_above_a_colluding_workplace": sum(
-            1 for w, r in ranks.items() if w not in colluding and colluding_ranks and r < max(colluding_ranks)),
+            1 for w, r in ranks.items() if w not in colluding and colluding_ranks and r < max(colluding_ranks)
+        ),
         "closures_in_rings": closures_in_rings,
         "spouse_workplaces_in_rings": spouses_in_rings,
     }
@@ -163,13 +167,19 @@ def _typology_figures(typology: str, planted: list[dict], cases: dict[str, Case]
     with_type = [p for p in in_queue if typology in cases[p["claim_id"]].fraud_types]
     amount_checked = [p for p in of_type if set(p["typologies"]) <= covered]
     amount_ok = [
-        p for p in amount_checked
+        p
+        for p in amount_checked
         if p["claim_id"] in cases and _within(cases[p["claim_id"]].estimated_overpayment, p["overpayment"])
     ]
     missed = sorted(p["claim_id"] for p in of_type if p["claim_id"] not in cases or p not in with_type)
     wrong_amounts = sorted(
-        (p["claim_id"], p["overpayment"], cases[p["claim_id"]].estimated_overpayment if p["claim_id"] in cases else None)
-        for p in amount_checked if p not in amount_ok
+        (
+            p["claim_id"],
+            p["overpayment"],
+            cases[p["claim_id"]].estimated_overpayment if p["claim_id"] in cases else None,
+        )
+        for p in amount_checked
+        if p not in amount_ok
     )
     return {
         "planted": len(of_type),
@@ -196,9 +206,7 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
     typologies = sorted({t for p in planted for t in p["typologies"]})
     by_typology = {t: _typology_figures(t, planted, cases, covered) for t in typologies}
 
-    worst_planted_rank = max(
-        (cases[p["claim_id"]].rank for p in covered_planted if p["claim_id"] in cases), default=0
-    )
+    worst_planted_rank = max((cases[p["claim_id"]].rank for p in covered_planted if p["claim_id"] in cases), default=0)
     lookalikes = truth.get("lookalikes", [])
     lookalike_kinds: dict[str, dict] = {}
     above = []
@@ -249,10 +257,17 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
             and not figures["closures_in_rings"]
             and not figures["spouse_workplaces_in_rings"]
         )
-    report["targets_met"] = rings_ok and bool(covered_figures) and all(
-        f["with_type"] == f["planted"] and f["overpayment_within_5pct"] == f["overpayment_checked"]
-        for f in covered_figures
-    ) and not above and not past_in_queue and expected_offenders <= set(offenders)
+    report["targets_met"] = (
+        rings_ok
+        and bool(covered_figures)
+        and all(
+            f["with_type"] == f["planted"] and f["overpayment_within_5pct"] == f["overpayment_checked"]
+            for f in covered_figures
+        )
+        and not above
+        and not past_in_queue
+        and expected_offenders <= set(offenders)
+    )
     return report
 
 
@@ -277,19 +292,25 @@ def acceptance(outputs: Path, truth: dict) -> dict:
             precision_sum += hits / position
     top_k = {case.claim_id for case in cases[:k]}
     by_id = {case.claim_id: case for case in cases}
-    lookalikes = {item["claim_id"]: item["kind"] for item in truth.get("lookalikes", [])
-                  if item["claim_id"] not in positives}
+    lookalikes = {
+        item["claim_id"]: item["kind"] for item in truth.get("lookalikes", []) if item["claim_id"] not in positives
+    }
     recall = {}
     for typology in sorted({t for p in positives.values() for t in p["typologies"]}):
         of_type = [claim_id for claim_id, p in positives.items() if typology in p["typologies"]]
         recall[typology] = round(sum(claim_id in top_k for claim_id in of_type) / len(of_type), 4)
-    amounts_ok = sum(1 for claim_id, p in positives.items()
-                     if claim_id in by_id and _within(by_id[claim_id].estimated_overpayment, p["overpayment"]))
+    amounts_ok = sum(
+        1
+        for claim_id, p in positives.items()
+        if claim_id in by_id and _within(by_id[claim_id].estimated_overpayment, p["overpayment"])
+    )
     planted_rings = truth.get("rings", [])
     rings_path = outputs / "rings.csv"
     found = read_rings(rings_path) if rings_path.exists() else {}
-    best = [max((_jaccard(set(ring["workplace_ids"]), listed) for listed in found.values()), default=0.0)
-            for ring in planted_rings]
+    best = [
+        max((_jaccard(set(ring["workplace_ids"]), listed) for listed in found.values()), default=0.0)
+        for ring in planted_rings
+    ]
     figures = {
         "positives": k,
         "queued": len(cases),
@@ -297,8 +318,9 @@ def acceptance(outputs: Path, truth: dict) -> dict:
         "precision_at_k": round(len(top_k & set(positives)) / k, 4) if k else None,
         "recall_at_k": recall,
         "lookalikes_in_top_k": sum(claim_id in top_k for claim_id in lookalikes),
-        "lookalikes_in_top_k_by_kind": dict(sorted(Counter(
-            kind for claim_id, kind in lookalikes.items() if claim_id in top_k).items())),
+        "lookalikes_in_top_k_by_kind": dict(
+            sorted(Counter(kind for claim_id, kind in lookalikes.items() if claim_id in top_k).items())
+        ),
         "lookalikes_queued": sum(claim_id in by_id for claim_id in lookalikes),
         "overpayment_within_5pct": round(amounts_ok / k, 4) if k else None,
         "rings_planted": len(planted_rings),
@@ -338,17 +360,20 @@ def render_acceptance(worlds: dict[str, dict]) -> str:
         row(f"  recall in top k, {typology}", [number(f["recall_at_k"].get(typology)) for f in figures])
     row("look-alikes in top k = 0", [str(f["lookalikes_in_top_k"]) for f in figures])
     row("look-alikes queued (below the cases)", [str(f["lookalikes_queued"]) for f in figures])
-    row(f"overpayment within 5% >= {TARGETS['overpayment_within_5pct']}",
-        [number(f["overpayment_within_5pct"]) for f in figures])
+    row(
+        f"overpayment within 5% >= {TARGETS['overpayment_within_5pct']}",
+        [number(f["overpayment_within_5pct"]) for f in figures],
+    )
     row(f"ring best Jaccard >= {TARGETS['ring_best_jaccard']}", [number(f["ring_best_jaccard"]) for f in figures])
     row("rings listed / planted (<= 2x)", [f"{f['rings_listed']}/{f['rings_planted']}" for f in figures])
     row("targets met", ["yes" if f["targets_met"] else "NO" for f in figures])
     for name, f in worlds.items():
         failed = [check for check, ok in f["checks"].items() if not ok]
         if failed:
-            lines.append(f"{name}: missed {', '.join(failed)}"
-                         + (f" (look-alikes in top k: {f['lookalikes_in_top_k_by_kind']})"
-                            if f["lookalikes_in_top_k"] else ""))
+            lines.append(
+                f"{name}: missed {', '.join(failed)}"
+                + (f" (look-alikes in top k: {f['lookalikes_in_top_k_by_kind']})" if f["lookalikes_in_top_k"] else "")
+            )
     return "\n".join(lines)
 
 
@@ -400,9 +425,13 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
     labels = np.array([claim_id in positives for claim_id in table["claim_id"]], dtype=np.int64)
     k = len(positives)
     orders = score_orders(table["claim_id"], table["rules_score"], table["model_probability"], table["score"])
-    figures = {name: {"average_precision": round(average_precision(labels, order), 4),
-                      "precision_at_k": round(precision_at_k(labels, order, k), 4)}
-               for name, order in orders.items()}
+    figures = {
+        name: {
+            "average_precision": round(average_precision(labels, order), 4),
+            "precision_at_k": round(precision_at_k(labels, order, k), 4),
+        }
+        for name, order in orders.items()
+    }
     combined = figures["combined"]
     return {
         "claims": len(labels),
@@ -414,14 +443,17 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
         "combination_better": all(
             combined["average_precision"] > figures[other]["average_precision"]
             and combined["precision_at_k"] >= figures[other]["precision_at_k"]
-            for other in ("rules", "model")),
+            for other in ("rules", "model")
+        ),
     }
 
 
 def render_score_comparison(comparison: dict) -> str:
-    lines = [f"scoring over {comparison['claims']} undecided claims, {comparison['positives']} current fraud "
-             f"cases (k = {comparison['k']}; {comparison.get('unevidenced', 0)} of them fraud no feed shows):",
-             f"{'ranking':<10} {'avg precision':>13} {'precision@k':>12}"]
+    lines = [
+        f"scoring over {comparison['claims']} undecided claims, {comparison['positives']} current fraud "
+        f"cases (k = {comparison['k']}; {comparison.get('unevidenced', 0)} of them fraud no feed shows):",
+        f"{'ranking':<10} {'avg precision':>13} {'precision@k':>12}",
+    ]
     for name in SCORINGS:
         figures = comparison[name]
         lines.append(f"{name:<10} {figures['average_precision']:>13.4f} {figures['precision_at_k']:>12.4f}")

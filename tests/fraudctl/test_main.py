@@ -5,9 +5,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import claim_row, csv_text, empty_drops, write_drop
-from fraud.cli import EXIT_BAD_DROP, EXIT_MISSING_DROPS, main
+
+from fraudctl.main import EXIT_BAD_DROP, EXIT_MISSING_DROPS, main
 
 
 def _invoke(*args):
@@ -30,8 +30,9 @@ def test_altered_file_exits_3_with_one_line_naming_it(tmp_path):
     write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row()])})
     empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
     (landing / "ei" / "2026-03-02" / "claims.csv").write_bytes(b"claim_id\r\nC1\r\n")
-    result = _invoke("run", "--landing", str(landing), "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02",
-                     "--no-progress")
+    result = _invoke(
+        "run", "--landing", str(landing), "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02", "--no-progress"
+    )
     assert result.exit_code == EXIT_BAD_DROP
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ei/2026-03-02/claims.csv" in lines[0]
@@ -69,8 +70,9 @@ def test_rules_lists_every_rule_with_the_rule_set_version():
 
 
 def test_train_without_conformed_tables_is_a_one_line_error(tmp_path):
-    result = CliRunner().invoke(main, ["--log-level", "ERROR", "train", "--warehouse", str(tmp_path),
-                                       "--ds", "2026-03-05"])
+    result = CliRunner().invoke(
+        main, ["--log-level", "ERROR", "train", "--warehouse", str(tmp_path), "--ds", "2026-03-05"]
+    )
     assert result.exit_code == 2
     assert "no conformed tables on or before 2026-03-05" in result.output and not (tmp_path / "mlflow").exists()
     assert "fraudctl run --ds 2026-03-05" in result.output and len(result.output.strip().splitlines()) == 1
@@ -80,7 +82,7 @@ def test_train_holds_the_nights_lock_so_prune_cannot_delete_its_tables(tmp_path,
     import fcntl
 
     import fraud.spark
-    from models import job
+    from jobs import train as job
 
     (tmp_path / "conformed" / "2026-03-04").mkdir(parents=True)
     held = []
@@ -92,13 +94,21 @@ def test_train_holds_the_nights_lock_so_prune_cannot_delete_its_tables(tmp_path,
                 held.append(False)
             except BlockingIOError:
                 held.append(True)
-        return {"metrics": None, "model_version": "1", "training_data_sha256": "0" * 64, "promotion": "kept",
-                "promotion_reason": "test", "champion_version": "1", "inputs": inputs}
+        return {
+            "metrics": None,
+            "model_version": "1",
+            "training_data_sha256": "0" * 64,
+            "promotion": "kept",
+            "promotion_reason": "test",
+            "champion_version": "1",
+            "inputs": inputs,
+        }
 
     monkeypatch.setattr(fraud.spark, "spark_session", lambda settings: None)
     monkeypatch.setattr(job, "run", fake_run)
-    result = CliRunner().invoke(main, ["--log-level", "ERROR", "train", "--warehouse", str(tmp_path),
-                                       "--ds", "2026-03-05"])
+    result = CliRunner().invoke(
+        main, ["--log-level", "ERROR", "train", "--warehouse", str(tmp_path), "--ds", "2026-03-05"]
+    )
     assert result.exit_code == 0, result.output
     assert held == [True] and result.output.startswith("trained on 2026-03-04")
 
@@ -108,21 +118,38 @@ def _world(root, name, rows, truth):
     outputs.mkdir()
     (outputs / "cases.csv").write_text(
         "case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,"
-        "ring_id\n" + "".join(row + "\n" for row in rows))
+        "ring_id\n" + "".join(row + "\n" for row in rows)
+    )
     truth_file = root / f"{name}.json"
     truth_file.write_text(json.dumps(truth))
     return str(truth_file), str(outputs)
 
 
 def test_evaluate_puts_both_worlds_side_by_side_and_checks_their_targets(tmp_path):
-    truth = {"generator": "holdout", "planted": [
-        {"claim_id": "UW1", "person_key": "p1", "typologies": ["UNDECLARED_WORK"], "overpayment": 100}]}
+    truth = {
+        "generator": "holdout",
+        "planted": [{"claim_id": "UW1", "person_key": "p1", "typologies": ["UNDECLARED_WORK"], "overpayment": 100}],
+    }
     good = _world(tmp_path, "good", ["Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,100,"], truth)
     bad = _world(tmp_path, "bad", ["Cb,LA1,p2,w,0.9,1,UNDECLARED_WORK,UW-01,r,9,"], truth)
-    result = _invoke("evaluate", "--name", "synth", "--truth", good[0], "--outputs", good[1],
-                     "--name", "holdout", "--truth", bad[0], "--outputs", bad[1], "--check")
+    result = _invoke(
+        "evaluate",
+        "--name",
+        "synth",
+        "--truth",
+        good[0],
+        "--outputs",
+        good[1],
+        "--name",
+        "holdout",
+        "--truth",
+        bad[0],
+        "--outputs",
+        bad[1],
+        "--check",
+    )
     assert result.exit_code == 1
-    table = result.output[result.output.index("issue #18 target"):]
+    table = result.output[result.output.index("issue #18 target") :]
     assert table.splitlines()[0].split()[-2:] == ["synth", "holdout"]
     assert "precision in top k >= 0.95" in table and "holdout: missed" in table
     alone = _invoke("evaluate", "--truth", good[0], "--outputs", good[1], "--check")
@@ -132,8 +159,18 @@ def test_evaluate_puts_both_worlds_side_by_side_and_checks_their_targets(tmp_pat
 
 
 def test_synth_writes_the_holdout_world_on_request(tmp_path):
-    result = _invoke("synth", "--generator", "holdout", "--out", str(tmp_path / "landing"), "--persons", "2000",
-                     "--days", "1", "--no-progress")
+    result = _invoke(
+        "synth",
+        "--generator",
+        "holdout",
+        "--out",
+        str(tmp_path / "landing"),
+        "--persons",
+        "2000",
+        "--days",
+        "1",
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.output
     truth = json.loads((tmp_path / "landing" / "_truth" / "truth.json").read_text())
     assert truth["generator"] == "holdout" and truth["planted"]
@@ -154,19 +191,44 @@ def test_a_named_pipe_listed_as_a_table_exits_3_with_one_line_and_no_hang(tmp_pa
     (drop / "claims.csv").unlink()
     os.mkfifo(drop / "claims.csv")
     fraudctl = Path(sys.executable).parent / "fraudctl"
-    finished = subprocess.run([str(fraudctl), "--log-level", "ERROR", "run", "--landing", str(landing),
-                               "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02", "--no-progress"],
-                              capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [
+            str(fraudctl),
+            "--log-level",
+            "ERROR",
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(tmp_path / "w"),
+            "--ds",
+            "2026-03-02",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert finished.returncode == EXIT_BAD_DROP
     assert finished.stderr.splitlines() == [
-        "fraudctl: bad drop: ei/2026-03-02/claims.csv: a named pipe, not a regular file: refused"]
+        "fraudctl: bad drop: ei/2026-03-02/claims.csv: a named pipe, not a regular file: refused"
+    ]
 
 
 def test_a_run_date_after_today_in_seoul_exits_2_before_any_stage(tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "w"
     landing.mkdir()
-    result = _invoke("run", "--landing", str(landing), "--warehouse", str(warehouse), "--ds", "9999-12-31",
-                     "--no-require-drops", "--no-progress")
+    result = _invoke(
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--ds",
+        "9999-12-31",
+        "--no-require-drops",
+        "--no-progress",
+    )
     assert result.exit_code == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("fraudctl: run date 9999-12-31 is after today (") and "Seoul" in line
