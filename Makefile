@@ -122,7 +122,7 @@ bench: system-demo venv
 cluster-demo: system-demo airflow-db
 	scripts/cluster-demo.sh
 
-# The Airflow stack (scheduler, DAG processor, API server) on loopback; README "Operating".
+# The Airflow stack (scheduler, DAG processor, API server) on loopback; docs/operations.md "The Airflow stack".
 airflow-up: airflow-db
 	$(BIN)/fraudctl airflow up
 

@@ -195,7 +195,7 @@ def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_noti
         )
         assert _request(f"{base}/api/v2/dags/fraud_nightly", "PATCH", {"is_paused": False}, token)[0] == 200
 
-        # The backfill, as README "Operating" documents it.
+        # The backfill, as docs/operations.md "The Airflow stack" documents it.
         backfill = subprocess.run(
             [
                 str(AIRFLOW),
