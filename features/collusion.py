@@ -82,6 +82,8 @@ QUALIFYING_WINDOW_DAYS = 548  # ... in the 18 months before the separation
 # 181..210 insured days in those 18 months: the spell ended "just past" the threshold.
 JUST_PAST_THRESHOLD_DAYS = 30
 REHIRE_WINDOW_DAYS = 90
+# The benefit is paid only within 12 months after the separation (고용보험법 제48조).
+CLAIM_WITHIN_MONTHS = 12
 # Half a year either side of the separation: a small workplace's false layoffs come two
 # or three at a time, months apart.
 LAYOFF_WINDOW_DAYS = 183
@@ -219,7 +221,9 @@ def workplace_components(components: DataFrame) -> DataFrame:
 
 def qualifying_spells(claims: DataFrame, employments: DataFrame) -> DataFrame:
     """Per claim, the claimant's latest spell at the claim's workplace that ended on or
-    before filing -> (claim_id, spell_employment_id, spell_from, spell_to,
+    before filing and at most CLAIM_WITHIN_MONTHS before it (an older one cannot be the
+    separation claimed for: its record of the claimed one is missing or still open)
+    -> (claim_id, spell_employment_id, spell_from, spell_to,
     spell_separation_code, monthly_wage, spell_days). Claims without one are absent."""
     spells = employments.where(F.col("lost_on").isNotNull()).select(
         F.col("employment_id").alias("spell_employment_id"),
@@ -234,6 +238,7 @@ def qualifying_spells(claims: DataFrame, employments: DataFrame) -> DataFrame:
         (F.col("spell_person_key") == F.col("person_key"))
         & (F.col("spell_workplace_id") == F.col("workplace_id"))
         & (F.col("spell_to") <= F.col("filed_on"))
+        & (F.col("spell_to") >= F.add_months(F.col("filed_on"), -CLAIM_WITHIN_MONTHS))
     )
     latest_first = Window.partitionBy("claim_id").orderBy(F.col("spell_to").desc(), F.col("spell_employment_id"))
     return (
@@ -271,7 +276,9 @@ def tax_statements_for_spells(
     the spell's months whose statement is due by now inside the span the tax feed
     covers (from `covered_from`, features/coverage.py; none when the feed holds
     nothing), tax_months_filed: those of them with a statement from the payer).
-    Before the feed's span its silence says nothing: those months are not counted."""
+    Before the feed's span its silence says nothing: those months are not counted; nor
+    are the months of a workplace whose own record is missing (its payer number is
+    unknown)."""
     payer = workplaces.select("workplace_id", F.col("business_no").alias("payer_business_no"))
     subjects = spells.join(claims.select("claim_id", "person_key", "workplace_id"), on="claim_id", how="inner").join(
         payer, on="workplace_id", how="left"
@@ -305,7 +312,12 @@ def tax_statements_for_spells(
         )
     else:
         first_month = F.trunc(F.greatest(F.col("spell_from"), F.lit(covered_from)), "month")
-        spell_months = subjects.where(F.col("spell_to") >= F.lit(covered_from)).select(
+        # A workplace with no record (quarantined, never delivered) has no known payer
+        # number: its statements cannot be matched, so no month is due (a gap, not
+        # evidence of missing statements).
+        spell_months = subjects.where(
+            (F.col("spell_to") >= F.lit(covered_from)) & F.col("payer_business_no").isNotNull()
+        ).select(
             "claim_id",
             "person_key",
             "payer_business_no",
@@ -410,6 +422,7 @@ def rehires(
             "claim_id",
             "person_key",
             "workplace_id",
+            "filed_on",
             # The last day the benefit could run if paid without a break.
             F.date_add(F.col("eligible_from"), F.col("benefit_days").cast("int") - 1).alias("benefit_end"),
         )
@@ -431,6 +444,9 @@ def rehires(
         (F.col("new_person_key") == F.col("person_key"))
         & (F.col("new_employment_id") != F.col("spell_employment_id"))
         & (F.col("rehired_on") > F.col("spell_to"))
+        # A spell begun before filing: the separation's own record may be missing or
+        # still open, which is a gap, not a rehire.
+        & (F.col("rehired_on") > F.col("filed_on"))
         & (F.col("rehired_on") <= window_end)
     )
     relations = related.select(
@@ -651,7 +667,11 @@ def claim_collusion_features(
     # Rehired soon after the separation, or during the benefit (still certified, or
     # before the entitlement ran out, which a true layoff would not give up to the same
     # employer): the records prove it. Rehired only after the benefit: a lead (FS-04).
-    rehired_soon = (
+    # Proof needs a relation that says the same employer: the workplace itself, its
+    # representative or its account. An address or a phone alone is shared by every
+    # business in a building: a rehire there is a lead (FS-04).
+    is_same_employer = F.col("rehire_relation").rlike("same workplace|representative|workplace account")
+    rehired_soon = is_same_employer & (
         (F.datediff("rehired_on", "spell_to") <= REHIRE_WINDOW_DAYS)
         | (F.col("rehired_on") <= F.coalesce(F.col("last_certified_to"), F.col("spell_to")))
         | (F.col("rehired_on") <= F.col("benefit_end"))

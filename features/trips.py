@@ -23,8 +23,11 @@ which the person may or may not have been abroad are kept as a separate
 as broken (return unknown, certain only on its OUT day) once other records put the
 person in Korea after leaving (features/certifications.py:presence_in_korea: an
 in-person certification, insured employment that began, wage work on an income
-statement): that contradicts "still abroad" and shows the `IN` is missing. The
-contradiction is named in the trip's evidence; a missing record is a gap, not a fact.
+statement): that contradicts "still abroad" and shows the `IN` is missing. So is a
+`COMPLETE` trip with such a record wholly between its OUT and IN days: a return and a
+departure are missing between them, so it is certain on its OUT day only and possibly
+abroad up to its IN. The contradiction is named in the trip's evidence; a missing
+record is a gap, not a fact.
 """
 
 from __future__ import annotations
@@ -149,8 +152,9 @@ def _orphan_arrivals(neighbours: DataFrame) -> DataFrame:
 
 def _break_open_trips_seen_in_korea(raw_trips: DataFrame, presence_in_korea: DataFrame | None) -> DataFrame:
     """An OPEN trip whose traveller other records put in Korea afterwards is missing
-    its IN: `seen_in_korea_on` is the first day by which they were back, and
-    `seen_in_korea` what shows it."""
+    its IN, and a COMPLETE trip with such a record wholly between its crossing days is
+    missing a return and a departure: `seen_in_korea_on` is the first day by which
+    they were back, and `seen_in_korea` what shows it."""
     if presence_in_korea is None:
         return raw_trips.withColumn("seen_in_korea_on", F.lit(None).cast("date")).withColumn(
             "seen_in_korea", F.lit(None).cast("string")
@@ -159,14 +163,14 @@ def _break_open_trips_seen_in_korea(raw_trips: DataFrame, presence_in_korea: Dat
         F.col("person_key").alias("present_person_key"), "present_from", "present_on", "presence"
     )
     is_open = F.col("trip_kind") == OPEN
+    is_complete = F.col("trip_kind") == COMPLETE
     seen_after_leaving = (
-        is_open
-        & (F.col("present_person_key") == F.col("person_key"))
+        (F.col("present_person_key") == F.col("person_key"))
         & (F.col("present_from") > F.col("abroad_from"))
-        & (F.col("present_on") <= F.col("abroad_to"))
+        & ((is_open & (F.col("present_on") <= F.col("abroad_to"))) | (F.col("present_on") < F.col("abroad_to")))
     )
     first_seen = (
-        raw_trips.where(is_open)
+        raw_trips.where(is_open | is_complete)
         .join(presence, on=seen_after_leaving, how="inner")
         .groupBy("person_key", "out_crossing_id")
         .agg(
@@ -182,8 +186,19 @@ def _trip_evidence(trip_kind: Column) -> Column:
         return F.date_format(kst_day(F.col(column)), "yyyy-MM-dd")
 
     departure = F.format_string("OUT %s %s→%s", day("out_at"), F.col("out_port"), F.col("country"))
+    seen = F.date_format(F.col("seen_in_korea_on"), "yyyy-MM-dd")
     return (
-        F.when(trip_kind == COMPLETE, F.format_string("%s, IN %s", departure, day("in_at")))
+        F.when(
+            F.col("seen_in_korea_on").isNotNull() & F.col("in_at").isNotNull(),
+            F.format_string(
+                "%s, IN %s, but in Korea by %s (%s): a return and a departure between them are missing",
+                departure,
+                day("in_at"),
+                seen,
+                F.col("seen_in_korea"),
+            ),
+        )
+        .when(trip_kind == COMPLETE, F.format_string("%s, IN %s", departure, day("in_at")))
         .when(trip_kind == OPEN, F.format_string("%s, no IN yet", departure))
         .when(
             F.col("seen_in_korea_on").isNotNull(),
@@ -236,8 +251,12 @@ def trips(crossings: DataFrame, as_of: dt.date, presence_in_korea: DataFrame | N
     trip_kind = F.when(was_seen_in_korea, F.lit(BROKEN_NO_IN)).otherwise(F.col("trip_kind"))
     abroad_to = F.when(was_seen_in_korea, F.col("abroad_from")).otherwise(F.col("abroad_to"))
     possibly_abroad_from = F.when(was_seen_in_korea, F.col("abroad_from")).otherwise(F.col("possibly_abroad_from"))
-    possibly_abroad_to = F.when(was_seen_in_korea, F.date_sub(F.col("seen_in_korea_on"), 1)).otherwise(
-        F.col("possibly_abroad_to")
+    # An open trip: possibly abroad until the day before they were seen; a complete
+    # one: they may have left again, so up to its IN day.
+    possibly_abroad_to = (
+        F.when(was_seen_in_korea & F.col("in_at").isNotNull(), F.col("abroad_to"))
+        .when(was_seen_in_korea, F.date_sub(F.col("seen_in_korea_on"), 1))
+        .otherwise(F.col("possibly_abroad_to"))
     )
     is_broken = trip_kind.isin(BROKEN_NO_IN, BROKEN_NO_OUT)
     crossing_ids = F.filter(

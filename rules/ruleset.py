@@ -48,7 +48,7 @@ CLAIM = "claim"
 
 # Bumped when the meaning of the rule set changes without a change of its text
 # (e.g. a feature it reads is computed differently).
-RULESET_REVISION = 3
+RULESET_REVISION = 4
 
 # Evidence standards (the first word of every reason).
 PROVEN = "proven"
@@ -225,7 +225,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         rule_id="FS-02",
-        title="rehired by the same or a related workplace soon after the separation or while claiming",
+        title="rehired by the same employer (workplace, representative, account) soon after leaving or while claiming",
         typology="FALSE_SEPARATION",
         legal_basis="고용보험법 제58조, 제61조",
         severity=0.65,
@@ -244,7 +244,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         rule_id="FS-04",
-        title="rehired by the same or a related workplace soon after the benefit ended",
+        title="rehired soon after the benefit, or by a workplace sharing only an address or phone",
         typology="FALSE_SEPARATION",
         legal_basis="고용보험법 제58조, 제61조",
         # Months after the separation: a return after a real layoff looks the same in the
@@ -253,7 +253,7 @@ RULES: tuple[Rule, ...] = (
         level=CLAIM,
         condition="is_rehired_after_benefit",
         evidence=(
-            "format_string('rehired %s by %s (%s) %d days after leaving %s, after the last certified day %s', "
+            "format_string('rehired %s by %s (%s) %d days after leaving %s, last certified day %s', "
             "cast(rehired_on AS STRING), rehire_workplace_id, rehire_relation, datediff(rehired_on, spell_to), "
             "workplace_id, cast(last_certified_to AS STRING))"
         ),

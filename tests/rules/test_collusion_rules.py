@@ -25,6 +25,9 @@ once (module fixture).
 | nb1 | laid off by an old, clean business in the ring's building (same address) | no case; named in the ring, not a member |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
+| st1 | claims 23 in 2025; the only closed spell at the workplace ended in 2019 (code 11), a later one is still open | no case: the claimed separation's record is missing |
+| ad1 | laid off (23), hired 30 days later, while claiming, by another business at the same street address (another floor) | FS-04 (a lead): a building is no employer |
+| nw1 | 190-day spell at a workplace whose own record is missing (quarantined), statements from its business number | no case: its payer is unknown |
 """
 
 from __future__ import annotations
@@ -97,6 +100,10 @@ WORKPLACES = [
     workplace("40000000015", "4000000015", "2025-03-01"),  # a young workplace of ten, two claims
     workplace("40000000016", "4000000016", "2010-01-01"),  # rh3's employer
     workplace("40000000017", "4000000017", "2016-01-01"),  # sx1: a small shop laying off three while hiring
+    workplace("40000000018", "4000000018", "2010-01-01"),  # st1's employer
+    # ad1's employer and another business two floors up in the same building.
+    workplace("40000000019", "4000000019", "2010-01-01", address="서울특별시 종로구 종로 1, 2층"),
+    workplace("40000000020", "4000000020", "2012-01-01", address="서울특별시 종로구 종로 1, 5층"),
     # An old, clean business in the ring's building.
     workplace("50000000001", "5000000001", "2001-05-01", address="서울특별시 강남구 테헤란로 123, 7층"),
 ]
@@ -300,6 +307,19 @@ def build_world() -> World:
 
     w.spell("lone1", "40000000007", "2025-06-01", "2025-12-07", "23")  # 190 days
     w.claim("lone1", "40000000007", "23", "2025-12-12")
+    # st1: left in 2019 (11), back in 2023; the 2023 spell's end was never reported.
+    w.spell("st1", "40000000018", "2015-01-01", "2019-12-31", "11")
+    w.spell("st1", "40000000018", "2023-01-01")
+    w.monthly_statements("st1", "4000000018", "2025-06", 7)
+    w.claim("st1", "40000000018", "23", "2026-01-15")
+    w.spell("ad1", "40000000019", "2020-01-01", "2026-01-10", "23")
+    w.monthly_statements("ad1", "4000000019", "2025-06", 7)
+    w.claim("ad1", "40000000019", "23", "2026-01-15")
+    w.spell("ad1", "40000000020", "2026-02-09")
+    # nw1: its workplace's record (40000000099) was quarantined; statements name its number.
+    w.spell("nw1", "40000000099", "2025-06-01", "2025-12-07", "23")  # 190 days
+    w.monthly_statements("nw1", "4000000099", "2025-06", 6)
+    w.claim("nw1", "40000000099", "23", "2025-12-12")
     w.spell("lone2", "40000000008", "2025-06-01", "2025-12-07", "23")
     w.monthly_statements("lone2", "4000000008", "2025-06", 7)
     w.claim("lone2", "40000000008", "23", "2025-12-12")
@@ -475,10 +495,20 @@ def test_fs04_a_rehire_soon_after_the_benefit_ended_is_a_lead(found):
     )
     assert hit["score"] < 0.5
     assert (
-        "lead: rehired 2026-02-20 by 40000000016 (same workplace) 142 days after leaving 40000000016, after the "
-        "last certified day 2025-12-06 — to settle: the employer's and the worker's account of why the worker "
+        "lead: rehired 2026-02-20 by 40000000016 (same workplace) 142 days after leaving 40000000016, last "
+        "certified day 2025-12-06 — to settle: the employer's and the worker's account of why the worker "
         "left and came back"
     ) in hit["reasons"]
+
+
+def test_a_rehire_by_a_business_sharing_only_the_address_is_a_lead(found):
+    """Every business in a building shares its street address: a job two floors up,
+    even while claiming, proves no agreed separation (FS-02 needs the same workplace,
+    representative or account). A lead, with what would settle it."""
+    hit = case(found, "ad1")
+    assert hit["rule_hits"] == "FS-04"
+    assert hit["evidence_standard"] == "lead" and hit["estimated_overpayment"] == 0
+    assert "(related workplace: shared address)" in hit["reasons"]
 
 
 def test_fs02_look_alikes_seasonal_rehire_and_a_new_unrelated_job_are_no_case(found):
@@ -533,6 +563,20 @@ def test_fs06_two_layoffs_of_a_small_workplace_that_kept_hiring_are_a_weaker_lea
 
 def test_fs03_look_alike_a_small_workplace_downsizing_without_hiring_is_no_case(found):
     assert case(found, "sd1") is None
+
+
+def test_an_old_spell_is_not_the_claimed_separation_and_an_earlier_spell_is_no_rehire(found):
+    """The only closed spell at the workplace ended six years before the claim: the
+    claimed separation's own record is missing (the 2023 spell was never closed), so
+    neither its code (FS-01) nor the 2023 spell (FS-02) proves anything."""
+    assert case(found, "st1") is None
+
+
+def test_a_workplace_whose_record_is_missing_has_no_months_due(found):
+    """Without the workplace's record its business number is unknown, so its
+    statements cannot be matched: a gap, not wages without statements (GH-02)."""
+    hit = case(found, "nw1")
+    assert hit is None, (hit["rule_hits"], hit["reasons"])
 
 
 def test_gh02_look_alike_a_spell_older_than_the_tax_feed_is_no_case(found):

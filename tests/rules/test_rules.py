@@ -46,6 +46,7 @@ SCENARIOS = (
     "open-then-hired",
     "repeat",
     "repeat-clean",
+    "complete-seen-in-korea",
 )
 
 
@@ -92,6 +93,7 @@ def _certifications():
         ("open-seen-in-korea", "c2"): ("VISIT", None, 0),
         ("open-still-abroad", "c3"): ("ONLINE", "US", 0),
         ("open-then-hired", "c2"): ("MOBILE", "CN", 0),
+        ("complete-seen-in-korea", "c2"): ("VISIT", None, 0),
     }
     rows = []
     for s in SCENARIOS:
@@ -329,6 +331,10 @@ def _crossings():
         crossing("x-open-out", "open-still-abroad", "2026-03-10T09:00:00+09:00", "OUT", "US"),
         # Left on Jan 20 with no IN on record, insured in Korea from Apr 1.
         crossing("x-hired-out", "open-then-hired", "2026-01-20T09:00:00+09:00", "OUT", "CN"),
+        # OUT Feb 10, IN Mar 20, yet at the job centre in person on Mar 2: a return and a
+        # departure between them are missing.
+        crossing("x-cs-out", "complete-seen-in-korea", "2026-02-10T09:00:00+09:00", "OUT", "JP"),
+        crossing("x-cs-in", "complete-seen-in-korea", "2026-03-20T09:00:00+09:00", "IN", "JP"),
     ]
 
 
@@ -495,6 +501,37 @@ def test_ab01_fires_on_a_trip_with_no_in_yet(found):
     assert hit["rule_hits"] == "AB-01;AB-02;AB-03"
     assert hit["estimated_overpayment"] == 1_500_000
     assert "OUT 2026-03-10 ICN→US, no IN yet" in hit["reasons"]
+
+
+def test_ab01_look_alike_a_whole_trip_with_an_in_person_visit_inside_it_is_no_case(found):
+    """The crossings say abroad from Feb 10 to Mar 20; the claimant certified in person
+    at a job centre on Mar 2. The records contradict each other: a return and a
+    departure are missing, so Mar 2 is at most possibly abroad, never proof."""
+    assert case(found, "complete-seen-in-korea") is None
+
+
+def test_a_whole_trip_contradicted_by_a_visit_is_certain_on_its_out_day_only(spark):
+    from features.certifications import presence_in_korea
+    from features.trips import trips
+
+    certifications, claims = frame(spark, "certifications", _certifications()), frame(spark, "claims", _claims())
+    presence = presence_in_korea(certifications, claims)
+    [trip] = [
+        row.asDict()
+        for row in trips(frame(spark, "crossings", _crossings()), RUN_DATE, presence).collect()
+        if row["out_crossing_id"] == "x-cs-out"
+    ]
+    assert (trip["trip_kind"], trip["abroad_from"], trip["abroad_to"], trip["uncertain"]) == (
+        "BROKEN_NO_IN",
+        dt.date(2026, 2, 10),
+        dt.date(2026, 2, 10),
+        True,
+    )
+    assert (trip["possibly_abroad_from"], trip["possibly_abroad_to"]) == (dt.date(2026, 2, 10), dt.date(2026, 3, 20))
+    assert trip["trip_evidence"] == (
+        "OUT 2026-02-10 ICN→JP, IN 2026-03-20, but in Korea by 2026-03-02 (in-person certification 2026-03-02): "
+        "a return and a departure between them are missing"
+    )
 
 
 def test_ab01_look_alike_missing_in_of_someone_seen_in_korea_is_no_case(found):
