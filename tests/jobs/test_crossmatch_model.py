@@ -8,10 +8,10 @@ payer that never reported the employment:
 
 | claim | w | declared in c2 | rules | tier |
 | --- | --- | --- | --- | --- |
-| p06, p12, p20 | 6, 12, 20 | 0 | UW-01, UW-02 | proven (same strength) |
+| p06, p12, p20 | 6, 12, 20 | 0 | UW-01 (UW-02 needs an employment feed: none here) | proven (same strength) |
 | u20, u25 | 20, 25 | 300,000 of 2,000,000 | UW-03 | lead |
 | clean | — | 0 | none | no case |
-| decided | 20 | 0 | UW-01, UW-02, but found already | not queued, not scored |
+| decided | 20 | 0 | UW-01, but found already | not queued, not scored |
 
 The tiny model (tests/conftest.py) learned: the more days worked, the likelier fraud.
 """
@@ -223,7 +223,10 @@ def test_the_registered_pyfunc_returns_the_probability_the_night_used(queues, mo
 def test_the_world_has_the_tiers_it_was_built_for(queues):
     rules = queues["rules"]["cases"]
     assert set(rules) == set(PROVEN) | set(LEADS)
-    assert {rules[c]["score"] for c in PROVEN} == {0.955}  # UW-01 0.85, UW-02 0.4: (1 + 0.91) / 2
+    # UW-01 0.85 alone: (1 + 0.85) / 2. UW-02 ("a payer that never reported the
+    # employment") reads the employment feed's silence, and this world delivers no
+    # employment feed: its silence covers no span, so it is a gap, not evidence.
+    assert {rules[c]["score"] for c in PROVEN} == {0.925}
     assert {rules[c]["score"] for c in LEADS} == {0.225}  # UW-03 0.45 / 2
 
 
