@@ -83,6 +83,15 @@ class Rule:
         return self.taints or self.invalidates_claim
 
 
+# FS-05's and FS-06's reason and what would settle them: the same pattern, of different
+# strength.
+_LAYOFF_PATTERN_EVIDENCE = (
+    "format_string('workplace %s: %d layoffs under code 23 within six months of this separation (of %d "
+    "employed then, its previous two years predict %s) while it hired %d', workplace_id, "
+    "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
+)
+_LAYOFF_PATTERN_SETTLE = "the employer's record of the business reasons for the layoffs and the claimant's account"
+
 RULES: tuple[Rule, ...] = (
     Rule(
         rule_id="UW-01",
@@ -287,13 +296,9 @@ RULES: tuple[Rule, ...] = (
         severity=0.45,
         level=CLAIM,
         condition="separation_code = '23' AND is_layoff_pattern_while_hiring",
-        evidence=(
-            "format_string('workplace %s: %d layoffs under code 23 within six months of this separation (of %d "
-            "employed then, its previous two years predict %s) while it hired %d', workplace_id, "
-            "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
-        ),
+        evidence=_LAYOFF_PATTERN_EVIDENCE,
         standard=LEAD,
-        settle="the employer's record of the business reasons for the layoffs and the claimant's account",
+        settle=_LAYOFF_PATTERN_SETTLE,
         proves_if_confirmed=True,
     ),
     Rule(
@@ -305,13 +310,9 @@ RULES: tuple[Rule, ...] = (
         severity=0.35,
         level=CLAIM,
         condition="separation_code = '23' AND is_few_layoffs_while_hiring",
-        evidence=(
-            "format_string('workplace %s: %d layoffs under code 23 within six months of this separation (of %d "
-            "employed then, its previous two years predict %s) while it hired %d', workplace_id, "
-            "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
-        ),
+        evidence=_LAYOFF_PATTERN_EVIDENCE,
         standard=LEAD,
-        settle="the employer's record of the business reasons for the layoffs and the claimant's account",
+        settle=_LAYOFF_PATTERN_SETTLE,
         proves_if_confirmed=True,
     ),
     Rule(
