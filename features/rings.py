@@ -1,7 +1,7 @@
 """Suspected collusion rings: per-component analytics in networkx, ring scores, and
 the evidence an investigator checks.
 
-A candidate is a connected component of the link graph (features/collusion.py)
+A candidate is a connected component of the link graph (features/collusion_evidence.py)
 holding two or more workplaces. For each candidate, one grouped-pandas task
 (`applyInPandas`, so candidates are analysed in parallel inside Spark and no graph is
 ever built on the driver) builds a networkx graph of the component's links plus the
@@ -14,7 +14,7 @@ employment spells and claims of the claimants of its workplaces, and measures:
 - a picture (SVG, no plotting library needed) of persons, workplaces and shared
   attributes, saved with the run for the reports.
 
-Spark then adds what the claims say (features/collusion.py): how many of the
+Spark then adds what the claims say (features/collusion_evidence.py): how many of the
 component's claims rest on a paper spell (wages without any tax statement, a spell
 just past the 180-day threshold), a shared account, a rehire or a code the employer
 contradicts. Its members are the workplaces with a suspicious claim or sharing a
@@ -36,7 +36,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from features.collusion import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE, related_workplaces
+from features.collusion_evidence import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE, related_workplaces
 from fraud.spark import join_keys
 
 RING_MIN_WORKPLACES = 2
@@ -233,7 +233,7 @@ def component_analytics(graph_rows: DataFrame) -> DataFrame:
 
 
 def is_suspicious_claim() -> Column:
-    """A claim that rests on collusion evidence (features/collusion.py columns)."""
+    """A claim that rests on collusion evidence (features/collusion_evidence.py columns)."""
     return (
         F.col("has_wage_without_tax")
         | F.col("is_just_past_threshold")

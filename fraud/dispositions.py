@@ -254,7 +254,7 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
 def cleared_rows(entries: list[Disposition]) -> list[tuple]:
     """The claims whose latest applicable entry is `cleared`, with the evidence they were
     cleared on: (claim_id, cert_ids, rule_ids, ring_person_count) rows for
-    rules/dispositions.py CLEARED_SCHEMA."""
+    rules/cleared.py CLEARED_SCHEMA."""
     return [
         (entry.claim_id, list(entry.evidence.cert_ids), list(entry.evidence.rule_ids), entry.evidence.ring_person_count)
         for claim_id, entry in sorted(latest_by_claim(entries).items())

@@ -1,5 +1,5 @@
 """Collusion: the workplace-collusion graph, its suspected rings and hubs, and the
-collusion evidence of every claim (features/collusion.py, features/rings.py).
+collusion evidence of every claim (features/collusion_evidence.py, features/rings.py).
 
 Reads the conformed tables of the run date. Writes, for the run:
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.collusion import claim_collusion_features, graph_edges, workplace_components
+from features.collusion_evidence import claim_collusion_features, graph_edges, workplace_components
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.coverage import TAX_FEED, coverage_of_tables, covered_from
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
@@ -89,7 +89,7 @@ def touched_claims(
     or on the base night, a new component label), its claimant is (a claim, spell or
     statement), its account is (a claim or workplace paid into it), a certification
     of it changed, or a month of its qualifying spell became due for a tax statement
-    since the base night (features/collusion.py:statement_due_on, inside the tax
+    since the base night (features/collusion_evidence.py:statement_due_on, inside the tax
     feed's span: the one feature that reads the run date)."""
     changes = carried.changes
 

@@ -43,13 +43,13 @@ from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.collusion import TOUCHED, TOUCHED_SINCE
 from jobs.conform import coverage_of, read_conformed
-from rules.dispositions import CLEARED_SCHEMA, current_evidence, still_cleared
+from rules.cleared import CLEARED_SCHEMA, current_evidence, still_cleared
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
 from rules.evidence import Evidence, gather_evidence
 from rules.ruleset import RULES, RULES_VERSION, Rule
 
 if TYPE_CHECKING:
-    from models.train import TrainedModel
+    from models.fit import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -248,9 +248,9 @@ def detect(
     coverage: dict | None = None,
 ) -> Detection:
     """The conformed tables (by name, as of `as_of`), when the graph stage ran the
-    claims' collusion features (features/collusion.py, with `ring_id`) and, when one
-    is in use, the scoring model (models/train.py TrainedModel) -> a Detection (no
-    I/O). `cleared` (rules/dispositions.py CLEARED_SCHEMA): claims investigators
+    claims' collusion features (features/collusion_evidence.py, with `ring_id`) and, when one
+    is in use, the scoring model (models/fit.py TrainedModel) -> a Detection (no
+    I/O). `cleared` (rules/cleared.py CLEARED_SCHEMA): claims investigators
     cleared, kept out of the queue unless their evidence grew (ring sizes from `rings`:
     ring_id, person_count). `carried` (a nightly run): only the touched claimants'
     evidence is computed (`night_evidence`). `coverage`: the feeds' spans
@@ -303,7 +303,7 @@ def detect(
 def model_scores_of(model: TrainedModel, found: Evidence, claims: DataFrame, decided: DataFrame) -> DataFrame:
     """The model's probability and reason codes for every undecided claim, its
     features built from the evidence the rules already computed."""
-    from models.features import feature_frame, inputs_from_evidence
+    from models.model_features import feature_frame, inputs_from_evidence
     from models.scoring import score_claims
 
     features = feature_frame(inputs_from_evidence(found, claims)).join(decided, on="claim_id", how="left_anti")

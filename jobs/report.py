@@ -1,5 +1,5 @@
 """Report: the night's static HTML site for investigators and auditors,
-`outputs/<ds>/report/` (report/site.py renders it).
+`outputs/<ds>/report/` (pages/site.py renders it).
 
 Reads the run's outputs (cases.csv, workplaces.csv, rings.csv, rings/*.svg,
 evidence.parquet, run_manifest.json), the queue of the latest earlier run (for what
@@ -127,7 +127,7 @@ def model_card(warehouse: Path, version: str | None, tracking_uri: str | None = 
     if not version:
         return None, None
     try:
-        from models.features import FEATURE_MEANINGS, FEATURES
+        from models.model_features import FEATURE_MEANINGS, FEATURES
         from models.registry import ModelRegistry
 
         registered = ModelRegistry(warehouse, tracking_uri=tracking_uri).load(version=version)
@@ -162,7 +162,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     stage's directory, "manifest": outputs/<ds>/run_manifest.json}; output: the warehouse
     root; params: {"ds", "configuration": with the additional-collection multipliers,
     "tracking_uri"?}. Writes outputs/<ds>/report/; returns its path and page count."""
-    from report.site import ReportInput, build
+    from pages.site import ReportInput, build
 
     ds = params["ds"] if isinstance(params["ds"], dt.date) else dt.date.fromisoformat(str(params["ds"]))
     warehouse = Path(output)

@@ -16,8 +16,8 @@ from pyspark.sql import DataFrame
 
 from jobs.collusion import analyse
 from models.dataset import dataset_checksum, training_examples
+from models.fit import TrainingConfig, split_by_time, train
 from models.registry import ModelRegistry
-from models.train import TrainingConfig, split_by_time, train
 
 log = logging.getLogger(__name__)
 

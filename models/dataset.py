@@ -20,7 +20,7 @@ newer).
 
 The conformed tables of `ds` hold each record's latest version (jobs/conform.py);
 what a later update changed in place (a claim's status) cannot be cut by date, which
-is why models/features.py uses no such column.
+is why models/model_features.py uses no such column.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from features.trips import kst_day
-from models.features import FEATURE_NAMES, claim_inputs, feature_frame
+from models.model_features import FEATURE_NAMES, claim_inputs, feature_frame
 from rules.ruleset import RULES, Rule
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def with_snapshot(decisions: DataFrame, days: Iterable[dt.date]) -> DataFrame:
 
 
 def without_graph(tables: dict[str, DataFrame], day: dt.date) -> None:
-    """No collusion features (features/collusion.py:no_collusion), for a run without
+    """No collusion features (features/collusion_evidence.py:no_collusion), for a run without
     the graph stage."""
     return None
 

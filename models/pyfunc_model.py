@@ -11,7 +11,7 @@ returns, anywhere, the calibrated probability the nightly run used for the same
 features (a DataFrame with one column per feature of `features.json`).
 
 It imports nothing of the project: the calibration below is the one the project
-itself applies (models/train.py:Calibrator calls `calibrated_probability`).
+itself applies (models/fit.py:Calibrator calls `calibrated_probability`).
 """
 
 from __future__ import annotations

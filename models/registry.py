@@ -44,8 +44,8 @@ import pandas as pd  # noqa: E402
 import xgboost as xgb  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 
-from models.features import FEATURES, feature_list  # noqa: E402
-from models.train import Calibrator, TrainedModel, evaluate  # noqa: E402
+from models.fit import Calibrator, TrainedModel, evaluate  # noqa: E402
+from models.model_features import FEATURES, feature_list  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Scoring claims with a trained model: calibrated probability and reason codes.
 
-The features come from Spark (models/features.py feature_frame); XGBoost scores them
+The features come from Spark (models/model_features.py feature_frame); XGBoost scores them
 inside Spark tasks, a partition at a time (mapInPandas: the model travels to the
 executors, the claims never come to the driver), giving (claim_id, model_probability,
 model_reasons) that rules/engine.py:cases combines with the rule evidence. A row's
@@ -14,7 +14,7 @@ import math
 
 from pyspark.sql import DataFrame
 
-from models.train import TrainedModel
+from models.fit import TrainedModel
 
 MODEL_REASON_COUNT = 3  # reason codes per claim, the largest contributions first
 MODEL_SCORE_SCHEMA = "claim_id string, model_probability double, model_reasons array<string>"

@@ -1,6 +1,6 @@
 """The rule set applied to the conformed tables: every feature the rules read and
 every hit they make, for one run date. The nightly queue (jobs/crossmatch.py) and the
-model's training examples (models/features.py) both start from here, so a rule or a
+model's training examples (models/model_features.py) both start from here, so a rule or a
 feature is computed one way only.
 """
 
@@ -20,7 +20,7 @@ from features.claims import (
     total_paid,
     with_invalidated_claims,
 )
-from features.collusion import no_collusion
+from features.collusion_evidence import no_collusion
 from features.coverage import EMPLOYMENT_FEED, coverage_of_tables, covered_from
 from features.trips import trips
 from rules.engine import rule_hits
@@ -50,7 +50,7 @@ def gather_evidence(
     coverage: dict | None = None,
 ) -> Evidence:
     """The conformed tables (by name, as known on `as_of`) and the claims' collusion
-    features (features/collusion.py, with `ring_id`; None: no graph evidence) -> the
+    features (features/collusion_evidence.py, with `ring_id`; None: no graph evidence) -> the
     Evidence. `cache` materialises the frames that later steps read more than once
     (local checkpoints, freed when the JVM collects them: they stay for the rest of a
     `fraudctl run`, on disk once memory is short; on a cluster, losing an executor

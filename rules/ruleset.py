@@ -240,7 +240,7 @@ RULES: tuple[Rule, ...] = (
         severity=0.65,
         level=CLAIM,
         # Within REHIRE_WINDOW_DAYS of the separation, or during the benefit: still
-        # certifying as unemployed, or before the entitlement ran out (features/collusion.py).
+        # certifying as unemployed, or before the entitlement ran out (features/collusion_evidence.py).
         condition="is_rehired",
         evidence=(
             "format_string('rehired %s by %s (%s) %d days after leaving %s%s', cast(rehired_on AS STRING), "

@@ -416,7 +416,7 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
     import numpy as np
     import pyarrow.parquet as pq
 
-    from models.train import average_precision, precision_at_k
+    from models.fit import average_precision, precision_at_k
 
     table = pq.read_table(path).to_pydict()
     positives = {p["claim_id"] for p in truth["planted"] if not p.get("past") and set(p["typologies"]) & covered}

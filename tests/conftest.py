@@ -140,7 +140,7 @@ def tiny_examples(days_step: int = 3, copies: int = 10):
 
     import pandas as pd
 
-    from models.features import FEATURE_NAMES
+    from models.model_features import FEATURE_NAMES
 
     rows = []
     for worked_days in range(0, 31, days_step):
@@ -166,7 +166,7 @@ def train_tiny_model(num_boost_round: int = 30):
     certified periods, the likelier fraud (Platt-calibrated, so probabilities differ)."""
     import datetime as dt
 
-    from models.train import PLATT, TrainingConfig, train
+    from models.fit import PLATT, TrainingConfig, train
 
     config = TrainingConfig(
         holdout_from=dt.date(2026, 1, 1),
@@ -207,7 +207,7 @@ def synthetic_examples(rows: int = 800, seed: int = 7, signal: bool = True):
     import numpy as np
     import pandas as pd
 
-    from models.features import FEATURE_NAMES
+    from models.model_features import FEATURE_NAMES
 
     rng = np.random.default_rng(seed)
     labels = (rng.random(rows) < 0.15).astype(int)

@@ -1,5 +1,5 @@
 """The layers of docs/ARCHITECTURE.md, as the import-linter contract in pyproject.toml
-states them: fraudctl on top, then simulation and ops, jobs, models and report,
+states them: fraudctl on top, then simulation and ops, jobs, models and pages,
 rules, features, and the fraud core at the bottom. `make test` runs `lint-imports`;
 these tests show the contract holds and that it catches an import pointing up."""
 
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("fraudctl", "simulation", "ops", "jobs", "models", "report", "rules", "features", "fraud")
+PACKAGES = ("fraudctl", "simulation", "ops", "jobs", "models", "pages", "rules", "features", "fraud")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

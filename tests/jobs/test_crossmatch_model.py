@@ -202,7 +202,7 @@ def test_the_registered_pyfunc_returns_the_probability_the_night_used(queues, mo
     import numpy as np
 
     from jobs.crossmatch import detect
-    from models.features import FEATURE_NAMES, feature_frame, inputs_from_evidence
+    from models.model_features import FEATURE_NAMES, feature_frame, inputs_from_evidence
     from models.registry import ModelRegistry, default_tracking_uri
 
     tables = queues["tables"]

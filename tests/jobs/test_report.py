@@ -93,7 +93,7 @@ def test_a_quarantined_record_over_the_csv_field_limit_is_counted(tmp_path):
 
 def test_model_card_of_a_registered_version_and_of_a_rules_only_night(tmp_path):
     from jobs.report import model_card
-    from models.features import FEATURE_NAMES
+    from models.model_features import FEATURE_NAMES
 
     model = train_tiny_model()
     model.metrics = {"rows": 40, "average_precision": 0.8125, "recall_at_capacity": {"UNDECLARED_WORK": 0.75}}

@@ -181,7 +181,7 @@ def tables_of(spark, rows):
 @pytest.fixture(scope="module")
 def built(spark):
     from models.dataset import training_examples, without_graph
-    from models.features import claim_inputs, feature_frame
+    from models.model_features import claim_inputs, feature_frame
 
     tables = tables_of(spark, world())
     examples = training_examples(tables, DS, SNAPSHOTS, collusion=without_graph)
@@ -271,7 +271,7 @@ def test_the_night_scores_the_features_training_would_see(spark, examples):
     from jobs.crossmatch import detect
     from jobs.train import collusion_with_rings
     from models.dataset import snapshot_features
-    from models.train import PLATT, TrainingConfig, train
+    from models.fit import PLATT, TrainingConfig, train
 
     rows = world()
     for person in ("und", "und2"):  # undecided claims with evidence (pos's records, no finding)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from models.train import TrainingConfig, split_by_time, train
+from models.fit import TrainingConfig, split_by_time, train
 
 CONFIG = TrainingConfig(holdout_from=dt.date(2025, 10, 1), capacity=30, num_boost_round=40)
 

@@ -1,11 +1,11 @@
 """A cleared claim stays out of the queue until its evidence grows
-(rules/dispositions.py): one claim per way the evidence can grow, and one that did not."""
+(rules/cleared.py): one claim per way the evidence can grow, and one that did not."""
 
 from __future__ import annotations
 
 
 def test_only_cleared_claims_without_new_evidence_are_kept_out(spark):
-    from rules.dispositions import CLEARED_SCHEMA, current_evidence, still_cleared
+    from rules.cleared import CLEARED_SCHEMA, current_evidence, still_cleared
 
     hits = spark.createDataFrame(
         [

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from models.train import (
+from models.fit import (
     PLATT,
     TrainingConfig,
     average_precision,
@@ -62,7 +62,7 @@ def test_calibration_is_monotone_and_a_probability(fit):
 
 
 def test_auto_calibration_keeps_the_margins_order_when_few_claims_were_found():
-    from models.train import AUTO, ISOTONIC, MIN_ISOTONIC_POSITIVES, PLATT, fit_calibrator
+    from models.fit import AUTO, ISOTONIC, MIN_ISOTONIC_POSITIVES, PLATT, fit_calibrator
 
     rng = np.random.default_rng(2)
     margin = rng.normal(size=2000)

@@ -1,7 +1,7 @@
 """The scoring model's features: one list, one place.
 
 Each feature is data (as the rules are, rules/ruleset.py): a name, what it means in
-words (the reason codes of models/train.py print it), where it comes from, and a
+words (the reason codes of models/fit.py print it), where it comes from, and a
 Spark SQL expression over the *claim inputs*, the per-claim table `claim_inputs`
 builds. `claim_inputs` composes the same transforms as jobs/crossmatch.py:detect
 (certification features, rule hits, overpayment, prior findings, collusion
@@ -143,83 +143,83 @@ FEATURES: tuple[Feature, ...] = (
         "ei/claims separation_code",
         "CASE WHEN separation_code = '23' THEN 1 ELSE 0 END",
     ),
-    # Qualifying spell and workplace (features/collusion.py)
+    # Qualifying spell and workplace (features/collusion_evidence.py)
     Feature(
         "spell_days",
         "length in days of the employment the claim rests on",
-        "ei/employments (features/collusion.py qualifying_spells)",
+        "ei/employments (features/collusion_evidence.py qualifying_spells)",
         "spell_days",
     ),
     Feature(
         "is_just_past_threshold",
         "the qualifying employment ended just past the 180-day threshold",
-        "features/collusion.py",
+        "features/collusion_evidence.py",
         "is_just_past_threshold",
     ),
     Feature(
         "has_wage_without_tax",
         "wages reported for the qualifying employment but no tax statement from the payer",
-        "ei/employments x nts/income (features/collusion.py)",
+        "ei/employments x nts/income (features/collusion_evidence.py)",
         "has_wage_without_tax",
     ),
     Feature(
         "tax_statements",
         "tax statements the employer filed for the qualifying employment",
-        "nts/income (features/collusion.py)",
+        "nts/income (features/collusion_evidence.py)",
         "tax_statements",
     ),
     Feature(
         "has_code_disagreement",
         "the employer's record gives a quit or dismissal where the claim says layoff",
-        "ei/employments separation_code (features/collusion.py)",
+        "ei/employments separation_code (features/collusion_evidence.py)",
         "has_code_disagreement",
     ),
     Feature(
         "is_rehired",
         "rehired by the same or a related workplace soon after the separation",
-        "ei/employments (features/collusion.py rehires)",
+        "ei/employments (features/collusion_evidence.py rehires)",
         "is_rehired",
     ),
     Feature(
         "layoff_burst_ratio",
         "code-23 layoffs around the separation against the workplace's usual rate",
-        "ei/employments (features/collusion.py layoffs_while_hiring)",
+        "ei/employments (features/collusion_evidence.py layoffs_while_hiring)",
         "layoffs_23_nearby / greatest(layoffs_23_expected, 1.0)",
     ),
     Feature(
         "hires_nearby",
         "hires by the workplace around the separation",
-        "ei/employments (features/collusion.py)",
+        "ei/employments (features/collusion_evidence.py)",
         "hires_nearby",
     ),
     Feature(
         "is_layoff_while_hiring",
         "one of a collective layoff by a workplace that kept hiring",
-        "features/collusion.py",
+        "features/collusion_evidence.py",
         "is_layoff_while_hiring",
     ),
     Feature(
         "workplace_age_days",
         "age of the workplace in days when the claim was filed",
-        "ei/workplaces opened_on (features/collusion.py)",
+        "ei/workplaces opened_on (features/collusion_evidence.py)",
         "workplace_age_days",
     ),
     Feature(
         "workplace_claims",
         "claims the workplace produced in its first two years",
-        "ei/claims x ei/workplaces (features/collusion.py)",
+        "ei/claims x ei/workplaces (features/collusion_evidence.py)",
         "workplace_claims",
     ),
     Feature(
         "account_claimants",
         "claimants paid into the same bank account",
-        "ei/claims bank_account_key (features/collusion.py)",
+        "ei/claims bank_account_key (features/collusion_evidence.py)",
         "account_claimants",
     ),
     Feature(
         "is_account_shared_with_workplace",
         "the benefit is paid into an account a workplace holds",
-        "ei/workplaces x ei/claims (features/collusion.py)",
+        "ei/workplaces x ei/claims (features/collusion_evidence.py)",
         "is_account_shared_with_workplace",
     ),
     # The ring the claim sits in (jobs/collusion.py, features/rings.py)

@@ -1,4 +1,4 @@
-"""The report's pages (report/site.py) from a hand-made night: what they say, what they
+"""The report's pages (pages/site.py) from a hand-made night: what they say, what they
 escape and hide, and that the same night gives the same bytes."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from report_sample import ACCOUNT, EVIL_NAME, PERSON_A, PERSON_B, REPRESENTATIVE
 
 @pytest.fixture(scope="module")
 def pages():
-    from report.site import build
+    from pages.site import build
 
     return build(sample_input())
 
@@ -50,7 +50,7 @@ def test_person_and_account_keys_are_never_shown_whole(pages):
 
 
 def test_same_night_same_bytes():
-    from report.site import build
+    from pages.site import build
 
     assert build(sample_input()) == build(sample_input())
 
@@ -74,7 +74,7 @@ def test_index_totals_by_typology_and_region(pages):
 
 
 def test_overpayment_step_by_step_from_the_first_tainted_certification():
-    from report.site import overpayment_steps
+    from pages.site import overpayment_steps
 
     certifications = [
         {"cert_id": f"c{i}", "period_from": f"2026-0{i}-01", "period_to": f"2026-0{i}-28", "paid_amount": 1_000_000 * i}
@@ -89,7 +89,7 @@ def test_overpayment_step_by_step_from_the_first_tainted_certification():
 
 
 def test_additional_collection_uses_the_collusion_multiplier_for_ring_cases(pages):
-    from report.site import build
+    from pages.site import build
 
     assert "up to 5× (collusion with the employer (공모형)) = <b>16,800,000 KRW</b>" in pages["cases/CASE0001.html"]
     assert "up to 2× (no collusion on record) = <b>6,720,000 KRW</b>" in pages["cases/CASE0002.html"]
@@ -129,7 +129,7 @@ def test_ring_page_lists_members_shared_attributes_and_claims(pages):
 def test_an_address_shared_in_composed_and_decomposed_hangul_is_shown_as_shared():
     import unicodedata
 
-    from report.site import _shared_attributes
+    from pages.site import _shared_attributes
 
     address = "서울특별시 중구 세종대로 110"
     members = [
@@ -143,7 +143,7 @@ def test_an_address_shared_in_composed_and_decomposed_hangul_is_shown_as_shared(
 
 @pytest.mark.parametrize("case_id", ["../escape", "CASE-1\n"])
 def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
-    from report.site import build
+    from pages.site import build
 
     sample = sample_input()
     sample.cases[0]["case_id"] = case_id
@@ -152,7 +152,7 @@ def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
 
 
 def test_a_lead_shows_its_standard_its_estimate_and_what_would_settle_it():
-    from report.site import build
+    from pages.site import build
 
     lead = {
         "case_id": "CASE0003",
@@ -187,7 +187,7 @@ def test_a_lead_shows_its_standard_its_estimate_and_what_would_settle_it():
 def test_a_ring_member_with_no_record_is_listed_as_missing():
     """A ring's workplace whose record was quarantined or never delivered: the page
     lists it with what is known (its id) and says the record is missing."""
-    from report.site import build
+    from pages.site import build
 
     sample = sample_input()
     sample.rings[0]["workplace_ids"] = "11111111111;33333333333;55555555555"
@@ -199,7 +199,7 @@ def test_a_night_on_the_last_day_of_the_calendar_is_still_drawn():
     # fraudctl refuses a run date after today; the pages must not overflow all the same.
     from report_sample import PERSON_A
 
-    from report.site import build
+    from pages.site import build
 
     ds = dt.date(9999, 12, 31)
     sample = sample_input(ds=ds)
@@ -233,7 +233,7 @@ def test_no_page_holds_a_control_character():
     # A NUL or an escape sequence in delivered text is shown as \\xNN, never sent to the browser.
     import re
 
-    from report.site import build
+    from pages.site import build
 
     sample = sample_input()
     for workplace in sample.records["workplaces"]:

@@ -17,7 +17,7 @@ with a time-based holdout, calibration and reason codes.
   capacity k, and per typology the recall at k (the share of that typology's found
   claims that would have been in the first k).
 - Reason codes: the top positive contributions of `pred_contribs`, in the words of
-  models/features.py.
+  models/model_features.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.features import FEATURE_MEANINGS, FEATURE_NAMES
+from models.model_features import FEATURE_MEANINGS, FEATURE_NAMES
 from models.pyfunc_model import ISOTONIC, PLATT, calibrated_probability, sigmoid
 
 AUTO = "auto"  # isotonic with enough found claims to calibrate on, else Platt

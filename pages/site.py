@@ -3,7 +3,7 @@ ReportInput and returns every page as (relative path -> HTML text).
 
 Every page is rendered from sorted data with no clock, so the same run gives the same
 bytes. Texts from the feeds are escaped by the templates; person and account keys are
-shortened to a prefix everywhere (report/mask.py), including inside reasons.
+shortened to a prefix everywhere (pages/mask.py), including inside reasons.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from markupsafe import Markup
 
 from fraud.dispositions import CLEARED, Disposition
 from fraud.text import printable
-from report.mask import mask_keys, short_key
-from report.templates import TEMPLATES
-from report.timeline import Bar, Lane, shifted, timeline_svg, trips
+from pages.mask import mask_keys, short_key
+from pages.templates import TEMPLATES
+from pages.timeline import Bar, Lane, shifted, timeline_svg, trips
 from rules.ruleset import ESTIMATED, LEAD, PROVEN, RULES
 
 RULES_BY_ID = {rule.rule_id: rule for rule in RULES}

@@ -112,7 +112,7 @@ YOUNG_CLAIMS_SHARE_OF_WORKERS = 0.5
 SHARED_ACCOUNT_CLAIMANTS = 3  # distinct claimants paid into one account
 # Wages "without matching tax statements": fewer statements from the payer than this
 # share of the spell's months that are due (a statement is due by the end of the next
-# month, features/collusion.py:statement_due_on) inside the tax feed's span.
+# month, features/collusion_evidence.py:statement_due_on) inside the tax feed's span.
 TAX_MONTHS_FILED_SHARE = 0.5
 NOT_SEASONAL_CODES = ("31", "32")  # rehiring after these is normal
 INELIGIBLE_CODES = ("11", "26", "41")

@@ -47,7 +47,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from report.site import build
+    from pages.site import build
 
     root = tmp_path_factory.mktemp("site")
     for relative, html in build(sample_input()).items():

@@ -18,7 +18,7 @@ KST = dt.timezone(dt.timedelta(hours=9))
 
 
 def sample_input(**overrides):
-    from report.site import ReportInput
+    from pages.site import ReportInput
 
     cases = [
         {
