@@ -74,6 +74,7 @@ CERTIFICATION_FEATURE_COLUMNS = (
     "worked_days",
     "certain_worked_days",
     "unreported_worked_days",
+    "unreported_certain_days",
     "attributable_income",
     "income_record_ids",
     "income_evidence",
@@ -239,7 +240,12 @@ def income_in_periods(
     # (Spark's least() skips a null: work_days is tested for null first.)
     known_work_days = F.least(F.col("work_days"), window_days)
     days_worked_estimate = F.when(F.col("work_days").isNull(), window_days).otherwise(known_work_days)
-    days_worked_proven = F.when(F.col("work_days").isNull(), F.lit(1)).otherwise(known_work_days)
+    # Nothing paid is no proof of work (a statement of 0 KRW corrects or cancels one).
+    days_worked_proven = (
+        F.when(F.coalesce(F.col("amount") <= 0, F.lit(False)), F.lit(0))
+        .when(F.col("work_days").isNull(), F.lit(1))
+        .otherwise(known_work_days)
+    )
     worked_days = F.try_divide(days_worked_estimate * overlap_days, window_days)
     certain_worked_days = F.greatest(F.lit(0), days_worked_proven - (window_days - overlap_days))
     attributable_income = F.try_divide(F.col("amount") * overlap_days, window_days)
@@ -288,6 +294,9 @@ def income_evidence(statements: DataFrame) -> DataFrame:
             exact_sum(F.when(is_unreported_wage, F.col("worked_days")).otherwise(F.lit(0.0))).alias(
                 "unreported_worked_days"
             ),
+            exact_sum(F.when(is_unreported_wage, F.col("certain_worked_days")).otherwise(F.lit(0.0))).alias(
+                "unreported_certain_days"
+            ),
             exact_sum("attributable_income").alias("attributable_income"),
             F.array_sort(F.collect_set("record_id")).alias("income_record_ids"),
             F.array_sort(F.collect_set(ordered_statement)).alias("statements"),
@@ -297,6 +306,7 @@ def income_evidence(statements: DataFrame) -> DataFrame:
             "worked_days",
             "certain_worked_days",
             "unreported_worked_days",
+            "unreported_certain_days",
             F.round("attributable_income", 0).cast("bigint").alias("attributable_income"),
             "income_record_ids",
             F.array_join(
@@ -385,6 +395,9 @@ def certification_features(
     unreported_worked_days = F.least(
         F.coalesce(F.col("unreported_worked_days"), F.lit(0.0)), F.col("period_days").cast("double")
     )
+    unreported_certain_days = F.least(
+        F.coalesce(F.col("unreported_certain_days"), F.lit(0.0)), F.col("period_days").cast("double")
+    )
     return joined.select(
         "cert_id",
         "claim_id",
@@ -404,6 +417,7 @@ def certification_features(
         F.round(worked_days, 2).alias("worked_days"),
         F.round(certain_worked_days, 2).alias("certain_worked_days"),
         F.round(unreported_worked_days, 2).alias("unreported_worked_days"),
+        F.round(unreported_certain_days, 2).alias("unreported_certain_days"),
         F.coalesce(F.col("attributable_income"), F.lit(0).cast("bigint")).alias("attributable_income"),
         F.coalesce(F.col("income_record_ids"), F.array().cast("array<string>")).alias("income_record_ids"),
         F.coalesce(F.col("income_evidence"), F.lit("")).alias("income_evidence"),

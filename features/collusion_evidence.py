@@ -26,10 +26,11 @@ Per claim (one row per claim, `CLAIM_COLLUSION_COLUMNS`):
 - the qualifying spell: the claimant's latest spell at the claim's workplace that
   ended on or before the claim was filed; its length (just past the 180-day
   threshold?), its separation code as the employer reported it (does it disagree with
-  the claim's?), and whether the payer ever filed a tax statement for it (reported
-  wages without any statement from the payer are the mark of a paper employee, but
-  only inside the span the tax feed covers: an older spell has no statement because
-  the feed does not reach back that far);
+  the claim's?), and whether the payer's tax statements match the wages it reported
+  (reported wages without statements, or with statements paying less than
+  `WAGE_MATCH_SHARE` of the reported wage, are the mark of a paper employee, but only
+  inside the span the tax feed covers: an older spell has no statement because the
+  feed does not reach back that far);
 - rehiring: a new spell of the claimant at the same workplace, or at a related one
   (sharing its representative, address, phone or account), while the claim was
   certified or within `REHIRE_WINDOW_DAYS` after it or the separation of the separation or while the
@@ -110,10 +111,15 @@ YOUNG_WORKPLACE_DAYS = 365
 MIN_YOUNG_CLAIMS = 2
 YOUNG_CLAIMS_SHARE_OF_WORKERS = 0.5
 SHARED_ACCOUNT_CLAIMANTS = 3  # distinct claimants paid into one account
-# Wages "without matching tax statements": fewer statements from the payer than this
-# share of the spell's months that are due (a statement is due by the end of the next
-# month, features/collusion_evidence.py:statement_due_on) inside the tax feed's span.
+# Wages "without matching tax statements": fewer months matched by the payer's
+# statements than this share of the spell's months that are due (a statement is due by
+# the end of the next month, features/collusion_evidence.py:statement_due_on) inside the tax
+# feed's span. A month is matched when the payer's statements for it pay at least
+# WAGE_MATCH_SHARE of the monthly wage the employer reported for the spell, prorated
+# to the spell's days in the month (relative to the person's own reported wage:
+# bonuses and unpaid days move a month by far less than half).
 TAX_MONTHS_FILED_SHARE = 0.5
+WAGE_MATCH_SHARE = 0.5
 NOT_SEASONAL_CODES = ("31", "32")  # rehiring after these is normal
 INELIGIBLE_CODES = ("11", "26", "41")
 
@@ -132,6 +138,7 @@ CLAIM_COLLUSION_COLUMNS = (
     "tax_statements",
     "tax_months_due",
     "tax_months_filed",
+    "tax_months_matching",
     "has_code_disagreement",
     "rehire_workplace_id",
     "rehired_on",
@@ -275,7 +282,10 @@ def tax_statements_for_spells(
     `as_of` -> (claim_id, tax_statements: those overlapping the spell, tax_months_due:
     the spell's months whose statement is due by now inside the span the tax feed
     covers (from `covered_from`, features/coverage.py; none when the feed holds
-    nothing), tax_months_filed: those of them with a statement from the payer).
+    nothing), tax_months_filed: those of them with a statement from the payer,
+    tax_months_matching: those whose statements pay at least WAGE_MATCH_SHARE of the
+    reported monthly wage prorated to the spell's days in the month; a statement of
+    unknown amount, or a spell without a reported wage, matches).
     Before the feed's span its silence says nothing: those months are not counted; nor
     are the months of a workplace whose own record is missing (its payer number is
     unknown)."""
@@ -289,6 +299,7 @@ def tax_statements_for_spells(
         "work_from",
         "work_to",
         "record_id",
+        "amount",
     )
 
     def of_payer(first: Column, last: Column) -> Column:
@@ -309,6 +320,7 @@ def tax_statements_for_spells(
             "claim_id",
             F.lit(0).cast("bigint").alias("tax_months_due"),
             F.lit(0).cast("bigint").alias("tax_months_filed"),
+            F.lit(0).cast("bigint").alias("tax_months_matching"),
         )
     else:
         first_month = F.trunc(F.greatest(F.col("spell_from"), F.lit(covered_from)), "month")
@@ -321,25 +333,44 @@ def tax_statements_for_spells(
             "claim_id",
             "person_key",
             "payer_business_no",
+            "monthly_wage",
+            "spell_from",
+            "spell_to",
             F.explode(F.sequence(first_month, F.trunc(F.col("spell_to"), "month"), F.expr("INTERVAL 1 MONTH"))).alias(
                 "month"
             ),
         )
         due = spell_months.where(statement_due_on(F.col("month")) <= F.lit(as_of))
+        month_end = F.last_day(F.col("month"))
+        spell_days_in_month = F.datediff(F.least("spell_to", month_end), F.greatest("spell_from", "month")) + 1
+        wage_due = F.col("monthly_wage") * spell_days_in_month / F.dayofmonth(month_end)
         filed = (
-            due.join(statements, on=of_payer(F.col("month"), F.last_day(F.col("month"))), how="left")
+            due.withColumn("wage_due", wage_due)
+            .join(statements, on=of_payer(F.col("month"), month_end), how="left")
             .groupBy("claim_id", "month")
-            .agg((F.count("record_id") > 0).alias("filed"))
+            .agg(
+                (F.count("record_id") > 0).alias("filed"),
+                (F.count("amount") < F.count("record_id")).alias("amount_unknown"),
+                F.sum("amount").alias("paid"),
+                F.first("wage_due").alias("wage_due"),
+            )
+        )
+        matches = F.col("filed") & (
+            F.col("amount_unknown")
+            | F.coalesce(F.col("wage_due") <= 0, F.lit(True))
+            | (F.col("paid") >= F.lit(WAGE_MATCH_SHARE) * F.col("wage_due"))
         )
         months = filed.groupBy("claim_id").agg(
             F.count(F.lit(1)).alias("tax_months_due"),
             F.count(F.when(F.col("filed"), F.lit(1))).alias("tax_months_filed"),
+            F.count(F.when(matches, F.lit(1))).alias("tax_months_matching"),
         )
     return counted.join(months, on="claim_id", how="left").select(
         "claim_id",
         "tax_statements",
         F.coalesce(F.col("tax_months_due"), F.lit(0)).cast("bigint").alias("tax_months_due"),
         F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"),
+        F.coalesce(F.col("tax_months_matching"), F.lit(0)).cast("bigint").alias("tax_months_matching"),
     )
 
 
@@ -364,12 +395,23 @@ def insured_days(spells: DataFrame, claims: DataFrame, employments: DataFrame) -
         & (F.col("acquired_on") <= F.col("window_to"))
         & (F.col("held_to") >= F.col("window_from"))
     )
-    days = F.datediff(F.least("held_to", "window_to"), F.greatest("acquired_on", "window_from")) + F.lit(1)
-    # Overlapping spells (two jobs at once) count a day once: bounded by the window.
+    # Two jobs at once insure a day once: the spells' days inside the window are merged
+    # into runs (a spell starting after every earlier one ended begins a new run), and
+    # the runs' days are summed.
+    clipped = window.join(held, on=overlaps, how="inner").select(
+        "claim_id",
+        F.greatest("acquired_on", "window_from").alias("run_from"),
+        F.least("held_to", "window_to").alias("run_to"),
+    )
+    in_order = Window.partitionBy("claim_id").orderBy("run_from", "run_to")
+    ended_before = F.max("run_to").over(in_order.rowsBetween(Window.unboundedPreceding, -1))
+    starts_run = F.coalesce(F.col("run_from") > ended_before, F.lit(True)).cast("int")
+    runs = clipped.withColumn("run", F.sum(starts_run).over(in_order.rowsBetween(Window.unboundedPreceding, 0)))
     return (
-        window.join(held, on=overlaps, how="inner")
+        runs.groupBy("claim_id", "run")
+        .agg((F.datediff(F.max("run_to"), F.min("run_from")) + F.lit(1)).alias("days"))
         .groupBy("claim_id")
-        .agg(F.least(F.sum(days), F.lit(QUALIFYING_WINDOW_DAYS)).cast("int").alias("insured_days_18m"))
+        .agg(F.sum("days").cast("int").alias("insured_days_18m"))
     )
 
 
@@ -480,13 +522,20 @@ def rehires(
     )
 
 
-def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: DataFrame) -> DataFrame:
+def layoffs_while_hiring(
+    spells: DataFrame, claims: DataFrame, employments: DataFrame, covered_from: dt.date | None = None
+) -> DataFrame:
     """Per claim, the code-23 separations at its workplace within LAYOFF_WINDOW_DAYS of
     its separation, how many its previous LAYOFF_HISTORY_DAYS predict for a window of
     that size, and the hires in the same window -> (claim_id, layoffs_23_nearby,
     layoffs_23_together, layoffs_23_expected, headcount, hires_nearby):
     layoffs_23_together counts those within BURST_WINDOW_DAYS of the separation,
-    headcount everyone the workplace employed at some time in the window."""
+    headcount everyone the workplace employed at some time in the window.
+
+    The history is read only inside the employment feed's span (from `covered_from`):
+    before it, no separation on record says nothing. The rate is the layoffs of the
+    covered part of the history over its days; with no covered history,
+    layoffs_23_expected is null (unknown, not zero), and no burst can be judged."""
     subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
         "claim_id", "workplace_id", "spell_to"
     )
@@ -505,8 +554,11 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
     is_hire = within(F.col("acquired_on"), LAYOFF_WINDOW_DAYS)
     days_before_window = F.datediff(F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS), F.col("lost_on"))
     is_earlier_layoff_23 = (F.col("separation_code") == "23") & days_before_window.between(1, LAYOFF_HISTORY_DAYS)
-    window_share_of_history = (2 * LAYOFF_WINDOW_DAYS + 1) / LAYOFF_HISTORY_DAYS
     window_start = F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
+    history_days = F.lit(LAYOFF_HISTORY_DAYS)
+    if covered_from is not None:
+        history_days = F.least(history_days, F.datediff(window_start, F.lit(covered_from)))
+    window_days = 2 * LAYOFF_WINDOW_DAYS + 1
     window_end = F.date_add(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
     is_employed_in_window = (F.col("acquired_on") <= window_end) & (
         F.col("lost_on").isNull() | (F.col("lost_on") >= window_start)
@@ -522,12 +574,16 @@ def layoffs_while_hiring(spells: DataFrame, claims: DataFrame, employments: Data
             F.count(F.when(is_earlier_layoff_23, F.col("employment_id"))).alias("_earlier"),
             F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
             F.count(F.when(is_employed_in_window, F.col("employment_id"))).alias("headcount"),
+            F.first(history_days).alias("_history_days"),
         )
         .select(
             "claim_id",
             "layoffs_23_nearby",
             "layoffs_23_together",
-            F.round(F.col("_earlier") * F.lit(window_share_of_history), 2).alias("layoffs_23_expected"),
+            F.when(
+                F.col("_history_days") > 0,
+                F.round(F.col("_earlier") * F.lit(window_days) / F.col("_history_days"), 2),
+            ).alias("layoffs_23_expected"),
             "headcount",
             "hires_nearby",
         )
@@ -598,6 +654,7 @@ def claim_collusion_features(
     as_of: dt.date,
     subjects: DataFrame | None = None,
     tax_covered_from: dt.date | None = None,
+    employment_covered_from: dt.date | None = None,
 ) -> DataFrame:
     """The conformed tables, the workplaces' components (workplace_id, component) and
     the graph's edges after hub pruning -> one row per claim (CLAIM_COLLUSION_COLUMNS).
@@ -607,7 +664,9 @@ def claim_collusion_features(
     account) still counts every claim, so a subject's row is the one a run over every
     claim gives it (a nightly run recomputes only the claims the night touched).
     `tax_covered_from`: where the tax feed's span begins (features/coverage.py); wages
-    without a tax statement count only inside it (None: nowhere)."""
+    without a tax statement count only inside it (None: nowhere).
+    `employment_covered_from`: where the employment feed's span begins; a workplace's
+    layoff history is its rate over the part of the history inside it."""
     claims, employments = tables["claims"], tables["employments"]
     income, certifications = tables["income"], tables["certifications"]
     subject = claims if subjects is None else subjects
@@ -636,7 +695,7 @@ def claim_collusion_features(
     spells = qualifying_spells(subject, employments)
     taxes = tax_statements_for_spells(spells, subject, tables["workplaces"], income, as_of, tax_covered_from)
     rehired = rehires(subject, spells, employments, certifications, related_workplaces(edges))
-    layoffs = layoffs_while_hiring(spells, subject, workplace_spells)
+    layoffs = layoffs_while_hiring(spells, subject, workplace_spells, employment_covered_from)
     ages = workplace_claim_counts(
         claims if subjects is None else at_workplaces, tables["workplaces"], workplace_spells, subjects
     )
@@ -662,7 +721,7 @@ def claim_collusion_features(
     has_wage_without_tax = (
         (F.col("monthly_wage") > 0)
         & (F.col("tax_months_due") >= 1)
-        & (F.col("tax_months_filed") < F.lit(TAX_MONTHS_FILED_SHARE) * F.col("tax_months_due"))
+        & (F.col("tax_months_matching") < F.lit(TAX_MONTHS_FILED_SHARE) * F.col("tax_months_due"))
     )
     # Rehired soon after the separation, or during the benefit (still certified, or
     # before the entitlement ran out, which a true layoff would not give up to the same
@@ -715,6 +774,7 @@ def claim_collusion_features(
         F.coalesce(F.col("tax_statements"), F.lit(0)).cast("bigint").alias("tax_statements"),
         F.coalesce(F.col("tax_months_due"), F.lit(0)).cast("bigint").alias("tax_months_due"),
         F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"),
+        F.coalesce(F.col("tax_months_matching"), F.lit(0)).cast("bigint").alias("tax_months_matching"),
         flag(has_code_disagreement).alias("has_code_disagreement"),
         "rehire_workplace_id",
         "rehired_on",

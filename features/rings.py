@@ -17,9 +17,10 @@ employment spells and claims of the claimants of its workplaces, and measures:
 Spark then adds what the claims say (features/collusion_evidence.py): how many of the
 component's claims rest on a paper spell (wages without any tax statement, a spell
 just past the 180-day threshold), a shared account, a rehire or a code the employer
-contradicts. Its members are the workplaces with a suspicious claim or sharing a
-representative or an account (`ring_members`); a clean business that only shares the
-building or a phone line is a neighbour, named but not counted. A candidate is a ring
+contradicts. Its members are the workplaces with a suspicious claim, sharing a
+representative or an account, or through which a claimant with a suspicious claim
+rotated (`ring_members`); a clean business that only shares the building or a phone
+line is a neighbour, named but not counted. A candidate is a ring
 when it has RING_MIN_WORKPLACES members, at least RING_MIN_SUSPICIOUS_CLAIMS of their
 claims, and at least RING_MIN_SUSPICIOUS_SHARE of them, are suspicious. Its score is
 a noisy-or of that share and of rotation, young workplaces and a claim burst
@@ -285,15 +286,40 @@ def _shared_attributes(edges: DataFrame, workplace_components: DataFrame) -> Dat
     return shared.groupBy("component").agg(F.array_sort(F.collect_list(text)).alias("shared"))
 
 
-def ring_members(edges: DataFrame, workplace_components: DataFrame, candidate_claims: DataFrame) -> DataFrame:
+def ring_members(
+    edges: DataFrame,
+    workplace_components: DataFrame,
+    candidate_claims: DataFrame,
+    employments: DataFrame | None = None,
+) -> DataFrame:
     """The workplaces of each candidate that belong to its ring -> (workplace_id,
-    component, is_member, shares). A member produced a suspicious claim, or shares its
-    representative or an account with another workplace of the component. A workplace
-    that is only in the same building or on the same phone line, with no suspicious
-    claim, is a neighbour: named in the ring's reasons, not counted in it."""
+    component, is_member). A member produced a suspicious claim, shares its
+    representative or an account with another workplace of the component, or employed
+    a claimant with a suspicious claim who rotated among the component's workplaces
+    (DOMAIN.md: people rotating among the same cluster of workplaces). A workplace that
+    is only in the same building or on the same phone line, with none of these, is a
+    neighbour: named in the ring's reasons, not counted in it."""
     suspicious = candidate_claims.groupBy("workplace_id").agg(
         F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here")
     )
+    if employments is not None:
+        rotated = candidate_claims.where(is_suspicious_claim() & F.col("is_rotated_in_cluster")).select(
+            "person_key", F.col("component").alias("rotated_component")
+        )
+        rotation_workplaces = (
+            employments.select("person_key", "workplace_id")
+            .join(rotated.distinct(), on="person_key", how="inner")
+            .join(workplace_components, on="workplace_id", how="inner")
+            .where(F.col("component") == F.col("rotated_component"))
+            .select("workplace_id", F.lit(1).alias("rotation_here"))
+            .distinct()
+        )
+        suspicious = suspicious.join(rotation_workplaces, on="workplace_id", how="full").select(
+            "workplace_id",
+            (F.coalesce(F.col("suspicious_here"), F.lit(0)) + F.coalesce(F.col("rotation_here"), F.lit(0))).alias(
+                "suspicious_here"
+            ),
+        )
     identity_links = (
         related_workplaces(edges)
         .where(F.col("link").rlike("representative|account"))
@@ -317,15 +343,17 @@ def rings(
     claims: DataFrame,
     collusion: DataFrame,
     analytics: DataFrame,
+    employments: DataFrame | None = None,
 ) -> DataFrame:
     """The candidates' analytics and the claims' collusion features -> one row per
-    suspected ring (RING_COLUMNS)."""
+    suspected ring (RING_COLUMNS). `employments`: whose spells make a workplace a
+    member through rotation (`ring_members`)."""
     candidate_claims = (
         claims.select("claim_id", "person_key", "workplace_id")
         .join(workplace_components, on="workplace_id", how="inner")
         .join(collusion.drop("workplace_component"), on="claim_id", how="inner")
     )
-    membership = ring_members(edges, workplace_components, candidate_claims)
+    membership = ring_members(edges, workplace_components, candidate_claims, employments)
     member_claims = candidate_claims.join(
         membership.where(F.col("is_member")).select("workplace_id"), on="workplace_id", how="inner"
     )

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 
 from features.collusion_evidence import claim_collusion_features, graph_edges, workplace_components
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
-from features.coverage import TAX_FEED, coverage_of_tables, covered_from
+from features.coverage import EMPLOYMENT_FEED, TAX_FEED, coverage_of_tables, covered_from
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
 from fraud.spark import join_keys
@@ -190,6 +190,7 @@ def analyse(
     claims = tables["claims"]
     coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
     tax_covered_from = covered_from(coverage, TAX_FEED)
+    employment_covered_from = covered_from(coverage, EMPLOYMENT_FEED)
     # Materialised once: the kept edges and the hubs are both read from it.
     edges, hubs = prune_hubs(graph_edges(tables["workplaces"], claims).localCheckpoint(), hub_max_degree)
     edges, hubs = edges.localCheckpoint(), hubs.localCheckpoint()
@@ -203,12 +204,23 @@ def analyse(
     if carried is None:
         subjects = None
         collusion = claim_collusion_features(
-            tables, workplace_component, edges, as_of, tax_covered_from=tax_covered_from
+            tables,
+            workplace_component,
+            edges,
+            as_of,
+            tax_covered_from=tax_covered_from,
+            employment_covered_from=employment_covered_from,
         ).localCheckpoint()
     else:
         subjects, workplaces = touched_claims(tables, changed, components, carried, as_of, tax_covered_from)
         recomputed = claim_collusion_features(
-            tables, workplace_component, edges, as_of, subjects, tax_covered_from=tax_covered_from
+            tables,
+            workplace_component,
+            edges,
+            as_of,
+            subjects,
+            tax_covered_from=tax_covered_from,
+            employment_covered_from=employment_covered_from,
         )
         before = carried.claims.drop("ring_id")
         kept = before.join(join_keys(subjects.select("claim_id")), on="claim_id", how="left_anti")
@@ -226,7 +238,9 @@ def analyse(
 
     candidate_workplaces = workplace_component.join(candidates.select("component"), on="component", how="left_semi")
     graph_rows = component_graph_rows(edges, components, candidates, claims, tables["employments"], workplace_component)
-    found = rings(edges, candidate_workplaces, claims, collusion, component_analytics(graph_rows))
+    found = rings(
+        edges, candidate_workplaces, claims, collusion, component_analytics(graph_rows), tables["employments"]
+    )
     if carried is not None:
         unchanged = carried.rings.join(join_keys(stale_rings), on="component", how="left_anti")
         found = unchanged.select(*found.columns).unionByName(found)

@@ -48,7 +48,7 @@ CLAIM = "claim"
 
 # Bumped when the meaning of the rule set changes without a change of its text
 # (e.g. a feature it reads is computed differently).
-RULESET_REVISION = 4
+RULESET_REVISION = 5
 
 # Evidence standards (the first word of every reason).
 PROVEN = "proven"
@@ -90,6 +90,12 @@ _LAYOFF_PATTERN_EVIDENCE = (
     "employed then, its previous two years predict %s) while it hired %d', workplace_id, "
     "layoffs_23_nearby, headcount, format_number(layoffs_23_expected, 1), hires_nearby)"
 )
+# Whose months the payer's statements do not match: none filed, or paying less than half
+# the reported wage (features/collusion_evidence.py:tax_statements_for_spells).
+_UNMATCHED_WAGES = (
+    "CASE WHEN tax_months_matching < tax_months_filed THEN format_string(', %d of them paying less than half the "
+    "reported wage', tax_months_filed - tax_months_matching) ELSE '' END"
+)
 _LAYOFF_PATTERN_SETTLE = "the employer's record of the business reasons for the layoffs and the claimant's account"
 
 RULES: tuple[Rule, ...] = (
@@ -117,11 +123,11 @@ RULES: tuple[Rule, ...] = (
         legal_basis="고용보험법 제47조, 제61조; 피보험자격 신고 의무 (제15조)",
         severity=0.4,
         level=CERTIFICATION,
-        condition="unreported_worked_days >= 1",
+        condition="unreported_certain_days >= 1",
         evidence=(
-            "format_string('period %s..%s: wage work not reported as insured employment (~%s days by the "
-            "statements spread evenly)', "
-            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(unreported_worked_days, 0))"
+            "format_string('period %s..%s: wage work not reported as insured employment (at least %s days "
+            "of it inside the period)', "
+            "cast(period_from AS STRING), cast(period_to AS STRING), format_number(unreported_certain_days, 0))"
         ),
         strengthens="UW-01",
     ),
@@ -328,7 +334,7 @@ RULES: tuple[Rule, ...] = (
             "CASE WHEN is_just_past_threshold THEN format_string(' (%d insured days in 18 months: just past the "
             "180-day threshold)', insured_days_18m) ELSE '' END, "
             "CASE WHEN has_wage_without_tax THEN format_string(', wages reported but tax statements from the payer "
-            "for %d of its %d months due', tax_months_filed, tax_months_due) ELSE '' END, "
+            "for %d of its %d months due%s', tax_months_filed, tax_months_due, " + _UNMATCHED_WAGES + ") ELSE '' END, "
             "CASE WHEN is_rotated_in_cluster THEN format_string(', worked at %d workplaces of the ring', "
             "cluster_workplaces_worked) ELSE '' END)"
         ),
@@ -348,8 +354,9 @@ RULES: tuple[Rule, ...] = (
         ),
         evidence=(
             "format_string('qualifying spell %s of %d days at %s, wages reported but tax statements from the payer "
-            "for %d of its %d months due%s%s', spell_employment_id, spell_days, workplace_id, tax_months_filed, "
-            "tax_months_due, CASE WHEN is_just_past_threshold THEN format_string(', %d insured days in 18 months', "
+            "for %d of its %d months due%s%s%s', spell_employment_id, spell_days, workplace_id, tax_months_filed, "
+            "tax_months_due, " + _UNMATCHED_WAGES + ", "
+            "CASE WHEN is_just_past_threshold THEN format_string(', %d insured days in 18 months', "
             "insured_days_18m) ELSE '' END, CASE WHEN is_young_workplace_with_many_claims THEN format_string("
             "', the workplace %d days old with %d claims from its %d workers', workplace_age_days, workplace_claims, "
             "workplace_workers) ELSE '' END)"

@@ -80,6 +80,8 @@ WORKPLACES = [
         "10000000002", "1000000002", "2025-01-20", representative=REP, address="서울시 강남구 테헤란로123, 402호"
     ),
     workplace("10000000003", "1000000003", "2025-02-01", address="서울 강남구  테헤란로 123", phone="025551234"),
+    # In the ring's building, sharing nothing else; g3 worked there before the ring.
+    workplace("10000000004", "1000000004", "2024-10-01", address="서울특별시 강남구 테헤란로 123, 9층"),
     workplace("20000000001", "2000000001", "1998-03-01", closed_on="2026-01-31"),  # the closure
     workplace("30000000001", "3000000001", "2005-01-01"),  # spouse 1's employer
     workplace("30000000002", "3000000002", "2007-01-01"),  # spouse 2's employer
@@ -104,6 +106,10 @@ WORKPLACES = [
     # ad1's employer and another business two floors up in the same building.
     workplace("40000000019", "4000000019", "2010-01-01", address="서울특별시 종로구 종로 1, 2층"),
     workplace("40000000020", "4000000020", "2012-01-01", address="서울특별시 종로구 종로 1, 5층"),
+    workplace("40000000021", "4000000021", "2015-01-01"),  # lone3: statements far below the wage
+    workplace("40000000022", "4000000022", "2015-01-01"),  # lone4: a first month's statement, prorated
+    workplace("40000000023", "4000000023", "2015-01-01"),  # ov1's main job
+    workplace("40000000024", "4000000024", "2015-01-01"),  # ov1's second job, at the same time
     # An old, clean business in the ring's building.
     workplace("50000000001", "5000000001", "2001-05-01", address="서울특별시 강남구 테헤란로 123, 7층"),
 ]
@@ -166,9 +172,9 @@ class World:
                 )
             )
 
-    def monthly_statements(self, person, business_no, first_month, months):
+    def monthly_statements(self, person, business_no, first_month, months, amounts=None):
         year, month = map(int, first_month.split("-"))
-        for _ in range(months):
+        for n in range(months):
             work_from = dt.date(year, month, 1)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
             work_to = dt.date(year, month, 1) - dt.timedelta(days=1)
@@ -181,7 +187,7 @@ class World:
                     work_from=work_from,
                     work_to=work_to,
                     work_days=20,
-                    amount=2_500_000,
+                    amount=amounts[n] if amounts else 2_500_000,
                     filed_on=work_to + dt.timedelta(days=30),
                     updated_at=UPDATED,
                 )
@@ -198,6 +204,7 @@ def build_world() -> World:
         w.spell(person, place, "2025-06-01", "2025-12-02", "23")
         w.claim(person, place, "23", "2025-12-10", account=SHARED_ACCOUNT if 3 <= i < 6 else None)
     w.spell("g1", "10000000002", "2025-03-01", "2025-05-20", "11")  # g1 rotated W2 -> W1
+    w.spell("g3", "10000000004", "2024-11-05", "2025-05-25", "11")  # g3 rotated W4 -> W3
 
     for i in range(3):  # the real closure
         person = f"c{i + 1}"
@@ -323,6 +330,20 @@ def build_world() -> World:
     w.spell("lone2", "40000000008", "2025-06-01", "2025-12-07", "23")
     w.monthly_statements("lone2", "4000000008", "2025-06", 7)
     w.claim("lone2", "40000000008", "23", "2025-12-12")
+    # lone3: a statement every month, each paying a quarter of the 2.5M wage reported.
+    w.spell("lone3", "40000000021", "2025-06-01", "2025-12-07", "23")  # 190 days
+    w.monthly_statements("lone3", "4000000021", "2025-06", 7, amounts=[625_000] * 7)
+    w.claim("lone3", "40000000021", "23", "2025-12-12")
+    # lone4: began on June 15th; June's statement pays 800,000, a third of a whole
+    # month's wage but 60% of the 16 days worked. December's pays 1,900,000 for 21 days.
+    w.spell("lone4", "40000000022", "2025-06-15", "2025-12-21", "23")  # 190 days
+    w.monthly_statements("lone4", "4000000022", "2025-06", 7, amounts=[800_000] + [2_300_000] * 5 + [1_900_000])
+    w.claim("lone4", "40000000022", "23", "2025-12-26")
+    # ov1: two jobs at once; the 190 days are insured once, not twice.
+    w.spell("ov1", "40000000023", "2025-06-01", "2025-12-07", "23")  # 190 days
+    w.spell("ov1", "40000000024", "2025-06-01", "2025-11-30", "11")
+    w.monthly_statements("ov1", "4000000024", "2025-06", 6)
+    w.claim("ov1", "40000000023", "23", "2025-12-12")
     return w
 
 
@@ -377,24 +398,27 @@ def case(found, person):
 
 def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(found):
     [ring] = found["rings"]
-    assert ring["workplace_ids"] == "10000000001;10000000002;10000000003"
+    # 10000000004 shares only the building, but a paper employee of the ring rotated
+    # through it: a member (DOMAIN.md: people rotating among the same workplaces).
+    assert ring["workplace_ids"] == "10000000001;10000000002;10000000003;10000000004"
     assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (7, 7, 7)
-    assert ring["rotating_persons"] == 1
+    assert ring["rotating_persons"] == 2
     assert (
         "representative" in ring["reasons"]
-        and "address 서울강남구테헤란로123 shared by 4 workplaces" in ring["reasons"]
+        and "address 서울강남구테헤란로123 shared by 5 workplaces" in ring["reasons"]
     )
     assert "phone 025551234 shared by 2 workplaces" in ring["reasons"]
     assert "representative eeeeeeee shared by 2 workplaces" in ring["reasons"]
-    assert "1 persons rotated among its workplaces" in ring["reasons"]
+    assert "2 persons rotated among its workplaces" in ring["reasons"]
     assert "not counted: 50000000001 (same address or phone only, no suspicious claim)" in ring["reasons"]
     import xml.etree.ElementTree as ElementTree
 
     picture = ElementTree.fromstring(ring["picture"])  # well-formed, self-contained SVG
     titles = {element.text for element in picture.iter("{http://www.w3.org/2000/svg}title")}
     assert {"W:10000000001", "W:10000000002", "W:10000000003"} <= titles
-    # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.2 × a young workplace)(1 - 0.2 × a burst of 7 claims)
-    assert ring["score"] == 0.808
+    # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.3 × two rotating)(1 - 0.2 × a young workplace)
+    #   (1 - 0.2 × a burst of 7 claims)
+    assert ring["score"] == 0.8656
 
 
 def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_paid(found):
@@ -593,6 +617,30 @@ def test_gh02_fires_on_a_lone_paper_spell_and_not_on_one_with_tax_statements(fou
     assert hit["rule_hits"] == "GH-02"
     assert hit["ring_id"] is None
     assert case(found, "lone2") is None
+
+
+def test_gh02_fires_on_statements_paying_far_less_than_the_wage_reported(found):
+    """A statement every month, each paying a quarter of the reported wage: the wages
+    reported are not matched by the payer's tax statements (DOMAIN.md). December's
+    matches: the spell ended on the 7th, and a quarter of a month's wage is more than
+    half of seven days' wages."""
+    hit = case(found, "lone3")
+    assert hit["rule_hits"] == "GH-02"
+    assert "for 7 of its 7 months due, 6 of them paying less than half the reported wage" in hit["reasons"]
+
+
+def test_gh02_look_alike_a_partial_first_month_matches_the_days_worked(found):
+    """June's statement covers the 16 days of the spell in June: compared with the
+    wage for those days, not a whole month's, it matches."""
+    assert case(found, "lone4") is None
+
+
+def test_two_jobs_at_once_insure_each_day_once(found):
+    """The 18 months' insured days merge overlapping spells: 190 days, just past the
+    threshold, not 373."""
+    hit = case(found, "ov1")
+    assert hit["rule_hits"] == "GH-02"
+    assert "190 insured days in 18 months" in hit["reasons"]
 
 
 def test_suspected_workplaces_rank_the_ring_first(found):

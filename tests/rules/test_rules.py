@@ -47,6 +47,7 @@ SCENARIOS = (
     "repeat",
     "repeat-clean",
     "complete-seen-in-korea",
+    "uw-zero-amount",
 )
 
 
@@ -186,6 +187,8 @@ def _income():
             150_000,
             dt.date(2026, 2, 10),
         ),
+        # A statement of 0 KRW (a correction, or nothing paid) proves no work.
+        statement("r-zero", "uw-zero-amount", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 20, 0, mar10),
         statement("r-repeat", "repeat", NOT_INSURED_PAYER, "WAGE", feb1, feb28, 20, 2_000_000, mar10),
         # January's statement, the month the claim began (c1 is Jan 5..Feb 1, so Jan 1..4
         # lie outside it): 3 days of day work fit before the claim, 10 cannot.
@@ -399,6 +402,20 @@ def test_uw01_fires_on_undeclared_work_and_counts_from_the_first_tainted_period(
     )
     assert hit["evidence_standard"] == "proven"
     assert hit["overpayment_if_confirmed"] == 3_180_000
+    # UW-02 counts the days proven inside the period too, never the spread estimate.
+    assert (
+        "proven: period 2026-02-02..2026-03-01: wage work not reported as insured employment (at least 19 days "
+        "of it inside the period)" in hit["reasons"]
+    )
+
+
+def test_uw01_look_alike_a_statement_of_nothing_paid_proves_no_work(found):
+    """20 days in February on a statement of 0 KRW: nothing was paid, so nothing is
+    proven; the days spread over the month are an estimate at most."""
+    hit = case(found, "uw-zero-amount")
+    assert "UW-01" not in hit["rule_hits"].split(";")
+    assert hit["evidence_standard"] == "estimated"
+    assert hit["estimated_overpayment"] == 0
 
 
 def test_uw01_fires_on_a_monthly_statement_whose_work_cannot_all_lie_outside_the_period(found):
@@ -620,7 +637,7 @@ def test_rp01_look_alike_repeat_offender_without_evidence_is_no_case(found):
 
 def test_queue_is_ranked_without_gaps_by_score_then_overpayment_then_case_id(found):
     ranked = sorted(found["cases"].values(), key=lambda row: row["rank"])
-    assert [row["rank"] for row in ranked] == list(range(1, 14))
+    assert [row["rank"] for row in ranked] == list(range(1, 15))
     assert [(row["claim_id"], row["score"]) for row in ranked] == [
         # Proven cases (a tainted certification) score (1 + s) / 2 ...
         # UW-04 adds to a proven case's strength: 1 - 0.15 × 0.6 × 0.7.
@@ -639,6 +656,7 @@ def test_queue_is_ranked_without_gaps_by_score_then_overpayment_then_case_id(fou
         ("CL-underdeclared", 0.225),
         ("CL-broken-foreign", 0.175),
         ("CL-open-then-hired", 0.175),
+        ("CL-uw-zero-amount", 0.15),
         ("CL-uw-spread-before-claim", 0.15),
     ]
 
