@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fnmatch
 import hashlib
 import json
 import os
 import shutil
 import stat
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -155,8 +157,6 @@ def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now
     An old version whose destination is missing is left for the next write to put back
     (`recover`). Paths that vanish while it looks (another date's run finishing a
     write) are skipped. Returns what it deleted."""
-    import fnmatch
-    import time
 
     now = time.time() if now is None else now
     root = Path(root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -41,7 +42,6 @@ SOURCE_PACKAGES = ("features", "fraud", "jobs", "models", "rules")
 def source_digest() -> str:
     """sha256 of the pipeline's Python sources (path and bytes of every module of
     SOURCE_PACKAGES): unlike the commit, it changes with an uncommitted edit too."""
-    import hashlib
 
     digest = hashlib.sha256()
     for package in SOURCE_PACKAGES:
@@ -57,7 +57,6 @@ LOCK_FILE = _REPO / "requirements.lock"
 def lock_digest() -> str | None:
     """sha256 of the environment's lock file (requirements.lock: every package pinned,
     with hashes), which `make` installs; None where the code runs without it."""
-    import hashlib
 
     try:
         return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()

@@ -32,7 +32,9 @@ from pyspark.sql import functions as F
 from fraud import contract
 from fraud.layout import Layout
 from fraud.storage import read_json
+from fraud.version import source_digest
 from jobs.conform import BUILT_FROM, CHANGES, coverage_of
+from rules.ruleset import RULES_VERSION
 
 STATE_FILE = "_state.json"
 # Libraries whose version can change what a stage computes (rings' communities and
@@ -68,8 +70,6 @@ def night_changes(spark, layout: Layout, ds: dt.date, base: dt.date) -> NightCha
 def stage_state(stage: str, layout: Layout, ds: dt.date, params: dict) -> dict:
     """What a stage's carried-over results depend on: the code, the rule set, the
     stage's configuration and the deliveries behind conformed(ds)."""
-    from fraud.version import source_digest
-    from rules.ruleset import RULES_VERSION
 
     built_from = layout.conformed(ds) / BUILT_FROM
     return {

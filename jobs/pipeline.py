@@ -8,6 +8,7 @@ stage's result is written to runs/<ds>/<stage>.json and the next stage reads it.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import time
@@ -23,6 +24,7 @@ from fraud.config import Settings
 from fraud.landing import sources_missing
 from fraud.layout import Layout
 from fraud.locks import nights_lock, shared_state_lock
+from fraud.retention import today as today_in_seoul
 from fraud.storage import read_json, sha256_file, write_json
 from fraud.version import code_version
 
@@ -44,7 +46,6 @@ def check_run_date(ds: date, today: date | None = None) -> None:
     with --no-require-drops); its outputs would look like the newest night's. This is
     the one place a run reads the clock, and only to refuse: what a run writes depends
     on `ds` alone."""
-    from fraud.retention import today as today_in_seoul
 
     today = today or today_in_seoul()
     if ds > today:
@@ -65,7 +66,6 @@ class Stage:
 
 def _job(module: str) -> Callable[[], Callable]:
     def load():
-        import importlib
 
         return importlib.import_module(f"jobs.{module}").run
 

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import Callable
 
 from pyspark.sql import DataFrame
 
+from fraud.config import Settings
+from fraud.dispositions import applicable, labels
+from fraud.layout import Layout
+from fraud.locks import nights_lock
+from fraud.spark import spark_session
+from fraud.storage import atomic_file, read_json
+from fraud.version import code_version, source_digest
 from jobs.collusion import analyse
-from models.dataset import dataset_checksum, training_examples
+from jobs.conform import BUILT_FROM, read_conformed
+from jobs.pipeline import run_date
+from models.dataset import INVESTIGATOR_LABELS_SCHEMA, dataset_checksum, training_examples
 from models.fit import TrainingConfig, split_by_time, train
 from models.registry import ModelRegistry
 
@@ -113,13 +123,8 @@ def examples_of(
     pass per snapshot) and kept under <warehouse>/training/<ds>/ with what
     they were computed from; a later challenger of the same date reads them back, so
     that challengers of one date are compared on the very same examples."""
-    import json
 
     import pandas as pd
-
-    from fraud.layout import Layout
-    from fraud.storage import atomic_file
-    from jobs.conform import read_conformed
 
     path = Layout(warehouse).training_examples(ds)
     label_rows = investigator_label_rows(warehouse, ds)
@@ -155,9 +160,6 @@ def examples_made_from(
     The tables' own record (`_built_from.json`: the deliveries, validator and code that
     conformed them) and the code computing the examples are part of it, so tables
     rebuilt after a late delivery, or a new feature definition, make new examples."""
-    from fraud.storage import read_json
-    from fraud.version import source_digest
-    from jobs.conform import BUILT_FROM
 
     marker = Path(conformed) / BUILT_FROM
     return {
@@ -174,14 +176,12 @@ def examples_made_from(
 def investigator_label_rows(warehouse: Path, ds: dt.date) -> list:
     """Confirmed (positive) and cleared (negative) dispositions recorded on or before
     `ds` (fraud/dispositions.py), as rows of models/dataset.py INVESTIGATOR_LABELS_SCHEMA."""
-    from fraud.dispositions import applicable, labels
 
     return labels(applicable(warehouse, ds))
 
 
 def investigator_labels(spark, rows: list):
     """The investigator label rows as a DataFrame; None when there are none."""
-    from models.dataset import INVESTIGATOR_LABELS_SCHEMA
 
     return spark.createDataFrame(rows, INVESTIGATOR_LABELS_SCHEMA) if rows else None
 
@@ -210,12 +210,6 @@ def _date_named(path: Path) -> dt.date | None:
 def run_for_airflow(context: dict) -> dict:
     """The fraud_model_training task's one call: the run date from the task's
     context, the latest conformed tables on or before it, then `run`."""
-    from fraud.config import Settings
-    from fraud.layout import Layout
-    from fraud.locks import nights_lock
-    from fraud.spark import spark_session
-    from fraud.version import code_version
-    from jobs.pipeline import run_date
 
     settings = Settings.from_env()
     layout = Layout(settings.warehouse)

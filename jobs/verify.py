@@ -35,10 +35,12 @@ from pathlib import Path
 
 from fraud import dispositions
 from fraud.config import Settings
-from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files
+from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files, visible_drop_dirs
 from fraud.layout import Layout
 from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
+from fraud.version import code_version, lock_digest
 from jobs.publish import MANIFEST_NAME
+from rules.ruleset import RULES_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,6 @@ def check_drops(manifest: dict, landing: Path) -> list[str]:
 def late_drops(manifest: dict, landing: Path, ds: date) -> list[str]:
     """Complete drops dated on or before `ds` that the run did not see (they landed
     after it ran)."""
-    from fraud.landing import visible_drop_dirs
 
     used = {(d["source"], d["drop_date"]) for d in manifest["drops"]}
     return [
@@ -232,7 +233,6 @@ def verify(
     warehouse: Path, ds: date, landing: Path | None = None, scratch: Path | None = None, keep: bool = False
 ) -> Report:
     """Re-run `ds` from the drops, rules and model of its manifest and compare."""
-    from rules.ruleset import RULES_VERSION
 
     warehouse = Path(warehouse).resolve()
     layout = Layout(warehouse)
@@ -247,8 +247,6 @@ def verify(
         )
     landing = resolve_landing(layout, ds, landing)
     report = Report(ds.isoformat())
-
-    from fraud.version import code_version, lock_digest
 
     if manifest.get("code_version") != code_version():
         report.notes.append(f"the run's code was {manifest.get('code_version')}, this is {code_version()}")

@@ -35,6 +35,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from models.fit import average_precision, precision_at_k
+
 OVERPAYMENT_TOLERANCE = 0.05
 RING_JACCARD_TARGET = 0.9
 LIST_SEPARATOR = ";"
@@ -389,7 +393,6 @@ def score_orders(claim_ids, rules_score, model_probability, score) -> dict:
       claims the queue does not list follow it, by probability, as the combination
       would take them if investigators had capacity to spare.
     Ties go by claim_id, so every ranking is deterministic."""
-    import numpy as np
 
     ids = np.asarray(claim_ids, dtype=str)
 
@@ -413,10 +416,7 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
     path = Path(outputs) / "scores.parquet"
     if not path.exists():
         return None
-    import numpy as np
     import pyarrow.parquet as pq
-
-    from models.fit import average_precision, precision_at_k
 
     table = pq.read_table(path).to_pydict()
     positives = {p["claim_id"] for p in truth["planted"] if not p.get("past") and set(p["typologies"]) & covered}
