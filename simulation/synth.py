@@ -441,23 +441,23 @@ class Workplace:
     def region_code(self) -> str:
         return self.location[0]
 
-    def versions(self) -> list[tuple[date, int, tuple]]:
+    def versions(self) -> list[tuple[date, int, dict]]:
         """(day, second, row) of every version, oldest first."""
 
-        def row(closed: date | None, day: date, second: int) -> tuple:
-            return (
-                self.workplace_id,
-                self.business_no,
-                self.name,
-                self.representative_key,
-                self.address,
-                self.phone or "",
-                self.bank_account_key or "",
-                self.industry_code,
-                self.region_code,
-                self.opened_on.isoformat(),
-                closed.isoformat() if closed else "",
-                _stamp(day, second),
+        def row(closed: date | None, day: date, second: int) -> dict:
+            return dict(
+                workplace_id=self.workplace_id,
+                business_no=self.business_no,
+                name=self.name,
+                representative_key=self.representative_key,
+                address=self.address,
+                phone=self.phone or "",
+                bank_account_key=self.bank_account_key or "",
+                industry_code=self.industry_code,
+                region_code=self.region_code,
+                opened_on=self.opened_on.isoformat(),
+                closed_on=closed.isoformat() if closed else "",
+                updated_at=_stamp(day, second),
             )
 
         out = [(self.opened_on, self.reported_second, row(None, self.opened_on, self.reported_second))]
@@ -482,17 +482,17 @@ class Spell:
     taxed: bool = True  # False: no NTS statements (a ghost employee)
     employment_id: str = ""
 
-    def versions(self) -> list[tuple[date, int, tuple]]:
-        def row(lost: date | None, code: str | None, day: date, second: int) -> tuple:
-            return (
-                self.employment_id,
-                self.person.key,
-                self.workplace.workplace_id,
-                self.acquired_on.isoformat(),
-                lost.isoformat() if lost else "",
-                code or "",
-                str(self.monthly_wage),
-                _stamp(day, second),
+    def versions(self) -> list[tuple[date, int, dict]]:
+        def row(lost: date | None, code: str | None, day: date, second: int) -> dict:
+            return dict(
+                employment_id=self.employment_id,
+                person_key=self.person.key,
+                workplace_id=self.workplace.workplace_id,
+                acquired_on=self.acquired_on.isoformat(),
+                lost_on=lost.isoformat() if lost else "",
+                separation_code=code or "",
+                monthly_wage=str(self.monthly_wage),
+                updated_at=_stamp(day, second),
             )
 
         day, second = self.reported
@@ -526,20 +526,20 @@ class Cert:
     second: int
     cert_id: str = ""
 
-    def row(self) -> tuple:
-        return (
-            self.cert_id,
-            self.claim.claim_id,
-            self.cert_on.isoformat(),
-            self.period_from.isoformat(),
-            self.period_to.isoformat(),
-            self.channel,
-            self.ip_country or "",
-            str(self.job_search_count),
-            str(self.declared_income),
-            str(self.paid_days),
-            str(self.paid_amount),
-            _stamp(self.cert_on, self.second),
+    def row(self) -> dict:
+        return dict(
+            cert_id=self.cert_id,
+            claim_id=self.claim.claim_id,
+            cert_on=self.cert_on.isoformat(),
+            period_from=self.period_from.isoformat(),
+            period_to=self.period_to.isoformat(),
+            channel=self.channel,
+            ip_country=self.ip_country or "",
+            job_search_count=str(self.job_search_count),
+            declared_income=str(self.declared_income),
+            paid_days=str(self.paid_days),
+            paid_amount=str(self.paid_amount),
+            updated_at=_stamp(self.cert_on, self.second),
         )
 
     @property
@@ -572,22 +572,22 @@ class Claim:
     cash_certs: list = field(default_factory=list)  # periods with undeclared cash work (no feed shows it)
     claim_id: str = ""
 
-    def versions(self) -> list[tuple[date, int, tuple]]:
+    def versions(self) -> list[tuple[date, int, dict]]:
         return [(day, second, self.row(status, day, second)) for day, second, status in self.statuses]
 
-    def row(self, status: str, day: date, second: int) -> tuple:
-        return (
-            self.claim_id,
-            self.person.key,
-            self.workplace.workplace_id,
-            self.separation_code,
-            self.filed_on.isoformat(),
-            self.eligible_from.isoformat(),
-            str(self.benefit_days),
-            str(self.daily_amount),
-            self.bank_account_key,
-            status,
-            _stamp(day, second),
+    def row(self, status: str, day: date, second: int) -> dict:
+        return dict(
+            claim_id=self.claim_id,
+            person_key=self.person.key,
+            workplace_id=self.workplace.workplace_id,
+            separation_code=self.separation_code,
+            filed_on=self.filed_on.isoformat(),
+            eligible_from=self.eligible_from.isoformat(),
+            benefit_days=str(self.benefit_days),
+            daily_amount=str(self.daily_amount),
+            bank_account_key=self.bank_account_key,
+            status=status,
+            updated_at=_stamp(day, second),
         )
 
     @staticmethod
@@ -646,8 +646,15 @@ class Crossing:
     def crossed_at(self) -> str:
         return _stamp(self.day, self.second)
 
-    def row(self) -> tuple:
-        return (self.crossing_id, self.person.key, self.crossed_at, self.direction, self.port_code, self.country)
+    def row(self) -> dict:
+        return dict(
+            crossing_id=self.crossing_id,
+            person_key=self.person.key,
+            crossed_at=self.crossed_at,
+            direction=self.direction,
+            port_code=self.port_code,
+            country=self.country,
+        )
 
 
 @dataclass(eq=False)
@@ -664,17 +671,17 @@ class Finding:
     overpaid_amount: int = 0
     finding_id: str = ""
 
-    def row(self) -> tuple:
-        return (
-            self.finding_id,
-            self.person.key,
-            self.claim.claim_id if self.claim else "",
-            self.workplace.workplace_id if self.workplace else "",
-            self.fraud_type,
-            self.decided_on.isoformat(),
-            str(self.overpaid_amount),
-            self.collusion,
-            _stamp(self.decided_on, self.second),
+    def row(self) -> dict:
+        return dict(
+            finding_id=self.finding_id,
+            person_key=self.person.key,
+            claim_id=self.claim.claim_id if self.claim else "",
+            workplace_id=self.workplace.workplace_id if self.workplace else "",
+            fraud_type=self.fraud_type,
+            decided_on=self.decided_on.isoformat(),
+            overpaid_amount=str(self.overpaid_amount),
+            collusion=self.collusion,
+            updated_at=_stamp(self.decided_on, self.second),
         )
 
 
@@ -2500,17 +2507,27 @@ class SourceDrops:
             self.files[key] = handle
         return handle
 
-    def write(self, day: date, table_name: str, values: tuple) -> None:
+    def values(self, table_name: str, row: dict) -> list:
+        """A row given by column name -> its values in the contract's column order. A
+        column the generator does not know yet (FEEDS.md added one) is written empty;
+        a name the contract does not have is a bug, refused."""
+        columns = contract.table(self.source, table_name).column_names
+        unknown = set(row) - set(columns)
+        if unknown:
+            raise ValueError(f"{self.source}/{table_name}: no such column(s) {sorted(unknown)}")
+        return [row.get(name, "") for name in columns]
+
+    def write(self, day: date, table_name: str, row: dict) -> None:
         handle = self.file(day, table_name)
-        handle.write(values)
+        handle.write(self.values(table_name, row))
         handle.countdown -= 1
         if handle.countdown <= 0:
             self._bad(handle, day, table_name)
             handle.countdown = self.rng.randint(200, 500)
 
-    def write_planted_bad(self, day: date, table_name: str, values: tuple, kind: str, note: str) -> None:
-        row = dict(zip(contract.table(self.source, table_name).column_names, values))
-        self.file(day, table_name).write_bad(row, kind, note)
+    def write_planted_bad(self, day: date, table_name: str, row: dict, kind: str, note: str) -> None:
+        full = dict(zip(contract.table(self.source, table_name).column_names, self.values(table_name, row)))
+        self.file(day, table_name).write_bad(full, kind, note)
 
     def _bad(self, handle: TableFile, day: date, table_name: str) -> None:
         queue = self.required.get((day, table_name))
@@ -2662,17 +2679,17 @@ def _write_income(world: World, drops: SourceDrops, evidence: Evidence) -> int:
         drops.write(
             max(filed_on, baseline),
             "income",
-            (
-                f"NTS{count:011d}",
-                person.key,
-                payer,
-                income_type,
-                work_from.isoformat(),
-                work_to.isoformat(),
-                "" if work_days is None else str(work_days),
-                str(amount),
-                filed,
-                f"{filed}T{seconds[count % len(seconds)]}+09:00",
+            dict(
+                record_id=f"NTS{count:011d}",
+                person_key=person.key,
+                payer_business_no=payer,
+                income_type=income_type,
+                work_from=work_from.isoformat(),
+                work_to=work_to.isoformat(),
+                work_days="" if work_days is None else str(work_days),
+                amount=str(amount),
+                filed_on=filed,
+                updated_at=f"{filed}T{seconds[count % len(seconds)]}+09:00",
             ),
         )
         evidence.credit(person, payer, work_from, work_to, work_days)
@@ -2790,12 +2807,11 @@ def _write_moj(world: World, drops: SourceDrops) -> list[dict]:
             continue
         day = max(crossing.day, world.baseline)
         if crossing.bad_kind:
-            row = list(crossing.row())
-            row[5] = "KOR"  # the arrival record was keyed with a 3-letter country: quarantined
+            row = crossing.row() | {"country": "KOR"}  # keyed with a 3-letter country: quarantined
             drops.write_planted_bad(
                 day,
                 "crossings",
-                tuple(row),
+                row,
                 crossing.bad_kind,
                 "the IN of a trip: its quarantine leaves the trip without a return",
             )
