@@ -157,7 +157,6 @@ def sweep_abandoned(root: Path, older_than: float = ABANDONED_AFTER_SECONDS, now
     An old version whose destination is missing is left for the next write to put back
     (`recover`). Paths that vanish while it looks (another date's run finishing a
     write) are skipped. Returns what it deleted."""
-
     now = time.time() if now is None else now
     root = Path(root)
     candidates = []

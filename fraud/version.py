@@ -42,7 +42,6 @@ SOURCE_PACKAGES = ("features", "fraud", "jobs", "models", "rules")
 def source_digest() -> str:
     """sha256 of the pipeline's Python sources (path and bytes of every module of
     SOURCE_PACKAGES): unlike the commit, it changes with an uncommitted edit too."""
-
     digest = hashlib.sha256()
     for package in SOURCE_PACKAGES:
         for path in sorted((_REPO / package).rglob("*.py")):
@@ -57,7 +56,6 @@ LOCK_FILE = _REPO / "requirements.lock"
 def lock_digest() -> str | None:
     """sha256 of the environment's lock file (requirements.lock: every package pinned,
     with hashes), which `make` installs; None where the code runs without it."""
-
     try:
         return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
     except FileNotFoundError:

@@ -70,7 +70,6 @@ def night_changes(spark, layout: Layout, ds: dt.date, base: dt.date) -> NightCha
 def stage_state(stage: str, layout: Layout, ds: dt.date, params: dict) -> dict:
     """What a stage's carried-over results depend on: the code, the rule set, the
     stage's configuration and the deliveries behind conformed(ds)."""
-
     built_from = layout.conformed(ds) / BUILT_FROM
     return {
         "stage": stage,

@@ -46,7 +46,6 @@ def check_run_date(ds: date, today: date | None = None) -> None:
     with --no-require-drops); its outputs would look like the newest night's. This is
     the one place a run reads the clock, and only to refuse: what a run writes depends
     on `ds` alone."""
-
     today = today or today_in_seoul()
     if ds > today:
         raise RunDateError(f"run date {ds} is after today ({today}, {contract.TIMEZONE}): refused")
@@ -66,7 +65,6 @@ class Stage:
 
 def _job(module: str) -> Callable[[], Callable]:
     def load():
-
         return importlib.import_module(f"jobs.{module}").run
 
     return load

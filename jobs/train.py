@@ -123,7 +123,6 @@ def examples_of(
     pass per snapshot) and kept under <warehouse>/training/<ds>/ with what
     they were computed from; a later challenger of the same date reads them back, so
     that challengers of one date are compared on the very same examples."""
-
     import pandas as pd
 
     path = Layout(warehouse).training_examples(ds)
@@ -160,7 +159,6 @@ def examples_made_from(
     The tables' own record (`_built_from.json`: the deliveries, validator and code that
     conformed them) and the code computing the examples are part of it, so tables
     rebuilt after a late delivery, or a new feature definition, make new examples."""
-
     marker = Path(conformed) / BUILT_FROM
     return {
         "conformed": str(conformed),
@@ -176,13 +174,11 @@ def examples_made_from(
 def investigator_label_rows(warehouse: Path, ds: dt.date) -> list:
     """Confirmed (positive) and cleared (negative) dispositions recorded on or before
     `ds` (fraud/dispositions.py), as rows of models/dataset.py INVESTIGATOR_LABELS_SCHEMA."""
-
     return labels(applicable(warehouse, ds))
 
 
 def investigator_labels(spark, rows: list):
     """The investigator label rows as a DataFrame; None when there are none."""
-
     return spark.createDataFrame(rows, INVESTIGATOR_LABELS_SCHEMA) if rows else None
 
 
@@ -210,7 +206,6 @@ def _date_named(path: Path) -> dt.date | None:
 def run_for_airflow(context: dict) -> dict:
     """The fraud_model_training task's one call: the run date from the task's
     context, the latest conformed tables on or before it, then `run`."""
-
     settings = Settings.from_env()
     layout = Layout(settings.warehouse)
     with nights_lock(layout):  # `fraudctl prune` waits while the tables are read

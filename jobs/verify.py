@@ -138,7 +138,6 @@ def check_drops(manifest: dict, landing: Path) -> list[str]:
 def late_drops(manifest: dict, landing: Path, ds: date) -> list[str]:
     """Complete drops dated on or before `ds` that the run did not see (they landed
     after it ran)."""
-
     used = {(d["source"], d["drop_date"]) for d in manifest["drops"]}
     return [
         f"{source}/{day.isoformat()}"
@@ -233,7 +232,6 @@ def verify(
     warehouse: Path, ds: date, landing: Path | None = None, scratch: Path | None = None, keep: bool = False
 ) -> Report:
     """Re-run `ds` from the drops, rules and model of its manifest and compare."""
-
     warehouse = Path(warehouse).resolve()
     layout = Layout(warehouse)
     manifest_path = layout.outputs(ds) / MANIFEST_NAME

@@ -393,7 +393,6 @@ def score_orders(claim_ids, rules_score, model_probability, score) -> dict:
       claims the queue does not list follow it, by probability, as the combination
       would take them if investigators had capacity to spare.
     Ties go by claim_id, so every ranking is deterministic."""
-
     ids = np.asarray(claim_ids, dtype=str)
 
     def descending(values) -> "np.ndarray":
