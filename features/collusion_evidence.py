@@ -534,8 +534,8 @@ def layoffs_while_hiring(
 
     The history is read only inside the employment feed's span (from `covered_from`):
     before it, no separation on record says nothing. The rate is the layoffs of the
-    covered part of the history over its days; with no covered history,
-    layoffs_23_expected is null (unknown, not zero), and no burst can be judged."""
+    covered part of the history over its days; with less than a window's length of it
+    covered, layoffs_23_expected is null (unknown, not zero), and no burst is judged."""
     subject = spells.join(claims.select("claim_id", "workplace_id"), on="claim_id", how="inner").select(
         "claim_id", "workplace_id", "spell_to"
     )
@@ -555,10 +555,14 @@ def layoffs_while_hiring(
     days_before_window = F.datediff(F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS), F.col("lost_on"))
     is_earlier_layoff_23 = (F.col("separation_code") == "23") & days_before_window.between(1, LAYOFF_HISTORY_DAYS)
     window_start = F.date_sub(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
+    window_days = 2 * LAYOFF_WINDOW_DAYS + 1
     history_days = F.lit(LAYOFF_HISTORY_DAYS)
     if covered_from is not None:
-        history_days = F.least(history_days, F.datediff(window_start, F.lit(covered_from)))
-    window_days = 2 * LAYOFF_WINDOW_DAYS + 1
+        # Only the covered part, counted from both ends: its days and the layoffs in
+        # it. Less than a window's worth of it is no history to judge a burst against.
+        is_earlier_layoff_23 = is_earlier_layoff_23 & (F.col("lost_on") >= F.lit(covered_from))
+        covered_days = F.least(history_days, F.datediff(window_start, F.lit(covered_from)))
+        history_days = F.when(covered_days >= window_days, covered_days)
     window_end = F.date_add(F.col("spell_to"), LAYOFF_WINDOW_DAYS)
     is_employed_in_window = (F.col("acquired_on") <= window_end) & (
         F.col("lost_on").isNull() | (F.col("lost_on") >= window_start)
@@ -787,7 +791,8 @@ def claim_collusion_features(
         flag(is_rotated).alias("is_rotated_in_cluster"),
         F.coalesce(F.col("layoffs_23_nearby"), F.lit(0)).cast("bigint").alias("layoffs_23_nearby"),
         F.coalesce(F.col("layoffs_23_together"), F.lit(0)).cast("bigint").alias("layoffs_23_together"),
-        F.coalesce(F.col("layoffs_23_expected"), F.lit(0.0)).cast("double").alias("layoffs_23_expected"),
+        # Null when the workplace's history is unknown (outside the employment feed's span).
+        F.col("layoffs_23_expected").cast("double").alias("layoffs_23_expected"),
         F.coalesce(F.col("headcount"), F.lit(0)).cast("bigint").alias("headcount"),
         F.coalesce(F.col("hires_nearby"), F.lit(0)).cast("bigint").alias("hires_nearby"),
         flag(is_layoff_while_hiring).alias("is_layoff_while_hiring"),

@@ -37,7 +37,15 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from features.collusion_evidence import ACCOUNT, ADDRESS, PERSON, PHONE, WORKPLACE, related_workplaces
+from features.collusion_evidence import (
+    ACCOUNT,
+    ADDRESS,
+    PERSON,
+    PHONE,
+    QUALIFYING_WINDOW_DAYS,
+    WORKPLACE,
+    related_workplaces,
+)
 from fraud.spark import join_keys
 
 RING_MIN_WORKPLACES = 2
@@ -296,19 +304,30 @@ def ring_members(
     component, is_member). A member produced a suspicious claim, shares its
     representative or an account with another workplace of the component, or employed
     a claimant with a suspicious claim who rotated among the component's workplaces
-    (DOMAIN.md: people rotating among the same cluster of workplaces). A workplace that
+    within the 18 months the claim qualified on (DOMAIN.md: people rotating among the
+    same cluster of workplaces). A workplace that
     is only in the same building or on the same phone line, with none of these, is a
     neighbour: named in the ring's reasons, not counted in it."""
     suspicious = candidate_claims.groupBy("workplace_id").agg(
         F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here")
     )
     if employments is not None:
+        # Only the spells of the rotation itself: those within the 18 months of insured
+        # employment the claim qualified on. A job the claimant held years before says
+        # nothing of the business (a clean neighbour would otherwise join the ring).
         rotated = candidate_claims.where(is_suspicious_claim() & F.col("is_rotated_in_cluster")).select(
-            "person_key", F.col("component").alias("rotated_component")
+            "person_key",
+            F.col("component").alias("rotated_component"),
+            F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("rotation_from"),
+            F.col("spell_to").alias("rotation_to"),
+        )
+        in_rotation = (F.col("acquired_on") <= F.col("rotation_to")) & (
+            F.col("lost_on").isNull() | (F.col("lost_on") >= F.col("rotation_from"))
         )
         rotation_workplaces = (
-            employments.select("person_key", "workplace_id")
-            .join(rotated.distinct(), on="person_key", how="inner")
+            employments.select("person_key", "workplace_id", "acquired_on", "lost_on")
+            .join(rotated, on="person_key", how="inner")
+            .where(in_rotation)
             .join(workplace_components, on="workplace_id", how="inner")
             .where(F.col("component") == F.col("rotated_component"))
             .select("workplace_id", F.lit(1).alias("rotation_here"))

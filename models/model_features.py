@@ -158,7 +158,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "has_wage_without_tax",
-        "wages reported for the qualifying employment but no tax statement from the payer",
+        "wages reported for the qualifying employment that the payer's tax statements do not match",
         "ei/employments x nts/income (features/collusion_evidence.py)",
         "has_wage_without_tax",
     ),

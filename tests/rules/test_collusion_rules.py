@@ -205,6 +205,8 @@ def build_world() -> World:
         w.claim(person, place, "23", "2025-12-10", account=SHARED_ACCOUNT if 3 <= i < 6 else None)
     w.spell("g1", "10000000002", "2025-03-01", "2025-05-20", "11")  # g1 rotated W2 -> W1
     w.spell("g3", "10000000004", "2024-11-05", "2025-05-25", "11")  # g3 rotated W4 -> W3
+    # Years before, g3 worked at the clean business in the ring's building: no rotation.
+    w.spell("g3", "50000000001", "2012-01-01", "2018-06-30", "11")
 
     for i in range(3):  # the real closure
         person = f"c{i + 1}"
@@ -334,10 +336,18 @@ def build_world() -> World:
     w.spell("lone3", "40000000021", "2025-06-01", "2025-12-07", "23")  # 190 days
     w.monthly_statements("lone3", "4000000021", "2025-06", 7, amounts=[625_000] * 7)
     w.claim("lone3", "40000000021", "23", "2025-12-12")
-    # lone4: began on June 15th; June's statement pays 800,000, a third of a whole
-    # month's wage but 60% of the 16 days worked. December's pays 1,900,000 for 21 days.
+    # lone4: began on June 15th and ended on December 21st. June's statement pays
+    # 800,000 and December's 1,000,000: less than half a whole month's wage, more than
+    # half the wage of the 16 and 21 days worked. July and August (unpaid leave) pay
+    # 1,000,000. Prorated, 5 of the 7 months match; compared with whole months, 3.
     w.spell("lone4", "40000000022", "2025-06-15", "2025-12-21", "23")  # 190 days
-    w.monthly_statements("lone4", "4000000022", "2025-06", 7, amounts=[800_000] + [2_300_000] * 5 + [1_900_000])
+    w.monthly_statements(
+        "lone4",
+        "4000000022",
+        "2025-06",
+        7,
+        amounts=[800_000, 1_000_000, 1_000_000, 2_300_000, 2_300_000, 2_300_000, 1_000_000],
+    )
     w.claim("lone4", "40000000022", "23", "2025-12-26")
     # ov1: two jobs at once; the 190 days are insured once, not twice.
     w.spell("ov1", "40000000023", "2025-06-01", "2025-12-07", "23")  # 190 days
@@ -631,7 +641,9 @@ def test_gh02_fires_on_statements_paying_far_less_than_the_wage_reported(found):
 
 def test_gh02_look_alike_a_partial_first_month_matches_the_days_worked(found):
     """June's statement covers the 16 days of the spell in June: compared with the
-    wage for those days, not a whole month's, it matches."""
+    wage for those days, not a whole month's, it matches. With June and December,
+    5 of the 7 months match (two months of unpaid leave do not make a paper spell);
+    compared with whole months only 3 would, and GH-02 would fire."""
     assert case(found, "lone4") is None
 
 
