@@ -22,17 +22,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import reduce
-from importlib.metadata import version
+from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from fraud import contract
+from fraud import contract, version
 from fraud.layout import Layout
 from fraud.storage import read_json
-from fraud.version import source_digest
 from jobs.conform import BUILT_FROM, CHANGES, coverage_of
 from rules.ruleset import RULES_VERSION
 
@@ -74,10 +73,10 @@ def stage_state(stage: str, layout: Layout, ds: dt.date, params: dict) -> dict:
     return {
         "stage": stage,
         "code_version": params.get("code_version"),
-        "source_sha256": source_digest(),
+        "source_sha256": version.source_digest(),
         "rules_version": RULES_VERSION,
         "hub_max_degree": int(params.get("hub_max_degree", 50)),
-        "libraries": {name: version(name) for name in STATE_LIBRARIES},
+        "libraries": {name: metadata.version(name) for name in STATE_LIBRARIES},
         "built_from": read_json(built_from) if built_from.exists() else None,
     }
 

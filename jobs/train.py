@@ -15,13 +15,13 @@ from typing import Callable
 
 from pyspark.sql import DataFrame
 
+from fraud import version
 from fraud.config import Settings
 from fraud.dispositions import applicable, labels
 from fraud.layout import Layout
 from fraud.locks import nights_lock
 from fraud.spark import spark_session
 from fraud.storage import atomic_file, read_json
-from fraud.version import code_version, source_digest
 from jobs.collusion import analyse
 from jobs.conform import BUILT_FROM, read_conformed
 from jobs.pipeline import run_date
@@ -93,14 +93,14 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         "snapshot_months": int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)),
         "conformed": str(inputs["conformed"]),
     }
-    version = registry.log_version(
+    model_version = registry.log_version(
         model, examples, training_data, tags={"ds": ds.isoformat(), "code_version": params.get("code_version", "")}
     )
-    decision = registry.promote(version, holdout=split_by_time(examples, config)["holdout"])
-    log.info("model training %s: version %s %s (%s)", ds, version, decision.decision, decision.reason)
+    decision = registry.promote(model_version, holdout=split_by_time(examples, config)["holdout"])
+    log.info("model training %s: version %s %s (%s)", ds, model_version, decision.decision, decision.reason)
     return {
         "ds": ds.isoformat(),
-        "model_version": version,
+        "model_version": model_version,
         "training_data_sha256": checksum,
         "metrics": model.metrics,
         "promotion": decision.decision,
@@ -167,7 +167,7 @@ def examples_made_from(
         "snapshot_months": snapshot_months,
         "investigator_labels_sha256": hashlib.sha256(repr(label_rows).encode()).hexdigest(),
         "tables_built_from": read_json(marker) if marker.exists() else None,
-        "source_sha256": source_digest(),
+        "source_sha256": version.source_digest(),
     }
 
 
@@ -214,5 +214,5 @@ def run_for_airflow(context: dict) -> dict:
             run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None)),
         )
         inputs = {"conformed": str(layout.conformed(ds))}
-        params = {"ds": ds, "hub_max_degree": settings.hub_max_degree, "code_version": code_version()}
+        params = {"ds": ds, "hub_max_degree": settings.hub_max_degree, "code_version": version.code_version()}
         return run(spark_session(settings), inputs, settings.warehouse, params)

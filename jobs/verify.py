@@ -33,12 +33,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from fraud import dispositions
+from fraud import dispositions, version
 from fraud.config import Settings
 from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files, visible_drop_dirs
 from fraud.layout import Layout
 from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
-from fraud.version import code_version, lock_digest
 from jobs.publish import MANIFEST_NAME
 from rules.ruleset import RULES_VERSION
 
@@ -246,13 +245,13 @@ def verify(
     landing = resolve_landing(layout, ds, landing)
     report = Report(ds.isoformat())
 
-    if manifest.get("code_version") != code_version():
-        report.notes.append(f"the run's code was {manifest.get('code_version')}, this is {code_version()}")
+    if manifest.get("code_version") != version.code_version():
+        report.notes.append(f"the run's code was {manifest.get('code_version')}, this is {version.code_version()}")
     recorded_lock = (manifest.get("lineage") or {}).get("environment_lock_sha256")
-    if recorded_lock != lock_digest():
+    if recorded_lock != version.lock_digest():
         report.notes.append(
             f"the run's environment lock (requirements.lock) was sha256 {recorded_lock}, this is "
-            f"{lock_digest()}: library versions may differ, and outputs with them"
+            f"{version.lock_digest()}: library versions may differ, and outputs with them"
         )
     late = late_drops(manifest, landing, ds)
     if late:
