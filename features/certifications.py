@@ -388,16 +388,12 @@ def certification_features(
 
     is_remote_channel = F.col("channel").isin(*REMOTE_CHANNELS)
     has_foreign_ip = F.coalesce(F.col("ip_country") != F.lit(HOME_COUNTRY), F.lit(False))
-    worked_days = F.least(F.coalesce(F.col("worked_days"), F.lit(0.0)), F.col("period_days").cast("double"))
-    certain_worked_days = F.least(
-        F.coalesce(F.col("certain_worked_days"), F.lit(0.0)), F.col("period_days").cast("double")
-    )
-    unreported_worked_days = F.least(
-        F.coalesce(F.col("unreported_worked_days"), F.lit(0.0)), F.col("period_days").cast("double")
-    )
-    unreported_certain_days = F.least(
-        F.coalesce(F.col("unreported_certain_days"), F.lit(0.0)), F.col("period_days").cast("double")
-    )
+
+    def days_in_period(name: str) -> Column:
+        """A count of days, 0 without evidence, at most the period's days, rounded."""
+        capped = F.least(F.coalesce(F.col(name), F.lit(0.0)), F.col("period_days").cast("double"))
+        return F.round(capped, 2).alias(name)
+
     return joined.select(
         "cert_id",
         "claim_id",
@@ -414,10 +410,10 @@ def certification_features(
         "declared_income",
         "paid_days",
         "paid_amount",
-        F.round(worked_days, 2).alias("worked_days"),
-        F.round(certain_worked_days, 2).alias("certain_worked_days"),
-        F.round(unreported_worked_days, 2).alias("unreported_worked_days"),
-        F.round(unreported_certain_days, 2).alias("unreported_certain_days"),
+        days_in_period("worked_days"),
+        days_in_period("certain_worked_days"),
+        days_in_period("unreported_worked_days"),
+        days_in_period("unreported_certain_days"),
         F.coalesce(F.col("attributable_income"), F.lit(0).cast("bigint")).alias("attributable_income"),
         F.coalesce(F.col("income_record_ids"), F.array().cast("array<string>")).alias("income_record_ids"),
         F.coalesce(F.col("income_evidence"), F.lit("")).alias("income_evidence"),

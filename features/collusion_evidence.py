@@ -347,12 +347,11 @@ def tax_statements_for_spells(
         filed = (
             due.withColumn("wage_due", wage_due)
             .join(statements, on=of_payer(F.col("month"), month_end), how="left")
-            .groupBy("claim_id", "month")
+            .groupBy("claim_id", "month", "wage_due")
             .agg(
                 (F.count("record_id") > 0).alias("filed"),
                 (F.count("amount") < F.count("record_id")).alias("amount_unknown"),
                 F.sum("amount").alias("paid"),
-                F.first("wage_due").alias("wage_due"),
             )
         )
         matches = F.col("filed") & (
@@ -568,8 +567,9 @@ def layoffs_while_hiring(
         F.col("lost_on").isNull() | (F.col("lost_on") >= window_start)
     )
     return (
-        subject.join(events, on=F.col("event_workplace_id") == F.col("workplace_id"), how="inner")
-        .groupBy("claim_id")
+        subject.withColumn("_history_days", history_days)
+        .join(events, on=F.col("event_workplace_id") == F.col("workplace_id"), how="inner")
+        .groupBy("claim_id", "_history_days")
         .agg(
             F.count(F.when(is_layoff_23, F.col("employment_id"))).alias("layoffs_23_nearby"),
             F.count(F.when(is_layoff_23 & within(F.col("lost_on"), BURST_WINDOW_DAYS), F.col("employment_id"))).alias(
@@ -578,16 +578,13 @@ def layoffs_while_hiring(
             F.count(F.when(is_earlier_layoff_23, F.col("employment_id"))).alias("_earlier"),
             F.count(F.when(is_hire, F.col("employment_id"))).alias("hires_nearby"),
             F.count(F.when(is_employed_in_window, F.col("employment_id"))).alias("headcount"),
-            F.first(history_days).alias("_history_days"),
         )
         .select(
             "claim_id",
             "layoffs_23_nearby",
             "layoffs_23_together",
-            F.when(
-                F.col("_history_days") > 0,
-                F.round(F.col("_earlier") * F.lit(window_days) / F.col("_history_days"), 2),
-            ).alias("layoffs_23_expected"),
+            # Null when the history is unknown (history_days null).
+            F.round(F.col("_earlier") * F.lit(window_days) / F.col("_history_days"), 2).alias("layoffs_23_expected"),
             "headcount",
             "hires_nearby",
         )

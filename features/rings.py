@@ -298,47 +298,41 @@ def ring_members(
     edges: DataFrame,
     workplace_components: DataFrame,
     candidate_claims: DataFrame,
-    employments: DataFrame | None = None,
+    employments: DataFrame,
 ) -> DataFrame:
     """The workplaces of each candidate that belong to its ring -> (workplace_id,
     component, is_member). A member produced a suspicious claim, shares its
     representative or an account with another workplace of the component, or employed
     a claimant with a suspicious claim who rotated among the component's workplaces
     within the 18 months the claim qualified on (DOMAIN.md: people rotating among the
-    same cluster of workplaces). A workplace that
-    is only in the same building or on the same phone line, with none of these, is a
-    neighbour: named in the ring's reasons, not counted in it."""
+    same cluster of workplaces). A workplace that is only in the same building or on the
+    same phone line, with none of these, is a neighbour: named in the ring's reasons,
+    not counted in it."""
     suspicious = candidate_claims.groupBy("workplace_id").agg(
         F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here")
     )
-    if employments is not None:
-        # Only the spells of the rotation itself: those within the 18 months of insured
-        # employment the claim qualified on. A job the claimant held years before says
-        # nothing of the business (a clean neighbour would otherwise join the ring).
-        rotated = candidate_claims.where(is_suspicious_claim() & F.col("is_rotated_in_cluster")).select(
-            "person_key",
-            F.col("component").alias("rotated_component"),
-            F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("rotation_from"),
-            F.col("spell_to").alias("rotation_to"),
-        )
-        in_rotation = (F.col("acquired_on") <= F.col("rotation_to")) & (
-            F.col("lost_on").isNull() | (F.col("lost_on") >= F.col("rotation_from"))
-        )
-        rotation_workplaces = (
-            employments.select("person_key", "workplace_id", "acquired_on", "lost_on")
-            .join(rotated, on="person_key", how="inner")
-            .where(in_rotation)
-            .join(workplace_components, on="workplace_id", how="inner")
-            .where(F.col("component") == F.col("rotated_component"))
-            .select("workplace_id", F.lit(1).alias("rotation_here"))
-            .distinct()
-        )
-        suspicious = suspicious.join(rotation_workplaces, on="workplace_id", how="full").select(
-            "workplace_id",
-            (F.coalesce(F.col("suspicious_here"), F.lit(0)) + F.coalesce(F.col("rotation_here"), F.lit(0))).alias(
-                "suspicious_here"
-            ),
-        )
+    # Only the spells of the rotation itself: those within the 18 months of insured
+    # employment the claim qualified on. A job the claimant held years before says
+    # nothing of the business (a clean neighbour would otherwise join the ring).
+    rotated = candidate_claims.where(is_suspicious_claim() & F.col("is_rotated_in_cluster")).select(
+        "person_key",
+        F.col("component").alias("rotated_component"),
+        F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("rotation_from"),
+        F.col("spell_to").alias("rotation_to"),
+    )
+    in_rotation = (F.col("acquired_on") <= F.col("rotation_to")) & (
+        F.col("lost_on").isNull() | (F.col("lost_on") >= F.col("rotation_from"))
+    )
+    rotated_through = (
+        employments.select("person_key", "workplace_id", "acquired_on", "lost_on")
+        .join(rotated, on="person_key", how="inner")
+        .where(in_rotation)
+        .join(workplace_components, on="workplace_id", how="inner")
+        .where(F.col("component") == F.col("rotated_component"))
+        .select("workplace_id")
+        .distinct()
+        .withColumn("rotated_through", F.lit(True))
+    )
     identity_links = (
         related_workplaces(edges)
         .where(F.col("link").rlike("representative|account"))
@@ -346,12 +340,15 @@ def ring_members(
         .distinct()
         .withColumn("shares_identity", F.lit(True))
     )
-    is_member = (F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0) | F.coalesce(
-        F.col("shares_identity"), F.lit(False)
+    is_member = (
+        (F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0)
+        | F.coalesce(F.col("shares_identity"), F.lit(False))
+        | F.coalesce(F.col("rotated_through"), F.lit(False))
     )
     return (
         workplace_components.join(suspicious, on="workplace_id", how="left")
         .join(identity_links, on="workplace_id", how="left")
+        .join(rotated_through, on="workplace_id", how="left")
         .select("workplace_id", "component", is_member.alias("is_member"))
     )
 
@@ -362,7 +359,7 @@ def rings(
     claims: DataFrame,
     collusion: DataFrame,
     analytics: DataFrame,
-    employments: DataFrame | None = None,
+    employments: DataFrame,
 ) -> DataFrame:
     """The candidates' analytics and the claims' collusion features -> one row per
     suspected ring (RING_COLUMNS). `employments`: whose spells make a workplace a

@@ -2349,9 +2349,21 @@ _BROKEN = "\x1fBROKEN\x1f"
 _UNDECODABLE = "\x1fUNDECODABLE\x1f"
 
 
+def row_values(table: contract.Table, row: dict) -> list:
+    """A row given by column name -> its values in the contract's column order. A
+    column the generator does not know yet (FEEDS.md added one) is written empty; a
+    name the contract does not have is a bug, refused."""
+    columns = table.column_names
+    values = [row.get(name, "") for name in columns]
+    if sum(name in row for name in columns) != len(row):
+        unknown = sorted(set(row) - set(columns))
+        raise ValueError(f"{table.source}/{table.name}: no such column(s) {unknown}")
+    return values
+
+
 class TableFile:
-    """One CSV file being written: rows in contract order in, bytes out, counted and
-    hashed as they are written."""
+    """One CSV file being written: rows by column name in, bytes out in the file's
+    layout, counted and hashed as they are written."""
 
     FLUSH_ROWS = 4096
 
@@ -2397,8 +2409,8 @@ class TableFile:
             fields += [remark] + [""] * (len(self.layout.extra) - 1)
         return fields
 
-    def write(self, values: tuple | list) -> None:
-        self.writer.writerow(self._fields(values))
+    def write(self, row: dict) -> None:
+        self.writer.writerow(self._fields(row_values(self.table, row)))
         self.rows += 1
         self.pending += 1
         if self.pending >= self.FLUSH_ROWS:
@@ -2406,7 +2418,8 @@ class TableFile:
 
     def write_bad(self, row: dict, kind: str, note: str | None = None) -> None:
         """Write one bad row (two for duplicate_key) and remember it."""
-        values = [row[name] for name in self.table.column_names]
+        values = row_values(self.table, row)
+        row = dict(zip(self.table.column_names, values))
         key = row[self.table.primary_key]
         if kind in ("broken_quoting", "undecodable_bytes"):
             fields = self._fields(values)
@@ -2507,27 +2520,16 @@ class SourceDrops:
             self.files[key] = handle
         return handle
 
-    def values(self, table_name: str, row: dict) -> list:
-        """A row given by column name -> its values in the contract's column order. A
-        column the generator does not know yet (FEEDS.md added one) is written empty;
-        a name the contract does not have is a bug, refused."""
-        columns = contract.table(self.source, table_name).column_names
-        unknown = set(row) - set(columns)
-        if unknown:
-            raise ValueError(f"{self.source}/{table_name}: no such column(s) {sorted(unknown)}")
-        return [row.get(name, "") for name in columns]
-
     def write(self, day: date, table_name: str, row: dict) -> None:
         handle = self.file(day, table_name)
-        handle.write(self.values(table_name, row))
+        handle.write(row)
         handle.countdown -= 1
         if handle.countdown <= 0:
             self._bad(handle, day, table_name)
             handle.countdown = self.rng.randint(200, 500)
 
     def write_planted_bad(self, day: date, table_name: str, row: dict, kind: str, note: str) -> None:
-        full = dict(zip(contract.table(self.source, table_name).column_names, self.values(table_name, row)))
-        self.file(day, table_name).write_bad(full, kind, note)
+        self.file(day, table_name).write_bad(row, kind, note)
 
     def _bad(self, handle: TableFile, day: date, table_name: str) -> None:
         queue = self.required.get((day, table_name))

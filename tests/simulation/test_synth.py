@@ -10,13 +10,12 @@ import re
 from collections import Counter, defaultdict
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from fraud import contract
 from fraud.records import iter_records
-from simulation.synth import BAD_KINDS, LOOKALIKE_KINDS, RECORD_KINDS, SourceDrops, generate
+from simulation.synth import BAD_KINDS, LOOKALIKE_KINDS, RECORD_KINDS, generate, row_values
 
 BASELINE = date(2026, 3, 2)
 TYPOLOGIES = ("UNDECLARED_WORK", "ABROAD_CERTIFICATION", "FALSE_SEPARATION", "GHOST_EMPLOYMENT")
@@ -403,11 +402,11 @@ def test_rows_are_built_by_column_name_from_the_contract():
     """A row is a dict by column name, written in the contract's order: a column the
     contract gains is written empty until the generator fills it, and a name the
     contract does not have is refused."""
-    drops = SimpleNamespace(source="moj")
+    table = contract.table("moj", "crossings")
     row = dict(crossing_id="X1", person_key="p" * 64, crossed_at="2026-03-02T09:00:00+09:00", direction="OUT")
-    values = SourceDrops.values(drops, "crossings", row)
-    columns = contract.table("moj", "crossings").column_names
+    values = row_values(table, row)
+    columns = table.column_names
     assert values == [row.get(name, "") for name in columns]
     assert values[columns.index("country")] == ""  # not given: written empty
     with pytest.raises(ValueError, match="no such column"):
-        SourceDrops.values(drops, "crossings", {**row, "passport_no": "M1234567"})
+        row_values(table, {**row, "passport_no": "M1234567"})
