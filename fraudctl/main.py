@@ -308,6 +308,7 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
     from fraud.spark import spark_session
     from fraud.version import code_version
     from jobs import train as job
+    from jobs.stage_io import Night
 
     settings = Settings.from_env(warehouse=warehouse)
     layout = Layout(settings.warehouse)
@@ -316,19 +317,14 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
             day = job.latest_conformed(settings.warehouse, ds)
         except FileNotFoundError as error:
             _fail(2, f"{error} (pruned? `fraudctl run --ds {ds}` rebuilds that night from its drops)")
-        params = {
-            "ds": day,
-            "hub_max_degree": settings.hub_max_degree,
-            "code_version": code_version(),
-            "holdout_days": holdout_days,
-            "capacity": capacity,
-            "num_boost_round": rounds,
-        }
-        result = job.run(spark_session(settings), {"conformed": str(layout.conformed(day))}, settings.warehouse, params)
-    metrics = result["metrics"]
+        night = Night(day, settings.warehouse, code_version=code_version(), hub_max_degree=settings.hub_max_degree)
+        inputs = job.TrainInputs(
+            layout.conformed(day), holdout_days=holdout_days, capacity=capacity, num_boost_round=rounds
+        )
+        result = job.run(spark_session(settings), inputs, night)
+    metrics = result.metrics
     click.echo(
-        f"trained on {day}: version {result['model_version']} "
-        f"(training data sha256 {result['training_data_sha256'][:12]})"
+        f"trained on {day}: version {result.model_version} (training data sha256 {result.training_data_sha256[:12]})"
     )
     if metrics:
         click.echo(
@@ -338,9 +334,7 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
         )
     else:
         click.echo("holdout: no decisions in the holdout window")
-    click.echo(
-        f"promotion: {result['promotion']} ({result['promotion_reason']}); champion {result['champion_version']}"
-    )
+    click.echo(f"promotion: {result.promotion} ({result.promotion_reason}); champion {result.champion_version}")
 
 
 @main.command()

@@ -1,1 +1,2 @@
-"""Pipeline jobs. Each stage is one module with `run(spark, inputs, output, params)`; only jobs do I/O."""
+"""Pipeline jobs. Each stage is one module with `run(spark, inputs, night) -> result`
+(the types: jobs/stage_io.py); only jobs do I/O."""

@@ -33,6 +33,7 @@ from fraud import contract, version
 from fraud.layout import Layout
 from fraud.storage import read_json
 from jobs.conform import BUILT_FROM, CHANGES, coverage_of
+from jobs.stage_io import Night
 from rules.ruleset import RULES_VERSION
 
 STATE_FILE = "_state.json"
@@ -66,28 +67,28 @@ def night_changes(spark, layout: Layout, ds: dt.date, base: dt.date) -> NightCha
     return NightChanges(base, new, old)
 
 
-def stage_state(stage: str, layout: Layout, ds: dt.date, params: dict) -> dict:
-    """What a stage's carried-over results depend on: the code, the rule set, the
-    stage's configuration and the deliveries behind conformed(ds)."""
+def stage_state(stage: str, layout: Layout, ds: dt.date, night: Night) -> dict:
+    """What a stage's carried-over results of `ds` depend on: the code, the rule set,
+    the stage's configuration (`night`'s) and the deliveries behind conformed(ds)."""
     built_from = layout.conformed(ds) / BUILT_FROM
     return {
         "stage": stage,
-        "code_version": params.get("code_version"),
+        "code_version": night.code_version,
         "source_sha256": version.source_digest(),
         "rules_version": RULES_VERSION,
-        "hub_max_degree": int(params.get("hub_max_degree", 50)),
+        "hub_max_degree": night.hub_max_degree,
         "libraries": {name: metadata.version(name) for name in STATE_LIBRARIES},
         "built_from": read_json(built_from) if built_from.exists() else None,
     }
 
 
 def usable_base(
-    stage: str, layout: Layout, ds: dt.date, base, params: dict, state_dir: Callable[[dt.date], Path]
+    stage: str, layout: Layout, ds: dt.date, base, night: Night, state_dir: Callable[[dt.date], Path]
 ) -> tuple[dt.date | None, str]:
     """The date conform built on (`base`: a date, its ISO text or None), when `stage`
     may carry over that night's results (kept in `state_dir(base)`), or None and why
     not."""
-    if params.get("full_rebuild"):
+    if night.full_rebuild:
         return None, "full rebuild asked for"
     if not base:
         return None, "conform rebuilt every table"
@@ -97,7 +98,7 @@ def usable_base(
     marker = state_dir(base) / STATE_FILE
     if not marker.exists():
         return None, f"no {stage} state of {base}"
-    if read_json(marker) != stage_state(stage, layout, base, params):
+    if read_json(marker) != stage_state(stage, layout, base, night):
         return None, f"the {stage} state of {base} was made by other code, rules, configuration or drops"
     if _spans(layout.conformed(ds)) != _spans(layout.conformed(base)):
         # Silence counts as evidence only inside a feed's span: where it moved, any

@@ -31,6 +31,7 @@ from fraud.spark import join_keys
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.conform import coverage_of, read_conformed
+from jobs.stage_io import CollusionInputs, CollusionResult, Night
 
 log = logging.getLogger(__name__)
 
@@ -293,11 +294,11 @@ def _write_hubs(hubs: DataFrame, outputs: Path) -> int:
 
 
 def carried_over(
-    spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict, params: dict
+    spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: CollusionInputs, night: Night
 ) -> tuple[Carried | None, str]:
     """The base night's graph results when this night may build on them
     (jobs/changes.py:usable_base), or None, and why."""
-    base, why = usable_base("collusion", layout, ds, inputs.get("base"), params, layout.collusion)
+    base, why = usable_base("collusion", layout, ds, inputs.base, night, layout.collusion)
     if base is None:
         return None, why
     saved = layout.collusion(base)
@@ -312,28 +313,27 @@ def carried_over(
     return carried, why
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory, "base"?: the date
-    conform built on (a nightly run)}; output: the warehouse root; params: {"ds": date,
-    "hub_max_degree"?: int, "code_version"?, "full_rebuild"?}. Returns counts, paths
-    and how the night was computed."""
-    ds: dt.date = params["ds"]
-    layout = Layout(Path(output))
-    tables = read_conformed(spark, Path(inputs["conformed"]))
-    carried, why = carried_over(spark, layout, ds, tables, inputs, params)
+def run(spark, inputs: CollusionInputs, night: Night) -> CollusionResult:
+    """Build and analyse the night's workplace graph from the conformed tables (on the
+    base night's results when conform built on one). Returns counts, paths and how the
+    night was computed."""
+    ds = night.ds
+    layout = Layout(night.warehouse)
+    tables = read_conformed(spark, Path(inputs.conformed))
+    carried, why = carried_over(spark, layout, ds, tables, inputs, night)
     found = analyse(
         tables,
         ds,
-        int(params.get("hub_max_degree", 50)),
+        night.hub_max_degree,
         carried,
-        coverage=coverage_of(Path(inputs["conformed"])) or None,
+        coverage=coverage_of(Path(inputs.conformed)) or None,
     )
     with atomic_dir(layout.collusion(ds)) as staging:
         found.claims.write.parquet(str(staging / "claims"))
         found.rings.write.parquet(str(staging / "rings"))
         found.edges.write.parquet(str(staging / "edges"))
         found.components.write.parquet(str(staging / "components"))
-        write_json(staging / STATE_FILE, stage_state("collusion", layout, ds, params))
+        write_json(staging / STATE_FILE, stage_state("collusion", layout, ds, night))
         if found.touched is not None:
             found.touched.write.parquet(str(staging / TOUCHED))
             write_json(staging / TOUCHED / TOUCHED_SINCE, {"base": carried.changes.base.isoformat()})
@@ -358,15 +358,15 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         analysed,
         "" if recomputed is None else f", {recomputed} claims recomputed",
     )
-    return {
-        "ds": ds.isoformat(),
-        "collusion": str(layout.collusion(ds)),
-        "rings": ring_count,
-        "claims_in_rings": claims_in_rings,
-        "hubs": hub_count,
-        "mode": mode,
-        "base": carried.changes.base.isoformat() if carried else None,
-        "why": why,
-        "recomputed_claims": recomputed,
-        "analysed_components": analysed,
-    }
+    return CollusionResult(
+        ds=ds.isoformat(),
+        collusion=str(layout.collusion(ds)),
+        rings=ring_count,
+        claims_in_rings=claims_in_rings,
+        hubs=hub_count,
+        mode=mode,
+        base=carried.changes.base.isoformat() if carried else None,
+        why=why,
+        recomputed_claims=recomputed,
+        analysed_components=analysed,
+    )

@@ -37,6 +37,7 @@ from fraud.records import LINE_NO
 from fraud.spark import join_keys
 from fraud.storage import atomic_dir, read_json, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION
+from jobs.stage_io import ConformInputs, ConformResult, Night
 
 log = logging.getLogger(__name__)
 
@@ -170,15 +171,13 @@ def _pin_base(layout: Layout, base: date, drops: list[dict], pinned: Path, why: 
     return None, f"conformed {base} was replaced while this run read it"
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"drops"?: [..] from validate} (reads validated/ and conformed/ in the
-    warehouse); output: the warehouse root; params: {"ds": date, "full_rebuild"?: bool}.
-    Writes conformed/<ds>/<table>/ and its _built_from.json; returns row counts and
-    how the tables were built."""
-    ds: date = params["ds"]
-    layout = Layout(Path(output))
-    drops = inputs.get("drops")
-    if params.get("full_rebuild"):
+def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
+    """Read validated/ and conformed/ in the warehouse; write conformed/<ds>/<table>/ and
+    its _built_from.json. Returns row counts and how the tables were built."""
+    ds = night.ds
+    layout = Layout(night.warehouse)
+    drops = inputs.drops
+    if night.full_rebuild:
         base, why = None, "full rebuild asked for"
     else:
         base, why = incremental_base(layout, ds, drops)
@@ -212,15 +211,15 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         why,
         ", ".join(f"{k} {v} ({storage[k]})" for k, v in counts.items()),
     )
-    return {
-        "ds": ds.isoformat(),
-        "conformed": str(layout.conformed(ds)),
-        "rows": counts,
-        "storage": storage,
-        "mode": mode,
-        "base": base.isoformat() if base else None,
-        "why": why,
-    }
+    return ConformResult(
+        ds=ds.isoformat(),
+        conformed=str(layout.conformed(ds)),
+        rows=counts,
+        storage=storage,
+        mode=mode,
+        base=base.isoformat() if base else None,
+        why=why,
+    )
 
 
 def _coverage(spark, staging: Path, base: date | None, ds: date) -> dict:

@@ -43,6 +43,7 @@ from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.collusion import TOUCHED, TOUCHED_SINCE
 from jobs.conform import coverage_of, read_conformed
+from jobs.stage_io import CrossmatchInputs, CrossmatchResult, Night
 from rules.cleared import CLEARED_SCHEMA, current_evidence, still_cleared
 from rules.engine import CASE_COLUMNS, EVIDENCE_COLUMNS, HIT_COLUMNS, case_evidence, cases
 from rules.evidence import Evidence, gather_evidence
@@ -328,10 +329,6 @@ def _conformed_dir(path: Path, ds: dt.date) -> Path:
     return path
 
 
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
 def _text(value) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -407,29 +404,29 @@ def _workplace_rows(workplaces: DataFrame) -> Iterator[list]:
 EVIDENCE_FRAMES = ("certification_table", "certification_hits", "claim_table", "claim_hits")
 
 
-def save_evidence(found: Evidence, layout: Layout, ds: dt.date, params: dict) -> None:
+def save_evidence(found: Evidence, layout: Layout, night: Night) -> None:
     """Every claim's evidence of the night, for the next night to build on."""
-    with atomic_dir(layout.crossmatch(ds)) as staging:
+    with atomic_dir(layout.crossmatch(night.ds)) as staging:
         for name in EVIDENCE_FRAMES:
             getattr(found, name).write.parquet(str(staging / name))
-        write_json(staging / STATE_FILE, stage_state("crossmatch", layout, ds, params))
+        write_json(staging / STATE_FILE, stage_state("crossmatch", layout, night.ds, night))
 
 
 def carried_over(
-    spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: dict, params: dict
+    spark, layout: Layout, ds: dt.date, tables: dict[str, DataFrame], inputs: CrossmatchInputs, night: Night
 ) -> tuple[CarriedEvidence | None, str]:
     """The base night's evidence when this night may build on it
     (jobs/changes.py:usable_base), or None, and why."""
-    if not inputs.get("collusion"):
+    if not inputs.collusion:
         return None, "no collusion stage"
-    base, why = usable_base("crossmatch", layout, ds, inputs.get("base"), params, layout.crossmatch)
+    base, why = usable_base("crossmatch", layout, ds, inputs.base, night, layout.crossmatch)
     if base is None:
         return None, why
     if not (layout.collusion(base) / "claims").exists():
         return None, f"no collusion claims of {base}"
     saved = layout.crossmatch(base)
     frames = {name: spark.read.parquet(str(saved / name)) for name in EVIDENCE_FRAMES}
-    touched = Path(inputs["collusion"]) / TOUCHED
+    touched = Path(inputs.collusion) / TOUCHED
     since = touched / TOUCHED_SINCE
     same_base = since.exists() and read_json(since) == {"base": base.isoformat()}
     carried = CarriedEvidence(
@@ -441,20 +438,18 @@ def carried_over(
     return carried, why
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory, "collusion"?: the graph
-    stage's directory (claims/ and rings/), "model_version"?: the registered model to
-    score with (jobs/select_model.py; none: rules alone)}; output: the warehouse root
-    (files go to outputs/<ds>/); params: {"ds": "YYYY-MM-DD" or date, "tracking_uri"?}.
-    Returns the counts, the rule-set and model versions and the files written."""
-    ds = _as_date(params["ds"])
-    warehouse = Path(output)
+def run(spark, inputs: CrossmatchInputs, night: Night) -> CrossmatchResult:
+    """Run the rule set (and the model, when one was selected) over the conformed tables
+    and the collusion evidence; write the queue's files to outputs/<ds>/. Returns the
+    counts, the rule-set and model versions and the files written."""
+    ds = night.ds
+    warehouse = night.warehouse
     output = ensure_dir(Layout(warehouse).outputs(ds))
-    tables = read_conformed(spark, _conformed_dir(Path(inputs["conformed"]), ds))
-    collusion_dir = Path(inputs["collusion"]) if inputs.get("collusion") else None
+    tables = read_conformed(spark, _conformed_dir(Path(inputs.conformed), ds))
+    collusion_dir = Path(inputs.collusion) if inputs.collusion else None
     collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
-    model_version = inputs.get("model_version")
-    model = load_model(warehouse, str(model_version), params.get("tracking_uri")) if model_version else None
+    model_version = inputs.model_version
+    model = load_model(warehouse, str(model_version), night.tracking_uri) if model_version else None
     if collusion_dir is not None:
         rings_df = spark.read.parquet(str(collusion_dir / "rings"))
     else:
@@ -467,7 +462,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
     cleared_rows = dispositions.cleared_rows(applied)
     cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
     layout = Layout(warehouse)
-    carried, why = carried_over(spark, layout, ds, tables, inputs, params)
+    carried, why = carried_over(spark, layout, ds, tables, inputs, night)
     found = detect(
         tables,
         ds,
@@ -476,7 +471,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         cleared=cleared,
         rings=rings_df,
         carried=carried,
-        coverage=coverage_of(Path(inputs["conformed"])) or None,
+        coverage=coverage_of(Path(inputs.conformed)) or None,
     )
 
     cases_path = output / CASES_FILE
@@ -499,7 +494,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         write_scores(found.scores, scores_path)
         files.append(str(scores_path))
     recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
-    save_evidence(found.found, layout, ds, params)
+    save_evidence(found.found, layout, night)
     mode = "full" if carried is None else "incremental"
     log.info(
         "crossmatch %s (%s: %s%s): %d cases (%d claims with hits past the recovery limitation left out), "
@@ -516,21 +511,21 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         RULES_VERSION,
         model_version or "none",
     )
-    return {
-        "cases": case_count,
-        "time_barred": time_barred_count,
-        "workplaces": workplace_count,
-        "repeat_offenders": offender_count,
-        "rules_version": RULES_VERSION,
-        "model_version": str(model_version) if model_version else None,
-        "files": files,
-        "dispositions": {
+    return CrossmatchResult(
+        cases=case_count,
+        time_barred=time_barred_count,
+        workplaces=workplace_count,
+        repeat_offenders=offender_count,
+        rules_version=RULES_VERSION,
+        model_version=str(model_version) if model_version else None,
+        files=files,
+        dispositions={
             "applied": len(applied),
             "sha256": dispositions.checksum(applied),
             "cleared_kept_out": kept_out_count,
         },
-        "mode": mode,
-        "base": carried.changes.base.isoformat() if carried else None,
-        "why": why,
-        "recomputed_claims": recomputed,
-    }
+        mode=mode,
+        base=carried.changes.base.isoformat() if carried else None,
+        why=why,
+        recomputed_claims=recomputed,
+    )

@@ -11,13 +11,13 @@ they travel with the records to validation and end in quarantine.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
 
 from fraud import contract, records
 from fraud.landing import Drop, DropError, discover
 from fraud.layout import Layout
 from fraud.storage import atomic_dir, read_json, sweep_abandoned, write_json
+from jobs.stage_io import IngestInputs, IngestResult, Night
 
 log = logging.getLogger(__name__)
 
@@ -84,32 +84,29 @@ def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
     return summary
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"landing": dir, "landing_root"?: the directory every delivered file must
-    lie in (default: the landing)}; output: the warehouse root; params: {"ds": date,
-    "progress": callable?}.
+def run(spark, inputs: IngestInputs, night: Night) -> IngestResult:
+    """Land the drops dated up to the run date from `inputs.landing`.
 
     Returns the drops visible to the run (all verified), and which of them were read
     now (new, or re-delivered with a different manifest)."""
-    ds: date = params["ds"]
-    layout = Layout(Path(output))
+    ds = night.ds
+    layout = Layout(night.warehouse)
     for path in sweep_abandoned(layout.root):  # a day old: no run still writes it
         log.warning("removed what a killed write left: %s", path)
-    root = inputs.get("landing_root")
-    drops = discover(Path(inputs["landing"]), ds, Path(root) if root else None)
+    drops = discover(Path(inputs.landing), ds, Path(inputs.landing_root) if inputs.landing_root else None)
     landed_now = []
     for drop in drops:
         if _already_landed(layout, drop):
             continue
         if (layout.landed_drop(drop.source, drop.drop_date) / READING_FILE).exists():
             log.warning("%s was delivered again with a different manifest: reading it again", drop.label)
-        land_drop(drop, layout, params.get("progress"))
+        land_drop(drop, layout, night.progress)
         landed_now.append(drop.label)
         log.info("landed %s", drop.label)
-    return {
-        "ds": ds.isoformat(),
-        "landing": str(Path(inputs["landing"]).resolve()),
-        "drops": [
+    return IngestResult(
+        ds=ds.isoformat(),
+        landing=str(Path(inputs.landing).resolve()),
+        drops=[
             {
                 "source": d.source,
                 "drop_date": d.drop_date.isoformat(),
@@ -118,5 +115,5 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             }
             for d in drops
         ],
-        "landed_now": landed_now,
-    }
+        landed_now=landed_now,
+    )

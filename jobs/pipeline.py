@@ -27,6 +27,26 @@ from fraud.locks import nights_lock, shared_state_lock
 from fraud.retention import today as today_in_seoul
 from fraud.storage import read_json, sha256_file, write_json
 from fraud.version import code_version
+from jobs.stage_io import (
+    CollusionInputs,
+    CollusionResult,
+    ConformInputs,
+    ConformResult,
+    CrossmatchInputs,
+    CrossmatchResult,
+    IngestInputs,
+    IngestResult,
+    Night,
+    PublishInputs,
+    PublishResult,
+    ReportInputs,
+    ReportResult,
+    SelectModelInputs,
+    SelectModelResult,
+    StageResult,
+    ValidateInputs,
+    ValidateResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +75,10 @@ def check_run_date(ds: date, today: date | None = None) -> None:
 class Stage:
     name: str
     uses_spark: bool
-    job: Callable[[], Callable]  # returns the job's run(spark, inputs, output, params)
-    inputs: Callable[[Settings, dict], dict]  # from the settings and the earlier stages' results
+    job: Callable[[], Callable]  # returns the job's run(spark, inputs, night) -> result
+    # The stage's inputs, from the settings and the earlier stages' results by name.
+    inputs: Callable[[Settings, dict[str, StageResult]], object]
+    result: type[StageResult]  # what the stage returns, and reads back from its JSON
     # How long the DAG lets one attempt run (Airflow's execution_timeout) before it is
     # killed as hung; FRAUD_STAGE_TIMEOUT (seconds) sets every stage's. Generous: a full
     # rebuild of a national history is the longest a stage legitimately takes.
@@ -70,71 +92,82 @@ def _job(module: str) -> Callable[[], Callable]:
     return load
 
 
+def _publish_inputs(settings: Settings, done: dict[str, StageResult]) -> PublishInputs:
+    conform, collusion, crossmatch = done["conform"], done["collusion"], done["crossmatch"]
+    return PublishInputs(
+        drops=done["ingest"].drops,
+        conformed=Path(conform.conformed),
+        conformed_rows=conform.rows,
+        rules_version=crossmatch.rules_version,
+        model_version=crossmatch.model_version,
+        dispositions=crossmatch.dispositions,
+        stages=tuple(name for name in STAGE_NAMES if name in done),
+        detections={
+            "cases": crossmatch.cases,
+            "time_barred": crossmatch.time_barred,
+            "workplaces": crossmatch.workplaces,
+            "rings": collusion.rings,
+            "hubs": collusion.hubs,
+            "repeat_offenders": crossmatch.repeat_offenders,
+        },
+    )
+
+
 STAGES: tuple[Stage, ...] = (
     Stage(
         "ingest",
         False,
         _job("ingest"),
-        lambda s, done: {"landing": str(s.landing), "landing_root": str(s.landing_root or s.landing)},
+        lambda s, done: IngestInputs(landing=s.landing, landing_root=s.landing_root or s.landing),
+        IngestResult,
     ),
     Stage(
         "validate",
         True,
         _job("validate"),
-        lambda s, done: {"drops": done["ingest"]["drops"]},
+        lambda s, done: ValidateInputs(drops=done["ingest"].drops),
+        ValidateResult,
         timeout=timedelta(hours=6),
     ),
-    Stage("conform", True, _job("conform"), lambda s, done: {"drops": done["validate"]["drops"]}),
+    Stage("conform", True, _job("conform"), lambda s, done: ConformInputs(drops=done["validate"].drops), ConformResult),
     Stage(
         "collusion",
         True,
         _job("collusion"),
-        lambda s, done: {"conformed": done["conform"]["conformed"], "base": done["conform"].get("base")},
+        lambda s, done: CollusionInputs(conformed=Path(done["conform"].conformed), base=done["conform"].base),
+        CollusionResult,
     ),
-    Stage("select_model", False, _job("select_model"), lambda s, done: {}, timeout=timedelta(minutes=30)),
+    Stage(
+        "select_model",
+        False,
+        _job("select_model"),
+        lambda s, done: SelectModelInputs(),
+        SelectModelResult,
+        timeout=timedelta(minutes=30),
+    ),
     Stage(
         "crossmatch",
         True,
         _job("crossmatch"),
-        lambda s, done: {
-            "conformed": done["conform"]["conformed"],
-            "collusion": done["collusion"]["collusion"],
-            "model_version": done["select_model"]["model_version"],
-            "base": done["conform"].get("base"),
-        },
+        lambda s, done: CrossmatchInputs(
+            conformed=Path(done["conform"].conformed),
+            collusion=Path(done["collusion"].collusion),
+            model_version=done["select_model"].model_version,
+            base=done["conform"].base,
+        ),
+        CrossmatchResult,
     ),
-    Stage(
-        "publish",
-        False,
-        _job("publish"),
-        lambda s, done: {
-            "drops": done["ingest"]["drops"],
-            "conformed": done["conform"]["conformed"],
-            "conformed_rows": done["conform"]["rows"],
-            "rules_version": done["crossmatch"]["rules_version"],
-            "model_version": done["crossmatch"]["model_version"],
-            "dispositions": done["crossmatch"].get("dispositions"),
-            "stages": [name for name in STAGE_NAMES if name in done],
-            "detections": {
-                "cases": done["crossmatch"]["cases"],
-                "time_barred": done["crossmatch"].get("time_barred", 0),
-                "workplaces": done["crossmatch"]["workplaces"],
-                "rings": done["collusion"]["rings"],
-                "hubs": done["collusion"]["hubs"],
-                "repeat_offenders": done["crossmatch"]["repeat_offenders"],
-            },
-        },
-        timeout=timedelta(minutes=30),
-    ),
+    Stage("publish", False, _job("publish"), _publish_inputs, PublishResult, timeout=timedelta(minutes=30)),
     Stage(
         "report",
         True,
         _job("report"),
-        lambda s, done: {
-            "conformed": done["conform"]["conformed"],
-            "collusion": done["collusion"]["collusion"],
-            "manifest": done["publish"]["manifest"],
-        },
+        lambda s, done: ReportInputs(
+            conformed=Path(done["conform"].conformed),
+            collusion=Path(done["collusion"].collusion),
+            manifest=Path(done["publish"].manifest),
+        ),
+        ReportResult,
     ),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
@@ -173,8 +206,10 @@ def wait_for_drops(ds: date, settings: Settings | None = None, sleep=time.sleep,
         sleep(min(settings.drop_poke_seconds, max(1, int(deadline - clock()))))
 
 
-def _results(layout: Layout, ds: date, upstream: dict[str, str]) -> dict[str, dict]:
-    return {name: read_json(Path(path)) for name, path in upstream.items()}
+def _results(upstream: dict[str, str]) -> dict[str, StageResult]:
+    """The earlier stages' results, read back from their files."""
+    results = {stage.name: stage.result for stage in STAGES}
+    return {name: results[name].from_json(read_json(Path(path))) for name, path in upstream.items()}
 
 
 def private_umask() -> None:
@@ -195,31 +230,31 @@ def run_stage(
     stage = next(s for s in STAGES if s.name == name)
     layout = Layout(settings.warehouse)
     upstream = dict(upstream or {})
-    done = _results(layout, ds, upstream)
+    done = _results(upstream)
     spark = None
     if stage.uses_spark:
         from fraud.spark import spark_session
 
         spark = spark_session(settings)
-    params = {
-        "ds": ds,
-        "code_version": code_version(),
-        "configuration": settings.as_manifest(),
-        "hub_max_degree": settings.hub_max_degree,
-        "full_rebuild": settings.full_rebuild,
-    }
-    if progress is not None:
-        params["progress"] = progress
+    night = Night(
+        ds=ds,
+        warehouse=settings.warehouse,
+        code_version=code_version(),
+        configuration=settings.as_manifest(),
+        hub_max_degree=settings.hub_max_degree,
+        full_rebuild=settings.full_rebuild,
+        progress=progress,
+    )
     started = time.monotonic()
     with contextlib.ExitStack() as locks:
         if name in SHARED_STAGES:
             locks.enter_context(shared_state_lock(layout))
         if name in NIGHT_READING_STAGES:
             locks.enter_context(nights_lock(layout))
-        result = stage.job()(spark, stage.inputs(settings, done), settings.warehouse, params)
+        result = stage.job()(spark, stage.inputs(settings, done), night)
     log.info("stage %s for %s done in %.1fs", name, ds, time.monotonic() - started)
     result_path = layout.stage_result(ds, name)
-    write_json(result_path, result)
+    write_json(result_path, result.as_json())
     upstream[name] = str(result_path)
     return upstream
 

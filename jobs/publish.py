@@ -19,6 +19,7 @@ from fraud.validation import VALIDATOR_VERSION
 from fraud.version import lock_digest
 from jobs.conform import coverage_of
 from jobs.ingest import READER_VERSION
+from jobs.stage_io import Night, PublishInputs, PublishResult
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def drop_entries(layout: Layout, drops: list[dict]) -> list[dict]:
     return entries
 
 
-def lineage(code_version: str, inputs: dict) -> dict:
+def lineage(code_version: str, inputs: PublishInputs) -> dict:
     """What produced the outputs, beside the OUTPUTS.md fields: the package version and
     git commit of the code, the rule set, the model, the stages in order, the sha256 of
     the environment's lock file. (Why the
@@ -84,9 +85,9 @@ def lineage(code_version: str, inputs: dict) -> dict:
         "package_version": package,
         "git_commit": commit,
         "code_modified": local.endswith(".dirty"),
-        "rules_version": inputs.get("rules_version"),
-        "model_version": inputs.get("model_version"),
-        "stages": list(inputs.get("stages", [])),
+        "rules_version": inputs.rules_version,
+        "model_version": inputs.model_version,
+        "stages": list(inputs.stages),
         # The installed environment (requirements.lock): a re-run reproduces the
         # outputs only with the same library versions.
         "environment_lock_sha256": lock_digest(),
@@ -101,35 +102,35 @@ def output_checksums(outputs: Path) -> dict[str, str]:
     }
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"drops": [...], "conformed_rows": {...}, "rules_version"?, "detections"?, "model_version"?};
-    output: the warehouse root; params: {"ds": date, "code_version": str, "configuration": dict}."""
-    ds: date = params["ds"]
-    layout = Layout(Path(output))
+def run(spark, inputs: PublishInputs, night: Night) -> PublishResult:
+    """Write outputs/<ds>/run_manifest.json: the drops, counts, versions, spans and
+    checksums of the night's outputs."""
+    ds = night.ds
+    layout = Layout(night.warehouse)
     outputs = ensure_dir(layout.outputs(ds))
-    drops = drop_entries(layout, inputs["drops"])
+    drops = drop_entries(layout, inputs.drops)
     totals = {
         key: sum(t[key] for d in drops for t in d["tables"].values()) for key in ("rows_in", "valid", "quarantined")
     }
     manifest = {
         "ds": ds.isoformat(),
-        "code_version": params["code_version"],
-        "rules_version": inputs.get("rules_version"),
-        "model_version": inputs.get("model_version"),
+        "code_version": night.code_version,
+        "rules_version": inputs.rules_version,
+        "model_version": inputs.model_version,
         "reader_version": READER_VERSION,
         "validator_version": VALIDATOR_VERSION,
-        "configuration": params["configuration"],
+        "configuration": dict(night.configuration),
         "drops": drops,
         "totals": totals,
-        "conformed_rows": inputs.get("conformed_rows", {}),
+        "conformed_rows": inputs.conformed_rows,
         # The span each feed covers, measured from its records (features/coverage.py):
         # a feed's silence is evidence only inside it.
-        "coverage": coverage_of(Path(inputs["conformed"])) if inputs.get("conformed") else {},
-        "detections": inputs.get("detections", {}),
+        "coverage": coverage_of(Path(inputs.conformed)) if inputs.conformed else {},
+        "detections": inputs.detections,
         # Investigators' dispositions the queue applied (recorded on or before ds).
-        "dispositions": inputs.get("dispositions"),
+        "dispositions": inputs.dispositions,
         "outputs": output_checksums(outputs),
-        "lineage": lineage(params["code_version"], inputs),
+        "lineage": lineage(night.code_version or "", inputs),
     }
     write_json(outputs / MANIFEST_NAME, manifest)
     log.info(
@@ -139,10 +140,10 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         totals["rows_in"],
         totals["quarantined"],
     )
-    return {
-        "ds": ds.isoformat(),
-        "outputs": str(outputs),
-        "manifest": str(outputs / MANIFEST_NAME),
-        "totals": totals,
-        "detections": manifest["detections"],
-    }
+    return PublishResult(
+        ds=ds.isoformat(),
+        outputs=str(outputs),
+        manifest=str(outputs / MANIFEST_NAME),
+        totals=totals,
+        detections=manifest["detections"],
+    )

@@ -25,6 +25,7 @@ from fraud import dispositions
 from fraud.layout import Layout
 from fraud.storage import atomic_dir, read_csv, read_json, reading_csv
 from jobs.conform import read_conformed
+from jobs.stage_io import Night, ReportInputs, ReportResult
 
 log = logging.getLogger(__name__)
 
@@ -157,18 +158,17 @@ def model_card(warehouse: Path, version: str | None, tracking_uri: str | None = 
     }, None
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory, "collusion"?: the graph
-    stage's directory, "manifest": outputs/<ds>/run_manifest.json}; output: the warehouse
-    root; params: {"ds", "configuration": with the additional-collection multipliers,
-    "tracking_uri"?}. Writes outputs/<ds>/report/; returns its path and page count."""
+def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
+    """Write outputs/<ds>/report/ from the night's outputs, its manifest and the records
+    behind its cases (the configuration gives the additional-collection multipliers).
+    Returns its path and page count."""
     from pages.site import ReportInput, build
 
-    ds = params["ds"] if isinstance(params["ds"], dt.date) else dt.date.fromisoformat(str(params["ds"]))
-    warehouse = Path(output)
+    ds = night.ds
+    warehouse = night.warehouse
     layout = Layout(warehouse)
     outputs = layout.outputs(ds)
-    manifest = read_json(Path(inputs["manifest"]))
+    manifest = read_json(Path(inputs.manifest))
     cases = read_csv_rows(outputs / "cases.csv")
     workplaces = read_csv_rows(outputs / "workplaces.csv")
     rings = read_csv_rows(outputs / "rings.csv")
@@ -180,19 +180,19 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
         evidence = pq.read_table(evidence_file).to_pylist()
     else:
         evidence = []
-    collusion_dir = Path(inputs["collusion"]) if inputs.get("collusion") else None
+    collusion_dir = Path(inputs.collusion) if inputs.collusion else None
     in_rings = ring_claims(spark, collusion_dir)
     wanted_workplaces = (
         {c["workplace_id"] for c in cases}
         | {w["workplace_id"] for w in workplaces}
         | {w for r in rings for w in r["workplace_ids"].split(";") if w}
     )
-    tables = read_conformed(spark, Path(inputs["conformed"]))
+    tables = read_conformed(spark, Path(inputs.conformed))
     records = records_behind(spark, tables, cases, wanted_workplaces, ds)
     records["ring_claims"] = in_rings
     yesterday = previous_run(layout, ds)
-    model, model_error = model_card(warehouse, manifest.get("model_version"), params.get("tracking_uri"))
-    configuration = params.get("configuration") or {}
+    model, model_error = model_card(warehouse, manifest.get("model_version"), night.tracking_uri)
+    configuration = night.configuration
     site = build(
         ReportInput(
             ds=ds,
@@ -220,4 +220,4 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(html, encoding="utf-8")
     log.info("report %s: %d pages in %s", ds, len(site), final)
-    return {"ds": ds.isoformat(), "report": str(final), "pages": len(site), "index": str(final / "index.html")}
+    return ReportResult(ds=ds.isoformat(), report=str(final), pages=len(site), index=str(final / "index.html"))

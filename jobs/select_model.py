@@ -18,16 +18,13 @@ from pathlib import Path
 from fraud.layout import Layout
 from fraud.storage import read_json
 from jobs.publish import MANIFEST_NAME
+from jobs.stage_io import Night, SelectModelInputs, SelectModelResult
 
 log = logging.getLogger(__name__)
 
 PINNED = "pinned by the run manifest"
 CHAMPION = "the registry's champion"
 NO_MODEL = "no model registered"
-
-
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def pinned_version(warehouse: Path, ds: dt.date) -> tuple[bool, str | None]:
@@ -48,15 +45,12 @@ def champion_version(warehouse: Path, tracking_uri: str | None = None) -> str | 
     return None if registry is None else registry.champion_version()
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {}; output: the warehouse root; params: {"ds": date, "tracking_uri"?}.
-    Returns {"model_version": the version to score with, or None; "chosen_by": why}."""
-    ds = _as_date(params["ds"])
-    warehouse = Path(output)
-    is_pinned, version = pinned_version(warehouse, ds)
+def run(spark, inputs: SelectModelInputs, night: Night) -> SelectModelResult:
+    """The version to score the night with, or None, and why."""
+    is_pinned, version = pinned_version(night.warehouse, night.ds)
     chosen_by = PINNED
     if not is_pinned:
-        version = champion_version(warehouse, params.get("tracking_uri"))
+        version = champion_version(night.warehouse, night.tracking_uri)
         chosen_by = CHAMPION if version is not None else NO_MODEL
-    log.info("model for %s: %s (%s)", ds, version or "none", chosen_by)
-    return {"model_version": version, "chosen_by": chosen_by}
+    log.info("model for %s: %s (%s)", night.ds, version or "none", chosen_by)
+    return SelectModelResult(model_version=version, chosen_by=chosen_by)

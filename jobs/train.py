@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +26,7 @@ from fraud.storage import atomic_file, read_json
 from jobs.collusion import analyse
 from jobs.conform import BUILT_FROM, read_conformed
 from jobs.pipeline import run_date
+from jobs.stage_io import Night, StageResult
 from models.dataset import INVESTIGATOR_LABELS_SCHEMA, dataset_checksum, training_examples
 from models.fit import TrainingConfig, split_by_time, train
 from models.registry import ModelRegistry
@@ -53,61 +55,76 @@ DEFAULT_WINDOW_DAYS = 730
 DEFAULT_SNAPSHOT_MONTHS = 3
 
 
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+@dataclass(frozen=True)
+class TrainInputs:
+    conformed: Path  # the training date's conformed directory
+    holdout_days: int = DEFAULT_HOLDOUT_DAYS  # the holdout: the decisions of the last so many days
+    capacity: int = DEFAULT_CAPACITY  # investigators' capacity (k) the holdout measures precision at
+    num_boost_round: int = DEFAULT_BOOST_ROUNDS
+    window_days: int = DEFAULT_WINDOW_DAYS
+    snapshot_months: int = DEFAULT_SNAPSHOT_MONTHS
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"conformed": the run date's conformed directory}; output: the
-    warehouse root (the embedded MLflow store lives in it); params: {"ds": date,
-    "capacity"?: investigators' capacity (k), "num_boost_round"?: trees, "holdout_days"?: the holdout is the
-    decisions of the last so many days, "hub_max_degree"?, "tracking_uri"?}.
-    Returns the version, the training data's checksum, the metrics and the
-    promotion decision."""
-    ds = _as_date(params["ds"])
-    holdout_from = ds - dt.timedelta(days=int(params.get("holdout_days", DEFAULT_HOLDOUT_DAYS)))
+@dataclass(frozen=True)
+class TrainResult(StageResult):
+    ds: str
+    model_version: str
+    training_data_sha256: str
+    metrics: dict | None
+    promotion: str
+    promotion_reason: str
+    champion_version: str | None
+    tracking_uri: str
+
+
+def run(spark, inputs: TrainInputs, night: Night) -> TrainResult:
+    """Train a challenger on the decisions up to `night.ds`, register it in the
+    warehouse's registry (the embedded MLflow store lives in it) and promote it when it
+    beats the champion on the holdout. Returns the version, the training data's
+    checksum, the metrics and the promotion decision."""
+    ds = night.ds
     config = TrainingConfig(
-        holdout_from=holdout_from,
-        capacity=int(params.get("capacity", DEFAULT_CAPACITY)),
-        num_boost_round=int(params.get("num_boost_round", DEFAULT_BOOST_ROUNDS)),
+        holdout_from=ds - dt.timedelta(days=inputs.holdout_days),
+        capacity=inputs.capacity,
+        num_boost_round=inputs.num_boost_round,
     )
     examples = examples_of(
         spark,
-        Path(inputs["conformed"]),
-        Path(output),
+        Path(inputs.conformed),
+        night.warehouse,
         ds,
-        int(params.get("hub_max_degree", 50)),
-        int(params.get("window_days", DEFAULT_WINDOW_DAYS)),
-        int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)),
+        night.hub_max_degree,
+        inputs.window_days,
+        inputs.snapshot_months,
     )
     checksum = dataset_checksum(examples)
     model = train(examples, config)
-    registry = ModelRegistry(Path(output), tracking_uri=params.get("tracking_uri"))
+    registry = ModelRegistry(night.warehouse, tracking_uri=night.tracking_uri)
     training_data = {
         "ds": ds.isoformat(),
         "sha256": checksum,
         "rows": int(len(examples)),
         "positives": int(examples["label"].sum()),
         "snapshot_days": sorted({str(day) for day in examples["snapshot_on"]}),
-        "window_days": int(params.get("window_days", DEFAULT_WINDOW_DAYS)),
-        "snapshot_months": int(params.get("snapshot_months", DEFAULT_SNAPSHOT_MONTHS)),
-        "conformed": str(inputs["conformed"]),
+        "window_days": inputs.window_days,
+        "snapshot_months": inputs.snapshot_months,
+        "conformed": str(inputs.conformed),
     }
     model_version = registry.log_version(
-        model, examples, training_data, tags={"ds": ds.isoformat(), "code_version": params.get("code_version", "")}
+        model, examples, training_data, tags={"ds": ds.isoformat(), "code_version": night.code_version or ""}
     )
     decision = registry.promote(model_version, holdout=split_by_time(examples, config)["holdout"])
     log.info("model training %s: version %s %s (%s)", ds, model_version, decision.decision, decision.reason)
-    return {
-        "ds": ds.isoformat(),
-        "model_version": model_version,
-        "training_data_sha256": checksum,
-        "metrics": model.metrics,
-        "promotion": decision.decision,
-        "promotion_reason": decision.reason,
-        "champion_version": registry.champion_version(),
-        "tracking_uri": registry.tracking_uri,
-    }
+    return TrainResult(
+        ds=ds.isoformat(),
+        model_version=model_version,
+        training_data_sha256=checksum,
+        metrics=model.metrics,
+        promotion=decision.decision,
+        promotion_reason=decision.reason,
+        champion_version=registry.champion_version(),
+        tracking_uri=registry.tracking_uri,
+    )
 
 
 def examples_of(
@@ -213,6 +230,10 @@ def run_for_airflow(context: dict) -> dict:
             settings.warehouse,
             run_date(context.get("logical_date"), getattr(context.get("dag_run"), "run_after", None)),
         )
-        inputs = {"conformed": str(layout.conformed(ds))}
-        params = {"ds": ds, "hub_max_degree": settings.hub_max_degree, "code_version": version.code_version()}
-        return run(spark_session(settings), inputs, settings.warehouse, params)
+        night = Night(
+            ds=ds,
+            warehouse=settings.warehouse,
+            code_version=version.code_version(),
+            hub_max_degree=settings.hub_max_degree,
+        )
+        return run(spark_session(settings), TrainInputs(layout.conformed(ds)), night).as_json()

@@ -24,6 +24,7 @@ from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_c
 from fraud.text import printable
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
 from jobs.ingest import READING_FILE
+from jobs.stage_io import Night, ValidateInputs, ValidateResult
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +147,12 @@ def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dic
         shutil.rmtree(checked_path, ignore_errors=True)
 
 
-def run(spark, inputs: dict, output: Path, params: dict) -> dict:
-    """inputs: {"drops": [..] from ingest}; output: the warehouse root; params: {"ds": date}.
-
-    Validates the drops not validated before and writes their state files. Returns the
-    drops validated now with their counts."""
-    ds: date = params["ds"]
-    layout = Layout(Path(output))
-    pending = pending_drops(layout, inputs["drops"])
+def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
+    """Validate the drops ingest listed that were not validated before, and write their
+    state files. Returns the drops validated now."""
+    ds = night.ds
+    layout = Layout(night.warehouse)
+    pending = pending_drops(layout, inputs.drops)
     docs_dir = layout.data_docs(ds)
     by_source: dict[str, list[dict]] = {}
     for drop in pending:
@@ -211,7 +210,7 @@ def run(spark, inputs: dict, output: Path, params: dict) -> dict:
             drop["drop_date"],
             ", ".join(f"{n} {t['valid']}/{t['rows_in']}" for n, t in tables.items()),
         )
-    return {"ds": ds.isoformat(), "drops": inputs["drops"], "validated_now": validated}
+    return ValidateResult(ds=ds.isoformat(), drops=inputs.drops, validated_now=validated)
 
 
 def _landed_rows(layout: Layout, drop: dict, table_name: str) -> int:

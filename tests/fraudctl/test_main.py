@@ -87,22 +87,23 @@ def test_train_holds_the_nights_lock_so_prune_cannot_delete_its_tables(tmp_path,
     (tmp_path / "conformed" / "2026-03-04").mkdir(parents=True)
     held = []
 
-    def fake_run(spark, inputs, output, params):
+    def fake_run(spark, inputs, night):
         with open(tmp_path / "state" / ".nights.lock", "a") as handle:
             try:  # what prune asks for: it must not get it while training reads the tables
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 held.append(False)
             except BlockingIOError:
                 held.append(True)
-        return {
-            "metrics": None,
-            "model_version": "1",
-            "training_data_sha256": "0" * 64,
-            "promotion": "kept",
-            "promotion_reason": "test",
-            "champion_version": "1",
-            "inputs": inputs,
-        }
+        return job.TrainResult(
+            ds=night.ds.isoformat(),
+            model_version="1",
+            training_data_sha256="0" * 64,
+            metrics=None,
+            promotion="kept",
+            promotion_reason="test",
+            champion_version="1",
+            tracking_uri="",
+        )
 
     monkeypatch.setattr(fraud.spark, "spark_session", lambda settings: None)
     monkeypatch.setattr(job, "run", fake_run)

@@ -13,7 +13,18 @@ from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import ACCOUNT, P1, P2, claim_row, crossing_row, csv_text, write_drop
+from conftest import (
+    P2,
+    cert_row,
+    claim_row,
+    crossing_row,
+    csv_text,
+    employment_row,
+    finding_row,
+    income_row,
+    workplace_row,
+    write_drop,
+)
 
 from fraud import contract
 from fraud.landing import DropError
@@ -21,6 +32,7 @@ from fraud.layout import Layout
 from fraud.records import ERROR, MAX_FIELD_CHARS
 from fraud.storage import read_json, unescape_cell
 from jobs import ingest, validate
+from jobs.stage_io import IngestInputs, Night, ValidateInputs
 
 DAY = "2026-03-02"
 DS = date(2026, 3, 2)
@@ -29,72 +41,16 @@ FORMULA = "=cmd|' /C calc'!A0"  # a DDE formula: no quote or comma, so the line 
 
 def valid_row(table_name: str) -> dict:
     rows = {
-        "workplaces": {
-            "workplace_id": "12345678901",
-            "business_no": "1234567890",
-            "name": "(주)테스트",
-            "representative_key": P1,
-            "address": "서울특별시 중구 세종대로 110",
-            "phone": "02-123-4567",
-            "bank_account_key": ACCOUNT,
-            "industry_code": "47",
-            "region_code": "11",
-            "opened_on": "2010-01-01",
-            "closed_on": "",
-            "updated_at": "2020-01-01T10:00:00+09:00",
-        },
-        "employments": {
-            "employment_id": "E1",
-            "person_key": P1,
-            "workplace_id": "12345678901",
-            "acquired_on": "2025-01-02",
-            "lost_on": "2025-12-31",
-            "separation_code": "23",
-            "monthly_wage": "2500000",
-            "updated_at": "2026-01-05T10:00:00+09:00",
-        },
-        "claims": claim_row("C1"),
-        "certifications": {
-            "cert_id": "K1",
-            "claim_id": "C1",
-            "cert_on": "2026-03-01",
-            "period_from": "2026-02-01",
-            "period_to": "2026-02-28",
-            "channel": "ONLINE",
-            "ip_country": "KR",
-            "job_search_count": "2",
-            "declared_income": "0",
-            "paid_days": "28",
-            "paid_amount": "1792000",
-            "updated_at": "2026-03-01T10:00:00+09:00",
-        },
-        "findings": {
-            "finding_id": "F1",
-            "person_key": P1,
-            "claim_id": "C1",
-            "workplace_id": "",
-            "fraud_type": "UNDECLARED_WORK",
-            "decided_on": "2026-01-20",
-            "overpaid_amount": "1000000",
-            "collusion": "N",
-            "updated_at": "2026-01-20T10:00:00+09:00",
-        },
-        "income": {
-            "record_id": "N1",
-            "person_key": P1,
-            "payer_business_no": "1234567890",
-            "income_type": "WAGE",
-            "work_from": "2026-01-01",
-            "work_to": "2026-01-31",
-            "work_days": "12",
-            "amount": "1200000",
-            "filed_on": "2026-02-28",
-            "updated_at": "2026-02-28T10:00:00+09:00",
-        },
-        "crossings": crossing_row("X1"),
+        "workplaces": workplace_row(),
+        "employments": employment_row(),
+        "claims": claim_row(),
+        "certifications": cert_row(),
+        "findings": finding_row(),
+        "income": income_row(),
+        "crossings": crossing_row(),
     }
     assert tuple(rows[table_name]) == contract.TABLES[table_name].column_names
-    return dict(rows[table_name])
+    return rows[table_name]
 
 
 def _key(table: contract.Table, n: int) -> str:
@@ -200,8 +156,8 @@ def validated(spark, tmp_path_factory):
             write_drop(landing, source, DAY, files, rows={name: len(expected[name]) for name in files})
         finally:
             csv.field_size_limit(MAX_FIELD_CHARS)
-    landed = ingest.run(None, {"landing": str(landing)}, warehouse, {"ds": DS})
-    validate.run(spark, {"drops": landed["drops"]}, warehouse, {"ds": DS})
+    landed = ingest.run(None, IngestInputs(landing), Night(DS, warehouse))
+    validate.run(spark, ValidateInputs(landed.drops), Night(DS, warehouse))
     return Layout(warehouse), landing, expected
 
 
@@ -280,7 +236,7 @@ def _landing_with(tmp_path, table: contract.Table, content, **kwargs):
 
 
 def _ingest(tmp_path, landing):
-    return ingest.run(None, {"landing": str(landing)}, tmp_path / "warehouse", {"ds": DS})
+    return ingest.run(None, IngestInputs(landing), Night(DS, tmp_path / "warehouse"))
 
 
 def _landed(tmp_path, table):
@@ -347,7 +303,7 @@ def test_missing_column_rejects_every_row_with_one_reason(tmp_path, table_name):
     assert set(landed.column(ERROR).to_pylist()) == {
         f"file rejected: header lacks required column(s) {table.primary_key}"
     }
-    assert result["landed_now"] == [f"{table.source}/{DAY}"]
+    assert result.landed_now == [f"{table.source}/{DAY}"]
 
 
 @pytest.mark.parametrize("table_name", TABLE_NAMES)

@@ -25,6 +25,7 @@ from conftest import conformed_frame as frame
 from conftest import register_tiny_model
 
 from fraud import contract
+from jobs.stage_io import CrossmatchInputs, Night
 
 RUN_DATE = dt.date(2026, 4, 30)
 KST = dt.timezone(dt.timedelta(hours=9))
@@ -162,7 +163,7 @@ def _with_the_model(spark, tables, tmp_path) -> dict:
     for name, table in tables.items():
         table.write.parquet(str(conformed / name))
     version = register_tiny_model(warehouse)
-    result = crossmatch.run(spark, {"conformed": str(conformed), "model_version": version}, warehouse, {"ds": RUN_DATE})
+    result = crossmatch.run(spark, CrossmatchInputs(conformed, model_version=version), Night(RUN_DATE, warehouse))
     outputs = warehouse / "outputs" / RUN_DATE.isoformat()
     with open(outputs / "cases.csv", newline="", encoding="utf-8") as handle:
         cases = {
@@ -232,8 +233,8 @@ def test_the_world_has_the_tiers_it_was_built_for(queues):
 
 def test_crossmatch_scores_with_the_model_version_it_was_given(queues):
     combined = queues["combined"]
-    assert combined["result"]["model_version"] == combined["version"] == "1"
-    assert combined["result"]["files"][-1].endswith("scores.parquet")
+    assert combined["result"].model_version == combined["version"] == "1"
+    assert combined["result"].files[-1].endswith("scores.parquet")
 
 
 def test_the_model_reorders_cases_within_their_tier(queues):

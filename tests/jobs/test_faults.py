@@ -15,6 +15,7 @@ from conftest import claim_row, csv_text, empty_drops, write_drop
 
 from fraud.layout import Layout
 from jobs import ingest, pipeline
+from jobs.stage_io import IngestInputs, Night
 
 REPO = Path(__file__).resolve().parents[2]
 D1, D2 = "2026-03-02", "2026-03-03"
@@ -82,20 +83,20 @@ def test_two_dates_ingesting_at_once_both_succeed_with_complete_drops(tmp_path):
 
 def test_a_drop_delivered_twice_is_read_once(tmp_path):
     landing, warehouse = _landing(tmp_path), tmp_path / "warehouse"
-    first = ingest.run(None, {"landing": str(landing)}, warehouse, {"ds": date(2026, 3, 2)})
-    assert first["landed_now"] == ["ei/2026-03-02", "moj/2026-03-02", "nts/2026-03-02"]
-    again = ingest.run(None, {"landing": str(landing)}, warehouse, {"ds": date(2026, 3, 2)})
-    assert again["landed_now"] == []
-    assert again["drops"] == first["drops"]
+    first = ingest.run(None, IngestInputs(landing), Night(date(2026, 3, 2), warehouse))
+    assert first.landed_now == ["ei/2026-03-02", "moj/2026-03-02", "nts/2026-03-02"]
+    again = ingest.run(None, IngestInputs(landing), Night(date(2026, 3, 2), warehouse))
+    assert again.landed_now == []
+    assert again.drops == first.drops
 
 
 def test_a_drop_redelivered_with_another_manifest_is_read_again_and_replaces_the_first(tmp_path, caplog):
     landing, warehouse = _landing(tmp_path), tmp_path / "warehouse"
-    ingest.run(None, {"landing": str(landing)}, warehouse, {"ds": date(2026, 3, 2)})
+    ingest.run(None, IngestInputs(landing), Night(date(2026, 3, 2), warehouse))
     write_drop(landing, "ei", D1, {"claims": csv_text([claim_row("C1"), claim_row("C9")])})
     with caplog.at_level("WARNING"):
-        result = ingest.run(None, {"landing": str(landing)}, warehouse, {"ds": date(2026, 3, 2)})
-    assert result["landed_now"] == ["ei/2026-03-02"]
+        result = ingest.run(None, IngestInputs(landing), Night(date(2026, 3, 2), warehouse))
+    assert result.landed_now == ["ei/2026-03-02"]
     assert "ei/2026-03-02 was delivered again with a different manifest" in caplog.text
     landed = pq.read_table(Layout(warehouse).landed_drop("ei", date(2026, 3, 2)) / "claims.parquet")
     assert landed.column("claim_id").to_pylist() == ["C1", "C9"]

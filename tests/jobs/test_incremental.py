@@ -6,6 +6,7 @@ of a full rebuild; anything else about the base night falls back to the full run
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from jobs import pipeline
 from jobs.changes import STATE_FILE, stage_state, usable_base
 from jobs.conform import read_conformed
 from jobs.crossmatch import open_trip_persons
+from jobs.stage_io import Night
 
 
 def _settings(tmp_path, landing, **overrides):
@@ -200,25 +202,23 @@ def test_a_base_night_made_by_other_code_or_without_state_is_not_built_on(tmp_pa
 
     layout = Layout(tmp_path)
     base, ds = date(2026, 3, 3), date(2026, 3, 4)
-    params = {"code_version": "1.0+gabc", "hub_max_degree": 50}
+    night = Night(ds, tmp_path, code_version="1.0+gabc", hub_max_degree=50)
     state_dir = layout.collusion
-    assert usable_base("collusion", layout, ds, None, params, state_dir) == (None, "conform rebuilt every table")
-    assert usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[1].startswith(
+    assert usable_base("collusion", layout, ds, None, night, state_dir) == (None, "conform rebuilt every table")
+    assert usable_base("collusion", layout, ds, "2026-03-03", night, state_dir)[1].startswith(
         "conform wrote no changes"
     )
     (layout.conformed(ds) / CHANGES).mkdir(parents=True)
-    assert (
-        usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[1] == "no collusion state of 2026-03-03"
-    )
-    write_json(state_dir(base) / STATE_FILE, stage_state("collusion", layout, base, params))
-    assert usable_base("collusion", layout, ds, "2026-03-03", params, state_dir)[0] == base
-    assert usable_base("collusion", layout, ds, base, {**params, "full_rebuild": True}, state_dir)[0] is None
+    assert usable_base("collusion", layout, ds, "2026-03-03", night, state_dir)[1] == "no collusion state of 2026-03-03"
+    write_json(state_dir(base) / STATE_FILE, stage_state("collusion", layout, base, night))
+    assert usable_base("collusion", layout, ds, "2026-03-03", night, state_dir)[0] == base
+    assert usable_base("collusion", layout, ds, base, replace(night, full_rebuild=True), state_dir)[0] is None
     for changed in ({"code_version": "1.0+gdef"}, {"hub_max_degree": 20}):
-        found, why = usable_base("collusion", layout, ds, base, {**params, **changed}, state_dir)
+        found, why = usable_base("collusion", layout, ds, base, replace(night, **changed), state_dir)
         assert found is None and "other code, rules, configuration or drops" in why
     # An uncommitted edit leaves the commit as it was but not the sources.
     monkeypatch.setattr(version, "source_digest", lambda: "0" * 64)
-    assert usable_base("collusion", layout, ds, base, params, state_dir)[0] is None
+    assert usable_base("collusion", layout, ds, base, night, state_dir)[0] is None
 
 
 def test_open_trip_persons_are_those_whose_last_crossing_is_a_departure(spark):
