@@ -53,6 +53,8 @@ ACCOUNT = "c" * 64
 WP = "12345678901"
 
 
+# One contract-valid row per table, as a feed delivers it (text cells); keyword
+# arguments replace cells. Tests build their rows from these.
 def claim_row(claim_id="C1", person=P1, updated_at="2026-03-01T10:00:00+09:00", **overrides):
     row = {
         "claim_id": claim_id,
@@ -79,6 +81,92 @@ def crossing_row(crossing_id="X1", person=P1, crossed_at="2026-02-10T09:00:00+09
         "direction": direction,
         "port_code": "ICN",
         "country": "JP",
+    }
+    row.update(overrides)
+    return row
+
+
+def employment_row(**overrides):
+    row = {
+        "employment_id": "E1",
+        "person_key": P1,
+        "workplace_id": "12345678901",
+        "acquired_on": "2025-01-02",
+        "lost_on": "2025-12-31",
+        "separation_code": "23",
+        "monthly_wage": "2500000",
+        "updated_at": "2026-01-05T10:00:00+09:00",
+    }
+    row.update(overrides)
+    return row
+
+
+def cert_row(**overrides):
+    row = {
+        "cert_id": "K1",
+        "claim_id": "C1",
+        "cert_on": "2026-03-01",
+        "period_from": "2026-02-01",
+        "period_to": "2026-02-28",
+        "channel": "ONLINE",
+        "ip_country": "KR",
+        "job_search_count": "2",
+        "declared_income": "0",
+        "paid_days": "28",
+        "paid_amount": "1792000",
+        "updated_at": "2026-03-01T10:00:00+09:00",
+    }
+    row.update(overrides)
+    return row
+
+
+def income_row(**overrides):
+    row = {
+        "record_id": "N1",
+        "person_key": P1,
+        "payer_business_no": "1234567890",
+        "income_type": "WAGE",
+        "work_from": "2026-01-01",
+        "work_to": "2026-01-31",
+        "work_days": "12",
+        "amount": "1200000",
+        "filed_on": "2026-02-28",
+        "updated_at": "2026-02-28T10:00:00+09:00",
+    }
+    row.update(overrides)
+    return row
+
+
+def workplace_row(**overrides):
+    row = {
+        "workplace_id": "12345678901",
+        "business_no": "1234567890",
+        "name": "(주)테스트",
+        "representative_key": P1,
+        "address": "서울특별시 중구 세종대로 110",
+        "phone": "02-123-4567",
+        "bank_account_key": ACCOUNT,
+        "industry_code": "47",
+        "region_code": "11",
+        "opened_on": "2010-01-01",
+        "closed_on": "",
+        "updated_at": "2020-01-01T10:00:00+09:00",
+    }
+    row.update(overrides)
+    return row
+
+
+def finding_row(**overrides):
+    row = {
+        "finding_id": "F1",
+        "person_key": P1,
+        "claim_id": "C1",
+        "workplace_id": "",
+        "fraud_type": "UNDECLARED_WORK",
+        "decided_on": "2026-01-20",
+        "overpaid_amount": "1000000",
+        "collusion": "N",
+        "updated_at": "2026-01-20T10:00:00+09:00",
     }
     row.update(overrides)
     return row
