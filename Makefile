@@ -18,7 +18,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv system-demo system-test airflow-db demo test lint evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv system-demo system-test airflow-db demo test lint serve evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
 
 UV_VERSION := 0.13.9
 
@@ -61,8 +61,9 @@ demo: system-demo airflow-db
 		--outputs $(DEMO_DIR)/warehouse/outputs/$$ds --json $(DEMO_DIR)/evaluation.json; \
 	echo; echo "the report, to open first: $(DEMO_DIR)/warehouse/outputs/$$ds/report/index.html"
 
+# The workbench's tests also run on PostgreSQL (installed by system-test): required here.
 test: system-test airflow-db lint
-	$(BIN)/pytest -q
+	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q
 
 # Ruff's linter and formatter (pyproject.toml) and the import layers of
 # docs/ARCHITECTURE.md (import-linter; tests/test_architecture.py shows it catching an
@@ -76,6 +77,20 @@ lint: venv
 # (tests/ops/test_stack.py); left out of `make test` for its length.
 test-stack: system-demo airflow-db
 	$(BIN)/pytest -q -m stack tests/ops/test_stack.py
+
+# The investigators' workbench on the demo's warehouse (docs/workbench.md). The first time,
+# one demo user per role is added with a random password, printed here once.
+serve: venv
+	@test -d $(DEMO_DIR)/warehouse/outputs || { echo "no demo warehouse: run make demo first" >&2; exit 2; }
+	@if ! $(BIN)/fraudctl --log-level WARNING users list --warehouse $(DEMO_DIR)/warehouse | grep -q .; then \
+		for role in investigator supervisor auditor; do \
+			password=$$($(BIN)/python -c "import secrets; print(secrets.token_urlsafe(12))"); \
+			echo "$$password" | $(BIN)/fraudctl --log-level WARNING users add demo-$$role --role $$role \
+				--warehouse $(DEMO_DIR)/warehouse > /dev/null; \
+			echo "demo user demo-$$role, password $$password"; \
+		done; \
+	fi
+	$(BIN)/fraudctl --log-level WARNING serve --warehouse $(DEMO_DIR)/warehouse
 
 # The model lifecycle on generated data: rules-only night, champion, promotion, a refused
 # challenger, a re-run of an old night with its pinned model, and the evaluation of

@@ -438,9 +438,6 @@ def _add_airflow_commands() -> None:
 
 _add_airflow_commands()
 
-if __name__ == "__main__":
-    main()
-
 
 @main.command()
 @click.argument("case_id")
@@ -489,3 +486,95 @@ def disposition(case_id: str, status: str, note: str, by: str, warehouse: Path, 
     except DispositionError as error:
         _fail(2, str(error))
     click.echo(f"{entry.case_id} ({entry.claim_id}): {entry.status} by {entry.by} at {entry.recorded_at}")
+
+
+@main.command()
+@click.option(
+    "--warehouse",
+    envvar="FRAUD_WAREHOUSE",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
+)
+@click.option("--host", default="127.0.0.1", help="The address to listen on (behind the site's TLS proxy).")
+@click.option("--port", default=8090, type=click.IntRange(1, 65535))
+@click.option("--ageing-days", default=14, type=click.IntRange(min=1), help="Days after which a case is ageing.")
+@click.option(
+    "--trusted-user-header",
+    default=None,
+    help="Behind a single sign-on proxy: the header naming the authenticated user (docs/workbench.md).",
+)
+def serve(warehouse: Path, host: str, port: int, ageing_days: int, trusted_user_header: str | None) -> None:
+    """Serve the investigators' workbench over the warehouse (its state: FRAUD_WORKBENCH_DB,
+    else SQLite under <warehouse>/workbench/)."""
+    import uvicorn
+
+    from workbench.app import create_app
+
+    if not (warehouse / "outputs").is_dir():
+        _fail(2, f"{warehouse} holds no outputs/: run a night first (fraudctl run)")
+    app = create_app(warehouse, ageing_days=ageing_days, trusted_user_header=trusted_user_header)
+    click.echo(f"workbench on http://{host}:{port}/ over {warehouse} (log in with a user of `fraudctl users add`)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@main.group()
+def users() -> None:
+    """The workbench's users and their roles (investigator, supervisor, auditor)."""
+
+
+def _workbench_db(warehouse: Path):
+    from sqlalchemy.orm import Session
+
+    from workbench.store import database_url, engine_for, migrate
+
+    url = database_url(warehouse)
+    migrate(url)
+    return Session(engine_for(url))
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["investigator", "supervisor", "auditor"]))
+@click.option(
+    "--warehouse",
+    envvar="FRAUD_WAREHOUSE",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
+)
+def users_add(name: str, role: str, warehouse: Path) -> None:
+    """Add a user; the password is read from standard input (never an argument, which
+    the process list and shell history would show)."""
+    from datetime import UTC, datetime
+
+    from workbench.auth import AuthError, add_user
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    with _workbench_db(warehouse) as db:
+        try:
+            add_user(db, name, role, password, datetime.now(UTC))
+        except AuthError as error:
+            _fail(2, str(error))
+    click.echo(f"added {name} ({role})")
+
+
+@users.command("list")
+@click.option(
+    "--warehouse",
+    envvar="FRAUD_WAREHOUSE",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
+)
+def users_list(warehouse: Path) -> None:
+    """The users and their roles."""
+    from workbench.auth import users as all_users
+
+    with _workbench_db(warehouse) as db:
+        for user in all_users(db):
+            click.echo(f"{user.name}\t{user.role}\tsince {user.created_at:%Y-%m-%d}")
+
+
+if __name__ == "__main__":
+    main()

@@ -123,7 +123,7 @@ def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
     return grouped
 
 
-def _changes(cases: list[dict], previous: list[dict]) -> dict[str, tuple[str, int | None]]:
+def changes_since(cases: list[dict], previous: list[dict]) -> dict[str, tuple[str, int | None]]:
     """case_id -> ("new" | "escalated" | "", rank yesterday)."""
     before = {row["case_id"]: row for row in previous}
     changes = {}
@@ -421,7 +421,7 @@ def build(inp: ReportInput) -> dict[str, str]:
         latest[entry.case_id] = entry
         history[entry.case_id].append(entry)
     workplace_pages = {w["workplace_id"] for w in inp.workplaces if _SAFE_NAME.fullmatch(w["workplace_id"])}
-    changes = _changes(inp.cases, inp.previous_cases)
+    changes = changes_since(inp.cases, inp.previous_cases)
 
     cases = []
     for row in sorted(inp.cases, key=lambda r: _int(r["rank"])):

@@ -2,14 +2,11 @@
 shown as text). Inline CSS and JS only; the Content-Security-Policy forbids loading
 anything, so a page opens the same on an air-gapped desk."""
 
-BASE = """<!DOCTYPE html>
-<html lang="ko">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<meta name="referrer" content="no-referrer">
-<title>{% block title %}{% endblock %} · fraud report {{ ds }}</title>
-<style>
+# Nothing is loaded from anywhere: the pages' CSS and scripts are inline, pictures are
+# inline SVG or data: URIs. The workbench sends the same policy as a header.
+CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+
+STYLE = """<style>
 body{font-family:"Noto Sans KR","Malgun Gothic",system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
 header{background:#1f3a5f;color:#fff;padding:10px 20px}header a{color:#fff;margin-right:16px}
 main{padding:16px 24px;max-width:1400px}
@@ -26,7 +23,21 @@ th{background:#eef2f7}table.sortable th{cursor:pointer}td.num,th.num{text-align:
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:10px;margin-right:4px}
 .controls{margin:8px 0}.controls input,.controls select{padding:3px;margin-right:10px}
 </style>
-</head>
+"""
+
+BASE = (
+    """<!DOCTYPE html>
+<html lang="ko">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="""
+    + f'"{CONTENT_SECURITY_POLICY}">'
+    + """
+<meta name="referrer" content="no-referrer">
+<title>{% block title %}{% endblock %} · fraud report {{ ds }}</title>
+"""
+    + STYLE
+    + """</head>
 <body>
 <header><a href="{{ root }}index.html">Queue {{ ds }}</a><a href="{{ root }}quality.html">Data quality</a><a href="{{ root }}model.html">Model</a></header>
 <main>
@@ -36,6 +47,7 @@ th{background:#eef2f7}table.sortable th{cursor:pointer}td.num,th.num{text-align:
 </body>
 </html>
 """
+)
 
 SORT_AND_FILTER = """<script>
 (function () {

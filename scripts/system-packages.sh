@@ -5,7 +5,8 @@
 #
 #   scripts/system-packages.sh demo   Java 17 (Spark)
 #   scripts/system-packages.sh test   Java 17, and Chromium, its driver and a CJK font
-#                                     for the report's browser tests
+#                                     for the report's browser tests, and PostgreSQL
+#                                     for the workbench's database tests
 #
 # Installing needs root, or sudo without a password; without either it stops with one
 # line naming the packages and the command to run.
@@ -30,6 +31,8 @@ case "$purpose" in
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
     need_package fonts-noto-cjk
+    # The workbench tests start a throwaway cluster with its initdb (tests/workbench/conftest.py).
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
     ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac

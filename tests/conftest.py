@@ -3,7 +3,14 @@ synthetic training examples and a tiny scoring model."""
 
 from __future__ import annotations
 
+import glob
+import importlib.util
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -377,3 +384,104 @@ def webhook_receiver():
     yield server
     server.shutdown()
     server.server_close()
+
+
+# --- the workbench's databases and sample night (tests/workbench/) ---------------------
+# SQLite (the default, a file in the warehouse), and a real PostgreSQL started from the
+# system's packages for this test session. `make test` installs PostgreSQL
+# (scripts/system-packages.sh) and sets FRAUD_TEST_POSTGRES=required, so there a missing
+# or broken server fails the tests; elsewhere the PostgreSQL half is skipped, saying why.
+
+PAGES_TESTS = Path(__file__).resolve().parent / "pages"
+
+
+@pytest.fixture(scope="session")
+def report_sample():
+    """tests/pages/report_sample.py: the report tests' hand-made night."""
+    spec = importlib.util.spec_from_file_location("report_sample", PAGES_TESTS / "report_sample.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root: then run it as the package's `postgres` user.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster on a free local port: its base URL, or a skip."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    required = os.environ.get("FRAUD_TEST_POSTGRES") == "required"
+    if not found:
+        if required:
+            pytest.fail("PostgreSQL is required (FRAUD_TEST_POSTGRES=required) but no initdb is installed")
+        pytest.skip("no PostgreSQL installed (scripts/system-packages.sh test installs it)")
+    bin_dir = Path(found[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="workbench-pg-"))
+    data, port = root / "data", _free_port()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    try:
+        subprocess.run(
+            _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(root / "server.log"),
+                    "-o",
+                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+    except (subprocess.CalledProcessError, OSError) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        message = f"PostgreSQL did not start: {error} {detail.decode(errors='replace')[-300:]}"
+        shutil.rmtree(root, ignore_errors=True)
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]), check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request):
+    """None: the default SQLite file in the warehouse; else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    base = request.getfixturevalue("postgres_server")
+    name = f"workbench_{time.monotonic_ns()}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

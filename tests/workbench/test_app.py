@@ -1,0 +1,263 @@
+"""The investigators' workbench (workbench/): logins, roles, the queue, a case's
+assignment, notes and decisions, and the access log, over a hand-made night (no Spark).
+
+Every test runs on SQLite, and on PostgreSQL too where one can be started
+(tests/conftest.py: `make test` installs it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fraud import dispositions
+from fraud.storage import write_csv
+from pages.site import build
+from workbench import auth
+from workbench.app import COOKIE, create_app
+from workbench.store import AUDITOR, INVESTIGATOR, SUPERVISOR, database_url, engine_for, migrate
+
+PASSWORD = "correct horse battery"
+START = datetime(2026, 3, 8, 0, 30, tzinfo=UTC)  # 09:30 KST the morning after the night of DS
+
+
+class Clock:
+    def __init__(self):
+        self.now = START
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def night(tmp_path, report_sample):
+    """A warehouse holding one published night: cases.csv, its report pages, a manifest."""
+    warehouse = tmp_path / "warehouse"
+    inp = report_sample.sample_input(dispositions=[], previous_ds=None, previous_cases=[])
+    outputs = warehouse / "outputs" / inp.ds.isoformat()
+    for relative, html in build(inp).items():
+        page = outputs / "report" / relative
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(html, encoding="utf-8")
+    write_csv(outputs / "cases.csv", list(inp.cases[0]), ([case[k] for k in inp.cases[0]] for case in inp.cases))
+    (outputs / "run_manifest.json").write_text(json.dumps({"ds": inp.ds.isoformat()}))
+    return warehouse
+
+
+@pytest.fixture
+def bench(night, database):
+    """The app over the night, its clock, and one user of each role."""
+    clock = Clock()
+    url = database or database_url(night)
+    migrate(url)
+    from sqlalchemy.orm import Session
+
+    with Session(engine_for(url)) as db:
+        for name, role in (("kim", INVESTIGATOR), ("lee", INVESTIGATOR), ("park", SUPERVISOR), ("choi", AUDITOR)):
+            auth.add_user(db, name, role, PASSWORD, START)
+    app = create_app(night, url, clock=clock)
+    yield app, clock, night
+    app.state.engine.dispose()
+
+
+def client(app) -> TestClient:
+    # https: the session cookie is Secure and a client sends it only over TLS.
+    return TestClient(app, base_url="https://testserver", follow_redirects=False)
+
+
+def logged_in(app, name: str) -> TestClient:
+    browser = client(app)
+    form = browser.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = browser.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def csrf(browser: TestClient, path: str = "/index.html") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', browser.get(path).text).group(1)
+
+
+def test_pages_need_a_login_and_the_cookie_is_secure_http_only_and_expires(bench):
+    app, clock, _ = bench
+    anonymous = client(app)
+    for path in ("/index.html", "/cases/CASE0001.html", "/rings/R-ring1.html", "/supervisor", "/access-log"):
+        assert anonymous.get(path).headers["location"] == "/login"
+    browser = client(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+    response = browser.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": token})
+    cookie = response.headers["set-cookie"]
+    assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    assert f"Max-Age={auth.SESSION_HOURS * 3600}" in cookie
+    assert browser.get("/index.html").status_code == 200
+    clock.now = START + timedelta(hours=auth.SESSION_HOURS, seconds=1)
+    assert browser.get("/index.html").headers["location"] == "/login"  # expired on the server too
+
+
+def test_a_login_without_the_forms_token_is_refused(bench):
+    app, _, _ = bench
+    response = client(app).post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 400 and COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_repeated_failed_logins_are_slowed_down_for_known_and_unknown_names(bench):
+    app, clock, _ = bench
+    for name in ("kim", "nobody"):
+        browser = client(app)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+        statuses = [
+            browser.post("/login", data={"name": name, "password": "wrong password!", "csrf_token": token}).status_code
+            for _ in range(auth.FREE_FAILURES + 1)
+        ]
+        assert statuses == [401] * (auth.FREE_FAILURES + 1)
+        # Blocked now, even with the right password; the block doubles with each failure.
+        blocked = browser.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token})
+        assert blocked.status_code == 429 and "too many failed logins" in blocked.text
+    clock.now = START + timedelta(seconds=2)
+    browser = client(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+    assert browser.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": token}).status_code == 303
+
+
+def test_passwords_are_stored_as_argon2_hashes(bench, database, night):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from workbench.store import User
+
+    with Session(engine_for(database or database_url(night))) as db:
+        stored = db.scalars(select(User.password_hash)).all()
+    assert stored and all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+
+
+def test_the_queue_shows_the_night_masked_with_its_filters(bench, report_sample):
+    app, _, _ = bench
+    browser = logged_in(app, "kim")
+    page = browser.get("/index.html")
+    assert page.status_code == 200 and "Queue of 2026-03-07" in page.text
+    assert "CASE0001" in page.text and "CASE0002" in page.text
+    assert report_sample.PERSON_A not in page.text and report_sample.PERSON_A[:8] in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    only_abroad = browser.get("/index.html", params={"typology": "ABROAD_CERTIFICATION"})
+    assert "CASE0002" in only_abroad.text and "/cases/CASE0001.html" not in only_abroad.text
+    assert "0 of 2 cases" in browser.get("/index.html", params={"show": "mine"}).text
+
+
+def test_an_investigator_takes_a_case_decides_it_and_the_log_has_the_decision_by_name(bench):
+    app, clock, warehouse = bench
+    kim = logged_in(app, "kim")
+    token = csrf(kim, "/cases/CASE0001.html")
+    assert kim.post("/cases/CASE0001/assign", data={"assignee": "kim", "csrf_token": token}).status_code == 303
+    assert "1 of 2 cases" in kim.get("/index.html", params={"show": "mine"}).text
+    note = {"text": "asked the payer for the days", "csrf_token": token}
+    assert kim.post("/cases/CASE0001/notes", data=note).status_code == 303
+    clock.now = START + timedelta(hours=1)
+    response = kim.post(
+        "/cases/CASE0001/decision", data={"status": "confirmed", "note": "payer confirmed 12 days", "csrf_token": token}
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/cases/CASE0001.html?done=decision"
+    assert "Decision recorded." in kim.get(response.headers["location"]).text
+    [entry] = dispositions.read_log(warehouse)
+    assert (entry.case_id, entry.status, entry.by) == ("CASE0001", "confirmed", "kim")
+    assert entry.note == "payer confirmed 12 days"
+    page = kim.get("/cases/CASE0001.html").text
+    assert "assigned to kim" in page and "note: asked the payer for the days" in page and "decision: confirmed" in page
+    # The report's own case page is inside, with its masking.
+    assert 'id="reasons"' in page and 'id="overpayment"' in page
+
+
+def test_clearing_needs_a_reason_and_another_investigators_case_is_not_yours(bench):
+    app, _, warehouse = bench
+    park = logged_in(app, "park")
+    token = csrf(park, "/cases/CASE0002.html")
+    assert park.post("/cases/CASE0002/assign", data={"assignee": "lee", "csrf_token": token}).status_code == 303
+    kim = logged_in(app, "kim")
+    kim_token = csrf(kim, "/cases/CASE0002.html")
+    taken = kim.post("/cases/CASE0002/decision", data={"status": "confirmed", "note": "", "csrf_token": kim_token})
+    assert taken.status_code == 403 and "assigned to someone else" in taken.text
+    assert kim.post("/cases/CASE0002/assign", data={"assignee": "kim", "csrf_token": kim_token}).status_code == 403
+    lee = logged_in(app, "lee")
+    lee_token = csrf(lee, "/cases/CASE0002.html")
+    bare = lee.post("/cases/CASE0002/decision", data={"status": "cleared", "note": " ", "csrf_token": lee_token})
+    assert bare.status_code == 400 and "needs its reason" in bare.text
+    assert dispositions.read_log(warehouse) == []
+
+
+def test_a_form_without_the_sessions_token_writes_nothing(bench):
+    app, _, warehouse = bench
+    kim = logged_in(app, "kim")
+    forged = kim.post("/cases/CASE0001/decision", data={"status": "confirmed", "csrf_token": "forged"})
+    assert forged.status_code == 403 and dispositions.read_log(warehouse) == []
+
+
+def test_an_auditor_reads_everything_writes_nothing_and_sees_every_view_logged(bench):
+    app, _, warehouse = bench
+    kim = logged_in(app, "kim")
+    kim.get("/cases/CASE0001.html")
+    kim.get("/rings/R-ring1.html")
+    choi = logged_in(app, "choi")
+    token = csrf(choi, "/cases/CASE0001.html")
+    refused = choi.post("/cases/CASE0001/decision", data={"status": "confirmed", "note": "x", "csrf_token": token})
+    assert refused.status_code == 403 and dispositions.read_log(warehouse) == []
+    assert choi.post("/cases/CASE0001/assign", data={"assignee": "choi", "csrf_token": token}).status_code == 403
+    log = choi.get("/access-log")
+    assert log.status_code == 200
+    rows = re.findall(r"<tr><td>[^<]+</td><td>(\w+)</td><td>(\w+)</td><td>([^<]+)</td></tr>", log.text)
+    assert ("kim", "case", "CASE0001") in rows and ("kim", "ring", "R-ring1") in rows
+    assert ("choi", "case", "CASE0001") in rows
+    assert kim.get("/access-log").status_code == 403
+
+
+def test_the_supervisor_sees_workload_ageing_and_unassigned_cases_by_amount(bench):
+    app, clock, _ = bench
+    park = logged_in(app, "park")
+    token = csrf(park, "/cases/CASE0001.html")
+    park.post("/cases/CASE0001/assign", data={"assignee": "kim", "csrf_token": token})
+    clock.now = START + timedelta(days=20)
+    park = logged_in(app, "park")
+    view = park.get("/supervisor").text
+    workload = dict(re.findall(r"<tr><td>(\w+)</td><td class=\"num\">(\d+)</td>", view))
+    assert workload == {"kim": "1", "lee": "0"}
+    assert re.search(r'id="ageing".*CASE0001.*kim', view, re.DOTALL)
+    unassigned = view[view.index('id="unassigned"') :]
+    assert "CASE0002" in unassigned and "CASE0001" not in unassigned
+    assert logged_in(app, "kim").get("/supervisor").status_code == 403
+
+
+def test_behind_a_single_sign_on_proxy_the_header_names_a_known_user(night, database):
+    url = database or database_url(night)
+    migrate(url)
+    from sqlalchemy.orm import Session
+
+    with Session(engine_for(url)) as db:
+        auth.add_user(db, "kim", INVESTIGATOR, PASSWORD, START)
+    app = create_app(night, url, clock=Clock(), trusted_user_header="X-Remote-User")
+    try:
+        browser = client(app)
+        assert browser.get("/index.html", headers={"X-Remote-User": "kim"}).status_code == 200
+        assert browser.get("/index.html", headers={"X-Remote-User": "stranger"}).headers["location"] == "/login"
+    finally:
+        app.state.engine.dispose()
+
+
+def test_the_queue_says_what_changed_since_the_night_before_and_sorts(bench):
+    app, _, warehouse = bench
+    before = warehouse / "outputs" / "2026-03-06"
+    before.mkdir(parents=True)
+    header = ["case_id", "claim_id", "person_key", "workplace_id", "score", "rank", "fraud_types", "rule_hits"]
+    write_csv(
+        before / "cases.csv",
+        header + ["reasons", "estimated_overpayment", "ring_id"],
+        [["CASE0002", "CL-B", "b2" * 32, "22222222222", "0.6000", "3", "ABROAD_CERTIFICATION", "AB-01", "", "1", ""]],
+    )
+    (before / "run_manifest.json").write_text("{}")
+    page = logged_in(app, "kim").get("/index.html", params={"sort": "change"}).text
+    assert "(changes since 2026-03-06)" in page
+    rows = re.findall(r'<a href="/cases/(CASE\d+)\.html">.*?<td>(?:<span class="(\w+)">)?', page, re.DOTALL)
+    assert rows == [("CASE0001", "new"), ("CASE0002", "escalated")]
+    by_amount = logged_in(app, "kim").get("/index.html", params={"sort": "amount"}).text
+    amounts = [int(a.replace(",", "")) for a in re.findall(r'<td class="num">([\d,]+)</td>\n<td>', by_amount)]
+    assert amounts == sorted(amounts, reverse=True) and len(amounts) == 2
