@@ -30,9 +30,10 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from fraud import dispositions
+from pages.mask import mask_keys, short_key
 from pages.templates import CONTENT_SECURITY_POLICY
 from workbench import auth
-from workbench.night import Queue, decisions, latest_queue, published_nights, report_page
+from workbench.night import Queue, decisions, latest_queue, published_nights, queued_case, report_page
 from workbench.screens import environment
 from workbench.store import (
     AUDITOR,
@@ -226,6 +227,12 @@ def create_app(
                 ),
             )
 
+    def queue_row(ds, row: dict) -> str:
+        """A case's cases.csv row, keys masked: its page when the report has none."""
+        shown = {key: mask_keys(value) for key, value in row.items() if key != "person_key"}
+        shown["person_key"] = short_key(row.get("person_key"))
+        return templates.get_template("queue_row").render(case=row, ds=ds, rows=sorted(shown.items()))
+
     def night_page(kind: str, name: str):
         """The report page `kind/name` of the latest published night that has it."""
         for ds in reversed(published_nights(warehouse)):
@@ -248,9 +255,13 @@ def create_app(
             session, user = found
             ds, report = night_page("cases", case_id)
             if report is None:
-                return finish(
-                    request, refused(user, session, 404, "No such case", f"no night's report has case {case_id}")
-                )
+                queued = queued_case(warehouse, case_id)
+                if queued is None:
+                    return finish(
+                        request, refused(user, session, 404, "No such case", f"no night's queue has {case_id}")
+                    )
+                ds, row = queued
+                report = (queue_row(ds, row), "")
             log_access(db, user, "case", case_id)
             current = assignments(db).get(case_id)
             assignee = current.assignee if current else None
@@ -319,10 +330,8 @@ def create_app(
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
-            if night_page("cases", case_id)[1] is None:
-                return finish(
-                    request, refused(user, session, 404, "No such case", f"no night's report has case {case_id}")
-                )
+            if queued_case(warehouse, case_id) is None:
+                return finish(request, refused(user, session, 404, "No such case", f"no night's queue has {case_id}"))
             current = assignments(db).get(case_id)
             taking = (
                 user.role == INVESTIGATOR and assignee == user.name and (current is None or current.assignee is None)

@@ -69,6 +69,16 @@ def report_page(warehouse: Path, ds: date, kind: str, name: str) -> tuple[str, s
     return (found.group(1), found.group(2)) if found else None
 
 
+def queued_case(warehouse: Path, case_id: str) -> tuple[date, dict] | None:
+    """The latest published night whose queue holds the case, and its cases.csv row."""
+    for ds in reversed(published_nights(warehouse)):
+        cases = Path(warehouse) / "outputs" / ds.isoformat() / "cases.csv"
+        for row in read_csv(cases) if cases.is_file() else ():
+            if row["case_id"] == case_id:
+                return ds, row
+    return None
+
+
 def decisions(warehouse: Path) -> dict[str, list[dispositions.Disposition]]:
     """Every recorded decision by case, oldest first (the log, not only what a night
     applied: the workbench shows a decision the moment it is made)."""

@@ -121,6 +121,11 @@ ACCESS_LOG = """{% extends "frame" %}{% block title %}Access log{% endblock %}
 </tbody></table>{% endblock %}
 """
 
+QUEUE_ROW = """<div id="queue-row"><h1>Case {{ case.case_id }} · rank {{ case.rank }}</h1>
+<p class="flash" id="no-report">The report's page for this case was not built for {{ ds }} (the report stage did not run, or failed): the queue's row is shown.</p>
+<table><tbody>{% for key, value in rows %}<tr><th>{{ key }}</th><td>{{ value }}</td></tr>{% endfor %}</tbody></table></div>
+"""
+
 ERROR = """{% extends "frame" %}{% block title %}{{ title }}{% endblock %}
 {% block body %}<h1>{{ title }}</h1><p id="error">{{ detail }}</p>{% endblock %}
 """
@@ -138,6 +143,7 @@ def environment() -> Environment:
                 "supervisor": SUPERVISOR,
                 "access_log": ACCESS_LOG,
                 "error": ERROR,
+                "queue_row": QUEUE_ROW,
             }
         ),
         autoescape=select_autoescape(default=True, default_for_string=True),
