@@ -53,6 +53,10 @@ RING_MIN_SUSPICIOUS_CLAIMS = 2
 RING_MIN_SUSPICIOUS_SHARE = 0.5
 BURST_DAYS = 30
 PICTURE_MAX_NODES = 250
+# A component's broker is the non-workplace node of highest betweenness: exact up to
+# this many nodes, estimated from this many sampled sources above it.
+BETWEENNESS_EXACT_NODES = 2000
+BETWEENNESS_SAMPLE = 500
 RING_ID_HEX_DIGITS = 12
 
 ANALYTICS_SCHEMA = (
@@ -180,6 +184,18 @@ def _picture(graph, workplaces: set[str]) -> str:
     return "".join(parts)
 
 
+def claim_burst(days: list) -> int:
+    """The most claims filed within BURST_DAYS of one another (a window of
+    BURST_DAYS + 1 calendar days), in one pass over the sorted days."""
+    days = sorted(pd.to_datetime(days).date) if len(days) else []
+    burst, first = 0, 0
+    for last, day in enumerate(days):
+        while (day - days[first]).days > BURST_DAYS:
+            first += 1
+        burst = max(burst, last - first + 1)
+    return burst
+
+
 def analyse_component(rows: pd.DataFrame) -> pd.DataFrame:
     """One candidate's rows (component, src, dst, link, day) -> one row of
     ANALYTICS_SCHEMA. Runs inside a Spark task (applyInPandas)."""
@@ -207,15 +223,15 @@ def analyse_component(rows: pd.DataFrame) -> pd.DataFrame:
         f"{_short(p)} → {' → '.join(_short(w) for w in spells[spells['src'] == p].sort_values('day')['dst'])}"
         for p in rotating[:5]
     )
-    claim_days = sorted(pd.to_datetime(rows.loc[rows["link"] == "claim", "day"]).tolist())
-    burst = 0
-    for i, start in enumerate(claim_days):
-        burst = max(burst, sum(1 for day in claim_days[i:] if (day - start).days <= BURST_DAYS))
+    burst = claim_burst(rows.loc[rows["link"] == "claim", "day"].tolist())
     communities = len(greedy_modularity_communities(links)) if links.number_of_edges() else 0
     brokers = [n for n in links if not n.startswith(WORKPLACE)]
     broker = ""
     if brokers and links.number_of_nodes() > 2:
-        centrality = nx.betweenness_centrality(links)
+        # Exact betweenness costs nodes x links: past BETWEENNESS_EXACT_NODES it is
+        # estimated from a fixed sample of sources (seeded, so every run agrees).
+        sample = BETWEENNESS_SAMPLE if links.number_of_nodes() > BETWEENNESS_EXACT_NODES else None
+        centrality = nx.betweenness_centrality(links, k=sample, seed=7 if sample else None)
         broker = min(brokers, key=lambda n: (-centrality[n], n))
     return pd.DataFrame(
         [

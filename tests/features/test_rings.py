@@ -5,8 +5,10 @@ cluster, a full and an incremental night, must draw the same SVG)."""
 import datetime as dt
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from features.rings import WORKPLACE, analyse_component
+from features.rings import BETWEENNESS_EXACT_NODES, BURST_DAYS, WORKPLACE, analyse_component, claim_burst
 
 
 def _rows():
@@ -41,3 +43,31 @@ def test_analytics_and_picture_do_not_depend_on_row_order():
         again = analyse_component(shuffled)
         pd.testing.assert_frame_equal(first, again)
     assert "<svg" in str(first["picture"].iloc[0])
+
+
+@given(st.lists(st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2024, 12, 31)), max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_the_claim_burst_counts_the_most_claims_within_burst_days_of_the_first(days):
+    """One pass over sorted days gives what comparing every pair gives (the count a
+    component of tens of thousands of claims could not afford)."""
+    pairwise = max((sum(1 for b in days if 0 <= (b - a).days <= BURST_DAYS) for a in days), default=0)
+    assert claim_burst(days) == pairwise
+
+
+def test_a_large_component_takes_the_estimated_broker_and_stays_reproducible():
+    """Past BETWEENNESS_EXACT_NODES, betweenness is estimated from a seeded sample: the
+    same rows give the same broker."""
+    rows = [
+        {"component": "big", "src": f"{WORKPLACE}{n:011d}", "dst": f"A:hub{n % 40}", "link": "account", "day": None}
+        for n in range(BETWEENNESS_EXACT_NODES + 100)
+    ]
+    rows += [
+        {"component": "big", "src": f"A:hub{n}", "dst": f"A:hub{n + 1}", "link": "account", "day": None}
+        for n in range(39)
+    ]
+    frame = pd.DataFrame(rows)
+    first = analyse_component(frame)
+    assert first["nodes"].iloc[0] > BETWEENNESS_EXACT_NODES and first["broker"].iloc[0].startswith("A:hub")
+    pd.testing.assert_frame_equal(
+        first, analyse_component(frame.sample(frac=1.0, random_state=3).reset_index(drop=True))
+    )
