@@ -179,7 +179,12 @@ def _picture(graph, workplaces: set[str]) -> str:
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colours.get(prefix, "#555")}">'
             f"<title>{html.escape(node)}</title></circle>"
         )
-        parts.append(f'<text x="{x + 9:.1f}" y="{y + 3:.1f}">{html.escape(_short(node))}</text>')
+        # Labels point inwards: right of a node on the left half, left of one on the
+        # right half, so none runs past the picture's edge.
+        if x > size / 2:
+            parts.append(f'<text x="{x - 9:.1f}" y="{y + 3:.1f}" text-anchor="end">{html.escape(_short(node))}</text>')
+        else:
+            parts.append(f'<text x="{x + 9:.1f}" y="{y + 3:.1f}">{html.escape(_short(node))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

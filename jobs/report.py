@@ -87,13 +87,15 @@ def records_behind(
     }
 
 
-def ring_claims(spark, collusion_dir: Path | None) -> list[dict]:
-    """claim_id, person_key, workplace_id, ring_id of every claim in a ring."""
+def ring_claims(spark, collusion_dir: Path | None, claims: DataFrame) -> list[dict]:
+    """claim_id, person_key, workplace_id, ring_id of every claim in a ring: the ring from
+    the graph stage's claims, the person and workplace from the conformed `claims`."""
     if collusion_dir is None or not (collusion_dir / "claims").exists():
         return []
-    claims = spark.read.parquet(str(collusion_dir / "claims"))
-    wanted = [c for c in ("claim_id", "person_key", "workplace_id", "ring_id") if c in claims.columns]
-    return _collect(claims.where(F.col("ring_id").isNotNull()).select(*wanted), ["ring_id", "claim_id"])
+    in_rings = spark.read.parquet(str(collusion_dir / "claims")).where(F.col("ring_id").isNotNull())
+    subjects = claims.select("claim_id", "person_key", "workplace_id")
+    joined = in_rings.select("claim_id", "ring_id").join(subjects, on="claim_id", how="left")
+    return _collect(joined.select("claim_id", "person_key", "workplace_id", "ring_id"), ["ring_id", "claim_id"])
 
 
 def quarantine_counts(layout: Layout, manifest: dict) -> list[dict]:
@@ -181,13 +183,13 @@ def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
     else:
         evidence = []
     collusion_dir = Path(inputs.collusion) if inputs.collusion else None
-    in_rings = ring_claims(spark, collusion_dir)
+    tables = read_conformed(spark, Path(inputs.conformed))
+    in_rings = ring_claims(spark, collusion_dir, tables["claims"])
     wanted_workplaces = (
         {c["workplace_id"] for c in cases}
         | {w["workplace_id"] for w in workplaces}
         | {w for r in rings for w in r["workplace_ids"].split(";") if w}
     )
-    tables = read_conformed(spark, Path(inputs.conformed))
     records = records_behind(spark, tables, cases, wanted_workplaces, ds)
     records["ring_claims"] = in_rings
     yesterday = previous_run(layout, ds)

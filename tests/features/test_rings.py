@@ -71,3 +71,16 @@ def test_a_large_component_takes_the_estimated_broker_and_stays_reproducible():
     pd.testing.assert_frame_equal(
         first, analyse_component(frame.sample(frac=1.0, random_state=3).reset_index(drop=True))
     )
+
+
+def test_no_label_of_the_picture_runs_past_its_edges():
+    import re
+
+    picture = analyse_component(_rows())["picture"].iloc[0]
+    size = float(re.search(r'width="(\d+)"', picture).group(1))
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+"( text-anchor="end")?>([^<]*)</text>', picture)
+    assert len(labels) == 9  # 3 workplaces, 3 persons, an account, a phone, a representative
+    for x, end, text in labels:
+        width = len(text) * 9 * 0.6  # font-size 9: a character is about 0.6 em wide
+        left, right = (float(x) - width, float(x)) if end else (float(x), float(x) + width)
+        assert 0 <= left and right <= size, (x, end, text)

@@ -110,3 +110,22 @@ def test_model_card_of_a_registered_version_and_of_a_rules_only_night(tmp_path):
     assert model_card(tmp_path, None) == (None, None)
     missing, why = model_card(tmp_path, "99")
     assert missing is None and "model version 99 could not be read" in why
+
+
+def test_a_rings_claims_carry_their_person_and_workplace(spark, tmp_path):
+    """The graph stage's claims hold the ring, not the subject: the report takes the
+    person and workplace from the conformed claims (a ring page once showed them empty)."""
+    from jobs.report import ring_claims
+
+    collusion = tmp_path / "collusion"
+    spark.createDataFrame([("CL-1", "R-1"), ("CL-2", None)], "claim_id string, ring_id string").write.parquet(
+        str(collusion / "claims")
+    )
+    claims = spark.createDataFrame(
+        [("CL-1", "a" * 64, "11111111111"), ("CL-2", "b" * 64, "22222222222")],
+        "claim_id string, person_key string, workplace_id string",
+    )
+    assert ring_claims(spark, collusion, claims) == [
+        {"claim_id": "CL-1", "person_key": "a" * 64, "workplace_id": "11111111111", "ring_id": "R-1"}
+    ]
+    assert ring_claims(spark, None, claims) == []
