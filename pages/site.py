@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from jinja2 import DictLoader, Environment, StrictUndefined
 from markupsafe import Markup
 
+from features.normalize import normalize_address, normalize_phone
 from fraud.dispositions import CLEARED, Disposition
 from fraud.text import printable
 from pages.mask import mask_keys, short_key
@@ -83,6 +83,32 @@ def _int(value) -> int:
 
 def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").split(";") if part]
+
+
+# A case page lists first the income statements whose work lies around the claim: from
+# half a year before it was filed (its last wages) to a month after its last certified
+# period; years of other monthly statements are folded below them.
+MONTHS_BEFORE_THE_CLAIM_DAYS = 183
+AFTER_THE_BENEFIT_DAYS = 31
+
+
+def claim_window(claim: dict | None, certifications: list[dict]) -> tuple[dt.date, dt.date] | None:
+    """The days around a claim whose income statements a case page shows first."""
+    filed = _day(claim.get("filed_on")) if claim else None
+    if filed is None:
+        return None
+    ends = [d for d in (_day(c.get("period_to")) for c in certifications) if d is not None]
+    return (
+        filed - dt.timedelta(days=MONTHS_BEFORE_THE_CLAIM_DAYS),
+        max([filed, *ends]) + dt.timedelta(days=AFTER_THE_BENEFIT_DAYS),
+    )
+
+
+def _overlaps(statement: dict, window: tuple[dt.date, dt.date]) -> bool:
+    start, end = _day(statement.get("work_from")), _day(statement.get("work_to"))
+    if start is None or end is None:
+        return True  # a statement without its period stays in sight
+    return start <= window[1] and end >= window[0]
 
 
 def _day(value) -> dt.date | None:
@@ -276,26 +302,21 @@ def _missing_workplace(workplace_id: str) -> dict:
 
 def _shared_attributes(members: list[dict]) -> list[dict]:
     """Values (representative, address, phone, account) that two or more member
-    workplaces share."""
-
-    def digits(value):
-        return re.sub(r"\D", "", value or "")
-
-    def spacing_free(value):  # composed (NFC) first: decomposed Hangul is the same address
-        return re.sub(r"\s+", "", unicodedata.normalize("NFC", value or ""))
-
+    workplaces share: addresses and phones by the graph's own keys
+    (features/normalize.py), so every spelling the ring's picture links is listed."""
     attributes = (
         ("representative", "representative_key", lambda v: v, short_key),
-        ("address", "address", spacing_free, lambda v: v),
-        ("phone", "phone", digits, lambda v: v),
+        ("address", "address", normalize_address, lambda v: v),
+        ("phone", "phone", normalize_phone, lambda v: v),
         ("bank account", "bank_account_key", lambda v: v, short_key),
     )
     shared = []
     for label, key, normal, show in attributes:
         groups: dict[str, list[dict]] = defaultdict(list)
         for member in members:
-            if member.get(key):
-                groups[normal(member[key])].append(member)
+            value = normal(member[key]) if member.get(key) else None
+            if value:
+                groups[value].append(member)
         for value, group in sorted(groups.items()):
             if len(group) > 1:
                 shared.append(
@@ -335,6 +356,11 @@ def _case_view(
     crossings = records["crossings"].get(person, [])
     employments = records["employments"].get(person, [])
     findings = records["findings"].get(person, [])
+    window = claim_window(claim, certifications)
+    near, far = income, []
+    if window:
+        near = [i for i in income if _overlaps(i, window)]
+        far = [i for i in income if not _overlaps(i, window)]
     rule_ids = _split(case["rule_hits"])
     steps, computed = overpayment_steps(certifications, tainted, rule_ids)
     estimated = case["estimated_overpayment"]
@@ -389,7 +415,9 @@ def _case_view(
         certifications=[
             dict(c, tainted="yes" if c["cert_id"] in tainted else "") for c in _rows(certifications, "period_from")
         ],
-        income=_rows(income, "work_from"),
+        income=_rows(near, "work_from"),
+        income_folded=_rows(far, "work_from"),
+        income_window=f"{window[0].isoformat()}..{window[1].isoformat()}" if window else "",
         crossings=_rows(crossings, "crossed_at"),
         employments=_rows(employments, "acquired_on"),
         findings=_rows(findings, "decided_on"),

@@ -22,6 +22,7 @@ th{background:#eef2f7}table.sortable th{cursor:pointer}td.num,th.num{text-align:
 .tainted{background:#fde2e2}.muted{color:#777}.key{font-family:monospace}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:14px;height:10px;margin-right:4px}
 .controls{margin:8px 0}.controls input,.controls select{padding:3px;margin-right:10px}
+.scroll{overflow-x:auto;max-width:100%}td{overflow-wrap:anywhere}
 </style>
 """
 
@@ -147,9 +148,9 @@ Rules {{ manifest.rules_version }}, model {{ manifest.model_version or "none (ru
 )
 
 RECORDS = """{% macro records(id, rows, columns, highlight=None) %}
-{% if rows %}<table id="{{ id }}"><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% if rows %}<div class="scroll"><table id="{{ id }}"><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
 {% for row in rows %}<tr{% if highlight and row[highlight] %} class="tainted"{% endif %}>{% for c in columns %}<td>{{ row[c] if row[c] is not none else "" }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>{% else %}<p class="muted" id="{{ id }}">none on record</p>{% endif %}
+{% endfor %}</tbody></table></div>{% else %}<p class="muted" id="{{ id }}">none on record</p>{% endif %}
 {% endmacro %}"""
 
 CASE = """{% extends "base" %}{% from "records" import records %}
@@ -191,7 +192,10 @@ Status: <span class="status-{{ case.status }}">{{ case.status }}</span>.</p>
 {{ records("certifications", case.certifications, ["cert_id", "cert_on", "period_from", "period_to", "channel", "ip_country", "job_search_count", "declared_income", "paid_days", "paid_amount", "tainted"], "tainted") }}
 
 <h2>Income statements · 과세정보</h2>
+{% if case.income_window %}<p class="muted">Work around the claim ({{ case.income_window }}) first.</p>{% endif %}
 {{ records("income", case.income, ["record_id", "payer_business_no", "income_type", "work_from", "work_to", "work_days", "amount", "filed_on"]) }}
+{% if case.income_folded %}<details id="income-other"><summary>{{ case.income_folded|length }} more statements, for work outside {{ case.income_window }}</summary>
+{{ records("income-folded", case.income_folded, ["record_id", "payer_business_no", "income_type", "work_from", "work_to", "work_days", "amount", "filed_on"]) }}</details>{% endif %}
 
 <h2>Border crossings · 출입국</h2>
 {{ records("crossings", case.crossings, ["crossing_id", "crossed_at", "direction", "port_code", "country"]) }}

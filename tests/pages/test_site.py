@@ -141,6 +141,23 @@ def test_an_address_shared_in_composed_and_decomposed_hangul_is_shown_as_shared(
     ]
 
 
+def test_addresses_and_phones_the_graph_links_are_shown_as_shared_whatever_their_spelling():
+    """The ring's picture links workplaces by the graph's address and phone keys: the
+    shared-attributes table groups by the same keys (another floor, the city's long
+    name, a full-width digit or +82 are one place and one line)."""
+    from pages.site import _shared_attributes
+
+    members = [
+        {"workplace_id": "11111111111", "address": "서울특별시 중구 세종대로 110, 4층", "phone": "02-123-4567"},
+        {"workplace_id": "22222222222", "address": "서울 중구 세종대로１１０ (태평로1가)", "phone": "+82 2 123 4567"},
+        {"workplace_id": "33333333333", "address": "서울 중구 세종대로 111", "phone": "1588-0000"},
+    ]
+    assert _shared_attributes(members) == [
+        {"attribute": "address", "value": members[0]["address"], "workplaces": "11111111111, 22222222222"},
+        {"attribute": "phone", "value": "02-123-4567", "workplaces": "11111111111, 22222222222"},
+    ]
+
+
 @pytest.mark.parametrize("case_id", ["../escape", "CASE-1\n"])
 def test_a_case_id_that_cannot_name_a_file_is_refused(case_id):
     from pages.site import build
@@ -242,3 +259,19 @@ def test_no_page_holds_a_control_character():
     for path, page in pages.items():
         assert re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", page) is None, path
     assert "(주)널\\x00문자\\x1b[2J" in pages["workplaces/11111111111.html"]
+
+
+def test_income_around_the_claim_comes_first_and_years_of_other_statements_fold():
+    from pages.site import build
+
+    sample = sample_input()
+    old = dict(
+        sample.records["income"][0], record_id="r-old", work_from=dt.date(2021, 3, 1), work_to=dt.date(2021, 3, 31)
+    )
+    sample.records["income"].append(old)
+    page = build(sample)["cases/CASE0001.html"]
+    shown = re.search(r'<table id="income">.*?</table>', page, re.S).group(0)
+    folded = re.search(r'<details id="income-other">.*?</details>', page, re.S).group(0)
+    assert "r-1" in shown and "r-old" not in shown
+    assert "r-old" in folded and "1 more statements" in folded
+    assert "income-other" not in build(sample_input())["cases/CASE0001.html"]  # nothing to fold
