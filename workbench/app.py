@@ -15,15 +15,18 @@ Decisions go into the pipeline's disposition log with `by` the logged-in user.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
@@ -48,8 +51,11 @@ from workbench.store import (
     migrate,
 )
 
-COOKIE = "fraud_session"
-LOGIN_COOKIE = "fraud_login_csrf"
+# __Host-: a cookie only this host can set, over TLS (or 127.0.0.1), for every path.
+log = logging.getLogger(__name__)
+
+COOKIE = "__Host-fraud_session"
+LOGIN_COOKIE = "__Host-fraud_login"
 ACCESS_LOG_ROWS = 500
 MAX_NOTE_CHARS = 4000
 SHOWS = (("all", "every case"), ("mine", "my cases"), ("unassigned", "unassigned"), ("undecided", "undecided"))
@@ -57,6 +63,19 @@ SORTS = (("rank", "by rank"), ("amount", "by proven overpayment"), ("change", "n
 # What the case page says after a form was handled (a code in the URL, never its text).
 DONE = {"assigned": "Assignment saved.", "note": "Note added.", "decision": "Decision recorded."}
 TYPOLOGIES = ("UNDECLARED_WORK", "ABROAD_CERTIFICATION", "FALSE_SEPARATION", "GHOST_EMPLOYMENT", "OTHER")
+
+
+def is_open(history: list[dispositions.Disposition], ds) -> bool:
+    """Whether a case of the night `ds`'s queue still waits for a decision: never
+    decided; in review; or cleared on or before the night, so that it is back in the
+    queue because its evidence grew (a case cleared after the night leaves the next
+    one, and a confirmed case waits only for its finding)."""
+    if not history:
+        return True
+    latest = history[-1]
+    return latest.status == dispositions.IN_REVIEW or (
+        latest.status == dispositions.CLEARED and ds is not None and latest.recorded_on <= ds
+    )
 
 
 def create_app(
@@ -82,9 +101,21 @@ def create_app(
     app = FastAPI(title="fraud workbench", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.engine = engine
 
+    login_secret = secrets.token_bytes(32)  # signs login forms; a restart asks for a fresh form
+
     @app.middleware("http")
     async def headers(request: Request, call_next):
-        response = await call_next(request)
+        if request.method == "POST" and request.headers.get("sec-fetch-site", "same-origin") not in (
+            "same-origin",
+            "none",
+        ):
+            response = Response("a form from another site is refused", status_code=403, media_type="text/plain")
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:  # noqa: BLE001 - answered as a 500 with the same headers, and logged
+                log.exception("workbench request %s %s failed", request.method, request.url.path)
+                response = Response("the workbench failed on this request", status_code=500, media_type="text/plain")
         response.headers["Content-Security-Policy"] = (
             CONTENT_SECURITY_POLICY + "; form-action 'self'; frame-ancestors 'none'"
         )
@@ -96,8 +127,18 @@ def create_app(
     def page(name: str, status: int = 200, **values) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(**values), status_code=status)
 
+    def login_token() -> str:
+        nonce = secrets.token_urlsafe(24)
+        return f"{nonce}.{hmac.new(login_secret, nonce.encode(), hashlib.sha256).hexdigest()}"
+
+    def login_token_ok(token: str) -> bool:
+        nonce, _, signature = token.partition(".")
+        expected = hmac.new(login_secret, nonce.encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected.encode(), signature.encode())
+
     def login_page(request: Request, message: str = "", status: int = 200) -> HTMLResponse:
-        token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+        token = request.cookies.get(LOGIN_COOKIE, "")
+        token = token if login_token_ok(token) else login_token()
         response = page("login", status, user=None, login_csrf=token, message=message)
         response.set_cookie(LOGIN_COOKIE, token, httponly=True, secure=True, samesite="strict", max_age=3600)
         return response
@@ -151,15 +192,16 @@ def create_app(
 
     @app.post("/login")
     def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form("")):
-        expected = request.cookies.get(LOGIN_COOKIE)
-        if not expected or not secrets.compare_digest(expected, csrf_token):
+        if trusted_user_header:
+            return PlainTextResponse("logins go through the site's single sign-on", status_code=403)
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not (login_token_ok(expected) and hmac.compare_digest(expected.encode(), csrf_token.encode())):
             return login_page(request, "the login form expired: try again", 400)
         with new_db() as db:
             try:
-                token, _ = auth.log_in(db, name, password, now())
+                token, _ = auth.log_in(db, name, password, now(), request.client.host if request.client else "")
             except auth.AuthError as error:
-                status = 429 if "too many" in str(error) else 401
-                return login_page(request, str(error), status)
+                return login_page(request, str(error), 429 if isinstance(error, auth.Throttled) else 401)
         response = RedirectResponse("/index.html", status_code=303)
         set_session_cookie(response, token)
         response.delete_cookie(LOGIN_COOKIE)
@@ -195,6 +237,7 @@ def create_app(
                 row["assignee"] = assigned[case["case_id"]].assignee if case["case_id"] in assigned else None
                 history = decided.get(case["case_id"], [])
                 row["decision"] = history[-1].status if history else ""
+                row["open"] = is_open(history, night.ds)
                 cases.append(row)
             total = len(cases)
             if show == "mine":
@@ -202,7 +245,7 @@ def create_app(
             elif show == "unassigned":
                 cases = [c for c in cases if not c["assignee"]]
             elif show == "undecided":
-                cases = [c for c in cases if not c["decision"]]
+                cases = [c for c in cases if c["open"]]
             if typology:
                 cases = [c for c in cases if typology in c["fraud_types"].split(";")]
             if sort == "amount":
@@ -361,6 +404,8 @@ def create_app(
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
+            if queued_case(warehouse, case_id) is None:
+                return finish(request, refused(user, session, 404, "No such case", f"no night's queue has {case_id}"))
             current = assignments(db).get(case_id)
             if not may_work(user, current.assignee if current else None):
                 return finish(request, refused(user, session, 403, "Refused", "the case is assigned to someone else"))
@@ -445,7 +490,7 @@ def create_app(
             night = latest_queue(warehouse)
             assigned = assignments(db)
             decided = decisions(warehouse)
-            open_cases = [c for c in night.cases if c["case_id"] not in decided]
+            open_cases = [c for c in night.cases if is_open(decided.get(c["case_id"], []), night.ds)]
             load, amount, ageing_count = Counter(), Counter(), Counter()
             ageing = []
             for case in open_cases:
@@ -455,7 +500,7 @@ def create_app(
                 load[row.assignee] += 1
                 amount[row.assignee] += case["estimated_overpayment"]
                 days = (now() - row.assigned_at).days
-                if days > ageing_days:
+                if now() - row.assigned_at > timedelta(days=ageing_days):
                     ageing_count[row.assignee] += 1
                     ageing.append(
                         {

@@ -5,9 +5,13 @@
 - A login is a server-side session: the cookie holds a random token, the database its
   sha256 and when it expires (`SESSION_HOURS`). Logging out deletes it.
 - Every form carries the session's CSRF token (`csrf_token`), checked on each POST.
-- Failed logins are slowed down per name tried: after `FREE_FAILURES`, each further
-  failure blocks that name for twice as long as the one before (up to
-  `MAX_BLOCK_SECONDS`), whether the name exists or not, so a refusal tells nothing.
+- Failed logins are slowed down per name tried and client address: after
+  `FREE_FAILURES`, each further failure blocks that pair for twice as long as the one
+  before (up to `MAX_BLOCK_SECONDS`), whether the name exists or not, so a refusal
+  tells nothing; failures are forgotten after `FORGET_AFTER` without one. Per pair, so
+  that someone guessing cannot lock a colleague out from another desk. Attempts are
+  serialised (one process: `fraudctl serve`), so parallel requests cannot slip past
+  the count.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -27,9 +32,11 @@ from workbench.store import ROLES, LoginFailure, Session, User
 SESSION_HOURS = 8
 FREE_FAILURES = 3
 MAX_BLOCK_SECONDS = 15 * 60
+FORGET_AFTER = timedelta(minutes=15)
 MIN_PASSWORD_CHARS = 12
 _NAME = re.compile(r"[0-9A-Za-z_.\-가-힣]{1,100}")
 _hasher = PasswordHasher()
+_attempts = threading.Lock()
 
 
 class AuthError(Exception):
@@ -51,23 +58,34 @@ def add_user(db: DbSession, name: str, role: str, password: str, now: datetime) 
     return user
 
 
-def log_in(db: DbSession, name: str, password: str, now: datetime) -> tuple[str, Session]:
-    """A new session for `name`, or AuthError. Returns the cookie's token and the session."""
-    failure = db.get(LoginFailure, name)
-    if failure is not None and failure.blocked_until is not None and failure.blocked_until > now:
-        wait = int((failure.blocked_until - now).total_seconds()) + 1
-        raise AuthError(f"too many failed logins: try again in {wait} s")
-    user = db.get(User, name) if _NAME.fullmatch(name or "") else None
-    if user is None or not _verified(user, password):
-        if user is None:
-            _hasher.hash(password or "-")  # as slow as a wrong password: no hint which it was
-        _count_failure(db, name, now)
-        raise AuthError("wrong name or password")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    if failure is not None:
-        db.delete(failure)
-    return _new_session(db, user.name, now)
+class Throttled(AuthError):
+    """Too many failed logins from this address for this name, for now."""
+
+
+def log_in(db: DbSession, name: str, password: str, now: datetime, client: str = "") -> tuple[str, Session]:
+    """A new session for `name` logging in from `client` (its address), or AuthError.
+    Returns the cookie's token and the session."""
+    key = hashlib.sha256(f"{name}\n{client}".encode()).hexdigest()
+    with _attempts:
+        failure = db.get(LoginFailure, key)
+        if failure is not None and failure.last_failed_at is not None and now - failure.last_failed_at > FORGET_AFTER:
+            db.delete(failure)
+            db.flush()
+            failure = None
+        if failure is not None and failure.blocked_until is not None and failure.blocked_until > now:
+            wait = int((failure.blocked_until - now).total_seconds()) + 1
+            raise Throttled(f"too many failed logins: try again in {wait} s")
+        user = db.get(User, name) if _NAME.fullmatch(name or "") else None
+        if user is None or not _verified(user, password):
+            if user is None:
+                _hasher.hash(password or "-")  # as slow as a wrong password: no hint which it was
+            _count_failure(db, failure or LoginFailure(name=key, failures=0), now)
+            raise AuthError("wrong name or password")
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        if failure is not None:
+            db.delete(failure)
+        return _new_session(db, user.name, now)
 
 
 def _new_session(db: DbSession, name: str, now: datetime) -> tuple[str, Session]:
@@ -109,7 +127,7 @@ def log_out(db: DbSession, token: str | None) -> None:
 
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:
-    return bool(submitted) and secrets.compare_digest(session.csrf_token, submitted)
+    return bool(submitted) and secrets.compare_digest(session.csrf_token.encode(), submitted.encode())
 
 
 def users(db: DbSession) -> list[User]:
@@ -123,10 +141,9 @@ def _verified(user: User, password: str) -> bool:
         return False
 
 
-def _count_failure(db: DbSession, name: str, now: datetime) -> None:
-    key = (name or "")[:100]
-    failure = db.get(LoginFailure, key) or LoginFailure(name=key, failures=0)
+def _count_failure(db: DbSession, failure: LoginFailure, now: datetime) -> None:
     failure.failures += 1
+    failure.last_failed_at = now
     beyond = failure.failures - FREE_FAILURES
     if beyond > 0:
         failure.blocked_until = now + timedelta(seconds=min(2 ** (beyond - 1), MAX_BLOCK_SECONDS))

@@ -76,13 +76,15 @@ class Session(Base):
 
 
 class LoginFailure(Base):
-    """Failed logins by the name tried (known or not, so a refusal tells nothing)."""
+    """Failed logins by the name tried (known or not, so a refusal tells nothing) and the
+    client's address: `name` holds the sha256 of the two."""
 
     __tablename__ = "login_failures"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None] = mapped_column(Utc(), nullable=True)
+    last_failed_at: Mapped[datetime | None] = mapped_column(Utc(), nullable=True)
 
 
 class Assignment(Base):

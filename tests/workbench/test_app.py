@@ -239,6 +239,9 @@ def test_behind_a_single_sign_on_proxy_the_header_names_a_known_user(night, data
         browser = client(app)
         assert browser.get("/index.html", headers={"X-Remote-User": "kim"}).status_code == 200
         assert browser.get("/index.html", headers={"X-Remote-User": "stranger"}).headers["location"] == "/login"
+        # Passwords play no part behind the proxy.
+        refused = browser.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": "x"})
+        assert refused.status_code == 403
     finally:
         app.state.engine.dispose()
 
@@ -261,3 +264,105 @@ def test_the_queue_says_what_changed_since_the_night_before_and_sorts(bench):
     by_amount = logged_in(app, "kim").get("/index.html", params={"sort": "amount"}).text
     amounts = [int(a.replace(",", "")) for a in re.findall(r'<td class="num">([\d,]+)</td>\n<td>', by_amount)]
     assert amounts == sorted(amounts, reverse=True) and len(amounts) == 2
+
+
+def login_form(app, client_address=("testclient", 50000)) -> tuple[TestClient, str]:
+    browser = TestClient(app, base_url="https://testserver", follow_redirects=False, client=client_address)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+    return browser, token
+
+
+def test_failed_logins_block_one_address_not_the_colleague_at_another_desk(bench):
+    app, _, _ = bench
+    guesser, token = login_form(app, ("10.0.0.66", 5000))
+    for _ in range(auth.FREE_FAILURES + 1):
+        guesser.post("/login", data={"name": "kim", "password": "wrong password!", "csrf_token": token})
+    assert guesser.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": token}).status_code == 429
+    kim, token = login_form(app, ("10.0.0.7", 5000))
+    assert kim.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": token}).status_code == 303
+
+
+def test_failures_are_forgotten_after_a_quiet_spell(bench):
+    app, clock, _ = bench
+    browser, token = login_form(app)
+    for _ in range(auth.FREE_FAILURES):
+        browser.post("/login", data={"name": "kim", "password": "wrong password!", "csrf_token": token})
+    clock.now = START + auth.FORGET_AFTER + timedelta(minutes=1)
+    browser.post("/login", data={"name": "kim", "password": "wrong password!", "csrf_token": token})  # the first again
+    assert browser.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": token}).status_code == 303
+
+
+def test_parallel_guesses_cannot_slip_past_the_count(bench):
+    from concurrent.futures import ThreadPoolExecutor
+
+    app, _, _ = bench
+    browser, token = login_form(app)
+
+    def guess(_):
+        return browser.post(
+            "/login", data={"name": "kim", "password": "wrong password!", "csrf_token": token}
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(guess, range(12)))
+    # The clock stands still: after the free failures and the one that blocks, every guess is refused unchecked.
+    assert statuses == [401] * (auth.FREE_FAILURES + 1) + [429] * (12 - auth.FREE_FAILURES - 1)
+
+
+def test_a_login_token_the_server_did_not_sign_is_refused(bench):
+    from workbench.app import LOGIN_COOKIE
+
+    app, _, _ = bench
+    browser = client(app)
+    browser.cookies.set(LOGIN_COOKIE, "attacker-chosen", domain="testserver")
+    forged = browser.post("/login", data={"name": "kim", "password": PASSWORD, "csrf_token": "attacker-chosen"})
+    assert forged.status_code == 400 and COOKIE not in forged.headers.get("set-cookie", "")
+
+
+def test_a_cross_site_post_or_a_strange_token_is_refused_with_the_headers(bench):
+    app, _, warehouse = bench
+    kim = logged_in(app, "kim")
+    token = csrf(kim, "/cases/CASE0001.html")
+    cross = kim.post(
+        "/cases/CASE0001/decision",
+        data={"status": "confirmed", "csrf_token": token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403 and "default-src 'none'" in cross.headers["content-security-policy"]
+    strange = kim.post("/cases/CASE0001/decision", data={"status": "confirmed", "csrf_token": "é"})
+    assert strange.status_code == 403 and dispositions.read_log(warehouse) == []
+
+
+def test_notes_only_on_a_queued_case(bench):
+    app, _, _ = bench
+    kim = logged_in(app, "kim")
+    token = csrf(kim)
+    assert kim.post("/cases/NO_SUCH_CASE/notes", data={"text": "x", "csrf_token": token}).status_code == 404
+
+
+def test_a_case_in_review_or_cleared_before_the_night_is_still_open(bench):
+    app, clock, warehouse = bench
+    kim = logged_in(app, "kim")
+    token = csrf(kim, "/cases/CASE0001.html")
+    kim.post("/cases/CASE0001/decision", data={"status": "in_review", "note": "asked", "csrf_token": token})
+    kim.post("/cases/CASE0002/decision", data={"status": "cleared", "note": "declared", "csrf_token": token})
+    undecided = kim.get("/index.html", params={"show": "undecided"}).text
+    # CASE0002 was cleared after the night (08 March for the night of 07 March): it leaves the next queue.
+    assert "/cases/CASE0001.html" in undecided and "/cases/CASE0002.html" not in undecided
+    unassigned = logged_in(app, "park").get("/supervisor").text.split('id="unassigned"')[1]
+    assert "CASE0001" in unassigned and "CASE0002" not in unassigned
+    # A decision recorded on or before the night and the case still queued: it came back with new evidence.
+    from workbench.app import is_open
+
+    [entry] = [e for e in dispositions.read_log(warehouse) if e.case_id == "CASE0002"]
+    assert not is_open([entry], entry.recorded_on - timedelta(days=1)) and is_open([entry], entry.recorded_on)
+
+
+def test_a_case_assigned_more_than_the_ageing_days_ago_is_ageing(bench):
+    app, clock, _ = bench
+    park = logged_in(app, "park")
+    park.post("/cases/CASE0001/assign", data={"assignee": "kim", "csrf_token": csrf(park, "/cases/CASE0001.html")})
+    clock.now = START + timedelta(days=14, hours=1)
+    assert "CASE0001" in logged_in(app, "park").get("/supervisor").text.split('id="ageing"')[1].split("</table>")[0]
+    clock.now = START + timedelta(days=13, hours=23)
+    assert "CASE0001" not in logged_in(app, "park").get("/supervisor").text.split('id="ageing"')[1].split("</table>")[0]
