@@ -33,6 +33,16 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level.upper())))
 
 
+# The warehouse an investigator's or operator's command works on.
+warehouse_option = click.option(
+    "--warehouse",
+    envvar="FRAUD_WAREHOUSE",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
+)
+
+
 def _fail(code: int, message: str) -> None:
     from fraud.text import one_line
 
@@ -449,13 +459,7 @@ _add_airflow_commands()
 )
 @click.option("--note", default="", help="Why (shown in the report's case history).")
 @click.option("--by", "by", required=True, help="Who decided (the investigator's name or id).")
-@click.option(
-    "--warehouse",
-    envvar="FRAUD_WAREHOUSE",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
-)
+@warehouse_option
 @click.option(
     "--at",
     "at",
@@ -489,13 +493,7 @@ def disposition(case_id: str, status: str, note: str, by: str, warehouse: Path, 
 
 
 @main.command()
-@click.option(
-    "--warehouse",
-    envvar="FRAUD_WAREHOUSE",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
-)
+@warehouse_option
 @click.option("--host", default="127.0.0.1", help="The address to listen on (behind the site's TLS proxy).")
 @click.option("--port", default=8090, type=click.IntRange(1, 65535))
 @click.option("--ageing-days", default=14, type=click.IntRange(min=1), help="Days after which a case is ageing.")
@@ -536,13 +534,7 @@ def _workbench_db(warehouse: Path):
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["investigator", "supervisor", "auditor"]))
-@click.option(
-    "--warehouse",
-    envvar="FRAUD_WAREHOUSE",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
-)
+@warehouse_option
 def users_add(name: str, role: str, warehouse: Path) -> None:
     """Add a user; the password is read from standard input (never an argument, which
     the process list and shell history would show)."""
@@ -560,13 +552,7 @@ def users_add(name: str, role: str, warehouse: Path) -> None:
 
 
 @users.command("list")
-@click.option(
-    "--warehouse",
-    envvar="FRAUD_WAREHOUSE",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The pipeline's warehouse (default: $FRAUD_WAREHOUSE).",
-)
+@warehouse_option
 def users_list(warehouse: Path) -> None:
     """The users and their roles."""
     from workbench.auth import users as all_users

@@ -351,8 +351,8 @@ def create_app(
                 ),
             )
 
-    def writer(request: Request, db: DbSession, csrf_token: str):
-        """(session, user) allowed to write, or the response refusing it."""
+    def writer(request: Request, db: DbSession, csrf_token: str, case_id: str):
+        """(session, user) allowed to write on a queued case, or the response refusing it."""
         found = who(request, db)
         if found is None:
             return None, RedirectResponse("/login", status_code=303)
@@ -361,6 +361,8 @@ def create_app(
             return None, refused(user, session, 403, "Refused", "the form's token does not match your session")
         if user.role == AUDITOR:
             return None, refused(user, session, 403, "Refused", "an auditor reads and writes nothing")
+        if queued_case(warehouse, case_id) is None:
+            return None, refused(user, session, 404, "No such case", f"no night's queue has {case_id}")
         return found, None
 
     def back(case_id: str, done: str) -> RedirectResponse:
@@ -369,12 +371,10 @@ def create_app(
     @app.post("/cases/{case_id}/assign")
     def assign(request: Request, case_id: str, assignee: str = Form(""), csrf_token: str = Form("")):
         with new_db() as db:
-            found, refusal = writer(request, db, csrf_token)
+            found, refusal = writer(request, db, csrf_token, case_id)
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
-            if queued_case(warehouse, case_id) is None:
-                return finish(request, refused(user, session, 404, "No such case", f"no night's queue has {case_id}"))
             current = assignments(db).get(case_id)
             taking = (
                 user.role == INVESTIGATOR and assignee == user.name and (current is None or current.assignee is None)
@@ -400,12 +400,10 @@ def create_app(
     @app.post("/cases/{case_id}/notes")
     def note(request: Request, case_id: str, text: str = Form(""), csrf_token: str = Form("")):
         with new_db() as db:
-            found, refusal = writer(request, db, csrf_token)
+            found, refusal = writer(request, db, csrf_token, case_id)
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
-            if queued_case(warehouse, case_id) is None:
-                return finish(request, refused(user, session, 404, "No such case", f"no night's queue has {case_id}"))
             current = assignments(db).get(case_id)
             if not may_work(user, current.assignee if current else None):
                 return finish(request, refused(user, session, 403, "Refused", "the case is assigned to someone else"))
@@ -423,7 +421,7 @@ def create_app(
         request: Request, case_id: str, status: str = Form(""), note: str = Form(""), csrf_token: str = Form("")
     ):
         with new_db() as db:
-            found, refusal = writer(request, db, csrf_token)
+            found, refusal = writer(request, db, csrf_token, case_id)
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
