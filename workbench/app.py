@@ -36,7 +36,7 @@ from fraud import dispositions
 from pages.mask import mask_keys, short_key
 from pages.templates import CONTENT_SECURITY_POLICY
 from workbench import auth
-from workbench.night import Queue, decisions, latest_queue, published_nights, queued_case, report_page
+from workbench.night import decisions, latest_queue, published_nights, queued_case, report_page
 from workbench.screens import environment
 from workbench.store import (
     AUDITOR,
@@ -180,8 +180,16 @@ def create_app(
             latest[row.case_id] = row
         return latest
 
-    def frame(user: User, session, queue: Queue | None = None) -> dict:
-        return {"user": user, "csrf": session.csrf_token, "ds": queue.ds if queue else None}
+    def assignee_of(db: DbSession, case_id: str) -> str | None:
+        """Who works the case now (its latest assignment), or None: the pool."""
+        latest = db.scalars(
+            select(Assignment).where(Assignment.case_id == case_id).order_by(Assignment.id.desc()).limit(1)
+        ).first()
+        return latest.assignee if latest else None
+
+    def frame(user: User, session, ds=None) -> dict:
+        """What every page's frame shows: the user, the forms' token, the night."""
+        return {"user": user, "csrf": session.csrf_token, "ds": ds}
 
     def refused(user: User, session, status: int, title: str, detail: str) -> HTMLResponse:
         return page("error", status, title=title, detail=detail, **frame(user, session))
@@ -266,7 +274,7 @@ def create_app(
                     typologies=TYPOLOGIES,
                     sort=sort,
                     sorts=SORTS,
-                    **frame(user, session, night),
+                    **frame(user, session, night.ds),
                 ),
             )
 
@@ -306,8 +314,7 @@ def create_app(
                 ds, row = queued
                 report = (queue_row(ds, row), "")
             log_access(db, user, "case", case_id)
-            current = assignments(db).get(case_id)
-            assignee = current.assignee if current else None
+            assignee = assignee_of(db, case_id)
             history = [
                 {"at": row.assigned_at, "who": row.assigned_by, "what": f"assigned to {row.assignee or 'the pool'}"}
                 for row in db.scalars(select(Assignment).where(Assignment.case_id == case_id))
@@ -347,12 +354,13 @@ def create_app(
                     report_body=Markup(report[0]),
                     report_script=Markup(report[1]),
                     message=DONE.get(done, ""),
-                    **frame(user, session, Queue(ds, None, [])),
+                    **frame(user, session, ds),
                 ),
             )
 
-    def writer(request: Request, db: DbSession, csrf_token: str, case_id: str):
-        """(session, user) allowed to write on a queued case, or the response refusing it."""
+    def writer(request: Request, db: DbSession, csrf_token: str, case_id: str, works_it: bool = True):
+        """(session, user) allowed to write on a queued case, or the response refusing it.
+        `works_it`: the user must also be one who may work the case (`may_work`)."""
         found = who(request, db)
         if found is None:
             return None, RedirectResponse("/login", status_code=303)
@@ -363,6 +371,8 @@ def create_app(
             return None, refused(user, session, 403, "Refused", "an auditor reads and writes nothing")
         if queued_case(warehouse, case_id) is None:
             return None, refused(user, session, 404, "No such case", f"no night's queue has {case_id}")
+        if works_it and not may_work(user, assignee_of(db, case_id)):
+            return None, refused(user, session, 403, "Refused", "the case is assigned to someone else")
         return found, None
 
     def back(case_id: str, done: str) -> RedirectResponse:
@@ -371,14 +381,11 @@ def create_app(
     @app.post("/cases/{case_id}/assign")
     def assign(request: Request, case_id: str, assignee: str = Form(""), csrf_token: str = Form("")):
         with new_db() as db:
-            found, refusal = writer(request, db, csrf_token, case_id)
+            found, refusal = writer(request, db, csrf_token, case_id, works_it=False)
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
-            current = assignments(db).get(case_id)
-            taking = (
-                user.role == INVESTIGATOR and assignee == user.name and (current is None or current.assignee is None)
-            )
+            taking = user.role == INVESTIGATOR and assignee == user.name and assignee_of(db, case_id) is None
             if user.role != SUPERVISOR and not taking:
                 return finish(
                     request,
@@ -404,9 +411,6 @@ def create_app(
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
-            current = assignments(db).get(case_id)
-            if not may_work(user, current.assignee if current else None):
-                return finish(request, refused(user, session, 403, "Refused", "the case is assigned to someone else"))
             text = text.strip()
             if not text or len(text) > MAX_NOTE_CHARS:
                 return finish(
@@ -425,9 +429,6 @@ def create_app(
             if refusal is not None:
                 return finish(request, refusal)
             session, user = found
-            current = assignments(db).get(case_id)
-            if not may_work(user, current.assignee if current else None):
-                return finish(request, refused(user, session, 403, "Refused", "the case is assigned to someone else"))
             if status == dispositions.CLEARED and not note.strip():
                 return finish(request, refused(user, session, 400, "Refused", "clearing a case needs its reason"))
             try:
@@ -462,7 +463,7 @@ def create_app(
                     statuses=statuses,
                     report_body=Markup(report[0]),
                     report_script=Markup(report[1]),
-                    **frame(user, session, Queue(ds, None, [])),
+                    **frame(user, session, ds),
                 ),
             )
 
@@ -522,7 +523,7 @@ def create_app(
                     ageing=sorted(ageing, key=lambda r: -r["days"]),
                     unassigned=unassigned[:100],
                     ageing_days=ageing_days,
-                    **frame(user, session, night),
+                    **frame(user, session, night.ds),
                 ),
             )
 
