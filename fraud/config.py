@@ -8,7 +8,9 @@ values. Defaults run the demo on one machine.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +29,40 @@ def _parse_conf(text: str) -> dict[str, str]:
     return pairs
 
 
+_SAMPLE_SIZE = re.compile(r"(?P<count>[0-9]+)|(?P<share>[0-9]+(?:\.[0-9]+)?)%")
+
+
+@dataclass(frozen=True)
+class SampleSize:
+    """FRAUD_CONTROL_SAMPLE: a count of claims ("200") or a share of the claims the
+    queue left out ("0.5%")."""
+
+    count: int | None = None
+    share: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "SampleSize":
+        match = _SAMPLE_SIZE.fullmatch(str(text).strip())
+        if match is None:
+            raise ValueError(f"FRAUD_CONTROL_SAMPLE: a count (200) or a share (0.5%), not {text!r}")
+        if match["count"] is not None:
+            return cls(count=int(match["count"]))
+        share = float(match["share"])
+        if share > 100:
+            raise ValueError(f"FRAUD_CONTROL_SAMPLE: a share is at most 100%, not {text!r}")
+        return cls(share=share / 100)
+
+    def of(self, candidates: int) -> int:
+        """How many of `candidates` claims to draw."""
+        if self.count is not None:
+            return min(self.count, candidates)
+        return min(candidates, math.ceil(candidates * (self.share or 0.0)))
+
+
 # The law's ceiling for additional collection: 5x the overpayment (collusion).
 MAX_ADDITIONAL_COLLECTION = 5.0
+# The shortest time a notice may give the claimant to answer (행정절차법 제21조 제3항).
+MIN_NOTICE_RESPONSE_DAYS = 10
 
 
 # Each FRAUD_* variable: the setting it sets and how its text is read.
@@ -48,6 +82,8 @@ ENVIRONMENT: dict[str, tuple[str, object]] = {
     "FRAUD_ADDITIONAL_COLLECTION_COLLUSION": ("additional_collection_collusion_multiplier", float),
     "FRAUD_FULL_REBUILD": ("full_rebuild", _flag),
     "FRAUD_RETENTION_KEEP": ("retention_keep", int),
+    "FRAUD_NOTICE_RESPONSE_DAYS": ("notice_response_days", int),
+    "FRAUD_CONTROL_SAMPLE": ("control_sample", str),
 }
 
 
@@ -83,12 +119,23 @@ class Settings:
     # Nights whose working state retention keeps (fraudctl prune, the fraud_retention
     # DAG): the newest is what the next night builds on.
     retention_keep: int = 2
+    # Days after a notice's date the claimant has to answer it (의견제출 기한: fraudctl
+    # notice, the workbench's notice). A letter's policy, not a night's: no manifest records it.
+    notice_response_days: int = 14
+    # The night's random control sample of the undecided claims the queue left out
+    # (jobs/safeguards.py): a count ("200") or a share ("0.5%").
+    control_sample: str = "200"
 
     def __post_init__(self):
+        SampleSize.parse(self.control_sample)  # a clear error now, not in the night's last stage
         for name in ("additional_collection_multiplier", "additional_collection_collusion_multiplier"):
             value = getattr(self, name)
             if not 0 <= value <= MAX_ADDITIONAL_COLLECTION:
                 raise ValueError(f"{name} must be between 0 and {MAX_ADDITIONAL_COLLECTION}, got {value}")
+        if self.notice_response_days < MIN_NOTICE_RESPONSE_DAYS:
+            raise ValueError(
+                f"notice_response_days must be at least {MIN_NOTICE_RESPONSE_DAYS}, got {self.notice_response_days}"
+            )
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -119,6 +166,7 @@ class Settings:
             "drop_poke_seconds",
             "full_rebuild",
             "retention_keep",
+            "notice_response_days",
         ):
             recorded.pop(key)
         return recorded

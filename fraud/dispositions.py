@@ -38,6 +38,9 @@ CONFIRMED = "confirmed"
 CLEARED = "cleared"
 IN_REVIEW = "in_review"
 STATUSES = (CONFIRMED, CLEARED, IN_REVIEW)
+QUEUE = "queue"
+CONTROL = "control"
+CONTROL_SAMPLE_FILE = "control_sample.csv"
 KST = ZoneInfo(contract.TIMEZONE)
 MAX_NOTE_CHARS = 2000
 MAX_NAME_CHARS = 100
@@ -68,6 +71,10 @@ class Disposition:
     recorded_at: str  # ISO 8601 with the KST offset
     evidence: Evidence = field(default_factory=Evidence)
     fraud_types: str = ""  # the case's typologies when decided (';'-separated)
+    # Which list the claim was decided from: the queue (a case) or a night's random
+    # control sample (features/oversight.py), whose decisions are unbiased labels.
+    sample: str = QUEUE
+    rule_hits: str = ""  # the case's rule ids when decided (';'-separated)
 
     @property
     def recorded_on(self) -> date:
@@ -80,6 +87,11 @@ class Disposition:
             "cert_ids": list(self.evidence.cert_ids),
             "rule_ids": list(self.evidence.rule_ids),
         }
+        # Written only when they say something, so entries recorded before they
+        # existed keep their bytes (and a re-run of an old night its checksum).
+        for name, default in (("sample", QUEUE), ("rule_hits", "")):
+            if values[name] == default:
+                del values[name]
         return values
 
     @classmethod
@@ -93,6 +105,8 @@ class Disposition:
             by=values["by"],
             recorded_at=values["recorded_at"],
             fraud_types=values.get("fraud_types", ""),
+            sample=values.get("sample", QUEUE),
+            rule_hits=values.get("rule_hits", ""),
             evidence=Evidence(
                 tuple(evidence.get("cert_ids", ())),
                 tuple(evidence.get("rule_ids", ())),
@@ -158,9 +172,19 @@ def history_by_case(entries: list[Disposition]) -> dict[str, list[Disposition]]:
 # --- recording (the CLI) -------------------------------------------------------------
 
 
-def _latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
+def latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
     """The latest run dated on or before `on_or_before` whose queue holds the case, and
     its cases.csv row."""
+    return _latest_row_with(warehouse, "cases.csv", case_id, on_or_before)
+
+
+def _latest_control_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
+    """The latest run dated on or before `on_or_before` whose control sample holds the
+    claim, and its control_sample.csv row."""
+    return _latest_row_with(warehouse, CONTROL_SAMPLE_FILE, case_id, on_or_before)
+
+
+def _latest_row_with(warehouse: Path, name: str, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
     outputs = Path(warehouse) / "outputs"
     if not outputs.is_dir():
         return None
@@ -168,10 +192,10 @@ def _latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tup
         (p for p in outputs.iterdir() if _is_day(p.name) and date.fromisoformat(p.name) <= on_or_before), reverse=True
     )
     for day in days:
-        cases_file = day / "cases.csv"
-        if not cases_file.exists():
+        listed = day / name
+        if not listed.exists():
             continue
-        with open(cases_file, encoding="utf-8", newline="") as handle:
+        with open(listed, encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 if row["case_id"] == case_id:
                     return day, row
@@ -223,10 +247,14 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
     if at.tzinfo is None:
         raise DispositionError("the time of a disposition needs a UTC offset")
     at_kst = at.astimezone(KST)
-    found = _latest_queue_with(warehouse, case_id, at_kst.date())
+    sample = QUEUE
+    found = latest_queue_with(warehouse, case_id, at_kst.date())
+    if found is None:
+        found, sample = _latest_control_with(warehouse, case_id, at_kst.date()), CONTROL
     if found is None:
         raise DispositionError(
-            f"case {case_id} is in no queue of {Path(warehouse) / 'outputs'} dated on or before {at_kst.date()}"
+            f"case {case_id} is in no queue or control sample of {Path(warehouse) / 'outputs'} "
+            f"dated on or before {at_kst.date()}"
         )
     run_outputs, case = found
     entry = Disposition(
@@ -238,6 +266,8 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
         recorded_at=at_kst.isoformat(timespec="seconds"),
         evidence=evidence_of(run_outputs, case) if status == CLEARED else Evidence(),
         fraud_types=case.get("fraud_types", ""),
+        sample=sample,
+        rule_hits=case.get("rule_hits", ""),
     )
     final = ensure_dir(log_dir(warehouse)) / _entry_name(entry)
     if final.exists():
@@ -276,3 +306,14 @@ def labels(entries: list[Disposition]) -> list[tuple[str, int, date, str | None]
         )
         for claim_id, entry in sorted(decided.items())
     ]
+
+
+def label_sources(entries: list[Disposition]) -> dict[str, int]:
+    """How many of the `labels` come from queued cases and how many from the random
+    control sample (the only labels on claims nothing flagged: they tell the model what
+    the claims the queue leaves out look like, which labels from the queue alone cannot)."""
+    decided = latest_by_claim([e for e in entries if e.status in (CONFIRMED, CLEARED)])
+    counts = {QUEUE: 0, CONTROL: 0}
+    for entry in decided.values():
+        counts[entry.sample if entry.sample in counts else QUEUE] += 1
+    return counts

@@ -1,8 +1,9 @@
 """`fraudctl`: the command line of the nightly fraud pipeline.
 
-Exit status: 0 success; 2 bad usage (also a run date after today in Seoul); 3 a drop
-that cannot be trusted (manifest and files disagree); 4 drops missing for the run date; 5 validation could not vouch for
-the data; 1 anything else (for `verify`: outputs differ). A failure prints one line on
+Exit status: 0 success; 2 bad usage (also a run date after today in Seoul, or a notice
+for a case that is not confirmed); 3 a drop that cannot be trusted (manifest and files
+disagree); 4 drops missing for the run date; 5 validation could not vouch for the data;
+1 anything else (for `verify`: outputs differ). A failure prints one line on
 stderr.
 """
 
@@ -336,6 +337,11 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
     click.echo(
         f"trained on {day}: version {result.model_version} (training data sha256 {result.training_data_sha256[:12]})"
     )
+    sources = result.investigator_labels or {}
+    click.echo(
+        f"investigators' labels: {sources.get('queue', 0)} from queued cases, {sources.get('control', 0)} from "
+        "the random control sample (labels like the others; the only ones on claims nothing flagged)"
+    )
     if metrics:
         click.echo(
             f"holdout: {metrics['rows']} decisions, {metrics['positives']} found; average precision "
@@ -347,10 +353,14 @@ def train(warehouse: Path, ds: date, holdout_days: int, capacity: int, rounds: i
     click.echo(f"promotion: {result.promotion} ({result.promotion_reason}); champion {result.champion_version}")
 
 
-@main.command()
-def rules() -> None:
+@main.group(invoke_without_command=True)
+@click.pass_context
+def rules(context: click.Context) -> None:
     """List the rule set (id, typology, severity, whether a hit taints the certification,
-    invalidates the claim or only aggravates, title, legal basis)."""
+    invalidates the claim or only aggravates, title, legal basis); `rules stats` and
+    `rules backtest` measure it against investigators' decisions."""
+    if context.invoked_subcommand is not None:
+        return
     from rules.ruleset import RULES, RULES_VERSION
 
     click.echo(f"rule set {RULES_VERSION}")
@@ -369,6 +379,74 @@ def rules() -> None:
             f"{rule.rule_id:<6} {rule.typology or '-':<21} {rule.severity:<5} {taints:<11} "
             f"{rule.title}{strengthens} [{rule.legal_basis}]"
         )
+
+
+@rules.command("stats")
+@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--ds", type=DAY, default=None, help="The night (default: the latest published one).")
+def rules_stats(warehouse: Path, ds: date | None) -> None:
+    """Per rule and typology, and for the queue and the control sample: how many the
+    night flagged, the decisions on them and the confirmed rate with its 95% interval
+    (the night's precision.csv: decisions recorded on or before the night)."""
+    from fraud.config import Settings
+    from fraud.storage import read_csv
+    from jobs.safeguards import PRECISION_FILE
+
+    settings = Settings.from_env(warehouse=warehouse)
+    outputs = settings.warehouse / "outputs"
+    nights = sorted(path.parent.name for path in outputs.glob("*/" + PRECISION_FILE))
+    night = ds.isoformat() if ds else (nights[-1] if nights else None)
+    path = outputs / str(night) / PRECISION_FILE
+    if night is None or not path.is_file():
+        _fail(2, f"no {PRECISION_FILE} for {night or 'any night'} under {outputs}: run the night first")
+    click.echo(f"night {night}: decisions recorded on or before it")
+    click.echo(f"{'kind':<9} {'subject':<22} {'count':>6} {'decided':>8} {'confirmed':>10} {'cleared':>8}  rate (95%)")
+    for row in read_csv(path):
+        rate = f"{row['rate']} ({row['rate_low']}-{row['rate_high']})" if row["rate"] else "-"
+        click.echo(
+            f"{row['kind']:<9} {row['subject']:<22} {row['count']:>6} {row['decided']:>8} "
+            f"{row['confirmed']:>10} {row['cleared']:>8}  {rate}"
+        )
+
+
+@rules.command("backtest")
+@click.option("--warehouse", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--ds", type=DAY, required=True, help="The past night to decide again.")
+@click.option(
+    "--ruleset",
+    "ruleset_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML: a table per rule id changing its fields ([FS-02] condition = ...; enabled = false drops it).",
+)
+def rules_backtest(warehouse: Path, ds: date, ruleset_file: Path) -> None:
+    """Decide a past night's queue again with a changed rule set and show how it would
+    change: cases added and removed, and the confirmed and cleared ones among them.
+    Changes nothing in the warehouse."""
+    from fraud.config import Settings
+    from rules.ruleset import changed_rules
+
+    try:
+        proposed = changed_rules(ruleset_file)
+    except ValueError as error:
+        _fail(2, str(error))
+    settings = Settings.from_env(warehouse=warehouse)
+    from pyspark.errors import AnalysisException
+
+    from fraud.spark import spark_session
+    from jobs.backtest import BacktestError, backtest
+
+    spark = spark_session(settings, app_name="fraud-backtest")
+    try:
+        result = backtest(spark, settings.warehouse, ds, proposed)
+    except BacktestError as error:
+        _fail(2, str(error))
+    except AnalysisException as error:
+        _fail(2, f"{ruleset_file}: a condition or evidence Spark cannot run: {str(error).splitlines()[0]}")
+    finally:
+        spark.stop()
+    for line in result.lines():
+        click.echo(line)
 
 
 @main.command()
@@ -490,6 +568,56 @@ def disposition(case_id: str, status: str, note: str, by: str, warehouse: Path, 
     except DispositionError as error:
         _fail(2, str(error))
     click.echo(f"{entry.case_id} ({entry.claim_id}): {entry.status} by {entry.by} at {entry.recorded_at}")
+
+
+@main.command()
+@click.argument("case_id")
+@warehouse_option
+@click.option(
+    "--ds",
+    "notice_on",
+    type=DAY,
+    default=None,
+    help="The notice's date (default: today in Seoul): the facts of the latest queue on or before it, the "
+    "decisions recorded on or before it.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the notice to this file (UTF-8) instead of standard output.",
+)
+def notice(case_id: str, warehouse: Path, notice_on: date | None, out: Path | None) -> None:
+    """Draft the notice to the claimant of a confirmed case (사전통지 및 의견제출 안내): the
+    records matched, each rule's legal basis, the proven overpayment apart from any
+    estimate, and how and by when to answer and contest. Refused (exit 2) unless the
+    case's latest decision on or before the notice's date is `confirmed`; the notice
+    itself stops and recovers nothing."""
+    from fraud.case_file import CaseFileError, NoSuchCase, NotConfirmed, read_confirmed
+    from fraud.config import Settings
+    from fraud.dispositions import DispositionError
+    from fraud.retention import today
+    from fraud.storage import atomic_file
+    from pages.notice import render
+
+    on = notice_on or today()
+    try:
+        response_days = Settings.from_env().notice_response_days
+    except ValueError as error:
+        _fail(2, str(error))
+    try:
+        case_file = read_confirmed(warehouse, case_id, on)
+    except (NoSuchCase, NotConfirmed) as error:
+        _fail(2, str(error))
+    except (CaseFileError, DispositionError) as error:
+        _fail(1, str(error))
+    text = render(case_file, on, response_days)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_file(out, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"notice for {case_id}: {out}")
 
 
 @main.command()

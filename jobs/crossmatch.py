@@ -438,6 +438,27 @@ def carried_over(
     return carried, why
 
 
+def night_context(
+    spark, warehouse: Path, ds: dt.date, collusion_dir: Path | None
+) -> tuple[DataFrame | None, DataFrame, list, DataFrame | None]:
+    """What a night's queue is decided with besides the conformed tables: the graph
+    stage's claims and rings (none without a collusion directory), the dispositions
+    recorded on or before the run date (fraud/dispositions.py: the same entries on
+    every re-run of the night) and the cleared claims among them ->
+    (collusion, rings, applied entries, cleared)."""
+    collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
+    if collusion_dir is not None:
+        rings_df = spark.read.parquet(str(collusion_dir / "rings"))
+    else:
+        rings_df = spark.createDataFrame(
+            [], "ring_id string, score double, reasons string, workplace_ids string, person_count int"
+        )
+    applied = dispositions.applicable(warehouse, ds)
+    cleared_rows = dispositions.cleared_rows(applied)
+    cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
+    return collusion, rings_df, applied, cleared
+
+
 def run(spark, inputs: CrossmatchInputs, night: Night) -> CrossmatchResult:
     """Run the rule set (and the model, when one was selected) over the conformed tables
     and the collusion evidence; write the queue's files to outputs/<ds>/. Returns the
@@ -447,20 +468,9 @@ def run(spark, inputs: CrossmatchInputs, night: Night) -> CrossmatchResult:
     output = ensure_dir(Layout(warehouse).outputs(ds))
     tables = read_conformed(spark, _conformed_dir(Path(inputs.conformed), ds))
     collusion_dir = Path(inputs.collusion) if inputs.collusion else None
-    collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
     model_version = inputs.model_version
     model = load_model(warehouse, str(model_version), night.tracking_uri) if model_version else None
-    if collusion_dir is not None:
-        rings_df = spark.read.parquet(str(collusion_dir / "rings"))
-    else:
-        rings_df = spark.createDataFrame(
-            [], "ring_id string, score double, reasons string, workplace_ids string, person_count int"
-        )
-    # Dispositions recorded on or before the run date (fraud/dispositions.py): the same
-    # entries on every re-run of the night.
-    applied = dispositions.applicable(warehouse, ds)
-    cleared_rows = dispositions.cleared_rows(applied)
-    cleared = spark.createDataFrame(cleared_rows, CLEARED_SCHEMA) if cleared_rows else None
+    collusion, rings_df, applied, cleared = night_context(spark, warehouse, ds, collusion_dir)
     layout = Layout(warehouse)
     carried, why = carried_over(spark, layout, ds, tables, inputs, night)
     found = detect(

@@ -41,6 +41,8 @@ from jobs.stage_io import (
     PublishResult,
     ReportInputs,
     ReportResult,
+    SafeguardsInputs,
+    SafeguardsResult,
     SelectModelInputs,
     SelectModelResult,
     StageResult,
@@ -92,6 +94,14 @@ def _job(module: str) -> Callable[[], Callable]:
     return load
 
 
+def _safeguards_figures(result: StageResult | None) -> dict | None:
+    if result is None:
+        return None
+    figures = result.as_json()
+    figures.pop("files")
+    return figures
+
+
 def _publish_inputs(settings: Settings, done: dict[str, StageResult]) -> PublishInputs:
     conform, collusion, crossmatch = done["conform"], done["collusion"], done["crossmatch"]
     return PublishInputs(
@@ -102,6 +112,7 @@ def _publish_inputs(settings: Settings, done: dict[str, StageResult]) -> Publish
         model_version=crossmatch.model_version,
         dispositions=crossmatch.dispositions,
         stages=tuple(name for name in STAGE_NAMES if name in done),
+        safeguards=_safeguards_figures(done.get("safeguards")),
         detections={
             "cases": crossmatch.cases,
             "time_barred": crossmatch.time_barred,
@@ -157,6 +168,17 @@ STAGES: tuple[Stage, ...] = (
         ),
         CrossmatchResult,
     ),
+    Stage(
+        "safeguards",
+        True,
+        _job("safeguards"),
+        lambda s, done: SafeguardsInputs(
+            conformed=Path(done["conform"].conformed),
+            evidence=Layout(s.warehouse).crossmatch(date.fromisoformat(done["conform"].ds)),
+            control_sample=s.control_sample,
+        ),
+        SafeguardsResult,
+    ),
     Stage("publish", False, _job("publish"), _publish_inputs, PublishResult, timeout=timedelta(minutes=30)),
     Stage(
         "report",
@@ -176,7 +198,7 @@ STAGE_NAMES = tuple(stage.name for stage in STAGES)
 # their own date's paths, each through a staging path unique to the attempt.
 SHARED_STAGES = ("ingest", "validate")
 # Stages that read conformed tables or a base night's state (fraud/retention.py).
-NIGHT_READING_STAGES = ("conform", "collusion", "crossmatch", "report")
+NIGHT_READING_STAGES = ("conform", "collusion", "crossmatch", "safeguards", "report")
 
 
 def run_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:

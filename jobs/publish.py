@@ -129,6 +129,9 @@ def run(spark, inputs: PublishInputs, night: Night) -> PublishResult:
         "detections": inputs.detections,
         # Investigators' dispositions the queue applied (recorded on or before ds).
         "dispositions": inputs.dispositions,
+        # The control sample, the queue's precision and the fairness flags
+        # (jobs/safeguards.py); absent when the stage did not run.
+        **({"safeguards": inputs.safeguards} if inputs.safeguards is not None else {}),
         "outputs": output_checksums(outputs),
         "lineage": lineage(night.code_version or "", inputs),
     }

@@ -26,6 +26,7 @@ from fraud.layout import Layout
 from fraud.storage import atomic_dir, read_csv, read_json, reading_csv
 from jobs.conform import read_conformed
 from jobs.stage_io import Night, ReportInputs, ReportResult
+from models.model_features import NOT_USED
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,10 @@ def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
             model_error=model_error,
             multiplier=configuration.get("additional_collection_multiplier", 2.0),
             collusion_multiplier=configuration.get("additional_collection_collusion_multiplier", 5.0),
+            control_sample=read_csv_rows(outputs / "control_sample.csv"),
+            precision=read_csv_rows(outputs / "precision.csv"),
+            fairness=read_csv_rows(outputs / "fairness.csv"),
+            not_used=dict(NOT_USED),
         )
     )
     final = outputs / REPORT_DIR

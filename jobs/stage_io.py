@@ -175,6 +175,26 @@ class CrossmatchResult(StageResult):
 
 
 @dataclass(frozen=True)
+class SafeguardsInputs:
+    conformed: Path
+    # Every claim's evidence of the night (runs/<ds>/crossmatch/, jobs/crossmatch.py).
+    evidence: Path
+    # FRAUD_CONTROL_SAMPLE: a count ("200") or a share ("0.5%") of the claims left out.
+    control_sample: str = "200"
+
+
+@dataclass(frozen=True)
+class SafeguardsResult(StageResult):
+    control_sample: int
+    control_candidates: int
+    population: int
+    benefit_band_cuts: list[int]
+    precision: dict  # "queue" and "control": features/oversight.py:rate_row
+    fairness: dict  # dimensions, groups and the flagged groups ("region=11 (referral)")
+    files: list[str]
+
+
+@dataclass(frozen=True)
 class PublishInputs:
     drops: Drops
     conformed: Path | None = None
@@ -185,6 +205,8 @@ class PublishInputs:
     # The stages run before publish, in order (the manifest's lineage).
     stages: tuple[str, ...] = ()
     detections: dict = field(default_factory=dict)
+    # The safeguards stage's figures (its SafeguardsResult without the file paths).
+    safeguards: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame
 
 from fraud import version
 from fraud.config import Settings
-from fraud.dispositions import applicable, labels
+from fraud.dispositions import applicable, label_sources, labels
 from fraud.layout import Layout
 from fraud.locks import nights_lock
 from fraud.spark import spark_session
@@ -75,6 +75,9 @@ class TrainResult(StageResult):
     promotion_reason: str
     champion_version: str | None
     tracking_uri: str
+    # The investigators' labels by where the claim was decided from: the queue or the
+    # random control sample (fraud/dispositions.py:label_sources).
+    investigator_labels: dict | None = None
 
 
 def run(spark, inputs: TrainInputs, night: Night) -> TrainResult:
@@ -109,6 +112,7 @@ def run(spark, inputs: TrainInputs, night: Night) -> TrainResult:
         "window_days": inputs.window_days,
         "snapshot_months": inputs.snapshot_months,
         "conformed": str(inputs.conformed),
+        "investigator_labels": label_sources(applicable(night.warehouse, ds)),
     }
     model_version = registry.log_version(
         model, examples, training_data, tags={"ds": ds.isoformat(), "code_version": night.code_version or ""}
@@ -124,6 +128,7 @@ def run(spark, inputs: TrainInputs, night: Night) -> TrainResult:
         promotion_reason=decision.reason,
         champion_version=registry.champion_version(),
         tracking_uri=registry.tracking_uri,
+        investigator_labels=training_data["investigator_labels"],
     )
 
 

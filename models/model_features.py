@@ -52,6 +52,19 @@ CERTIFICATION_AGGREGATE_COLUMNS = (
 )
 
 
+# What the model must not read: who the claimant is and where they work, not what the
+# records show they did. Fairness is measured along the first two (jobs/safeguards.py);
+# tests/models/test_dataset.py shows no feature moves when any of them changes, and
+# that no feature's expression names one.
+NOT_USED = {
+    "region_code": "the workplace's region: where someone works is no evidence of fraud",
+    "industry_code": "the workplace's industry",
+    "daily_amount": "the benefit's size, set by the past wage: a proxy for age, sex and occupation",
+    "person_key": "an identifier",
+    "bank_account_key": "an identifier (a shared account is evidence only as a count of claimants)",
+}
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str

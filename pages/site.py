@@ -58,6 +58,11 @@ class ReportInput:
     model_error: str | None = None
     multiplier: float = 2.0
     collusion_multiplier: float = 5.0
+    # The safeguards stage's files (jobs/safeguards.py): text rows as written.
+    control_sample: list[dict] = field(default_factory=list)
+    precision: list[dict] = field(default_factory=list)
+    fairness: list[dict] = field(default_factory=list)
+    not_used: dict[str, str] = field(default_factory=dict)  # models/model_features.py:NOT_USED
 
 
 def _environment() -> Environment:
@@ -173,6 +178,30 @@ def _totals(cases: list[dict], key) -> list[dict]:
     return [{"key": k, "cases": v[0], "amount": v[1]} for k, v in sorted(counts.items())]
 
 
+def tainted_certifications(evidence: list[dict]) -> set[str]:
+    """A case's evidence rows -> the certifications a tainting rule fired on (proven)."""
+    return {e["cert_id"] for e in evidence if e.get("taints") and e.get("cert_id")}
+
+
+def invalidating_rules(rule_ids: list[str]) -> list[str]:
+    """The rules among `rule_ids` whose hit means the claim was never valid (proven)."""
+    return [r for r in rule_ids if r in RULES_BY_ID and RULES_BY_ID[r].invalidates_claim]
+
+
+def what_would_settle(rule_ids: list[str]) -> list[str]:
+    """'<rule id>: <what would settle it>' for each rule among `rule_ids` that is not proven."""
+    return [f"{r}: {RULES_BY_ID[r].settle}" for r in rule_ids if r in RULES_BY_ID and RULES_BY_ID[r].settle]
+
+
+def overpayment_figures(case: dict) -> tuple[int, int]:
+    """A cases.csv row -> (proven, if_confirmed): its estimated_overpayment, which counts
+    proven evidence only, and the overpayment were its estimates confirmed too (the
+    proven one in a queue without that column). A case page shows if_confirmed only
+    when it is larger, and as an estimate."""
+    proven = _int(case["estimated_overpayment"])
+    return proven, _int(case.get("overpayment_if_confirmed") or case["estimated_overpayment"])
+
+
 def overpayment_steps(certifications: list[dict], tainted: set[str], rule_ids: list[str]) -> tuple[list[str], int]:
     """The claim's certifications (cert_id, period_from, period_to, paid_amount), the
     tainted ones and the rules hit -> the computation in words (DOMAIN.md) and its
@@ -192,7 +221,7 @@ def overpayment_steps(certifications: list[dict], tainted: set[str], rule_ids: l
             f"{len(tainted)} tainted in all. Benefits stop from the first fraudulent act: "
             f"{' + '.join(f'{p:,}' for p in later)} = {from_first_taint:,} KRW."
         )
-    invalidating = [r for r in rule_ids if r in RULES_BY_ID and RULES_BY_ID[r].invalidates_claim]
+    invalidating = invalidating_rules(rule_ids)
     whole_claim = sum(paid) if invalidating else 0
     if invalidating:
         steps.append(
@@ -350,7 +379,7 @@ def _case_view(
     claim = records["claims"].get(case["claim_id"])
     certifications = records["certifications"].get(case["claim_id"], [])
     evidence = records["evidence"].get(case["case_id"], [])
-    tainted = {e["cert_id"] for e in evidence if e.get("taints") and e.get("cert_id")}
+    tainted = tainted_certifications(evidence)
     person = case["person_key"]
     income = records["income"].get(person, [])
     crossings = records["crossings"].get(person, [])
@@ -372,13 +401,12 @@ def _case_view(
     collusion = bool(case["ring_id"]) or any(t in COLLUSION_TYPOLOGIES for t in case["fraud_types"])
     multiplier = inp.collusion_multiplier if collusion else inp.multiplier
     workplace = records["workplaces"].get(case["workplace_id"]) or {}
-    unproven = [RULES_BY_ID[r] for r in rule_ids if r in RULES_BY_ID and RULES_BY_ID[r].settle]
     view = dict(case)
     view.update(
         workplace_name=workplace.get("name"),
         workplace_missing=case["workplace_id"] not in records["workplaces"],
         standard_meaning=STANDARD_MEANINGS.get(case["evidence_standard"], ""),
-        settle=[f"{rule.rule_id}: {rule.settle}" for rule in unproven],
+        settle=what_would_settle(rule_ids),
         workplace_page=case["workplace_id"] in workplace_pages,
         change=change[0],
         previous_rank=change[1],
@@ -456,11 +484,12 @@ def build(inp: ReportInput) -> dict[str, str]:
         if not _SAFE_NAME.fullmatch(row["case_id"]):
             raise ValueError(f"case_id {row['case_id']!r} cannot name a page")
         workplace = workplace_records.get(row["workplace_id"]) or {}
+        proven, if_confirmed = overpayment_figures(row)
         case = dict(
             row,
             rank=_int(row["rank"]),
-            estimated_overpayment=_int(row["estimated_overpayment"]),
-            overpayment_if_confirmed=_int(row.get("overpayment_if_confirmed") or row["estimated_overpayment"]),
+            estimated_overpayment=proven,
+            overpayment_if_confirmed=if_confirmed,
             evidence_standard=row.get("evidence_standard") or "",
             fraud_types=_split(row["fraud_types"]),
             person_short=short_key(row["person_key"]),
@@ -598,9 +627,60 @@ def build(inp: ReportInput) -> dict[str, str]:
         ),
     )
     pages["model.html"] = env.get_template("model").render(ds=ds, root="", model=inp.model, model_error=inp.model_error)
+    pages["safeguards.html"] = env.get_template("safeguards").render(ds=ds, root="", **safeguards_view(inp, latest))
     # Delivered text may hold control characters (a NUL, an escape sequence): autoescaping
     # leaves them, so every page shows them as \xNN instead.
     return {path: printable(page) for path, page in pages.items()}
+
+
+def _interval(row: dict) -> str:
+    if not row.get("rate_low"):
+        return "—"
+    return f"{row['rate_low']}–{row['rate_high']}"
+
+
+def safeguards_view(inp: ReportInput, latest: dict[str, Disposition]) -> dict:
+    """The safeguards page: the estimates, the control sample (masked, with each
+    claim's status), rule precision, fairness and what the model must not use."""
+    rates = {(r["kind"], r["subject"]): dict(r, interval=_interval(r)) for r in inp.precision}
+    empty = {"decided": 0, "confirmed": 0, "rate": "", "interval": "—"}
+    queue = rates.get(("list", "queue"), empty)
+    control = rates.get(("list", "control"), empty)
+    candidates = _int((inp.manifest.get("safeguards") or {}).get("control_candidates", 0))
+    missed = ""
+    if control.get("rate_low"):
+        low, high = (round(float(control[k]) * candidates) for k in ("rate_low", "rate_high"))
+        missed = f"{low:,} to {high:,}"
+    return dict(
+        queue=queue,
+        control=control,
+        candidates=candidates,
+        missed=missed,
+        control_rows=[
+            {
+                "draw_order": row["draw_order"],
+                "case_id": row["case_id"],
+                "claim_id": row["claim_id"],
+                "workplace_id": row["workplace_id"],
+                "filed_on": row["filed_on"],
+                "person": short_key(row["person_key"]),
+                "status": latest[row["case_id"]].status if row["case_id"] in latest else "undecided",
+            }
+            for row in inp.control_sample
+        ],
+        rules=[row for key, row in rates.items() if key[0] in ("rule", "typology")],
+        fairness=[
+            dict(row, flag=row["referral_flagged"] == "true" or row["outcome_flagged"] == "true")
+            for row in inp.fairness
+        ],
+        flagged=[
+            f"{row['dimension']}={row['group']} ({kind})"
+            for row in inp.fairness
+            for kind in ("referral", "outcome")
+            if row[f"{kind}_flagged"] == "true"
+        ],
+        not_used=[{"attribute": name, "why": why} for name, why in inp.not_used.items()],
+    )
 
 
 def quality_rows(manifest: dict) -> list[dict]:

@@ -40,7 +40,7 @@ BASE = (
     + STYLE
     + """</head>
 <body>
-<header><a href="{{ root }}index.html">Queue {{ ds }}</a><a href="{{ root }}quality.html">Data quality</a><a href="{{ root }}model.html">Model</a></header>
+<header><a href="{{ root }}index.html">Queue {{ ds }}</a><a href="{{ root }}quality.html">Data quality</a><a href="{{ root }}model.html">Model</a><a href="{{ root }}safeguards.html">Safeguards</a></header>
 <main>
 {% block body %}{% endblock %}
 </main>
@@ -270,6 +270,45 @@ MODEL = """{% extends "base" %}{% from "records" import records %}
 {% endblock %}
 """
 
+SAFEGUARDS = """{% extends "base" %}{% from "records" import records %}
+{% block title %}Safeguards{% endblock %}
+{% block body %}
+<h1>Safeguards · {{ ds }}</h1>
+<p>What the investigators' decisions say about the queue, how much it may miss, and
+whom it refers. Decisions are labels only for what was looked at: the queue's precision
+comes from decided cases, the rate of fraud among the claims the queue left out from a
+random control sample decided the same way. Each rate has its 95% interval (Wilson); a
+rate on few decisions has a wide one and proves little.</p>
+
+<h2>Estimates</h2>
+<table id="estimates"><thead><tr><th>what</th><th class="num">decided</th><th class="num">confirmed</th><th class="num">rate</th><th>95% interval</th><th>what it means, and what it does not</th></tr></thead><tbody>
+<tr><td>precision of the queue</td><td class="num">{{ queue.decided }}</td><td class="num">{{ queue.confirmed }}</td><td class="num">{{ queue.rate or "—" }}</td><td>{{ queue.interval }}</td><td>of the queued cases investigators decided, the share confirmed. Cases are decided in the order investigators pick them, mostly from the top, so this says more about the top of the queue than its tail.</td></tr>
+<tr><td>fraud among the claims the queue left out</td><td class="num">{{ control.decided }}</td><td class="num">{{ control.confirmed }}</td><td class="num">{{ control.rate or "—" }}</td><td>{{ control.interval }}</td><td>of the control claims investigators decided, the share confirmed: an unbiased estimate of the fraud the queue misses{% if missed %}, about {{ missed }} of the {{ "{:,}".format(candidates) }} undecided claims the queue left out tonight{% endif %}. It pools every night's sample; it is no estimate for any one claim.</td></tr>
+</tbody></table>
+{% if not queue.decided and not control.decided %}<p id="no-decisions">No decisions yet: the rates appear once investigators decide queued cases and control claims.</p>{% endif %}
+
+<h2>Control sample · 무작위 대조 표본</h2>
+<p id="control-summary">{{ control_rows|length }} of {{ "{:,}".format(candidates) }} undecided claims the queue left out, drawn at random
+(the smallest sha256 of "{{ ds }}:&lt;claim_id&gt;": the same on every re-run). They are no cases: not ranked, no
+reasons. Decide them like cases; a decision on one is an unbiased label.</p>
+{{ records("control", control_rows, ["draw_order", "case_id", "claim_id", "workplace_id", "filed_on", "person", "status"]) }}
+
+<h2>Rules and typologies measured against decisions</h2>
+{{ records("rule-precision", rules, ["kind", "subject", "count", "decided", "confirmed", "cleared", "rate", "interval"]) }}
+<p>count: tonight's cases with the rule (or typology); decided, confirmed, cleared: every decision on a case that rested on it.</p>
+
+<h2>Fairness of referrals · 공정성</h2>
+<p>Per group, its share of the queue against its share of the undecided claims (the referral ratio) and, once cases are decided,
+its confirmed rate against everyone's (the outcome ratio). A group is flagged when a ratio lies outside 0.8–1.25
+<em>and</em> an exact binomial test finds the difference significant at 5% after a Bonferroni correction over the groups
+tested, so a small group's noise is not flagged. A flag is a question for the rule owners, not a finding: the separation
+code and the certification channel are themselves what some rules read.{% if flagged %} Flagged tonight: {{ flagged|join(", ") }}.{% else %} Nothing flagged tonight.{% endif %}</p>
+{{ records("fairness", fairness, ["dimension", "group", "claims", "queued", "referral_ratio", "referral_p", "referral_flagged", "decided", "confirmed_rate", "outcome_ratio", "outcome_p", "outcome_flagged"], highlight="flag") }}
+{% if not_used %}<h2>What the model must not use</h2>
+{{ records("not-used", not_used, ["attribute", "why"]) }}{% endif %}
+{% endblock %}
+"""
+
 TEMPLATES = {
     "base": BASE,
     "records": RECORDS,
@@ -279,4 +318,5 @@ TEMPLATES = {
     "workplace": WORKPLACE,
     "quality": QUALITY,
     "model": MODEL,
+    "safeguards": SAFEGUARDS,
 }

@@ -9,7 +9,7 @@ Who may do what (workbench/store.py:ROLES):
   supervisor's view (workload, ageing, unassigned cases by amount);
 - auditor: reads everything, the access log included, and writes nothing.
 
-Every view of the queue, a case, a ring, a workplace or the access log is logged.
+Every view of the queue, a case, a ring, a workplace, a notice or the access log is logged.
 Decisions go into the pipeline's disposition log with `by` the logged-in user.
 """
 
@@ -32,8 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
-from fraud import dispositions
+from fraud import case_file, dispositions
+from fraud.config import Settings
+from fraud.text import one_line
 from pages.mask import mask_keys, short_key
+from pages.notice import render as render_notice
 from pages.templates import CONTENT_SECURITY_POLICY
 from workbench import auth
 from workbench.night import decisions, latest_queue, published_nights, queued_case, report_page
@@ -239,21 +242,27 @@ def create_app(
             night = latest_queue(warehouse)
             assigned = assignments(db)
             decided = decisions(warehouse)
-            cases = []
-            for case in night.cases:
-                row = dict(case)
-                row["assignee"] = assigned[case["case_id"]].assignee if case["case_id"] in assigned else None
-                history = decided.get(case["case_id"], [])
-                row["decision"] = history[-1].status if history else ""
-                row["open"] = is_open(history, night.ds)
-                cases.append(row)
-            total = len(cases)
-            if show == "mine":
-                cases = [c for c in cases if c["assignee"] == user.name]
-            elif show == "unassigned":
-                cases = [c for c in cases if not c["assignee"]]
-            elif show == "undecided":
-                cases = [c for c in cases if c["open"]]
+
+            def with_status(listed: list[dict]) -> list[dict]:
+                rows = []
+                for item in listed:
+                    row = dict(item)
+                    row["assignee"] = assigned[item["case_id"]].assignee if item["case_id"] in assigned else None
+                    history = decided.get(item["case_id"], [])
+                    row["decision"] = history[-1].status if history else ""
+                    row["open"] = is_open(history, night.ds)
+                    rows.append(row)
+                if show == "mine":
+                    return [r for r in rows if r["assignee"] == user.name]
+                if show == "unassigned":
+                    return [r for r in rows if not r["assignee"]]
+                if show == "undecided":
+                    return [r for r in rows if r["open"]]
+                return rows
+
+            total = len(night.cases)
+            cases = with_status(night.cases)
+            control = [] if typology else with_status(night.control)  # a control claim has no typology
             if typology:
                 cases = [c for c in cases if typology in c["fraud_types"].split(";")]
             if sort == "amount":
@@ -267,6 +276,7 @@ def create_app(
                     "queue",
                     cases=cases,
                     total=total,
+                    control=control,
                     previous_ds=night.previous_ds,
                     show=show,
                     shows=SHOWS,
@@ -357,6 +367,28 @@ def create_app(
                     **frame(user, session, ds),
                 ),
             )
+
+    @app.get("/cases/{case_id}/notice")
+    def notice(request: Request, case_id: str):
+        """The notice to the claimant (pages/notice.py) dated today in Seoul, as text; only
+        for a case whose latest decision is `confirmed` (409 otherwise). Any user may read
+        it, as they read the case; each view is logged."""
+        with new_db() as db:
+            found = who(request, db)
+            if found is None:
+                return RedirectResponse("/login", status_code=303)
+            _, user = found
+            on = now().astimezone(dispositions.KST).date()
+            try:
+                facts = case_file.read_confirmed(warehouse, case_id, on)
+            except case_file.NoSuchCase:
+                missing = one_line(f"no queue dated on or before {on} has {case_id}")
+                return finish(request, PlainTextResponse(missing, status_code=404))
+            except case_file.NotConfirmed as error:
+                return finish(request, PlainTextResponse(one_line(str(error)), status_code=409))
+            log_access(db, user, "notice", case_id)
+            text = render_notice(facts, on, Settings.from_env().notice_response_days)
+            return finish(request, PlainTextResponse(text, media_type="text/plain; charset=utf-8"))
 
     def writer(request: Request, db: DbSession, csrf_token: str, case_id: str, works_it: bool = True):
         """(session, user) allowed to write on a queued case, or the response refusing it.

@@ -4,7 +4,7 @@ report pages, and the decisions in the disposition log. It writes none of them."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +23,9 @@ class Queue:
     ds: date | None
     previous_ds: date | None
     cases: list[dict]  # cases.csv, each with `change` (new, escalated or "") and `person_short`
+    # The night's random control sample (control_sample.csv, jobs/safeguards.py), each
+    # with `person_short`: no cases, decided like them.
+    control: list[dict] = field(default_factory=list)
 
 
 def published_nights(warehouse: Path) -> list[date]:
@@ -53,7 +56,11 @@ def latest_queue(warehouse: Path) -> Queue:
         case["person_short"] = short_key(case["person_key"])
         case["estimated_overpayment"] = int(case["estimated_overpayment"] or 0)
         case["rank"] = int(case["rank"])
-    return Queue(ds, previous, cases)
+    control_file = Path(warehouse) / "outputs" / ds.isoformat() / dispositions.CONTROL_SAMPLE_FILE
+    control = read_csv(control_file) if control_file.is_file() else []
+    for claim in control:
+        claim["person_short"] = short_key(claim["person_key"])
+    return Queue(ds, previous, cases, control)
 
 
 def report_page(warehouse: Path, ds: date, kind: str, name: str) -> tuple[str, str] | None:
@@ -70,12 +77,15 @@ def report_page(warehouse: Path, ds: date, kind: str, name: str) -> tuple[str, s
 
 
 def queued_case(warehouse: Path, case_id: str) -> tuple[date, dict] | None:
-    """The latest published night whose queue holds the case, and its cases.csv row."""
+    """The latest published night whose queue or control sample holds the case, and its
+    row (a control claim's with `list` = "control")."""
     for ds in reversed(published_nights(warehouse)):
-        cases = Path(warehouse) / "outputs" / ds.isoformat() / "cases.csv"
-        for row in read_csv(cases) if cases.is_file() else ():
-            if row["case_id"] == case_id:
-                return ds, row
+        night = Path(warehouse) / "outputs" / ds.isoformat()
+        for name, kind in (("cases.csv", dispositions.QUEUE), (dispositions.CONTROL_SAMPLE_FILE, dispositions.CONTROL)):
+            listed = night / name
+            for row in read_csv(listed) if listed.is_file() else ():
+                if row["case_id"] == case_id:
+                    return ds, dict(row, list=kind) if kind == dispositions.CONTROL else row
     return None
 
 

@@ -63,7 +63,15 @@ QUEUE = """{% extends "frame" %}{% block title %}Queue{% endblock %}
 <td class="key">{{ c.person_short }}</td><td class="num">{{ "{:,}".format(c.estimated_overpayment) }}</td>
 <td>{% if c.ring_id %}<a href="/rings/{{ c.ring_id }}.html">{{ c.ring_id }}</a>{% endif %}</td>
 <td>{{ c.assignee or "" }}</td><td>{% if c.decision %}<span class="status-{{ c.decision }}">{{ c.decision }}</span>{% endif %}</td></tr>
-{% endfor %}</tbody></table>{% endif %}
+{% endfor %}</tbody></table>
+<h2>Control sample</h2>
+<p id="control-count">{{ control|length }} control claims: drawn at random from the undecided claims the queue left out. They are
+no cases (no rank, no reasons); decide them like cases, since a decision on one is an unbiased label for how much the queue misses.</p>
+{% if control %}<table id="control"><thead><tr><th class="num">drawn</th><th>claim</th><th>person</th><th>workplace</th><th>filed</th><th>assigned to</th><th>decision</th></tr></thead><tbody>
+{% for c in control %}<tr><td class="num">{{ c.draw_order }}</td><td><a href="/cases/{{ c.case_id }}.html">{{ c.case_id }}</a> <span class="tag">control</span></td>
+<td class="key">{{ c.person_short }}</td><td>{{ c.workplace_id }}</td><td>{{ c.filed_on }}</td>
+<td>{{ c.assignee or "" }}</td><td>{% if c.decision %}<span class="status-{{ c.decision }}">{{ c.decision }}</span>{% endif %}</td></tr>
+{% endfor %}</tbody></table>{% endif %}{% endif %}
 {% endblock %}
 """
 
@@ -71,6 +79,7 @@ CASE = """{% extends "frame" %}{% block title %}Case {{ case_id }}{% endblock %}
 {% block body %}
 <div class="panel" id="work">
 <p id="assignment">Assigned to: <b>{{ assignee or "nobody (the pool)" }}</b>{% if latest %} · latest decision: <span class="status-{{ latest.status }}">{{ latest.status }}</span> by {{ latest.by }} at {{ latest.recorded_at }}{% endif %}</p>
+{% if latest and latest.status == "confirmed" %}<p id="notice-link"><a href="/cases/{{ case_id }}/notice">The notice to the claimant (사전통지 및 의견제출 안내, text)</a></p>{% endif %}
 {% if can_take %}<form class="inline" method="post" action="/cases/{{ case_id }}/assign"><input type="hidden" name="csrf_token" value="{{ csrf }}"><input type="hidden" name="assignee" value="{{ user.name }}"><button>Take this case</button></form>{% endif %}
 {% if can_assign %}<form class="inline" method="post" action="/cases/{{ case_id }}/assign"><input type="hidden" name="csrf_token" value="{{ csrf }}">
 <select name="assignee"><option value="">nobody (the pool)</option>{% for name in investigators %}<option{% if name == assignee %} selected{% endif %}>{{ name }}</option>{% endfor %}</select><button>Assign</button></form>{% endif %}
@@ -121,8 +130,10 @@ ACCESS_LOG = """{% extends "frame" %}{% block title %}Access log{% endblock %}
 </tbody></table>{% endblock %}
 """
 
-QUEUE_ROW = """<div id="queue-row"><h1>Case {{ case.case_id }} · rank {{ case.rank }}</h1>
-<p class="flash" id="no-report">The report's page for this case was not built for {{ ds }} (the report stage did not run, or failed): the queue's row is shown.</p>
+QUEUE_ROW = """<div id="queue-row">{% if case.list == "control" %}<h1>Control claim {{ case.case_id }} · drawn {{ case.draw_order }}</h1>
+<p class="flash" id="control-claim">Drawn at random on {{ ds }} from the undecided claims the queue left out: no rule or model flagged it, and it carries no reasons.
+Look at its records as for a case and decide it; the decision is an unbiased label.</p>{% else %}<h1>Case {{ case.case_id }} · rank {{ case.rank }}</h1>
+<p class="flash" id="no-report">The report's page for this case was not built for {{ ds }} (the report stage did not run, or failed): the queue's row is shown.</p>{% endif %}
 <table><tbody>{% for key, value in rows %}<tr><th>{{ key }}</th><td>{{ value }}</td></tr>{% endfor %}</tbody></table></div>
 """
 

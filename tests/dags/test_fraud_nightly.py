@@ -31,7 +31,7 @@ def test_dagbag_imports_without_errors(dagbag):
     assert "fraud_nightly" in dagbag.dags
 
 
-def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_crossmatch_publish_report(dagbag):
+def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_crossmatch_safeguards_publish_report(dagbag):
     dag = dagbag.dags["fraud_nightly"]
     order = [
         "wait_for_drops",
@@ -41,6 +41,7 @@ def test_task_graph_is_wait_ingest_validate_conform_collusion_select_model_cross
         "collusion",
         "select_model",
         "crossmatch",
+        "safeguards",
         "publish",
         "report",
     ]
@@ -107,7 +108,14 @@ def test_spark_stages_share_the_spark_pool_and_every_stage_has_a_timeout(dagbag)
         task = dag.get_task(stage.name)
         assert task.pool == ("spark" if stage.uses_spark else "default_pool"), stage.name
         assert task.execution_timeout == stage.timeout, stage.name
-    assert {s.name for s in STAGES if s.uses_spark} == {"validate", "conform", "collusion", "crossmatch", "report"}
+    assert {s.name for s in STAGES if s.uses_spark} == {
+        "validate",
+        "conform",
+        "collusion",
+        "crossmatch",
+        "safeguards",
+        "report",
+    }
 
 
 def test_retention_runs_on_the_nightly_outputs_asset_which_names_the_warehouse(monkeypatch, tmp_path):

@@ -1,11 +1,12 @@
 """The additional-collection multipliers (fraud/config.py): read from the environment,
-recorded in the manifest's configuration, and refused above the legal 5x."""
+recorded in the manifest's configuration, and refused above the legal 5x; the control
+sample's size."""
 
 from __future__ import annotations
 
 import pytest
 
-from fraud.config import Settings
+from fraud.config import SampleSize, Settings
 
 
 def test_multipliers_come_from_the_environment_and_reach_the_manifest(monkeypatch):
@@ -19,4 +20,25 @@ def test_multipliers_come_from_the_environment_and_reach_the_manifest(monkeypatc
 def test_a_multiplier_beyond_the_law_is_refused(monkeypatch):
     monkeypatch.setenv("FRAUD_ADDITIONAL_COLLECTION_COLLUSION", "6")
     with pytest.raises(ValueError, match="additional_collection_collusion_multiplier must be between 0 and 5.0"):
+        Settings.from_env()
+
+
+def test_the_control_sample_is_a_count_or_a_share_and_reaches_the_manifest(monkeypatch):
+    monkeypatch.setenv("FRAUD_CONTROL_SAMPLE", "0.5%")
+    settings = Settings.from_env()
+    assert settings.as_manifest()["control_sample"] == "0.5%"
+    assert SampleSize.parse("0.5%").of(1000) == 5 and SampleSize.parse("0.5%").of(1001) == 6
+    assert SampleSize.parse("200").of(1000) == 200 and SampleSize.parse("200").of(50) == 50
+    for bad in ("", "-3", "1.5", "101%", "ten", "5 %x"):
+        with pytest.raises(ValueError, match="FRAUD_CONTROL_SAMPLE"):
+            Settings(control_sample=bad)
+
+
+def test_a_notice_gives_14_days_to_answer_unless_set_and_never_fewer_than_the_laws_10(monkeypatch):
+    assert Settings.from_env().notice_response_days == 14
+    monkeypatch.setenv("FRAUD_NOTICE_RESPONSE_DAYS", "30")
+    settings = Settings.from_env()
+    assert settings.notice_response_days == 30 and "notice_response_days" not in settings.as_manifest()
+    monkeypatch.setenv("FRAUD_NOTICE_RESPONSE_DAYS", "9")
+    with pytest.raises(ValueError, match="notice_response_days must be at least 10, got 9"):
         Settings.from_env()

@@ -116,3 +116,40 @@ def test_cli_records_and_fails_with_one_line(tmp_path, monkeypatch):
     assert "K1 (CL-1): in_review by kim at 2026-03-03T10:00:00+09:00" in done.output
     bad = CliRunner().invoke(main, ["disposition", "K1", "--status", "cleared", "--by", "kim", "--at", "2026-03-03"])
     assert bad.exit_code == 2 and bad.output.strip().count("\n") == 0 and "needs a UTC offset" in bad.output
+
+
+def test_an_entry_written_before_sample_and_rule_hits_existed_keeps_its_bytes_and_checksum():
+    old = {
+        "case_id": "C1",
+        "claim_id": "CL1",
+        "status": "confirmed",
+        "note": "",
+        "by": "kim",
+        "recorded_at": "2026-03-09T10:00:00+09:00",
+        "fraud_types": "UNDECLARED_WORK",
+        "evidence": {"cert_ids": [], "rule_ids": [], "ring_id": None, "ring_person_count": 0},
+    }
+    entry = dispositions.Disposition.from_dict(old)
+    assert (entry.sample, entry.rule_hits) == ("queue", "")
+    assert entry.as_dict() == old
+    control = dispositions.Disposition.from_dict({**old, "sample": "control", "rule_hits": "UW-01"})
+    assert control.as_dict()["sample"] == "control" and control.as_dict()["rule_hits"] == "UW-01"
+
+
+def test_a_control_claim_is_decided_like_a_case_and_counted_apart_as_a_label(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    queue(warehouse, "2026-03-08", [("C1", "CL1", "UW-01;UW-02", "")])
+    sample = warehouse / "outputs" / "2026-03-08" / "control_sample.csv"
+    sample.write_text(
+        "draw_order,case_id,claim_id,person_key,workplace_id,filed_on,draw_key\n"
+        f"1,C9,CL9,{PERSON},11111111111,2026-01-02,{'0' * 64}\n"
+    )
+    at = dt.datetime(2026, 3, 9, 10, 0, tzinfo=KST)
+    queued = record(warehouse, "C1", "confirmed", "", "kim", at)
+    control = record(warehouse, "C9", "cleared", "records agree", "kim", at)
+    assert (queued.sample, queued.rule_hits) == ("queue", "UW-01;UW-02")
+    assert (control.sample, control.claim_id, control.fraud_types) == ("control", "CL9", "")
+    assert dispositions.label_sources(dispositions.read_log(warehouse)) == {"queue": 1, "control": 1}
+    assert {row[0] for row in dispositions.labels(dispositions.read_log(warehouse))} == {"CL1", "CL9"}
+    with pytest.raises(DispositionError, match="in no queue or control sample"):
+        record(warehouse, "C7", "cleared", "x", "kim", at)

@@ -109,6 +109,7 @@ def test_paths_dates_and_tuples_become_plain_json():
         "dispositions": None,
         "stages": ["ingest", "validate"],
         "detections": {},
+        "safeguards": None,
     }
     assert stage_io._plain({"ds": DS}) == {"ds": "2026-03-04"}
 

@@ -234,7 +234,15 @@ def test_the_manifest_answers_the_lineage_questions_for_a_case(warehouse):
     assert manifest["code_version"].startswith(lineage["package_version"] + "+g" + lineage["git_commit"])
     assert lineage["rules_version"] == manifest["rules_version"]
     assert lineage["model_version"] is None
-    assert lineage["stages"] == ["ingest", "validate", "conform", "collusion", "select_model", "crossmatch"]
+    assert lineage["stages"] == [
+        "ingest",
+        "validate",
+        "conform",
+        "collusion",
+        "select_model",
+        "crossmatch",
+        "safeguards",
+    ]
     assert manifest["configuration"]["hub_max_degree"] == 50
     # which libraries: the environment's lock file, as `make` installed it
     lock = Path(__file__).resolve().parents[2] / "requirements.lock"

@@ -333,3 +333,28 @@ def test_investigators_labels_override_unfound_claims_only(spark):
         "cleared": (0, day(2026, 2, 11), None),
         "late": (0, day(2026, 2, 5), None),  # recorded after ds: not used
     }
+
+
+def test_no_feature_names_an_attribute_the_model_must_not_use():
+    import re
+
+    from models.model_features import FEATURES, NOT_USED
+
+    for feature in FEATURES:
+        names = set(re.findall(r"[a-z_][a-z0-9_]*", feature.expression))
+        assert not names & set(NOT_USED), feature.name
+
+
+def test_the_features_do_not_move_when_an_attribute_the_model_must_not_use_changes(spark, built):
+    """The same world with every workplace in another region and industry and every
+    claim's daily amount changed gives the same features."""
+    from models.model_features import NOT_USED, claim_inputs, feature_frame
+
+    rows = world()
+    for workplace in rows["workplaces"]:
+        workplace.update(region_code="51", industry_code="01")
+    for claim_row in rows["claims"]:
+        claim_row.update(daily_amount=claim_row["daily_amount"] // 2 + 777)
+    assert {"region_code", "industry_code", "daily_amount"} <= set(NOT_USED)
+    changed = feature_frame(claim_inputs(tables_of(spark, rows), DS))
+    assert {r["claim_id"]: r.asDict() for r in changed.collect()} == built["at_ds"]

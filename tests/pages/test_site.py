@@ -22,6 +22,7 @@ def test_every_page_of_the_night_is_built(pages):
         "index.html",
         "quality.html",
         "model.html",
+        "safeguards.html",
         "cases/CASE0001.html",
         "cases/CASE0002.html",
         "rings/R-ring1.html",
@@ -275,3 +276,105 @@ def test_income_around_the_claim_comes_first_and_years_of_other_statements_fold(
     assert "r-1" in shown and "r-old" not in shown
     assert "r-old" in folded and "1 more statements" in folded
     assert "income-other" not in build(sample_input())["cases/CASE0001.html"]  # nothing to fold
+
+
+def test_the_safeguards_page_shows_the_estimates_the_control_sample_and_the_flags():
+    from fraud.dispositions import Disposition
+    from pages.site import build
+
+    rate = dict(count="3", decided="0", confirmed="0", cleared="0", rate="", rate_low="", rate_high="")
+    control = [
+        dict(
+            draw_order="1",
+            case_id="Cabc",
+            claim_id="CL-9",
+            person_key=PERSON_B,
+            workplace_id="22222222222",
+            filed_on="2026-01-02",
+            draw_key="0" * 64,
+        ),
+    ]
+    precision = [
+        dict(
+            rate,
+            kind="list",
+            subject="queue",
+            decided="5",
+            confirmed="4",
+            cleared="1",
+            rate="0.8",
+            rate_low="0.3755",
+            rate_high="0.9638",
+        ),
+        dict(
+            rate,
+            kind="list",
+            subject="control",
+            decided="4",
+            confirmed="1",
+            cleared="3",
+            rate="0.25",
+            rate_low="0.0456",
+            rate_high="0.6994",
+        ),
+        dict(
+            rate,
+            kind="rule",
+            subject="UW-01",
+            decided="5",
+            confirmed="4",
+            cleared="1",
+            rate="0.8",
+            rate_low="0.3755",
+            rate_high="0.9638",
+        ),
+    ]
+    fairness_row = dict(
+        claims="20",
+        queued="20",
+        claim_share="0.5",
+        queue_share="1",
+        referral_p="1.8e-06",
+        decided="0",
+        confirmed="0",
+        confirmed_rate="",
+        outcome_ratio="",
+        outcome_p="",
+        outcome_flagged="false",
+    )
+    fairness = [
+        dict(fairness_row, dimension="region", group="11", referral_ratio="2", referral_flagged="true"),
+        dict(
+            fairness_row,
+            dimension="channel",
+            group="ONLINE",
+            referral_ratio="1",
+            referral_p="1",
+            referral_flagged="false",
+        ),
+    ]
+    decided = Disposition("Cabc", "CL-9", "cleared", "", "kim", "2026-03-20T10:00:00+09:00", sample="control")
+    manifest = dict(sample_input().manifest, safeguards={"control_candidates": 1000})
+    pages = build(
+        sample_input(
+            control_sample=control,
+            precision=precision,
+            fairness=fairness,
+            not_used={"region_code": "where someone works is no evidence"},
+            manifest=manifest,
+            dispositions=[decided],
+        )
+    )
+    page = pages["safeguards.html"]
+    assert "0.3755–0.9638" in page and "0.0456–0.6994" in page
+    # 4.56% to 69.94% of the 1,000 claims left out
+    assert "about 46 to 699 of the 1,000 undecided claims the queue left out" in page
+    assert "Flagged tonight: region=11 (referral)." in page
+    assert f"{PERSON_B[:8]}…" in page and PERSON_B not in page and "0" * 64 not in page
+    assert "<td>Cabc</td>" in page and "<td>cleared</td>" in page
+    assert "region_code" in page and 'href="safeguards.html"' in pages["index.html"]
+
+
+def test_the_safeguards_page_says_there_are_no_decisions_yet(pages):
+    assert "No decisions yet" in pages["safeguards.html"]
+    assert "Nothing flagged tonight." in pages["safeguards.html"]

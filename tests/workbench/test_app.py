@@ -366,3 +366,83 @@ def test_a_case_assigned_more_than_the_ageing_days_ago_is_ageing(bench):
     assert "CASE0001" in logged_in(app, "park").get("/supervisor").text.split('id="ageing"')[1].split("</table>")[0]
     clock.now = START + timedelta(days=13, hours=23)
     assert "CASE0001" not in logged_in(app, "park").get("/supervisor").text.split('id="ageing"')[1].split("</table>")[0]
+
+
+def with_evidence(warehouse, report_sample) -> None:
+    """The night's evidence.parquet, which a notice states its facts from."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    inp = report_sample.sample_input()
+    pq.write_table(pa.Table.from_pylist(inp.evidence), warehouse / "outputs" / inp.ds.isoformat() / "evidence.parquet")
+
+
+def choi_log(app) -> str:
+    """The access log as the auditor sees it."""
+    return logged_in(app, "choi").get("/access-log").text
+
+
+def test_a_confirmed_cases_notice_is_text_linked_from_its_page_and_its_view_logged(bench, report_sample):
+    app, _, warehouse = bench
+    with_evidence(warehouse, report_sample)
+    kim = logged_in(app, "kim")
+    token = csrf(kim, "/cases/CASE0001.html")
+    assert 'id="notice-link"' not in kim.get("/cases/CASE0001.html").text
+    kim.post("/cases/CASE0001/decision", data={"status": "confirmed", "note": "payer confirmed", "csrf_token": token})
+    assert 'href="/cases/CASE0001/notice"' in kim.get("/cases/CASE0001.html").text
+    response = logged_in(app, "choi").get("/cases/CASE0001/notice")  # an auditor reads it too
+    assert response.status_code == 200 and response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "사건번호: CASE0001" in response.text and "통지일: 2026-03-08" in response.text
+    assert "기록으로 입증된 금액: 3,360,000원" in response.text and "의견제출 기한: 2026-03-22" in response.text
+    assert report_sample.PERSON_A[:8] not in response.text
+    rows = re.findall(r"<tr><td>[^<]+</td><td>(\w+)</td><td>(\w+)</td><td>([^<]+)</td></tr>", choi_log(app))
+    assert ("choi", "notice", "CASE0001") in rows
+
+
+@pytest.mark.parametrize("status", [None, "in_review", "cleared"])
+def test_a_notice_for_a_case_not_confirmed_is_refused_in_one_line_and_shows_nothing(bench, report_sample, status):
+    app, _, warehouse = bench
+    with_evidence(warehouse, report_sample)
+    kim = logged_in(app, "kim")
+    if status:
+        data = {"status": status, "note": "declared", "csrf_token": csrf(kim, "/cases/CASE0001.html")}
+        assert kim.post("/cases/CASE0001/decision", data=data).status_code == 303
+    refused = kim.get("/cases/CASE0001/notice")
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/plain")
+    assert len(refused.text.splitlines()) == 1 and "is not confirmed" in refused.text
+    assert 'id="notice-link"' not in kim.get("/cases/CASE0001.html").text
+    assert "notice" not in re.findall(r"<td>(\w+)</td><td>CASE0001</td>", choi_log(app))
+
+
+def test_a_notice_needs_a_login_and_a_queued_case(bench):
+    app, _, _ = bench
+    assert client(app).get("/cases/CASE0001/notice").headers["location"] == "/login"
+    missing = logged_in(app, "kim").get("/cases/NO_SUCH_CASE/notice")
+    assert missing.status_code == 404 and missing.text == "no queue dated on or before 2026-03-08 has NO_SUCH_CASE"
+
+
+def test_a_control_claim_is_listed_apart_shown_without_reasons_and_decided_as_control(bench):
+    app, clock, warehouse = bench
+    outputs = warehouse / "outputs" / "2026-03-07"
+    person = "ab" * 32
+    columns = ["draw_order", "case_id", "claim_id", "person_key", "workplace_id", "filed_on", "draw_key"]
+    write_csv(
+        outputs / "control_sample.csv",
+        columns,
+        [["1", "Cctl01", "CL-77", person, "33333333333", "2026-01-02", "f" * 64]],
+    )
+    kim = logged_in(app, "kim")
+    queue = kim.get("/index.html").text
+    assert 'id="control"' in queue and "Cctl01" in queue and "abababab…" in queue and person not in queue
+    assert "Cctl01" not in kim.get("/index.html", params={"typology": "UNDECLARED_WORK"}).text
+    page = kim.get("/cases/Cctl01.html").text
+    assert "Control claim Cctl01" in page and "no rule or model flagged it" in page and person not in page
+    token = csrf(kim, "/cases/Cctl01.html")
+    decided = kim.post(
+        "/cases/Cctl01/decision", data={"status": "cleared", "note": "records agree", "csrf_token": token}
+    )
+    assert decided.status_code == 303
+    [entry] = dispositions.read_log(warehouse)
+    assert (entry.case_id, entry.claim_id, entry.sample, entry.status) == ("Cctl01", "CL-77", "control", "cleared")
+    assert '<span class="status-cleared">cleared</span>' in kim.get("/index.html").text
