@@ -18,7 +18,7 @@ DEMO_SEED ?= 7
 DEMO_BASELINE ?= 2026-03-02
 DEMO_DAYS ?= 5
 
-.PHONY: venv system-demo system-test airflow-db demo test lint serve evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
+.PHONY: venv system-demo system-test airflow-db demo test test-fast lint serve evaluate test-stack bench model-demo cluster-demo clean airflow-up airflow-down airflow-status airflow-env backfill
 
 UV_VERSION := 0.13.9
 
@@ -33,7 +33,7 @@ system-test:
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(BIN)/uv pip install --python $(BIN)/python --quiet --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	$(BIN)/python -c "import pyspark, sys; v = pyspark.__version__; sys.exit(0 if v.startswith('4.3') else f'pyspark {v} installed, 4.3 expected')"
 	touch $@
@@ -64,6 +64,11 @@ demo: system-demo airflow-db
 # The workbench's tests also run on PostgreSQL (installed by system-test): required here.
 test: system-test airflow-db lint
 	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q
+
+# The pure functions alone: no JVM (Java is made unreachable), no PostgreSQL, no
+# browser (tests/conftest.py marks the tests that need them `jvm` or `services`).
+test-fast: airflow-db
+	FRAUD_TEST_TIER=fast $(BIN)/pytest -q -m 'not jvm and not services and not stack'
 
 # Ruff's linter and formatter (pyproject.toml) and the import layers of
 # docs/ARCHITECTURE.md (import-linter; tests/test_architecture.py shows it catching an

@@ -21,6 +21,31 @@ os.environ.setdefault("AIRFLOW_HOME", str(REPO))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
+# `make test-fast` (FRAUD_TEST_TIER=fast) runs the tests that need no JVM. Java is made
+# unreachable for it, in this process and in every subprocess it starts, so that a test
+# that starts Spark without being marked `jvm` fails there instead of slowing it down.
+FAST_TIER = os.environ.get("FRAUD_TEST_TIER") == "fast"
+if FAST_TIER:
+    os.environ["JAVA_HOME"] = "/nonexistent/no-jvm-in-the-fast-tier"
+
+# Fixtures whose set-up starts a JVM (Spark, or a run of the pipeline in a subprocess).
+JVM_FIXTURES = {"spark"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `jvm` every test that starts Spark: those that use the `spark` fixture
+    (directly or through another fixture) and those marked `slow` (whole runs in a
+    subprocess); mark `services` those that start a PostgreSQL server (the same test
+    runs on SQLite in the fast tier) or drive Chromium. `make test-fast` deselects
+    both."""
+    for item in items:
+        if JVM_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.jvm)
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database") == "postgresql"
+        if on_postgres or getattr(getattr(item, "module", None), "chromium", None) is chromium:
+            item.add_marker(pytest.mark.services)
+
 
 @pytest.fixture(scope="session")
 def spark():

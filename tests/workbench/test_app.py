@@ -32,6 +32,16 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch):
+    """These tests hash and check passwords hundreds of times: argon2id with the
+    cheapest parameters. The app's own are tested below
+    (test_the_app_hashes_with_argon2s_recommended_cost)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture
 def night(tmp_path, report_sample):
     """A warehouse holding one published night: cases.csv, its report pages, a manifest."""
@@ -131,6 +141,17 @@ def test_passwords_are_stored_as_argon2_hashes(bench, database, night):
     with Session(engine_for(database or database_url(night))) as db:
         stored = db.scalars(select(User.password_hash)).all()
     assert stored and all(h.startswith("$argon2id$") and PASSWORD not in h for h in stored)
+
+
+def test_the_app_hashes_with_argon2s_recommended_cost(monkeypatch):
+    # RFC 9106's second recommended option, argon2-cffi's default: the tests swap in a
+    # cheaper hasher (_cheap_password_hashes), the app must not.
+    from argon2 import Type
+
+    monkeypatch.undo()
+    hasher = auth._hasher
+    assert hasher.type is Type.ID
+    assert hasher.time_cost >= 3 and hasher.memory_cost >= 64 * 1024 and hasher.parallelism >= 1
 
 
 def test_the_queue_shows_the_night_masked_with_its_filters(bench, report_sample):
