@@ -5,8 +5,9 @@ full run (`fraudctl run`, FRAUD_FULL_REBUILD=1, fresh warehouse: everything from
 raw CSV) for the landing's final date, timed per stage (the pipeline's own "stage X
 done in Ns" log lines), with the peak RSS of the whole process tree (the Python
 driver plus Spark's JVM and Python workers: psutil sums the RSS of the process and
-all its descendants every 0.25 s; the peak of those sums is reported). Then the SQL
-baseline (bench/sql_baseline.py) on the same files.
+all its descendants every 0.25 s; the peak of those sums is reported). Then the peer:
+the two cross-matches in DuckDB SQL (bench/duckdb_peer.py) on the same files, and the
+ratio of the full and the nightly run to it.
 
 At the largest size (or at each size `--nightly-at` names), also the nightly case: a
 warehouse that ran the day before the final date, then the final date as an
@@ -44,11 +45,10 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.sql_baseline import cross_match  # noqa: E402
+from bench.duckdb_peer import cross_match  # noqa: E402
 
 STAGE_LINE = re.compile(r"stage (\w+) for \S+ done in ([0-9.]+)s")
-BASELINE_ON_DISK_FROM = 1_000_000  # persons: the baseline's sqlite database is several GiB there
-STAGES = ("ingest", "validate", "conform", "collusion", "select_model", "crossmatch", "publish", "report")
+STAGES = ("ingest", "validate", "conform", "collusion", "select_model", "crossmatch", "safeguards", "publish", "report")
 
 
 def exponent(n1: float, t1: float, n2: float, t2: float) -> float | None:
@@ -151,11 +151,11 @@ PARTIAL = "result.json"  # WORK/p<PERSONS>/: a size's figures so far, saved afte
 
 
 def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool, resume: bool = False) -> dict:
-    """One size: synth (unless its landing exists), the full run, the SQL baseline and,
+    """One size: synth (unless its landing exists), the full run, the DuckDB peer and,
     with `nightly`, the one-day delta. Each phase's figures are saved to
-    WORK/p<PERSONS>/result.json as it ends, so a phase that dies (the baseline was
-    OOM-killed at a million persons) loses no other; with `resume`, phases found there
-    are not run again."""
+    WORK/p<PERSONS>/result.json as it ends, so a phase that dies (the sqlite baseline
+    the peer replaced was OOM-killed at a million persons) loses no other; with
+    `resume`, phases found there are not run again."""
     base = work / f"p{persons}"
     landing = base / "landing"
     if not (landing / "_truth" / "truth.json").exists():
@@ -206,21 +206,19 @@ def bench_size(persons: int, work: Path, seed: int, days: int, nightly: bool, re
         save()
         print(f"[{persons}] full run {result['full']['seconds']:.0f}s", flush=True)
 
-    if "baseline" not in result:
-        on_disk = base / "baseline.sqlite" if persons >= BASELINE_ON_DISK_FROM else None
-        result["baseline"] = cross_match(landing, dt.date.fromisoformat(ds), database=on_disk)
-        result["baseline"]["on_disk"] = on_disk is not None
+    if "peer" not in result:
+        result["peer"] = cross_match(landing, dt.date.fromisoformat(ds))
         found = pipeline_claims(full_wh / "outputs" / ds)
         result["agreement"] = {
             kind: {
                 "pipeline": len(found[kind]),
-                "baseline": len(result["baseline"][kind]),
-                "both": len(found[kind] & set(result["baseline"][kind])),
+                "peer": len(result["peer"][kind]),
+                "both": len(found[kind] & set(result["peer"][kind])),
             }
             for kind in ("undeclared_work", "abroad")
         }
         save()
-        print(f"[{persons}] sql baseline {result['baseline']['seconds']:.0f}s {result['agreement']}", flush=True)
+        print(f"[{persons}] duckdb peer {result['peer']['seconds']:.1f}s {result['agreement']}", flush=True)
 
     if nightly and "delta" not in result:
         result["delta"] = nightly_run(base, landing, ds, full_wh)
@@ -441,30 +439,34 @@ def report(results: list[dict], context: dict) -> str:
             ]
     lines += [
         "",
-        "## SQL baseline (sqlite3, one process, same CSV files)",
+        "## The peer: the two cross-matches in DuckDB SQL, same CSV files, same run",
         "",
-        "| persons | load s | undeclared work s | abroad s | baseline total s | pipeline total s | "
-        "pipeline / baseline | pipeline conform+crossmatch s | (conform+crossmatch) / baseline |",
+        "| persons | read s | undeclared work s | abroad s | peer total s | full run s | full / peer | "
+        "nightly run s | nightly / peer |",
         "|" + "---|" * 9,
     ]
     for r in results:
-        b, full = r["baseline"], r["full"]
-        part = full["stages"].get("conform", 0) + full["stages"].get("crossmatch", 0)
+        b, full = r.get("peer"), r["full"]
+        if b is None:  # measured before the peer replaced the sqlite baseline
+            lines.append(f"| {r['persons']:,} | not measured | | | | {full['seconds']:.1f} | | | |")
+            continue
+        nightly = r.get("delta", {}).get("seconds")
         lines.append(
-            f"| {r['persons']:,} | {b['load_seconds']:.1f} | {b['undeclared_work_seconds']:.1f} | "
-            f"{b['abroad_seconds']:.1f} | {b['seconds']:.1f} | {full['seconds']:.1f} | "
-            f"{full['seconds'] / b['seconds']:.1f}x | {part:.1f} | {part / b['seconds']:.1f}x |"
+            f"| {r['persons']:,} | {b['load_seconds']:.1f} | {b['undeclared_work_seconds']:.2f} | "
+            f"{b['abroad_seconds']:.2f} | {b['seconds']:.1f} | {full['seconds']:.1f} | "
+            f"{full['seconds'] / b['seconds']:.0f}x | "
+            + ("- | - |" if nightly is None else f"{nightly:.1f} | {nightly / b['seconds']:.0f}x |")
         )
     lines += [
         "",
         "Claims found (undecided claims; pipeline = claims with a UW-01 / AB-01 hit in evidence.parquet):",
         "",
-        "| persons | kind | pipeline | baseline | both |",
+        "| persons | kind | pipeline | peer | both |",
         "|---|---|---|---|---|",
     ]
     for r in results:
         for kind, a in r["agreement"].items():
-            lines.append(f"| {r['persons']:,} | {kind} | {a['pipeline']} | {a['baseline']} | {a['both']} |")
+            lines.append(f"| {r['persons']:,} | {kind} | {a['pipeline']} | {a.get('peer', '-')} | {a['both']} |")
     nightly = [r for r in results if "delta" in r]
     if len(nightly) > 1:
         lines += [
@@ -536,7 +538,7 @@ def main(argv=None) -> None:
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
-    parser.add_argument("--no-nightly", action="store_true", help="full runs and baseline only")
+    parser.add_argument("--no-nightly", action="store_true", help="full runs and the peer only")
     parser.add_argument(
         "--nightly-at",
         type=int,

@@ -27,7 +27,7 @@ def _size(persons, seconds, delta=None):
             "stages": stages,
             "rows": {s: persons * 10 for s in STAGES},
         },
-        "baseline": {
+        "peer": {
             "load_seconds": 1.0,
             "undeclared_work_seconds": 0.5,
             "abroad_seconds": 0.5,
@@ -36,8 +36,8 @@ def _size(persons, seconds, delta=None):
             "abroad": [],
         },
         "agreement": {
-            "undeclared_work": {"pipeline": 1, "baseline": 1, "both": 1},
-            "abroad": {"pipeline": 0, "baseline": 0, "both": 0},
+            "undeclared_work": {"pipeline": 1, "peer": 1, "both": 1},
+            "abroad": {"pipeline": 0, "peer": 0, "both": 0},
         },
     }
     if delta:
@@ -56,7 +56,7 @@ def _size(persons, seconds, delta=None):
     return result
 
 
-def test_report_has_the_size_table_exponent_baseline_and_delta_ratio():
+def test_report_has_the_size_table_exponent_the_peer_and_delta_ratio():
     context = {
         "command": "make bench",
         "machine": "2 CPUs",
@@ -65,10 +65,14 @@ def test_report_has_the_size_table_exponent_baseline_and_delta_ratio():
         "load_start": 1.0,
         "load_end": 2.0,
     }
-    text = report([_size(10_000, 70.0), _size(100_000, 700.0, delta=70.0)], context)
+    old = _size(1_000, 7.0)
+    del old["peer"]  # measured before the peer replaced the sqlite baseline
+    text = report([old, _size(10_000, 70.0), _size(100_000, 700.0, delta=70.0)], context)
+    assert "| 1,000 | not measured | | | | 7.0 |" in text
     assert "| 10,000 | 100,000 |" in text and "| 1.00 |" in text  # exponent of total time
     assert "| delta / full |" in text and "| 0.10 |" in text
-    assert "35.0x" in text  # pipeline 70 s / baseline 2 s
+    assert "| 2.0 | 70.0 | 35x | - | - |" in text  # full run 70 s / peer 2 s, no nightly run
+    assert "| 2.0 | 700.0 | 350x | 70.0 | 35x |" in text  # nightly run 70 s / peer 2 s
     assert "Outputs identical to the full run: True (9 files" in text
     assert "3,072" in text  # peak RSS in MiB
     assert (
@@ -171,8 +175,8 @@ def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, 
         ran.append("full")
         return {"seconds": 10.0, "peak_rss": 2**30, "stages": {"ingest": 1.0}}
 
-    def dying_baseline(landing_, ds, database=None):
-        ran.append("baseline")
+    def dying_peer(landing_, ds):
+        ran.append("peer")
         raise MemoryError("killed")
 
     monkeypatch.setattr(pipeline_bench, "fraudctl", fake_fraudctl)
@@ -184,17 +188,17 @@ def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, 
             json.loads(Path(path).read_text()) if not str(path).endswith("publish.json") else {"totals": {"rows_in": 5}}
         ),
     )
-    monkeypatch.setattr(pipeline_bench, "cross_match", dying_baseline)
+    monkeypatch.setattr(pipeline_bench, "cross_match", dying_peer)
     monkeypatch.setattr(pipeline_bench, "pipeline_claims", lambda outputs: {"undeclared_work": set(), "abroad": set()})
     with pytest.raises(MemoryError):
         pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False)
     saved = json.loads((tmp_path / "p1000" / "result.json").read_text())
-    assert saved["full"]["seconds"] == 10.0 and "baseline" not in saved  # the full run is not lost
+    assert saved["full"]["seconds"] == 10.0 and "peer" not in saved  # the full run is not lost
 
     monkeypatch.setattr(
         pipeline_bench,
         "cross_match",
-        lambda landing_, ds, database=None: {
+        lambda landing_, ds: {
             "undeclared_work": [],
             "abroad": [],
             "seconds": 2.0,
@@ -204,6 +208,6 @@ def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, 
         },
     )
     result = pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False, resume=True)
-    assert ran == ["full", "baseline"] and result["full"]["seconds"] == 10.0 and result["baseline"]["seconds"] == 2.0
+    assert ran == ["full", "peer"] and result["full"]["seconds"] == 10.0 and result["peer"]["seconds"] == 2.0
     pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False)  # without resume: measured again
-    assert ran == ["full", "baseline", "full"]
+    assert ran == ["full", "peer", "full"]

@@ -1,11 +1,12 @@
-"""The SQL baseline (bench/sql_baseline.py) finds undeclared work and abroad
-certifications on a tiny hand-made landing, with the latest version of each record."""
+"""The DuckDB peer (bench/duckdb_peer.py) finds undeclared work and abroad
+certifications on a tiny hand-made landing, with the latest version of each record, in
+either of the contract's encodings."""
 
 from datetime import date
 
-from conftest import P1, P2, claim_row, crossing_row, csv_text, write_drop
+from conftest import P1, P2, claim_row, crossing_row, csv_text, workplace_row, write_drop
 
-from bench.sql_baseline import cross_match
+from bench.duckdb_peer import cross_match
 
 
 def _cert(cert_id, claim_id, declared="0", period=("2026-02-08", "2026-02-21"), cert_on="2026-02-22", **extra):
@@ -42,7 +43,7 @@ def _income(record_id, person, work_from, work_to, work_days, filed_on="2026-02-
     }
 
 
-def test_baseline_finds_both_cross_matches_and_respects_versions_and_run_date(tmp_path):
+def test_the_peer_finds_both_cross_matches_and_respects_versions_and_run_date(tmp_path):
     landing = tmp_path / "landing"
     write_drop(
         landing,
@@ -99,31 +100,46 @@ def test_baseline_finds_both_cross_matches_and_respects_versions_and_run_date(tm
     )
     assert cross_match(landing, date(2026, 3, 3))["undeclared_work"] == []
     assert cross_match(landing, date(2026, 3, 2))["undeclared_work"] == ["C1"]
-    # The same in an sqlite file (what the benchmark uses from 1,000,000 persons), deleted after.
-    on_disk = cross_match(landing, date(2026, 3, 2), database=tmp_path / "baseline.sqlite")
-    assert (on_disk["undeclared_work"], on_disk["abroad"]) == (["C1"], ["C2", "C3"])
-    assert not (tmp_path / "baseline.sqlite").exists()
 
 
-def test_loading_streams_each_file_rather_than_holding_its_rows(tmp_path):
-    """At a million persons one income file is ~20 million rows: held as Python lists
-    they outgrew the machine. Loading 50,000 rows must not hold them all."""
-    import sqlite3
-    import tracemalloc
-
-    from bench.sql_baseline import load
-
-    rows = [_income(f"I{i:06d}", P1, "2026-02-01", "2026-02-28", "20") for i in range(50_000)]
-    landing = tmp_path / "landing"
-    write_drop(landing, "nts", "2026-03-02", {"income": csv_text(rows)})
-    held = sum(len(value) + 49 for value in rows[0].values()) * len(rows)  # the strings alone, ~50 MB
-    connection = sqlite3.connect(str(tmp_path / "baseline.sqlite"))
-    tracemalloc.start()
-    try:
-        loaded = load(connection, landing, date(2026, 3, 2))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        connection.close()
-    assert loaded["income"] == 50_000
-    assert peak < held / 10, (peak, held)
+def test_a_cp949_drop_with_a_quoted_newline_reads_like_a_utf8_one(tmp_path):
+    results = []
+    for encoding, bom in (("utf-8", True), ("cp949", False)):
+        landing = tmp_path / encoding
+        claims = [claim_row("C1"), claim_row("C2", person=P2), claim_row("C3", person=P2)]
+        write_drop(
+            landing,
+            "ei",
+            "2026-03-02",
+            {
+                "claims": csv_text(claims),
+                "certifications": csv_text(
+                    [
+                        _cert("K1", "C1"),
+                        _cert("K2", "C2", cert_on="2026-02-25"),
+                        _cert("K3", "C3", cert_on="2026-02-26"),
+                    ]
+                ),
+                "workplaces": csv_text([workplace_row(name='주식회사 "한빛"\n물류')]),
+            },
+            encoding=encoding,
+            bom=bom,
+        )
+        write_drop(
+            landing,
+            "nts",
+            "2026-03-02",
+            {"income": csv_text([_income("I1", P1, "2026-02-01", "2026-02-28", "28")])},
+            encoding=encoding,
+        )
+        write_drop(
+            landing,
+            "moj",
+            "2026-03-02",
+            {"crossings": csv_text([crossing_row("X1", person=P2, crossed_at="2026-02-25T16:00:00Z")])},
+            encoding=encoding,
+        )
+        found = cross_match(landing, date(2026, 3, 2))
+        results.append((found["undeclared_work"], found["abroad"], found["rows_loaded"]))
+    # 2026-02-25T16:00Z is 02-26 01:00 in Korea: K3 was certified abroad, K2 (02-25) not.
+    assert results[0] == results[1] == (["C1"], ["C3"], 9)
