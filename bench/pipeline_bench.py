@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from bench.duckdb_peer import cross_match  # noqa: E402
 
 STAGE_LINE = re.compile(r"stage (\w+) for \S+ done in ([0-9.]+)s")
+JOBS_LINE = re.compile(r"stage (\w+) for \S+ done in [0-9.]+s \((\d+) Spark jobs\)")
 STAGES = ("ingest", "validate", "conform", "collusion", "select_model", "crossmatch", "safeguards", "publish", "report")
 
 
@@ -112,7 +113,8 @@ def fraudctl(*args: str, env: dict | None = None, log: Path) -> dict:
             f"{' '.join(command)} failed ({code}); last lines of {log}:\n" + "\n".join(text.splitlines()[-15:])
         )
     stages = {m.group(1): float(m.group(2)) for m in STAGE_LINE.finditer(text)}
-    return {"seconds": seconds, "peak_rss": peak.peak, "stages": stages}
+    jobs = {m.group(1): int(m.group(2)) for m in JOBS_LINE.finditer(text)}
+    return {"seconds": seconds, "peak_rss": peak.peak, "stages": stages, "spark_jobs": jobs}
 
 
 def _json(path: Path) -> dict:
@@ -409,6 +411,22 @@ def report(results: list[dict], context: dict) -> str:
             )
             + " |"
         )
+    counted = [r for r in results if r["full"].get("spark_jobs")]
+    if counted:
+        lines += [
+            "",
+            "Spark jobs each stage started (its own job group; full run, then the nightly run where there is one):",
+            "",
+            "| persons | run | " + " | ".join(STAGES) + " |",
+            "|" + "---|" * (len(STAGES) + 2),
+        ]
+        for r in counted:
+            for run, figures in (("full", r["full"]), ("nightly", r.get("delta"))):
+                if figures and figures.get("spark_jobs"):
+                    jobs = figures["spark_jobs"]
+                    lines.append(
+                        f"| {r['persons']:,} | {run} | " + " | ".join(str(jobs.get(s, "-")) for s in STAGES) + " |"
+                    )
     if len(results) > 1:
         lines += [
             "",

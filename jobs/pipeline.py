@@ -268,17 +268,49 @@ def run_stage(
         progress=progress,
     )
     started = time.monotonic()
-    with contextlib.ExitStack() as locks:
-        if name in SHARED_STAGES:
-            locks.enter_context(shared_state_lock(layout))
-        if name in NIGHT_READING_STAGES:
-            locks.enter_context(nights_lock(layout))
-        result = stage.job()(spark, stage.inputs(settings, done), night)
-    log.info("stage %s for %s done in %.1fs", name, ds, time.monotonic() - started)
+    group = _tag_jobs(spark, name, ds)
+    try:
+        with contextlib.ExitStack() as locks:
+            if name in SHARED_STAGES:
+                locks.enter_context(shared_state_lock(layout))
+            if name in NIGHT_READING_STAGES:
+                locks.enter_context(nights_lock(layout))
+            result = stage.job()(spark, stage.inputs(settings, done), night)
+    finally:
+        spark_jobs = _untag_jobs(spark, group)
+    log.info(
+        "stage %s for %s done in %.1fs%s",
+        name,
+        ds,
+        time.monotonic() - started,
+        "" if spark_jobs is None else f" ({spark_jobs} Spark jobs)",
+    )
     result_path = layout.stage_result(ds, name)
     write_json(result_path, result.as_json())
     upstream[name] = str(result_path)
     return upstream
+
+
+def _tag_jobs(spark, name: str, ds: date) -> str | None:
+    """Put the Spark jobs this stage starts in a job group of their own, so that they
+    can be counted (issue #23: what a stage costs in jobs on a small night)."""
+    if spark is None:
+        return None
+    group = f"stage-{name}-{ds}-{time.monotonic_ns()}"
+    spark.sparkContext.setJobGroup(group, f"stage {name} for {ds}")
+    return group
+
+
+def _untag_jobs(spark, group: str | None) -> int | None:
+    """How many Spark jobs the group started (as many as Spark retains:
+    spark.ui.retainedJobs, 1,000 by default); the group is cleared."""
+    if group is None:
+        return None
+    context = spark.sparkContext
+    jobs = len(context.statusTracker().getJobIdsForGroup(group))
+    for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+        context.setLocalProperty(key, None)
+    return jobs
 
 
 def run_all(ds: date, settings: Settings | None = None, progress=None) -> dict[str, str]:

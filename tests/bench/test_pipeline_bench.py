@@ -8,6 +8,17 @@ import pytest
 from bench.pipeline_bench import STAGES, exponent, report
 
 
+def test_stage_times_and_spark_jobs_are_read_from_the_pipelines_log_lines():
+    from bench.pipeline_bench import JOBS_LINE, STAGE_LINE
+
+    text = (
+        "2026-12-04 16:07:51,787 INFO jobs.pipeline: stage ingest for 2026-03-07 done in 0.2s\n"
+        "2026-12-04 16:08:39,334 INFO jobs.pipeline: stage validate for 2026-03-07 done in 39.9s (980 Spark jobs)\n"
+    )
+    assert {m.group(1): float(m.group(2)) for m in STAGE_LINE.finditer(text)} == {"ingest": 0.2, "validate": 39.9}
+    assert {m.group(1): int(m.group(2)) for m in JOBS_LINE.finditer(text)} == {"validate": 980}
+
+
 def test_exponent_is_the_slope_in_log_log():
     assert exponent(10_000, 10.0, 100_000, 100.0) == pytest.approx(1.0)
     assert exponent(10_000, 10.0, 100_000, 1000.0) == pytest.approx(2.0)
@@ -26,6 +37,7 @@ def _size(persons, seconds, delta=None):
             "peak_rss": 3 * 2**30,
             "stages": stages,
             "rows": {s: persons * 10 for s in STAGES},
+            "spark_jobs": {"validate": persons // 100, "conform": 42},
         },
         "peer": {
             "load_seconds": 1.0,
@@ -45,6 +57,7 @@ def _size(persons, seconds, delta=None):
             "seconds": delta,
             "peak_rss": 2**30,
             "stages": {s: delta / len(STAGES) for s in STAGES},
+            "spark_jobs": {"validate": 7, "conform": 60},
             "conform": "incremental",
             "identical_outputs": True,
             "differing_files": [],
@@ -75,6 +88,8 @@ def test_report_has_the_size_table_exponent_the_peer_and_delta_ratio():
     assert "| 2.0 | 700.0 | 350x | 70.0 | 35x |" in text  # nightly run 70 s / peer 2 s
     assert "Outputs identical to the full run: True (9 files" in text
     assert "3,072" in text  # peak RSS in MiB
+    assert "| 100,000 | full | - | 1000 | 42 | - |" in text  # Spark jobs per stage
+    assert "| 100,000 | nightly | - | 7 | 60 | - |" in text
     assert (
         "conform: incremental; collusion: incremental, 600 of 4,000 claims recomputed, 7 candidate "
         "components analysed again; "

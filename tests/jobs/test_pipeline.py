@@ -4,6 +4,8 @@ tables, re-runs of old dates, drops that cannot be trusted, missing sources."""
 import csv
 import hashlib
 import json
+import logging
+import re
 from datetime import date
 
 import pytest
@@ -76,10 +78,16 @@ def _manifest(settings, ds):
     return json.loads((Layout(settings.warehouse).outputs(ds) / "run_manifest.json").read_text())
 
 
-def test_run_validates_conforms_and_publishes_counts_that_add_up(spark, tmp_path):
+def test_run_validates_conforms_and_publishes_counts_that_add_up(spark, tmp_path, caplog):
     landing = _landing(tmp_path)
     settings = _settings(tmp_path, landing)
+    caplog.set_level(logging.INFO, logger="jobs.pipeline")
     pipeline.run_all(date(2026, 3, 3), settings)
+    # Each Spark stage says how many Spark jobs it started (make bench reads it).
+    done = {r.args[0]: r.getMessage() for r in caplog.records if r.msg.startswith("stage %s for %s done")}
+    conform_jobs = re.search(r"done in [0-9.]+s \((\d+) Spark jobs\)$", done["conform"])
+    assert conform_jobs and int(conform_jobs.group(1)) > 0, done["conform"]
+    assert "Spark jobs" not in done["publish"]  # publish starts no Spark
 
     claims = _conformed(spark, settings, date(2026, 3, 3), "claims")
     assert claims["C1"]["status"] == "APPROVED"  # newer updated_at wins
