@@ -436,6 +436,8 @@ def rules_backtest(warehouse: Path, ds: date, ruleset_file: Path) -> None:
     from fraud.spark import spark_session
     from jobs.backtest import BacktestError, backtest
 
+    # The session is left to end with the process, as every other command does: stopping
+    # it would stop the one a caller in the same process (a test, a notebook) still uses.
     spark = spark_session(settings, app_name="fraud-backtest")
     try:
         result = backtest(spark, settings.warehouse, ds, proposed)
@@ -443,8 +445,6 @@ def rules_backtest(warehouse: Path, ds: date, ruleset_file: Path) -> None:
         _fail(2, str(error))
     except AnalysisException as error:
         _fail(2, f"{ruleset_file}: a condition or evidence Spark cannot run: {str(error).splitlines()[0]}")
-    finally:
-        spark.stop()
     for line in result.lines():
         click.echo(line)
 

@@ -269,7 +269,7 @@ def backtest(world, day: dt.date, ruleset):
     return CliRunner().invoke(main, [*arguments, "--ruleset", str(ruleset)])
 
 
-def test_a_backtest_of_a_raised_threshold_shows_the_cases_it_would_remove_and_their_decisions(world, tmp_path):
+def test_a_backtest_of_a_raised_threshold_shows_the_cases_it_would_remove_and_their_decisions(spark, world, tmp_path):
 
     proposed = tmp_path / "uw01.toml"
     proposed.write_text('[UW-01]\ncondition = "declared_income = 0 AND certain_worked_days >= 20"\n', encoding="utf-8")
@@ -285,6 +285,8 @@ def test_a_backtest_of_a_raised_threshold_shows_the_cases_it_would_remove_and_th
     assert sum(line.endswith(" confirmed") for line in removed) == 4
     # The warehouse is unchanged: the night's published queue still has its 20 cases.
     assert len(rows(world["warehouse"] / "outputs" / NIGHT_1.isoformat() / "cases.csv")) == 20
+    # The command left the process's Spark session running for whoever else uses it.
+    assert spark.range(3).count() == 3
 
 
 def test_a_ruleset_file_that_breaks_the_rule_set_is_refused_in_one_line(world, tmp_path):
