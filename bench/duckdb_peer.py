@@ -75,7 +75,7 @@ SELECT DISTINCT claim_id FROM (
 
 ABROAD_SQL = """
 WITH crossed AS (
-  SELECT person_key, direction, crossing_id, crossed_at,
+  SELECT person_key, direction, crossing_id, TRY_CAST(crossed_at AS TIMESTAMPTZ) AS crossed_at,
          CAST(TRY_CAST(crossed_at AS TIMESTAMPTZ) AT TIME ZONE 'Asia/Seoul' AS DATE) AS day
   FROM crossings
 ),
@@ -142,7 +142,8 @@ def load(connection: duckdb.DuckDBPyConnection, landing: Path, ds: date, scratch
             continue
         connection.execute(f"CREATE TABLE raw_{table.name} AS {' UNION ALL '.join(reads)}")
         loaded[table.name] = connection.execute(f"SELECT count(*) FROM raw_{table.name}").fetchone()[0]
-        order = "updated_at DESC, " if table.has_updated_at else ""
+        # As instants: "Z" and "+09:00" stamps do not sort as text.
+        order = "TRY_CAST(updated_at AS TIMESTAMPTZ) DESC NULLS LAST, " if table.has_updated_at else ""
         connection.execute(
             f"CREATE TABLE {table.name} AS SELECT {', '.join(names)} FROM raw_{table.name}"
             f" QUALIFY row_number() OVER (PARTITION BY {table.primary_key}"

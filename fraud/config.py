@@ -12,6 +12,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 
@@ -38,7 +39,8 @@ class SampleSize:
     queue left out ("0.5%")."""
 
     count: int | None = None
-    share: float | None = None
+    # Exact (a Fraction of the decimal text): "7%" of 100 claims is 7, not ceil(7.000000000000001).
+    share: Fraction | None = None
 
     @classmethod
     def parse(cls, text: str) -> "SampleSize":
@@ -47,7 +49,7 @@ class SampleSize:
             raise ValueError(f"FRAUD_CONTROL_SAMPLE: a count (200) or a share (0.5%), not {text!r}")
         if match["count"] is not None:
             return cls(count=int(match["count"]))
-        share = float(match["share"])
+        share = Fraction(match["share"])
         if share > 100:
             raise ValueError(f"FRAUD_CONTROL_SAMPLE: a share is at most 100%, not {text!r}")
         return cls(share=share / 100)
@@ -56,7 +58,7 @@ class SampleSize:
         """How many of `candidates` claims to draw."""
         if self.count is not None:
             return min(self.count, candidates)
-        return min(candidates, math.ceil(candidates * (self.share or 0.0)))
+        return min(candidates, math.ceil(candidates * (self.share or 0)))
 
 
 # The law's ceiling for additional collection: 5x the overpayment (collusion).

@@ -247,16 +247,23 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
     if at.tzinfo is None:
         raise DispositionError("the time of a disposition needs a UTC offset")
     at_kst = at.astimezone(KST)
-    sample = QUEUE
-    found = latest_queue_with(warehouse, case_id, at_kst.date())
-    if found is None:
-        found, sample = _latest_control_with(warehouse, case_id, at_kst.date()), CONTROL
-    if found is None:
+    # The latest night that listed the claim says which list it is on: a claim that left
+    # an earlier night's queue undecided and was drawn into a later control sample is a
+    # control claim (as the workbench shows it), and the reverse.
+    listed = [
+        (found, sample)
+        for found, sample in (
+            (latest_queue_with(warehouse, case_id, at_kst.date()), QUEUE),
+            (_latest_control_with(warehouse, case_id, at_kst.date()), CONTROL),
+        )
+        if found is not None
+    ]
+    if not listed:
         raise DispositionError(
             f"case {case_id} is in no queue or control sample of {Path(warehouse) / 'outputs'} "
             f"dated on or before {at_kst.date()}"
         )
-    run_outputs, case = found
+    (run_outputs, case), sample = max(listed, key=lambda item: item[0][0].name)
     entry = Disposition(
         case_id=case_id,
         claim_id=case["claim_id"],

@@ -79,7 +79,7 @@ CASE = """{% extends "frame" %}{% block title %}Case {{ case_id }}{% endblock %}
 {% block body %}
 <div class="panel" id="work">
 <p id="assignment">Assigned to: <b>{{ assignee or "nobody (the pool)" }}</b>{% if latest %} · latest decision: <span class="status-{{ latest.status }}">{{ latest.status }}</span> by {{ latest.by }} at {{ latest.recorded_at }}{% endif %}</p>
-{% if latest and latest.status == "confirmed" %}<p id="notice-link"><a href="/cases/{{ case_id }}/notice">The notice to the claimant (사전통지 및 의견제출 안내, text)</a></p>{% endif %}
+{% if latest and latest.status == "confirmed" and latest.sample != "control" %}<p id="notice-link"><a href="/cases/{{ case_id }}/notice">The notice to the claimant (사전통지 및 의견제출 안내, text)</a></p>{% endif %}
 {% if can_take %}<form class="inline" method="post" action="/cases/{{ case_id }}/assign"><input type="hidden" name="csrf_token" value="{{ csrf }}"><input type="hidden" name="assignee" value="{{ user.name }}"><button>Take this case</button></form>{% endif %}
 {% if can_assign %}<form class="inline" method="post" action="/cases/{{ case_id }}/assign"><input type="hidden" name="csrf_token" value="{{ csrf }}">
 <select name="assignee"><option value="">nobody (the pool)</option>{% for name in investigators %}<option{% if name == assignee %} selected{% endif %}>{{ name }}</option>{% endfor %}</select><button>Assign</button></form>{% endif %}

@@ -28,6 +28,10 @@ def test_the_control_sample_is_a_count_or_a_share_and_reaches_the_manifest(monke
     settings = Settings.from_env()
     assert settings.as_manifest()["control_sample"] == "0.5%"
     assert SampleSize.parse("0.5%").of(1000) == 5 and SampleSize.parse("0.5%").of(1001) == 6
+    # Exact arithmetic: in floats 7% of 100 is 7.000000000000001 and 0.9% of 1,000 is
+    # 9.000000000000002, which round up to one claim more than asked.
+    assert SampleSize.parse("7%").of(100) == 7 and SampleSize.parse("0.9%").of(1000) == 9
+    assert all(SampleSize.parse(f"{p}%").of(100 * n) == p * n for p in range(1, 101) for n in (1, 3, 7))
     assert SampleSize.parse("200").of(1000) == 200 and SampleSize.parse("200").of(50) == 50
     for bad in ("", "-3", "1.5", "101%", "ten", "5 %x"):
         with pytest.raises(ValueError, match="FRAUD_CONTROL_SAMPLE"):

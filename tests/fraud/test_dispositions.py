@@ -153,3 +153,28 @@ def test_a_control_claim_is_decided_like_a_case_and_counted_apart_as_a_label(tmp
     assert {row[0] for row in dispositions.labels(dispositions.read_log(warehouse))} == {"CL1", "CL9"}
     with pytest.raises(DispositionError, match="in no queue or control sample"):
         record(warehouse, "C7", "cleared", "x", "kim", at)
+
+
+def _control_sample(warehouse, day: str, case_id: str, claim_id: str) -> None:
+    out = warehouse / "outputs" / day
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "control_sample.csv").write_text(
+        "draw_order,case_id,claim_id,person_key,workplace_id,filed_on,draw_key\n"
+        f"1,{case_id},{claim_id},{PERSON},11111111111,2026-01-02,{'0' * 64}\n"
+    )
+
+
+def test_the_latest_night_that_listed_a_claim_says_whether_it_is_a_queue_or_a_control_claim(tmp_path):
+    # C9 left the 03-01 queue undecided and was drawn into the 03-05 control sample: a
+    # decision after 03-05 is on a control claim, one before it on a queued case.
+    warehouse = tmp_path / "warehouse"
+    queue(warehouse, "2026-03-01", [("C9", "CL9", "UW-01", "")])
+    _control_sample(warehouse, "2026-03-05", "C9", "CL9")
+    before = record(warehouse, "C9", "in_review", "", "kim", dt.datetime(2026, 3, 3, 10, 0, tzinfo=KST))
+    after = record(warehouse, "C9", "cleared", "records agree", "kim", dt.datetime(2026, 3, 6, 10, 0, tzinfo=KST))
+    assert (before.sample, before.rule_hits) == ("queue", "UW-01")
+    assert (after.sample, after.rule_hits, after.fraud_types) == ("control", "", "")
+    # Queued again on a later night: a queued case once more.
+    queue(warehouse, "2026-03-07", [("C9", "CL9", "UW-02", "")])
+    again = record(warehouse, "C9", "confirmed", "", "kim", dt.datetime(2026, 3, 8, 10, 0, tzinfo=KST))
+    assert (again.sample, again.rule_hits) == ("queue", "UW-02")

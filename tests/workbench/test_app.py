@@ -467,3 +467,9 @@ def test_a_control_claim_is_listed_apart_shown_without_reasons_and_decided_as_co
     [entry] = dispositions.read_log(warehouse)
     assert (entry.case_id, entry.claim_id, entry.sample, entry.status) == ("Cctl01", "CL-77", "control", "cleared")
     assert '<span class="status-cleared">cleared</span>' in kim.get("/index.html").text
+    # Confirmed, a control claim still has no notice to draft: no rule's records to cite.
+    clock.now += timedelta(minutes=5)
+    token = csrf(kim, "/cases/Cctl01.html")
+    assert kim.post("/cases/Cctl01/decision", data={"status": "confirmed", "csrf_token": token}).status_code == 303
+    page = kim.get("/cases/Cctl01.html").text
+    assert '<span class="status-confirmed">confirmed</span>' in page and "notice-link" not in page
