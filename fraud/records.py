@@ -3,8 +3,16 @@
 Spark's CSV reader cannot say what line a row came from, cannot decode CP949, and
 cannot keep the text of a row it rejects, so the files are read here, once, as a
 stream: decoded (UTF-8 with or without BOM, or CP949), split per RFC 4180 (a quoted
-field may hold commas and newlines), and written to Parquet as strings with the line
+field may hold commas and newlines), and written to Parquet as strings with the record
 number and the original text of every record. Validation then runs in Spark.
+
+Two readers give the same records. The record reader (`iter_records`, Python's csv
+module) reads anything. The columnar reader reads a file a block of lines at a time:
+the lines that are plainly one record each (no quote, no carriage return inside the
+line, no NUL, the header's number of fields, decodable, not huge) are split by
+pyarrow's CSV parser at C speed, their original text taken from the decoded block;
+every other line, with the lines its quotes run on to, goes to the record reader. The
+header is always the record reader's.
 
 Every record comes out: one that cannot be split into the header's fields, or that
 holds bytes the declared encoding cannot decode, carries an `_error` and is
@@ -21,7 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, ContextManager, Iterator
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from fraud import contract
@@ -31,6 +42,8 @@ log = logging.getLogger(__name__)
 # Large enough for any honest field; a longer one is an error row, not a crash.
 MAX_FIELD_CHARS = 1 << 20
 BATCH_ROWS = 100_000
+# The columnar reader's block: about this many bytes of whole lines at a time.
+BLOCK_BYTES = 16 << 20
 
 LINE_NO = "_line_no"
 RAW_LINE = "_raw_line"
@@ -103,25 +116,32 @@ def iter_records(source: Path | BinaryIO, encoding: str) -> Iterator[tuple[int, 
     (a path, or a binary file object: the caller's to close). Record 0 is the header.
     Fields is None when the record could not be split."""
     with _opened(source) as binary:
-        text = io.TextIOWrapper(binary, encoding=_python_codec(encoding), errors="surrogateescape", newline="")
-        tap = _LineTap(iter(text))
-        reader = csv.reader(tap, strict=True)
-        number = 0
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                yield number, _printable(tap.release()), None, f"malformed CSV record ({error})"
-                number += 1
-                continue
-            raw = tap.release()
-            if _has_undecodable(raw):
-                yield number, _printable(raw), None, f"encoding: bytes that are not valid {encoding}"
-            else:
-                yield number, raw, fields, None
+        yield from _records(binary, encoding, _python_codec(encoding), 0)
+
+
+def _records(
+    binary: BinaryIO, encoding: str, codec: str, first: int
+) -> Iterator[tuple[int, str, list[str] | None, str | None]]:
+    """The records of `binary` decoded with `codec`, numbered from `first`."""
+    text = io.TextIOWrapper(binary, encoding=codec, errors="surrogateescape", newline="")
+    tap = _LineTap(iter(text))
+    reader = csv.reader(tap, strict=True)
+    number = first
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            yield number, _printable(tap.release()), None, f"malformed CSV record ({error})"
             number += 1
+            continue
+        raw = tap.release()
+        if _has_undecodable(raw):
+            yield number, _printable(raw), None, f"encoding: bytes that are not valid {encoding}"
+        else:
+            yield number, raw, fields, None
+        number += 1
 
 
 def _arrow_schema(table: contract.Table) -> pa.Schema:
@@ -143,62 +163,271 @@ def _check_header(header: list[str], table: contract.Table, reading: FileReading
         reading.rejected = f"file rejected: header lacks required column(s) {', '.join(reading.missing_columns)}"
 
 
+class _Sink:
+    """Collects the records of one file, in order, into Parquet row groups."""
+
+    def __init__(self, writer: pq.ParquetWriter, table: contract.Table, progress: Callable[[int], None] | None):
+        self.reading = FileReading()
+        self.header_read = False
+        self.table = table
+        self._writer, self._progress = writer, progress
+        self._schema = _arrow_schema(table)
+        self._columns: dict[str, list] = {name: [] for name in self._schema.names}
+        self._positions: dict[str, int] = {}
+        # Records read but not yet written, in order: whole tables, then `_columns`.
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def record(self, number: int, raw: str, fields: list[str] | None, error: str | None) -> None:
+        """One record from the record reader (record 0 is the header)."""
+        reading = self.reading
+        if number == 0:
+            if fields is None:
+                reading.rejected = f"file rejected: header unreadable ({error})"
+                fields = []
+            else:
+                _check_header(fields, self.table, reading)
+            self._positions = {name: i for i, name in enumerate(reading.header) if name in self.table.column_names}
+            self.header_read = True
+            return
+        reading.rows += 1
+        if error is None and reading.rejected is not None:
+            error = reading.rejected
+        if error is None and len(fields) != len(reading.header):
+            error = f"expected {len(reading.header)} fields as in the header, got {len(fields)}"
+        columns = self._columns
+        columns[LINE_NO].append(number)
+        columns[RAW_LINE].append(raw)
+        columns[ERROR].append(error)
+        for name in self.table.column_names:
+            value = None
+            if error is None:
+                value = fields[self._positions[name]]
+                if value == "":
+                    value = None
+            columns[name].append(value)
+        if error is not None:
+            reading.error_rows += 1
+        if self._pending_rows + len(columns[LINE_NO]) >= BATCH_ROWS:
+            self.flush()
+
+    def lines(self, first: int, raw: pa.Array, parsed: pa.Table | None) -> None:
+        """Records `first`.. from the columnar reader: their original text and their
+        fields as parsed (None in a rejected file, whose records all carry its reason)."""
+        self._take_columns()
+        count = len(raw)
+        rejected = self.reading.rejected
+        arrays = [
+            pa.array(np.arange(first, first + count, dtype=np.int64)),
+            raw,
+            pa.array([rejected] * count, pa.string()) if rejected else pa.nulls(count, pa.string()),
+        ]
+        for name in self.table.column_names:
+            arrays.append(pa.nulls(count, pa.string()) if parsed is None else parsed.column(name))
+        self._pending.append(pa.Table.from_arrays(arrays, schema=self._schema))
+        self._pending_rows += count
+        self.reading.rows += count
+        if rejected:
+            self.reading.error_rows += count
+        if self._pending_rows >= BATCH_ROWS:
+            self.flush()
+
+    def _take_columns(self) -> None:
+        columns = self._columns
+        count = len(columns[LINE_NO])
+        if count:
+            self._pending.append(pa.table(columns, schema=self._schema))
+            self._pending_rows += count
+            for values in columns.values():
+                values.clear()
+
+    def flush(self) -> None:
+        """Write what was read as one row group."""
+        self._take_columns()
+        if self._pending_rows:
+            self._writer.write_table(pa.concat_tables(self._pending))
+            if self._progress:
+                self._progress(self._pending_rows)
+            self._pending, self._pending_rows = [], 0
+
+
 def tokenize(
     source: Path | BinaryIO,
     encoding: str,
     table: contract.Table,
     out: Path,
     progress: Callable[[int], None] | None = None,
+    *,
+    columnar: bool = True,
+    block_bytes: int = BLOCK_BYTES,
 ) -> FileReading:
     """Read one delivered file (a path or a binary file object) into `out` (Parquet, all
-    strings, plus line number, original text and error). Empty fields become nulls;
-    extra columns are dropped."""
-    reading = FileReading()
-    schema = _arrow_schema(table)
-    columns: dict[str, list] = {name: [] for name in schema.names}
-    positions: dict[str, int] = {}
+    strings, plus record number, original text and error). Empty fields become nulls;
+    extra columns are dropped. `columnar=False` reads every record with the record
+    reader; both give the same rows."""
+    with _opened(source) as binary, pq.ParquetWriter(out, _arrow_schema(table), compression="zstd") as writer:
+        sink = _Sink(writer, table, progress)
+        if columnar:
+            _ColumnarReader(binary, encoding, sink, block_bytes).read()
+        else:
+            for record in _records(binary, encoding, _python_codec(encoding), 0):
+                sink.record(*record)
+        sink.flush()
+    return sink.reading
 
-    def flush(writer: pq.ParquetWriter) -> None:
-        if columns[LINE_NO]:
-            writer.write_table(pa.table(columns, schema=schema))
-            for values in columns.values():
-                values.clear()
 
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for number, raw, fields, error in iter_records(source, encoding):
-            if number == 0:
-                if fields is None:
-                    reading.rejected = f"file rejected: header unreadable ({error})"
-                    fields = []
-                else:
-                    _check_header(fields, table, reading)
-                positions = {name: i for i, name in enumerate(reading.header) if name in table.column_names}
+_NEWLINE, _CR, _QUOTE, _COMMA = 0x0A, 0x0D, 0x22, 0x2C
+_UNCLOSED = "(unexpected end of data)"
+
+
+class _ColumnarReader:
+    """Reads a file in blocks of whole lines; see the module's docstring."""
+
+    def __init__(self, binary: BinaryIO, encoding: str, sink: _Sink, block_bytes: int):
+        self._binary, self._encoding, self._sink, self._block_bytes = binary, encoding, sink, block_bytes
+        # A BOM is stripped at the start of the file only.
+        self._plain = {"utf-8": "utf-8", "cp949": "cp949"}[encoding]
+        self._number = 0
+
+    def read(self) -> None:
+        carry = b""
+        eof = False
+        while not eof:
+            chunk = self._binary.read(self._block_bytes)
+            eof = not chunk
+            data = carry + chunk
+            if eof:
+                block, carry = data, b""
+            else:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = data
+                    continue
+                block, carry = data[:cut], data[cut:]
+            if block:
+                carry = self._block(block, eof) + carry
+
+    def _block(self, block: bytes, eof: bool) -> bytes:
+        """Read the records of `block` (whole lines); return the tail that holds a record
+        left open at its end, to be read again with the next block (never at EOF)."""
+        data = np.frombuffer(block, dtype=np.uint8)
+        breaks = np.flatnonzero(data == _NEWLINE)
+        starts = np.concatenate(([0], breaks + 1))
+        stops = np.concatenate((breaks + 1, [len(data)]))
+        if starts[-1] == len(data):
+            starts, stops = starts[:-1], stops[:-1]
+        lines = len(starts)
+
+        def per_line(mask: np.ndarray) -> np.ndarray:
+            """How many of the bytes `mask` marks each line holds."""
+            return np.bincount(np.searchsorted(starts, np.flatnonzero(mask), "right") - 1, minlength=lines)
+
+        quotes = per_line(data == _QUOTE)
+        content_end = stops - (data[stops - 1] == _NEWLINE)
+        trailing_cr = (content_end > starts) & (data[np.maximum(content_end - 1, 0)] == _CR)
+        plain = (
+            (quotes == 0)
+            & (per_line(data == 0) == 0)
+            & (per_line(data == _CR) - trailing_cr == 0)
+            & (stops - starts <= MAX_FIELD_CHARS)
+        )
+        position = 0
+        if not self._sink.header_read:
+            position = self._group(block, starts, stops, quotes, 0, eof)
+            if position is None:
+                return block
+        reading = self._sink.reading
+        if not reading.rejected:
+            plain &= per_line(data == _COMMA) == len(reading.header) - 1
+        plain[:position] = False
+        self._decodable(block, starts, stops, plain)
+
+        for line in np.flatnonzero(~plain):
+            if line < position:
+                continue  # read with the record before it
+            if line > position:
+                self._plain_lines(block, starts, stops, position, int(line))
+            position = self._group(block, starts, stops, quotes, int(line), eof)
+            if position is None:
+                return block[starts[line] :]
+        if position < lines:
+            self._plain_lines(block, starts, stops, position, lines)
+        return b""
+
+    def _decodable(self, block: bytes, starts, stops, plain: np.ndarray) -> None:
+        """Leave as plain only lines the encoding decodes (all of them, nearly always)."""
+        try:
+            block.decode(self._plain)
+            return
+        except UnicodeDecodeError:
+            pass
+        for line in np.flatnonzero(plain):
+            try:
+                block[starts[line] : stops[line]].decode(self._plain)
+            except UnicodeDecodeError:
+                plain[line] = False
+
+    def _group(self, block: bytes, starts, stops, quotes, first: int, eof: bool) -> int | None:
+        """Read, with the record reader, the records starting at line `first` and
+        running on while a quoted field is open. Returns the line after them, or None if
+        they run past the block (and it is not the file's last)."""
+        last = first
+        open_quotes = quotes[first] % 2
+        while open_quotes and last + 1 < len(starts):
+            last += 1
+            open_quotes ^= quotes[last] % 2
+        while True:
+            if open_quotes and not eof:
+                return None
+            text = block[starts[first] : stops[last]]
+            codec = _python_codec(self._encoding) if self._number == 0 else self._plain
+            found = list(_records(io.BytesIO(text), self._encoding, codec, self._number))
+            # A quote the csv module read as a literal character can leave a field open
+            # that the quote count called closed: take one more line and read again.
+            if found and found[-1][3] and found[-1][3].endswith(_UNCLOSED) and last + 1 < len(starts):
+                last += 1
                 continue
-            reading.rows += 1
-            if error is None and reading.rejected is not None:
-                error = reading.rejected
-            if error is None and len(fields) != len(reading.header):
-                error = f"expected {len(reading.header)} fields as in the header, got {len(fields)}"
-            columns[LINE_NO].append(number)
-            columns[RAW_LINE].append(raw)
-            columns[ERROR].append(error)
-            for name in table.column_names:
-                value = None
-                if error is None:
-                    value = fields[positions[name]]
-                    if value == "":
-                        value = None
-                columns[name].append(value)
-            if error is not None:
-                reading.error_rows += 1
-            if len(columns[LINE_NO]) >= BATCH_ROWS:
-                flush(writer)
-                if progress:
-                    progress(BATCH_ROWS)
-        flush(writer)
-    if progress:
-        progress(reading.rows % BATCH_ROWS)
-    return reading
+            if found and found[-1][3] and found[-1][3].endswith(_UNCLOSED) and not eof:
+                return None
+            break
+        for record in found:
+            self._sink.record(*record)
+        self._number += len(found)
+        return last + 1
+
+    def _plain_lines(self, block: bytes, starts, stops, first: int, stop: int) -> None:
+        """Lines first..stop-1, one record each, parsed by pyarrow. Their original text
+        is cut from the block's UTF-8 bytes, without making a Python string of each."""
+        segment = block[starts[first] : stops[stop - 1]]
+        utf8 = segment if self._plain == "utf-8" else segment.decode(self._plain).encode("utf-8")
+        breaks = np.flatnonzero(np.frombuffer(utf8, dtype=np.uint8) == _NEWLINE)
+        offsets = np.concatenate(([0], breaks + 1, [len(utf8)])).astype(np.int64)
+        if offsets[-2] == len(utf8):
+            offsets = offsets[:-1]
+        count = len(offsets) - 1
+        # Each line with its line break; a plain line holds no other CR or LF to trim.
+        lines = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(utf8))
+        raw = pc.utf8_rtrim(lines, characters="\r\n").cast(pa.string())
+        reading = self._sink.reading
+        parsed = None
+        if not reading.rejected:
+            parsed = pacsv.read_csv(
+                io.BytesIO(utf8),
+                read_options=pacsv.ReadOptions(column_names=reading.header, block_size=max(1 << 20, len(utf8) + 1)),
+                parse_options=pacsv.ParseOptions(
+                    quote_char=False, double_quote=False, escape_char=False, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in reading.header},
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    include_columns=list(self._sink.table.column_names),
+                ),
+            )
+            if parsed.num_rows != count:  # cannot happen for plain lines; never guess
+                raise RuntimeError(f"columnar reader: {parsed.num_rows} rows parsed from {count} lines")
+        self._sink.lines(self._number, raw, parsed)
+        self._number += count
 
 
 def write_empty(table: contract.Table, out: Path) -> None:

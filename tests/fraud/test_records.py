@@ -2,6 +2,8 @@
 
 import pyarrow.parquet as pq
 from conftest import P1, claim_row, csv_text
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fraud import contract, records
 
@@ -99,3 +101,94 @@ def test_missing_required_column_rejects_every_row_of_the_file(tmp_path):
     assert reading.missing_columns == ["daily_amount"]
     assert reading.rejected == "file rejected: header lacks required column(s) daily_amount"
     assert [r[records.ERROR] for r in rows] == [reading.rejected] * 2
+
+
+# --- the columnar reader gives the record reader's records ----------------------------
+
+_HEADER = ",".join(CLAIMS.column_names)
+_GOOD = ",".join(claim_row().values())
+# Lines and line fragments a delivered file may hold, well or badly formed: plain rows,
+# quoted fields with commas, quotes and line breaks in them, a quote the csv module
+# reads as a literal character, an unclosed quote, blank lines, a field too many or too
+# few, NUL, bytes no encoding decodes, Hangul, a lone carriage return.
+_PIECES = [
+    _GOOD,
+    _GOOD.replace("C1", "C2"),
+    _GOOD.replace(",APPROVED,", ',"APP,ROVED",'),
+    _GOOD.replace(",APPROVED,", ',"APP\nROVED",'),
+    _GOOD.replace(",APPROVED,", ',"APP""ROVED",'),
+    _GOOD.replace(",APPROVED,", ',APP"ROVED,'),
+    _GOOD.replace(",APPROVED,", ',"APPROVED,'),
+    '"',
+    "",
+    _GOOD + ",extra",
+    _GOOD.rsplit(",", 1)[0],
+    _GOOD.replace("C1", "C\x003"),
+    _GOOD.replace("C1", "한빛"),
+    _GOOD.replace("C1", "C\r4"),
+    ",".join([""] * len(CLAIMS.column_names)),
+]
+
+
+def _file(pieces: list[int], ending: str, bad_byte: int | None, encoding: str, bom: bool, header: str) -> bytes:
+    text = ending.join([header, *(_PIECES[i] for i in pieces)])
+    data = text.encode("utf-8" if encoding == "utf-8" else "cp949")
+    if bad_byte is not None and len(data) > 1:
+        position = bad_byte % len(data)
+        data = data[:position] + b"\xff" + data[position:]
+    return (b"\xef\xbb\xbf" if bom else b"") + data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pieces=st.lists(st.integers(0, len(_PIECES) - 1), max_size=25),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    final=st.booleans(),
+    bad_byte=st.none() | st.integers(0, 10_000),
+    encoding=st.sampled_from(["utf-8", "cp949"]),
+    bom=st.booleans(),
+    header=st.sampled_from([_HEADER, _HEADER + ",remark", "claim_id,claim_id", '"claim_id,' + _HEADER]),
+    block=st.sampled_from([1, 64, 300, 1 << 16]),
+)
+def test_the_columnar_reader_gives_the_record_readers_records(
+    tmp_path, pieces, ending, final, bad_byte, encoding, bom, header, block
+):
+    data = _file(pieces, ending, bad_byte, encoding, bom and encoding == "utf-8", header)
+    if final:
+        data += ending.encode()
+    source = tmp_path / "claims.csv"
+    source.write_bytes(data)
+
+    def read(columnar: bool):
+        out = tmp_path / f"{columnar}.parquet"
+        seen = []
+        reading = records.tokenize(source, encoding, CLAIMS, out, seen.append, columnar=columnar, block_bytes=block)
+        return reading, pq.read_table(out).to_pylist(), sum(seen)
+
+    columnar, by_record = read(True), read(False)
+    assert columnar[0] == by_record[0]
+    assert columnar[1] == by_record[1]
+    assert columnar[2] == by_record[2] == by_record[0].rows
+
+
+def test_the_columnar_reader_reads_plain_lines_without_the_record_reader(tmp_path, monkeypatch):
+    rows = [claim_row(claim_id=f"C{i}") for i in range(1, 2001)]
+    rows[700]["status"] = "APP,ROVED"  # quoted: read by the record reader
+    source = tmp_path / "claims.csv"
+    source.write_bytes(csv_text(rows).encode("utf-8"))
+    handed = []
+    real = records._records
+
+    def counted(binary, encoding, codec, first):
+        found = list(real(binary, encoding, codec, first))
+        handed.extend(number for number, *_ in found)
+        return iter(found)
+
+    monkeypatch.setattr(records, "_records", counted)
+    reading = records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet", block_bytes=4096)
+    landed = pq.read_table(tmp_path / "c.parquet").to_pylist()
+    assert reading.rows == 2000 and reading.error_rows == 0
+    assert handed == [0, 701]  # the header and the quoted row
+    assert [row[records.LINE_NO] for row in landed] == list(range(1, 2001))
+    assert landed[700]["status"] == "APP,ROVED" and landed[700][records.RAW_LINE].count('"') == 2
+    assert landed[1]["claim_id"] == "C2" and landed[1][records.RAW_LINE] == csv_text([rows[1]]).splitlines()[1]
