@@ -27,7 +27,8 @@ import math
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-Z_95 = 1.959963984540054
+from fraud.proportions import wilson
+
 RATIO_LOW, RATIO_HIGH = 0.8, 1.25
 SIGNIFICANCE = 0.05
 CONTROL = "control"
@@ -63,18 +64,6 @@ RATE_COLUMNS = ("kind", "subject", "count", "decided", "confirmed", "cleared", "
 
 
 # --- statistics --------------------------------------------------------------------
-
-
-def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
-    """The Wilson score interval of a proportion (None without trials). Unlike the
-    normal approximation it stays inside [0, 1] and is honest for 0 of 5."""
-    if trials <= 0:
-        return None
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _log_pmf(k: int, n: int, p: float) -> float:

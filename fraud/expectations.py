@@ -1,32 +1,52 @@
-"""Great Expectations suites built from the feed contract: the second line of defence.
+"""Great Expectations checks of each drop against the drops before it: volume and drift.
 
-Our own Spark validator checks every delivered row and quarantines the bad ones. The
-suites here check the rows it let through (the valid rows of one drop of one table),
-independently, with Great Expectations (GX). Any failing expectation means the row
-validator let something through; the caller fails the run. The validation result and
-an HTML page of it are kept with the run.
+The row validator (fraud/validation.py) is the one row-level check: it checks every
+delivered row against the contract and quarantines the bad ones. What it cannot see is
+a drop that is valid row by row but unlike its own feed's past: a table that delivers a
+tenth of its usual rows, a column that is suddenly mostly empty, a code whose share
+collapses (a feed that stops sending `IN` crossings), amounts in another unit. Great
+Expectations (GX) checks that, per drop and table, on the drop's valid rows:
 
-GX runs on its Spark data source against the DataFrame itself (no conversion to
-pandas), inside an in-memory (ephemeral) context: nothing is written outside
-`docs_dir`, nothing goes to the network. GX's own data docs load Bootstrap, jQuery and
-Vega from CDNs and logos from S3, so they are not self-contained; the HTML written
-here is our own single-file summary instead.
+- volume: the row count lies within half the smallest and twice the largest of the
+  table's last HISTORY_DROPS deltas;
+- null shares of the nullable columns, the share of each code of the code columns, and,
+  for integer columns, the share of values outside the range the history holds: each an
+  expectation with `mostly`. The `mostly` is computed so that a drop fails only when its
+  share lies beyond the history's share, by more than sampling noise on both sides
+  (Wilson intervals at Z standard errors) plus SLACK.
+
+The history is the profile of each earlier delta of the same table: its row count, null
+and code counts and integer ranges, exact integers read from GX's own results and kept in
+the drop's state. The baseline, the first drop of a source, holds the agency's whole
+history and is not a delta: it is compared with nothing and only observed. A table is
+judged once it has MIN_HISTORY deltas. These numbers are relative to the table's own
+past, not fitted to any data set.
+
+A drop outside its history is a warning for the operator, not a failure of the run: its
+rows are valid by the contract. The drop's state, the run manifest and the report say
+which check and why, in one line each.
+
+GX bundles a suite's aggregate metrics into a few Spark jobs over the drop (there is no
+row-level expectation, no uniqueness, no query per expectation), so a drop costs in
+proportion to its rows, not to the number of expectations. GX runs on its Spark data
+source against the DataFrame itself, inside an in-memory (ephemeral) context: nothing is
+written outside `docs_dir`, nothing goes to the network. GX's own data docs load
+scripts from CDNs, so the HTML written here is our own single-file summary instead.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import logging
 import os
-import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from fraud import contract
+from fraud.proportions import wilson
 from fraud.storage import atomic_file, ensure_dir
 from fraud.text import printable
 
@@ -56,124 +76,209 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KST = ZoneInfo(contract.TIMEZONE)
+# The deltas a drop is compared with: the most recent ones, at most this many.
+HISTORY_DROPS = 28
+# A table is judged once it has this many earlier deltas; before that it is observed.
+MIN_HISTORY = 3
+# The row count may fall to 1/VOLUME_FACTOR of the smallest, or rise to VOLUME_FACTOR
+# times the largest, of the history's.
+VOLUME_FACTOR = 2
+# Standard errors of sampling noise allowed on each side (Wilson intervals).
+Z = 3.0
+# A share may move this much beyond the noise (absolute) before it is drift.
+SLACK = 0.05
 
-# The GX (pyspark.sql.types) class name of each contract Spark type.
-_SPARK_TYPE_NAMES = {
-    "string": "StringType",
-    "date": "DateType",
-    "timestamp": "TimestampType",
-    "bigint": "LongType",
-}
+# BASIC gives each expectation's unexpected_count and observed_value, which the profile
+# is read from; no list of values (there is no bad row to show).
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
-# Kinds whose regex still means something on the typed column: dates, timestamps and
-# integers were parsed from text by the row validator, their text form is gone.
-_STRING_KINDS_WITH_PATTERN = frozenset(
-    kind for kind, spark_type in contract.SPARK_TYPES.items() if spark_type == "string" and kind in contract.PATTERNS
+# What each expectation measures (its meta "measure"); the observed ones are kept in
+# the profile.
+ROWS, NULLS, CODE, CODE_FLOOR, MINIMUM, MAXIMUM, OUTSIDE = (
+    "rows",
+    "nulls",
+    "code",
+    "code_floor",
+    "min",
+    "max",
+    "outside_range",
 )
 
-# BASIC gives each expectation's unexpected_count. Its list of offending values costs
-# one more Spark job per column expectation (a filter + limit that scans the whole batch
-# when nothing is wrong: 71 jobs instead of 20 for certifications), so the run asks for
-# none, and validate_drop collects examples only for the expectations that failed.
-RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
-EXAMPLES = 20
-# The temp view GX's Spark query metrics register the batch under (query_table.py).
-_GX_QUERY_VIEW = "tmp_view"
-EXAMPLES_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": EXAMPLES}
 
-# The expression contract._ordered() writes: "<first> IS NULL OR <second> IS NULL OR <first> <= <second>".
-_ORDERED = re.compile(r"(?P<first>\w+) IS NULL OR (?P<second>\w+) IS NULL OR (?P=first) <= (?P=second)")
+def empty_profile(rows: int = 0) -> dict:
+    return {"rows": rows, "nulls": {}, "codes": {}, "ranges": {}}
 
 
-def build_suite(table: contract.Table, *, drop_date: dt.date | None = None) -> gx.ExpectationSuite:
-    """Return the expectation suite of one contract table.
+def volume_bounds(history: Sequence[dict]) -> tuple[int, int] | None:
+    """The row counts a drop may have given its history, or None before MIN_HISTORY."""
+    history = list(history)[-HISTORY_DROPS:]
+    if len(history) < MIN_HISTORY:
+        return None
+    counts = [profile["rows"] for profile in history]
+    return min(counts) // VOLUME_FACTOR, max(counts) * VOLUME_FACTOR
 
-    `drop_date`, when given, bounds the `not_after_drop` columns by the end of that day
-    (KST); without it they are only bounded by contract.LATEST_DATE.
-    The suite is not added to any context.
-    """
+
+def _volume_history(history: Sequence[dict]) -> str:
+    recent = list(history)[-HISTORY_DROPS:]
+    counts = [profile["rows"] for profile in recent]
+    return f"{min(counts)} to {max(counts)} rows over {len(recent)} deltas"
+
+
+def _most_allowed(limit: float, n: int) -> int:
+    """The largest count k of n whose share is not beyond `limit` by more than noise: the
+    largest k with the Wilson lower bound of k/n at most `limit`."""
+    if limit >= 1:
+        return n
+    low, high = 0, n  # wilson(low, n)[0] <= limit is always true for k = 0
+    while low < high:
+        middle = (low + high + 1) // 2
+        if wilson(middle, n, Z)[0] <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _fewest_allowed(limit: float, n: int) -> int:
+    """The smallest count k of n whose share is not below `limit` by more than noise: the
+    smallest k with the Wilson upper bound of k/n at least `limit`."""
+    if limit <= 0:
+        return 0
+    low, high = 0, n  # wilson(n, n)[1] == 1 >= limit
+    while low < high:
+        middle = (low + high) // 2
+        if wilson(middle, n, Z)[1] >= limit:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _mostly_at_most(count: int, n: int) -> float:
+    """`mostly` for an expectation whose unexpected values may number up to `count` of n
+    (half a row of margin, so that float rounding never decides)."""
+    return max(0.0, (n - count - 0.5) / n)
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count} of {total} ({count / total:.1%})" if total else f"{count} of 0"
+
+
+def build_suite(table: contract.Table, history: Sequence[dict] = (), rows: int = 0) -> gx.ExpectationSuite:
+    """Return the drift suite of one table for a drop of `rows` valid rows, given the
+    profiles of the table's earlier deltas (oldest first). Without MIN_HISTORY of them
+    every expectation only observes. The suite is not added to any context."""
+    history = list(history)[-HISTORY_DROPS:]
+    judged = len(history) >= MIN_HISTORY and rows > 0
+    if not judged:
+        history = []
+    bounds = volume_bounds(history)
     expectations = [
-        # Columns starting with "_" are dropped by validate_drop before this runs; any
-        # other column beyond the contract's is the caller's bug.
-        gxe.ExpectTableColumnsToMatchSet(column_set=list(table.column_names), exact_match=True),
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=bounds[0] if bounds else 0,
+            max_value=bounds[1] if bounds else None,
+            description=f"history: {_volume_history(history)}" if bounds else "observed",
+            meta={"measure": ROWS},
+        )
     ]
     for column in table.columns:
-        expectations.extend(_column_expectations(column, drop_date))
-    expectations.append(gxe.ExpectColumnValuesToBeUnique(column=table.primary_key))
-    expectations.extend(_row_check_expectation(table, check) for check in table.row_checks)
-    # Built in one call: ExpectationSuite.add_expectation needs an active data context.
+        if not column.required:
+            expectations.append(_null_share(column, history, rows))
+        if column.kind == contract.CODE:
+            expectations.extend(_code_shares(column, history, rows))
+        if column.kind == contract.INTEGER:
+            expectations.extend(_integer_range(column, history, rows))
     return gx.ExpectationSuite(
-        name=f"{table.source}.{table.name}",
+        name=f"{table.source}.{table.name}.drift",
         expectations=expectations,
-        meta={"contract_table": f"{table.source}/{table.name}"},
+        meta={"contract_table": f"{table.source}/{table.name}", "history_deltas": len(history)},
     )
 
 
-def _column_expectations(column: contract.Column, drop_date: dt.date | None) -> list:
-    name = column.name
-    expectations = [
-        gxe.ExpectColumnToExist(column=name),
-        gxe.ExpectColumnValuesToBeOfType(column=name, type_=_SPARK_TYPE_NAMES[column.spark_type]),
-    ]
-    if column.required:
-        expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=name))
-    if column.kind in _STRING_KINDS_WITH_PATTERN:
-        expectations.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=column.java_regex))
-    if column.kind == contract.CODE:
-        expectations.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.values)))
-    if column.kind == contract.TEXT:
-        expectations.append(gxe.ExpectColumnValueLengthsToBeBetween(column=name, max_value=contract.MAX_TEXT_LENGTH))
-        expectations.append(gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=contract.CONTROL_CHARACTERS))
-    if column.kind == contract.INTEGER and (column.minimum is not None or column.maximum is not None):
+def _null_share(column: contract.Column, history: list[dict], rows: int):
+    meta = {"measure": NULLS, "column": column.name}
+    if not history:
+        return gxe.ExpectColumnValuesToNotBeNull(column=column.name, mostly=0.0, description="observed", meta=meta)
+    nulls = sum(p["nulls"].get(column.name, 0) for p in history)
+    total = sum(p["rows"] for p in history)
+    upper = wilson(nulls, total, Z)[1] + SLACK
+    return gxe.ExpectColumnValuesToNotBeNull(
+        column=column.name,
+        mostly=_mostly_at_most(_most_allowed(upper, rows), rows),
+        description=f"history: {_share(nulls, total)} null over {len(history)} deltas",
+        meta=meta,
+    )
+
+
+def _code_shares(column: contract.Column, history: list[dict], rows: int) -> list:
+    """Per code, an upper bound on its share (which also observes its count) and, where
+    the history's share is clearly above zero, a lower bound. Shares are of the non-null
+    values; the noise is reckoned on the drop's rows."""
+    counts = {code: sum(p["codes"].get(column.name, {}).get(code, 0) for p in history) for code in column.values}
+    total = sum(counts.values())
+    expectations = []
+    for code in column.values:
+        meta = {"measure": CODE, "column": column.name, "code": code}
+        if not total:
+            expectations.append(
+                gxe.ExpectColumnValuesToNotBeInSet(
+                    column=column.name, value_set=[code], mostly=0.0, description="observed", meta=meta
+                )
+            )
+            continue
+        low, high = wilson(counts[code], total, Z)
+        described = f"history: {column.name}={code} {_share(counts[code], total)} over {len(history)} deltas"
         expectations.append(
-            gxe.ExpectColumnValuesToBeBetween(column=name, min_value=column.minimum, max_value=column.maximum)
+            gxe.ExpectColumnValuesToNotBeInSet(
+                column=column.name,
+                value_set=[code],
+                mostly=_mostly_at_most(_most_allowed(high + SLACK, rows), rows),
+                description=described,
+                meta=meta,
+            )
         )
-    if column.kind in (contract.DATE, contract.TIMESTAMP):
-        expectations.append(_within_dates(column, drop_date))
+        fewest = _fewest_allowed(low - SLACK, rows)
+        if fewest:
+            expectations.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column.name,
+                    value_set=[code],
+                    mostly=(fewest - 0.5) / rows,
+                    description=described,
+                    meta={**meta, "measure": CODE_FLOOR},
+                )
+            )
     return expectations
 
 
-def _within_dates(column: contract.Column, drop_date: dt.date | None):
-    earliest = dt.date.fromisoformat(contract.EARLIEST_DATE)
-    # The first day that is too late, compared strictly.
-    too_late = dt.date.fromisoformat(contract.LATEST_DATE) + dt.timedelta(days=1)
-    if column.not_after_drop and drop_date is not None:
-        too_late = min(too_late, drop_date + dt.timedelta(days=1))
-    if column.kind == contract.DATE:
-        low, high = earliest, too_late
-    else:
-        # Timestamps are instants; the contract's dates are KST calendar days.
-        low = dt.datetime.combine(earliest, dt.time(), tzinfo=KST)
-        high = dt.datetime.combine(too_late, dt.time(), tzinfo=KST)
-    return gxe.ExpectColumnValuesToBeBetween(column=column.name, min_value=low, max_value=high, strict_max=True)
-
-
-def _row_check_expectation(table: contract.Table, row_check: contract.RowCheck):
-    """An ordering rule becomes GX's column-pair comparison; any other rule, which GX has
-    no column expectation for (an "iff" of two nulls, a conditional null, a bound that is
-    a date difference), runs as its own Spark SQL expression through
-    UnexpectedRowsExpectation: the query returns the rows the rule rejects."""
-    meta = {"row_check": row_check.name, "columns": list(row_check.columns)}
-    ordered = _ORDERED.fullmatch(row_check.expression)
-    if ordered:
-        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=ordered["second"],
-            column_B=ordered["first"],
-            or_equal=True,
-            ignore_row_if="either_value_is_missing",
-            description=row_check.description,
-            meta=meta,
+def _integer_range(column: contract.Column, history: list[dict], rows: int) -> list:
+    """The drop's minimum and maximum (observed) and, with a history, the share of its
+    values outside the history's range. Of N exchangeable values a new one falls outside
+    their range with probability 2/(N+1); more than that, beyond noise and SLACK, is
+    drift (amounts in another unit, a new scale)."""
+    name = column.name
+    expectations = [
+        gxe.ExpectColumnMinToBeBetween(column=name, description="observed", meta={"measure": MINIMUM, "column": name}),
+        gxe.ExpectColumnMaxToBeBetween(column=name, description="observed", meta={"measure": MAXIMUM, "column": name}),
+    ]
+    ranged = [p for p in history if p["ranges"].get(name)]
+    if not ranged:
+        return expectations
+    low = min(p["ranges"][name][0] for p in ranged)
+    high = max(p["ranges"][name][1] for p in ranged)
+    values = sum(p["rows"] - p["nulls"].get(name, 0) for p in ranged)
+    expected = min(1.0, 2 / (values + 1))
+    expectations.append(
+        gxe.ExpectColumnValuesToBeBetween(
+            column=name,
+            min_value=low,
+            max_value=high,
+            mostly=_mostly_at_most(_most_allowed(expected + SLACK, rows), rows),
+            description=f"history: {values} values in [{low}, {high}] over {len(ranged)} deltas",
+            meta={"measure": OUTSIDE, "column": name},
         )
-    shown = ", ".join(f"`{c}`" for c in dict.fromkeys((table.primary_key, *row_check.columns)))
-    # A rule is true when the row is acceptable; a null verdict is not acceptable.
-    # Braces are doubled because GX formats the query to put the batch in {batch}.
-    rejected = f"NOT coalesce(({row_check.expression}), false)".replace("{", "{{").replace("}", "}}")
-    return gxe.UnexpectedRowsExpectation(
-        unexpected_rows_query=f"SELECT {shown} FROM {{batch}} WHERE {rejected}",
-        description=row_check.description,
-        meta=meta,
     )
+    return expectations
 
 
 def validate_drop(
@@ -182,39 +287,54 @@ def validate_drop(
     drop_label: str,
     docs_dir: Path,
     *,
-    drop_date: dt.date | None = None,
+    rows: int,
+    history: Sequence[dict] = (),
 ) -> dict:
-    """Validate the valid rows of one drop of one table with the table's GX suite.
+    """Check the valid rows of one drop of one table (`rows` of them) against the
+    profiles of the table's earlier deltas.
 
     `df` has the contract columns in their Spark types, plus possibly bookkeeping
-    columns whose names start with "_" (ignored). `drop_date` is passed on to
-    build_suite. Writes `<table>.json` (the GX validation result, keys sorted, results
-    in suite order) and `<table>.html` (a self-contained summary) into `docs_dir` and
-    returns {"table", "drop", "success", "evaluated", "failed": [{"expectation",
-    "column", "unexpected_count"}], "results_path", "docs_path"}, all JSON-serialisable.
-    `column` is None for a table-level expectation and "a,b" for a row check.
+    columns whose names start with "_" (ignored). Writes `<table>.json` (the GX
+    validation result, keys sorted, results in suite order) and `<table>.html` (a
+    self-contained summary) into `docs_dir` and returns {"table", "drop", "success",
+    "evaluated", "failed": [{"expectation", "column", "reason"}], "profile",
+    "results_path", "docs_path"}, all JSON-serialisable. `profile` is this drop's, for
+    the drops after it.
     """
     docs_dir = Path(docs_dir)
     ensure_dir(docs_dir)
     delivered = df.select(*[c for c in df.columns if not c.startswith("_")])
-    # GX bundles its aggregates per domain but still runs ~20 Spark jobs per table
-    # (uniqueness, column pairs, row-check queries): read the drop once.
-    delivered.cache()
-    try:
-        validation = _Validation(delivered, table, build_suite(table, drop_date=drop_date))
-        result = validation.run(drop_label)
-        examples = validation.examples(result) if not result.success else {}
-    finally:
-        delivered.unpersist(blocking=True)  # the cache is gone when this returns
-        # UnexpectedRowsExpectation registers the batch as this session-wide temp view.
-        delivered.sparkSession.catalog.dropTempView(_GX_QUERY_VIEW)
+    suite = build_suite(table, history, rows)
+    context = gx.get_context(mode="ephemeral", project_config=_context_config())
+    # persist=False: GX would otherwise persist the batch and never unpersist it.
+    datasource = context.data_sources.add_spark(name="feeds", persist=False)
+    batch = datasource.add_dataframe_asset(name=table.name).add_batch_definition_whole_dataframe(name="valid_rows")
+    # Adding the suite gives each expectation the id that its result carries.
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=suite))
+    result = definition.run(
+        batch_parameters={"dataframe": delivered},
+        result_format=RESULT_FORMAT,
+        run_id=RunIdentifier(run_name=drop_label),
+    )
 
     payload = result.to_json_dict()
-    position = {e.id: i for i, e in enumerate(validation.suite.expectations)}
+    position = {e.id: i for i, e in enumerate(suite.expectations)}
     payload["results"].sort(key=lambda r: position.get(r["expectation_config"]["id"], len(position)))
-    for entry in payload["results"]:
-        entry["result"].update(examples.get(entry["expectation_config"]["id"], {}))
-    failed = [_failure(r) for r in payload["results"] if not r["success"]]
+    errors = [r for r in payload["results"] if (r.get("exception_info") or {}).get("raised_exception")]
+    if errors:
+        # GX could not compute a metric: a bug here or in GX, not drift in the data.
+        message = errors[0]["exception_info"]["exception_message"].splitlines()[0]
+        raise RuntimeError(f"GX could not check {drop_label}: {printable(message)}")
+    failed = [
+        {
+            "expectation": r["expectation_config"]["type"],
+            "column": _column_of(r["expectation_config"]),
+            "reason": _reason(r),
+        }
+        for r in payload["results"]
+        if not r["success"]
+    ]
     results_path = docs_dir / f"{table.name}.json"
     docs_path = docs_dir / f"{table.name}.html"
     summary = {
@@ -223,88 +343,79 @@ def validate_drop(
         "success": bool(result.success),
         "evaluated": int(result.statistics["evaluated_expectations"]),
         "failed": failed,
+        "profile": _profile(payload["results"]),
         "results_path": str(results_path),
         "docs_path": str(docs_path),
     }
     _write_text(results_path, json.dumps(payload, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
     _write_text(docs_path, _render_html(summary, payload))
     if failed:
-        log.warning(
-            "GX %s: %d of %d expectations failed on the valid rows: %s",
-            drop_label,
-            len(failed),
-            summary["evaluated"],
-            failed,
-        )
+        log.warning("GX %s: outside its history: %s", drop_label, "; ".join(f["reason"] for f in failed))
     else:
         log.info("GX %s: all %d expectations met", drop_label, summary["evaluated"])
     return summary
 
 
-class _Validation:
-    """One table's suite bound to one cached DataFrame in a fresh in-memory context."""
-
-    def __init__(self, delivered: DataFrame, table: contract.Table, suite: gx.ExpectationSuite):
-        self._delivered = delivered
-        context = gx.get_context(mode="ephemeral", project_config=_context_config())
-        # persist=False: GX would otherwise persist the batch itself and never unpersist
-        # it; validate_drop caches and releases it.
-        datasource = context.data_sources.add_spark(name="feeds", persist=False)
-        self._batch_definition = datasource.add_dataframe_asset(name=table.name).add_batch_definition_whole_dataframe(
-            name="valid_rows"
-        )
-        # Adding the suite gives each expectation the id that its result carries.
-        self.suite = context.suites.add(suite)
-        self._definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.name, data=self._batch_definition, suite=self.suite)
-        )
-
-    def run(self, drop_label: str):
-        return self._definition.run(
-            batch_parameters={"dataframe": self._delivered},
-            result_format=RESULT_FORMAT,
-            run_id=RunIdentifier(run_name=drop_label),
-        )
-
-    def examples(self, result) -> dict[str, dict]:
-        """Offending values (or rows, for a row check) of each failed expectation, by
-        expectation id. Only failures pay for this: collecting examples costs one Spark
-        job per expectation."""
-        failed = {r.expectation_config.id: r.result or {} for r in result.results if not r.success}
-        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": self._delivered})
-        found = {}
-        for expectation in self.suite.expectations:
-            outcome = failed.get(expectation.id, {})
-            if isinstance(expectation, gxe.UnexpectedRowsExpectation) and outcome.get("observed_value"):
-                # Only COMPLETE returns the rejected rows of a query expectation.
-                checked = batch.validate(expectation, result_format="COMPLETE").to_json_dict()
-                rows = ((checked.get("result") or {}).get("details") or {}).get("unexpected_rows")
-                found[expectation.id] = (
-                    {"details": {"unexpected_rows": rows[:EXAMPLES]}}
-                    if rows is not None
-                    else _no_examples(expectation, checked)
-                )
-            elif outcome.get("unexpected_count"):
-                checked = batch.validate(expectation, result_format=EXAMPLES_FORMAT).to_json_dict()
-                values = (checked.get("result") or {}).get("partial_unexpected_list")
-                found[expectation.id] = (
-                    {"partial_unexpected_list": values} if values is not None else _no_examples(expectation, checked)
-                )
-        return found
+def check_empty_drop(table: contract.Table, drop_label: str, history: Sequence[dict]) -> dict | None:
+    """The volume check of a drop with no valid rows of a table, which GX has nothing to
+    run on: a table whose history never went below two rows now delivering none is
+    drift. None when there is nothing to say."""
+    bounds = volume_bounds(history)
+    if bounds is None or bounds[0] == 0:
+        return None
+    reason = f"0 rows; history {_volume_history(history)}"
+    log.warning("%s: outside its history: %s", drop_label, reason)
+    return {
+        "table": table.name,
+        "drop": drop_label,
+        "success": False,
+        "evaluated": 1,
+        "failed": [{"expectation": "expect_table_row_count_to_be_between", "column": None, "reason": reason}],
+        "profile": empty_profile(),
+        "results_path": None,
+        "docs_path": None,
+    }
 
 
-def _no_examples(expectation, checked: dict) -> dict:
-    """GX leaves the examples out of a result when it cannot collect them (a timestamp
-    that is in year 0 in UTC cannot become a Python datetime): the failure and its count
-    stand; the page says why there are no examples."""
-    errors = [
-        str(info.get("exception_message") or "").splitlines()[0]
-        for info in (checked.get("exception_info") or {}).values()
-        if isinstance(info, dict) and info.get("exception_message")
-    ]
-    why = errors[0] if errors else "GX returned none"
-    log.warning("GX could not collect examples for %s: %s", expectation.expectation_type, why)
-    return {"examples_unavailable": why}
+def _profile(results: list[dict]) -> dict:
+    """The drop's row count, null and code counts and integer ranges, from GX's results."""
+    profile = empty_profile()
+    for entry in results:
+        meta = entry["expectation_config"].get("meta") or {}
+        values = entry.get("result") or {}
+        measure, column = meta.get("measure"), meta.get("column")
+        if measure == ROWS:
+            profile["rows"] = int(values["observed_value"])
+        elif measure == NULLS:
+            profile["nulls"][column] = int(values["unexpected_count"])
+        elif measure == CODE:
+            profile["codes"].setdefault(column, {})[meta["code"]] = int(values["unexpected_count"])
+        elif measure in (MINIMUM, MAXIMUM) and values.get("observed_value") is not None:
+            bounds = profile["ranges"].setdefault(column, [None, None])
+            bounds[0 if measure == MINIMUM else 1] = int(values["observed_value"])
+    return profile
+
+
+def _reason(entry: dict) -> str:
+    """One line: what the drop has, against what its history has."""
+    config = entry["expectation_config"]
+    meta = config.get("meta") or {}
+    values = entry.get("result") or {}
+    history = (config.get("description") or "").removeprefix("history: ")
+    measure, column = meta.get("measure"), meta.get("column")
+    unexpected = int(values.get("unexpected_count") or 0)
+    checked = int(values.get("element_count") or 0) - int(values.get("missing_count") or 0)
+    if measure == ROWS:
+        return f"{values.get('observed_value')} rows; history {history}"
+    if measure == NULLS:
+        return f"{column}: {_share(unexpected, int(values.get('element_count') or 0))} null; history {history}"
+    if measure == CODE:
+        return f"{column}={meta['code']}: {_share(unexpected, checked)}, more than history {history}"
+    if measure == CODE_FLOOR:
+        return f"{column}={meta['code']}: {_share(checked - unexpected, checked)}, less than history {history}"
+    if measure == OUTSIDE:
+        return f"{column}: {_share(unexpected, checked)} outside the history's range; history {history}"
+    return f"{config['type']} failed"
 
 
 def _context_config() -> DataContextConfig:
@@ -317,29 +428,9 @@ def _context_config() -> DataContextConfig:
     )
 
 
-def _failure(result: dict) -> dict:
-    values = result.get("result") or {}
-    count = values.get("unexpected_count")
-    if count is None and result["expectation_config"]["type"] == "unexpected_rows_expectation":
-        count = values.get("observed_value")
-    return {
-        "expectation": result["expectation_config"]["type"],
-        "column": _column_of(result["expectation_config"]),
-        "unexpected_count": None if count is None else int(count),
-    }
-
-
 def _column_of(config: dict) -> str | None:
-    """The column an expectation is about; for a row check, its columns joined by ","."""
-    meta_columns = (config.get("meta") or {}).get("columns")
-    if meta_columns:
-        return ",".join(meta_columns)
-    kwargs = config.get("kwargs") or {}
-    if kwargs.get("column"):
-        return kwargs["column"]
-    if kwargs.get("column_A"):
-        return f"{kwargs['column_A']},{kwargs['column_B']}"
-    return None
+    """The column an expectation is about (None for the row count)."""
+    return (config.get("kwargs") or {}).get("column")
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -373,14 +464,13 @@ def _render_html(summary: dict, payload: dict) -> str:
         observed = values.get("unexpected_count")
         if observed is None:
             observed = values.get("observed_value")
-        examples = values.get("partial_unexpected_list") or (values.get("details") or {}).get("unexpected_rows") or []
-        exception = result.get("exception_info") or {}
         note = config.get("description") or ""
-        if values.get("examples_unavailable"):
-            note = f"{note} no examples: {values['examples_unavailable']}".strip()
+        if not result["success"]:
+            note = _reason(result)
+        exception = result.get("exception_info") or {}
         if exception.get("raised_exception"):
             note = f"{note} error: {exception.get('exception_message')}".strip()
-        status = '<span class="pass">pass</span>' if result["success"] else '<span class="fail-word">FAIL</span>'
+        status = '<span class="pass">pass</span>' if result["success"] else '<span class="fail-word">DRIFT</span>'
         rows.append(
             f'<tr class="{"pass" if result["success"] else "fail"}">'
             f"<td>{status}</td>"
@@ -388,11 +478,14 @@ def _render_html(summary: dict, payload: dict) -> str:
             f"<td>{e(_column_of(config) or '')}</td>"
             f"<td><code>{e(json.dumps(kwargs, sort_keys=True, ensure_ascii=False, default=str))}</code></td>"
             f"<td>{e('' if observed is None else str(observed))}</td>"
-            f"<td><code>{e(json.dumps(examples, ensure_ascii=False, default=str)) if examples else ''}</code></td>"
             f"<td>{e(note)}</td>"
             "</tr>"
         )
-    outcome = "all expectations met" if summary["success"] else f"{len(summary['failed'])} expectation(s) FAILED"
+    outcome = (
+        "all expectations met"
+        if summary["success"]
+        else f"{len(summary['failed'])} expectation(s) outside the drop's history"
+    )
     run = (payload.get("meta") or {}).get("run_id") or {}
     return printable(
         "\n".join(
@@ -400,16 +493,16 @@ def _render_html(summary: dict, payload: dict) -> str:
                 "<!DOCTYPE html>",
                 '<html lang="en"><head><meta charset="utf-8">',
                 f"<title>{e(summary['drop'])}: {e(summary['table'])} "
-                f"({'pass' if summary['success'] else 'FAIL'})</title>",
+                f"({'pass' if summary['success'] else 'drift'})</title>",
                 f"<style>{_STYLE}</style></head><body>",
                 f"<h1>{e(summary['table'])} &mdash; {e(summary['drop'])}</h1>",
                 f"<p><strong>{e(outcome)}</strong>: {e(str(statistics.get('successful_expectations', '')))} of "
                 f"{e(str(summary['evaluated']))} met. Suite <code>{e(str(payload.get('suite_name', '')))}</code>, "
                 f"validated {e(str(run.get('run_time', '')))} with Great Expectations "
                 f"{e(str((payload.get('meta') or {}).get('great_expectations_version', '')))} "
-                f"on the rows that passed the row validator.</p>",
+                f"on the rows that passed the row validator, against the table's earlier deltas.</p>",
                 "<table><thead><tr><th>status</th><th>expectation</th><th>column</th><th>arguments</th>"
-                "<th>unexpected / observed</th><th>examples</th><th>note</th></tr></thead><tbody>",
+                "<th>unexpected / observed</th><th>history or reason</th></tr></thead><tbody>",
                 *rows,
                 "</tbody></table></body></html>",
                 "",

@@ -1,8 +1,9 @@
 """Validate: split the landed records of every drop not yet validated into valid rows
 (typed, under validated/) and quarantined rows (original text and reason, under
-quarantine/), run the Great Expectations suite on each drop's valid rows, and record
-the counts per drop and table in state/drops/. Counts always add up:
-rows_in = valid + quarantined, and rows_in is the manifest's row count.
+quarantine/), check each drop's valid rows against the table's earlier deltas with
+Great Expectations (volume and drift, fraud/expectations.py), and record the counts,
+the drift result and the drop's profile per drop and table in state/drops/. Counts
+always add up: rows_in = valid + quarantined, and rows_in is the manifest's row count.
 """
 
 from __future__ import annotations
@@ -32,8 +33,37 @@ QUARANTINE_HEADER = ["source", "drop_date", "table", "line_no", "column", "check
 
 
 class ValidationError(Exception):
-    """Validation could not vouch for a drop (counts that do not add up, or valid rows
-    that Great Expectations rejects). One line; the run stops on it."""
+    """Validation could not vouch for a drop (counts that do not add up). One line; the
+    run stops on it."""
+
+
+class History:
+    """The profiles of one table's earlier deltas, oldest first: from the drop states on
+    disk, or from this run for the drops it validates (which win). The baseline, the
+    source's first drop, is no delta and never part of a history."""
+
+    def __init__(self, layout: Layout, table: contract.Table, drop_dates: list[str]):
+        self._layout, self._table = layout, table
+        dates = sorted(set(drop_dates))
+        self._deltas = dates[1:]
+        self._fresh: dict[str, dict] = {}
+
+    def add(self, drop_date: str, profile: dict) -> None:
+        self._fresh[drop_date] = profile
+
+    def before(self, drop_date: str) -> list[dict]:
+        profiles = []
+        for day in [d for d in self._deltas if d < drop_date]:
+            profile = self._fresh.get(day) or self._stored(day)
+            if profile is not None:
+                profiles.append(profile)
+        return profiles[-expectations.HISTORY_DROPS :]
+
+    def _stored(self, drop_date: str) -> dict | None:
+        path = self._layout.drop_state(self._table.source, date.fromisoformat(drop_date))
+        if not path.exists():
+            return None
+        return (read_json(path)["tables"].get(self._table.name) or {}).get("profile")
 
 
 def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
@@ -100,10 +130,13 @@ def _shown(value):
     return printable(value) if isinstance(value, str) else value
 
 
-def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dict], docs_dir: Path) -> dict:
-    """Validate one table over the pending drops of its source. Returns per drop date
-    {"valid", "quarantined", "gx"}."""
-    drop_dates = [d["drop_date"] for d in drops]
+def validate_table(
+    spark, layout: Layout, table: contract.Table, drops: list[dict], docs_dir: Path, history: History
+) -> dict:
+    """Validate one table over the pending drops of its source, in date order, adding
+    each drop's profile to `history`. Returns per drop date {"rows", "valid",
+    "quarantined", "gx"}."""
+    drop_dates = sorted(d["drop_date"] for d in drops)
     checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
     check_rows(_landed(spark, layout, table, drops), table).write.parquet(str(checked_path))
     try:
@@ -134,13 +167,16 @@ def validate_table(spark, layout: Layout, table: contract.Table, drops: list[dic
                     F.col(DROP_DATE) == F.lit(drop_date).cast("date")
                 )
                 gx = expectations.validate_drop(
-                    drop_valid, table, f"{table.source}/{drop_date}/{table.name}", docs_dir / table.source / drop_date
+                    drop_valid,
+                    table,
+                    f"{table.source}/{drop_date}/{table.name}",
+                    docs_dir / table.source / drop_date,
+                    rows=valid_count,
+                    history=history.before(drop_date),
                 )
-                if not gx["success"]:
-                    failed = ", ".join(f"{f['expectation']}({f['column']})" for f in gx["failed"])
-                    raise ValidationError(
-                        f"{table.source}/{drop_date}/{table.name}: valid rows fail Great Expectations: {failed}"
-                    )
+                history.add(drop_date, gx["profile"])
+            else:
+                history.add(drop_date, expectations.empty_profile())
             results[drop_date] = {"rows": rows, "valid": valid_count, "quarantined": rows - valid_count, "gx": gx}
         return results
     finally:
@@ -159,12 +195,20 @@ def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
         by_source.setdefault(drop["source"], []).append(drop)
 
     per_drop: dict[tuple[str, str], dict] = {}
+    histories: dict[tuple[str, str], History] = {}
     for source, drops in sorted(by_source.items()):
+        visible = [d["drop_date"] for d in inputs.drops if d["source"] == source]
         for table in contract.tables_of(source):
-            delivered = [d for d in drops if _landed_rows(layout, d, table.name)]
+            history = histories[(source, table.name)] = History(layout, table, visible)
+            delivered = []
+            for drop in drops:
+                if _landed_rows(layout, drop, table.name):
+                    delivered.append(drop)
+                else:
+                    history.add(drop["drop_date"], expectations.empty_profile())
             if not delivered:
                 continue  # nothing delivered for this table in any pending drop: nothing to check
-            for drop_date, result in validate_table(spark, layout, table, delivered, docs_dir).items():
+            for drop_date, result in validate_table(spark, layout, table, delivered, docs_dir, history).items():
                 per_drop.setdefault((source, drop_date), {})[table.name] = result
 
     validated = []
@@ -175,6 +219,16 @@ def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
         tables = {}
         for name, landed in reading["tables"].items():
             result = per_drop.get(key, {}).get(name, {"rows": 0, "valid": 0, "quarantined": 0, "gx": None})
+            if result["gx"] is None:
+                history = histories[(drop["source"], name)]
+                result = {
+                    **result,
+                    "gx": expectations.check_empty_drop(
+                        contract.TABLES[name],
+                        f"{drop['source']}/{drop['drop_date']}/{name}",
+                        history.before(drop["drop_date"]),
+                    ),
+                }
             if result["rows"] != landed["rows_in"] or result["valid"] + result["quarantined"] != landed["rows_in"]:
                 raise ValidationError(
                     f"{drop['source']}/{drop['drop_date']}/{name}: {landed['rows_in']} rows landed but "
@@ -187,6 +241,7 @@ def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
                 "rejected": landed["rejected"],
                 "extra_columns": landed["extra_columns"],
                 "expectations": _gx_summary(result["gx"], layout),
+                "profile": result["gx"]["profile"] if result["gx"] else expectations.empty_profile(),
             }
         state = {
             "source": drop["source"],
@@ -219,11 +274,14 @@ def _landed_rows(layout: Layout, drop: dict, table_name: str) -> int:
 
 
 def _gx_summary(gx: dict | None, layout: Layout) -> dict | None:
+    """Whether the drop lies within its table's history, the checks outside it with their
+    reasons, and where GX's result and page are (none for a drop without valid rows)."""
     if gx is None:
         return None
     return {
         "success": gx["success"],
         "evaluated": gx["evaluated"],
-        "results": os.path.relpath(gx["results_path"], layout.root),
-        "docs": os.path.relpath(gx["docs_path"], layout.root),
+        "drift": [{"column": f["column"], "reason": f["reason"]} for f in gx["failed"]],
+        "results": os.path.relpath(gx["results_path"], layout.root) if gx["results_path"] else None,
+        "docs": os.path.relpath(gx["docs_path"], layout.root) if gx["docs_path"] else None,
     }

@@ -684,7 +684,8 @@ def safeguards_view(inp: ReportInput, latest: dict[str, Disposition]) -> dict:
 
 
 def quality_rows(manifest: dict) -> list[dict]:
-    """Per drop and table of the run manifest: counts and the Great Expectations result."""
+    """Per drop and table of the run manifest: counts and the Great Expectations result
+    (met, or drift: the checks outside the table's history, with their reasons)."""
     rows = []
     for drop in sorted(manifest.get("drops", []), key=lambda d: (d["drop_date"], d["source"])):
         for table, counts in sorted(drop["tables"].items()):
@@ -697,8 +698,9 @@ def quality_rows(manifest: dict) -> list[dict]:
                     "rows_in": counts["rows_in"],
                     "valid": counts["valid"],
                     "quarantined": counts["quarantined"],
-                    "expectations": ("met" if gx.get("success") else "FAILED") if gx else "not run (no valid rows)",
+                    "expectations": ("met" if gx.get("success") else "drift") if gx else "not run (no valid rows)",
                     "evaluated": gx.get("evaluated", ""),
+                    "drift": "; ".join(d["reason"] for d in gx.get("drift") or []),
                 }
             )
     return rows

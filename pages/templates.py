@@ -248,7 +248,8 @@ QUALITY = """{% extends "base" %}{% from "records" import records %}
 <h1>Data quality · {{ ds }}</h1>
 <p id="quality-totals">{{ totals.rows_in }} rows delivered, {{ totals.valid }} valid, {{ totals.quarantined }} quarantined (kept under quarantine/ with the original line and the reason).</p>
 <h2>Drops</h2>
-{{ records("drops", drops, ["source", "drop_date", "table", "rows_in", "valid", "quarantined", "expectations", "evaluated"]) }}
+<p>Expectations (Great Expectations) compare each drop with its table's earlier deltas: row count, null and code shares, integer values outside the usual range. Drift is a warning for the operator; the rows themselves passed the row checks. The baseline and a table's first deltas are only observed.</p>
+{{ records("drops", drops, ["source", "drop_date", "table", "rows_in", "valid", "quarantined", "expectations", "evaluated", "drift"]) }}
 <h2>Quarantine reasons per drop</h2>
 {{ records("quarantine", quarantine, ["source", "drop_date", "table", "column", "check", "rows"]) }}
 {% endblock %}

@@ -16,8 +16,8 @@ from features.oversight import (
     fairness_rows,
     flagged,
     rate_row,
-    wilson,
 )
+from fraud.proportions import wilson
 
 
 def test_wilson_matches_published_values_and_stays_inside_zero_and_one():

@@ -1,4 +1,5 @@
-"""Great Expectations suites from the contract, run on Spark DataFrames of tiny drops."""
+"""Great Expectations drift checks: a drop against its table's earlier deltas, run on
+Spark DataFrames of tiny drops."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fraud import contract
-from fraud.expectations import build_suite, validate_drop
+from fraud import contract, expectations
+from fraud.expectations import build_suite, check_empty_drop, empty_profile, validate_drop, volume_bounds
 
 PERSON = "a" * 64
 ACCOUNT = "b" * 64
@@ -126,63 +127,115 @@ def sealed(tmp_path, monkeypatch):
     assert list(home.iterdir()) == [], "something was written into HOME"
 
 
-def _failures(outcome: dict) -> set[tuple]:
-    return {(f["expectation"], f["column"], f["unexpected_count"]) for f in outcome["failed"]}
-
-
-def test_suite_is_built_from_the_contract():
-    claims = build_suite(contract.TABLES["claims"])
-    by_type: dict[str, list] = {}
-    for expectation in claims.expectations:
-        by_type.setdefault(expectation.expectation_type, []).append(expectation)
-
-    assert {e.column for e in by_type["expect_column_values_to_match_regex"]} == {
-        "claim_id",
-        "person_key",
-        "workplace_id",
-        "bank_account_key",
+def _crossing(crossing_id: str, **changes) -> dict:
+    row = {
+        "crossing_id": crossing_id,
+        "person_key": PERSON,
+        "crossed_at": UPDATED,
+        "direction": "OUT",
+        "port_code": "ICN",
+        "country": "JP",
     }
-    regex = {e.column: e.regex for e in by_type["expect_column_values_to_match_regex"]}
-    assert regex["workplace_id"] == r"^(?:[0-9]{11})\z"
-    assert {e.column: set(e.value_set) for e in by_type["expect_column_values_to_be_in_set"]} == {
-        "separation_code": set(contract.SEPARATION_CODES),
-        "status": set(contract.CLAIM_STATUSES),
-    }
-    bounds = {e.column: (e.min_value, e.max_value) for e in by_type["expect_column_values_to_be_between"]}
-    assert bounds["benefit_days"] == (120, 270)
-    assert bounds["filed_on"] == (dt.date(1950, 1, 1), dt.date(2100, 1, 1))  # strict upper bound
-    assert [e.column for e in by_type["expect_column_values_to_be_unique"]] == ["claim_id"]
-    assert len(by_type["expect_column_values_to_not_be_null"]) == len(contract.TABLES["claims"].columns)
+    return {**row, **changes}
 
-    # The drop date tightens only the columns that cannot lie after it.
-    dated = build_suite(contract.TABLES["claims"], drop_date=DROP)
-    upper = {
-        e.column: e.max_value for e in dated.expectations if e.expectation_type == "expect_column_values_to_be_between"
-    }
-    assert upper["filed_on"] == dt.date(2026, 3, 3)
-    assert upper["eligible_from"] == dt.date(2100, 1, 1)
-    assert upper["updated_at"] == dt.datetime(2026, 3, 3, tzinfo=KST)
 
-    # Orderings become column-pair expectations; other row checks run as Spark SQL.
-    certifications = build_suite(contract.TABLES["certifications"]).expectations
-    pairs = [
-        (e.column_B, e.column_A)
-        for e in certifications
-        if e.expectation_type == "expect_column_pair_values_a_to_be_greater_than_b"
-    ]
-    assert pairs == [("period_from", "period_to"), ("period_from", "cert_on")]
-    queries = [e.unexpected_rows_query for e in certifications if e.expectation_type == "unexpected_rows_expectation"]
-    assert len(queries) == 1 and "channel <> 'VISIT'" in queries[0]
+def _profile(rows: int, **parts) -> dict:
+    return {**empty_profile(rows), **parts}
+
+
+def _reasons(outcome: dict) -> list[str]:
+    return [f["reason"] for f in outcome["failed"]]
+
+
+# Five earlier deltas of crossings: 200 rows each, half of them IN.
+CROSSINGS_HISTORY = [_profile(200, codes={"direction": {"IN": 100, "OUT": 100}}) for _ in range(5)]
+# Five earlier deltas of employments: about a third of the spells open, wages 1.5 to 9 million.
+EMPLOYMENTS_HISTORY = [
+    _profile(
+        300,
+        nulls={"lost_on": 100, "separation_code": 100},
+        codes={"separation_code": {"11": 120, "23": 80}},
+        ranges={"monthly_wage": [1_500_000, 9_000_000]},
+    )
+    for _ in range(5)
+]
+
+
+# --- the pure parts: bounds from the history ---------------------------------------
+
+
+def test_without_enough_history_every_expectation_only_observes():
+    for history in ([], CROSSINGS_HISTORY[: expectations.MIN_HISTORY - 1]):
+        suite = build_suite(contract.TABLES["crossings"], history, rows=50)
+        for expectation in suite.expectations:
+            assert getattr(expectation, "mostly", 0.0) == 0.0
+            assert getattr(expectation, "max_value", None) is None
+            assert expectation.description == "observed"
+    assert volume_bounds(CROSSINGS_HISTORY[:2]) is None
+    assert volume_bounds(CROSSINGS_HISTORY) == (100, 400)
+    assert volume_bounds([_profile(n) for n in (0, 40, 90)]) == (0, 180)
+
+
+def test_bounds_follow_the_history_and_widen_for_a_small_drop():
+    def mostly(rows: int) -> dict:
+        suite = build_suite(contract.TABLES["crossings"], CROSSINGS_HISTORY, rows=rows)
+        return {(e.expectation_type, e.meta.get("code")): e.mostly for e in suite.expectations if e.meta.get("code")}
+
+    large, small = mostly(10_000), mostly(100)
+    # Half the history is IN (Wilson interval 0.45-0.55 at Z = 3, widened by SLACK): a
+    # large drop may hold from about 39% to 61% IN.
+    assert 0.38 < large[("expect_column_values_to_not_be_in_set", "IN")] < 0.40
+    assert 0.38 < large[("expect_column_values_to_be_in_set", "IN")] < 0.40
+    # A drop of a hundred rows has its own noise: from about a quarter to three quarters.
+    assert 0.2 < small[("expect_column_values_to_not_be_in_set", "IN")] < 0.3
+    assert 0.2 < small[("expect_column_values_to_be_in_set", "IN")] < 0.3
+    # A drop of ten rows may hold any number of them.
+    tiny = mostly(10)
+    assert tiny[("expect_column_values_to_not_be_in_set", "IN")] == 0.0
+    assert ("expect_column_values_to_be_in_set", "IN") not in tiny
+    # A code none of 600 earlier rows had: up to SLACK plus the history's own noise
+    # (0 of 600 may still mean 1.5%), about 7% of a large drop.
+    never = build_suite(
+        contract.TABLES["crossings"], [_profile(200, codes={"direction": {"OUT": 200}})] * 3, rows=10_000
+    )
+    capped = [e for e in never.expectations if e.meta.get("code") == "IN"]
+    assert len(capped) == 1 and 0.92 < capped[0].mostly < 0.94
+
+
+def test_shares_are_judged_beyond_noise():
+    from fraud.expectations import _fewest_allowed, _most_allowed
+    from fraud.proportions import wilson
+
+    for n in (1, 2, 7, 50, 1000):
+        for limit in (0.0, 0.05, 0.3, 0.99):
+            most = _most_allowed(limit, n)
+            assert wilson(most, n, expectations.Z)[0] <= limit
+            assert most == n or wilson(most + 1, n, expectations.Z)[0] > limit
+            fewest = _fewest_allowed(limit, n)
+            assert fewest == 0 or wilson(fewest - 1, n, expectations.Z)[1] < limit
+            assert wilson(fewest, n, expectations.Z)[1] >= limit
+
+
+def test_an_empty_drop_is_drift_only_where_the_table_never_went_near_zero():
+    table = contract.TABLES["crossings"]
+    outcome = check_empty_drop(table, f"moj/{DROP}/crossings", CROSSINGS_HISTORY)
+    assert outcome["success"] is False
+    assert _reasons(outcome) == ["0 rows; history 200 to 200 rows over 5 deltas"]
+    # A table that is often empty (findings) or without enough history says nothing.
+    assert check_empty_drop(table, "x", [_profile(n) for n in (0, 3, 5)]) is None
+    assert check_empty_drop(table, "x", CROSSINGS_HISTORY[:2]) is None
+
+
+# --- on Spark --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", sorted(VALID_DROPS))
-def test_valid_drop_passes_and_leaves_self_contained_docs(spark, sealed, capfd, name):
+def test_a_drop_is_observed_and_leaves_self_contained_docs(spark, sealed, capfd, name):
     table = contract.TABLES[name]
     cached_before = spark.sparkContext._jsc.getPersistentRDDs().size()
+    rows = VALID_DROPS[name]
 
-    outcome = validate_drop(
-        _frame(spark, table, VALID_DROPS[name]), table, f"{table.source}/{DROP}/{name}", sealed, drop_date=DROP
-    )
+    outcome = validate_drop(_frame(spark, table, rows), table, f"{table.source}/{DROP}/{name}", sealed, rows=len(rows))
 
     assert outcome["success"] is True, outcome["failed"]
     assert outcome["failed"] == []
@@ -190,6 +243,7 @@ def test_valid_drop_passes_and_leaves_self_contained_docs(spark, sealed, capfd, 
     assert json.loads(json.dumps(outcome)) == outcome
     assert spark.sparkContext._jsc.getPersistentRDDs().size() == cached_before
     assert "Calculating Metrics" not in capfd.readouterr().err
+    assert outcome["profile"]["rows"] == len(rows)
 
     results = (sealed / f"{name}.json").read_text(encoding="utf-8")
     assert outcome["results_path"] == str(sealed / f"{name}.json")
@@ -209,112 +263,106 @@ def test_valid_drop_passes_and_leaves_self_contained_docs(spark, sealed, capfd, 
     assert sorted(p.name for p in sealed.iterdir()) == [f"{name}.html", f"{name}.json"]
 
 
-def test_bad_claims_fail_with_the_expectation_and_column_named(spark, sealed):
-    table = contract.TABLES["claims"]
+def test_the_profile_holds_exact_counts(spark, sealed):
+    table = contract.TABLES["employments"]
     rows = [
-        _claim("C-1"),
-        _claim("C-2", person_key="A" * 64),  # upper-case hex
-        _claim("C-3", status="<script>PAID</script>"),  # not a status
-        _claim("C-4", benefit_days=300),  # above 270
-        _claim("C-4"),  # the primary key again
-        # Look-alikes that are fine: bounds are inclusive.
-        _claim("C-6", benefit_days=120, daily_amount=1_000_000),
+        _employment("E-1"),
+        _employment("E-2", lost_on=None, separation_code=None, monthly_wage=1_000),
+        _employment("E-3", separation_code="11", monthly_wage=12_000_000),
     ]
-
-    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/claims", sealed)
-
-    assert outcome["success"] is False
-    assert _failures(outcome) == {
-        ("expect_column_values_to_match_regex", "person_key", 1),
-        ("expect_column_values_to_be_in_set", "status", 1),
-        ("expect_column_values_to_be_between", "benefit_days", 1),
-        ("expect_column_values_to_be_unique", "claim_id", 2),
+    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/employments", sealed, rows=3)
+    profile = outcome["profile"]
+    assert profile["rows"] == 3
+    assert profile["nulls"] == {"lost_on": 1, "separation_code": 1}
+    assert profile["codes"]["separation_code"] == {
+        code: {"23": 1, "11": 1}.get(code, 0)
+        for code in contract.TABLES["employments"].column("separation_code").values
     }
-    validation = json.loads((sealed / "claims.json").read_text(encoding="utf-8"))
-    examples = {
-        r["expectation_config"]["kwargs"].get("column"): r["result"].get("partial_unexpected_list")
-        for r in validation["results"]
-        if not r["success"]
-    }
-    assert examples == {
-        "person_key": ["A" * 64],
-        "status": ["<script>PAID</script>"],
-        "benefit_days": [300],
-        "claim_id": ["C-4", "C-4"],
-    }
-    page = (sealed / "claims.html").read_text(encoding="utf-8")
-    assert "4 expectation(s) FAILED" in page
-    assert "<script>" not in page and "&lt;script&gt;PAID&lt;/script&gt;" in page
+    assert profile["ranges"] == {"monthly_wage": [1_000, 12_000_000]}
 
 
-@pytest.mark.parametrize("brk", ["\n", "\r\n", "\u0085", "\u2028"], ids=repr)
-def test_a_key_with_a_trailing_line_break_fails_the_regex(spark, sealed, brk):
-    # Java's `$` matches before a final line break; the suite's patterns end at `\z`.
-    table = contract.TABLES["claims"]
-    rows = [_claim("C-1"), _claim("C-2", person_key=PERSON + brk, workplace_id="12345678901" + brk)]
-    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/claims", sealed)
-    assert _failures(outcome) == {
-        ("expect_column_values_to_match_regex", "person_key", 1),
-        ("expect_column_values_to_match_regex", "workplace_id", 1),
-    }
-
-
-def test_a_timestamp_gx_cannot_turn_into_python_fails_without_examples_not_with_a_crash(spark, sealed):
-    # 0001-01-01T00:00+09:00 is in year 0 in UTC: GX's examples query cannot collect it
-    # and its result then has no partial_unexpected_list.
-    from pyspark.sql import functions as F
-
+def test_a_drop_like_its_history_passes(spark, sealed):
     table = contract.TABLES["crossings"]
-    rows = [
-        {
-            "crossing_id": f"X-{i}",
-            "person_key": PERSON,
-            "crossed_at": UPDATED,
-            "direction": "OUT",
-            "port_code": "ICN",
-            "country": "JP",
-        }
-        for i in (1, 2)
-    ]
-    year_one = F.expr("cast('0001-01-01T00:00:00+09:00' as timestamp)")
-    frame = _frame(spark, table, rows).withColumn(
-        "crossed_at", F.when(F.col("crossing_id") == "X-2", year_one).otherwise(F.col("crossed_at"))
+    rows = [_crossing(f"X-{i}", direction="IN" if i % 2 else "OUT") for i in range(180)]
+    outcome = validate_drop(
+        _frame(spark, table, rows), table, f"moj/{DROP}/crossings", sealed, rows=180, history=CROSSINGS_HISTORY
     )
+    assert outcome["success"] is True, outcome["failed"]
 
-    outcome = validate_drop(frame, table, f"moj/{DROP}/crossings", sealed, drop_date=DROP)
 
-    assert _failures(outcome) == {("expect_column_values_to_be_between", "crossed_at", 1)}
+def test_a_feed_that_stops_sending_one_direction_is_drift(spark, sealed):
+    table = contract.TABLES["crossings"]
+    rows = [_crossing(f"X-{i}", direction="IN" if i < 4 else "OUT") for i in range(200)]
+    outcome = validate_drop(
+        _frame(spark, table, rows), table, f"moj/{DROP}/crossings", sealed, rows=200, history=CROSSINGS_HISTORY
+    )
+    assert outcome["success"] is False
+    assert sorted(_reasons(outcome)) == [
+        "direction=IN: 4 of 200 (2.0%), less than history direction=IN 500 of 1000 (50.0%) over 5 deltas",
+        "direction=OUT: 196 of 200 (98.0%), more than history direction=OUT 500 of 1000 (50.0%) over 5 deltas",
+    ]
     page = (sealed / "crossings.html").read_text(encoding="utf-8")
-    assert "1 expectation(s) FAILED" in page and "no examples" in page
+    assert "2 expectation(s) outside the drop&#x27;s history" in page and "DRIFT" in page
 
 
-def test_bad_certifications_fail_on_row_checks_and_drop_date(spark, sealed):
-    table = contract.TABLES["certifications"]
-    rows = [
-        _certification("X-1"),
-        _certification("X-2", period_from=dt.date(2026, 3, 1), period_to=dt.date(2026, 2, 28)),
-        _certification("X-3", channel="VISIT"),  # a visit with a client address
-        _certification("X-4", updated_at=dt.datetime(2026, 3, 3, tzinfo=KST)),  # after the drop day (KST)
-        # Look-alikes that are fine: a certification on its last day, and nulls in an ordering.
-        _certification("X-5", period_to=dt.date(2026, 3, 1)),
-        _certification("X-6", channel="MOBILE", ip_country=None),
-        _certification("X-7", updated_at=dt.datetime(2026, 3, 2, 23, 59, 59, tzinfo=KST)),
+def test_volume_nulls_and_a_new_unit_are_drift(spark, sealed):
+    table = contract.TABLES["employments"]
+    # 40 rows where 300 are usual, every spell open, wages in thousands of won.
+    rows = [_employment(f"E-{i}", lost_on=None, separation_code=None, monthly_wage=2_900 + i) for i in range(40)]
+    outcome = validate_drop(
+        _frame(spark, table, rows), table, f"ei/{DROP}/employments", sealed, rows=40, history=EMPLOYMENTS_HISTORY
+    )
+    assert _reasons(outcome) == [
+        "40 rows; history 300 to 300 rows over 5 deltas",
+        "lost_on: 40 of 40 (100.0%) null; history 500 of 1500 (33.3%) null over 5 deltas",
+        "separation_code: 40 of 40 (100.0%) null; history 500 of 1500 (33.3%) null over 5 deltas",
+        "monthly_wage: 40 of 40 (100.0%) outside the history's range; "
+        "history 1500 values in [1500000, 9000000] over 5 deltas",
     ]
 
-    outcome = validate_drop(_frame(spark, table, rows), table, f"ei/{DROP}/certifications", sealed, drop_date=DROP)
 
-    assert _failures(outcome) == {
-        ("expect_column_pair_values_a_to_be_greater_than_b", "period_from,period_to", 1),
-        ("unexpected_rows_expectation", "channel,ip_country", 1),
-        ("expect_column_values_to_be_between", "updated_at", 1),
-    }
-    validation = json.loads((sealed / "certifications.json").read_text(encoding="utf-8"))
-    rejected = [
-        r["result"]["details"]["unexpected_rows"]
-        for r in validation["results"]
-        if r["expectation_config"]["type"] == "unexpected_rows_expectation"
+def test_a_small_drop_is_not_drift_for_its_noise(spark, sealed):
+    # Three spells, all closed under code 23 (about 40% of the history's codes, none of them
+    # open where a third of the history's are): chance, not drift.
+    table = contract.TABLES["employments"]
+    rows = [_employment(f"E-{i}") for i in range(3)]
+    history = [
+        _profile(
+            count,
+            nulls={"lost_on": count // 3, "separation_code": count // 3},
+            codes={"separation_code": {"11": count - count // 3 - count * 4 // 15, "23": count * 4 // 15}},
+            ranges={"monthly_wage": [1_500_000, 9_000_000]},
+        )
+        for count in (2, 15, 4, 30, 9)
     ]
-    assert rejected == [[{"cert_id": "X-3", "channel": "VISIT", "ip_country": "KR"}]]
+    outcome = validate_drop(
+        _frame(spark, table, rows), table, f"ei/{DROP}/employments", sealed, rows=3, history=history
+    )
+    assert outcome["failed"] == []
+
+
+def test_gx_runs_a_few_spark_jobs_however_many_expectations(spark, sealed):
+    """The drift suite's metrics are aggregates GX bundles: a judged suite with many
+    expectations starts no more Spark jobs than an observed one with few."""
+    table = contract.TABLES["employments"]
+    rows = [_employment(f"E-{i}") for i in range(20)]
+    context = spark.sparkContext
+    tracker = context.statusTracker()
+
+    def jobs(history: list[dict], label: str) -> tuple[int, int]:
+        context.setJobGroup(label, label)
+        try:
+            outcome = validate_drop(
+                _frame(spark, table, rows), table, f"ei/{DROP}/{label}", sealed / label, rows=20, history=history
+            )
+        finally:
+            context.setLocalProperty("spark.jobGroup.id", None)
+        return len(tracker.getJobIdsForGroup(label)), outcome["evaluated"]
+
+    observed_jobs, observed = jobs([], "observed")
+    judged_jobs, judged = jobs(EMPLOYMENTS_HISTORY, "judged")
+    assert judged > observed
+    assert judged_jobs <= observed_jobs <= 6
 
 
 def test_the_results_page_holds_no_control_character():
@@ -327,8 +375,10 @@ def test_the_results_page_holds_no_control_character():
                 "success": False,
                 "result": {"unexpected_count": 1},
                 "expectation_config": {
-                    "type": "expect_column_values_to_match_regex",
-                    "kwargs": {"column": "person_key"},
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": "phone"},
+                    "meta": {"measure": "nulls", "column": "phone"},
+                    "description": "history: 0 of 9 null over 3 deltas",
                 },
                 "exception_info": {"raised_exception": True, "exception_message": "cannot read 'a\x00b\x1b[2J'"},
             }

@@ -262,7 +262,23 @@ def sample_input(**overrides):
                             "expectations": {"success": True, "evaluated": 46},
                         }
                     },
-                }
+                },
+                {
+                    "source": "moj",
+                    "drop_date": "2026-03-07",
+                    "tables": {
+                        "crossings": {
+                            "rows_in": 0,
+                            "valid": 0,
+                            "quarantined": 0,
+                            "expectations": {
+                                "success": False,
+                                "evaluated": 1,
+                                "drift": [{"column": None, "reason": "0 rows; history 55 to 70 rows over 28 deltas"}],
+                            },
+                        }
+                    },
+                },
             ],
         },
         cases=cases,

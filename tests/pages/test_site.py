@@ -117,6 +117,8 @@ def test_quality_page_lists_drops_and_quarantine_reasons(pages):
     assert "10 rows delivered, 8 valid, 2 quarantined" in quality
     assert "<td>person_key</td><td>format</td><td>2</td>" in quality
     assert "<td>met</td><td>46</td>" in quality
+    # A drop unlike its table's history says so, with the reason.
+    assert "<td>drift</td><td>1</td><td>0 rows; history 55 to 70 rows over 28 deltas</td>" in quality
 
 
 def test_ring_page_lists_members_shared_attributes_and_claims(pages):

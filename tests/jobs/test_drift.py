@@ -1,0 +1,75 @@
+"""Great Expectations' drift checks through the real ingest and validate jobs: a feed
+that stops sending one kind of record is flagged against its own earlier deltas, the
+night goes on, and a night-by-night run finds what one run over every drop finds."""
+
+from datetime import date, timedelta
+
+from conftest import crossing_row, csv_text, empty_drops, hex_key, write_drop
+
+from fraud.layout import Layout
+from fraud.storage import read_json
+from jobs import ingest, validate
+from jobs.stage_io import IngestInputs, Night, ValidateInputs
+
+FIRST = date(2026, 3, 2)
+DAYS = [FIRST + timedelta(days=n) for n in range(5)]  # the baseline, then four deltas
+
+
+def _crossings(day: date, directions: list[str]) -> str:
+    rows = [
+        crossing_row(
+            crossing_id=f"X{day:%m%d}{n:03d}",
+            person=hex_key(f"p{n}"),
+            crossed_at=f"{day - timedelta(days=1)}T09:00:00+09:00",
+            direction=direction,
+        )
+        for n, direction in enumerate(directions)
+    ]
+    return csv_text(rows)
+
+
+def _landing(root):
+    landing = root / "landing"
+    for index, day in enumerate(DAYS):
+        empty_drops(landing, day.isoformat(), sources=("ei", "nts"))
+        # Each earlier delta: 60 crossings, half of them IN. The last: 60, none IN.
+        directions = ["IN", "OUT"] * 30 if index < len(DAYS) - 1 else ["OUT"] * 60
+        write_drop(landing, "moj", day.isoformat(), {"crossings": _crossings(day, directions)})
+    return landing
+
+
+def _night(spark, landing, warehouse, day):
+    landed = ingest.run(None, IngestInputs(landing), Night(day, warehouse))
+    return validate.run(spark, ValidateInputs(landed.drops), Night(day, warehouse))
+
+
+def _crossings_state(warehouse, day) -> dict:
+    return read_json(Layout(warehouse).drop_state("moj", day))["tables"]["crossings"]
+
+
+def test_a_feed_that_stops_sending_entries_is_flagged_and_the_night_goes_on(spark, tmp_path):
+    landing = _landing(tmp_path)
+
+    at_once = tmp_path / "at-once"
+    _night(spark, landing, at_once, DAYS[-1])  # every drop validated in one run
+    nightly = tmp_path / "nightly"
+    for day in DAYS:
+        _night(spark, landing, nightly, day)  # one drop a night: the history comes from disk
+
+    for warehouse in (at_once, nightly):
+        # The baseline and the first deltas are only observed.
+        for day in DAYS[:-1]:
+            state = _crossings_state(warehouse, day)
+            assert state["expectations"]["success"] is True and state["expectations"]["drift"] == []
+            assert state["profile"]["codes"]["direction"] == {"IN": 30, "OUT": 30}
+        last = _crossings_state(warehouse, DAYS[-1])
+        assert last["valid"] == 60 and last["profile"]["codes"]["direction"] == {"IN": 0, "OUT": 60}
+        assert last["expectations"]["success"] is False
+        assert sorted(d["reason"] for d in last["expectations"]["drift"]) == [
+            "direction=IN: 0 of 60 (0.0%), less than history direction=IN 90 of 180 (50.0%) over 3 deltas",
+            "direction=OUT: 60 of 60 (100.0%), more than history direction=OUT 90 of 180 (50.0%) over 3 deltas",
+        ]
+    assert (
+        _crossings_state(at_once, DAYS[-1])["expectations"]["drift"]
+        == (_crossings_state(nightly, DAYS[-1])["expectations"]["drift"])
+    )
