@@ -45,19 +45,36 @@ def _record_day(table: DataFrame, column: str):
     return kst_day(F.col(column)) if dict(table.dtypes)[column] == "timestamp" else F.col(column)
 
 
-def _months(table: DataFrame, column: str) -> dict[str, int]:
-    day = _record_day(table, column)
-    rows = table.select(F.date_format(day, "yyyy-MM").alias("month")).groupBy("month").count().collect()
-    return {row["month"]: int(row["count"]) for row in rows if row["month"] is not None}
+def _months(frames: dict[tuple[str, str], tuple[DataFrame, str]]) -> dict[tuple[str, str], dict[str, int]]:
+    """Records per month of their coverage date for several (frame, date column)
+    pairs keyed by (table, side), in one aggregate: one Spark job, not one a frame."""
+    parts = [
+        frame.select(F.lit(table).alias("_table"), F.lit(side).alias("_side"), _record_day(frame, column).alias("_day"))
+        for (table, side), (frame, column) in frames.items()
+    ]
+    counted: dict[tuple[str, str], dict[str, int]] = {tag: {} for tag in frames}
+    if not parts:
+        return counted
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part)
+    rows = (
+        union.select("_table", "_side", F.date_format("_day", "yyyy-MM").alias("month"))
+        .where(F.col("month").isNotNull())
+        .groupBy("_table", "_side", "month")
+        .count()
+        .collect()
+    )
+    for row in rows:
+        counted[(row["_table"], row["_side"])][row["month"]] = int(row["count"])
+    return counted
 
 
 def monthly_counts(tables: dict[str, DataFrame]) -> dict[str, dict[str, int]]:
     """The conformed tables -> per "source/table", records per month ("YYYY-MM") of its
-    coverage date. One small aggregate per table."""
-    return {
-        f"{source}/{name}": dict(sorted(_months(tables[name], column).items()))
-        for (source, name), column in COVERAGE_DATES.items()
-    }
+    coverage date. One aggregate over every table."""
+    counted = _months({(name, "all"): (tables[name], column) for (_, name), column in COVERAGE_DATES.items()})
+    return {f"{source}/{name}": dict(sorted(counted[(name, "all")].items())) for source, name in COVERAGE_DATES}
 
 
 def updated_counts(
@@ -66,12 +83,19 @@ def updated_counts(
     """A base night's monthly counts and, per table, the records a night changed
     (`new`) with their base versions (`old`, jobs/conform.py:write_changes) -> the
     counts of the night: exactly `monthly_counts` of its tables, without reading them."""
+    counted = _months(
+        {
+            (name, side): (frames[name], column)
+            for (_, name), column in COVERAGE_DATES.items()
+            for side, frames in (("new", new), ("old", old))
+        }
+    )
     result = {}
-    for (source, name), column in COVERAGE_DATES.items():
+    for source, name in COVERAGE_DATES:
         months = dict(counts.get(f"{source}/{name}", {}))
-        for month, count in _months(new[name], column).items():
+        for month, count in counted[(name, "new")].items():
             months[month] = months.get(month, 0) + count
-        for month, count in _months(old[name], column).items():
+        for month, count in counted[(name, "old")].items():
             months[month] = months.get(month, 0) - count
         result[f"{source}/{name}"] = dict(sorted((m, c) for m, c in months.items() if c > 0))
     return result

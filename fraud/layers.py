@@ -4,7 +4,8 @@ A full build writes a table as one plain Parquet directory. A nightly run does n
 copy the history: it writes only the records the night re-decided, as a new layer,
 and hard-links the earlier night's files beside it:
 
-    <table>/_layers.json              {"key": ..., "layers": [{"name": "0000", "rows": n}, ...]}
+    <table>/_layers.json              {"key": ..., "layers": [{"name": "0000", "rows": n}, ...],
+                                       "rows": the current records, when known}
     <table>/_layers/0000/part-*       the base (hard links to the earlier night's files)
     <table>/_layers/0001/part-*       a night's re-decided records, one per later night
 
@@ -27,6 +28,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -45,6 +47,30 @@ def layers(path: Path) -> list[dict] | None:
     """The layers of a layered table, base first, or None for a plain directory."""
     marker = Path(path) / MARKER
     return read_json(marker)["layers"] if marker.exists() else None
+
+
+def parquet_rows(path: Path) -> int:
+    """The rows of a Parquet directory Spark wrote, summed from its files' footers: no
+    Spark job. Skips what Spark skips (names starting with "_" or ".", except
+    partition directories such as `_drop_date=2026-03-02`)."""
+    path = Path(path)
+    total = 0
+    for item in sorted(path.rglob("*")):
+        parts = item.relative_to(path).parts
+        hidden = any(part.startswith(".") or (part.startswith("_") and "=" not in part) for part in parts)
+        if item.is_file() and not hidden:
+            total += pq.read_metadata(item).num_rows
+    return total
+
+
+def table_rows(path: Path) -> int | None:
+    """A table's current records, counted without Spark: a plain directory's rows, or
+    what a layered table's marker recorded (None when it recorded nothing)."""
+    path = Path(path)
+    marker = path / MARKER
+    if not marker.exists():
+        return parquet_rows(path)
+    return read_json(marker).get("rows")
 
 
 def read_table(spark, path: Path, key: str) -> DataFrame:
@@ -103,20 +129,22 @@ def _link_or_copy(source: Path, target: Path) -> tuple[int, set[str]]:
     return copied, reasons
 
 
-def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
+def add_layer(spark, previous: Path, night: Path, final: Path, key: str, rows: int | None = None) -> str:
     """The table `previous` with the rows written at `night` (each key the night
     re-decided, in its current version) on top -> written at `final` (which must not
-    exist; `night` is moved or deleted). Returns "layered", "compacted" or, when the
-    night re-decided nothing, "unchanged" (the earlier night's files, linked)."""
+    exist; `night` is moved or deleted). `rows`, the current records the result holds
+    when the caller knows, is kept in the marker (`table_rows`). Returns "layered",
+    "compacted" or, when the night re-decided nothing, "unchanged" (the earlier
+    night's files, linked)."""
     previous, night, final = Path(previous), Path(night), Path(final)
-    night_rows = spark.read.parquet(str(night)).count()
+    night_rows = parquet_rows(night)
     if night_rows == 0:  # nothing re-decided: the table as it was, no new layer
         shutil.rmtree(night)
         link_tree(previous, final)
         return "unchanged"
     stack = layers(previous)
     if stack is None:
-        stack = [{"name": None, "rows": spark.read.parquet(str(previous)).count()}]
+        stack = [{"name": None, "rows": parquet_rows(previous)}]
     later_rows = sum(layer["rows"] for layer in stack[1:]) + night_rows
     if len(stack) + 1 > MAX_LAYERS or later_rows > MAX_LAYER_ROWS:
         night_frame = spark.read.parquet(str(night))
@@ -133,5 +161,8 @@ def add_layer(spark, previous: Path, night: Path, final: Path, key: str) -> str:
     name = f"{len(stack):04d}"
     os.replace(night, final / LAYERS_DIR / name)
     written.append({"name": name, "rows": night_rows})
-    write_json(final / MARKER, {"key": key, "layers": written})
+    marker = {"key": key, "layers": written}
+    if rows is not None:
+        marker["rows"] = rows
+    write_json(final / MARKER, marker)
     return "layered"

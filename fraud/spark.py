@@ -14,14 +14,17 @@ log = logging.getLogger(__name__)
 BROADCAST_MAX_ROWS = 500_000
 
 
-def join_keys(frame):
+def join_keys(frame, at_most: int | None = None):
     """A set of join keys (a night's persons, claims, workplaces), materialised once
     (a local checkpoint), with a broadcast hint when it holds at most
     BROADCAST_MAX_ROWS rows: a history table joined with it is then scanned, never
     shuffled. A larger set (a monthly tax drop touches most earners) is left to the
-    planner."""
+    planner. A caller that knows the set holds at most `at_most` keys (the rows it
+    came from) and uses it once saves the checkpoint and the count: two Spark jobs."""
     from pyspark.sql import functions as F
 
+    if at_most is not None and at_most <= BROADCAST_MAX_ROWS:
+        return F.broadcast(frame)
     frame = frame.localCheckpoint()
     return F.broadcast(frame) if frame.count() <= BROADCAST_MAX_ROWS else frame
 

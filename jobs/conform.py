@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 
 from features.coverage import feed_coverage, monthly_counts, updated_counts
 from fraud import contract, version
-from fraud.layers import add_layer, link_tree, read_table
+from fraud.layers import add_layer, link_tree, parquet_rows, read_table, table_rows
 from fraud.layout import Layout
 from fraud.records import LINE_NO
 from fraud.spark import join_keys
@@ -62,12 +62,15 @@ def latest_versions(validated: DataFrame, table: contract.Table, ds: date) -> Da
     )
 
 
-def redecide(previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date) -> DataFrame:
+def redecide(
+    previous: DataFrame, delta: DataFrame, table: contract.Table, ds: date, delta_rows: int | None = None
+) -> DataFrame:
     """conformed(P) (contract columns plus `_drop_date`) and the valid rows of the drops
-    dated after P -> the current version of every key the delta touches (a carried
-    version can still win: a late delivery of an older `updated_at`)."""
+    dated after P (`delta_rows` of them, when known) -> the current version of every
+    key the delta touches (a carried version can still win: a late delivery of an
+    older `updated_at`)."""
     touched = latest_versions(delta, table, ds)
-    keys = join_keys(touched.select(table.primary_key).distinct())
+    keys = join_keys(touched.select(table.primary_key).distinct(), at_most=delta_rows)
     contested = (
         previous.select(*table.column_names, DROP_DATE)
         .join(keys, on=table.primary_key, how="left_semi")
@@ -83,9 +86,22 @@ def write_changes(redecided: DataFrame, previous: DataFrame, table: contract.Tab
     (jobs/changes.py)."""
     changed = redecided.where(F.col(DROP_DATE) > F.lit(base))
     changed.write.parquet(str(into / "new"))
-    keys = join_keys(changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key))
+    keys = join_keys(
+        changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key),
+        at_most=parquet_rows(into / "new"),
+    )
     previous.select(*table.column_names, DROP_DATE).join(keys, on=table.primary_key, how="left_semi").write.parquet(
         str(into / "old")
+    )
+
+
+def _validated_rows(layout: Layout, table: contract.Table, after: date) -> int:
+    """The valid rows of the drops of `table` dated after `after`, from the files."""
+    path = layout.validated_table(table.source, table.name)
+    return sum(
+        parquet_rows(partition)
+        for partition in path.glob(f"{DROP_DATE}=*")
+        if date.fromisoformat(partition.name.split("=", 1)[1]) > after
     )
 
 
@@ -190,14 +206,21 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
             if base is None:
                 latest_versions(_validated(spark, layout, table), table, ds).write.parquet(str(final))
                 storage[table.name] = "full"
+                rows = parquet_rows(final)
             else:
                 previous_path = staging / BASE / table.name
                 previous = read_table(spark, previous_path, key)
-                night = staging / NIGHT / table.name
-                redecide(previous, _validated(spark, layout, table, after=base), table, ds).write.parquet(str(night))
-                write_changes(spark.read.parquet(str(night)), previous, table, base, staging / CHANGES / table.name)
-                storage[table.name] = add_layer(spark, previous_path, night, final, key)
-            counts[table.name] = read_table(spark, final, key).count()
+                night, changes = staging / NIGHT / table.name, staging / CHANGES / table.name
+                delta = _validated(spark, layout, table, after=base)
+                redecide(previous, delta, table, ds, _validated_rows(layout, table, base)).write.parquet(str(night))
+                write_changes(spark.read.parquet(str(night)), previous, table, base, changes)
+                # Each changed record either replaced its old version or is new.
+                before = table_rows(previous_path)
+                rows = (
+                    None if before is None else before + parquet_rows(changes / "new") - parquet_rows(changes / "old")
+                )
+                storage[table.name] = add_layer(spark, previous_path, night, final, key, rows)
+            counts[table.name] = read_table(spark, final, key).count() if rows is None else rows
         write_json(staging / COVERAGE, _coverage(spark, staging, base, ds))
         shutil.rmtree(staging / NIGHT, ignore_errors=True)
         shutil.rmtree(staging / BASE, ignore_errors=True)

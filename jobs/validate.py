@@ -30,6 +30,8 @@ from jobs.stage_io import Night, ValidateInputs, ValidateResult
 log = logging.getLogger(__name__)
 
 QUARANTINE_HEADER = ["source", "drop_date", "table", "line_no", "column", "check", "reason", "raw_line"]
+# Up to this many quarantined rows of a table are sorted on the driver, in one Spark job.
+QUARANTINE_COLLECT_ROWS = 100_000
 
 
 class ValidationError(Exception):
@@ -113,14 +115,24 @@ def _replace_partitions(staging: Path, target: Path, drop_dates: list[str]) -> N
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_quarantine(layout: Layout, table: contract.Table, checked: DataFrame, drop_dates: list[str]) -> None:
-    """One CSV per drop and table, rows in delivered order, streamed to the driver a
+def _write_quarantine(
+    layout: Layout, table: contract.Table, checked: DataFrame, drop_dates: list[str], quarantined: int
+) -> None:
+    """One CSV per drop and table, rows in delivered order. `quarantined` rows in all:
+    none costs no Spark job; up to QUARANTINE_COLLECT_ROWS are collected at once and
+    sorted here (one job); more are sorted by Spark and streamed to the driver a
     partition at a time (never the whole table at once). Control characters in the
     delivered line and in the reason (which quotes the value) are written as \\xNN, the
     way fraud/records.py shows bytes it could not decode."""
     for drop_date in drop_dates:
         layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name).unlink(missing_ok=True)
-    rows = quarantined_rows(checked, table.source, table).orderBy("drop_date", "line_no").toLocalIterator()
+    if not quarantined:
+        return
+    found = quarantined_rows(checked, table.source, table)
+    if quarantined <= QUARANTINE_COLLECT_ROWS:
+        rows = iter(sorted(found.collect(), key=lambda row: (row["drop_date"], row["line_no"])))
+    else:
+        rows = found.orderBy("drop_date", "line_no").toLocalIterator()
     for drop_date, group in itertools.groupby(rows, key=lambda row: row["drop_date"]):
         path = layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name)
         write_csv(path, QUARANTINE_HEADER, ([_shown(row[name]) for name in QUARANTINE_HEADER] for row in group))
@@ -156,7 +168,8 @@ def validate_table(
         valid.write.partitionBy(DROP_DATE).parquet(str(staging))
         restrict_tree(staging)
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
-        _write_quarantine(layout, table, checked, drop_dates)
+        quarantined = sum(rows - valid for rows, valid in counts.values())
+        _write_quarantine(layout, table, checked, drop_dates, quarantined)
 
         results = {}
         for drop_date in drop_dates:

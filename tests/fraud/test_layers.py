@@ -112,3 +112,24 @@ def test_link_tree_copies_only_what_the_file_system_refuses_to_link_and_raises_o
     monkeypatch.setattr(os, "link", vanished)
     with pytest.raises(FileNotFoundError):  # a base swapped away mid-link is not papered over with copies
         layers.link_tree(source, tmp_path / "gone")
+
+
+def test_rows_are_counted_from_the_files_and_a_layered_tables_rows_kept_in_its_marker(spark, tmp_path):
+    partitioned = tmp_path / "partitioned"
+    spark.createDataFrame(
+        [("a", 1, "2026-03-02"), ("b", 2, "2026-03-03"), ("c", 3, "2026-03-03")],
+        "id string, value int, _drop_date string",
+    ).write.partitionBy("_drop_date").parquet(str(partitioned))
+    # Spark's _SUCCESS and .crc files are not rows; a partition directory is.
+    assert layers.parquet_rows(partitioned) == 3 == spark.read.parquet(str(partitioned)).count()
+    assert layers.parquet_rows(partitioned / "_drop_date=2026-03-03") == 2
+    assert layers.table_rows(partitioned) == 3
+
+    base = _write(spark, tmp_path / "base", [("a", 1), ("b", 2)])
+    counted = tmp_path / "counted"
+    layers.add_layer(spark, base, _write(spark, tmp_path / "n1", [("b", 20), ("c", 3)]), counted, "id", rows=3)
+    assert layers.table_rows(counted) == 3 == layers.read_table(spark, counted, "id").count()
+    # Without the caller's count the marker says nothing, and nothing is guessed.
+    uncounted = tmp_path / "uncounted"
+    layers.add_layer(spark, base, _write(spark, tmp_path / "n2", [("d", 4)]), uncounted, "id")
+    assert layers.table_rows(uncounted) is None

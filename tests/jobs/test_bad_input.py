@@ -331,3 +331,18 @@ def test_file_in_another_encoding_than_declared_quarantines_the_rows_it_garbles(
     plain_ascii = table_name != "workplaces"  # a workplace's name and address are Korean
     assert landed.column(ERROR).to_pylist() == [None if plain_ascii else garbled, garbled]
     assert landed.column("_raw_line").to_pylist()[1].startswith("\\x")  # the bytes shown, not dropped
+
+
+def test_a_large_quarantine_is_streamed_in_the_same_order_as_a_small_one_is_collected(
+    spark, validated, tmp_path, monkeypatch
+):
+    # Up to QUARANTINE_COLLECT_ROWS rejected rows are collected and sorted on the
+    # driver; more are sorted by Spark and streamed. Both write the same files.
+    layout, landing, _ = validated
+    monkeypatch.setattr(validate, "QUARANTINE_COLLECT_ROWS", 0)
+    streamed = tmp_path / "warehouse"
+    landed = ingest.run(None, IngestInputs(landing), Night(DS, streamed))
+    validate.run(spark, ValidateInputs(landed.drops), Night(DS, streamed))
+    for table in contract.TABLES.values():
+        collected = layout.quarantine_file(table.source, DS, table.name)
+        assert collected.read_bytes() == Layout(streamed).quarantine_file(table.source, DS, table.name).read_bytes()
