@@ -62,8 +62,9 @@ demo: system-demo airflow-db
 	echo; echo "the report, to open first: $(DEMO_DIR)/warehouse/outputs/$$ds/report/index.html"
 
 # The workbench's tests also run on PostgreSQL (installed by system-test): required here.
+# The 25 slowest tests are listed at the end: where the suite's time goes.
 test: system-test airflow-db lint
-	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q
+	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q --durations=25
 
 # The pure functions alone: no JVM (Java is made unreachable), no PostgreSQL, no
 # browser (tests/conftest.py marks the tests that need them `jvm` or `services`).

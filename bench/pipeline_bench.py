@@ -382,6 +382,7 @@ def report(results: list[dict], context: dict) -> str:
         "fresh warehouse, everything from the raw CSV.",
         "",
         *_provenance(results),
+        *targets(results),
         "## Full run per size",
         "",
         "| persons | rows in | " + " | ".join(STAGES) + " | total s | peak RSS MiB | rows/s (total) |",
@@ -547,6 +548,60 @@ def report(results: list[dict], context: dict) -> str:
             verdict = "yes" if not unexplained else "NO: " + ", ".join(unexplained)
             lines.append(f"- Every other file is byte-identical: {verdict}.")
     return "\n".join(lines) + "\n"
+
+
+def targets(results: list[dict]) -> list[str]:
+    """Issue #23's targets beside what this run measured (a size not run: not measured)."""
+    by_size = {r["persons"]: r for r in results}
+
+    def measured(persons: int, what) -> tuple[str, float | None]:
+        r = by_size.get(persons)
+        value = None if r is None else what(r)
+        return ("not measured" if value is None else value), value
+
+    def nightly(r):
+        return r.get("delta", {}).get("seconds")
+
+    def ratio(r):
+        return None if nightly(r) is None else nightly(r) / r["full"]["seconds"]
+
+    def ingest_rate(r):
+        seconds = r["full"]["stages"].get("ingest")
+        return r["rows_in"] / seconds if seconds else None
+
+    largest = max(by_size) if by_size else None
+    rows = [
+        ("nightly run at 20,000 persons", "at most 20 s", *measured(20_000, nightly), lambda v: v <= 20, "{:.1f} s"),
+        ("nightly / full at 20,000 persons", "at most 0.3", *measured(20_000, ratio), lambda v: v <= 0.3, "{:.2f}"),
+        (
+            "nightly run at 1,000,000 persons",
+            "at most 90 s",
+            *measured(1_000_000, nightly),
+            lambda v: v <= 90,
+            "{:.1f} s",
+        ),
+        (
+            "full run at 1,000,000 persons",
+            "at most 15 min",
+            *measured(1_000_000, lambda r: r["full"]["seconds"] / 60),
+            lambda v: v <= 15,
+            "{:.1f} min",
+        ),
+        (
+            f"ingest at the largest size measured ({largest:,} persons)" if largest else "ingest",
+            "at least 1,000,000 rows/s",
+            *(measured(largest, ingest_rate) if largest else ("not measured", None)),
+            lambda v: v >= 1_000_000,
+            "{:,.0f} rows/s",
+        ),
+    ]
+    lines = ["## Targets (issue #23)", "", "| what | target | measured | met |", "|---|---|---|---|"]
+    for what, target, shown, value, met, form in rows:
+        lines.append(
+            f"| {what} | {target} | {shown if value is None else form.format(value)} | "
+            f"{'-' if value is None else ('yes' if met(value) else 'no')} |"
+        )
+    return [*lines, ""]
 
 
 def main(argv=None) -> None:

@@ -226,3 +226,24 @@ def test_a_size_saves_each_phase_and_resume_runs_only_what_is_missing(tmp_path, 
     assert ran == ["full", "peer"] and result["full"]["seconds"] == 10.0 and result["peer"]["seconds"] == 2.0
     pipeline_bench.bench_size(1000, tmp_path, 7, 5, nightly=False)  # without resume: measured again
     assert ran == ["full", "peer", "full"]
+
+
+def test_report_sets_the_issues_targets_beside_what_was_measured():
+    context = {
+        "command": "make bench",
+        "machine": "2 CPUs",
+        "started": "s",
+        "finished": "f",
+        "load_start": 1,
+        "load_end": 2,
+    }
+    text = report([_size(20_000, 70.0, delta=14.0), _size(100_000, 700.0)], context)
+    assert "| nightly run at 20,000 persons | at most 20 s | 14.0 s | yes |" in text
+    assert "| nightly / full at 20,000 persons | at most 0.3 | 0.20 | yes |" in text
+    assert "| nightly run at 1,000,000 persons | at most 90 s | not measured | - |" in text
+    assert "| full run at 1,000,000 persons | at most 15 min | not measured | - |" in text
+    # 1,000,000 rows read in 700 / 9 s (the stages share the time equally here).
+    assert (
+        "| ingest at the largest size measured (100,000 persons) | at least 1,000,000 rows/s | 12,857 rows/s | no |"
+        in text
+    )
