@@ -10,11 +10,12 @@ from fraud/contract.py; nothing here knows a table by name.
 from __future__ import annotations
 
 from pyspark.sql import Column as SparkColumn
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fraud import contract
 from fraud.records import ERROR, LINE_NO, RAW_LINE
+from fraud.spark import join_keys
 
 DROP_DATE = "_drop_date"
 FAILURES = "_failures"
@@ -186,15 +187,32 @@ def _row_failures(table: contract.Table) -> list[SparkColumn]:
 _INVISIBLE = r"[\p{Cc}\p{Cf}\p{Z}]"
 
 
+_KEY_AS_COMPARED = "_key_as_compared"
+_DUPLICATED = "_duplicated"
+
+
+def _duplicated_keys(typed: DataFrame, table: contract.Table) -> DataFrame:
+    """`typed` with `_duplicated`: whether the row's key, as compared, appears more than
+    once in its drop. The keys are counted apart (a shuffle of keys, not of whole
+    rows) and the few repeated ones joined back, broadcast."""
+    key = table.primary_key
+    keyed = typed.withColumn(_KEY_AS_COMPARED, F.regexp_replace(F.col(key), _INVISIBLE, ""))
+    repeated = (
+        keyed.where(F.col(key).isNotNull())
+        .groupBy(DROP_DATE, _KEY_AS_COMPARED)
+        .count()
+        .where(F.col("count") > 1)
+        .select(DROP_DATE, _KEY_AS_COMPARED, F.lit(True).alias(_DUPLICATED))
+    )
+    return keyed.join(join_keys(repeated), on=[DROP_DATE, _KEY_AS_COMPARED], how="left")
+
+
 def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
     key = table.primary_key
-    key_as_compared = F.regexp_replace(F.col(key), _INVISIBLE, "")
-    copies = F.count(F.lit(1)).over(Window.partitionBy(F.col(DROP_DATE), key_as_compared))
-    duplicated = F.col(key).isNotNull() & (copies > 1)
     return _failure(
         key,
         "duplicate_key",
-        duplicated,
+        F.coalesce(F.col(_DUPLICATED), F.lit(False)),
         F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")),
     )
 
@@ -207,7 +225,9 @@ def check_rows(landed: DataFrame, table: contract.Table) -> DataFrame:
     (array of struct<column, check, message>; empty when the row is valid)."""
     meta = [F.col(DROP_DATE), F.col(LINE_NO), F.col(RAW_LINE), F.col(ERROR)]
     delivered = landed.select(*meta, *[F.col(name).alias(f"_s_{name}") for name in table.column_names])
-    typed = delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns])
+    typed = _duplicated_keys(
+        delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns]), table
+    )
 
     record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))
     value_checks = [check for column in table.columns for check in _column_failures(column)]
