@@ -41,7 +41,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +85,10 @@ MIN_HISTORY = 3
 VOLUME_FACTOR = 2
 # Standard errors of sampling noise allowed on each side (Wilson intervals).
 Z = 3.0
+# Rows a count may rise above VOLUME_FACTOR times the history's largest: the noise of a
+# small count (Z standard deviations of a count of about one, Poisson), so a table that
+# is usually all but empty is not drift for delivering a handful.
+NOISE_ROWS = 9
 # A share may move this much beyond the noise (absolute) before it is drift.
 SLACK = 0.05
 
@@ -115,7 +119,7 @@ def volume_bounds(history: Sequence[dict]) -> tuple[int, int] | None:
     if len(history) < MIN_HISTORY:
         return None
     counts = [profile["rows"] for profile in history]
-    return min(counts) // VOLUME_FACTOR, max(counts) * VOLUME_FACTOR
+    return min(counts) // VOLUME_FACTOR, max(counts) * VOLUME_FACTOR + NOISE_ROWS
 
 
 def _volume_history(history: Sequence[dict]) -> str:
@@ -164,10 +168,14 @@ def _share(count: int, total: int) -> str:
     return f"{count} of {total} ({count / total:.1%})" if total else f"{count} of 0"
 
 
-def build_suite(table: contract.Table, history: Sequence[dict] = (), rows: int = 0) -> gx.ExpectationSuite:
+def build_suite(
+    table: contract.Table, history: Sequence[dict] = (), rows: int = 0, present: Mapping[str, int] | None = None
+) -> gx.ExpectationSuite:
     """Return the drift suite of one table for a drop of `rows` valid rows, given the
-    profiles of the table's earlier deltas (oldest first). Without MIN_HISTORY of them
-    every expectation only observes. The suite is not added to any context."""
+    profiles of the table's earlier deltas (oldest first). `present`: the non-null
+    values of each nullable column among those rows (GX's `mostly` is a share of them;
+    `rows` when not given). Without MIN_HISTORY deltas every expectation only
+    observes. The suite is not added to any context."""
     history = list(history)[-HISTORY_DROPS:]
     judged = len(history) >= MIN_HISTORY and rows > 0
     if not judged:
@@ -182,12 +190,15 @@ def build_suite(table: contract.Table, history: Sequence[dict] = (), rows: int =
         )
     ]
     for column in table.columns:
+        values = rows if column.required or present is None else present.get(column.name, rows)
         if not column.required:
             expectations.append(_null_share(column, history, rows))
+        if not values:
+            continue  # nothing to measure but its nulls
         if column.kind == contract.CODE:
-            expectations.extend(_code_shares(column, history, rows))
+            expectations.extend(_code_shares(column, history, values))
         if column.kind == contract.INTEGER:
-            expectations.extend(_integer_range(column, history, rows))
+            expectations.extend(_integer_range(column, history, values))
     return gx.ExpectationSuite(
         name=f"{table.source}.{table.name}.drift",
         expectations=expectations,
@@ -201,6 +212,8 @@ def _null_share(column: contract.Column, history: list[dict], rows: int):
         return gxe.ExpectColumnValuesToNotBeNull(column=column.name, mostly=0.0, description="observed", meta=meta)
     nulls = sum(p["nulls"].get(column.name, 0) for p in history)
     total = sum(p["rows"] for p in history)
+    if not total:  # every earlier delta was empty: nothing to compare with
+        return gxe.ExpectColumnValuesToNotBeNull(column=column.name, mostly=0.0, description="observed", meta=meta)
     upper = wilson(nulls, total, Z)[1] + SLACK
     return gxe.ExpectColumnValuesToNotBeNull(
         column=column.name,
@@ -212,8 +225,8 @@ def _null_share(column: contract.Column, history: list[dict], rows: int):
 
 def _code_shares(column: contract.Column, history: list[dict], rows: int) -> list:
     """Per code, an upper bound on its share (which also observes its count) and, where
-    the history's share is clearly above zero, a lower bound. Shares are of the non-null
-    values; the noise is reckoned on the drop's rows."""
+    the history's share is clearly above zero, a lower bound. Shares are of the `rows`
+    non-null values, in the drop and in the history."""
     counts = {code: sum(p["codes"].get(column.name, {}).get(code, 0) for p in history) for code in column.values}
     total = sum(counts.values())
     expectations = []
@@ -253,7 +266,7 @@ def _code_shares(column: contract.Column, history: list[dict], rows: int) -> lis
 
 def _integer_range(column: contract.Column, history: list[dict], rows: int) -> list:
     """The drop's minimum and maximum (observed) and, with a history, the share of its
-    values outside the history's range. Of N exchangeable values a new one falls outside
+    `rows` non-null values outside the history's range. Of N exchangeable values a new one falls outside
     their range with probability 2/(N+1); more than that, beyond noise and SLACK, is
     drift (amounts in another unit, a new scale)."""
     name = column.name
@@ -289,9 +302,11 @@ def validate_drop(
     *,
     rows: int,
     history: Sequence[dict] = (),
+    present: Mapping[str, int] | None = None,
 ) -> dict:
-    """Check the valid rows of one drop of one table (`rows` of them) against the
-    profiles of the table's earlier deltas.
+    """Check the valid rows of one drop of one table (`rows` of them; `present`, the
+    non-null values of each nullable column) against the profiles of the table's
+    earlier deltas.
 
     `df` has the contract columns in their Spark types, plus possibly bookkeeping
     columns whose names start with "_" (ignored). Writes `<table>.json` (the GX
@@ -304,7 +319,7 @@ def validate_drop(
     docs_dir = Path(docs_dir)
     ensure_dir(docs_dir)
     delivered = df.select(*[c for c in df.columns if not c.startswith("_")])
-    suite = build_suite(table, history, rows)
+    suite = build_suite(table, history, rows, present)
     context = gx.get_context(mode="ephemeral", project_config=_context_config())
     # persist=False: GX would otherwise persist the batch and never unpersist it.
     datasource = context.data_sources.add_spark(name="feeds", persist=False)

@@ -277,6 +277,31 @@ def tokenize(
 
 
 _NEWLINE, _CR, _QUOTE, _COMMA = 0x0A, 0x0D, 0x22, 0x2C
+# A record left open over this many blocks sends the rest of the file to the record reader.
+CARRY_BLOCKS = 2
+
+
+class _Chained(io.RawIOBase):
+    """The bytes of `head`, then the rest of `tail` (a binary file): a stream for the
+    record reader."""
+
+    def __init__(self, head: bytes, tail: BinaryIO):
+        self._head, self._tail = memoryview(head), tail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if len(self._head):
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._tail.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 _UNCLOSED = "(unexpected end of data)"
 
 
@@ -293,6 +318,12 @@ class _ColumnarReader:
         carry = b""
         eof = False
         while not eof:
+            if len(carry) > CARRY_BLOCKS * self._block_bytes:
+                # A record left open for blocks on end (a stray quote, or lines that end
+                # in a lone CR): reading it again with every block would cost the square
+                # of the file. The record reader takes the rest, from that record on.
+                self._rest_by_record(carry)
+                return
             chunk = self._binary.read(self._block_bytes)
             eof = not chunk
             data = carry + chunk
@@ -306,6 +337,13 @@ class _ColumnarReader:
                 block, carry = data[:cut], data[cut:]
             if block:
                 carry = self._block(block, eof) + carry
+
+    def _rest_by_record(self, carry: bytes) -> None:
+        rest = io.BufferedReader(_Chained(carry, self._binary))
+        codec = _python_codec(self._encoding) if self._number == 0 else self._plain
+        for record in _records(rest, self._encoding, codec, self._number):
+            self._sink.record(*record)
+            self._number += 1
 
     def _block(self, block: bytes, eof: bool) -> bytes:
         """Read the records of `block` (whole lines); return the tail that holds a record
@@ -325,8 +363,17 @@ class _ColumnarReader:
         quotes = per_line(data == _QUOTE)
         content_end = stops - (data[stops - 1] == _NEWLINE)
         trailing_cr = (content_end > starts) & (data[np.maximum(content_end - 1, 0)] == _CR)
+        # pyarrow drops a UTF-8 BOM at the start of what it parses; the csv module keeps
+        # it as text: a line that starts with one is read by the record reader.
+        bom = np.zeros(lines, dtype=bool)
+        if self._plain == "utf-8":
+            long_enough = stops - starts >= 3
+            first = np.where(long_enough, starts, 0)
+            bom = long_enough & (data[first] == 0xEF) & (data[np.minimum(first + 1, len(data) - 1)] == 0xBB)
+            bom &= data[np.minimum(first + 2, len(data) - 1)] == 0xBF
         plain = (
-            (quotes == 0)
+            ~bom
+            & (quotes == 0)
             & (per_line(data == 0) == 0)
             & (per_line(data == _CR) - trailing_cr == 0)
             & (stops - starts <= MAX_FIELD_CHARS)

@@ -153,14 +153,24 @@ def validate_table(
     check_rows(_landed(spark, layout, table, drops), table).write.parquet(str(checked_path))
     try:
         checked = spark.read.parquet(str(checked_path))
-        counts = {
-            str(row[DROP_DATE]): (row["rows"], row["valid"])
-            for row in checked.groupBy(DROP_DATE)
+        is_valid = F.size("_failures") == 0
+        nullable = [column.name for column in table.columns if not column.required]
+        counted = (
+            checked.groupBy(DROP_DATE)
             .agg(
-                F.count(F.lit(1)).alias("rows"), F.sum(F.when(F.size("_failures") == 0, 1).otherwise(0)).alias("valid")
+                F.count(F.lit(1)).alias("rows"),
+                F.sum(F.when(is_valid, 1).otherwise(0)).alias("valid"),
+                # The non-null values of each nullable column among the valid rows: what
+                # GX's shares of that column are shares of.
+                *[
+                    F.sum(F.when(is_valid & F.col(c).isNotNull(), 1).otherwise(0)).alias(f"present_{c}")
+                    for c in nullable
+                ],
             )
             .collect()
-        }
+        )
+        counts = {str(row[DROP_DATE]): (row["rows"], row["valid"]) for row in counted}
+        present = {str(row[DROP_DATE]): {c: int(row[f"present_{c}"] or 0) for c in nullable} for row in counted}
         valid = valid_rows(checked, table)
         staging = layout.validated_table(table.source, table.name).with_name(
             f".{table.name}.staging-{uuid.uuid4().hex[:8]}"
@@ -186,6 +196,7 @@ def validate_table(
                     docs_dir / table.source / drop_date,
                     rows=valid_count,
                     history=history.before(drop_date),
+                    present=present[drop_date],
                 )
                 history.add(drop_date, gx["profile"])
             else:

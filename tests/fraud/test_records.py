@@ -126,13 +126,14 @@ _PIECES = [
     _GOOD.replace("C1", "C\x003"),
     _GOOD.replace("C1", "한빛"),
     _GOOD.replace("C1", "C\r4"),
+    "\ufeff" + _GOOD.replace("C1", "C5"),  # a BOM that is text: only the file's first is not
     ",".join([""] * len(CLAIMS.column_names)),
 ]
 
 
 def _file(pieces: list[int], ending: str, bad_byte: int | None, encoding: str, bom: bool, header: str) -> bytes:
     text = ending.join([header, *(_PIECES[i] for i in pieces)])
-    data = text.encode("utf-8" if encoding == "utf-8" else "cp949")
+    data = text.encode("utf-8") if encoding == "utf-8" else text.encode("cp949", errors="replace")
     if bad_byte is not None and len(data) > 1:
         position = bad_byte % len(data)
         data = data[:position] + b"\xff" + data[position:]
@@ -192,3 +193,27 @@ def test_the_columnar_reader_reads_plain_lines_without_the_record_reader(tmp_pat
     assert [row[records.LINE_NO] for row in landed] == list(range(1, 2001))
     assert landed[700]["status"] == "APP,ROVED" and landed[700][records.RAW_LINE].count('"') == 2
     assert landed[1]["claim_id"] == "C2" and landed[1][records.RAW_LINE] == csv_text([rows[1]]).splitlines()[1]
+
+
+def test_a_record_left_open_for_blocks_sends_the_rest_to_the_record_reader(tmp_path, monkeypatch):
+    # A quote the csv module reads as a literal (O"Neil) leaves the quote count odd to
+    # the end of the file: the reader must not scan the rest again with every block.
+    rows = [claim_row(claim_id=f"C{i}") for i in range(1, 3001)]
+    rows[10]["status"] = 'APP"ROVED'
+    text = csv_text(rows).replace('"APP""ROVED"', 'APP"ROVED')
+    source = tmp_path / "claims.csv"
+    source.write_bytes(text.encode("utf-8"))
+    scanned = []
+    real = records._ColumnarReader._block
+
+    def counted(self, block, eof):
+        scanned.append(len(block))
+        return real(self, block, eof)
+
+    monkeypatch.setattr(records._ColumnarReader, "_block", counted)
+    reading = records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet", block_bytes=4096)
+    expected = records.tokenize(source, "utf-8", CLAIMS, tmp_path / "r.parquet", columnar=False)
+    assert reading == expected and reading.rows == 3000
+    assert pq.read_table(tmp_path / "c.parquet").to_pylist() == pq.read_table(tmp_path / "r.parquet").to_pylist()
+    # Scanned once or twice, not once a block.
+    assert len(text) > 100 * 4096 and sum(scanned) < 2 * len(text)
