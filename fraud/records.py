@@ -338,10 +338,13 @@ class _ColumnarReader:
             if block:
                 carry = self._block(block, eof) + carry
 
+    def _codec(self) -> str:
+        """The record reader's codec from here on: a BOM is stripped at the file's start only."""
+        return _python_codec(self._encoding) if self._number == 0 else self._plain
+
     def _rest_by_record(self, carry: bytes) -> None:
         rest = io.BufferedReader(_Chained(carry, self._binary))
-        codec = _python_codec(self._encoding) if self._number == 0 else self._plain
-        for record in _records(rest, self._encoding, codec, self._number):
+        for record in _records(rest, self._encoding, self._codec(), self._number):
             self._sink.record(*record)
             self._number += 1
 
@@ -427,14 +430,14 @@ class _ColumnarReader:
             if open_quotes and not eof:
                 return None
             text = block[starts[first] : stops[last]]
-            codec = _python_codec(self._encoding) if self._number == 0 else self._plain
-            found = list(_records(io.BytesIO(text), self._encoding, codec, self._number))
+            found = list(_records(io.BytesIO(text), self._encoding, self._codec(), self._number))
             # A quote the csv module read as a literal character can leave a field open
             # that the quote count called closed: take one more line and read again.
-            if found and found[-1][3] and found[-1][3].endswith(_UNCLOSED) and last + 1 < len(starts):
+            unclosed = bool(found) and (found[-1][3] or "").endswith(_UNCLOSED)
+            if unclosed and last + 1 < len(starts):
                 last += 1
                 continue
-            if found and found[-1][3] and found[-1][3].endswith(_UNCLOSED) and not eof:
+            if unclosed and not eof:
                 return None
             break
         for record in found:

@@ -49,6 +49,7 @@ class History:
         dates = sorted(set(drop_dates))
         self._deltas = dates[1:]
         self._fresh: dict[str, dict] = {}
+        self._stored_profiles: dict[str, dict | None] = {}
 
     def add(self, drop_date: str, profile: dict) -> None:
         self._fresh[drop_date] = profile
@@ -62,10 +63,12 @@ class History:
         return profiles[-expectations.HISTORY_DROPS :]
 
     def _stored(self, drop_date: str) -> dict | None:
-        path = self._layout.drop_state(self._table.source, date.fromisoformat(drop_date))
-        if not path.exists():
-            return None
-        return (read_json(path)["tables"].get(self._table.name) or {}).get("profile")
+        """A drop's profile from its state file, read once per table and run."""
+        if drop_date not in self._stored_profiles:
+            path = self._layout.drop_state(self._table.source, date.fromisoformat(drop_date))
+            state = read_json(path) if path.exists() else {"tables": {}}
+            self._stored_profiles[drop_date] = (state["tables"].get(self._table.name) or {}).get("profile")
+        return self._stored_profiles[drop_date]
 
 
 def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
