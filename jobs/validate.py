@@ -145,6 +145,15 @@ def _shown(value):
     return printable(value) if isinstance(value, str) else value
 
 
+def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, valid: int):
+    """The valid rows of one drop, for GX: a pandas frame read from the drop's
+    partition when they are few (expectations.PANDAS_MAX_ROWS), else a Spark frame."""
+    validated = layout.validated_table(table.source, table.name)
+    if valid <= expectations.PANDAS_MAX_ROWS:
+        return expectations.read_parquet_frame(validated / f"{DROP_DATE}={drop_date}")
+    return spark.read.parquet(str(validated)).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
+
+
 def validate_table(
     spark, layout: Layout, table: contract.Table, drops: list[dict], docs_dir: Path, history: History
 ) -> dict:
@@ -189,9 +198,7 @@ def validate_table(
             rows, valid_count = counts.get(drop_date, (0, 0))
             gx = None
             if valid_count:
-                drop_valid = spark.read.parquet(str(layout.validated_table(table.source, table.name))).where(
-                    F.col(DROP_DATE) == F.lit(drop_date).cast("date")
-                )
+                drop_valid = _drop_rows(spark, layout, table, drop_date, valid_count)
                 gx = expectations.validate_drop(
                     drop_valid,
                     table,

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from conftest import crossing_row, csv_text, empty_drops, hex_key, write_drop
 
+from fraud import expectations
 from fraud.layout import Layout
 from fraud.storage import read_json
 from jobs import ingest, validate
@@ -73,3 +74,23 @@ def test_a_feed_that_stops_sending_entries_is_flagged_and_the_night_goes_on(spar
         _crossings_state(at_once, DAYS[-1])["expectations"]["drift"]
         == (_crossings_state(nightly, DAYS[-1])["expectations"]["drift"])
     )
+
+
+def test_small_drops_checked_on_pandas_keep_the_states_spark_gives(spark, tmp_path, monkeypatch):
+    """A night's drops are few rows, and GX checks them on pandas (jobs/validate.py:
+    _drop_rows); checked on Spark instead, every drop state is the same."""
+    landing = _landing(tmp_path)
+    on_pandas, on_spark = tmp_path / "pandas", tmp_path / "spark"
+    _night(spark, landing, on_pandas, DAYS[-1])
+    monkeypatch.setattr(expectations, "PANDAS_MAX_ROWS", 0)
+    _night(spark, landing, on_spark, DAYS[-1])
+
+    def states(warehouse) -> list[str]:
+        return [
+            Layout(warehouse).drop_state(source, day).read_text().replace(str(warehouse), "<warehouse>")
+            for source in ("ei", "moj", "nts")
+            for day in DAYS
+        ]
+
+    assert states(on_pandas) == states(on_spark)
+    assert _crossings_state(on_pandas, DAYS[-1])["expectations"]["drift"]
