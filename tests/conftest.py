@@ -47,13 +47,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.services)
 
 
+# The suite's session evaluates expressions without generated code and plans without
+# adaptive execution: on a test's few rows, compiling each new plan's code and
+# re-planning after each shuffle cost more than the rows themselves (a test of nightly
+# runs: 145 s with both, 111 s without). They change how Spark computes, not what: the
+# tests that run the pipeline in a subprocess (the DAG test, the CLI's, the bench) use
+# the production configuration of fraud/spark.py, with both.
+TINY_DATA_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
+
+
 @pytest.fixture(scope="session")
 def spark():
     from fraud.config import Settings
     from fraud.spark import spark_session
 
     settings = Settings.from_env(
-        spark_master="local[2]", spark_shuffle_partitions=2, spark_driver_memory="6g", spark_ui=False
+        spark_master="local[2]",
+        spark_shuffle_partitions=2,
+        spark_driver_memory="6g",
+        spark_ui=False,
+        spark_conf=TINY_DATA_CONF,
     )
     session = spark_session(settings, app_name="fraud-tests")
     yield session
