@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from fraud.spark import BROADCAST_MAX_ROWS
+from fraud.spark import BROADCAST_MAX_ROWS, read_parquet
 from fraud.storage import ensure_dir, read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ def read_table(spark, path: Path, key: str) -> DataFrame:
     path = Path(path)
     stack = layers(path)
     if stack is None:
-        return spark.read.parquet(str(path))
-    frames = [spark.read.parquet(str(path / LAYERS_DIR / layer["name"])) for layer in stack]
+        return read_parquet(spark, path)
+    frames = [read_parquet(spark, path / LAYERS_DIR / layer["name"]) for layer in stack]
     visible, later_keys = frames[-1], frames[-1].select(key)
     for frame in reversed(frames[:-1]):
         # A later layer's keys are few (see MAX_LAYER_ROWS): broadcast, so the base is
@@ -147,7 +147,7 @@ def add_layer(spark, previous: Path, night: Path, final: Path, key: str, rows: i
         stack = [{"name": None, "rows": parquet_rows(previous)}]
     later_rows = sum(layer["rows"] for layer in stack[1:]) + night_rows
     if len(stack) + 1 > MAX_LAYERS or later_rows > MAX_LAYER_ROWS:
-        night_frame = spark.read.parquet(str(night))
+        night_frame = read_parquet(spark, night)
         carried = read_table(spark, previous, key).join(night_frame.select(key), on=key, how="left_anti")
         carried.select(*night_frame.columns).unionByName(night_frame).write.parquet(str(final))
         shutil.rmtree(night)

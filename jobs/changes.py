@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 
 from fraud import contract, version
 from fraud.layout import Layout
+from fraud.spark import read_parquet
 from fraud.storage import read_json
 from jobs.conform import BUILT_FROM, CHANGES, coverage_of
 from jobs.stage_io import Night
@@ -62,8 +63,8 @@ def night_changes(spark, layout: Layout, ds: dt.date, base: dt.date) -> NightCha
     """The changes conform wrote for the night (jobs/conform.py:write_changes) ->
     NightChanges."""
     changes = layout.conformed(ds) / CHANGES
-    new = {name: spark.read.parquet(str(changes / name / "new")) for name in contract.TABLES}
-    old = {name: spark.read.parquet(str(changes / name / "old")) for name in contract.TABLES}
+    new = {name: read_parquet(spark, changes / name / "new") for name in contract.TABLES}
+    old = {name: read_parquet(spark, changes / name / "old") for name in contract.TABLES}
     return NightChanges(base, new, old)
 
 

@@ -27,7 +27,7 @@ from features.components import changed_nodes, connected_components, prune_hubs,
 from features.coverage import EMPLOYMENT_FEED, TAX_FEED, coverage_of_tables, covered_from
 from features.rings import candidate_components, component_analytics, component_graph_rows, rings
 from fraud.layout import Layout
-from fraud.spark import join_keys
+from fraud.spark import join_keys, read_parquet
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.conform import coverage_of, read_conformed
@@ -302,7 +302,7 @@ def carried_over(
     if base is None:
         return None, why
     saved = layout.collusion(base)
-    read = lambda name: spark.read.parquet(str(saved / name))  # noqa: E731
+    read = lambda name: read_parquet(spark, saved / name)  # noqa: E731
     carried = Carried(
         changes=night_changes(spark, layout, ds, base),
         claims=read("claims"),
@@ -338,12 +338,10 @@ def run(spark, inputs: CollusionInputs, night: Night) -> CollusionResult:
             found.touched.write.parquet(str(staging / TOUCHED))
             write_json(staging / TOUCHED / TOUCHED_SINCE, {"base": carried.changes.base.isoformat()})
     outputs = ensure_dir(layout.outputs(ds))
-    saved_rings = spark.read.parquet(str(layout.collusion(ds) / "rings"))
+    saved_rings = read_parquet(spark, layout.collusion(ds) / "rings")
     ring_count = _write_rings(saved_rings, outputs)
     hub_count = _write_hubs(found.hubs, outputs)
-    claims_in_rings = (
-        spark.read.parquet(str(layout.collusion(ds) / "claims")).where(F.col("ring_id").isNotNull()).count()
-    )
+    claims_in_rings = read_parquet(spark, layout.collusion(ds) / "claims").where(F.col("ring_id").isNotNull()).count()
     recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
     analysed = found.analysed.count()
     mode = "full" if carried is None else "incremental"

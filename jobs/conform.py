@@ -34,7 +34,7 @@ from fraud import contract, version
 from fraud.layers import add_layer, link_tree, parquet_rows, read_table, table_rows
 from fraud.layout import Layout
 from fraud.records import LINE_NO
-from fraud.spark import join_keys
+from fraud.spark import join_keys, read_parquet
 from fraud.storage import atomic_dir, read_json, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION
 from jobs.stage_io import ConformInputs, ConformResult, Night
@@ -87,7 +87,7 @@ def write_changes(redecided: DataFrame, previous: DataFrame, table: contract.Tab
     changed = redecided.where(F.col(DROP_DATE) > F.lit(base))
     changed.write.parquet(str(into / "new"))
     keys = join_keys(
-        changed.sparkSession.read.parquet(str(into / "new")).select(table.primary_key),
+        read_parquet(changed.sparkSession, into / "new").select(table.primary_key),
         at_most=parquet_rows(into / "new"),
     )
     previous.select(*table.column_names, DROP_DATE).join(keys, on=table.primary_key, how="left_semi").write.parquet(
@@ -109,7 +109,7 @@ def _validated(spark, layout: Layout, table: contract.Table, after: date | None 
     """The valid rows of every drop of `table` (or only of those dated after `after`)."""
     path = layout.validated_table(table.source, table.name)
     if any(path.glob(f"{DROP_DATE}=*")):
-        rows = spark.read.parquet(str(path))
+        rows = read_parquet(spark, path)
         return rows if after is None else rows.where(F.col(DROP_DATE) > F.lit(after))
     return spark.createDataFrame([], f"{table.spark_ddl}, `{DROP_DATE}` date, `{LINE_NO}` bigint")
 
@@ -213,7 +213,7 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
                 night, changes = staging / NIGHT / table.name, staging / CHANGES / table.name
                 delta = _validated(spark, layout, table, after=base)
                 redecide(previous, delta, table, ds, _validated_rows(layout, table, base)).write.parquet(str(night))
-                write_changes(spark.read.parquet(str(night)), previous, table, base, changes)
+                write_changes(read_parquet(spark, night), previous, table, base, changes)
                 # Each changed record either replaced its old version or is new.
                 before = table_rows(previous_path)
                 rows = (
@@ -252,8 +252,8 @@ def _coverage(spark, staging: Path, base: date | None, ds: date) -> dict:
     base_file = staging / BASE / COVERAGE
     if base is not None and base_file.exists():
         changes = staging / CHANGES
-        new = {name: spark.read.parquet(str(changes / name / "new")) for name in contract.TABLES}
-        old = {name: spark.read.parquet(str(changes / name / "old")) for name in contract.TABLES}
+        new = {name: read_parquet(spark, changes / name / "new") for name in contract.TABLES}
+        old = {name: read_parquet(spark, changes / name / "old") for name in contract.TABLES}
         months = updated_counts(read_json(base_file)["months"], new, old)
     else:
         months = monthly_counts(

@@ -38,7 +38,7 @@ from features.coverage import coverage_of_tables
 from features.rings import WORKPLACE_COLUMNS, suspected_workplaces
 from fraud import dispositions
 from fraud.layout import Layout
-from fraud.spark import join_keys
+from fraud.spark import join_keys, read_parquet
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, read_json, write_csv, write_json
 from jobs.changes import STATE_FILE, NightChanges, night_changes, stage_state, usable_base
 from jobs.collusion import TOUCHED, TOUCHED_SINCE
@@ -425,15 +425,15 @@ def carried_over(
     if not (layout.collusion(base) / "claims").exists():
         return None, f"no collusion claims of {base}"
     saved = layout.crossmatch(base)
-    frames = {name: spark.read.parquet(str(saved / name)) for name in EVIDENCE_FRAMES}
+    frames = {name: read_parquet(spark, saved / name) for name in EVIDENCE_FRAMES}
     touched = Path(inputs.collusion) / TOUCHED
     since = touched / TOUCHED_SINCE
     same_base = since.exists() and read_json(since) == {"base": base.isoformat()}
     carried = CarriedEvidence(
         changes=night_changes(spark, layout, ds, base),
         evidence=Evidence(**frames),
-        collusion=spark.read.parquet(str(layout.collusion(base) / "claims")),
-        collusion_touched=spark.read.parquet(str(touched)) if same_base else None,
+        collusion=read_parquet(spark, layout.collusion(base) / "claims"),
+        collusion_touched=read_parquet(spark, touched) if same_base else None,
     )
     return carried, why
 
@@ -446,9 +446,9 @@ def night_context(
     recorded on or before the run date (fraud/dispositions.py: the same entries on
     every re-run of the night) and the cleared claims among them ->
     (collusion, rings, applied entries, cleared)."""
-    collusion = spark.read.parquet(str(collusion_dir / "claims")) if collusion_dir else None
+    collusion = read_parquet(spark, collusion_dir / "claims") if collusion_dir else None
     if collusion_dir is not None:
-        rings_df = spark.read.parquet(str(collusion_dir / "rings"))
+        rings_df = read_parquet(spark, collusion_dir / "rings")
     else:
         rings_df = spark.createDataFrame(
             [], "ring_id string, score double, reasons string, workplace_ids string, person_count int"

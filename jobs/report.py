@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from fraud import dispositions
 from fraud.layout import Layout
+from fraud.spark import read_parquet
 from fraud.storage import atomic_dir, read_csv, read_json, reading_csv
 from jobs.conform import read_conformed
 from jobs.stage_io import Night, ReportInputs, ReportResult
@@ -93,7 +94,7 @@ def ring_claims(spark, collusion_dir: Path | None, claims: DataFrame) -> list[di
     the graph stage's claims, the person and workplace from the conformed `claims`."""
     if collusion_dir is None or not (collusion_dir / "claims").exists():
         return []
-    in_rings = spark.read.parquet(str(collusion_dir / "claims")).where(F.col("ring_id").isNotNull())
+    in_rings = read_parquet(spark, collusion_dir / "claims").where(F.col("ring_id").isNotNull())
     subjects = claims.select("claim_id", "person_key", "workplace_id")
     joined = in_rings.select("claim_id", "ring_id").join(subjects, on="claim_id", how="left")
     return _collect(joined.select("claim_id", "person_key", "workplace_id", "ring_id"), ["ring_id", "claim_id"])

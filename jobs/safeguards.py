@@ -47,6 +47,7 @@ from features.oversight import (
 from fraud import dispositions
 from fraud.config import SampleSize
 from fraud.layout import Layout
+from fraud.spark import read_parquet
 from fraud.storage import ensure_dir, read_csv, write_csv
 from jobs.conform import read_conformed
 from jobs.stage_io import Night, SafeguardsInputs, SafeguardsResult
@@ -133,11 +134,11 @@ def run(spark, inputs: SafeguardsInputs, night: Night) -> SafeguardsResult:
     output = ensure_dir(layout.outputs(ds))
     tables = read_conformed(spark, Path(inputs.conformed))
     evidence = Path(inputs.evidence)
-    claim_table = spark.read.parquet(str(evidence / "claim_table")).select(
+    claim_table = read_parquet(spark, evidence / "claim_table").select(
         "claim_id", "person_key", "workplace_id", "filed_on", "status", "separation_code"
     )
     certification_table = (
-        spark.read.parquet(str(evidence / "certification_table"))
+        read_parquet(spark, evidence / "certification_table")
         .select("claim_id", "cert_on", "paid_amount", "channel")
         .localCheckpoint()
     )

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from fraud import contract, expectations
 from fraud.layout import Layout
+from fraud.spark import read_parquet
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.text import printable
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
@@ -151,7 +152,7 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
     validated = layout.validated_table(table.source, table.name)
     if valid <= expectations.PANDAS_MAX_ROWS:
         return expectations.read_parquet_frame(validated / f"{DROP_DATE}={drop_date}")
-    return spark.read.parquet(str(validated)).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
+    return read_parquet(spark, validated).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
 
 
 def validate_table(
@@ -164,7 +165,7 @@ def validate_table(
     checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
     check_rows(_landed(spark, layout, table, drops), table).write.parquet(str(checked_path))
     try:
-        checked = spark.read.parquet(str(checked_path))
+        checked = read_parquet(spark, checked_path)
         is_valid = F.size("_failures") == 0
         nullable = [column.name for column in table.columns if not column.required]
         counted = (

@@ -39,3 +39,45 @@ def test_full_rebuild_is_a_setting_left_out_of_the_manifest(monkeypatch):
     assert "full_rebuild" not in settings.as_manifest()  # a rebuild and a nightly run compare equal
     monkeypatch.setenv("FRAUD_FULL_REBUILD", "0")
     assert Settings.from_env().full_rebuild is False
+
+
+def _jobs(spark, label: str, action) -> tuple[object, int]:
+    """What `action()` returns, and how many Spark jobs it started."""
+    context = spark.sparkContext
+    context.setJobGroup(label, label)
+    try:
+        result = action()
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    return result, len(context.statusTracker().getJobIdsForGroup(label))
+
+
+def test_a_directory_spark_wrote_is_read_with_its_footer_schema_and_no_job(spark, tmp_path):
+    """read_parquet tells Spark the schema it wrote, so Spark starts no job to infer
+    it; the frame is the one a plain read gives, nullability included."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fraud.spark import read_parquet, written_schema
+
+    frame = spark.createDataFrame(
+        [("C-1", 3, None), ("C-2", None, "x")], "claim_id string not null, days int, note string"
+    )
+    frame.write.parquet(str(tmp_path / "plain"))
+    plain, plain_jobs = _jobs(spark, "plain", lambda: spark.read.parquet(str(tmp_path / "plain")))
+    told, told_jobs = _jobs(spark, "told", lambda: read_parquet(spark, tmp_path / "plain"))
+    assert plain_jobs >= 1 and told_jobs == 0
+    assert told.schema == plain.schema and told.schema.json() == plain.schema.json()
+    assert sorted(told.collect()) == sorted(plain.collect())
+
+    # Anything else is read as before: a partitioned table, a file another writer
+    # made, a directory with no file.
+    frame.write.partitionBy("note").parquet(str(tmp_path / "partitioned"))
+    (tmp_path / "arrow").mkdir()
+    pq.write_table(pa.table({"claim_id": ["C-1"]}), tmp_path / "arrow" / "part-0.parquet")
+    (tmp_path / "empty").mkdir()
+    for other in ("partitioned", "arrow", "empty"):
+        assert written_schema(tmp_path / other) is None, other
+    assert sorted(read_parquet(spark, tmp_path / "partitioned").collect()) == sorted(
+        spark.read.parquet(str(tmp_path / "partitioned")).collect()
+    )
