@@ -604,6 +604,19 @@ def targets(results: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
+KEPT_BY_HAND = "## Measurements kept by hand"
+
+
+def write_report(out: Path, text: str) -> None:
+    """Write the generated report to `out`, carrying over from the file it replaces
+    everything from KEPT_BY_HAND on: the project's other measured figures, which the
+    guides under docs/ link to and no run of this script can measure again."""
+    previous = out.read_text(encoding="utf-8") if out.exists() else ""
+    at = previous.find(KEPT_BY_HAND)
+    kept = previous[at:] if at >= 0 else ""
+    out.write_text(text.rstrip("\n") + ("\n\n" + kept if kept else "\n"), encoding="utf-8")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
@@ -652,7 +665,7 @@ def main(argv=None) -> None:
             if "delta" not in result and extra.exists():
                 result["delta"] = _json(extra)
         text = report(saved["results"], saved["context"])
-        args.out.write_text(text)
+        write_report(args.out, text)
         print(text)
         return
     context = {
@@ -682,7 +695,7 @@ def main(argv=None) -> None:
         context["finished"], context["load_end"] = _now(), os.getloadavg()[0]
         (args.work / "results.json").write_text(json.dumps({"results": results, "context": context}, indent=1))
     text = report(results, context)
-    args.out.write_text(text)
+    write_report(args.out, text)
     print(text)
 
 

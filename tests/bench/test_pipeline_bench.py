@@ -247,3 +247,17 @@ def test_report_sets_the_issues_targets_beside_what_was_measured():
         "| ingest at the largest size measured (100,000 persons) | at least 1,000,000 rows/s | 12,857 rows/s | no |"
         in text
     )
+
+
+def test_a_new_report_carries_over_the_measurements_kept_by_hand(tmp_path):
+    """The guides link to hand-kept sections of bench/results.md; a run rewrites the
+    generated part and keeps them."""
+    from bench.pipeline_bench import KEPT_BY_HAND, write_report
+
+    out = tmp_path / "results.md"
+    write_report(out, "# Pipeline benchmark\n\nold figures\n")
+    assert out.read_text() == "# Pipeline benchmark\n\nold figures\n"
+    kept = f"{KEPT_BY_HAND}\n\n### The Airflow stack\n\n48 s\n"
+    out.write_text(out.read_text() + "\n" + kept)
+    write_report(out, "# Pipeline benchmark\n\nnew figures\n")
+    assert out.read_text() == "# Pipeline benchmark\n\nnew figures\n\n" + kept
