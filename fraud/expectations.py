@@ -275,9 +275,9 @@ def _code_shares(column: contract.Column, history: list[dict], rows: int) -> lis
 
 def _integer_range(column: contract.Column, history: list[dict], rows: int) -> list:
     """The drop's minimum and maximum (observed) and, with a history, the share of its
-    `rows` non-null values outside the history's range. Of N exchangeable values a new one falls outside
-    their range with probability 2/(N+1); more than that, beyond noise and SLACK, is
-    drift (amounts in another unit, a new scale)."""
+    `rows` non-null values outside the history's range. Of N exchangeable values a new
+    one falls outside their range with probability 2/(N+1); more than that, beyond
+    noise and SLACK, is drift (amounts in another unit, a new scale)."""
     name = column.name
     expectations = [
         gxe.ExpectColumnMinToBeBetween(column=name, description="observed", meta={"measure": MINIMUM, "column": name}),

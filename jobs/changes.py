@@ -29,11 +29,10 @@ from typing import Callable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from fraud import contract, version
+from fraud import version
 from fraud.layout import Layout
-from fraud.spark import read_parquet
 from fraud.storage import read_json
-from jobs.conform import BUILT_FROM, CHANGES, coverage_of
+from jobs.conform import BUILT_FROM, CHANGES, coverage_of, read_changes
 from jobs.stage_io import Night
 from rules.ruleset import RULES_VERSION
 
@@ -62,10 +61,7 @@ class NightChanges:
 def night_changes(spark, layout: Layout, ds: dt.date, base: dt.date) -> NightChanges:
     """The changes conform wrote for the night (jobs/conform.py:write_changes) ->
     NightChanges."""
-    changes = layout.conformed(ds) / CHANGES
-    new = {name: read_parquet(spark, changes / name / "new") for name in contract.TABLES}
-    old = {name: read_parquet(spark, changes / name / "old") for name in contract.TABLES}
-    return NightChanges(base, new, old)
+    return NightChanges(base, *read_changes(spark, layout.conformed(ds) / CHANGES))
 
 
 def stage_state(stage: str, layout: Layout, ds: dt.date, night: Night) -> dict:

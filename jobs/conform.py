@@ -245,15 +245,21 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
     )
 
 
+def read_changes(spark, changes: Path) -> tuple[dict[str, DataFrame], dict[str, DataFrame]]:
+    """The change sets `write_changes` wrote under `changes`, per table -> (new
+    versions, old versions)."""
+    new = {name: read_parquet(spark, changes / name / "new") for name in contract.TABLES}
+    old = {name: read_parquet(spark, changes / name / "old") for name in contract.TABLES}
+    return new, old
+
+
 def _coverage(spark, staging: Path, base: date | None, ds: date) -> dict:
     """The feeds' monthly counts and the span each covers (features/coverage.py), for
     the tables just written under `staging`: from the base night's counts and the
     night's changes when it built on one, else from the tables."""
     base_file = staging / BASE / COVERAGE
     if base is not None and base_file.exists():
-        changes = staging / CHANGES
-        new = {name: read_parquet(spark, changes / name / "new") for name in contract.TABLES}
-        old = {name: read_parquet(spark, changes / name / "old") for name in contract.TABLES}
+        new, old = read_changes(spark, staging / CHANGES)
         months = updated_counts(read_json(base_file)["months"], new, old)
     else:
         months = monthly_counts(
