@@ -77,6 +77,18 @@ def spark():
     session.stop()
 
 
+def spark_jobs(spark, label: str, action):
+    """What `action()` returns, and how many Spark jobs it started (in job group
+    `label`, which must be new)."""
+    context = spark.sparkContext
+    context.setJobGroup(label, label)
+    try:
+        result = action()
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    return result, len(context.statusTracker().getJobIdsForGroup(label))
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _release_spark_memory():
     """After each test module: drop what it cached and let Spark's cleaner free the

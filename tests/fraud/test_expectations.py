@@ -10,6 +10,7 @@ import socket
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import spark_jobs
 
 from fraud import contract, expectations
 from fraud.expectations import build_suite, check_empty_drop, empty_profile, validate_drop, volume_bounds
@@ -353,18 +354,16 @@ def test_gx_runs_a_few_spark_jobs_however_many_expectations(spark, sealed):
     expectations starts no more Spark jobs than an observed one with few."""
     table = contract.TABLES["employments"]
     rows = [_employment(f"E-{i}") for i in range(20)]
-    context = spark.sparkContext
-    tracker = context.statusTracker()
 
     def jobs(history: list[dict], label: str) -> tuple[int, int]:
-        context.setJobGroup(label, label)
-        try:
-            outcome = validate_drop(
+        outcome, started = spark_jobs(
+            spark,
+            label,
+            lambda: validate_drop(
                 _frame(spark, table, rows), table, f"ei/{DROP}/{label}", sealed / label, rows=20, history=history
-            )
-        finally:
-            context.setLocalProperty("spark.jobGroup.id", None)
-        return len(tracker.getJobIdsForGroup(label)), outcome["evaluated"]
+            ),
+        )
+        return started, outcome["evaluated"]
 
     observed_jobs, observed = jobs([], "observed")
     judged_jobs, judged = jobs(EMPLOYMENTS_HISTORY, "judged")

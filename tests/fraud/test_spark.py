@@ -2,6 +2,7 @@
 alone: FRAUD_SPARK_MASTER and FRAUD_SPARK_CONF reach the session."""
 
 import pytest
+from conftest import spark_jobs
 
 from fraud.config import Settings
 from fraud.spark import session_config
@@ -41,17 +42,6 @@ def test_full_rebuild_is_a_setting_left_out_of_the_manifest(monkeypatch):
     assert Settings.from_env().full_rebuild is False
 
 
-def _jobs(spark, label: str, action) -> tuple[object, int]:
-    """What `action()` returns, and how many Spark jobs it started."""
-    context = spark.sparkContext
-    context.setJobGroup(label, label)
-    try:
-        result = action()
-    finally:
-        context.setLocalProperty("spark.jobGroup.id", None)
-    return result, len(context.statusTracker().getJobIdsForGroup(label))
-
-
 def test_a_directory_spark_wrote_is_read_with_its_footer_schema_and_no_job(spark, tmp_path):
     """read_parquet tells Spark the schema it wrote, so Spark starts no job to infer
     it; the frame is the one a plain read gives, nullability included."""
@@ -64,8 +54,8 @@ def test_a_directory_spark_wrote_is_read_with_its_footer_schema_and_no_job(spark
         [("C-1", 3, None), ("C-2", None, "x")], "claim_id string not null, days int, note string"
     )
     frame.write.parquet(str(tmp_path / "plain"))
-    plain, plain_jobs = _jobs(spark, "plain", lambda: spark.read.parquet(str(tmp_path / "plain")))
-    told, told_jobs = _jobs(spark, "told", lambda: read_parquet(spark, tmp_path / "plain"))
+    plain, plain_jobs = spark_jobs(spark, "plain", lambda: spark.read.parquet(str(tmp_path / "plain")))
+    told, told_jobs = spark_jobs(spark, "told", lambda: read_parquet(spark, tmp_path / "plain"))
     assert plain_jobs >= 1 and told_jobs == 0
     assert told.schema == plain.schema and told.schema.json() == plain.schema.json()
     assert sorted(told.collect()) == sorted(plain.collect())
