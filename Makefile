@@ -63,13 +63,18 @@ demo: system-demo airflow-db
 
 # The workbench's tests also run on PostgreSQL (installed by system-test): required here.
 # The 25 slowest tests are listed at the end: where the suite's time goes.
+# TEST_WORKERS processes share the tests a module at a time (pytest-xdist, loadfile), each
+# with its own Spark session (a heap of up to 6 GiB): 2 fit this 2-core, 24 GiB machine;
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
+TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: system-test airflow-db lint
-	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q --durations=25
+	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q $(TEST_PARALLEL) --durations=25
 
 # The pure functions alone: no JVM (Java is made unreachable), no PostgreSQL, no
 # browser (tests/conftest.py marks the tests that need them `jvm` or `services`).
 test-fast: airflow-db
-	FRAUD_TEST_TIER=fast $(BIN)/pytest -q -m 'not jvm and not services and not stack'
+	FRAUD_TEST_TIER=fast $(BIN)/pytest -q $(TEST_PARALLEL) -m 'not jvm and not services and not stack'
 
 # Ruff's linter and formatter (pyproject.toml) and the import layers of
 # docs/ARCHITECTURE.md (import-linter; tests/test_architecture.py shows it catching an

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +21,12 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("AIRFLOW_HOME", str(REPO))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+# pytest-xdist's workers run tests under an execnet `__main__` that has neither a spec
+# nor a file, which pyspark.sql.connect (imported by GX) takes for a run of its own
+# doctests and answers with sys.exit(0). Give that `__main__` a file name.
+if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
 
 # `make test-fast` (FRAUD_TEST_TIER=fast) runs the tests that need no JVM. Java is made
 # unreachable for it, in this process and in every subprocess it starts, so that a test
