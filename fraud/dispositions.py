@@ -32,6 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fraud import contract
+from fraud.layout import MANIFEST_NAME
 from fraud.storage import atomic_file, ensure_dir
 
 CONFIRMED = "confirmed"
@@ -172,34 +173,51 @@ def history_by_case(entries: list[Disposition]) -> dict[str, list[Disposition]]:
 # --- recording (the CLI) -------------------------------------------------------------
 
 
-def latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
-    """The latest run dated on or before `on_or_before` whose queue holds the case, and
-    its cases.csv row."""
-    return _latest_row_with(warehouse, "cases.csv", case_id, on_or_before)
-
-
-def _latest_control_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
-    """The latest run dated on or before `on_or_before` whose control sample holds the
-    claim, and its control_sample.csv row."""
-    return _latest_row_with(warehouse, CONTROL_SAMPLE_FILE, case_id, on_or_before)
-
-
-def _latest_row_with(warehouse: Path, name: str, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
+def published_nights(warehouse: Path) -> list[date]:
+    """The nights whose outputs were published (a run manifest exists), oldest first."""
     outputs = Path(warehouse) / "outputs"
     if not outputs.is_dir():
-        return None
-    days = sorted(
-        (p for p in outputs.iterdir() if _is_day(p.name) and date.fromisoformat(p.name) <= on_or_before), reverse=True
-    )
-    for day in days:
-        listed = day / name
-        if not listed.exists():
+        return []
+    days = (path for path in outputs.iterdir() if _is_day(path.name))
+    return sorted(date.fromisoformat(path.name) for path in days if (path / MANIFEST_NAME).is_file())
+
+
+def latest_listing(warehouse: Path, case_id: str, on_or_before: date | None = None) -> tuple[Path, dict, str] | None:
+    """The latest published night (dated on or before `on_or_before`, when given) whose
+    queue or control sample lists the case: (its outputs, its row, QUEUE or CONTROL).
+
+    The one answer to "which list is the case on" for the CLI (`record`) and the
+    workbench: a claim that left an earlier night's queue undecided and was drawn into
+    a later control sample is a control claim, and the reverse. A night that was not
+    published is never the answer: its queue was shown to nobody."""
+    for night in reversed(published_nights(warehouse)):
+        if on_or_before is not None and night > on_or_before:
             continue
-        with open(listed, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                if row["case_id"] == case_id:
-                    return day, row
+        outputs = Path(warehouse) / "outputs" / night.isoformat()
+        for name, kind in (("cases.csv", QUEUE), (CONTROL_SAMPLE_FILE, CONTROL)):
+            row = _row_with(outputs / name, case_id)
+            if row is not None:
+                return outputs, row, kind
     return None
+
+
+def latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
+    """The latest published night dated on or before `on_or_before` whose queue holds
+    the case, and its cases.csv row."""
+    for night in reversed(published_nights(warehouse)):
+        if night <= on_or_before:
+            outputs = Path(warehouse) / "outputs" / night.isoformat()
+            row = _row_with(outputs / "cases.csv", case_id)
+            if row is not None:
+                return outputs, row
+    return None
+
+
+def _row_with(listed: Path, case_id: str) -> dict | None:
+    if not listed.is_file():
+        return None
+    with open(listed, encoding="utf-8", newline="") as handle:
+        return next((row for row in csv.DictReader(handle) if row["case_id"] == case_id), None)
 
 
 def _is_day(name: str) -> bool:
@@ -247,23 +265,13 @@ def record(warehouse: Path, case_id: str, status: str, note: str, by: str, at: d
     if at.tzinfo is None:
         raise DispositionError("the time of a disposition needs a UTC offset")
     at_kst = at.astimezone(KST)
-    # The latest night that listed the claim says which list it is on: a claim that left
-    # an earlier night's queue undecided and was drawn into a later control sample is a
-    # control claim (as the workbench shows it), and the reverse.
-    listed = [
-        (found, sample)
-        for found, sample in (
-            (latest_queue_with(warehouse, case_id, at_kst.date()), QUEUE),
-            (_latest_control_with(warehouse, case_id, at_kst.date()), CONTROL),
-        )
-        if found is not None
-    ]
-    if not listed:
+    listed = latest_listing(warehouse, case_id, at_kst.date())
+    if listed is None:
         raise DispositionError(
-            f"case {case_id} is in no queue or control sample of {Path(warehouse) / 'outputs'} "
-            f"dated on or before {at_kst.date()}"
+            f"case {case_id} is in no queue or control sample of a night published in "
+            f"{Path(warehouse) / 'outputs'} dated on or before {at_kst.date()}"
         )
-    (run_outputs, case), sample = max(listed, key=lambda item: item[0][0].name)
+    run_outputs, case, sample = listed
     entry = Disposition(
         case_id=case_id,
         claim_id=case["claim_id"],

@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+# A night's run manifest, written last by its publish stage (jobs/publish.py): a night
+# without one failed or is still running, and its outputs were shown to nobody.
+MANIFEST_NAME = "run_manifest.json"
+
 
 class Layout:
     def __init__(self, warehouse: Path):

@@ -13,7 +13,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from fraud.layout import Layout
+from fraud.layout import MANIFEST_NAME, Layout
 from fraud.storage import ensure_dir, read_json, sha256_file, write_json
 from fraud.validation import VALIDATOR_VERSION
 from fraud.version import lock_digest
@@ -22,8 +22,6 @@ from jobs.ingest import READER_VERSION
 from jobs.stage_io import Night, PublishInputs, PublishResult
 
 log = logging.getLogger(__name__)
-
-MANIFEST_NAME = "run_manifest.json"
 
 
 class PublishError(Exception):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 
 from conftest import conformed_frame as frame
 
@@ -129,6 +130,9 @@ def night(spark, warehouse, day: dt.date, with_new_evidence: bool = False) -> tu
 
     conformed = write_world(spark, warehouse, day, with_new_evidence)
     result = run(spark, CrossmatchInputs(conformed), Night(day, warehouse)).as_json()
+    # Published, as its publish stage would leave it (the manifest written last): only a
+    # published night's cases can be decided on.
+    (warehouse / "outputs" / day.isoformat() / "run_manifest.json").write_text(json.dumps({"ds": day.isoformat()}))
     with open(warehouse / "outputs" / day.isoformat() / "cases.csv", encoding="utf-8", newline="") as handle:
         queue = {row["claim_id"]: row for row in csv.DictReader(handle)}
     return result, queue

@@ -39,7 +39,7 @@ from pages.mask import mask_keys, short_key
 from pages.notice import render as render_notice
 from pages.templates import CONTENT_SECURITY_POLICY
 from workbench import auth
-from workbench.night import decisions, latest_queue, published_nights, queued_case, report_page
+from workbench.night import decisions, latest_queue, queued_case, report_page
 from workbench.screens import environment
 from workbench.store import (
     AUDITOR,
@@ -296,7 +296,7 @@ def create_app(
 
     def night_page(kind: str, name: str):
         """The report page `kind/name` of the latest published night that has it."""
-        for ds in reversed(published_nights(warehouse)):
+        for ds in reversed(dispositions.published_nights(warehouse)):
             found = report_page(warehouse, ds, kind, name)
             if found is not None:
                 return ds, found

@@ -9,11 +9,11 @@ from datetime import date
 from pathlib import Path
 
 from fraud import dispositions
+from fraud.dispositions import published_nights
 from fraud.storage import read_csv
 from pages.mask import short_key
 from pages.site import changes_since
 
-MANIFEST = "run_manifest.json"
 _PAGE_NAME = re.compile(r"[0-9A-Za-z_.-]{1,100}")
 _MAIN = re.compile(r"<main>\n?(.*)\n?</main>\n(.*)</body>", re.DOTALL)
 
@@ -26,20 +26,6 @@ class Queue:
     # The night's random control sample (control_sample.csv, jobs/safeguards.py), each
     # with `person_short`: no cases, decided like them.
     control: list[dict] = field(default_factory=list)
-
-
-def published_nights(warehouse: Path) -> list[date]:
-    """The nights whose outputs were published (a run manifest exists), oldest first."""
-    root = Path(warehouse) / "outputs"
-    nights = []
-    for path in root.iterdir() if root.is_dir() else ():
-        try:
-            day = date.fromisoformat(path.name)
-        except ValueError:
-            continue
-        if (path / MANIFEST).is_file():
-            nights.append(day)
-    return sorted(nights)
 
 
 def latest_queue(warehouse: Path) -> Queue:
@@ -78,15 +64,13 @@ def report_page(warehouse: Path, ds: date, kind: str, name: str) -> tuple[str, s
 
 def queued_case(warehouse: Path, case_id: str) -> tuple[date, dict] | None:
     """The latest published night whose queue or control sample holds the case, and its
-    row (a control claim's with `list` = "control")."""
-    for ds in reversed(published_nights(warehouse)):
-        night = Path(warehouse) / "outputs" / ds.isoformat()
-        for name, kind in (("cases.csv", dispositions.QUEUE), (dispositions.CONTROL_SAMPLE_FILE, dispositions.CONTROL)):
-            listed = night / name
-            for row in read_csv(listed) if listed.is_file() else ():
-                if row["case_id"] == case_id:
-                    return ds, dict(row, list=kind) if kind == dispositions.CONTROL else row
-    return None
+    row (a control claim's with `list` = "control"): fraud/dispositions.py:latest_listing,
+    the night a decision recorded now would be taken on."""
+    found = dispositions.latest_listing(warehouse, case_id)
+    if found is None:
+        return None
+    outputs, row, kind = found
+    return date.fromisoformat(outputs.name), dict(row, list=kind) if kind == dispositions.CONTROL else row
 
 
 def decisions(warehouse: Path) -> dict[str, list[dispositions.Disposition]]:

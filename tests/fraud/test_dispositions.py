@@ -25,11 +25,15 @@ def queue(
     rows: list[tuple[str, str, str, str]],
     evidence: list[tuple[str, str | None]] = (),
     rings: str = "ring_id,workplace_ids,person_count,claim_count,score,reasons\n",
+    published: bool = True,
 ):
     """outputs/<day>/ with cases.csv (case_id, claim_id, rule_hits, ring_id rows),
-    evidence.parquet (case_id, cert_id) and rings.csv."""
+    evidence.parquet (case_id, cert_id), rings.csv and, when `published`, a run
+    manifest (what a night's publish stage writes last)."""
     out = warehouse / "outputs" / day
     out.mkdir(parents=True)
+    if published:
+        (out / "run_manifest.json").write_text("{}")
     lines = [
         "case_id,claim_id,person_key,workplace_id,score,rank,fraud_types,rule_hits,reasons,estimated_overpayment,ring_id"
     ]
@@ -158,6 +162,7 @@ def test_a_control_claim_is_decided_like_a_case_and_counted_apart_as_a_label(tmp
 def _control_sample(warehouse, day: str, case_id: str, claim_id: str) -> None:
     out = warehouse / "outputs" / day
     out.mkdir(parents=True, exist_ok=True)
+    (out / "run_manifest.json").write_text("{}")
     (out / "control_sample.csv").write_text(
         "draw_order,case_id,claim_id,person_key,workplace_id,filed_on,draw_key\n"
         f"1,{case_id},{claim_id},{PERSON},11111111111,2026-01-02,{'0' * 64}\n"
@@ -178,3 +183,26 @@ def test_the_latest_night_that_listed_a_claim_says_whether_it_is_a_queue_or_a_co
     queue(warehouse, "2026-03-07", [("C9", "CL9", "UW-02", "")])
     again = record(warehouse, "C9", "confirmed", "", "kim", dt.datetime(2026, 3, 8, 10, 0, tzinfo=KST))
     assert (again.sample, again.rule_hits) == ("queue", "UW-02")
+
+
+def test_a_night_that_was_not_published_lists_no_case_for_the_cli_or_the_workbench(tmp_path):
+    # 03-07's run wrote its queue and failed before publishing: nobody was shown it. A
+    # decision is taken on the night the workbench shows, 03-01's, by both ways in.
+    from workbench.night import queued_case
+
+    warehouse = tmp_path / "warehouse"
+    queue(warehouse, "2026-03-01", [("C9", "CL9", "UW-01", "")])
+    queue(warehouse, "2026-03-07", [("C9", "CL9", "UW-02", ""), ("C8", "CL8", "UW-01", "")], published=False)
+    assert dispositions.published_nights(warehouse) == [dt.date(2026, 3, 1)]
+    assert queued_case(warehouse, "C9")[0] == dt.date(2026, 3, 1)
+    assert queued_case(warehouse, "C8") is None
+    entry = record(warehouse, "C9", "confirmed", "", "kim", dt.datetime(2026, 3, 8, 10, 0, tzinfo=KST))
+    assert (entry.sample, entry.rule_hits) == ("queue", "UW-01")
+    with pytest.raises(DispositionError, match="no queue or control sample of a night published"):
+        record(warehouse, "C8", "confirmed", "", "kim", dt.datetime(2026, 3, 8, 10, 0, tzinfo=KST))
+    # Once published, it is the latest listing for both.
+    (warehouse / "outputs" / "2026-03-07" / "run_manifest.json").write_text("{}")
+    assert queued_case(warehouse, "C8")[0] == dt.date(2026, 3, 7)
+    assert (
+        record(warehouse, "C9", "in_review", "", "kim", dt.datetime(2026, 3, 8, 11, 0, tzinfo=KST)).rule_hits == "UW-02"
+    )

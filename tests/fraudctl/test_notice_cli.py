@@ -20,12 +20,14 @@ NOTICE_ON = "2026-03-09"
 
 @pytest.fixture
 def warehouse(tmp_path, report_sample):
-    """The report's hand-made night as a warehouse's outputs: its queue and evidence."""
+    """The report's hand-made night as a warehouse's published outputs: its queue,
+    evidence and a run manifest."""
     inp = report_sample.sample_input()
     outputs = tmp_path / "warehouse" / "outputs" / inp.ds.isoformat()
     columns = list(inp.cases[0])
     write_csv(outputs / "cases.csv", columns, ([case[k] for k in columns] for case in inp.cases))
     pq.write_table(pa.Table.from_pylist(inp.evidence), outputs / "evidence.parquet")
+    (outputs / "run_manifest.json").write_text("{}")
     return tmp_path / "warehouse"
 
 
@@ -94,3 +96,12 @@ def test_a_case_in_no_queue_up_to_the_notices_date_is_refused(warehouse):
     early = CliRunner().invoke(main, ["notice", "CASE0001", "--warehouse", str(warehouse), "--ds", "2026-03-06"])
     [line] = early.stderr.splitlines()
     assert early.exit_code == 2 and "is in no queue" in line and "on or before 2026-03-06" in line
+
+
+def test_a_night_that_was_not_published_gives_no_notice(warehouse):
+    decide(warehouse, "confirmed")
+    night = next((warehouse / "outputs").iterdir())
+    (night / "run_manifest.json").unlink()  # the night failed before publishing
+    result = CliRunner().invoke(main, ["notice", "CASE0001", "--warehouse", str(warehouse), "--ds", NOTICE_ON])
+    [line] = result.stderr.splitlines()
+    assert result.exit_code == 2 and "is in no queue" in line

@@ -126,7 +126,10 @@ def night(spark, warehouse, day: dt.date, control_sample: str = "6") -> dict:
             frame(spark, name, rows).write.parquet(str(conformed / name))
     crossmatch.run(spark, CrossmatchInputs(conformed), Night(day, warehouse))
     inputs = SafeguardsInputs(conformed, warehouse / "runs" / day.isoformat() / "crossmatch", control_sample)
-    return safeguards.run(spark, inputs, Night(day, warehouse)).as_json()
+    result = safeguards.run(spark, inputs, Night(day, warehouse)).as_json()
+    # Published (its manifest written last), so that its cases can be decided on.
+    (warehouse / "outputs" / day.isoformat() / "run_manifest.json").write_text(json.dumps({"ds": day.isoformat()}))
+    return result
 
 
 def rows(path) -> list[dict]:
