@@ -71,3 +71,13 @@ def test_a_directory_spark_wrote_is_read_with_its_footer_schema_and_no_job(spark
     assert sorted(read_parquet(spark, tmp_path / "partitioned").collect()) == sorted(
         spark.read.parquet(str(tmp_path / "partitioned")).collect()
     )
+
+
+def test_dataframe_calls_record_no_python_call_site(spark):
+    """fraud/spark.py turns off PySpark's DataFrame debugging: no Column or DataFrame
+    call walks the stack and tells the JVM where it came from."""
+    from pyspark.errors.utils import is_debugging_enabled
+
+    assert session_config(Settings.from_env())["spark.python.sql.dataFrameDebugging.enabled"] == "false"
+    assert spark.conf.get("spark.python.sql.dataFrameDebugging.enabled") == "false"
+    assert is_debugging_enabled() is False
