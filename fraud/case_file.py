@@ -1,6 +1,6 @@
 """What a notice to a claimant rests on (`fraudctl notice`, the workbench's notice;
-pages/notice.py writes it): a confirmed case's row in the latest queue dated on or
-before the notice's date, its rows of that night's evidence.parquet, and the decision
+pages/notice.py writes it): a confirmed case's row in the latest published queue dated
+on or before the notice's date, its rows of that night's evidence.parquet, and the decision
 that confirmed it. Only read, never written.
 
 A notice goes only to the claimant of a case an investigator confirmed: the claim's
@@ -25,7 +25,7 @@ class CaseFileError(Exception):
 
 
 class NoSuchCase(CaseFileError):
-    """The case is in no queue dated on or before the notice's date."""
+    """The case is in no published queue dated on or before the notice's date."""
 
 
 class NotConfirmed(CaseFileError):
@@ -41,12 +41,15 @@ class CaseFile:
 
 
 def read_confirmed(warehouse: Path, case_id: str, on: date) -> CaseFile:
-    """The case file of `case_id` for a notice dated `on` (KST): the latest queue dated
-    on or before `on` that holds the case, and its evidence there. Raises NoSuchCase,
+    """The case file of `case_id` for a notice dated `on` (KST): the latest published
+    queue dated on or before `on` that holds the case, and its evidence there. Raises NoSuchCase,
     NotConfirmed, or CaseFileError when that night holds no evidence for the case."""
     found = dispositions.latest_queue_with(warehouse, case_id, on)
     if found is None:
-        raise NoSuchCase(f"case {case_id} is in no queue of {Path(warehouse) / 'outputs'} dated on or before {on}")
+        raise NoSuchCase(
+            f"case {case_id} is in no queue of a night published in {Path(warehouse) / 'outputs'} "
+            f"dated on or before {on}"
+        )
     run_outputs, case = found
     decision = dispositions.latest_by_claim(dispositions.applicable(warehouse, on)).get(case["claim_id"])
     if decision is None or decision.status != dispositions.CONFIRMED:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from fraud import contract
 from fraud.layout import MANIFEST_NAME
-from fraud.storage import atomic_file, ensure_dir
+from fraud.storage import atomic_file, ensure_dir, reading_csv
 
 CONFIRMED = "confirmed"
 CLEARED = "cleared"
@@ -188,7 +188,7 @@ def latest_listing(warehouse: Path, case_id: str, on_or_before: date | None = No
 
     The one answer to "which list is the case on" for the CLI (`record`) and the
     workbench: a claim that left an earlier night's queue undecided and was drawn into
-    a later control sample is a control claim, and the reverse. A night that was not
+    a later control sample is a control claim, and the reverse. A night that was never
     published is never the answer: its queue was shown to nobody."""
     for night in reversed(published_nights(warehouse)):
         if on_or_before is not None and night > on_or_before:
@@ -216,8 +216,8 @@ def latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tupl
 def _row_with(listed: Path, case_id: str) -> dict | None:
     if not listed.is_file():
         return None
-    with open(listed, encoding="utf-8", newline="") as handle:
-        return next((row for row in csv.DictReader(handle) if row["case_id"] == case_id), None)
+    with reading_csv(listed) as rows:
+        return next((row for row in rows if row["case_id"] == case_id), None)
 
 
 def _is_day(name: str) -> bool:

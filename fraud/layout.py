@@ -7,7 +7,9 @@ from datetime import date
 from pathlib import Path
 
 # A night's run manifest, written last by its publish stage (jobs/publish.py): a night
-# without one failed or is still running, and its outputs were shown to nobody.
+# without one was never published (its run failed or is still running). A re-run in
+# place rewrites the night's files under the earlier manifest until publish replaces
+# it: the manifest pins the model a re-run uses (jobs/select_model.py), so it stays.
 MANIFEST_NAME = "run_manifest.json"
 
 

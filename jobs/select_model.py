@@ -15,9 +15,8 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from fraud.layout import Layout
+from fraud.layout import MANIFEST_NAME, Layout
 from fraud.storage import read_json
-from jobs.publish import MANIFEST_NAME
 from jobs.stage_io import Night, SelectModelInputs, SelectModelResult
 
 log = logging.getLogger(__name__)

@@ -36,9 +36,8 @@ from pathlib import Path
 from fraud import dispositions, version
 from fraud.config import Settings
 from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files, visible_drop_dirs
-from fraud.layout import Layout
+from fraud.layout import MANIFEST_NAME, Layout
 from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
-from jobs.publish import MANIFEST_NAME
 from rules.ruleset import RULES_VERSION
 
 log = logging.getLogger(__name__)

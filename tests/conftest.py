@@ -24,9 +24,12 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 # pytest-xdist's workers run tests under an execnet `__main__` that has neither a spec
 # nor a file, which pyspark.sql.connect (imported by GX) takes for a run of its own
-# doctests and answers with sys.exit(0). Give that `__main__` a file name.
-if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(sys.modules["__main__"], "__file__"):
-    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
+# doctests and answers with sys.exit(0). Give that `__main__` a spec naming no file
+# (multiprocessing's spawn, should anything use it, leaves a `__main__` so named alone).
+if os.environ.get("PYTEST_XDIST_WORKER") and getattr(sys.modules["__main__"], "__spec__", None) is None:
+    import importlib.machinery
+
+    sys.modules["__main__"].__spec__ = importlib.machinery.ModuleSpec("__main__", None)
 
 # `make test-fast` (FRAUD_TEST_TIER=fast) runs the tests that need no JVM. Java is made
 # unreachable for it, in this process and in every subprocess it starts, so that a test

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from fraud import dispositions
@@ -63,10 +63,10 @@ def report_page(warehouse: Path, ds: date, kind: str, name: str) -> tuple[str, s
 
 
 def queued_case(warehouse: Path, case_id: str) -> tuple[date, dict] | None:
-    """The latest published night whose queue or control sample holds the case, and its
-    row (a control claim's with `list` = "control"): fraud/dispositions.py:latest_listing,
-    the night a decision recorded now would be taken on."""
-    found = dispositions.latest_listing(warehouse, case_id)
+    """The latest published night, dated today (KST) or earlier, whose queue or control
+    sample holds the case, and its row (a control claim's with `list` = "control"):
+    fraud/dispositions.py:latest_listing, the night a decision recorded now is taken on."""
+    found = dispositions.latest_listing(warehouse, case_id, datetime.now(dispositions.KST).date())
     if found is None:
         return None
     outputs, row, kind = found

@@ -200,6 +200,9 @@ def test_a_night_that_was_not_published_lists_no_case_for_the_cli_or_the_workben
     assert (entry.sample, entry.rule_hits) == ("queue", "UW-01")
     with pytest.raises(DispositionError, match="no queue or control sample of a night published"):
         record(warehouse, "C8", "confirmed", "", "kim", dt.datetime(2026, 3, 8, 10, 0, tzinfo=KST))
+    # A night dated after today is no night a decision recorded now is taken on.
+    queue(warehouse, "2999-01-01", [("C8", "CL8", "UW-02", "")])
+    assert queued_case(warehouse, "C8") is None
     # Once published, it is the latest listing for both.
     (warehouse / "outputs" / "2026-03-07" / "run_manifest.json").write_text("{}")
     assert queued_case(warehouse, "C8")[0] == dt.date(2026, 3, 7)
