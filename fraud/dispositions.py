@@ -32,7 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fraud import contract
-from fraud.layout import MANIFEST_NAME
+from fraud.layout import MANIFEST_NAME, Layout
 from fraud.storage import atomic_file, ensure_dir, reading_csv
 
 CONFIRMED = "confirmed"
@@ -182,35 +182,32 @@ def published_nights(warehouse: Path) -> list[date]:
     return sorted(date.fromisoformat(path.name) for path in days if (path / MANIFEST_NAME).is_file())
 
 
-def latest_listing(warehouse: Path, case_id: str, on_or_before: date | None = None) -> tuple[Path, dict, str] | None:
-    """The latest published night (dated on or before `on_or_before`, when given) whose
-    queue or control sample lists the case: (its outputs, its row, QUEUE or CONTROL).
+def latest_listing(
+    warehouse: Path, case_id: str, on_or_before: date, lists: tuple[str, ...] = (QUEUE, CONTROL)
+) -> tuple[Path, dict, str] | None:
+    """The latest published night dated on or before `on_or_before` whose queue or
+    control sample (of `lists`) lists the case: (its outputs, its row, QUEUE or CONTROL).
 
     The one answer to "which list is the case on" for the CLI (`record`) and the
     workbench: a claim that left an earlier night's queue undecided and was drawn into
     a later control sample is a control claim, and the reverse. A night that was never
     published is never the answer: its queue was shown to nobody."""
+    layout = Layout(warehouse)
     for night in reversed(published_nights(warehouse)):
-        if on_or_before is not None and night > on_or_before:
+        if night > on_or_before:
             continue
-        outputs = Path(warehouse) / "outputs" / night.isoformat()
         for name, kind in (("cases.csv", QUEUE), (CONTROL_SAMPLE_FILE, CONTROL)):
-            row = _row_with(outputs / name, case_id)
+            row = _row_with(layout.outputs(night) / name, case_id) if kind in lists else None
             if row is not None:
-                return outputs, row, kind
+                return layout.outputs(night), row, kind
     return None
 
 
 def latest_queue_with(warehouse: Path, case_id: str, on_or_before: date) -> tuple[Path, dict] | None:
     """The latest published night dated on or before `on_or_before` whose queue holds
-    the case, and its cases.csv row."""
-    for night in reversed(published_nights(warehouse)):
-        if night <= on_or_before:
-            outputs = Path(warehouse) / "outputs" / night.isoformat()
-            row = _row_with(outputs / "cases.csv", case_id)
-            if row is not None:
-                return outputs, row
-    return None
+    the case, and its cases.csv row (`latest_listing` of the queue alone)."""
+    found = latest_listing(warehouse, case_id, on_or_before, lists=(QUEUE,))
+    return None if found is None else found[:2]
 
 
 def _row_with(listed: Path, case_id: str) -> dict | None:
