@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from features.collusion_evidence import claim_collusion_features, graph_edges, workplace_components
@@ -328,8 +328,11 @@ def run(spark, inputs: CollusionInputs, night: Night) -> CollusionResult:
         carried,
         coverage=coverage_of(Path(inputs.conformed)) or None,
     )
+    in_rings = Observation()  # counted as the claims are written, not in a pass of its own
     with atomic_dir(layout.collusion(ds)) as staging:
-        found.claims.write.parquet(str(staging / "claims"))
+        found.claims.observe(in_rings, F.count_if(F.col("ring_id").isNotNull()).alias("claims")).write.parquet(
+            str(staging / "claims")
+        )
         found.rings.write.parquet(str(staging / "rings"))
         found.edges.write.parquet(str(staging / "edges"))
         found.components.write.parquet(str(staging / "components"))
@@ -341,7 +344,7 @@ def run(spark, inputs: CollusionInputs, night: Night) -> CollusionResult:
     saved_rings = read_parquet(spark, layout.collusion(ds) / "rings")
     ring_count = _write_rings(saved_rings, outputs)
     hub_count = _write_hubs(found.hubs, outputs)
-    claims_in_rings = read_parquet(spark, layout.collusion(ds) / "claims").where(F.col("ring_id").isNotNull()).count()
+    claims_in_rings = in_rings.get["claims"]
     recomputed = found.recomputed_claims.count() if found.recomputed_claims is not None else None
     analysed = found.analysed.count()
     mode = "full" if carried is None else "incremental"

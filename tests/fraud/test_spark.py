@@ -81,3 +81,50 @@ def test_dataframe_calls_record_no_python_call_site(spark):
     assert session_config(Settings.from_env())["spark.python.sql.dataFrameDebugging.enabled"] == "false"
     assert spark.conf.get("spark.python.sql.dataFrameDebugging.enabled") == "false"
     assert is_debugging_enabled() is False
+
+
+def test_join_keys_materialise_and_count_in_one_job_and_broadcast_only_a_small_set(spark, monkeypatch):
+    """join_keys checkpoints the keys and counts them in the same Spark job (an
+    observed metric); the broadcast hint depends on that count."""
+    import fraud.spark as spark_module
+
+    keys = spark.range(0, 30, 1, 3).selectExpr("concat('P', id) AS person_key")
+
+    def hinted(frame) -> bool:
+        return "strategy=broadcast" in frame._jdf.queryExecution().analyzed().toString()
+
+    small, jobs = spark_jobs(spark, "join-keys-small", lambda: spark_module.join_keys(keys))
+    assert jobs == 1 and hinted(small)
+    assert sorted(row.person_key for row in small.collect()) == sorted(f"P{n}" for n in range(30))
+
+    monkeypatch.setattr(spark_module, "BROADCAST_MAX_ROWS", 29)
+    large, jobs = spark_jobs(spark, "join-keys-large", lambda: spark_module.join_keys(keys))
+    assert jobs == 1 and not hinted(large)
+    assert large.count() == 30
+    empty, _ = spark_jobs(spark, "join-keys-empty", lambda: spark_module.join_keys(keys.where("false")))
+    assert hinted(empty) and empty.count() == 0
+    # A caller that knows the bound saves the checkpoint: no job at all.
+    bounded, jobs = spark_jobs(spark, "join-keys-bounded", lambda: spark_module.join_keys(keys, at_most=29))
+    assert jobs == 0 and hinted(bounded)
+
+
+def test_concurrently_keeps_the_items_order_the_callers_job_group_and_the_first_error(spark):
+    """Work run side by side comes back in the items' order, its Spark jobs count in
+    the caller's job group, and a failure is raised after every item ran."""
+    from fraud.spark import concurrently
+
+    frames = [spark.range(rows) for rows in (3, 1, 2, 5)]
+    counts, jobs = spark_jobs(spark, "concurrently", lambda: concurrently(spark, lambda frame: frame.count(), frames))
+    assert counts == [3, 1, 2, 5] and jobs >= len(frames)
+
+    ran = []
+
+    def work(item):
+        ran.append(item)
+        if item in (1, 2):
+            raise ValueError(f"item {item} failed")
+        return item
+
+    with pytest.raises(ValueError, match="item 1 failed"):
+        concurrently(spark, work, [0, 1, 2, 3])
+    assert sorted(ran) == [0, 1, 2, 3]

@@ -10,6 +10,7 @@ import io
 import json
 from datetime import date
 
+import pyarrow.parquet as pq
 import pytest
 
 from fraud.config import Settings
@@ -68,6 +69,10 @@ def test_both_nights_run_when_a_rings_workplaces_were_quarantined(spark, tmp_pat
             for counts in drop["tables"].values():
                 assert counts["valid"] + counts["quarantined"] == counts["rows_in"]
         assert (layout.outputs(date.fromisoformat(night)) / "report" / "index.html").is_file()
+        # The claims in rings the stage reports are counted as it writes them.
+        in_rings = pq.read_table(layout.collusion(date.fromisoformat(night)) / "claims", columns=["ring_id"])["ring_id"]
+        reported = json.loads(layout.stage_result(date.fromisoformat(night), "collusion").read_text())
+        assert reported["claims_in_rings"] == len(in_rings) - in_rings.null_count > 0
 
     outputs = layout.outputs(date.fromisoformat(final))
     [baseline_drop] = [d for d in manifest["drops"] if (d["source"], d["drop_date"]) == ("ei", baseline)]
