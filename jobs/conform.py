@@ -34,7 +34,7 @@ from fraud import contract, version
 from fraud.layers import add_layer, link_tree, parquet_rows, read_table, table_rows
 from fraud.layout import Layout
 from fraud.records import LINE_NO
-from fraud.spark import join_keys, read_parquet
+from fraud.spark import concurrently, join_keys, read_parquet
 from fraud.storage import atomic_dir, read_json, write_json
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION
 from jobs.stage_io import ConformInputs, ConformResult, Night
@@ -201,26 +201,33 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
     with atomic_dir(layout.conformed(ds)) as staging:
         if base is not None:
             base, why = _pin_base(layout, base, drops, staging / BASE, why)
-        for table in contract.TABLES.values():
+
+        def conform(table: contract.Table) -> tuple[str, int]:
+            """One table, built in full or as the base's table plus the night's layer
+            -> (how it is stored, its rows)."""
             key, final = table.primary_key, staging / table.name
             if base is None:
                 latest_versions(_validated(spark, layout, table), table, ds).write.parquet(str(final))
-                storage[table.name] = "full"
-                rows = parquet_rows(final)
+                stored, rows = "full", parquet_rows(final)
             else:
                 previous_path = staging / BASE / table.name
                 previous = read_table(spark, previous_path, key)
-                night, changes = staging / NIGHT / table.name, staging / CHANGES / table.name
+                changed, changes = staging / NIGHT / table.name, staging / CHANGES / table.name
                 delta = _validated(spark, layout, table, after=base)
-                redecide(previous, delta, table, ds, _validated_rows(layout, table, base)).write.parquet(str(night))
-                write_changes(read_parquet(spark, night), previous, table, base, changes)
+                redecide(previous, delta, table, ds, _validated_rows(layout, table, base)).write.parquet(str(changed))
+                write_changes(read_parquet(spark, changed), previous, table, base, changes)
                 # Each changed record either replaced its old version or is new.
                 before = table_rows(previous_path)
                 rows = (
                     None if before is None else before + parquet_rows(changes / "new") - parquet_rows(changes / "old")
                 )
-                storage[table.name] = add_layer(spark, previous_path, night, final, key, rows)
-            counts[table.name] = read_table(spark, final, key).count() if rows is None else rows
+                stored = add_layer(spark, previous_path, changed, final, key, rows)
+            return stored, read_table(spark, final, key).count() if rows is None else rows
+
+        # Each table is built from its own inputs into its own directories: side by side.
+        tables = list(contract.TABLES.values())
+        for table, (stored, rows) in zip(tables, concurrently(spark, conform, tables)):
+            storage[table.name], counts[table.name] = stored, rows
         write_json(staging / COVERAGE, _coverage(spark, staging, base, ds))
         shutil.rmtree(staging / NIGHT, ignore_errors=True)
         shutil.rmtree(staging / BASE, ignore_errors=True)

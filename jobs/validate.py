@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from pyspark.sql import functions as F
 
 from fraud import contract, expectations
 from fraud.layout import Layout
-from fraud.spark import read_parquet
+from fraud.spark import concurrently, read_parquet
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.text import printable
 from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
@@ -155,12 +156,21 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
     return read_parquet(spark, validated).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
 
 
-def validate_table(
-    spark, layout: Layout, table: contract.Table, drops: list[dict], docs_dir: Path, history: History
-) -> dict:
-    """Validate one table over the pending drops of its source, in date order, adding
-    each drop's profile to `history`. Returns per drop date {"rows", "valid",
-    "quarantined", "gx"}."""
+@dataclass
+class Checked:
+    """What the row validator found in one table's pending drops: per drop date, the
+    rows delivered and valid, and the non-null values of each nullable column among
+    the valid rows."""
+
+    counts: dict[str, tuple[int, int]]
+    present: dict[str, dict[str, int]]
+
+
+def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict]) -> Checked:
+    """Check one table's rows over the pending drops of its source: its valid rows
+    replace each drop's partition of the validated table, its rejected rows are the
+    drop's quarantine file. Spark work only (no GX): the tables of a night are
+    checked concurrently (fraud/spark.py:concurrently)."""
     drop_dates = sorted(d["drop_date"] for d in drops)
     checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
     check_rows(_landed(spark, layout, table, drops), table).write.parquet(str(checked_path))
@@ -193,29 +203,42 @@ def validate_table(
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
         quarantined = sum(rows - valid for rows, valid in counts.values())
         _write_quarantine(layout, table, checked, drop_dates, quarantined)
-
-        results = {}
-        for drop_date in drop_dates:
-            rows, valid_count = counts.get(drop_date, (0, 0))
-            gx = None
-            if valid_count:
-                drop_valid = _drop_rows(spark, layout, table, drop_date, valid_count)
-                gx = expectations.validate_drop(
-                    drop_valid,
-                    table,
-                    f"{table.source}/{drop_date}/{table.name}",
-                    docs_dir / table.source / drop_date,
-                    rows=valid_count,
-                    history=history.before(drop_date),
-                    present=present[drop_date],
-                )
-                history.add(drop_date, gx["profile"])
-            else:
-                history.add(drop_date, expectations.empty_profile())
-            results[drop_date] = {"rows": rows, "valid": valid_count, "quarantined": rows - valid_count, "gx": gx}
-        return results
+        return Checked(counts=counts, present=present)
     finally:
         shutil.rmtree(checked_path, ignore_errors=True)
+
+
+def expect_drops(
+    spark,
+    layout: Layout,
+    table: contract.Table,
+    drops: list[dict],
+    checked: Checked,
+    docs_dir: Path,
+    history: History,
+) -> dict:
+    """GX over each checked drop's valid rows, in date order, adding each drop's
+    profile to `history`. Returns per drop date {"rows", "valid", "quarantined", "gx"}."""
+    results = {}
+    for drop_date in sorted(d["drop_date"] for d in drops):
+        rows, valid_count = checked.counts.get(drop_date, (0, 0))
+        gx = None
+        if valid_count:
+            drop_valid = _drop_rows(spark, layout, table, drop_date, valid_count)
+            gx = expectations.validate_drop(
+                drop_valid,
+                table,
+                f"{table.source}/{drop_date}/{table.name}",
+                docs_dir / table.source / drop_date,
+                rows=valid_count,
+                history=history.before(drop_date),
+                present=checked.present[drop_date],
+            )
+            history.add(drop_date, gx["profile"])
+        else:
+            history.add(drop_date, expectations.empty_profile())
+        results[drop_date] = {"rows": rows, "valid": valid_count, "quarantined": rows - valid_count, "gx": gx}
+    return results
 
 
 def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
@@ -231,6 +254,7 @@ def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
 
     per_drop: dict[tuple[str, str], dict] = {}
     histories: dict[tuple[str, str], History] = {}
+    to_check: list[tuple[contract.Table, list[dict]]] = []
     for source, drops in sorted(by_source.items()):
         visible = [d["drop_date"] for d in inputs.drops if d["source"] == source]
         for table in contract.tables_of(source):
@@ -241,10 +265,15 @@ def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
                     delivered.append(drop)
                 else:
                     history.add(drop["drop_date"], expectations.empty_profile())
-            if not delivered:
-                continue  # nothing delivered for this table in any pending drop: nothing to check
-            for drop_date, result in validate_table(spark, layout, table, delivered, docs_dir, history).items():
-                per_drop.setdefault((source, drop_date), {})[table.name] = result
+            if delivered:  # nothing delivered for this table in any pending drop: nothing to check
+                to_check.append((table, delivered))
+    # The row checks of different tables are independent Spark work: run them side
+    # by side. GX then runs table by table, in order, on what they wrote.
+    checked = concurrently(spark, lambda item: check_table(spark, layout, *item), to_check)
+    for (table, delivered), found in zip(to_check, checked):
+        history = histories[(table.source, table.name)]
+        for drop_date, result in expect_drops(spark, layout, table, delivered, found, docs_dir, history).items():
+            per_drop.setdefault((table.source, drop_date), {})[table.name] = result
 
     validated = []
     for drop in pending:
