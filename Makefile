@@ -136,13 +136,15 @@ evaluate: system-demo venv
 		--json $(EVAL_DIR)/evaluation.json | tee $(EVAL_DIR)/evaluation.txt
 
 # Long measurements live here, never in the timed test suite. The pipeline at each of
-# BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt).
+# BENCH_SIZES persons (bench/results.md), then connected components (bench/components.txt),
+# then what a Spark job and a Py4J call cost here (bench/spark_costs.txt).
 BENCH_SIZES ?= 10000 100000 300000
 BENCH_NIGHTLY_AT ?=
 COMPONENT_SIZES ?= 10000 100000 1000000
 bench: system-demo venv
 	$(BIN)/python bench/pipeline_bench.py --sizes $(BENCH_SIZES) $(if $(BENCH_NIGHTLY_AT),--nightly-at $(BENCH_NIGHTLY_AT))
 	$(BIN)/python bench/components_bench.py --sizes $(COMPONENT_SIZES) | tee bench/components.txt
+	$(BIN)/python bench/spark_costs.py | tee bench/spark_costs.txt
 
 # The demo on a Spark standalone cluster (a master and two workers on loopback), by
 # configuration alone; prints the evidence that the work ran on the workers.
