@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from fraud.config import Settings
@@ -24,8 +25,9 @@ def join_keys(frame, at_most: int | None = None):
     (a local checkpoint), with a broadcast hint when it holds at most
     BROADCAST_MAX_ROWS rows: a history table joined with it is then scanned, never
     shuffled. A larger set (a monthly tax drop touches most earners) is left to the
-    planner. The checkpoint counts its rows as it writes them (an observed metric), so
-    the set costs one Spark job, not a second pass to count it. A caller that knows
+    planner. The checkpoint counts its rows as it writes them (an observed metric):
+    no count of its own afterwards, which under adaptive planning is two Spark jobs
+    (3 jobs become 1; 4 become 2 for a `distinct()` set). A caller that knows
     the set holds at most `at_most` keys (the rows it came from) and uses it once
     saves the checkpoint too."""
     from pyspark.sql import Observation
@@ -39,18 +41,27 @@ def join_keys(frame, at_most: int | None = None):
 
 
 # How many independent pieces of Spark work a stage submits at once (each table of a
-# drop, say). A small job spends most of its ~100 ms waiting on the scheduler, not on
-# the cores, so two at a time keep a small night's cores busy; a large one's tasks
-# share the cores as they would have queued. Results come back in the items' order.
+# drop, say). A small job spends most of its time waiting on the scheduler, not on the
+# cores (bench/spark_costs.py), so two at a time keep a small night's cores busy; a
+# large one's tasks share the cores as they would have queued. A constant, not a
+# setting: a night's configuration, in its manifest, does not change with it.
 SPARK_THREADS = 2
 
 
 def concurrently(spark, work, items, threads: int = SPARK_THREADS) -> list:
-    """[work(item) for item in items], up to `threads` at a time, each in a thread
-    that puts its Spark jobs in the caller's job group (the stage's, so they are
-    counted with it). Every item runs to its end; then the first failing item's error,
-    in the items' order, is raised."""
-    from concurrent.futures import ThreadPoolExecutor
+    """[work(item) for item in items], up to `threads` at a time. Each thread works
+    in `spark` (its active session) and puts its Spark jobs in the caller's job group
+    (the stage's, so they are counted with it); Spark's other thread-local properties
+    (SQL execution ids) stay each thread's own.
+
+    Every item runs to its end, so a failing item leaves the others' writes done, as
+    an earlier item's were when they ran one at a time; then the first failing item's
+    error, in the items' order, is raised. If the caller is interrupted while it waits
+    (a stage's timeout), the items not started are dropped, the running ones' Spark
+    jobs cancelled, and the interruption raised once they have stopped."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from pyspark.sql import SparkSession
 
     items = list(items)
     if threads <= 1 or len(items) <= 1:
@@ -58,16 +69,29 @@ def concurrently(spark, work, items, threads: int = SPARK_THREADS) -> list:
     context = spark.sparkContext
     group = context.getLocalProperty("spark.jobGroup.id")
     description = context.getLocalProperty("spark.job.description") or ""
+    tag = f"concurrently-{uuid.uuid4().hex}"
 
     def run(item):
-        # Each thread has local properties of its own (a thread sharing the caller's
-        # would share its SQL execution ids too): only the job group is carried over.
+        # As PySpark's createDataFrame does: the JVM's active session is per thread.
+        SparkSession._get_j_spark_session_class(spark._jvm).setActiveSession(spark._jsparkSession)
         if group is not None:
             context.setJobGroup(group, description)
-        return work(item)
+        context.addJobTag(tag)
+        try:
+            return work(item)
+        finally:
+            context.removeJobTag(tag)
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(run, item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=threads)
+    futures = [pool.submit(run, item) for item in items]
+    try:
+        wait(futures)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        context.cancelJobsWithTag(tag)
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
     return [future.result() for future in futures]
 
 

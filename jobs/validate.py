@@ -158,10 +158,11 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
 
 @dataclass
 class Checked:
-    """What the row validator found in one table's pending drops: per drop date, the
-    rows delivered and valid, and the non-null values of each nullable column among
-    the valid rows."""
+    """What the row validator found in one table's pending drops (`drop_dates`, in
+    order): per drop date, the rows delivered and valid, and the non-null values of
+    each nullable column among the valid rows."""
 
+    drop_dates: list[str]
     counts: dict[str, tuple[int, int]]
     present: dict[str, dict[str, int]]
 
@@ -203,24 +204,18 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
         quarantined = sum(rows - valid for rows, valid in counts.values())
         _write_quarantine(layout, table, checked, drop_dates, quarantined)
-        return Checked(counts=counts, present=present)
+        return Checked(drop_dates=drop_dates, counts=counts, present=present)
     finally:
         shutil.rmtree(checked_path, ignore_errors=True)
 
 
 def expect_drops(
-    spark,
-    layout: Layout,
-    table: contract.Table,
-    drops: list[dict],
-    checked: Checked,
-    docs_dir: Path,
-    history: History,
+    spark, layout: Layout, table: contract.Table, checked: Checked, docs_dir: Path, history: History
 ) -> dict:
     """GX over each checked drop's valid rows, in date order, adding each drop's
     profile to `history`. Returns per drop date {"rows", "valid", "quarantined", "gx"}."""
     results = {}
-    for drop_date in sorted(d["drop_date"] for d in drops):
+    for drop_date in checked.drop_dates:
         rows, valid_count = checked.counts.get(drop_date, (0, 0))
         gx = None
         if valid_count:
@@ -270,9 +265,9 @@ def run(spark, inputs: ValidateInputs, night: Night) -> ValidateResult:
     # The row checks of different tables are independent Spark work: run them side
     # by side. GX then runs table by table, in order, on what they wrote.
     checked = concurrently(spark, lambda item: check_table(spark, layout, *item), to_check)
-    for (table, delivered), found in zip(to_check, checked):
+    for (table, _), found in zip(to_check, checked):
         history = histories[(table.source, table.name)]
-        for drop_date, result in expect_drops(spark, layout, table, delivered, found, docs_dir, history).items():
+        for drop_date, result in expect_drops(spark, layout, table, found, docs_dir, history).items():
             per_drop.setdefault((table.source, drop_date), {})[table.name] = result
 
     validated = []

@@ -97,6 +97,8 @@ def test_join_keys_materialise_and_count_in_one_job_and_broadcast_only_a_small_s
     assert jobs == 1 and hinted(small)
     assert sorted(row.person_key for row in small.collect()) == sorted(f"P{n}" for n in range(30))
 
+    monkeypatch.setattr(spark_module, "BROADCAST_MAX_ROWS", 30)  # at the limit: still broadcast
+    assert hinted(spark_module.join_keys(keys))
     monkeypatch.setattr(spark_module, "BROADCAST_MAX_ROWS", 29)
     large, jobs = spark_jobs(spark, "join-keys-large", lambda: spark_module.join_keys(keys))
     assert jobs == 1 and not hinted(large)
@@ -116,6 +118,11 @@ def test_concurrently_keeps_the_items_order_the_callers_job_group_and_the_first_
     frames = [spark.range(rows) for rows in (3, 1, 2, 5)]
     counts, jobs = spark_jobs(spark, "concurrently", lambda: concurrently(spark, lambda frame: frame.count(), frames))
     assert counts == [3, 1, 2, 5] and jobs >= len(frames)
+    # Each thread works in the session: the JVM reads its configuration, not the defaults.
+    zones = concurrently(
+        spark, lambda _: spark._jvm.org.apache.spark.sql.internal.SQLConf.get().sessionLocalTimeZone(), range(4)
+    )
+    assert zones == ["Asia/Seoul"] * 4
 
     ran = []
 
@@ -128,3 +135,35 @@ def test_concurrently_keeps_the_items_order_the_callers_job_group_and_the_first_
     with pytest.raises(ValueError, match="item 1 failed"):
         concurrently(spark, work, [0, 1, 2, 3])
     assert sorted(ran) == [0, 1, 2, 3]
+
+
+def test_concurrently_cancels_its_spark_jobs_when_the_caller_is_interrupted(spark):
+    """A stage's timeout interrupts the thread waiting for the work (as Airflow's
+    execution_timeout does, with a signal): the running items' Spark jobs are cancelled,
+    the items not started are dropped, and the interruption is raised once they stopped."""
+    import signal
+    import time
+
+    from fraud.spark import concurrently
+
+    started_items = []
+
+    def slow(item):
+        started_items.append(item)
+        return spark.range(0, 10**12, 1, 2).where("id % 7 = 100").count()  # hours, uncancelled
+
+    def time_out(signum, frame):
+        raise TimeoutError("the stage timed out")
+
+    previous = signal.signal(signal.SIGALRM, time_out)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 3.0)
+        with pytest.raises(TimeoutError):
+            concurrently(spark, slow, [1, 2, 3, 4])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - started < 120
+    assert sorted(started_items) == [1, 2]
+    assert not spark.sparkContext.statusTracker().getActiveJobsIds()
