@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.duckdb_peer import cross_match  # noqa: E402
+from fraud.layout import MANIFEST_NAME  # noqa: E402
 
 STAGE_LINE = re.compile(r"stage (\w+) for \S+ done in ([0-9.]+)s")
 JOBS_LINE = re.compile(r"stage (\w+) for \S+ done in [0-9.]+s \((\d+) Spark jobs\)")
@@ -267,7 +268,7 @@ def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
             "analysed_components": done.get("analysed_components"),
         }
     delta["claims"] = _json(night_wh / "runs" / ds / "conform.json")["rows"]["claims"]
-    while not (full_wh / "outputs" / ds / "run_manifest.json").exists():  # the full run may still be going
+    while not (full_wh / "outputs" / ds / MANIFEST_NAME).exists():  # the full run may still be going
         time.sleep(10)
     delta.update(compare_outputs(full_wh / "outputs" / ds, night_wh / "outputs" / ds))
     print(f"[{base.name}] one-day delta {delta['seconds']:.0f}s identical={delta['identical_outputs']}", flush=True)
@@ -299,7 +300,7 @@ def compare_outputs(full: Path, nightly: Path) -> dict:
     differing = []
     for name in sorted(set(full_files) | set(night_files)):
         a, b = full_files.get(name), night_files.get(name)
-        if name == "run_manifest.json" and a and b:
+        if name == MANIFEST_NAME and a and b:
             if _manifest_without_docs_paths(a) != _manifest_without_docs_paths(b):
                 differing.append(name)
         elif a != b:

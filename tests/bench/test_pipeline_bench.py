@@ -261,3 +261,28 @@ def test_a_new_report_carries_over_the_measurements_kept_by_hand(tmp_path):
     out.write_text(out.read_text() + "\n" + kept)
     write_report(out, "# Pipeline benchmark\n\nnew figures\n")
     assert out.read_text() == "# Pipeline benchmark\n\nnew figures\n\n" + kept
+
+
+def test_outputs_compare_byte_for_byte_and_the_manifest_without_its_data_docs_paths(tmp_path):
+    import json
+
+    from bench.pipeline_bench import compare_outputs
+    from fraud.layout import MANIFEST_NAME
+
+    def night(name: str, docs: str, cases: str) -> Path:
+        outputs = tmp_path / name
+        outputs.mkdir()
+        expectations = {"success": True, "results": f"runs/{docs}/gx.json", "docs": f"runs/{docs}/index.html"}
+        manifest = {"drops": [{"tables": {"claims": {"expectations": expectations}}}]}
+        (outputs / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+        (outputs / "cases.csv").write_text(cases, encoding="utf-8")
+        return outputs
+
+    full = night("full", "2026-03-07", "case_id\nK1\n")
+    assert compare_outputs(full, night("nightly", "2026-03-06", "case_id\nK1\n")) == {
+        "identical_outputs": True,
+        "differing_files": [],
+        "files_compared": 2,
+    }
+    other = compare_outputs(full, night("other", "2026-03-06", "case_id\nK2\n"))
+    assert other["identical_outputs"] is False and other["differing_files"] == ["cases.csv"]
