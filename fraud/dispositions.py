@@ -192,14 +192,15 @@ def latest_listing(
     workbench: a claim that left an earlier night's queue undecided and was drawn into
     a later control sample is a control claim, and the reverse. A night that was never
     published is never the answer: its queue was shown to nobody."""
-    layout = Layout(warehouse)
+    listed = [(name, kind) for name, kind in (("cases.csv", QUEUE), (CONTROL_SAMPLE_FILE, CONTROL)) if kind in lists]
     for night in reversed(published_nights(warehouse)):
         if night > on_or_before:
             continue
-        for name, kind in (("cases.csv", QUEUE), (CONTROL_SAMPLE_FILE, CONTROL)):
-            row = _row_with(layout.outputs(night) / name, case_id) if kind in lists else None
+        outputs = Layout(warehouse).outputs(night)
+        for name, kind in listed:
+            row = _row_with(outputs / name, case_id)
             if row is not None:
-                return layout.outputs(night), row, kind
+                return outputs, row, kind
     return None
 
 
