@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 
 from fraud.config import Settings
@@ -61,8 +64,6 @@ def concurrently(spark, work, items, threads: int = SPARK_THREADS) -> list:
     jobs cancelled, and the interruption raised once they have stopped."""
     from concurrent.futures import ThreadPoolExecutor, wait
 
-    from pyspark.sql import SparkSession
-
     items = list(items)
     if threads <= 1 or len(items) <= 1:
         return [work(item) for item in items]
@@ -72,8 +73,7 @@ def concurrently(spark, work, items, threads: int = SPARK_THREADS) -> list:
     tag = f"concurrently-{uuid.uuid4().hex}"
 
     def run(item):
-        # As PySpark's createDataFrame does: the JVM's active session is per thread.
-        SparkSession._get_j_spark_session_class(spark._jvm).setActiveSession(spark._jsparkSession)
+        make_active(spark)
         if group is not None:
             context.setJobGroup(group, description)
         context.addJobTag(tag)
@@ -93,6 +93,58 @@ def concurrently(spark, work, items, threads: int = SPARK_THREADS) -> list:
         raise
     pool.shutdown(wait=True)
     return [future.result() for future in futures]
+
+
+def make_active(spark) -> None:
+    """Make `spark` the calling thread's active session. The JVM keeps one per thread
+    (as PySpark's createDataFrame does it): a thread without one reads Spark's
+    defaults, not the session's configuration, in some places (its time zone)."""
+    from pyspark.sql import SparkSession
+
+    SparkSession._get_j_spark_session_class(spark._jvm).setActiveSession(spark._jsparkSession)
+
+
+class StartingSession:
+    """`spark_session(settings, app_name)`, started in a thread of its own.
+
+    Starting Spark (its JVM, then the session) takes seconds in which the caller has
+    other work for the other core: a stage's module to import (jobs/pipeline.py:
+    run_stage; Great Expectations, for validate, takes over a second). `get()` waits
+    for the session and raises what starting it raised. The thread does not keep the
+    process alive: a run that fails before it takes the session exits at once, and
+    the JVM with it."""
+
+    def __init__(self, settings: Settings | None = None, app_name: str = "fraud-nightly"):
+        self._started: Future = Future()
+
+        def start() -> None:
+            try:
+                self._started.set_result(spark_session(settings, app_name))
+            except BaseException as error:  # noqa: BLE001 -- handed to get()'s caller
+                self._started.set_exception(error)
+
+        threading.Thread(target=start, name=f"start-{app_name}", daemon=True).start()
+
+    def get(self):
+        """The session, once started, active in the calling thread. In the main
+        thread, Ctrl-C then cancels the session's jobs before it interrupts, as it
+        does when the main thread starts Spark itself (PySpark sets that up only
+        there); a handler someone else installed is left alone."""
+        spark = self._started.result()
+        make_active(spark)
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+
+            def cancel_then_interrupt(signum, frame):
+                try:
+                    spark.sparkContext.cancelAllJobs()
+                finally:
+                    raise KeyboardInterrupt()
+
+            signal.signal(signal.SIGINT, cancel_then_interrupt)
+        return spark
 
 
 def written_schema(path: Path):

@@ -107,8 +107,6 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
     from fraud.config import Settings
     from fraud.landing import DropError
     from jobs import pipeline
-    from jobs.publish import PublishError
-    from jobs.validate import ValidationError
 
     if not landing.is_dir():
         _fail(2, f"landing directory {landing} does not exist")
@@ -128,7 +126,14 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
         _fail(EXIT_MISSING_DROPS, str(error))
     except pipeline.RunDateError as error:
         _fail(2, str(error))
-    except (ValidationError, PublishError) as error:
+    except Exception as error:
+        # Imported only here: jobs.validate brings in Great Expectations, which the run
+        # loads while Spark starts (jobs/pipeline.py:run_stage), not before it.
+        from jobs.publish import PublishError
+        from jobs.validate import ValidationError
+
+        if not isinstance(error, (ValidationError, PublishError)):
+            raise
         _fail(EXIT_VALIDATION, str(error))
     finally:
         if bar is not None:

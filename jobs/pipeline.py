@@ -253,11 +253,13 @@ def run_stage(
     layout = Layout(settings.warehouse)
     upstream = dict(upstream or {})
     done = _results(upstream)
-    spark = None
+    starting = None
     if stage.uses_spark:
-        from fraud.spark import spark_session
+        from fraud.spark import StartingSession
 
-        spark = spark_session(settings)
+        starting = StartingSession(settings)
+    job = stage.job()  # its module imports (Great Expectations, for validate) while Spark starts
+    spark = starting.get() if starting is not None else None
     night = Night(
         ds=ds,
         warehouse=settings.warehouse,
@@ -275,7 +277,7 @@ def run_stage(
                 locks.enter_context(shared_state_lock(layout))
             if name in NIGHT_READING_STAGES:
                 locks.enter_context(nights_lock(layout))
-            result = stage.job()(spark, stage.inputs(settings, done), night)
+            result = job(spark, stage.inputs(settings, done), night)
     finally:
         spark_jobs = _untag_jobs(spark, group)
     log.info(

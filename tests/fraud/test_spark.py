@@ -167,3 +167,92 @@ def test_concurrently_cancels_its_spark_jobs_when_the_caller_is_interrupted(spar
     assert time.monotonic() - started < 120
     assert sorted(started_items) == [1, 2]
     assert not spark.sparkContext.statusTracker().getActiveJobsIds()
+
+
+def test_a_session_starts_in_a_thread_of_its_own_while_the_caller_works(monkeypatch):
+    """StartingSession returns at once; get() waits for the session, and raises what
+    starting raised."""
+    import threading
+
+    from fraud import spark as spark_module
+
+    release, asked = threading.Event(), []
+
+    def slow_start(settings, app_name):
+        asked.append((threading.current_thread() is threading.main_thread(), app_name))
+        release.wait(10)
+        if app_name == "fails":
+            raise RuntimeError("Java gateway process exited before sending its port number")
+        return "session"
+
+    monkeypatch.setattr(spark_module, "spark_session", slow_start)
+    monkeypatch.setattr(spark_module, "make_active", lambda spark: None)
+    starting = spark_module.StartingSession(Settings.from_env(), app_name="ok")
+    failing = spark_module.StartingSession(Settings.from_env(), app_name="fails")
+    assert not starting._started.done()  # the caller goes on while Spark starts
+    release.set()
+    assert starting.get() == "session"
+    with pytest.raises(RuntimeError, match="Java gateway"):
+        failing.get()
+    assert sorted(asked) == [(False, "fails"), (False, "ok")]
+
+
+def test_a_session_started_elsewhere_is_active_in_the_thread_that_takes_it(spark):
+    """The JVM's active session is per thread: the taking thread gets it, with the
+    session's own time zone."""
+    import threading
+
+    from pyspark.sql import SparkSession
+
+    from fraud.spark import StartingSession
+
+    seen = {}
+
+    def take():
+        session = StartingSession(Settings.from_env(spark_conf={})).get()
+        seen["same"] = session is spark
+        seen["active"] = SparkSession.getActiveSession() is not None
+        seen["zone"] = session.conf.get("spark.sql.session.timeZone")
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    thread.join(60)
+    assert seen == {"same": True, "active": True, "zone": "Asia/Seoul"}
+
+
+def test_ctrl_c_cancels_the_jobs_of_a_session_started_in_another_thread(monkeypatch):
+    """PySpark only sets Ctrl-C up to cancel the jobs when the main thread starts
+    Spark; get() sets it up in the main thread, unless someone else set a handler."""
+    import signal
+
+    from fraud import spark as spark_module
+
+    class Context:
+        cancelled = 0
+
+        def cancelAllJobs(self):
+            Context.cancelled += 1
+
+    class Session:
+        sparkContext = Context()
+
+    monkeypatch.setattr(spark_module, "spark_session", lambda settings, app_name: Session())
+    monkeypatch.setattr(spark_module, "make_active", lambda spark: None)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        spark_module.StartingSession().get()
+        handler = signal.getsignal(signal.SIGINT)
+        assert handler is not signal.default_int_handler
+        with pytest.raises(KeyboardInterrupt):
+            handler(signal.SIGINT, None)
+        assert Context.cancelled == 1
+
+        def someone_elses(signum, frame):
+            pass
+
+        signal.signal(signal.SIGINT, someone_elses)
+        spark_module.StartingSession().get()
+        assert signal.getsignal(signal.SIGINT) is someone_elses
+    finally:
+        signal.signal(signal.SIGINT, previous)

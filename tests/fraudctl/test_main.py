@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import claim_row, csv_text, empty_drops, write_drop
 
-from fraudctl.main import EXIT_BAD_DROP, EXIT_MISSING_DROPS, main
+from fraudctl.main import EXIT_BAD_DROP, EXIT_MISSING_DROPS, EXIT_VALIDATION, main
 
 
 def _invoke(*args):
@@ -234,3 +234,31 @@ def test_a_run_date_after_today_in_seoul_exits_2_before_any_stage(tmp_path):
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("fraudctl: run date 9999-12-31 is after today (") and "Seoul" in line
     assert not warehouse.exists()  # no stage ran
+
+
+def _raising(error):
+    def run_all(*args, **kwargs):
+        raise error
+
+    return run_all
+
+
+def test_a_validation_or_publish_error_exits_5_with_one_line_and_others_propagate(tmp_path, monkeypatch):
+    from jobs import pipeline
+    from jobs.publish import PublishError
+    from jobs.validate import ValidationError
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    args = ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w"), "--ds", "2026-03-02"]
+    for error in (
+        ValidationError("ei/2026-03-02/claims: 3 rows landed but 2 valid + 0 quarantined"),
+        PublishError("a count does not add up"),
+    ):
+        monkeypatch.setattr(pipeline, "run_all", _raising(error))
+        result = _invoke(*args, "--no-progress")
+        assert result.exit_code == EXIT_VALIDATION
+        assert result.stderr.strip() == f"fraudctl: {error}"
+    monkeypatch.setattr(pipeline, "run_all", _raising(KeyError("stage")))
+    with pytest.raises(KeyError):
+        _invoke(*args, "--no-progress")
