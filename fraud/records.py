@@ -151,6 +151,14 @@ def _arrow_schema(table: contract.Table) -> pa.Schema:
     )
 
 
+def spark_schema(table: contract.Table):
+    """The schema of a landed file of `table`, as Spark reads it. Told it, Spark need
+    not infer it from the file's footer, which it does in a job of its own per file."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(_arrow_schema(table))
+
+
 def _check_header(header: list[str], table: contract.Table, reading: FileReading) -> None:
     names = [name.strip() for name in header]
     reading.header = names

@@ -193,10 +193,12 @@ _KEY_AS_COMPARED = "_key_as_compared"
 _DUPLICATED = "_duplicated"
 
 
-def _duplicated_keys(typed: DataFrame, table: contract.Table) -> DataFrame:
+def _duplicated_keys(typed: DataFrame, table: contract.Table, rows: int | None) -> DataFrame:
     """`typed` with `_duplicated`: whether the row's key, as compared, appears more than
     once in its drop. The keys are counted apart (a shuffle of keys, not of whole
-    rows) and the few repeated ones joined back, broadcast."""
+    rows) and the few repeated ones joined back, broadcast: without a checkpoint of
+    their own when `typed` holds at most `rows` rows and they are few enough
+    (fraud/spark.py:join_keys)."""
     key = table.primary_key
     keyed = typed.withColumn(_KEY_AS_COMPARED, F.regexp_replace(F.col(key), _INVISIBLE, ""))
     repeated = (
@@ -206,7 +208,7 @@ def _duplicated_keys(typed: DataFrame, table: contract.Table) -> DataFrame:
         .where(F.col("count") > 1)
         .select(DROP_DATE, _KEY_AS_COMPARED, F.lit(True).alias(_DUPLICATED))
     )
-    return keyed.join(join_keys(repeated), on=[DROP_DATE, _KEY_AS_COMPARED], how="left")
+    return keyed.join(join_keys(repeated, at_most=rows), on=[DROP_DATE, _KEY_AS_COMPARED], how="left")
 
 
 def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
@@ -219,16 +221,18 @@ def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
     )
 
 
-def check_rows(landed: DataFrame, table: contract.Table) -> DataFrame:
+def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None) -> DataFrame:
     """Landed records of `table` -> the same records, typed, with `_failures`.
 
     Output columns: `_drop_date`, `_line_no`, `_raw_line`, the contract columns in
     their Spark types (null where the delivered text did not convert), `_failures`
-    (array of struct<column, check, message>; empty when the row is valid)."""
+    (array of struct<column, check, message>; empty when the row is valid). `rows`:
+    how many records `landed` holds, when the caller knows (it saves a small drop a
+    Spark job)."""
     meta = [F.col(DROP_DATE), F.col(LINE_NO), F.col(RAW_LINE), F.col(ERROR)]
     delivered = landed.select(*meta, *[F.col(name).alias(f"_s_{name}") for name in table.column_names])
     typed = _duplicated_keys(
-        delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns]), table
+        delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns]), table, rows
     )
 
     record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from fraud import contract, expectations
 from fraud.layout import Layout
+from fraud.records import spark_schema
 from fraud.spark import concurrently, read_parquet
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.text import printable
-from fraud.validation import DROP_DATE, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
+from fraud.validation import DROP_DATE, FAILURES, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
 from jobs.ingest import READING_FILE
 from jobs.stage_io import Night, ValidateInputs, ValidateResult
 
@@ -91,9 +92,9 @@ def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
 
 def _landed(spark, layout: Layout, table: contract.Table, drops: list[dict]) -> DataFrame:
     frames = [
-        spark.read.parquet(
-            str(layout.landed_drop(table.source, date.fromisoformat(d["drop_date"])) / f"{table.name}.parquet")
-        ).withColumn(DROP_DATE, F.lit(d["drop_date"]).cast("date"))
+        spark.read.schema(spark_schema(table))
+        .parquet(str(layout.landed_drop(table.source, date.fromisoformat(d["drop_date"])) / f"{table.name}.parquet"))
+        .withColumn(DROP_DATE, F.lit(d["drop_date"]).cast("date"))
         for d in drops
     ]
     combined = frames[0]
@@ -156,6 +157,23 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
     return read_parquet(spark, validated).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
 
 
+def _counts(drop_dates: list[str], nullable: list[str]) -> list:
+    """What `check_table` counts per drop date (the i-th of `drop_dates`), as the
+    checked rows are written (an observed metric, not a pass of its own): `rows_i`,
+    `valid_i`, and `present_i_<c>`, the non-null values of each nullable column c
+    among the valid rows: what GX's shares of that column are shares of."""
+    is_valid = F.size(FAILURES) == 0
+    counts = []
+    for i, drop_date in enumerate(drop_dates):
+        of_drop = F.col(DROP_DATE) == F.lit(drop_date).cast("date")
+        counts += [
+            F.count_if(of_drop).alias(f"rows_{i}"),
+            F.count_if(of_drop & is_valid).alias(f"valid_{i}"),
+            *[F.count_if(of_drop & is_valid & F.col(c).isNotNull()).alias(f"present_{i}_{c}") for c in nullable],
+        ]
+    return counts
+
+
 @dataclass
 class Checked:
     """What the row validator found in one table's pending drops (`drop_dates`, in
@@ -174,27 +192,16 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
     checked concurrently (fraud/spark.py:concurrently)."""
     drop_dates = sorted(d["drop_date"] for d in drops)
     checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
-    check_rows(_landed(spark, layout, table, drops), table).write.parquet(str(checked_path))
+    nullable = [column.name for column in table.columns if not column.required]
+    counted = Observation()
+    rows_in = sum(_landed_rows(layout, drop, table.name) for drop in drops)
+    checked = check_rows(_landed(spark, layout, table, drops), table, rows=rows_in)
+    checked.observe(counted, *_counts(drop_dates, nullable)).write.parquet(str(checked_path))
     try:
+        metrics = counted.get
+        counts = {d: (metrics[f"rows_{i}"], metrics[f"valid_{i}"]) for i, d in enumerate(drop_dates)}
+        present = {d: {c: metrics[f"present_{i}_{c}"] for c in nullable} for i, d in enumerate(drop_dates)}
         checked = read_parquet(spark, checked_path)
-        is_valid = F.size("_failures") == 0
-        nullable = [column.name for column in table.columns if not column.required]
-        counted = (
-            checked.groupBy(DROP_DATE)
-            .agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.sum(F.when(is_valid, 1).otherwise(0)).alias("valid"),
-                # The non-null values of each nullable column among the valid rows: what
-                # GX's shares of that column are shares of.
-                *[
-                    F.sum(F.when(is_valid & F.col(c).isNotNull(), 1).otherwise(0)).alias(f"present_{c}")
-                    for c in nullable
-                ],
-            )
-            .collect()
-        )
-        counts = {str(row[DROP_DATE]): (row["rows"], row["valid"]) for row in counted}
-        present = {str(row[DROP_DATE]): {c: int(row[f"present_{c}"] or 0) for c in nullable} for row in counted}
         valid = valid_rows(checked, table)
         staging = layout.validated_table(table.source, table.name).with_name(
             f".{table.name}.staging-{uuid.uuid4().hex[:8]}"
