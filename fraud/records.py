@@ -151,12 +151,18 @@ def _arrow_schema(table: contract.Table) -> pa.Schema:
     )
 
 
-def spark_schema(table: contract.Table):
-    """The schema of a landed file of `table`, as Spark reads it. Told it, Spark need
-    not infer it from the file's footer, which it does in a job of its own per file."""
+def landed_schema(path: Path, table: contract.Table):
+    """The Spark schema of the landed file `path` of `table` when it has the schema
+    this reader writes, so Spark need not infer it (a job of its own per file); None
+    for any other, such as an older reader's (Spark infers that one, and a column it
+    lacks fails as it always did, never read as nulls)."""
+    import pyarrow.parquet as pq
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    return from_arrow_schema(_arrow_schema(table))
+    written = _arrow_schema(table)
+    if not pq.read_schema(path).equals(written, check_metadata=False):
+        return None
+    return from_arrow_schema(written)
 
 
 def _check_header(header: list[str], table: contract.Table, reading: FileReading) -> None:

@@ -138,8 +138,12 @@ class StartingSession:
         ):
 
             def cancel_then_interrupt(signum, frame):
+                from pyspark import SparkContext
+
                 try:
-                    spark.sparkContext.cancelAllJobs()
+                    running = SparkContext._active_spark_context  # the session's, or a later one
+                    if running is not None:
+                        running.cancelAllJobs()
                 finally:
                     raise KeyboardInterrupt()
 

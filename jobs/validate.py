@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from fraud import contract, expectations
 from fraud.layout import Layout
-from fraud.records import spark_schema
+from fraud.records import landed_schema
 from fraud.spark import concurrently, read_parquet
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.text import printable
@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 QUARANTINE_HEADER = ["source", "drop_date", "table", "line_no", "column", "check", "reason", "raw_line"]
 # Up to this many quarantined rows of a table are sorted on the driver, in one Spark job.
 QUARANTINE_COLLECT_ROWS = 100_000
+# Up to this many drops of a table (a night's: one) are counted as their checked rows are
+# written, a metric per drop and column; a catch-up of more (a fresh warehouse, a new
+# validator version) is counted after the write, in one grouped pass.
+OBSERVED_DROPS_MAX = 8
 
 
 class ValidationError(Exception):
@@ -91,12 +95,12 @@ def pending_drops(layout: Layout, drops: list[dict]) -> list[dict]:
 
 
 def _landed(spark, layout: Layout, table: contract.Table, drops: list[dict]) -> DataFrame:
-    frames = [
-        spark.read.schema(spark_schema(table))
-        .parquet(str(layout.landed_drop(table.source, date.fromisoformat(d["drop_date"])) / f"{table.name}.parquet"))
-        .withColumn(DROP_DATE, F.lit(d["drop_date"]).cast("date"))
-        for d in drops
-    ]
+    frames = []
+    for drop in drops:
+        path = layout.landed_drop(table.source, date.fromisoformat(drop["drop_date"])) / f"{table.name}.parquet"
+        schema = landed_schema(path, table)
+        reader = spark.read if schema is None else spark.read.schema(schema)
+        frames.append(reader.parquet(str(path)).withColumn(DROP_DATE, F.lit(drop["drop_date"]).cast("date")))
     combined = frames[0]
     for frame in frames[1:]:
         combined = combined.unionByName(frame)
@@ -157,11 +161,11 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
     return read_parquet(spark, validated).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
 
 
-def _counts(drop_dates: list[str], nullable: list[str]) -> list:
-    """What `check_table` counts per drop date (the i-th of `drop_dates`), as the
+def _observed(drop_dates: list[str], nullable: list[str]) -> list:
+    """What `check_table` counts per drop date (the i-th of `drop_dates`) as the
     checked rows are written (an observed metric, not a pass of its own): `rows_i`,
-    `valid_i`, and `present_i_<c>`, the non-null values of each nullable column c
-    among the valid rows: what GX's shares of that column are shares of."""
+    `valid_i`, and `present_i_j`, the non-null values of the j-th nullable column among
+    the valid rows: what GX's shares of that column are shares of."""
     is_valid = F.size(FAILURES) == 0
     counts = []
     for i, drop_date in enumerate(drop_dates):
@@ -169,9 +173,37 @@ def _counts(drop_dates: list[str], nullable: list[str]) -> list:
         counts += [
             F.count_if(of_drop).alias(f"rows_{i}"),
             F.count_if(of_drop & is_valid).alias(f"valid_{i}"),
-            *[F.count_if(of_drop & is_valid & F.col(c).isNotNull()).alias(f"present_{i}_{c}") for c in nullable],
+            *[
+                F.count_if(of_drop & is_valid & F.col(c).isNotNull()).alias(f"present_{i}_{j}")
+                for j, c in enumerate(nullable)
+            ],
         ]
     return counts
+
+
+def _grouped(checked: DataFrame, drop_dates: list[str], nullable: list[str]) -> dict:
+    """The same counts as `_observed`, by one grouped pass over the checked rows: for a
+    catch-up of many drops, where a metric per drop and column would test every row
+    against each."""
+    is_valid = F.size(FAILURES) == 0
+    found = {
+        str(row[DROP_DATE]): row
+        for row in checked.groupBy(DROP_DATE)
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.count_if(is_valid).alias("valid"),
+            *[F.count_if(is_valid & F.col(c).isNotNull()).alias(f"present_{j}") for j, c in enumerate(nullable)],
+        )
+        .collect()
+    }
+    metrics = {}
+    for i, drop_date in enumerate(drop_dates):
+        row = found.get(drop_date)
+        metrics[f"rows_{i}"] = row["rows"] if row else 0
+        metrics[f"valid_{i}"] = row["valid"] if row else 0
+        for j in range(len(nullable)):
+            metrics[f"present_{i}_{j}"] = row[f"present_{j}"] if row else 0
+    return metrics
 
 
 @dataclass
@@ -193,15 +225,19 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
     drop_dates = sorted(d["drop_date"] for d in drops)
     checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
     nullable = [column.name for column in table.columns if not column.required]
-    counted = Observation()
     rows_in = sum(_landed_rows(layout, drop, table.name) for drop in drops)
     checked = check_rows(_landed(spark, layout, table, drops), table, rows=rows_in)
-    checked.observe(counted, *_counts(drop_dates, nullable)).write.parquet(str(checked_path))
+    counted = Observation() if len(drop_dates) <= OBSERVED_DROPS_MAX else None
+    if counted is not None:
+        checked = checked.observe(counted, *_observed(drop_dates, nullable))
+    checked.write.parquet(str(checked_path))
     try:
-        metrics = counted.get
-        counts = {d: (metrics[f"rows_{i}"], metrics[f"valid_{i}"]) for i, d in enumerate(drop_dates)}
-        present = {d: {c: metrics[f"present_{i}_{c}"] for c in nullable} for i, d in enumerate(drop_dates)}
         checked = read_parquet(spark, checked_path)
+        metrics = counted.get if counted is not None else _grouped(checked, drop_dates, nullable)
+        counts = {d: (metrics[f"rows_{i}"], metrics[f"valid_{i}"]) for i, d in enumerate(drop_dates)}
+        present = {
+            d: {c: metrics[f"present_{i}_{j}"] for j, c in enumerate(nullable)} for i, d in enumerate(drop_dates)
+        }
         valid = valid_rows(checked, table)
         staging = layout.validated_table(table.source, table.name).with_name(
             f".{table.name}.staging-{uuid.uuid4().hex[:8]}"

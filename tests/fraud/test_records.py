@@ -217,3 +217,23 @@ def test_a_record_left_open_for_blocks_sends_the_rest_to_the_record_reader(tmp_p
     assert pq.read_table(tmp_path / "c.parquet").to_pylist() == pq.read_table(tmp_path / "r.parquet").to_pylist()
     # Scanned once or twice, not once a block.
     assert len(text) > 100 * 4096 and sum(scanned) < 2 * len(text)
+
+
+def test_spark_is_told_the_schema_of_a_file_this_reader_landed_and_of_no_other(tmp_path):
+    """The schema the reader writes, converted, is what Spark would infer from it (the
+    line number a long, every other column a string, all nullable, in the file's
+    order). A file another reader version wrote gets none, so Spark infers it: a
+    column it lacks then fails, where a schema told would read it as nulls."""
+    import pyarrow as pa
+
+    _read(tmp_path, csv_text([claim_row()]).encode("utf-8"))
+    schema = records.landed_schema(tmp_path / "claims.parquet", CLAIMS)
+    assert [(f.name, f.dataType.simpleString(), f.nullable) for f in schema.fields] == [
+        (records.LINE_NO, "bigint", True),
+        (records.RAW_LINE, "string", True),
+        (records.ERROR, "string", True),
+        *[(name, "string", True) for name in CLAIMS.column_names],
+    ]
+    older = pa.table({records.LINE_NO: [1], **{name: ["x"] for name in CLAIMS.column_names}})
+    pq.write_table(older, tmp_path / "older.parquet")
+    assert records.landed_schema(tmp_path / "older.parquet", CLAIMS) is None

@@ -212,7 +212,8 @@ def test_a_session_started_elsewhere_is_active_in_the_thread_that_takes_it(spark
         session = StartingSession(Settings.from_env(spark_conf={})).get()
         seen["same"] = session is spark
         seen["active"] = SparkSession.getActiveSession() is not None
-        seen["zone"] = session.conf.get("spark.sql.session.timeZone")
+        # What Spark's own code reads in this thread, not the session's settings.
+        seen["zone"] = session._jvm.org.apache.spark.sql.internal.SQLConf.get().sessionLocalTimeZone()
 
     thread = threading.Thread(target=take)
     thread.start()
@@ -236,8 +237,11 @@ def test_ctrl_c_cancels_the_jobs_of_a_session_started_in_another_thread(monkeypa
     class Session:
         sparkContext = Context()
 
+    from pyspark import SparkContext
+
     monkeypatch.setattr(spark_module, "spark_session", lambda settings, app_name: Session())
     monkeypatch.setattr(spark_module, "make_active", lambda spark: None)
+    monkeypatch.setattr(SparkContext, "_active_spark_context", Session.sparkContext)  # the running one
     previous = signal.getsignal(signal.SIGINT)
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -96,45 +96,48 @@ def test_small_drops_checked_on_pandas_keep_the_states_spark_gives(spark, tmp_pa
     assert _crossings_state(on_pandas, DAYS[-1])["expectations"]["drift"]
 
 
-def test_a_tables_drops_are_checked_and_counted_in_four_spark_jobs(spark, tmp_path):
+def test_a_tables_drops_are_checked_and_counted_in_four_spark_jobs(spark, tmp_path, monkeypatch):
     """check_table on a small table: one job sends the keys delivered twice to the
     tasks (no checkpoint of them), one writes the checked rows and counts each drop's
     rows, valid rows and non-null values of each nullable column as it writes them,
     one writes the valid partitions, one collects the quarantined rows. Spark is told
-    the landed files' schema, so it infers none (a job per file): 8 jobs before."""
-    from conftest import employment_row, spark_jobs
+    the landed files' schema, so it infers none (a job per file): 8 jobs before. A
+    catch-up of more drops than OBSERVED_DROPS_MAX counts them after, the same."""
+    from conftest import spark_jobs, workplace_row
 
     from fraud import contract
 
     landing = tmp_path / "landing"
     first, second = DAYS[0], DAYS[1]
-    employments = {
+    workplaces = {
         first: [
-            employment_row(employment_id="E1"),
-            employment_row(employment_id="E2", lost_on="", separation_code=""),  # still employed
-            employment_row(employment_id="E3", acquired_on="2025-02-30"),  # no such day: quarantined
+            workplace_row(workplace_id="10000000001"),
+            workplace_row(workplace_id="10000000002", phone=""),
+            workplace_row(workplace_id="10000000003", phone="", closed_on="2024-05-31"),
+            workplace_row(workplace_id="10000000004", opened_on="2010-02-30"),  # no such day: quarantined
         ],
-        second: [
-            employment_row(employment_id="E4", lost_on="", separation_code=""),
-            employment_row(employment_id="E5"),
-        ],
+        second: [workplace_row(workplace_id="10000000005", bank_account_key="")],
     }
     drops = []
-    for day, rows in employments.items():
-        write_drop(landing, "ei", day.isoformat(), {"employments": csv_text(rows)})
+    for day, rows in workplaces.items():
+        write_drop(landing, "ei", day.isoformat(), {"workplaces": csv_text(rows)})
         drops += ingest.run(None, IngestInputs(landing), Night(day, tmp_path / "w")).drops
     layout = Layout(tmp_path / "w")
-    ei = [drop for drop in {d["drop_date"]: d for d in drops if d["source"] == "ei"}.values()]
-    table = contract.TABLES["employments"]
+    ei = list({d["drop_date"]: d for d in drops if d["source"] == "ei"}.values())
+    table = contract.TABLES["workplaces"]
+    counts = {first.isoformat(): (4, 3), second.isoformat(): (1, 1)}
+    present = {
+        first.isoformat(): {"phone": 1, "bank_account_key": 3, "closed_on": 1},
+        second.isoformat(): {"phone": 1, "bank_account_key": 0, "closed_on": 0},
+    }
 
-    checked, jobs = spark_jobs(spark, "check-employments", lambda: validate.check_table(spark, layout, table, ei))
+    checked, jobs = spark_jobs(spark, "check-workplaces", lambda: validate.check_table(spark, layout, table, ei))
 
     assert checked.drop_dates == [first.isoformat(), second.isoformat()]
-    assert checked.counts == {first.isoformat(): (3, 2), second.isoformat(): (2, 2)}
-    assert checked.present == {
-        first.isoformat(): {"lost_on": 1, "separation_code": 1},
-        second.isoformat(): {"lost_on": 1, "separation_code": 1},
-    }
-    assert jobs == 4
-    quarantine = layout.quarantine_file("ei", first, "employments").read_text()
-    assert "2025-02-30" in quarantine and not layout.quarantine_file("ei", second, "employments").exists()
+    assert (checked.counts, checked.present, jobs) == (counts, present, 4)
+    quarantine = layout.quarantine_file("ei", first, "workplaces").read_text()
+    assert "2010-02-30" in quarantine and not layout.quarantine_file("ei", second, "workplaces").exists()
+
+    monkeypatch.setattr(validate, "OBSERVED_DROPS_MAX", 1)
+    checked = validate.check_table(spark, layout, table, ei)
+    assert (checked.counts, checked.present) == (counts, present)
