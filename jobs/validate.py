@@ -127,25 +127,29 @@ def _replace_partitions(staging: Path, target: Path, drop_dates: list[str]) -> N
 
 def _write_quarantine(
     layout: Layout, table: contract.Table, checked: DataFrame, drop_dates: list[str], quarantined: int
-) -> None:
+) -> int:
     """One CSV per drop and table, rows in delivered order. `quarantined` rows in all:
     none costs no Spark job; up to QUARANTINE_COLLECT_ROWS are collected at once and
     sorted here (one job); more are sorted by Spark and streamed to the driver a
     partition at a time (never the whole table at once). Control characters in the
     delivered line and in the reason (which quotes the value) are written as \\xNN, the
-    way fraud/records.py shows bytes it could not decode."""
+    way fraud/records.py shows bytes it could not decode. Returns the rows written."""
     for drop_date in drop_dates:
         layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name).unlink(missing_ok=True)
     if not quarantined:
-        return
+        return 0
     found = quarantined_rows(checked, table.source, table)
     if quarantined <= QUARANTINE_COLLECT_ROWS:
         rows = iter(sorted(found.collect(), key=lambda row: (row["drop_date"], row["line_no"])))
     else:
         rows = found.orderBy("drop_date", "line_no").toLocalIterator()
+    written = 0
     for drop_date, group in itertools.groupby(rows, key=lambda row: row["drop_date"]):
         path = layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name)
-        write_csv(path, QUARANTINE_HEADER, ([_shown(row[name]) for name in QUARANTINE_HEADER] for row in group))
+        written += write_csv(
+            path, QUARANTINE_HEADER, ([_shown(row[name]) for name in QUARANTINE_HEADER] for row in group)
+        )
+    return written
 
 
 def _shown(value):
@@ -246,7 +250,11 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
         restrict_tree(staging)
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
         quarantined = sum(rows - valid for rows, valid in counts.values())
-        _write_quarantine(layout, table, checked, drop_dates, quarantined)
+        written = _write_quarantine(layout, table, checked, drop_dates, quarantined)
+        if written != quarantined:  # the counts come from the write of the checked rows, these from reading them
+            raise ValidationError(
+                f"{table.source}/{table.name}: {quarantined} rows counted as quarantined but {written} written"
+            )
         return Checked(drop_dates=drop_dates, counts=counts, present=present)
     finally:
         shutil.rmtree(checked_path, ignore_errors=True)

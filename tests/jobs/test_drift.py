@@ -4,6 +4,7 @@ night goes on, and a night-by-night run finds what one run over every drop finds
 
 from datetime import date, timedelta
 
+import pytest
 from conftest import crossing_row, csv_text, empty_drops, hex_key, write_drop
 
 from fraud import expectations
@@ -96,13 +97,14 @@ def test_small_drops_checked_on_pandas_keep_the_states_spark_gives(spark, tmp_pa
     assert _crossings_state(on_pandas, DAYS[-1])["expectations"]["drift"]
 
 
-def test_a_tables_drops_are_checked_and_counted_in_four_spark_jobs(spark, tmp_path, monkeypatch):
+def test_a_tables_drops_are_checked_and_counted_in_four_spark_jobs_and_the_counts_add_up(spark, tmp_path, monkeypatch):
     """check_table on a small table: one job sends the keys delivered twice to the
     tasks (no checkpoint of them), one writes the checked rows and counts each drop's
     rows, valid rows and non-null values of each nullable column as it writes them,
     one writes the valid partitions, one collects the quarantined rows. Spark is told
     the landed files' schema, so it infers none (a job per file): 8 jobs before. A
-    catch-up of more drops than OBSERVED_DROPS_MAX counts them after, the same."""
+    catch-up of more drops than OBSERVED_DROPS_MAX counts them after, the same. The
+    quarantine written must hold as many rows as were counted quarantined."""
     from conftest import spark_jobs, workplace_row
 
     from fraud import contract
@@ -141,3 +143,8 @@ def test_a_tables_drops_are_checked_and_counted_in_four_spark_jobs(spark, tmp_pa
     monkeypatch.setattr(validate, "OBSERVED_DROPS_MAX", 1)
     checked = validate.check_table(spark, layout, table, ei)
     assert (checked.counts, checked.present) == (counts, present)
+
+    real = validate.quarantined_rows
+    monkeypatch.setattr(validate, "quarantined_rows", lambda *args: real(*args).limit(0))  # a row lost on the way
+    with pytest.raises(validate.ValidationError, match="1 rows counted as quarantined but 0 written"):
+        validate.check_table(spark, layout, table, ei)

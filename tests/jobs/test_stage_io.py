@@ -124,3 +124,34 @@ def test_the_night_and_inputs_cannot_be_changed_by_a_stage(tmp_path):
 
 def test_the_progress_callback_does_not_make_two_nights_differ(tmp_path):
     assert Night(DS, tmp_path, progress=print) == Night(DS, tmp_path)
+
+
+def test_a_spark_stage_imports_its_module_while_spark_starts_then_runs_in_the_session(tmp_path, monkeypatch):
+    """run_stage starts Spark first, imports the stage's module meanwhile, and only
+    then waits for the session (fraud/spark.py:StartingSession)."""
+    from fraud import spark as spark_module
+    from jobs import pipeline
+
+    events = []
+
+    class Starting:
+        def __init__(self, settings):
+            events.append("start")
+
+        def get(self):
+            events.append("wait")
+            return None  # no Spark here: run_stage's job accounting skips a missing session
+
+    class Done:
+        def as_json(self):
+            return {}
+
+    def load():
+        events.append("import")
+        return lambda spark, inputs, night: events.append("run") or Done()
+
+    probe = pipeline.Stage(name="probe", uses_spark=True, job=load, inputs=lambda settings, done: None, result=Done)
+    monkeypatch.setattr(spark_module, "StartingSession", Starting)
+    monkeypatch.setattr(pipeline, "STAGES", (probe,))
+    pipeline.run_stage("probe", date(2026, 3, 2), {}, Settings.from_env(warehouse=tmp_path / "w"))
+    assert events == ["start", "import", "wait", "run"]
