@@ -156,7 +156,6 @@ def landed_schema(path: Path, table: contract.Table):
     this reader writes, so Spark need not infer it (a job of its own per file); None
     for any other, such as an older reader's (Spark infers that one, and a column it
     lacks fails as it always did, never read as nulls)."""
-    import pyarrow.parquet as pq
     from pyspark.sql.pandas.types import from_arrow_schema
 
     written = _arrow_schema(table)

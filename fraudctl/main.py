@@ -130,9 +130,10 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
         # Not imported above: jobs.validate brings in Great Expectations, which the run
         # loads while Spark starts (jobs/pipeline.py:run_stage). A module the run never
         # imported raised nothing.
-        raised_by = [sys.modules.get("jobs.validate"), sys.modules.get("jobs.publish")]
         kinds = tuple(
-            getattr(module, name) for module, name in zip(raised_by, ("ValidationError", "PublishError")) if module
+            getattr(sys.modules[module], name)
+            for module, name in (("jobs.validate", "ValidationError"), ("jobs.publish", "PublishError"))
+            if module in sys.modules
         )
         if not isinstance(error, kinds):
             raise

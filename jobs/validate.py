@@ -162,52 +162,26 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
     validated = layout.validated_table(table.source, table.name)
     if valid <= expectations.PANDAS_MAX_ROWS:
         return expectations.read_parquet_frame(validated / f"{DROP_DATE}={drop_date}")
-    return read_parquet(spark, validated).where(F.col(DROP_DATE) == F.lit(drop_date).cast("date"))
+    return read_parquet(spark, validated).where(_of_drop(drop_date))
 
 
-def _observed(drop_dates: list[str], nullable: list[str]) -> list:
-    """What `check_table` counts per drop date (the i-th of `drop_dates`) as the
-    checked rows are written (an observed metric, not a pass of its own): `rows_i`,
-    `valid_i`, and `present_i_j`, the non-null values of the j-th nullable column among
-    the valid rows: what GX's shares of that column are shares of."""
-    is_valid = F.size(FAILURES) == 0
-    counts = []
-    for i, drop_date in enumerate(drop_dates):
-        of_drop = F.col(DROP_DATE) == F.lit(drop_date).cast("date")
-        counts += [
-            F.count_if(of_drop).alias(f"rows_{i}"),
-            F.count_if(of_drop & is_valid).alias(f"valid_{i}"),
-            *[
-                F.count_if(of_drop & is_valid & F.col(c).isNotNull()).alias(f"present_{i}_{j}")
-                for j, c in enumerate(nullable)
-            ],
-        ]
-    return counts
-
-
-def _grouped(checked: DataFrame, drop_dates: list[str], nullable: list[str]) -> dict:
-    """The same counts as `_observed`, by one grouped pass over the checked rows: for a
-    catch-up of many drops, where a metric per drop and column would test every row
-    against each."""
-    is_valid = F.size(FAILURES) == 0
-    found = {
-        str(row[DROP_DATE]): row
-        for row in checked.groupBy(DROP_DATE)
-        .agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.count_if(is_valid).alias("valid"),
-            *[F.count_if(is_valid & F.col(c).isNotNull()).alias(f"present_{j}") for j, c in enumerate(nullable)],
-        )
-        .collect()
+def _count_columns(nullable: list[str], among=None) -> dict:
+    """What `check_table` counts of a drop, by name: `rows`, `valid`, and `present_j`,
+    the non-null values of the j-th nullable column among the valid rows (what GX's
+    shares of that column are shares of). `among`: which rows are the drop's (a
+    condition), when the rows of other drops are counted in the same pass."""
+    among = F.lit(True) if among is None else among
+    is_valid = among & (F.size(FAILURES) == 0)
+    return {
+        "rows": F.count_if(among),
+        "valid": F.count_if(is_valid),
+        **{f"present_{j}": F.count_if(is_valid & F.col(c).isNotNull()) for j, c in enumerate(nullable)},
     }
-    metrics = {}
-    for i, drop_date in enumerate(drop_dates):
-        row = found.get(drop_date)
-        metrics[f"rows_{i}"] = row["rows"] if row else 0
-        metrics[f"valid_{i}"] = row["valid"] if row else 0
-        for j in range(len(nullable)):
-            metrics[f"present_{i}_{j}"] = row[f"present_{j}"] if row else 0
-    return metrics
+
+
+def _of_drop(drop_date: str):
+    """The rows of the drop dated `drop_date`."""
+    return F.col(DROP_DATE) == F.lit(drop_date).cast("date")
 
 
 @dataclass
@@ -231,17 +205,28 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
     nullable = [column.name for column in table.columns if not column.required]
     rows_in = sum(_landed_rows(layout, drop, table.name) for drop in drops)
     checked = check_rows(_landed(spark, layout, table, drops), table, rows=rows_in)
+    names = list(_count_columns(nullable))
     counted = Observation() if len(drop_dates) <= OBSERVED_DROPS_MAX else None
-    if counted is not None:
-        checked = checked.observe(counted, *_observed(drop_dates, nullable))
+    if counted is not None:  # counted as the checked rows are written, a metric per drop and count
+        checked = checked.observe(
+            counted,
+            *[
+                column.alias(f"{name}_{i}")
+                for i, drop_date in enumerate(drop_dates)
+                for name, column in _count_columns(nullable, _of_drop(drop_date)).items()
+            ],
+        )
     checked.write.parquet(str(checked_path))
     try:
         checked = read_parquet(spark, checked_path)
-        metrics = counted.get if counted is not None else _grouped(checked, drop_dates, nullable)
-        counts = {d: (metrics[f"rows_{i}"], metrics[f"valid_{i}"]) for i, d in enumerate(drop_dates)}
-        present = {
-            d: {c: metrics[f"present_{i}_{j}"] for j, c in enumerate(nullable)} for i, d in enumerate(drop_dates)
-        }
+        if counted is not None:
+            by_drop = {d: {name: counted.get[f"{name}_{i}"] for name in names} for i, d in enumerate(drop_dates)}
+        else:  # a catch-up of many drops: one grouped pass, not every row tested against each drop
+            grouped = checked.groupBy(DROP_DATE).agg(*[c.alias(n) for n, c in _count_columns(nullable).items()])
+            found = {str(row[DROP_DATE]): row.asDict() for row in grouped.collect()}
+            by_drop = {d: found.get(d, dict.fromkeys(names, 0)) for d in drop_dates}
+        counts = {d: (by_drop[d]["rows"], by_drop[d]["valid"]) for d in drop_dates}
+        present = {d: {c: by_drop[d][f"present_{j}"] for j, c in enumerate(nullable)} for d in drop_dates}
         valid = valid_rows(checked, table)
         staging = layout.validated_table(table.source, table.name).with_name(
             f".{table.name}.staging-{uuid.uuid4().hex[:8]}"
