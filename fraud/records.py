@@ -9,10 +9,12 @@ number and the original text of every record. Validation then runs in Spark.
 Two readers give the same records. The record reader (`iter_records`, Python's csv
 module) reads anything. The columnar reader reads a file a block of lines at a time:
 the lines that are plainly one record each (no quote, no carriage return inside the
-line, no NUL, the header's number of fields, decodable, not huge) are split by
-pyarrow's CSV parser at C speed, their original text taken from the decoded block;
-every other line, with the lines its quotes run on to, goes to the record reader. The
-header is always the record reader's.
+line, no NUL, not empty, decodable, not huge) are split by pyarrow's CSV parser at C
+speed, all of a block's in one call, their original text taken from the decoded
+block (a line with more or fewer fields than the header becomes an error record, as
+the record reader would make it); every other line, with the lines its quotes run on
+to, goes to the record reader. The header is always the record reader's. A thread of
+the file's own compresses and writes each row group while the next block is read.
 
 Every record comes out: one that cannot be split into the header's fields, or that
 holds bytes the declared encoding cannot decode, carries an `_error` and is
@@ -25,6 +27,7 @@ import contextlib
 import csv
 import io
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, ContextManager, Iterator
@@ -190,11 +193,13 @@ class _Sink:
         # Records read but not yet written, in order: whole tables, then `_columns`.
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-writer")
+        self._writing: Future | None = None
 
     def record(self, number: int, raw: str, fields: list[str] | None, error: str | None) -> None:
         """One record from the record reader (record 0 is the header)."""
-        reading = self.reading
         if number == 0:
+            reading = self.reading
             if fields is None:
                 reading.rejected = f"file rejected: header unreadable ({error})"
                 fields = []
@@ -203,12 +208,20 @@ class _Sink:
             self._positions = {name: i for i, name in enumerate(reading.header) if name in self.table.column_names}
             self.header_read = True
             return
+        self._add(self._columns, number, raw, fields, error)
+        if self._pending_rows + len(self._columns[LINE_NO]) >= BATCH_ROWS:
+            self.flush()
+
+    def _add(
+        self, columns: dict[str, list], number: int, raw: str, fields: list[str] | None, error: str | None
+    ) -> None:
+        """Append one record after the header to `columns`, counting it."""
+        reading = self.reading
         reading.rows += 1
         if error is None and reading.rejected is not None:
             error = reading.rejected
         if error is None and len(fields) != len(reading.header):
             error = f"expected {len(reading.header)} fields as in the header, got {len(fields)}"
-        columns = self._columns
         columns[LINE_NO].append(number)
         columns[RAW_LINE].append(raw)
         columns[ERROR].append(error)
@@ -221,27 +234,35 @@ class _Sink:
             columns[name].append(value)
         if error is not None:
             reading.error_rows += 1
-        if self._pending_rows + len(columns[LINE_NO]) >= BATCH_ROWS:
-            self.flush()
 
-    def lines(self, first: int, raw: pa.Array, parsed: pa.Table | None) -> None:
-        """Records `first`.. from the columnar reader: their original text and their
-        fields as parsed (None in a rejected file, whose records all carry its reason)."""
+    def block(self, numbers: np.ndarray, raw: pa.Array, parsed: pa.Table | None, records: list[tuple]) -> None:
+        """A block's records after the header: those of its plain lines (their record
+        numbers, original text and fields as parsed by pyarrow; `parsed` is None in a
+        rejected file, whose records all carry its reason) and those the record reader
+        read, `records`, put in record order."""
         self._take_columns()
-        count = len(raw)
-        rejected = self.reading.rejected
-        arrays = [
-            pa.array(np.arange(first, first + count, dtype=np.int64)),
-            raw,
-            pa.array([rejected] * count, pa.string()) if rejected else pa.nulls(count, pa.string()),
-        ]
-        for name in self.table.column_names:
-            arrays.append(pa.nulls(count, pa.string()) if parsed is None else parsed.column(name))
-        self._pending.append(pa.Table.from_arrays(arrays, schema=self._schema))
-        self._pending_rows += count
-        self.reading.rows += count
-        if rejected:
-            self.reading.error_rows += count
+        parts = []
+        count = len(numbers)
+        if count:
+            rejected = self.reading.rejected
+            arrays = [
+                pa.array(numbers, pa.int64()),
+                raw,
+                pa.array([rejected] * count, pa.string()) if rejected else pa.nulls(count, pa.string()),
+            ]
+            for name in self.table.column_names:
+                arrays.append(pa.nulls(count, pa.string()) if parsed is None else parsed.column(name))
+            parts.append(pa.Table.from_arrays(arrays, schema=self._schema))
+            self.reading.rows += count
+            if rejected:
+                self.reading.error_rows += count
+        if records:
+            columns: dict[str, list] = {name: [] for name in self._schema.names}
+            for record in sorted(records, key=lambda record: record[0]):
+                self._add(columns, *record)
+            parts = _in_record_order(parts[0] if parts else None, pa.table(columns, schema=self._schema))
+        self._pending.extend(parts)
+        self._pending_rows += sum(part.num_rows for part in parts)
         if self._pending_rows >= BATCH_ROWS:
             self.flush()
 
@@ -255,13 +276,45 @@ class _Sink:
                 values.clear()
 
     def flush(self) -> None:
-        """Write what was read as one row group."""
+        """Hand what was read to the writer as one row group. The writer's thread
+        compresses and writes it while the next block is read (the two take both
+        cores); one row group at a time waits, so memory stays a block or two."""
         self._take_columns()
         if self._pending_rows:
-            self._writer.write_table(pa.concat_tables(self._pending))
+            self.wait()
+            self._writing = self._writes.submit(self._writer.write_table, pa.concat_tables(self._pending))
             if self._progress:
                 self._progress(self._pending_rows)
             self._pending, self._pending_rows = [], 0
+
+    def wait(self) -> None:
+        """Wait until the row group handed to the writer is written (raising its error)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def close(self) -> None:
+        """Wait for the last row group; the writer's thread ends."""
+        try:
+            self.wait()
+        finally:
+            self._writes.shutdown()
+
+
+def _in_record_order(plain: pa.Table | None, read: pa.Table) -> list[pa.Table]:
+    """A block's plain lines' records and the record reader's (each in record order),
+    as slices of the two in record order: no copy of either."""
+    if plain is None:
+        return [read]
+    numbers = plain.column(LINE_NO).to_numpy()
+    # Where each of the record reader's records goes among the plain lines' records.
+    places = np.searchsorted(numbers, read.column(LINE_NO).to_numpy())
+    parts, taken, start = [], 0, 0
+    for place, run in zip(*np.unique(places, return_counts=True)):
+        parts += [plain.slice(taken, int(place) - taken), read.slice(start, int(run))]
+        taken, start = int(place), start + int(run)
+    parts.append(plain.slice(taken))
+    return [part for part in parts if part.num_rows]
 
 
 def tokenize(
@@ -278,18 +331,32 @@ def tokenize(
     strings, plus record number, original text and error). Empty fields become nulls;
     extra columns are dropped. `columnar=False` reads every record with the record
     reader; both give the same rows."""
-    with _opened(source) as binary, pq.ParquetWriter(out, _arrow_schema(table), compression="zstd") as writer:
+    schema = _arrow_schema(table)
+    # Every record's text and number are its own: a dictionary of them, or the text's
+    # min and max, costs the writer time and the file bytes for nothing.
+    unique = (LINE_NO, RAW_LINE)
+    writer = pq.ParquetWriter(
+        out,
+        schema,
+        compression="zstd",
+        use_dictionary=[name for name in schema.names if name not in unique],
+        write_statistics=[name for name in schema.names if name != RAW_LINE],
+    )
+    with _opened(source) as binary, writer:
         sink = _Sink(writer, table, progress)
-        if columnar:
-            _ColumnarReader(binary, encoding, sink, block_bytes).read()
-        else:
-            for record in _records(binary, encoding, _python_codec(encoding), 0):
-                sink.record(*record)
-        sink.flush()
+        try:
+            if columnar:
+                _ColumnarReader(binary, encoding, sink, block_bytes).read()
+            else:
+                for record in _records(binary, encoding, _python_codec(encoding), 0):
+                    sink.record(*record)
+            sink.flush()
+        finally:
+            sink.close()
     return sink.reading
 
 
-_NEWLINE, _CR, _QUOTE, _COMMA = 0x0A, 0x0D, 0x22, 0x2C
+_NEWLINE, _CR, _QUOTE = 0x0A, 0x0D, 0x22
 # A record left open over this many blocks sends the rest of the file to the record reader.
 CARRY_BLOCKS = 2
 
@@ -401,39 +468,58 @@ class _ColumnarReader:
                 return block
         reading = self._sink.reading
         if not reading.rejected:
-            plain &= per_line(data == _COMMA) == len(reading.header) - 1
+            # pyarrow reads an empty line as a record of nulls, the csv module as one of
+            # no fields. A line with too few or too many fields is found as it is parsed.
+            plain &= content_end - trailing_cr > starts
         plain[:position] = False
         self._decodable(block, starts, stops, plain)
 
+        # The block's plain runs of lines and the records the record reader read between
+        # them, all handed to the sink at once: pyarrow parses every plain line of the
+        # block in one call, however many quoted records break them up.
+        runs: list[tuple[int, int, int]] = []  # (first line, line after the last, first record number)
+        read: list[tuple] = []
+        tail = b""
         for line in np.flatnonzero(~plain):
             if line < position:
                 continue  # read with the record before it
             if line > position:
-                self._plain_lines(block, starts, stops, position, int(line))
-            position = self._group(block, starts, stops, quotes, int(line), eof)
+                runs.append((position, int(line), self._number))
+                self._number += int(line) - position
+            position = self._group(block, starts, stops, quotes, int(line), eof, read)
             if position is None:
-                return block[starts[line] :]
-        if position < lines:
-            self._plain_lines(block, starts, stops, position, lines)
-        return b""
+                tail = block[starts[line] :]
+                break
+        else:
+            if position < lines:
+                runs.append((position, lines, self._number))
+                self._number += lines - position
+        self._emit(block, starts, stops, runs, read)
+        return tail
 
     def _decodable(self, block: bytes, starts, stops, plain: np.ndarray) -> None:
         """Leave as plain only lines the encoding decodes (all of them, nearly always)."""
-        try:
-            block.decode(self._plain)
+        if self._plain == "utf-8" and _valid_utf8(block):
             return
-        except UnicodeDecodeError:
-            pass
+        if self._plain != "utf-8":
+            try:
+                block.decode(self._plain)
+                return
+            except UnicodeDecodeError:
+                pass
         for line in np.flatnonzero(plain):
             try:
                 block[starts[line] : stops[line]].decode(self._plain)
             except UnicodeDecodeError:
                 plain[line] = False
 
-    def _group(self, block: bytes, starts, stops, quotes, first: int, eof: bool) -> int | None:
+    def _group(
+        self, block: bytes, starts, stops, quotes, first: int, eof: bool, into: list | None = None
+    ) -> int | None:
         """Read, with the record reader, the records starting at line `first` and
-        running on while a quoted field is open. Returns the line after them, or None if
-        they run past the block (and it is not the file's last)."""
+        running on while a quoted field is open, into the list `into` (None: straight to
+        the sink, as the header goes). Returns the line after them, or None if they run
+        past the block (and it is not the file's last)."""
         last = first
         open_quotes = quotes[first] % 2
         while open_quotes and last + 1 < len(starts):
@@ -453,44 +539,94 @@ class _ColumnarReader:
             if unclosed and not eof:
                 return None
             break
-        for record in found:
-            self._sink.record(*record)
+        if into is None:
+            for record in found:
+                self._sink.record(*record)
+        else:
+            into.extend(found)
         self._number += len(found)
         return last + 1
 
-    def _plain_lines(self, block: bytes, starts, stops, first: int, stop: int) -> None:
-        """Lines first..stop-1, one record each, parsed by pyarrow. Their original text
-        is cut from the block's UTF-8 bytes, without making a Python string of each."""
-        segment = block[starts[first] : stops[stop - 1]]
-        utf8 = segment if self._plain == "utf-8" else segment.decode(self._plain).encode("utf-8")
+    def _emit(self, block: bytes, starts, stops, runs: list[tuple[int, int, int]], read: list[tuple]) -> None:
+        """Hand the sink the block's plain lines, `runs` of them, each one record,
+        parsed by pyarrow in one call, and the records `read` by the record reader. The
+        lines' original text is cut from their UTF-8 bytes, without making a Python
+        string of each."""
+        if not runs:
+            if read:
+                self._sink.block(np.empty(0, np.int64), pa.array([], pa.string()), None, read)
+            return
+        view = memoryview(block)
+        pieces = [view[starts[first] : stops[stop - 1]] for first, stop, _ in runs]
+        segment = pieces[0] if len(pieces) == 1 else b"".join(pieces)  # one run: no copy
+        numbers = np.concatenate([np.arange(n, n + stop - first, dtype=np.int64) for first, stop, n in runs])
+        utf8 = segment if self._plain == "utf-8" else bytes(segment).decode(self._plain).encode("utf-8")
         breaks = np.flatnonzero(np.frombuffer(utf8, dtype=np.uint8) == _NEWLINE)
         offsets = np.concatenate(([0], breaks + 1, [len(utf8)])).astype(np.int64)
         if offsets[-2] == len(utf8):
             offsets = offsets[:-1]
         count = len(offsets) - 1
+        if count != len(numbers):  # cannot happen: a plain line holds one line break at most
+            raise RuntimeError(f"columnar reader: {count} lines in runs of {len(numbers)}")
         # Each line with its line break; a plain line holds no other CR or LF to trim.
         lines = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(utf8))
         raw = pc.utf8_rtrim(lines, characters="\r\n").cast(pa.string())
         reading = self._sink.reading
         parsed = None
         if not reading.rejected:
-            parsed = pacsv.read_csv(
-                io.BytesIO(utf8),
-                read_options=pacsv.ReadOptions(column_names=reading.header, block_size=max(1 << 20, len(utf8) + 1)),
-                parse_options=pacsv.ParseOptions(
-                    quote_char=False, double_quote=False, escape_char=False, ignore_empty_lines=False
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in reading.header},
-                    strings_can_be_null=True,
-                    null_values=[""],
-                    include_columns=list(self._sink.table.column_names),
-                ),
-            )
-            if parsed.num_rows != count:  # cannot happen for plain lines; never guess
+            parsed, miscounted = _parse_lines(utf8, reading.header, self._sink.table.column_names)
+            if parsed.num_rows + len(miscounted) != count:  # cannot happen for plain lines; never guess
                 raise RuntimeError(f"columnar reader: {parsed.num_rows} rows parsed from {count} lines")
-        self._sink.lines(self._number, raw, parsed)
-        self._number += count
+            if miscounted:
+                # Lines with more or fewer fields than the header: records of their own,
+                # which the sink marks as errors, as it does the record reader's.
+                keep = np.ones(count, dtype=bool)
+                keep[miscounted] = False
+                for line in miscounted:
+                    text = raw[line].as_py()
+                    read.append((int(numbers[line]), text, text.split(","), None))
+                numbers, raw = numbers[keep], raw.filter(pa.array(keep))
+        self._sink.block(numbers, raw, parsed, read)
+
+
+def _parse_lines(utf8: bytes | memoryview, header: list[str], columns: tuple[str, ...]) -> tuple[pa.Table, list[int]]:
+    """Parse lines that hold no quote, no CR and no NUL, one record each, with
+    pyarrow: the records of the lines with the header's number of fields, and the
+    indexes of the others (skipped)."""
+    miscounted: list[int] = []
+
+    def skip(row) -> str:
+        if row.number is None:  # pyarrow gives the line's number when parsing in one thread
+            raise RuntimeError("columnar reader: pyarrow did not say which line has the wrong number of fields")
+        miscounted.append(row.number - 1)
+        return "skip"
+
+    parsed = pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(utf8)),
+        read_options=pacsv.ReadOptions(column_names=header, block_size=max(1 << 20, len(utf8) + 1), use_threads=False),
+        parse_options=pacsv.ParseOptions(
+            quote_char=False, double_quote=False, escape_char=False, ignore_empty_lines=False, invalid_row_handler=skip
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            null_values=[""],
+            include_columns=list(columns),
+        ),
+    )
+    return parsed, miscounted
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Whether `data` is valid UTF-8, as Python's strict decoder judges it (surrogates,
+    overlong forms and code points past U+10FFFF are not), checked by Arrow without
+    making a Python string of it."""
+    offsets = np.array([0, len(data)], dtype=np.int64)
+    try:
+        pa.LargeStringArray.from_buffers(1, pa.py_buffer(offsets), pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def write_empty(table: contract.Table, out: Path) -> None:

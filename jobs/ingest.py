@@ -11,10 +11,12 @@ they travel with the records to validation and end in quarantine.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from fraud import contract, records
-from fraud.landing import Drop, DropError, discover
+from fraud.landing import Drop, DropError, discover, verify_files
 from fraud.layout import Layout
 from fraud.storage import atomic_dir, read_json, sweep_abandoned, write_json
 from jobs.stage_io import IngestInputs, IngestResult, Night
@@ -34,8 +36,10 @@ def _already_landed(layout: Layout, drop: Drop) -> bool:
     return previous.get("manifest_sha256") == drop.manifest_sha256 and previous.get("reader_version") == READER_VERSION
 
 
-def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
-    """Read every table of `drop` into landed/<source>/<date>/<table>.parquet."""
+def land_drop(drop: Drop, layout: Layout, progress=None, before_commit: Callable[[], object] = lambda: None) -> dict:
+    """Read every table of `drop` into landed/<source>/<date>/<table>.parquet.
+    `before_commit` runs once the tables are read, before they are put in place: an
+    error it raises leaves nothing landed."""
     tables = {}
     with atomic_dir(layout.landed_drop(drop.source, drop.drop_date)) as staging:
         for table in contract.tables_of(drop.source):
@@ -81,6 +85,7 @@ def land_drop(drop: Drop, layout: Layout, progress=None) -> dict:
             "tables": tables,
         }
         write_json(staging / READING_FILE, summary)
+        before_commit()
     return summary
 
 
@@ -93,16 +98,27 @@ def run(spark, inputs: IngestInputs, night: Night) -> IngestResult:
     layout = Layout(night.warehouse)
     for path in sweep_abandoned(layout.root):  # a day old: no run still writes it
         log.warning("removed what a killed write left: %s", path)
-    drops = discover(Path(inputs.landing), ds, Path(inputs.landing_root) if inputs.landing_root else None)
+    drops = discover(Path(inputs.landing), ds, Path(inputs.landing_root) if inputs.landing_root else None, verify=False)
     landed_now = []
-    for drop in drops:
-        if _already_landed(layout, drop):
-            continue
-        if (layout.landed_drop(drop.source, drop.drop_date) / READING_FILE).exists():
-            log.warning("%s was delivered again with a different manifest: reading it again", drop.label)
-        land_drop(drop, layout, night.progress)
-        landed_now.append(drop.label)
-        log.info("landed %s", drop.label)
+    # Every file is checked against its manifest (sha256) before anything is landed, as
+    # the first drop is read: a thread hashes while the reader parses (both leave
+    # Python's lock for the bytes). A drop that fails the check is the run's error,
+    # whatever reading its altered file ran into first.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-check") as checks:
+        checked = checks.submit(lambda: [verify_files(drop) for drop in drops])
+        for drop in drops:
+            if _already_landed(layout, drop):
+                continue
+            if (layout.landed_drop(drop.source, drop.drop_date) / READING_FILE).exists():
+                log.warning("%s was delivered again with a different manifest: reading it again", drop.label)
+            try:
+                land_drop(drop, layout, night.progress, before_commit=checked.result)
+            except Exception:
+                checked.result()
+                raise
+            landed_now.append(drop.label)
+            log.info("landed %s", drop.label)
+        checked.result()
     return IngestResult(
         ds=ds.isoformat(),
         landing=str(Path(inputs.landing).resolve()),

@@ -1,6 +1,7 @@
 """Reading delivered files: encodings, BOM, quoting, broken records, headers."""
 
 import pyarrow.parquet as pq
+import pytest
 from conftest import P1, claim_row, csv_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -237,3 +238,75 @@ def test_spark_is_told_the_schema_of_a_file_this_reader_landed_and_of_no_other(t
     older = pa.table({records.LINE_NO: [1], **{name: ["x"] for name in CLAIMS.column_names}})
     pq.write_table(older, tmp_path / "older.parquet")
     assert records.landed_schema(tmp_path / "older.parquet", CLAIMS) is None
+
+
+# --- the columnar reader's shortcuts ---------------------------------------------------
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    data=st.binary(max_size=12)
+    | st.lists(
+        st.sampled_from(
+            [b"a", b",", b"\xed", b"\xa0", b"\x80", b"\xbf", b"\xc0", b"\xc2", b"\xe0", b"\xf0", b"\xf4", b"\xf5"]
+        ),
+        max_size=8,
+    ).map(b"".join)
+)
+def test_arrows_utf8_check_agrees_with_pythons_decoder(data):
+    try:
+        data.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert records._valid_utf8(data) == decodes
+
+
+def test_lines_with_a_field_too_many_or_too_few_are_error_records_in_their_place(tmp_path, monkeypatch):
+    # Parsed by pyarrow with the plain lines (no record reader), between quoted records.
+    rows = [",".join(claim_row(claim_id=f"C{i}").values()) for i in range(1, 9)]
+    rows[1] += ",extra"
+    rows[2] = rows[2].replace(",APPROVED,", ',"APP,ROVED",')
+    rows[4] = rows[4].rsplit(",", 1)[0]
+    rows[6] = rows[6].replace(",APPROVED,", ',"APP,ROVED",')
+    source = tmp_path / "claims.csv"
+    source.write_bytes("\n".join([",".join(CLAIMS.column_names), *rows]).encode())
+    handed = []
+    real = records._records
+
+    def counted(binary, encoding, codec, first):
+        found = list(real(binary, encoding, codec, first))
+        handed.extend(number for number, *_ in found)
+        return iter(found)
+
+    monkeypatch.setattr(records, "_records", counted)
+    reading = records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet")
+    landed = pq.read_table(tmp_path / "c.parquet").to_pylist()
+    assert handed == [0, 3, 7]  # the header and the two quoted records
+    assert [row[records.LINE_NO] for row in landed] == list(range(1, 9))
+    assert [row[records.RAW_LINE] for row in landed] == rows
+    fields = len(CLAIMS.column_names)
+    assert [row[records.ERROR] for row in landed] == [
+        None,
+        f"expected {fields} fields as in the header, got {fields + 1}",
+        None,
+        None,
+        f"expected {fields} fields as in the header, got {fields - 1}",
+        None,
+        None,
+        None,
+    ]
+    assert landed[1]["claim_id"] is None and landed[2]["status"] == "APP,ROVED"
+    assert reading.rows == 8 and reading.error_rows == 2
+
+
+def test_a_failed_write_fails_the_reading(tmp_path, monkeypatch):
+    source = tmp_path / "claims.csv"
+    source.write_bytes(csv_text([claim_row()]).encode())
+
+    def full(self, table):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(records.pq.ParquetWriter, "write_table", full)
+    with pytest.raises(OSError, match="No space left"):
+        records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet")
