@@ -173,11 +173,8 @@ def test_the_columnar_reader_gives_the_record_readers_records(
     assert columnar[2] == by_record[2] == by_record[0].rows
 
 
-def test_the_columnar_reader_reads_plain_lines_without_the_record_reader(tmp_path, monkeypatch):
-    rows = [claim_row(claim_id=f"C{i}") for i in range(1, 2001)]
-    rows[700]["status"] = "APP,ROVED"  # quoted: read by the record reader
-    source = tmp_path / "claims.csv"
-    source.write_bytes(csv_text(rows).encode("utf-8"))
+def _record_reader_numbers(monkeypatch) -> list[int]:
+    """The numbers of the records the record reader reads from now on, as it reads them."""
     handed = []
     real = records._records
 
@@ -187,6 +184,15 @@ def test_the_columnar_reader_reads_plain_lines_without_the_record_reader(tmp_pat
         return iter(found)
 
     monkeypatch.setattr(records, "_records", counted)
+    return handed
+
+
+def test_the_columnar_reader_reads_plain_lines_without_the_record_reader(tmp_path, monkeypatch):
+    rows = [claim_row(claim_id=f"C{i}") for i in range(1, 2001)]
+    rows[700]["status"] = "APP,ROVED"  # quoted: read by the record reader
+    source = tmp_path / "claims.csv"
+    source.write_bytes(csv_text(rows).encode("utf-8"))
+    handed = _record_reader_numbers(monkeypatch)
     reading = records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet", block_bytes=4096)
     landed = pq.read_table(tmp_path / "c.parquet").to_pylist()
     assert reading.rows == 2000 and reading.error_rows == 0
@@ -271,15 +277,7 @@ def test_lines_with_a_field_too_many_or_too_few_are_error_records_in_their_place
     rows[6] = rows[6].replace(",APPROVED,", ',"APP,ROVED",')
     source = tmp_path / "claims.csv"
     source.write_bytes("\n".join([",".join(CLAIMS.column_names), *rows]).encode())
-    handed = []
-    real = records._records
-
-    def counted(binary, encoding, codec, first):
-        found = list(real(binary, encoding, codec, first))
-        handed.extend(number for number, *_ in found)
-        return iter(found)
-
-    monkeypatch.setattr(records, "_records", counted)
+    handed = _record_reader_numbers(monkeypatch)
     reading = records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet")
     landed = pq.read_table(tmp_path / "c.parquet").to_pylist()
     assert handed == [0, 3, 7]  # the header and the two quoted records
