@@ -225,20 +225,25 @@ def verify_files(drop: Drop) -> None:
     """Check every listed file exists (unless it declares 0 rows) and has the declared
     sha256. Row counts are checked while the file is read. Raises DropError."""
     for table_file in drop.files:
-        where = f"{drop.label}/{table_file.path.name}"
-        if not table_file.present:
-            if table_file.rows == 0:
-                continue
-            raise DropError(f"{where}: listed in the manifest with {table_file.rows} rows but missing")
-        if table_file.sha256 is None:
-            raise DropError(f"{where}: the manifest gives no sha256 for a delivered file")
-        with drop.open(table_file) as handle:
-            actual = sha256_of(handle)
-        if actual != table_file.sha256:
-            raise DropError(
-                f"{where}: sha256 {actual[:12]}… does not match the manifest's {table_file.sha256[:12]}… "
-                "(file altered or truncated after the manifest was written)"
-            )
+        verify_file(drop, table_file)
+
+
+def verify_file(drop: Drop, table_file: TableFile) -> None:
+    """Check one listed file of `drop` (see `verify_files`). Raises DropError."""
+    where = f"{drop.label}/{table_file.path.name}"
+    if not table_file.present:
+        if table_file.rows == 0:
+            return
+        raise DropError(f"{where}: listed in the manifest with {table_file.rows} rows but missing")
+    if table_file.sha256 is None:
+        raise DropError(f"{where}: the manifest gives no sha256 for a delivered file")
+    with drop.open(table_file) as handle:
+        actual = sha256_of(handle)
+    if actual != table_file.sha256:
+        raise DropError(
+            f"{where}: sha256 {actual[:12]}… does not match the manifest's {table_file.sha256[:12]}… "
+            "(file altered or truncated after the manifest was written)"
+        )
 
 
 def discover(landing: Path, ds: date, root: Path | None = None, verify: bool = True) -> list[Drop]:

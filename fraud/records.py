@@ -288,15 +288,20 @@ class _Sink:
             self._pending, self._pending_rows = [], 0
 
     def wait(self) -> None:
-        """Wait until the row group handed to the writer is written (raising its error)."""
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.result()
+        """Wait until the row group handed to the writer is written (raising its error).
+        Interrupted, it is still waited for by `close`."""
+        if self._writing is not None:
+            self._writing.result()
+            self._writing = None
 
-    def close(self) -> None:
-        """Wait for the last row group; the writer's thread ends."""
+    def close(self, failing: bool = False) -> None:
+        """Wait for the last row group; the writer's thread ends. When the reading is
+        `failing`, the write's own error is not raised: the reading's is the one to say."""
         try:
             self.wait()
+        except Exception:
+            if not failing:
+                raise
         finally:
             self._writes.shutdown()
 
@@ -335,14 +340,16 @@ def tokenize(
     # Every record's text and number are its own: a dictionary of them, or the text's
     # min and max, costs the writer time and the file bytes for nothing.
     unique = (LINE_NO, RAW_LINE)
-    writer = pq.ParquetWriter(
-        out,
-        schema,
-        compression="zstd",
-        use_dictionary=[name for name in schema.names if name not in unique],
-        write_statistics=[name for name in schema.names if name != RAW_LINE],
-    )
-    with _opened(source) as binary, writer:
+    with (
+        _opened(source) as binary,
+        pq.ParquetWriter(
+            out,
+            schema,
+            compression="zstd",
+            use_dictionary=[name for name in schema.names if name not in unique],
+            write_statistics=[name for name in schema.names if name != RAW_LINE],
+        ) as writer,
+    ):
         sink = _Sink(writer, table, progress)
         try:
             if columnar:
@@ -351,8 +358,10 @@ def tokenize(
                 for record in _records(binary, encoding, _python_codec(encoding), 0):
                     sink.record(*record)
             sink.flush()
-        finally:
-            sink.close()
+        except BaseException:
+            sink.close(failing=True)
+            raise
+        sink.close()
     return sink.reading
 
 

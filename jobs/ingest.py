@@ -11,12 +11,12 @@ they travel with the records to validation and end in quarantine.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from fraud import contract, records
-from fraud.landing import Drop, DropError, discover, verify_files
+from fraud.landing import Drop, DropError, discover, verify_file
 from fraud.layout import Layout
 from fraud.storage import atomic_dir, read_json, sweep_abandoned, write_json
 from jobs.stage_io import IngestInputs, IngestResult, Night
@@ -89,6 +89,21 @@ def land_drop(drop: Drop, layout: Layout, progress=None, before_commit: Callable
     return summary
 
 
+def _all_passed(checked: list[Future]) -> None:
+    """Wait for every file's check; raise the first failure, in the drops' order."""
+    for check in checked:
+        check.result()
+
+
+def _failed_so_far(checked: list[Future]) -> None:
+    """Raise the first failure among the checks done so far, if every check before it
+    passed (so the error named is the one `_all_passed` would name), without waiting."""
+    for check in checked:
+        if not check.done():
+            return
+        check.result()
+
+
 def run(spark, inputs: IngestInputs, night: Night) -> IngestResult:
     """Land the drops dated up to the run date from `inputs.landing`.
 
@@ -103,22 +118,27 @@ def run(spark, inputs: IngestInputs, night: Night) -> IngestResult:
     # Every file is checked against its manifest (sha256) before anything is landed, as
     # the first drop is read: a thread hashes while the reader parses (both leave
     # Python's lock for the bytes). A drop that fails the check is the run's error,
-    # whatever reading its altered file ran into first.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-check") as checks:
-        checked = checks.submit(lambda: [verify_files(drop) for drop in drops])
+    # whatever reading its altered file ran into first. One file a task, so that an
+    # interrupted run waits at most for the file being hashed, not for every drop.
+    checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-check")
+    try:
+        checked = [checks.submit(verify_file, drop, table_file) for drop in drops for table_file in drop.files]
         for drop in drops:
-            if _already_landed(layout, drop):
-                continue
-            if (layout.landed_drop(drop.source, drop.drop_date) / READING_FILE).exists():
-                log.warning("%s was delivered again with a different manifest: reading it again", drop.label)
             try:
-                land_drop(drop, layout, night.progress, before_commit=checked.result)
+                _failed_so_far(checked)
+                if _already_landed(layout, drop):
+                    continue
+                if (layout.landed_drop(drop.source, drop.drop_date) / READING_FILE).exists():
+                    log.warning("%s was delivered again with a different manifest: reading it again", drop.label)
+                land_drop(drop, layout, night.progress, before_commit=lambda: _all_passed(checked))
             except Exception:
-                checked.result()
+                _all_passed(checked)
                 raise
             landed_now.append(drop.label)
             log.info("landed %s", drop.label)
-        checked.result()
+        _all_passed(checked)
+    finally:
+        checks.shutdown(wait=False, cancel_futures=True)
     return IngestResult(
         ds=ds.isoformat(),
         landing=str(Path(inputs.landing).resolve()),

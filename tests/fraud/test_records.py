@@ -308,3 +308,29 @@ def test_a_failed_write_fails_the_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(records.pq.ParquetWriter, "write_table", full)
     with pytest.raises(OSError, match="No space left"):
         records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet")
+
+
+def test_a_failed_reading_is_the_error_said_though_its_last_write_failed_too(tmp_path, monkeypatch):
+    source = tmp_path / "claims.csv"
+    source.write_bytes(csv_text([claim_row("C1"), claim_row("C2")]).encode())
+
+    def full(self, table):
+        raise OSError("No space left on device")
+
+    real_block = records._Sink.block
+
+    def broken(self, *args):
+        real_block(self, *args)  # hands a row group to the writer (BATCH_ROWS = 1)
+        raise RuntimeError("the reader broke")
+
+    monkeypatch.setattr(records, "BATCH_ROWS", 1)
+    monkeypatch.setattr(records.pq.ParquetWriter, "write_table", full)
+    monkeypatch.setattr(records._Sink, "block", broken)
+    with pytest.raises(RuntimeError, match="the reader broke"):
+        records.tokenize(source, "utf-8", CLAIMS, tmp_path / "c.parquet")
+
+
+def test_a_source_that_cannot_be_opened_leaves_no_landed_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        records.tokenize(tmp_path / "missing.csv", "utf-8", CLAIMS, tmp_path / "c.parquet")
+    assert not (tmp_path / "c.parquet").exists()

@@ -1,6 +1,7 @@
 """Ingest on its own (no Spark): every file is checked against its manifest before any
 drop is landed, though the check runs while the first drop is read."""
 
+import threading
 from datetime import date
 
 import pytest
@@ -47,11 +48,11 @@ def test_the_drops_are_landed_once_every_file_is_checked(tmp_path, monkeypatch):
     landing = _landing(tmp_path)
     settings = _settings(tmp_path, landing)
     events = []
-    real_verify, real_land = ingest.verify_files, ingest.land_drop
+    real_verify, real_land = ingest.verify_file, ingest.land_drop
 
-    def verify(drop):
-        real_verify(drop)
-        events.append(f"checked {drop.label}")
+    def verify(drop, table_file):
+        real_verify(drop, table_file)
+        events.append(f"checked {drop.label}/{table_file.path.name}")
 
     def land(drop, layout, progress=None, before_commit=lambda: None):
         def commit():
@@ -60,10 +61,38 @@ def test_the_drops_are_landed_once_every_file_is_checked(tmp_path, monkeypatch):
 
         return real_land(drop, layout, progress, before_commit=commit)
 
-    monkeypatch.setattr(ingest, "verify_files", verify)
+    monkeypatch.setattr(ingest, "verify_file", verify)
     monkeypatch.setattr(ingest, "land_drop", land)
     pipeline.run_stage("ingest", date(2026, 3, 3), settings=settings)
     labels = [f"{source}/2026-03-0{day}" for day in (2, 3) for source in ("ei", "moj", "nts")]
-    assert sorted(events[:6]) == sorted(f"checked {label}" for label in labels)
-    assert sorted(events[6:]) == sorted(f"landed {label}" for label in labels)
+    checked = [event for event in events if event.startswith("checked")]
+    assert sorted(checked) == [  # every file the six drops' manifests list
+        "checked ei/2026-03-02/claims.csv",
+        "checked moj/2026-03-02/crossings.csv",
+        "checked moj/2026-03-03/crossings.csv",
+    ]
+    assert events[: len(checked)] == checked  # all checked before the first is landed
+    assert sorted(events[len(checked) :]) == sorted(f"landed {label}" for label in labels)
     assert _landed(settings) == sorted(labels)
+
+
+def test_an_interrupted_ingest_does_not_wait_to_check_every_file(tmp_path, monkeypatch):
+    landing = _landing(tmp_path)
+    settings = _settings(tmp_path, landing)
+    release, started = threading.Event(), []
+
+    def slow_check(drop, table_file):
+        started.append(table_file.path.name)
+        release.wait(30)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest, "verify_file", slow_check)
+    monkeypatch.setattr(ingest, "land_drop", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.run_stage("ingest", date(2026, 3, 3), settings=settings)
+        assert started == ["claims.csv"]  # the file being checked; the two others never started
+    finally:
+        release.set()
