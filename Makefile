@@ -35,6 +35,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	# pyspark is a source distribution: each time the registry calls uv's copy stale, uv
+	# downloads and builds it into a new entry of its shared cache (1.4 GB) and keeps the
+	# old one. Every fresh clone's install added one until the disk was full (stop 34,
+	# 67 GiB). Prune drops the entries nothing refers to; this venv's files are its own.
+	$(BIN)/uv cache prune --quiet
 	$(BIN)/python -c "import pyspark, sys; v = pyspark.__version__; sys.exit(0 if v.startswith('4.3') else f'pyspark {v} installed, 4.3 expected')"
 	touch $@
 
