@@ -508,18 +508,12 @@ class _ColumnarReader:
 
     def _decodable(self, block: bytes, starts, stops, plain: np.ndarray) -> None:
         """Leave as plain only lines the encoding decodes (all of them, nearly always)."""
-        if self._plain == "utf-8" and _valid_utf8(block):
+        # A whole block's UTF-8 is checked by Arrow, without making a Python string of it.
+        whole = _valid_utf8(block) if self._plain == "utf-8" else _decodes(block, self._plain)
+        if whole:
             return
-        if self._plain != "utf-8":
-            try:
-                block.decode(self._plain)
-                return
-            except UnicodeDecodeError:
-                pass
         for line in np.flatnonzero(plain):
-            try:
-                block[starts[line] : stops[line]].decode(self._plain)
-            except UnicodeDecodeError:
+            if not _decodes(block[starts[line] : stops[line]], self._plain):
                 plain[line] = False
 
     def _group(
@@ -624,6 +618,15 @@ def _parse_lines(utf8: bytes | memoryview, header: list[str], columns: tuple[str
         ),
     )
     return parsed, miscounted
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    """Whether `codec` decodes `data` strictly."""
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _valid_utf8(data: bytes) -> bool:
