@@ -5,6 +5,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "system-packages.sh"
 
 
@@ -36,6 +38,7 @@ def test_it_names_what_is_missing_in_one_line_where_it_cannot_install(tmp_path):
     ]
 
 
+@pytest.mark.services  # needs what `make test` installs first; `make test-fast` does not
 def test_nothing_is_installed_when_everything_is_there():
     done = _run("test", os.environ["PATH"])
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
