@@ -10,8 +10,9 @@ the two cross-matches in DuckDB SQL (bench/duckdb_peer.py) on the same files, an
 ratio of the full and the nightly run to it.
 
 At the largest size (or at each size `--nightly-at` names), also the nightly case: a
-warehouse that ran the day before the final date, then the final date as an
-incremental night (new drops only, conformed history merged), compared file by file
+warehouse that ran the day before the final date, then the final date as a nightly
+run (new drops only; built on the day before's tables once they hold
+FRAUD_INCREMENTAL_MIN_ROWS rows, computed in full below that), compared file by file
 with the full run's outputs.
 
 Writes a Markdown report (bench/results.md by default) and prints it, and the figures
@@ -243,8 +244,8 @@ def _commit() -> str:
 
 
 def nightly_run(base: Path, landing: Path, ds: str, full_wh: Path) -> dict:
-    """The day before `ds` on a fresh warehouse, then `ds` as a nightly (incremental)
-    run; its outputs compared with the full run's in `full_wh`."""
+    """The day before `ds` on a fresh warehouse, then `ds` as a nightly run (new
+    drops only); its outputs compared with the full run's in `full_wh`."""
     night_wh = base / "warehouse-nightly"
     shutil.rmtree(night_wh, ignore_errors=True)
     before = (dt.date.fromisoformat(ds) - dt.timedelta(days=1)).isoformat()

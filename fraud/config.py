@@ -61,6 +61,12 @@ class SampleSize:
         return min(candidates, math.ceil(candidates * (self.share or 0)))
 
 
+# The size of history (conformed rows) from which a nightly run builds on the night
+# before. One-day nights on this 2-core machine, computed in full or built on the day
+# before: 0.71 million rows, full about 5 s faster (of 80-89 s); 1.42 million, even;
+# 7.1 million, built on 149 s against 227 s (docs/scale.md, bench/results.md).
+INCREMENTAL_MIN_ROWS = 1_000_000
+
 # The law's ceiling for additional collection: 5x the overpayment (collusion).
 MAX_ADDITIONAL_COLLECTION = 5.0
 # The shortest time a notice may give the claimant to answer (행정절차법 제21조 제3항).
@@ -83,6 +89,7 @@ ENVIRONMENT: dict[str, tuple[str, object]] = {
     "FRAUD_ADDITIONAL_COLLECTION": ("additional_collection_multiplier", float),
     "FRAUD_ADDITIONAL_COLLECTION_COLLUSION": ("additional_collection_collusion_multiplier", float),
     "FRAUD_FULL_REBUILD": ("full_rebuild", _flag),
+    "FRAUD_INCREMENTAL_MIN_ROWS": ("incremental_min_rows", int),
     "FRAUD_RETENTION_KEEP": ("retention_keep", int),
     "FRAUD_NOTICE_RESPONSE_DAYS": ("notice_response_days", int),
     "FRAUD_CONTROL_SAMPLE": ("control_sample", str),
@@ -113,6 +120,11 @@ class Settings:
     # Conform every table from all validated rows instead of merging the night's
     # drops into the previous conformed date (jobs/conform.py); same tables either way.
     full_rebuild: bool = False
+    # A night builds on the night before (jobs/conform.py) only when that night's
+    # conformed tables hold at least this many rows: below it, the fixed Spark work of
+    # building on them (the changes, the layers, the carried-over results) costs more
+    # than computing everything (docs/scale.md). Same tables and outputs either way.
+    incremental_min_rows: int = INCREMENTAL_MIN_ROWS
     # Additional collection (추가징수) the report shows per case, as a multiple of the
     # overpayment: up to 5x when the employer colluded (공모형, DOMAIN.md), up to 2x
     # otherwise (고용보험법 제62조). Policy may set lower caps; 5 is the legal ceiling.
@@ -167,6 +179,7 @@ class Settings:
             "drop_wait_timeout_seconds",
             "drop_poke_seconds",
             "full_rebuild",
+            "incremental_min_rows",
             "retention_keep",
             "notice_response_days",
         ):

@@ -168,6 +168,20 @@ def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tupl
     return None, "no earlier conformed date"
 
 
+def _worth_building_on(layout: Layout, base: date, at_least: int, why: str) -> tuple[date | None, str]:
+    """(base, why) when conformed(base) holds at least `at_least` rows, else (None, why
+    not). Building on a night costs Spark work of its own in every later stage (the
+    changes, the layers, the carried-over results), whatever the drops hold; on a small
+    history computing everything costs less, with the same tables and outputs."""
+    if at_least <= 0:
+        return base, why
+    counted = [table_rows(layout.conformed(base) / name) for name in contract.TABLES]
+    rows = sum(count or 0 for count in counted)
+    if None not in counted and rows < at_least:
+        return None, f"conformed {base} holds {rows:,} rows, under the {at_least:,} a night builds on"
+    return base, why
+
+
 def _pin_base(layout: Layout, base: date, drops: list[dict], pinned: Path, why: str) -> tuple[date | None, str]:
     """Hard-link conformed(base) into `pinned` and check it is still what
     `incremental_base` accepted -> (base, why), or (None, why) for a full rebuild.
@@ -197,6 +211,8 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
         base, why = None, "full rebuild asked for"
     else:
         base, why = incremental_base(layout, ds, drops)
+        if base is not None:
+            base, why = _worth_building_on(layout, base, night.incremental_min_rows, why)
     counts, storage = {}, {}
     with atomic_dir(layout.conformed(ds)) as staging:
         if base is not None:

@@ -267,6 +267,7 @@ def run_stage(
         configuration=settings.as_manifest(),
         hub_max_degree=settings.hub_max_degree,
         full_rebuild=settings.full_rebuild,
+        incremental_min_rows=settings.incremental_min_rows,
         progress=progress,
     )
     started = time.monotonic()

@@ -36,6 +36,8 @@ class Night:
     configuration: Mapping[str, Any] = field(default_factory=dict)
     hub_max_degree: int = 50
     full_rebuild: bool = False
+    # The fewest conformed rows a night builds on (fraud/config.py); 0: any.
+    incremental_min_rows: int = 0
     # The model registry's MLflow URI; None: the warehouse's own (models/registry.py).
     tracking_uri: str | None = None
     # Called with landing progress (fraud/landing.py); never part of a result.

@@ -21,6 +21,10 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("AIRFLOW_HOME", str(REPO))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# The suite's worlds are small: a night builds on the night before at any size, so
+# that the tests of incremental nights test it (fraud/config.py: INCREMENTAL_MIN_ROWS;
+# tests/jobs/test_conform.py tests the size itself).
+os.environ.setdefault("FRAUD_INCREMENTAL_MIN_ROWS", "0")
 
 # pytest-xdist's workers run tests under an execnet `__main__` that has neither a spec
 # nor a file, which pyspark.sql.connect (imported by GX) takes for a run of its own

@@ -46,3 +46,15 @@ def test_a_notice_gives_14_days_to_answer_unless_set_and_never_fewer_than_the_la
     monkeypatch.setenv("FRAUD_NOTICE_RESPONSE_DAYS", "9")
     with pytest.raises(ValueError, match="notice_response_days must be at least 10, got 9"):
         Settings.from_env()
+
+
+def test_the_history_a_night_builds_on_comes_from_the_environment_and_not_the_manifest(monkeypatch):
+    """How a night is computed, not what it finds: the manifest (and so `fraudctl
+    verify`'s comparison) is the same whichever way a night went."""
+    from fraud.config import INCREMENTAL_MIN_ROWS
+
+    monkeypatch.delenv("FRAUD_INCREMENTAL_MIN_ROWS", raising=False)
+    assert Settings.from_env().incremental_min_rows == INCREMENTAL_MIN_ROWS == 1_000_000
+    monkeypatch.setenv("FRAUD_INCREMENTAL_MIN_ROWS", "0")
+    settings = Settings.from_env()
+    assert settings.incremental_min_rows == 0 and "incremental_min_rows" not in settings.as_manifest()

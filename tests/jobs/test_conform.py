@@ -203,6 +203,29 @@ def _conform_only(ds, settings):
     return _conform_result(settings, ds)
 
 
+def test_a_night_computes_everything_again_on_a_history_too_small_to_build_on(spark, tmp_path):
+    """Below `incremental_min_rows` conformed rows (FRAUD_INCREMENTAL_MIN_ROWS; the
+    suite sets 0 so that its small worlds build on the night before) a night conforms
+    every table in full and says why; at that many rows it builds on the night before.
+    The same tables either way."""
+    landing = _landing(tmp_path)
+    first = _settings(tmp_path, landing, "nightly")
+    _conform_only(date(2026, 3, 2), first)
+    rows = sum(_conform_result(first, date(2026, 3, 2))["rows"].values())
+    assert rows > 1
+
+    small = _settings(tmp_path, landing, "nightly", incremental_min_rows=rows + 1)
+    result = _conform_only(date(2026, 3, 3), small)
+    assert result["mode"] == "full", result
+    assert result["why"] == f"conformed 2026-03-02 holds {rows:,} rows, under the {rows + 1:,} a night builds on"
+    full = _tables(spark, small, date(2026, 3, 3))
+
+    enough = _settings(tmp_path, landing, "nightly", incremental_min_rows=rows)
+    result = _conform_only(date(2026, 3, 3), enough)
+    assert (result["mode"], result["base"]) == ("incremental", "2026-03-02")
+    assert _tables(spark, enough, date(2026, 3, 3)) == full
+
+
 def test_a_night_after_a_deploy_rebuilds_rather_than_build_on_tables_other_code_decided(spark, tmp_path, monkeypatch):
     from fraud import version
 
