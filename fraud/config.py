@@ -63,7 +63,7 @@ class SampleSize:
 
 # The size of history (conformed rows) from which a nightly run builds on the night
 # before. One-day nights on this 2-core machine, computed in full or built on the day
-# before: 0.71 million rows, full about 5 s faster (of 80-89 s); 1.42 million, even;
+# before: 0.71 million rows, full 5-8 s faster (of 79-96 s); 1.42 million, about even;
 # 7.1 million, built on 149 s against 227 s (docs/scale.md, bench/results.md).
 INCREMENTAL_MIN_ROWS = 1_000_000
 

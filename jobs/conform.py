@@ -15,8 +15,9 @@ comes from a drop dated on or before P, older than any drop of the delta. The ru
 writes the re-decided records as a new layer over hard links to P's files
 (fraud/layers.py:add_layer), so a night writes what it touched, not a copy of the
 history. Read every table with `read_conformed` (or fraud/layers.py:read_table). With no
-such P, a late or re-delivered drop dated on or before P, or FRAUD_FULL_REBUILD=1, the
-run rebuilds from every validated row.
+such P, a late or re-delivered drop dated on or before P, a P whose tables hold fewer
+rows than FRAUD_INCREMENTAL_MIN_ROWS (`_worth_building_on`), or FRAUD_FULL_REBUILD=1,
+the run rebuilds from every validated row.
 """
 
 from __future__ import annotations
@@ -175,7 +176,10 @@ def _worth_building_on(layout: Layout, base: date, at_least: int, why: str) -> t
     history computing everything costs less, with the same tables and outputs."""
     if at_least <= 0:
         return base, why
-    counted = [table_rows(layout.conformed(base) / name) for name in contract.TABLES]
+    try:
+        counted = [table_rows(layout.conformed(base) / name) for name in contract.TABLES]
+    except OSError:  # replaced meanwhile by a re-run of `base`: `_pin_base` decides
+        return base, why
     rows = sum(count or 0 for count in counted)
     if None not in counted and rows < at_least:
         return None, f"conformed {base} holds {rows:,} rows, under the {at_least:,} a night builds on"

@@ -36,7 +36,9 @@ class Night:
     configuration: Mapping[str, Any] = field(default_factory=dict)
     hub_max_degree: int = 50
     full_rebuild: bool = False
-    # The fewest conformed rows a night builds on (fraud/config.py); 0: any.
+    # The fewest conformed rows a night builds on; 0: any. jobs/pipeline.py:run_stage
+    # passes the setting (fraud/config.py: INCREMENTAL_MIN_ROWS); a Night made
+    # elsewhere for conform must pass it too.
     incremental_min_rows: int = 0
     # The model registry's MLflow URI; None: the warehouse's own (models/registry.py).
     tracking_uri: str | None = None
