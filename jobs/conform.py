@@ -169,17 +169,15 @@ def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tupl
     return None, "no earlier conformed date"
 
 
-def _worth_building_on(layout: Layout, base: date, at_least: int, why: str) -> tuple[date | None, str]:
-    """(base, why) when conformed(base) holds at least `at_least` rows, else (None, why
-    not). Building on a night costs Spark work of its own in every later stage (the
-    changes, the layers, the carried-over results), whatever the drops hold; on a small
-    history computing everything costs less, with the same tables and outputs."""
+def _worth_building_on(pinned: Path, base: date, at_least: int, why: str) -> tuple[date | None, str]:
+    """(base, why) when the base's tables, pinned in `pinned` (`_pin_base`), hold at
+    least `at_least` rows, else (None, why not). Building on a night costs Spark work of
+    its own in every later stage (the changes, the layers, the carried-over results),
+    whatever the drops hold; on a small history computing everything costs less, with
+    the same tables and outputs."""
     if at_least <= 0:
         return base, why
-    try:
-        counted = [table_rows(layout.conformed(base) / name) for name in contract.TABLES]
-    except OSError:  # replaced meanwhile by a re-run of `base`: `_pin_base` decides
-        return base, why
+    counted = [table_rows(pinned / name) for name in contract.TABLES]
     rows = sum(count or 0 for count in counted)
     if None not in counted and rows < at_least:
         return None, f"conformed {base} holds {rows:,} rows, under the {at_least:,} a night builds on"
@@ -215,12 +213,12 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
         base, why = None, "full rebuild asked for"
     else:
         base, why = incremental_base(layout, ds, drops)
-        if base is not None:
-            base, why = _worth_building_on(layout, base, night.incremental_min_rows, why)
     counts, storage = {}, {}
     with atomic_dir(layout.conformed(ds)) as staging:
         if base is not None:
             base, why = _pin_base(layout, base, drops, staging / BASE, why)
+        if base is not None:  # a base not built on stays pinned until the rmtree below
+            base, why = _worth_building_on(staging / BASE, base, night.incremental_min_rows, why)
 
         def conform(table: contract.Table) -> tuple[str, int]:
             """One table, built in full or as the base's table plus the night's layer

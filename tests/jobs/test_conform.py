@@ -265,20 +265,16 @@ def test_a_base_replaced_after_it_was_chosen_is_not_built_on(spark, tmp_path, mo
     assert not (layout.conformed(date(2026, 3, 3)) / "_base").exists()
 
 
-def test_a_base_replaced_while_its_rows_are_counted_is_left_to_the_pinning_check(tmp_path, monkeypatch):
-    """A re-run of the base night can move its tables while the size check reads their
-    row counts: the check keeps the base, and `_pin_base` (which hard-links and checks
-    the base again) decides, rather than the stage failing on a missing file."""
+def test_the_size_check_counts_the_pinned_base(tmp_path, monkeypatch):
+    """The size check reads the base's tables as pinned (hard links that a re-run of the
+    base night cannot move), and reports the rows it counted there."""
     from jobs import conform
 
-    def vanished(path):
-        raise FileNotFoundError(path)
-
-    monkeypatch.setattr(conform, "table_rows", vanished)
-    kept = conform._worth_building_on(Layout(tmp_path), date(2026, 3, 2), 1_000_000, "why")
-    assert kept == (date(2026, 3, 2), "why")
-    monkeypatch.setattr(conform, "table_rows", lambda path: 10)
-    assert conform._worth_building_on(Layout(tmp_path), date(2026, 3, 2), 1_000_000, "why") == (
+    counted = []
+    monkeypatch.setattr(conform, "table_rows", lambda path: counted.append(path) or 10)
+    assert conform._worth_building_on(tmp_path / "_base", date(2026, 3, 2), 1_000_000, "why") == (
         None,
         f"conformed 2026-03-02 holds {10 * len(contract.TABLES):,} rows, under the 1,000,000 a night builds on",
     )
+    assert counted == [tmp_path / "_base" / name for name in contract.TABLES]
+    assert conform._worth_building_on(tmp_path / "_base", date(2026, 3, 2), 0, "why") == (date(2026, 3, 2), "why")
