@@ -169,17 +169,25 @@ def incremental_base(layout: Layout, ds: date, drops: list[dict] | None) -> tupl
     return None, "no earlier conformed date"
 
 
-def _worth_building_on(pinned: Path, base: date, at_least: int, why: str) -> tuple[date | None, str]:
-    """(base, why) when the base's tables, pinned in `pinned` (`_pin_base`), hold at
-    least `at_least` rows, else (None, why not). Building on a night costs Spark work of
-    its own in every later stage (the changes, the layers, the carried-over results),
-    whatever the drops hold; on a small history computing everything costs less, with
-    the same tables and outputs."""
-    if at_least <= 0:
-        return base, why
-    counted = [table_rows(pinned / name) for name in contract.TABLES]
+def _base_rows(pinned: Path) -> dict[str, int | None]:
+    """Each table's rows in the base night's tables pinned in `pinned` (`_pin_base`),
+    counted without Spark (None where a layered table recorded no count). Counted on
+    the pinned links, which a re-run of the base night cannot move; the size check and
+    each table's count after the night's changes both use them."""
+    return {name: table_rows(pinned / name) for name in contract.TABLES}
+
+
+def _worth_building_on(
+    base_rows: dict[str, int | None], base: date, at_least: int, why: str
+) -> tuple[date | None, str]:
+    """(base, why) when the base's tables (`_base_rows`) hold at least `at_least` rows,
+    else (None, why not). Building on a night costs Spark work of its own in every later
+    stage (the changes, the layers, the carried-over results), whatever the drops hold;
+    on a small history computing everything costs less, with the same tables and
+    outputs."""
+    counted = list(base_rows.values())
     rows = sum(count or 0 for count in counted)
-    if None not in counted and rows < at_least:
+    if at_least > 0 and None not in counted and rows < at_least:
         return None, f"conformed {base} holds {rows:,} rows, under the {at_least:,} a night builds on"
     return base, why
 
@@ -213,12 +221,13 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
         base, why = None, "full rebuild asked for"
     else:
         base, why = incremental_base(layout, ds, drops)
-    counts, storage = {}, {}
+    counts, storage, base_rows = {}, {}, {}
     with atomic_dir(layout.conformed(ds)) as staging:
         if base is not None:
             base, why = _pin_base(layout, base, drops, staging / BASE, why)
         if base is not None:  # a base not built on stays pinned until the rmtree below
-            base, why = _worth_building_on(staging / BASE, base, night.incremental_min_rows, why)
+            base_rows = _base_rows(staging / BASE)
+            base, why = _worth_building_on(base_rows, base, night.incremental_min_rows, why)
 
         def conform(table: contract.Table) -> tuple[str, int]:
             """One table, built in full or as the base's table plus the night's layer
@@ -235,7 +244,7 @@ def run(spark, inputs: ConformInputs, night: Night) -> ConformResult:
                 redecide(previous, delta, table, ds, _validated_rows(layout, table, base)).write.parquet(str(changed))
                 write_changes(read_parquet(spark, changed), previous, table, base, changes)
                 # Each changed record either replaced its old version or is new.
-                before = table_rows(previous_path)
+                before = base_rows[table.name]
                 rows = (
                     None if before is None else before + parquet_rows(changes / "new") - parquet_rows(changes / "old")
                 )

@@ -116,8 +116,7 @@ def test_incremental_night_equals_full_rebuild_and_late_redelivery_falls_back(sp
         {"claims": csv_text([claim_row("C4", updated_at="2026-03-02T08:00:00+09:00", status="TERMINATED")])},
     )
     empty_drops(landing, "2026-03-04")
-    pipeline.run_all(date(2026, 3, 4), nightly)
-    result = _conform_result(nightly, date(2026, 3, 4))
+    result = _conform_only(date(2026, 3, 4), nightly)  # the later stages follow conform's mode
     assert result["mode"] == "full" and "changed since" in result["why"]
     claims = {row[0]: row for row in _tables(spark, nightly, date(2026, 3, 4))["claims"]}
     assert set(claims) == {"C1", "C2", "C4", "C5"}  # C2 now rests on its stale 03-03 re-send alone
@@ -267,14 +266,19 @@ def test_a_base_replaced_after_it_was_chosen_is_not_built_on(spark, tmp_path, mo
 
 def test_the_size_check_counts_the_pinned_base(tmp_path, monkeypatch):
     """The size check reads the base's tables as pinned (hard links that a re-run of the
-    base night cannot move), and reports the rows it counted there."""
+    base night cannot move), and reports the rows it counted there; a table whose
+    count was not recorded (None) never makes a history small."""
     from jobs import conform
 
     counted = []
     monkeypatch.setattr(conform, "table_rows", lambda path: counted.append(path) or 10)
-    assert conform._worth_building_on(tmp_path / "_base", date(2026, 3, 2), 1_000_000, "why") == (
+    rows = conform._base_rows(tmp_path / "_base")
+    assert counted == [tmp_path / "_base" / name for name in contract.TABLES]
+    assert rows == dict.fromkeys(contract.TABLES, 10)
+    assert conform._worth_building_on(rows, date(2026, 3, 2), 1_000_000, "why") == (
         None,
         f"conformed 2026-03-02 holds {10 * len(contract.TABLES):,} rows, under the 1,000,000 a night builds on",
     )
-    assert counted == [tmp_path / "_base" / name for name in contract.TABLES]
-    assert conform._worth_building_on(tmp_path / "_base", date(2026, 3, 2), 0, "why") == (date(2026, 3, 2), "why")
+    assert conform._worth_building_on(rows, date(2026, 3, 2), 0, "why") == (date(2026, 3, 2), "why")
+    unrecorded = {**rows, "claims": None}
+    assert conform._worth_building_on(unrecorded, date(2026, 3, 2), 1_000_000, "why") == (date(2026, 3, 2), "why")
