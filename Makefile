@@ -68,13 +68,12 @@ demo: system-demo airflow-db
 
 # The workbench's tests also run on PostgreSQL (installed by system-test): required here.
 # The 25 slowest tests are listed at the end: where the suite's time goes.
-# TEST_WORKERS processes share the tests a module at a time (pytest-xdist, loadfile; the
-# longest modules first, tests/conftest.py: LONGEST_MODULES), each
+# TEST_WORKERS processes share the tests a module at a time (pytest-xdist, loadfile), each
 # with its own Spark session (a heap of up to 6 GiB) and at times a pipeline run in a
 # subprocess (4 GiB more): 2 fit this 2-core, 24 GiB machine, and 3 were slower
 # (docs/decisions.md); TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= 2
-TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+TEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: system-test airflow-db lint
 	FRAUD_TEST_POSTGRES=required $(BIN)/pytest -q $(TEST_PARALLEL) --durations=25
 

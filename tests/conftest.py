@@ -59,41 +59,6 @@ def pytest_collection_modifyitems(config, items):
         on_postgres = callspec is not None and callspec.params.get("database") == "postgresql"
         if on_postgres or getattr(getattr(item, "module", None), "chromium", None) is chromium:
             item.add_marker(pytest.mark.services)
-    longest_modules_first(items)
-
-
-# The modules that take longest (whole nights of the pipeline; each over 25 s of
-# `make test`'s durations at stop 36), longest first. pytest-xdist hands the modules to
-# its workers in the order collected (the Makefile's `--no-loadscope-reorder`; by
-# default it orders them by their number of tests): these first, and the short modules
-# last, so that the two workers finish together rather than one running a long module
-# alone at the end. A module not listed runs after them, in collection order.
-LONGEST_MODULES = (
-    "tests/jobs/test_conform.py",
-    "tests/jobs/test_hostile_input.py",
-    "tests/jobs/test_incremental.py",
-    "tests/jobs/test_verify.py",
-    "tests/jobs/test_pipeline.py",
-    "tests/dags/test_fraud_nightly.py",
-    "tests/models/test_dataset.py",
-    "tests/fraud/test_validation.py",
-    "tests/workbench/test_workbench_browser.py",
-    "tests/jobs/test_missing_references.py",
-    "tests/jobs/test_contract_properties.py",
-    "tests/jobs/test_bad_input.py",
-    "tests/jobs/test_safeguards.py",
-    "tests/fraudctl/test_main.py",
-    "tests/jobs/test_crossmatch_model.py",
-    "tests/workbench/test_app.py",
-    "tests/rules/test_collusion_rules.py",
-)
-
-
-def longest_modules_first(items) -> None:
-    """Sort `items` in place: LONGEST_MODULES' tests first, in its order, then the
-    rest. Stable, so each module's tests stay together and in their order."""
-    rank = {module: position for position, module in enumerate(LONGEST_MODULES)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONGEST_MODULES)))
 
 
 # The suite's session evaluates expressions without generated code and plans without
