@@ -136,6 +136,14 @@ def test_a_late_drop_is_used_by_the_next_night_and_left_out_of_the_earlier_one(w
     [late] = [d for d in later["drops"] if (d["source"], d["drop_date"]) == ("nts", "2026-03-01")]
     assert late["tables"]["income"]["valid"] == 1
     assert later["conformed_rows"]["income"] == 1
+    # The earlier night's tables were built without it: the later night computes
+    # everything again, in conform and in every stage that follows conform's mode.
+    layout = Layout(warehouse.warehouse)
+    conform = json.loads(layout.stage_result(LATER, "conform").read_text())
+    assert conform["mode"] == "full" and "changed since" in conform["why"], conform
+    for stage in ("collusion", "crossmatch"):
+        result = json.loads(layout.stage_result(LATER, stage).read_text())
+        assert (result["mode"], result["why"]) == ("full", "conform rebuilt every table"), (stage, result)
 
 
 def test_verify_names_an_altered_drop_file_and_reruns_nothing(warehouse, tmp_path):
