@@ -5,7 +5,8 @@ full run (`fraudctl run`, FRAUD_FULL_REBUILD=1, fresh warehouse: everything from
 raw CSV) for the landing's final date, timed per stage (the pipeline's own "stage X
 done in Ns" log lines), with the peak RSS of the whole process tree (the Python
 driver plus Spark's JVM and Python workers: psutil sums the RSS of the process and
-all its descendants every 0.25 s; the peak of those sums is reported). Then the peer:
+all its descendants every 0.25 s, each address space once; the peak of those sums is
+reported). Then the peer:
 the two cross-matches in DuckDB SQL (bench/duckdb_peer.py) on the same files, and the
 ratio of the full and the nightly run to it.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -61,8 +63,35 @@ def exponent(n1: float, t1: float, n2: float, t2: float) -> float | None:
     return math.log(t2 / t1) / math.log(n2 / n1)
 
 
+# kcmp(2)'s number on the two machines Spark's JVM runs on here, and its KCMP_VM.
+_SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+_KCMP_VM = 1
+
+
+def shares_memory(pid: int, other: int) -> bool:
+    """Whether processes `pid` and `other` run in one address space (Linux's kcmp).
+
+    A child between vfork and exec does: Java starts every process that way (Hadoop
+    runs `chmod` in one for each file and directory Spark writes, hundreds a night),
+    and for those microseconds the child reads as a copy of the JVM's whole RSS while
+    it holds no memory of its own. False where kcmp is not there or not allowed."""
+    if _SYS_KCMP is None:
+        return False
+    return _libc().syscall(_SYS_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
+
+
+@functools.cache
+def _libc():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
 class TreePeak:
-    """Peak summed RSS of a process and its descendants, sampled in a thread."""
+    """Peak summed RSS of a process and its descendants, sampled in a thread. Each
+    address space is counted once: a child that shares its parent's (`shares_memory`)
+    adds nothing. Counted, one such child caught in a sample added a second JVM to a
+    run's peak (docs/decisions.md)."""
 
     def __init__(self, pid: int, every: float = 0.25):
         self.root = psutil.Process(pid)
@@ -80,6 +109,8 @@ class TreePeak:
             total = 0
             for proc in procs:
                 try:
+                    if proc is not self.root and shares_memory(proc.pid, proc.ppid()):
+                        continue
                     total += proc.memory_info().rss
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass
@@ -380,8 +411,9 @@ def report(results: list[dict], context: dict) -> str:
         "Times are wall seconds of each stage as the pipeline logs it (`stage X for D done in Ns`); "
         "`total` is the whole `fraudctl run` process including Spark start-up. Peak RSS is the "
         "summed resident memory of the `fraudctl` process and all its descendants (Spark's JVM, "
-        "Python workers), sampled every 0.25 s with psutil. Full run = FRAUD_FULL_REBUILD=1 on a "
-        "fresh warehouse, everything from the raw CSV.",
+        "Python workers), sampled every 0.25 s with psutil; a child that shares its parent's address "
+        "space (Java's child between vfork and exec) is not counted again. Full run = "
+        "FRAUD_FULL_REBUILD=1 on a fresh warehouse, everything from the raw CSV.",
         "",
         *_provenance(results),
         *targets(results),

@@ -1,6 +1,11 @@
 """The benchmark's arithmetic and report (bench/pipeline_bench.py), on made-up timings."""
 
+import contextlib
 import math
+import os
+import platform
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +29,52 @@ def test_exponent_is_the_slope_in_log_log():
     assert exponent(10_000, 10.0, 100_000, 1000.0) == pytest.approx(2.0)
     assert exponent(1, 5.0, 4, 10.0) == pytest.approx(math.log(2) / math.log(4))
     assert exponent(10, 0.0, 100, 1.0) is None
+
+
+@contextlib.contextmanager
+def _child_in_our_address_space():
+    """A child process in this process's address space, as Java's child is between
+    vfork and exec: clone(2) with CLONE_VM, running libc's pause() on a stack of its
+    own until it is killed. Yields its pid."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    stack = ctypes.create_string_buffer(1 << 16)
+    top = ctypes.c_void_p(ctypes.addressof(stack) + len(stack) - 64)
+    pause = ctypes.cast(libc.pause, ctypes.c_void_p)
+    clone_vm, sigchld = 0x100, 17
+    pid = libc.clone(pause, top, clone_vm | sigchld, None)
+    assert pid > 0, os.strerror(ctypes.get_errno())
+    try:
+        yield pid
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="kcmp's number")
+def test_a_child_in_its_parents_address_space_adds_nothing_to_the_peak():
+    import psutil
+
+    from bench.pipeline_bench import TreePeak, shares_memory
+
+    me = psutil.Process()
+    with _child_in_our_address_space() as child:
+        # What the peak summed before: the child reads as a copy of the parent.
+        assert psutil.Process(child).memory_info().rss > me.memory_info().rss / 2
+        assert shares_memory(child, os.getpid())
+        with TreePeak(os.getpid(), every=0.01) as peak:
+            time.sleep(0.2)
+        assert 0 < peak.peak < 1.5 * me.memory_info().rss
+    forked = os.fork()
+    if forked == 0:
+        time.sleep(5)
+        os._exit(0)
+    try:
+        assert not shares_memory(forked, os.getpid())  # a fork has memory of its own
+    finally:
+        os.kill(forked, signal.SIGKILL)
+        os.waitpid(forked, 0)
 
 
 def _size(persons, seconds, delta=None):
