@@ -97,24 +97,40 @@ class TreePeak:
         self.root = psutil.Process(pid)
         self.every = every
         self.peak = 0
+        self.split: dict[str, int] = {}  # the peak sample's RSS by kind of process (`kind`)
+        self.peak_at = 0.0  # seconds after sampling started
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    def kind(self, proc: psutil.Process) -> str:
+        """`driver` (the process measured), `jvm` (Spark's), `python` (Spark's Python
+        workers and any other Python child) or `other`."""
+        if proc.pid == self.root.pid:
+            return "driver"
+        program = Path((proc.cmdline() or [proc.name()])[0]).name
+        if program == "java":
+            return "jvm"
+        return "python" if program.startswith("python") else "other"
+
     def _sample(self):
+        started = time.monotonic()
         while not self._stop.is_set():
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.NoSuchProcess:
                 return
-            total = 0
+            split: dict[str, int] = {}
             for proc in procs:
                 try:
-                    if proc is not self.root and shares_memory(proc.pid, proc.ppid()):
+                    if proc.pid != self.root.pid and shares_memory(proc.pid, proc.ppid()):
                         continue
-                    total += proc.memory_info().rss
+                    kind = self.kind(proc)
+                    split[kind] = split.get(kind, 0) + proc.memory_info().rss
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass
-            self.peak = max(self.peak, total)
+            total = sum(split.values())
+            if total > self.peak:
+                self.peak, self.split, self.peak_at = total, split, time.monotonic() - started
             self._stop.wait(self.every)
 
     def __enter__(self):
@@ -147,7 +163,14 @@ def fraudctl(*args: str, env: dict | None = None, log: Path) -> dict:
         )
     stages = {m.group(1): float(m.group(2)) for m in STAGE_LINE.finditer(text)}
     jobs = {m.group(1): int(m.group(2)) for m in JOBS_LINE.finditer(text)}
-    return {"seconds": seconds, "peak_rss": peak.peak, "stages": stages, "spark_jobs": jobs}
+    return {
+        "seconds": seconds,
+        "peak_rss": peak.peak,
+        "peak_split": peak.split,
+        "peak_at": peak.peak_at,
+        "stages": stages,
+        "spark_jobs": jobs,
+    }
 
 
 def _json(path: Path) -> dict:
@@ -345,6 +368,28 @@ def _log(base: Path, name: str) -> Path:
     return base / f"{name}.log"
 
 
+def _peak_splits(results: list[dict]) -> list[str]:
+    """Where each full run's peak was: its sample's RSS by kind of process."""
+    split = [r for r in results if r["full"].get("peak_split")]
+    if not split:
+        return []
+    lines = ["", "The peak sample of each full run, by process (MiB):", ""]
+    for r in split:
+        full = r["full"]
+        parts = ", ".join(
+            f"{name} {_mib(full['peak_split'][kind])}"
+            for kind, name in (
+                ("driver", "Python driver"),
+                ("jvm", "Spark's JVM"),
+                ("python", "Python workers"),
+                ("other", "other"),
+            )
+            if kind in full["peak_split"]
+        )
+        lines.append(f"- {r['persons']:,} persons: {parts}; {full['peak_at']:.0f} s into the run.")
+    return lines
+
+
 def _mib(value: int | None) -> str:
     return "not recorded" if value is None else f"{value / 2**20:,.0f}"
 
@@ -429,6 +474,7 @@ def report(results: list[dict], context: dict) -> str:
             + " | ".join(f"{full['stages'].get(s, 0):.1f}" for s in STAGES)
             + f" | {full['seconds']:.1f} | {_mib(full['peak_rss'])} | {r['rows_in'] / full['seconds']:,.0f} |"
         )
+    lines += _peak_splits(results)
     lines += [
         "",
         "Rows per second per stage (ingest/validate: rows read; later stages: conformed rows):",

@@ -66,6 +66,7 @@ def test_a_child_in_its_parents_address_space_adds_nothing_to_the_peak():
         with TreePeak(os.getpid(), every=0.01) as peak:
             time.sleep(0.2)
         assert 0 < peak.peak < 1.5 * me.memory_info().rss
+        assert set(peak.split) == {"driver"} and peak.split["driver"] == peak.peak
     forked = os.fork()
     if forked == 0:
         time.sleep(5)
@@ -146,6 +147,16 @@ def test_report_has_the_size_table_exponent_the_peer_and_delta_ratio():
         "components analysed again; "
         "crossmatch: incremental, 1,200 of 4,000 claims recomputed"
     ) in text
+    assert "by process" not in text  # no run here recorded where its peak was
+
+
+def test_report_says_where_each_full_runs_peak_was():
+    context = dict.fromkeys(("command", "machine", "started", "finished"), "x") | {"load_start": 1.0, "load_end": 1.0}
+    measured = _size(10_000, 70.0)
+    measured["full"] |= {"peak_split": {"driver": 2**30, "jvm": 5 * 2**30, "python": 2**29}, "peak_at": 61.4}
+    text = report([_size(1_000, 7.0), measured], context)
+    assert "- 10,000 persons: Python driver 1,024, Spark's JVM 5,120, Python workers 512; 61 s into the run." in text
+    assert "- 1,000 persons" not in text
 
 
 def test_a_delta_at_two_sizes_gets_a_ratio_row_each_and_the_command_that_reruns_both():
