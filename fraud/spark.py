@@ -204,6 +204,13 @@ def session_config(settings: Settings) -> dict[str, str]:
         # the "== DataFrame ==" part of an error; the traceback still names the line. A
         # small night builds tens of thousands of such calls: its run took about 15% less.
         "spark.python.sql.dataFrameDebugging.enabled": "false",
+        # HotSpot never compiles a method over 8,000 bytes of bytecode to machine code;
+        # Spark's default limit lets whole-stage code generation write methods up to
+        # 65,535, which then run interpreted. The row validator's checks of a wide table
+        # make such a method: at 200,000 persons its write of the checked rows ran
+        # in the interpreter, and validation took 147.8 s against 110.6 s with Spark
+        # told to leave such a subtree to its per-operator code (docs/decisions.md).
+        "spark.sql.codegen.hugeMethodLimit": "8000",
     }
     if settings.spark_master.startswith("local"):
         config["spark.driver.host"] = "127.0.0.1"

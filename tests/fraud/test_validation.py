@@ -197,3 +197,32 @@ def test_timestamp_offsets_are_read_in_kst(spark):
     assert not quarantined
     kst_day = checked.select(F.to_date("crossed_at").alias("day")).first()["day"]
     assert kst_day == date(2026, 2, 11)
+
+
+def test_whole_stage_code_of_the_row_checks_is_too_long_to_compile_so_spark_is_told_the_limit(spark):
+    """HotSpot leaves a method over 8,000 bytes of bytecode to its interpreter. With
+    whole-stage code generation on (as a night has it), the row checks of most tables
+    make such a method, so the session sets spark.sql.codegen.hugeMethodLimit to
+    8,000: Spark then runs that subtree with per-operator code it splits into
+    compilable methods (fraud/spark.py:session_config)."""
+    from fraud.config import Settings
+    from fraud.spark import session_config
+
+    assert session_config(Settings.from_env())["spark.sql.codegen.hugeMethodLimit"] == "8000"
+    assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
+    debug = spark._jvm.org.apache.spark.sql.execution.debug.package
+    tested = {"spark.sql.codegen.wholeStage": "true", "spark.sql.codegen.factoryMode": "FALLBACK"}
+    before = {key: spark.conf.get(key) for key in tested}
+    largest = {}
+    try:
+        for key, value in tested.items():
+            spark.conf.set(key, value)
+        for name in ("certifications", "crossings"):
+            checked, _ = _check(spark, name, [])
+            generated = debug.codegenStringSeq(checked._jdf.queryExecution().executedPlan())
+            largest[name] = max(generated.apply(i)._3().maxMethodCodeSize() for i in range(generated.size()))
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
+    assert largest["certifications"] > 8000  # the widest table's checks
+    assert largest["crossings"] < 8000  # a narrow table's fit
