@@ -5,8 +5,8 @@ full run (`fraudctl run`, FRAUD_FULL_REBUILD=1, fresh warehouse: everything from
 raw CSV) for the landing's final date, timed per stage (the pipeline's own "stage X
 done in Ns" log lines), with the peak RSS of the whole process tree (the Python
 driver plus Spark's JVM and Python workers: psutil sums the RSS of the process and
-all its descendants every 0.25 s, each address space once; the peak of those sums is
-reported). Then the peer:
+all its descendants every 0.25 s, a child in its parent's address space not again; the
+peak of those sums is reported). Then the peer:
 the two cross-matches in DuckDB SQL (bench/duckdb_peer.py) on the same files, and the
 ratio of the full and the nightly run to it.
 
@@ -71,10 +71,11 @@ _KCMP_VM = 1
 def shares_memory(pid: int, other: int) -> bool:
     """Whether processes `pid` and `other` run in one address space (Linux's kcmp).
 
-    A child between vfork and exec does: Java starts every process that way (Hadoop
-    runs `chmod` in one for each file and directory Spark writes, hundreds a night),
-    and for those microseconds the child reads as a copy of the JVM's whole RSS while
-    it holds no memory of its own. False where kcmp is not there or not allowed."""
+    A child between vfork and exec does: Java starts every process with posix_spawn,
+    which glibc does with a vfork-like clone (Hadoop runs `chmod` in one for each file
+    and directory Spark writes, hundreds a night), and until it execs the child reads
+    as a copy of the JVM's whole RSS while it holds no memory of its own. False where
+    kcmp is not there or not allowed (TreePeak.exact then says so)."""
     if _SYS_KCMP is None:
         return False
     return _libc().syscall(_SYS_KCMP, pid, other, _KCMP_VM, 0, 0) == 0
@@ -84,18 +85,21 @@ def shares_memory(pid: int, other: int) -> bool:
 def _libc():
     import ctypes
 
-    return ctypes.CDLL(None, use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc
 
 
 class TreePeak:
-    """Peak summed RSS of a process and its descendants, sampled in a thread. Each
-    address space is counted once: a child that shares its parent's (`shares_memory`)
-    adds nothing. Counted, one such child caught in a sample added a second JVM to a
-    run's peak (docs/decisions.md)."""
+    """Peak summed RSS of a process and its descendants, sampled in a thread. A child
+    that shares its parent's address space (`shares_memory`) adds nothing: counted, a
+    sample that caught one added a second JVM to a run's peak (docs/decisions.md).
+    `exact` is False where kcmp cannot tell (such children are then counted)."""
 
     def __init__(self, pid: int, every: float = 0.25):
         self.root = psutil.Process(pid)
         self.every = every
+        self.exact = shares_memory(os.getpid(), os.getpid())
         self.peak = 0
         self.split: dict[str, int] = {}  # the peak sample's RSS by kind of process (`kind`)
         self.peak_at = 0.0  # seconds after sampling started
@@ -168,6 +172,7 @@ def fraudctl(*args: str, env: dict | None = None, log: Path) -> dict:
         "peak_rss": peak.peak,
         "peak_split": peak.split,
         "peak_at": peak.peak_at,
+        "peak_exact": peak.exact,
         "stages": stages,
         "spark_jobs": jobs,
     }
@@ -369,13 +374,20 @@ def _log(base: Path, name: str) -> Path:
 
 
 def _peak_splits(results: list[dict]) -> list[str]:
-    """Where each full run's peak was: its sample's RSS by kind of process."""
-    split = [r for r in results if r["full"].get("peak_split")]
-    if not split:
+    """Where each full run's peak was: its sample's RSS by kind of process. A size
+    measured before the split was kept, or where kcmp could not tell a child in its
+    parent's address space, says its peak may count the JVM twice."""
+    if not any(r["full"].get("peak_split") for r in results):
         return []
     lines = ["", "The peak sample of each full run, by process (MiB):", ""]
-    for r in split:
+    for r in results:
         full = r["full"]
+        if not full.get("peak_split"):
+            lines.append(
+                f"- {r['persons']:,} persons: not split; measured before the bench counted a child in "
+                "its parent's address space once, so its peak may count Spark's JVM twice."
+            )
+            continue
         parts = ", ".join(
             f"{name} {_mib(full['peak_split'][kind])}"
             for kind, name in (
@@ -386,7 +398,8 @@ def _peak_splits(results: list[dict]) -> list[str]:
             )
             if kind in full["peak_split"]
         )
-        lines.append(f"- {r['persons']:,} persons: {parts}; {full['peak_at']:.0f} s into the run.")
+        inexact = "" if full.get("peak_exact", True) else " (kcmp not available: may count Spark's JVM twice)"
+        lines.append(f"- {r['persons']:,} persons: {parts}; {full['peak_at']:.0f} s into the run{inexact}.")
     return lines
 
 

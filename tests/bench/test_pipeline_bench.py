@@ -1,10 +1,11 @@
 """The benchmark's arithmetic and report (bench/pipeline_bench.py), on made-up timings."""
 
-import contextlib
 import math
 import os
 import platform
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,25 +32,18 @@ def test_exponent_is_the_slope_in_log_log():
     assert exponent(10, 0.0, 100, 1.0) is None
 
 
-@contextlib.contextmanager
-def _child_in_our_address_space():
-    """A child process in this process's address space, as Java's child is between
-    vfork and exec: clone(2) with CLONE_VM, running libc's pause() on a stack of its
-    own until it is killed. Yields its pid."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    stack = ctypes.create_string_buffer(1 << 16)
-    top = ctypes.c_void_p(ctypes.addressof(stack) + len(stack) - 64)
-    pause = ctypes.cast(libc.pause, ctypes.c_void_p)
-    clone_vm, sigchld = 0x100, 17
-    pid = libc.clone(pause, top, clone_vm | sigchld, None)
-    assert pid > 0, os.strerror(ctypes.get_errno())
-    try:
-        yield pid
-    finally:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+# A process with a child in its own address space, as Java's child is between vfork
+# and exec: clone(2) with CLONE_VM, the child running libc's sleep() on a stack of its
+# own (it ends by itself even if nobody kills it). Prints the child's pid, then waits.
+_PARENT_OF_A_CLONE = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+stack = ctypes.create_string_buffer(1 << 16)
+top = ctypes.c_void_p(ctypes.addressof(stack) + len(stack) - 64)
+child = libc.clone(ctypes.cast(libc.sleep, ctypes.c_void_p), top, 0x100 | 17, ctypes.c_void_p(60))
+print(child, flush=True)
+time.sleep(60)
+"""
 
 
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="kcmp's number")
@@ -58,15 +52,22 @@ def test_a_child_in_its_parents_address_space_adds_nothing_to_the_peak():
 
     from bench.pipeline_bench import TreePeak, shares_memory
 
-    me = psutil.Process()
-    with _child_in_our_address_space() as child:
-        # What the peak summed before: the child reads as a copy of the parent.
-        assert psutil.Process(child).memory_info().rss > me.memory_info().rss / 2
-        assert shares_memory(child, os.getpid())
-        with TreePeak(os.getpid(), every=0.01) as peak:
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT_OF_A_CLONE], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        assert child > 0
+        measured = psutil.Process(parent.pid)
+        # What the peak summed before: the child reads as a copy of its parent.
+        assert psutil.Process(child).memory_info().rss > measured.memory_info().rss / 2
+        assert shares_memory(child, parent.pid)
+        with TreePeak(parent.pid, every=0.01) as peak:
             time.sleep(0.2)
-        assert 0 < peak.peak < 1.5 * me.memory_info().rss
+        assert peak.exact
+        assert 0 < peak.peak < 1.5 * measured.memory_info().rss
         assert set(peak.split) == {"driver"} and peak.split["driver"] == peak.peak
+    finally:
+        parent.kill()
+        parent.wait()
     forked = os.fork()
     if forked == 0:
         time.sleep(5)
@@ -156,7 +157,9 @@ def test_report_says_where_each_full_runs_peak_was():
     measured["full"] |= {"peak_split": {"driver": 2**30, "jvm": 5 * 2**30, "python": 2**29}, "peak_at": 61.4}
     text = report([_size(1_000, 7.0), measured], context)
     assert "- 10,000 persons: Python driver 1,024, Spark's JVM 5,120, Python workers 512; 61 s into the run." in text
-    assert "- 1,000 persons" not in text
+    assert "- 1,000 persons: not split; measured before" in text
+    measured["full"]["peak_exact"] = False
+    assert "into the run (kcmp not available: may count Spark's JVM twice)." in report([measured], context)
 
 
 def test_a_delta_at_two_sizes_gets_a_ratio_row_each_and_the_command_that_reruns_both():
