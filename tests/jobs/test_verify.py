@@ -18,7 +18,7 @@ from conftest import P1, claim_row, crossing_row, csv_text, empty_drops, write_d
 
 from fraud.config import Settings
 from fraud.layout import Layout
-from fraud.storage import unescape_cell
+from fraud.storage import read_json, unescape_cell
 from jobs import pipeline
 from jobs.verify import VerifyError, csv_diff, verify
 
@@ -113,7 +113,7 @@ def warehouse(spark, tmp_path_factory):
 
 
 def _manifest(settings, ds=NIGHT):
-    return json.loads((Layout(settings.warehouse).outputs(ds) / "run_manifest.json").read_text())
+    return read_json(Layout(settings.warehouse).outputs(ds) / "run_manifest.json")
 
 
 def test_verify_matches_a_night_rerun_after_newer_drops(warehouse):
@@ -139,10 +139,10 @@ def test_a_late_drop_is_used_by_the_next_night_and_left_out_of_the_earlier_one(w
     # The earlier night's tables were built without it: the later night computes
     # everything again, in conform and in every stage that follows conform's mode.
     layout = Layout(warehouse.warehouse)
-    conform = json.loads(layout.stage_result(LATER, "conform").read_text())
+    conform = read_json(layout.stage_result(LATER, "conform"))
     assert conform["mode"] == "full" and "changed since" in conform["why"], conform
     for stage in ("collusion", "crossmatch"):
-        result = json.loads(layout.stage_result(LATER, stage).read_text())
+        result = read_json(layout.stage_result(LATER, stage))
         assert (result["mode"], result["why"]) == ("full", "conform rebuilt every table"), (stage, result)
 
 
@@ -169,7 +169,7 @@ def test_verify_names_a_drop_whose_manifest_was_rewritten_with_its_file(warehous
     drop = landing / "moj" / "2026-03-02"
     altered = csv_text([crossing_row("X1", person=P1, country="CN")]).encode()
     (drop / "crossings.csv").write_bytes(altered)
-    manifest = json.loads((drop / "_MANIFEST.json").read_text())
+    manifest = read_json(drop / "_MANIFEST.json")
     manifest["tables"]["crossings.csv"]["sha256"] = hashlib.sha256(altered).hexdigest()
     (drop / "_MANIFEST.json").write_text(json.dumps(manifest))
 
