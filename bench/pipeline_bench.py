@@ -56,6 +56,19 @@ JOBS_LINE = re.compile(r"stage (\w+) for \S+ done in [0-9.]+s \((\d+) Spark jobs
 STAGES = ("ingest", "validate", "conform", "collusion", "select_model", "crossmatch", "safeguards", "publish", "report")
 
 
+# The pipeline logs a stage's time to a tenth of a second; under a second a rate or a
+# growth exponent over it is mostly that rounding (publish's "0.1 s" gave 355 million
+# rows a second), so the report shows "-" for it.
+MIN_RATED_SECONDS = 1.0
+
+
+def stage_rate(rows: int | None, seconds: float | None) -> float | None:
+    """Rows a second of a stage, or None when it took under MIN_RATED_SECONDS."""
+    if rows is None or seconds is None or seconds < MIN_RATED_SECONDS:
+        return None
+    return rows / seconds
+
+
 def exponent(n1: float, t1: float, n2: float, t2: float) -> float | None:
     """How time grows with size: t ~ n^k, k = log(t2/t1) / log(n2/n1)."""
     if min(n1, n2, t1, t2) <= 0 or n1 == n2:
@@ -490,7 +503,8 @@ def report(results: list[dict], context: dict) -> str:
     lines += _peak_splits(results)
     lines += [
         "",
-        "Rows per second per stage (ingest/validate: rows read; later stages: conformed rows):",
+        "Rows per second per stage (ingest/validate: rows read; later stages: conformed rows; "
+        "`-` for a stage under a second, whose logged time is mostly rounding):",
         "",
         "| persons | " + " | ".join(STAGES) + " |",
         "|" + "---|" * (len(STAGES) + 1),
@@ -500,8 +514,8 @@ def report(results: list[dict], context: dict) -> str:
         lines.append(
             f"| {r['persons']:,} | "
             + " | ".join(
-                f"{full['rows'][s] / full['stages'][s]:,.0f}" if full["stages"].get(s) and s in full["rows"] else "-"
-                for s in STAGES
+                "-" if rate is None else f"{rate:,.0f}"
+                for rate in (stage_rate(full["rows"].get(s), full["stages"].get(s)) for s in STAGES)
             )
             + " |"
         )
@@ -532,6 +546,8 @@ def report(results: list[dict], context: dict) -> str:
         for a, b in zip(results, results[1:]):
             ks = [
                 exponent(a["rows_in"], a["full"]["stages"].get(s, 0), b["rows_in"], b["full"]["stages"].get(s, 0))
+                if min(a["full"]["stages"].get(s, 0), b["full"]["stages"].get(s, 0)) >= MIN_RATED_SECONDS
+                else None
                 for s in STAGES
             ]
             kt = exponent(a["rows_in"], a["full"]["seconds"], b["rows_in"], b["full"]["seconds"])

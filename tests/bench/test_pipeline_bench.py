@@ -151,6 +151,31 @@ def test_report_has_the_size_table_exponent_the_peer_and_delta_ratio():
     assert "by process" not in text  # no run here recorded where its peak was
 
 
+def test_a_stage_under_a_second_gets_no_rate_and_no_exponent():
+    from bench.pipeline_bench import stage_rate
+
+    assert stage_rate(5_000_000, 2.5) == 2_000_000
+    assert stage_rate(5_000_000, 0.1) is None  # a logged "0.1 s" is mostly rounding
+    assert stage_rate(None, 3.0) is None
+    context = dict.fromkeys(("command", "machine", "started", "finished"), "x") | {"load_start": 1.0, "load_end": 1.0}
+    small, large = _size(10_000, 90.0), _size(100_000, 900.0)
+    small["full"]["stages"]["publish"], large["full"]["stages"]["publish"] = 0.0, 0.1
+    small["full"]["stages"]["report"], large["full"]["stages"]["report"] = 2.0, 20.0
+    text = report([small, large], context)
+
+    def cells(line):
+        return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+    rates_table = text[text.index("Rows per second per stage") :]
+    rates = cells(next(line for line in rates_table.splitlines() if line.startswith("| 100,000 |")))
+    assert rates[1 + STAGES.index("publish")] == "-"  # not 10 million rows a second
+    assert rates[1 + STAGES.index("report")] == "50,000"
+    growth_table = text[text.index("## Growth with size") :]
+    growth = cells(next(line for line in growth_table.splitlines() if line.startswith("| 10,000 | 100,000 |")))
+    assert growth[2 + STAGES.index("publish")] == "-"
+    assert growth[2 + STAGES.index("report")] == "1.00"
+
+
 def test_report_says_where_each_full_runs_peak_was():
     context = dict.fromkeys(("command", "machine", "started", "finished"), "x") | {"load_start": 1.0, "load_end": 1.0}
     measured = _size(10_000, 70.0)
