@@ -119,7 +119,7 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
 
         bar = tqdm(desc="reading drops", unit=" rows", unit_scale=True, file=sys.stderr)
     try:
-        results = pipeline.run_all(ds, settings, progress=bar.update if bar else None)
+        results = pipeline.run_all(ds, settings, progress=bar.update if bar else None, release_between_stages=True)
     except DropError as error:
         _fail(EXIT_BAD_DROP, f"bad drop: {error}")
     except pipeline.MissingDropsError as error:

@@ -285,7 +285,11 @@ def verify(
         from jobs import pipeline
 
         with _registry_of(warehouse, manifest.get("model_version")):
-            pipeline.run_all(ds, _rerun_settings(manifest, scratch_landing, scratch_warehouse, landing))
+            pipeline.run_all(
+                ds,
+                _rerun_settings(manifest, scratch_landing, scratch_warehouse, landing),
+                release_between_stages=True,
+            )
         rerun = read_json(pinned)
         _compare(report, manifest, rerun, layout.outputs(ds), Layout(scratch_warehouse).outputs(ds))
     finally:

@@ -260,3 +260,19 @@ def test_ctrl_c_cancels_the_jobs_of_a_session_started_in_another_thread(monkeypa
         assert signal.getsignal(signal.SIGINT) is someone_elses
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_release_memory_collects_the_jvm_in_full_only_when_asked(spark):
+    from fraud.spark import release_memory
+
+    def full_collections() -> int:
+        beans = spark._jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+        return sum(bean.getCollectionCount() for bean in beans if "Old" in bean.getName())
+
+    spark.range(200_000).selectExpr("cast(id as string) as s").collect()  # garbage on both sides
+    before = full_collections()
+    driver_before, driver_after = release_memory(jvm=False)
+    assert full_collections() == before
+    assert driver_before > 0 and driver_after > 0
+    release_memory()
+    assert full_collections() == before + 1  # System.gc(): G1 collects the whole heap

@@ -46,7 +46,12 @@ def test_missing_source_exits_4_naming_it(tmp_path):
     assert "source(s) nts" in result.stderr
 
 
-def test_run_prints_where_the_outputs_are(spark, tmp_path):
+def test_run_prints_where_the_outputs_are(spark, tmp_path, monkeypatch):
+    import fraud.spark
+
+    released = []
+    release_memory = fraud.spark.release_memory
+    monkeypatch.setattr(fraud.spark, "release_memory", lambda jvm=True: released.append(jvm) or release_memory(jvm))
     landing = tmp_path / "landing"
     write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row(), claim_row("C2", status="?")])})
     empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
@@ -57,6 +62,7 @@ def test_run_prints_where_the_outputs_are(spark, tmp_path):
     assert f"run manifest: {manifest_path}" in result.output
     assert "rows in 2, valid 1, quarantined 1" in result.output
     assert json.loads(manifest_path.read_text())["totals"]["quarantined"] == 1
+    assert len(released) == 8  # the stages give their memory back, all but the last
 
 
 def test_rules_lists_every_rule_with_the_rule_set_version():

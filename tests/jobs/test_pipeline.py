@@ -221,3 +221,35 @@ def test_a_run_date_after_today_in_seoul_is_refused_before_any_stage(tmp_path, m
             pipeline.run_for_airflow(stage, {"logical_date": logical})
     assert not settings.warehouse.exists()
     pipeline.check_run_date(today())  # today itself is a run date
+
+
+def test_a_run_gives_back_each_stages_memory_before_the_next_starts(tmp_path, monkeypatch):
+    """`fraudctl run` runs every stage in one process: after each but the last, the
+    driver's garbage is collected and, after a stage that used Spark, the JVM's too
+    (fraud/spark.py:release_memory). The CLI asks for it (tests/fraudctl)."""
+    import fraud.spark
+
+    events = []
+
+    def run_stage(name, ds, upstream, settings, progress=None):
+        events.append(name)
+        return {**upstream, name: f"{name}.json"}
+
+    def release_memory(jvm=True):
+        events.append(("release", jvm))
+        return 2 << 20, 1 << 20
+
+    monkeypatch.setattr(pipeline, "run_stage", run_stage)
+    monkeypatch.setattr(fraud.spark, "release_memory", release_memory)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    settings = Settings(**{**_settings(tmp_path, landing).__dict__, "require_drops_for_ds": False})
+    upstream = pipeline.run_all(date(2026, 3, 2), settings, release_between_stages=True)
+    expected = []
+    for stage in pipeline.STAGES[:-1]:
+        expected += [stage.name, ("release", stage.uses_spark)]
+    assert events == [*expected, pipeline.STAGES[-1].name]
+    assert list(upstream) == [stage.name for stage in pipeline.STAGES]
+    events.clear()
+    pipeline.run_all(date(2026, 3, 2), settings)  # a test's small night keeps its 0.2 s a stage
+    assert events == [stage.name for stage in pipeline.STAGES]
