@@ -166,7 +166,7 @@ def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
     """Write outputs/<ds>/report/ from the night's outputs, its manifest and the records
     behind its cases (the configuration gives the additional-collection multipliers).
     Returns its path and page count."""
-    from pages.site import ReportInput, build
+    from pages.site import ReportInput, render_pages
 
     ds = night.ds
     warehouse = night.warehouse
@@ -197,7 +197,7 @@ def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
     yesterday = previous_run(layout, ds)
     model, model_error = model_card(warehouse, manifest.get("model_version"), night.tracking_uri)
     configuration = night.configuration
-    site = build(
+    site = render_pages(
         ReportInput(
             ds=ds,
             manifest=manifest,
@@ -222,10 +222,12 @@ def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
         )
     )
     final = outputs / REPORT_DIR
+    pages = 0
     with atomic_dir(final) as staging:
-        for relative, html in sorted(site.items()):
+        for relative, html in site:  # each page written as it is rendered, then let go
             page = staging / relative
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_text(html, encoding="utf-8")
-    log.info("report %s: %d pages in %s", ds, len(site), final)
-    return ReportResult(ds=ds.isoformat(), report=str(final), pages=len(site), index=str(final / "index.html"))
+            pages += 1
+    log.info("report %s: %d pages in %s", ds, pages, final)
+    return ReportResult(ds=ds.isoformat(), report=str(final), pages=pages, index=str(final / "index.html"))

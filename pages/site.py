@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jinja2 import DictLoader, Environment, StrictUndefined
@@ -457,8 +458,22 @@ def _case_view(
 
 def build(inp: ReportInput) -> dict[str, str]:
     """The site: index.html, cases/<case_id>.html, rings/<ring_id>.html,
-    workplaces/<workplace_id>.html, quality.html, model.html."""
+    workplaces/<workplace_id>.html, quality.html, model.html, safeguards.html; each
+    page's path to its HTML."""
+    return dict(render_pages(inp))
+
+
+def render_pages(inp: ReportInput) -> Iterator[tuple[str, str]]:
+    """`build`'s pages one at a time, each (path, HTML) as soon as it is rendered: the
+    report stage writes each and lets it go. At a million persons the site is 17,657
+    pages and 317 MB, which held whole took some 700 MB of the driver's memory.
+    Delivered text may hold control characters (a NUL, an escape sequence):
+    autoescaping leaves them, so every page shows them as \\xNN instead (`printable`)."""
     env = _environment()
+
+    def rendered(template: str, **context) -> str:
+        return printable(env.get_template(template).render(**context))
+
     ds = inp.ds.isoformat()
     workplace_records = {w["workplace_id"]: w for w in inp.records.get("workplaces", [])}
     records = {
@@ -498,14 +513,11 @@ def build(inp: ReportInput) -> dict[str, str]:
         )
         cases.append(case)
 
-    pages: dict[str, str] = {}
     for case in cases:
         view, timeline = _case_view(
             case, inp, records, history.get(case["case_id"], []), workplace_pages, changes[case["case_id"]]
         )
-        pages[f"cases/{case['case_id']}.html"] = env.get_template("case").render(
-            ds=ds, root="../", case=view, timeline=Markup(timeline)
-        )
+        yield f"cases/{case['case_id']}.html", rendered("case", ds=ds, root="../", case=view, timeline=Markup(timeline))
     for case in cases:
         case["change"], case["previous_rank"] = changes[case["case_id"]]
         case["workplace_page"] = case["workplace_id"] in workplace_pages
@@ -567,7 +579,7 @@ def build(inp: ReportInput) -> dict[str, str]:
             picture=_picture(inp.ring_pictures.get(ring["ring_id"])),
         )
         rings.append(view)
-        pages[f"rings/{ring['ring_id']}.html"] = env.get_template("ring").render(ds=ds, root="../", ring=view)
+        yield f"rings/{ring['ring_id']}.html", rendered("ring", ds=ds, root="../", ring=view)
 
     workplaces = []
     for row in sorted(inp.workplaces, key=lambda r: _int(r["rank"])):
@@ -594,43 +606,46 @@ def build(inp: ReportInput) -> dict[str, str]:
             claims=flagged,
         )
         workplaces.append(view)
-        pages[f"workplaces/{row['workplace_id']}.html"] = env.get_template("workplace").render(
-            ds=ds, root="../", w=view
-        )
+        yield f"workplaces/{row['workplace_id']}.html", rendered("workplace", ds=ds, root="../", w=view)
 
     for case in cases:
         case["workplace_name"] = (workplace_records.get(case["workplace_id"]) or {}).get("name")
-    pages["index.html"] = env.get_template("index").render(
-        ds=ds,
-        root="",
-        manifest=inp.manifest,
-        cases=cases,
-        rings=rings,
-        workplaces=workplaces,
-        total_overpayment=sum(c["estimated_overpayment"] for c in cases),
-        applied_dispositions=(inp.manifest.get("dispositions") or {}).get("applied", len(inp.dispositions)),
-        kept_out=(inp.manifest.get("dispositions") or {}).get("cleared_kept_out", 0),
-        previous_ds=inp.previous_ds,
-        new_count=sum(1 for c in cases if c["change"] == "new"),
-        escalated_count=sum(1 for c in cases if c["change"] == "escalated"),
-        resolved=resolved,
-        by_typology=_totals(cases, lambda c: c["fraud_types"]),
-        by_region=_totals(cases, lambda c: [c["region"]]),
-    )
-    pages["quality.html"] = env.get_template("quality").render(
-        ds=ds,
-        root="",
-        totals=inp.manifest.get("totals", {"rows_in": 0, "valid": 0, "quarantined": 0}),
-        drops=quality_rows(inp.manifest),
-        quarantine=sorted(
-            inp.quarantine, key=lambda q: (q["source"], q["drop_date"], q["table"], q["column"], q["check"])
+    yield (
+        "index.html",
+        rendered(
+            "index",
+            ds=ds,
+            root="",
+            manifest=inp.manifest,
+            cases=cases,
+            rings=rings,
+            workplaces=workplaces,
+            total_overpayment=sum(c["estimated_overpayment"] for c in cases),
+            applied_dispositions=(inp.manifest.get("dispositions") or {}).get("applied", len(inp.dispositions)),
+            kept_out=(inp.manifest.get("dispositions") or {}).get("cleared_kept_out", 0),
+            previous_ds=inp.previous_ds,
+            new_count=sum(1 for c in cases if c["change"] == "new"),
+            escalated_count=sum(1 for c in cases if c["change"] == "escalated"),
+            resolved=resolved,
+            by_typology=_totals(cases, lambda c: c["fraud_types"]),
+            by_region=_totals(cases, lambda c: [c["region"]]),
         ),
     )
-    pages["model.html"] = env.get_template("model").render(ds=ds, root="", model=inp.model, model_error=inp.model_error)
-    pages["safeguards.html"] = env.get_template("safeguards").render(ds=ds, root="", **safeguards_view(inp, latest))
-    # Delivered text may hold control characters (a NUL, an escape sequence): autoescaping
-    # leaves them, so every page shows them as \xNN instead.
-    return {path: printable(page) for path, page in pages.items()}
+    yield (
+        "quality.html",
+        rendered(
+            "quality",
+            ds=ds,
+            root="",
+            totals=inp.manifest.get("totals", {"rows_in": 0, "valid": 0, "quarantined": 0}),
+            drops=quality_rows(inp.manifest),
+            quarantine=sorted(
+                inp.quarantine, key=lambda q: (q["source"], q["drop_date"], q["table"], q["column"], q["check"])
+            ),
+        ),
+    )
+    yield "model.html", rendered("model", ds=ds, root="", model=inp.model, model_error=inp.model_error)
+    yield "safeguards.html", rendered("safeguards", ds=ds, root="", **safeguards_view(inp, latest))
 
 
 def _interval(row: dict) -> str:

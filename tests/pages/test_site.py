@@ -56,6 +56,18 @@ def test_same_night_same_bytes():
     assert build(sample_input()) == build(sample_input())
 
 
+def test_pages_come_one_at_a_time_so_the_report_need_not_hold_the_site(pages):
+    import inspect
+
+    from pages.site import render_pages
+
+    rendered = render_pages(sample_input())
+    assert inspect.isgenerator(rendered)
+    first = next(rendered)  # a case page, before any other page is rendered
+    assert first == ("cases/CASE0001.html", pages["cases/CASE0001.html"])
+    assert dict([first, *rendered]) == pages
+
+
 def test_index_shows_changes_since_yesterday(pages):
     index = pages["index.html"]
     assert "Compared with the queue of 2026-03-06" in index
