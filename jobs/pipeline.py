@@ -242,7 +242,12 @@ def private_umask() -> None:
 
 
 def run_stage(
-    name: str, ds: date, upstream: dict[str, str] | None = None, settings: Settings | None = None, progress=None
+    name: str,
+    ds: date,
+    upstream: dict[str, str] | None = None,
+    settings: Settings | None = None,
+    progress=None,
+    release_memory: bool = False,
 ) -> dict[str, str]:
     """Run one stage for `ds`. `upstream` maps earlier stages to their result files;
     the return value is `upstream` plus this stage's result file (paths only, so it
@@ -269,6 +274,7 @@ def run_stage(
         full_rebuild=settings.full_rebuild,
         incremental_min_rows=settings.incremental_min_rows,
         progress=progress,
+        release_memory=release_memory,
     )
     started = time.monotonic()
     group = _tag_jobs(spark, name, ds)
@@ -323,7 +329,8 @@ def run_all(
     `release_between_stages` (`fraudctl run`, `fraudctl verify`), each stage but the
     last gives back its memory before the next starts (fraud/spark.py:release_memory):
     a process that runs a large night's stages one after another then peaks at its
-    largest stage, not at what they left together. About 0.2 s a stage, which a test's
+    largest stage, not at what they left together; the report stage also gives back
+    its Spark work's before it renders. About half a second a stage, which a test's
     small nights skip."""
     check_run_date(ds)
     settings = settings or Settings.from_env()
@@ -331,7 +338,9 @@ def run_all(
         wait_for_drops(ds, settings)
     upstream: dict[str, str] = {}
     for stage in STAGES:
-        upstream = run_stage(stage.name, ds, upstream, settings, progress=progress)
+        upstream = run_stage(
+            stage.name, ds, upstream, settings, progress=progress, release_memory=release_between_stages
+        )
         if release_between_stages and stage is not STAGES[-1]:
             from fraud.spark import release_memory
 

@@ -44,6 +44,9 @@ class Night:
     tracking_uri: str | None = None
     # Called with landing progress (fraud/landing.py); never part of a result.
     progress: Callable | None = field(default=None, compare=False)
+    # The run gives back memory between its stages (jobs/pipeline.py:run_all); the
+    # report stage then also gives back its Spark work's before it renders the pages.
+    release_memory: bool = field(default=False, compare=False)
 
 
 class StageResult:

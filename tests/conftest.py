@@ -113,11 +113,10 @@ def _release_spark_memory():
 
     session = SparkSession.getActiveSession()
     if session is not None:
-        import gc
+        from fraud.spark import release_memory
 
         session.catalog.clearCache()
-        gc.collect()
-        session.sparkContext._jvm.System.gc()
+        release_memory()
 
 
 # --- tiny hand-made landings -------------------------------------------------------

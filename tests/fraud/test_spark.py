@@ -275,4 +275,4 @@ def test_release_memory_collects_the_jvm_in_full_only_when_asked(spark):
     assert full_collections() == before
     assert driver_before > 0 and driver_after > 0
     release_memory()
-    assert full_collections() == before + 1  # System.gc(): G1 collects the whole heap
+    assert full_collections() > before  # System.gc(): G1 collects the whole heap

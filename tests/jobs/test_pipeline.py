@@ -226,13 +226,14 @@ def test_a_run_date_after_today_in_seoul_is_refused_before_any_stage(tmp_path, m
 def test_a_run_gives_back_each_stages_memory_before_the_next_starts(tmp_path, monkeypatch):
     """`fraudctl run` runs every stage in one process: after each but the last, the
     driver's garbage is collected and, after a stage that used Spark, the JVM's too
-    (fraud/spark.py:release_memory). The CLI asks for it (tests/fraudctl)."""
+    (fraud/spark.py:release_memory), and each stage is told so (the report stage gives
+    back its Spark work's memory before rendering). The CLI asks for it (tests/fraudctl)."""
     import fraud.spark
 
     events = []
 
-    def run_stage(name, ds, upstream, settings, progress=None):
-        events.append(name)
+    def run_stage(name, ds, upstream, settings, progress=None, release_memory=False):
+        events.append(name if release_memory else (name, "keeps its memory"))
         return {**upstream, name: f"{name}.json"}
 
     def release_memory(jvm=True):
@@ -251,5 +252,5 @@ def test_a_run_gives_back_each_stages_memory_before_the_next_starts(tmp_path, mo
     assert events == [*expected, pipeline.STAGES[-1].name]
     assert list(upstream) == [stage.name for stage in pipeline.STAGES]
     events.clear()
-    pipeline.run_all(date(2026, 3, 2), settings)  # a test's small night keeps its 0.2 s a stage
-    assert events == [stage.name for stage in pipeline.STAGES]
+    pipeline.run_all(date(2026, 3, 2), settings)  # a test's small night keeps its half second a stage
+    assert events == [(stage.name, "keeps its memory") for stage in pipeline.STAGES]
