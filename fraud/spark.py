@@ -163,15 +163,16 @@ CLEANER_WAIT_SECONDS = 0.2
 
 
 def release_memory(jvm: bool = True) -> tuple[int, int]:
-    """Give back what a finished stage left behind before the next one starts, when the
-    stages of a night run one after another in one process (`fraudctl run`; each of
-    Airflow's tasks is a process of its own). Returns the Python process's resident
-    memory before and after, in bytes.
+    """Give back memory a night no longer needs, when its stages run one after another in
+    one process (`fraudctl run`, jobs/pipeline.py:run_all; each of Airflow's tasks is a
+    process of its own). Returns the Python process's resident memory before and
+    after, in bytes.
 
     Python's garbage goes first, so that the Spark objects only it still held are
-    released over the gateway; then, with `jvm` (the stage used Spark), the JVM collects
-    in full (Spark's own cleaner does so on a timer), again while that frees a tenth of
-    the heap or more (JVM_COLLECTIONS), which lets G1 shrink the heap the stage grew.
+    released over the gateway; then, with `jvm` (the report stage, once its Spark work
+    is done), the JVM collects in full (Spark's own cleaner does so on a timer), again
+    while that frees a tenth of the heap or more (JVM_COLLECTIONS), which lets G1
+    shrink the heap.
     Then the Python side hands freed memory back to the system: Arrow's pool (the
     columnar reader's buffers) and glibc's heap, which otherwise keep it for reuse.
     Nothing computed is touched: the next stage reads its inputs from files."""

@@ -328,10 +328,12 @@ def run_all(
     """Every stage in order, as the DAG would run them (the CLI's path). With
     `release_between_stages` (`fraudctl run`, `fraudctl verify`), each stage but the
     last gives back its memory before the next starts (fraud/spark.py:release_memory):
-    a process that runs a large night's stages one after another then peaks at its
-    largest stage, not at what they left together; the report stage also gives back
-    its Spark work's before it renders. About half a second a stage, which a test's
-    small nights skip."""
+    the Python driver's (its garbage, and the buffers Arrow and glibc keep for reuse:
+    half a GiB after ingesting a million persons), and the report stage Spark's JVM's
+    before it renders the pages, when the JVM is idle but at its largest. Spark's JVM
+    is not collected between stages: its heap grows back within the next one, and
+    growing it again cost a 20,000-person night more than it gave. A test's small
+    nights skip both."""
     check_run_date(ds)
     settings = settings or Settings.from_env()
     if settings.require_drops_for_ds:
@@ -344,7 +346,7 @@ def run_all(
         if release_between_stages and stage is not STAGES[-1]:
             from fraud.spark import release_memory
 
-            before, after = release_memory(jvm=stage.uses_spark)
+            before, after = release_memory(jvm=False)
             log.info("after stage %s: driver memory %d -> %d MiB", stage.name, before >> 20, after >> 20)
     return upstream
 
