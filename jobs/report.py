@@ -195,8 +195,8 @@ def run(spark, inputs: ReportInputs, night: Night) -> ReportResult:
     records = records_behind(spark, tables, cases, wanted_workplaces, ds)
     records["ring_claims"] = in_rings
     if night.release_memory:
-        # The stage's Spark work is done: its JVM gives back the heap it grew while the
-        # pages are rendered, which at a million persons is most of the stage.
+        # The stage's Spark work is done: its JVM gives back the heap it grew while
+        # Python renders the pages.
         from fraud.spark import release_memory
 
         release_memory()
