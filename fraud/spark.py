@@ -169,8 +169,8 @@ def release_memory(jvm: bool = True) -> tuple[int, int]:
     after, in bytes.
 
     Python's garbage goes first, so that the Spark objects only it still held are
-    released over the gateway; then, with `jvm` (the report stage, once its Spark work
-    is done), the JVM collects in full (Spark's own cleaner does so on a timer), again
+    released over the gateway; then, with `jvm` (before the report stage, and in it once
+    its Spark work is done), the JVM collects in full (Spark's own cleaner does so on a timer), again
     while that frees a tenth of the heap or more (JVM_COLLECTIONS), which lets G1
     shrink the heap.
     Then the Python side hands freed memory back to the system: Arrow's pool (the

@@ -329,24 +329,25 @@ def run_all(
     `release_between_stages` (`fraudctl run`, `fraudctl verify`), each stage but the
     last gives back its memory before the next starts (fraud/spark.py:release_memory):
     the Python driver's (its garbage, and the buffers Arrow and glibc keep for reuse:
-    half a GiB after ingesting a million persons), and the report stage Spark's JVM's
-    before it renders the pages, when the JVM is idle but at its largest. Spark's JVM
-    is not collected between stages: its heap grows back within the next one, and
-    growing it again cost a 20,000-person night more than it gave. A test's small
-    nights skip both."""
+    half a GiB after ingesting a million persons). Spark's JVM gives back its heap
+    twice, when the night's computing is done and the JVM is at its largest: before
+    the report stage, whose queries read a few thousand cases' records, and again
+    inside it, before it renders the pages. It is not collected between the other
+    stages: its heap grows back within the next one, and growing it again cost a
+    20,000-person night more than it gave. A test's small nights skip all of it."""
     check_run_date(ds)
     settings = settings or Settings.from_env()
     if settings.require_drops_for_ds:
         wait_for_drops(ds, settings)
     upstream: dict[str, str] = {}
-    for stage in STAGES:
+    for stage, after_it in zip(STAGES, (*STAGES[1:], None)):
         upstream = run_stage(
             stage.name, ds, upstream, settings, progress=progress, release_memory=release_between_stages
         )
-        if release_between_stages and stage is not STAGES[-1]:
+        if release_between_stages and after_it is not None:
             from fraud.spark import release_memory
 
-            before, after = release_memory(jvm=False)
+            before, after = release_memory(jvm=after_it is STAGES[-1])
             log.info("after stage %s: driver memory %d -> %d MiB", stage.name, before >> 20, after >> 20)
     return upstream
 
