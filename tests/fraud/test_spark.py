@@ -276,3 +276,38 @@ def test_release_memory_collects_the_jvm_in_full_only_when_asked(spark):
     assert driver_before > 0 and driver_after > 0
     release_memory()
     assert full_collections() > before  # System.gc(): G1 collects the whole heap
+
+
+def test_release_memory_shrinks_the_jvms_heap_to_what_is_in_use_then_restores_the_ratios(spark):
+    """HotSpot keeps committed heap after a full collection while no more than 70% of it
+    is free (MaxHeapFreeRatio); release_memory has it give back all but
+    RELEASE_FREE_PERCENT beyond what is in use, and leaves the flags as they were."""
+    from fraud.spark import RELEASE_FREE_PERCENT, release_memory
+
+    jvm = spark._jvm
+    runtime = jvm.java.lang.Runtime.getRuntime()
+    bean = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
+        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean")
+    )
+    ratios = {name: bean.getVMOption(name).getValue() for name in ("MinHeapFreeRatio", "MaxHeapFreeRatio")}
+    held = [jvm.java.nio.ByteBuffer.allocate(64 << 20) for _ in range(16)]  # 1 GiB in use
+    try:
+        # A heap 60% free, as a busy stage leaves it: a full collection with the ratios
+        # raised grows it to that, and with the defaults back it is kept.
+        bean.setVMOption("MaxHeapFreeRatio", "80")
+        bean.setVMOption("MinHeapFreeRatio", "60")
+        jvm.java.lang.System.gc()
+        bean.setVMOption("MinHeapFreeRatio", ratios["MinHeapFreeRatio"])
+        bean.setVMOption("MaxHeapFreeRatio", ratios["MaxHeapFreeRatio"])
+        grown = runtime.totalMemory()
+        assert grown > 2 * (1 << 30)
+        release_memory()
+        used = runtime.totalMemory() - runtime.freeMemory()
+        committed = runtime.totalMemory()
+        assert used >= 1 << 30
+        # in use plus the free share asked for, give or take a few of G1's regions
+        assert committed <= used / (1 - RELEASE_FREE_PERCENT / 100) + (64 << 20)
+        assert {name: bean.getVMOption(name).getValue() for name in ratios} == ratios
+    finally:
+        for buffer in held:
+            spark.sparkContext._gateway.detach(buffer)
