@@ -176,13 +176,14 @@ def release_memory(jvm: bool = True) -> tuple[int, int]:
     after, in bytes.
 
     Python's garbage goes first, so that the Spark objects only it still held are
-    released over the gateway; then, with `jvm` (before the report stage, and in it once
-    its Spark work is done), the JVM collects in full (Spark's own cleaner does so on a timer), again
-    while that frees a tenth of the heap or more (JVM_COLLECTIONS), which lets G1
-    shrink the heap.
+    released over the gateway. Then, with `jvm` (before the report stage, and in it
+    once its Spark work is done), Spark drops every block it still keeps
+    (`_drop_blocks`: no frame computed before may be used after it) and the JVM
+    collects in full (Spark's own cleaner does so on a timer), again while that frees a
+    tenth of the heap or more (JVM_COLLECTIONS), and shrinks its heap to what is in use.
     Then the Python side hands freed memory back to the system: Arrow's pool (the
     columnar reader's buffers) and glibc's heap, which otherwise keep it for reuse.
-    Nothing computed is touched: the next stage reads its inputs from files."""
+    Nothing the next stage needs is lost: it reads its inputs from files."""
     import ctypes
     import gc
 
@@ -194,6 +195,7 @@ def release_memory(jvm: bool = True) -> tuple[int, int]:
     gc.collect()
     context = SparkContext._active_spark_context
     if jvm and context is not None:
+        _drop_blocks(context)
         _collect_jvm(context._jvm)
     if "pyarrow" in sys.modules:
         sys.modules["pyarrow"].default_memory_pool().release_unused()
@@ -202,6 +204,18 @@ def release_memory(jvm: bool = True) -> tuple[int, int]:
     except (OSError, AttributeError):  # not glibc: its allocator keeps what it keeps
         pass
     return before, process.memory_info().rss
+
+
+def _drop_blocks(context) -> int:
+    """Unpersist every RDD whose blocks Spark still keeps (local checkpoints, cached
+    frames) and return how many. Spark frees them on its own only once nothing refers
+    to them; at a million persons the report stage started with 17 such blocks of 2.2
+    million rows, 1.1 GB of the heap, from a stage before it. Only where no frame of the
+    night is used again: between stages, which read their inputs from files."""
+    rdds = list(context._jsc.getPersistentRDDs().values())
+    for rdd in rdds:
+        rdd.unpersist(True)
+    return len(rdds)
 
 
 def _collect_jvm(jvm) -> None:

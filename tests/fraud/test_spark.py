@@ -311,3 +311,17 @@ def test_release_memory_shrinks_the_jvms_heap_to_what_is_in_use_then_restores_th
     finally:
         for buffer in held:
             spark.sparkContext._gateway.detach(buffer)
+
+
+def test_release_memory_drops_the_blocks_spark_keeps_only_with_the_jvm(spark):
+    """A stage's local checkpoints stay in Spark's block store while anything refers to
+    them; giving back the JVM's memory drops them (the next stage reads files)."""
+    from fraud.spark import release_memory
+
+    kept = spark.range(1000).localCheckpoint()
+    assert len(spark.sparkContext._jsc.getPersistentRDDs()) >= 1
+    release_memory(jvm=False)
+    assert len(spark.sparkContext._jsc.getPersistentRDDs()) >= 1
+    release_memory()
+    assert len(spark.sparkContext._jsc.getPersistentRDDs()) == 0
+    del kept
