@@ -2,12 +2,16 @@
 
 `check_rows` takes the landed records of one table (all strings, plus `_line_no`,
 `_raw_line`, `_error`, `_drop_date`) and returns them with the contract's columns
-converted to their types and `_failures`: every check the row fails, as
-(column, check, message). A row is valid when `_failures` is empty. The checks come
-from fraud/contract.py; nothing here knows a table by name.
+converted to their types and `_valid`: whether the row passes every check. For the
+rows that do not, `failures` lists every check the row fails, as (column, check,
+message). The checks come from fraud/contract.py; nothing here knows a table by name.
 """
 
 from __future__ import annotations
+
+import functools
+import operator
+from typing import NamedTuple
 
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame
@@ -19,12 +23,22 @@ from fraud.spark import join_keys
 
 DROP_DATE = "_drop_date"
 FAILURES = "_failures"
+VALID = "_valid"
 # Bump when a check changes: every drop is then validated again. "3": every drop's
 # state holds its profile for the drift checks (fraud/expectations.py), so a night's
 # history is the same whichever night validated each drop.
 VALIDATOR_VERSION = "3"
 
 _SHOWN_VALUE_CHARS = 40
+_FAILURES_TYPE = "array<struct<column:string,check:string,message:string>>"
+
+
+class Check(NamedTuple):
+    """One check on a row: `failed`, whether the row fails it (null counts as passing),
+    and `failure`, the struct<column, check, message> that says so."""
+
+    failed: SparkColumn
+    failure: SparkColumn
 
 
 def _delivered(name: str) -> SparkColumn:
@@ -40,26 +54,25 @@ def _typed(column: contract.Column) -> SparkColumn:
     text = _delivered(column.name)
     if column.spark_type == "string":
         return text
+    typed = text.try_cast(column.spark_type)
     if column.kind == contract.TIMESTAMP:
-        text = F.regexp_replace(text, _MINUTES_THEN_OFFSET, "$1:00")
-    return text.try_cast(column.spark_type)
+        # Only a value the cast could not read is rewritten: the pattern is run on few rows.
+        typed = F.coalesce(typed, F.regexp_replace(text, _MINUTES_THEN_OFFSET, "$1:00").try_cast(column.spark_type))
+    return typed
 
 
-def _failure(column: str, check: str, failed: SparkColumn, message: SparkColumn | str) -> SparkColumn:
+def _failure(column: str, check: str, failed: SparkColumn, message: SparkColumn | str) -> Check:
     if isinstance(message, str):
         message = F.lit(message)
-    return F.when(
-        failed,
-        F.struct(F.lit(column).alias("column"), F.lit(check).alias("check"), message.alias("message")),
-    )
+    return Check(failed, F.struct(F.lit(column).alias("column"), F.lit(check).alias("check"), message.alias("message")))
 
 
 def _quoted_value(name: str) -> SparkColumn:
     return F.concat(F.lit("'"), F.substring(_delivered(name), 1, _SHOWN_VALUE_CHARS), F.lit("'"))
 
 
-def _column_failures(column: contract.Column) -> list[SparkColumn]:
-    """The checks on one delivered value, each a nullable struct that is set when it fails."""
+def _column_failures(column: contract.Column) -> list[Check]:
+    """The checks on one delivered value."""
     name = column.name
     text = _delivered(name)
     typed = F.col(name)
@@ -111,7 +124,7 @@ def _column_failures(column: contract.Column) -> list[SparkColumn]:
             _failure(
                 name,
                 "value",
-                well_formed & typed.isNull(),
+                typed.isNull() & well_formed,
                 F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}")),
             )
         )
@@ -176,7 +189,7 @@ def _outside_window(column: contract.Column, typed: SparkColumn) -> SparkColumn:
     return (typed < earliest.cast("timestamp")) | (typed >= F.date_add(latest, 1).cast("timestamp"))
 
 
-def _row_failures(table: contract.Table) -> list[SparkColumn]:
+def _row_failures(table: contract.Table) -> list[Check]:
     checks = []
     for row_check in table.row_checks:
         acceptable = F.coalesce(F.expr(row_check.expression), F.lit(True))
@@ -211,7 +224,7 @@ def _duplicated_keys(typed: DataFrame, table: contract.Table, rows: int | None) 
     return keyed.join(join_keys(repeated, at_most=rows), on=[DROP_DATE, _KEY_AS_COMPARED], how="left")
 
 
-def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
+def _duplicate_key_failure(table: contract.Table) -> Check:
     key = table.primary_key
     return _failure(
         key,
@@ -221,43 +234,77 @@ def _duplicate_key_failure(table: contract.Table) -> SparkColumn:
     )
 
 
+def _checks(table: contract.Table) -> list[Check]:
+    """Every check on a row of `table` but the record reader's, in the order a
+    rejected row's failures are listed."""
+    checks = [check for column in table.columns for check in _column_failures(column)]
+    checks += _row_failures(table)
+    checks.append(_duplicate_key_failure(table))
+    return checks
+
+
 def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None) -> DataFrame:
-    """Landed records of `table` -> the same records, typed, with `_failures`.
+    """Landed records of `table` -> the same records, typed, with `_valid`.
 
     Output columns: `_drop_date`, `_line_no`, `_raw_line`, the contract columns in
-    their Spark types (null where the delivered text did not convert), `_failures`
-    (array of struct<column, check, message>; empty when the row is valid). `rows`:
-    how many records `landed` holds, when the caller knows (it saves a small drop a
-    Spark job)."""
+    their Spark types (null where the delivered text did not convert), `_valid`
+    (whether the row passes every check) and, for a rejected row only, what
+    `failures` needs to say why: the record reader's `_error`, the delivered text of
+    each column and whether its key is repeated. `rows`: how many records `landed`
+    holds, when the caller knows (it saves a small drop a Spark job).
+
+    Most rows pass: for them the checks are one chain of conditions, evaluated once,
+    and the messages that name a failure are built only for the rows that are
+    rejected (`failures`). That keeps the code Spark generates for the checks small
+    enough for HotSpot to compile whole (docs/decisions.md)."""
     meta = [F.col(DROP_DATE), F.col(LINE_NO), F.col(RAW_LINE), F.col(ERROR)]
     delivered = landed.select(*meta, *[F.col(name).alias(f"_s_{name}") for name in table.column_names])
     typed = _duplicated_keys(
         delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns]), table, rows
     )
-
-    record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))
-    value_checks = [check for column in table.columns for check in _column_failures(column)]
-    value_checks += _row_failures(table)
-    value_checks.append(_duplicate_key_failure(table))
-    failures = F.when(F.col(ERROR).isNotNull(), F.array(record_error)).otherwise(
-        F.filter(F.array(*value_checks), lambda failure: failure.isNotNull())
+    any_failed = functools.reduce(operator.or_, [check.failed for check in _checks(table)])
+    checked = typed.select("*", (F.col(ERROR).isNull() & ~F.coalesce(any_failed, F.lit(False))).alias(VALID))
+    explaining = [ERROR, *[f"_s_{name}" for name in table.column_names], _DUPLICATED]
+    return checked.select(
+        DROP_DATE,
+        LINE_NO,
+        RAW_LINE,
+        *table.column_names,
+        VALID,
+        *[F.when(~F.col(VALID), F.col(name)).alias(name) for name in explaining],
     )
-    return typed.select(DROP_DATE, LINE_NO, RAW_LINE, *table.column_names, failures.alias(FAILURES))
+
+
+def failures(table: contract.Table) -> SparkColumn:
+    """Over checked rows of `table`: every check the row fails, as an array of
+    struct<column, check, message>, in the order of `_checks`; empty for a valid row.
+    A record the reader rejected has its reader's error alone."""
+    record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))
+    failed = [F.when(check.failed, check.failure) for check in _checks(table)]
+    return (
+        F.when(F.col(VALID), F.array().cast(_FAILURES_TYPE))
+        .when(F.col(ERROR).isNotNull(), F.array(record_error.failure))
+        .otherwise(F.filter(F.array(*failed), lambda failure: failure.isNotNull()))
+    )
 
 
 def valid_rows(checked: DataFrame, table: contract.Table) -> DataFrame:
-    return checked.where(F.size(FAILURES) == 0).select(*table.column_names, DROP_DATE, LINE_NO)
+    return checked.where(F.col(VALID)).select(*table.column_names, DROP_DATE, LINE_NO)
 
 
 def quarantined_rows(checked: DataFrame, source: str, table: contract.Table) -> DataFrame:
     """One row per rejected record: where it came from, what failed, the original text."""
-    return checked.where(F.size(FAILURES) > 0).select(
-        F.lit(source).alias("source"),
-        F.col(DROP_DATE).cast("string").alias("drop_date"),
-        F.lit(table.name).alias("table"),
-        F.col(LINE_NO).alias("line_no"),
-        F.array_join(F.transform(FAILURES, lambda f: f["column"]), ";").alias("column"),
-        F.array_join(F.transform(FAILURES, lambda f: f["check"]), ";").alias("check"),
-        F.array_join(F.transform(FAILURES, lambda f: f["message"]), "; ").alias("reason"),
-        F.col(RAW_LINE).alias("raw_line"),
+    return (
+        checked.where(~F.col(VALID))
+        .select("*", failures(table).alias(FAILURES))
+        .select(
+            F.lit(source).alias("source"),
+            F.col(DROP_DATE).cast("string").alias("drop_date"),
+            F.lit(table.name).alias("table"),
+            F.col(LINE_NO).alias("line_no"),
+            F.array_join(F.transform(FAILURES, lambda f: f["column"]), ";").alias("column"),
+            F.array_join(F.transform(FAILURES, lambda f: f["check"]), ";").alias("check"),
+            F.array_join(F.transform(FAILURES, lambda f: f["message"]), "; ").alias("reason"),
+            F.col(RAW_LINE).alias("raw_line"),
+        )
     )

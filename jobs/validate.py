@@ -26,7 +26,7 @@ from fraud.records import landed_schema
 from fraud.spark import concurrently, read_parquet
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.text import printable
-from fraud.validation import DROP_DATE, FAILURES, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
+from fraud.validation import DROP_DATE, VALID, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
 from jobs.ingest import READING_FILE
 from jobs.stage_io import Night, ValidateInputs, ValidateResult
 
@@ -171,7 +171,7 @@ def _count_columns(nullable: list[str], among=None) -> dict:
     shares of that column are shares of). `among`: which rows are the drop's (a
     condition), when the rows of other drops are counted in the same pass."""
     among = F.lit(True) if among is None else among
-    is_valid = among & (F.size(FAILURES) == 0)
+    is_valid = among & F.col(VALID)
     return {
         "rows": F.count_if(among),
         "valid": F.count_if(is_valid),

@@ -24,7 +24,7 @@ from test_bad_input import valid_row
 from fraud import contract
 from fraud.records import ERROR, LINE_NO, MAX_FIELD_CHARS, RAW_LINE, iter_records
 from fraud.storage import no_csv_field_limit, read_csv, unescape_cell
-from fraud.validation import DROP_DATE, FAILURES, check_rows
+from fraud.validation import DROP_DATE, FAILURES, check_rows, failures
 
 DAY = "2026-03-02"
 DS = date(2026, 3, 2)
@@ -168,7 +168,7 @@ def _check(spark, table: contract.Table, rows: list[dict]):
     checked = check_rows(spark.createDataFrame(data, schema), table)
     return {
         r[LINE_NO]: [(f["column"], f["check"]) for f in r[FAILURES]]
-        for r in checked.select(LINE_NO, FAILURES).collect()
+        for r in checked.select(LINE_NO, failures(table).alias(FAILURES)).collect()
     }
 
 
