@@ -46,7 +46,8 @@ def _delivered(name: str) -> SparkColumn:
 
 
 # A timestamp without seconds (`2026-03-01T10:00+09:00`) is ISO 8601 and within the
-# contract, but Spark's cast reads only hh:mm:ss: the seconds are written in first.
+# contract, but Spark's cast does not read hh:mm followed by an offset: when the cast
+# gives nothing, the seconds are written in and the value cast again.
 _MINUTES_THEN_OFFSET = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2})(?=(?:Z|[+-][0-9]{2}:[0-9]{2})\z)"
 
 
@@ -56,7 +57,6 @@ def _typed(column: contract.Column) -> SparkColumn:
         return text
     typed = text.try_cast(column.spark_type)
     if column.kind == contract.TIMESTAMP:
-        # Only a value the cast could not read is rewritten: the pattern is run on few rows.
         typed = F.coalesce(typed, F.regexp_replace(text, _MINUTES_THEN_OFFSET, "$1:00").try_cast(column.spark_type))
     return typed
 
@@ -256,7 +256,9 @@ def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None
     Most rows pass: for them the checks are one chain of conditions, evaluated once,
     and the messages that name a failure are built only for the rows that are
     rejected (`failures`). That keeps the code Spark generates for the checks small
-    enough for HotSpot to compile whole (docs/decisions.md)."""
+    enough for HotSpot to compile whole (docs/decisions.md). A row is judged here and
+    explained after the checked rows are written and read back: the checks must stay
+    deterministic (no `current_date()`), or a rejected row could be explained by none."""
     meta = [F.col(DROP_DATE), F.col(LINE_NO), F.col(RAW_LINE), F.col(ERROR)]
     delivered = landed.select(*meta, *[F.col(name).alias(f"_s_{name}") for name in table.column_names])
     typed = _duplicated_keys(
@@ -278,7 +280,10 @@ def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None
 def failures(table: contract.Table) -> SparkColumn:
     """Over checked rows of `table`: every check the row fails, as an array of
     struct<column, check, message>, in the order of `_checks`; empty for a valid row.
-    A record the reader rejected has its reader's error alone."""
+    A record the reader rejected has its reader's error alone. The checks read the
+    delivered text, which `check_rows` keeps for rejected rows only: they are evaluated
+    here behind `_valid`, never on their own over checked rows (every valid row would
+    then fail "required")."""
     record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))
     failed = [F.when(check.failed, check.failure) for check in _checks(table)]
     return (
