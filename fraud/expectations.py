@@ -384,16 +384,17 @@ def validate_drop(
     return summary
 
 
-def read_parquet_frame(path: Path) -> pd.DataFrame:
+def read_parquet_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """The rows of a Parquet directory (a validated drop's partition) as a pandas
-    frame for GX's pandas engine: integers stay exact integers with missing values
-    (pandas' nullable Int64, not floats), strings stay strings, dates and times keep
-    their values."""
+    frame for GX's pandas engine, of `columns` (all when None): integers stay exact
+    integers with missing values (pandas' nullable Int64, not floats), strings stay
+    strings, dates and times keep their values."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     integers = {pa.int8(), pa.int16(), pa.int32(), pa.int64()}
-    return pq.read_table(path).to_pandas(types_mapper=lambda kind: pd.Int64Dtype() if kind in integers else None)
+    table = pq.read_table(path, columns=columns)
+    return table.to_pandas(types_mapper=lambda kind: pd.Int64Dtype() if kind in integers else None)
 
 
 def check_empty_drop(table: contract.Table, drop_label: str, history: Sequence[dict]) -> dict | None:

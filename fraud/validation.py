@@ -246,12 +246,12 @@ def _checks(table: contract.Table) -> list[Check]:
 def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None) -> DataFrame:
     """Landed records of `table` -> the same records, typed, with `_valid`.
 
-    Output columns: `_drop_date`, `_line_no`, `_raw_line`, the contract columns in
-    their Spark types (null where the delivered text did not convert), `_valid`
-    (whether the row passes every check) and, for a rejected row only, what
-    `failures` needs to say why: the record reader's `_error`, the delivered text of
-    each column and whether its key is repeated. `rows`: how many records `landed`
-    holds, when the caller knows (it saves a small drop a Spark job).
+    Output columns: `_drop_date`, `_line_no`, the contract columns in their Spark
+    types (null where the delivered text did not convert), `_valid` (whether the row
+    passes every check) and, for a rejected row only, what its quarantine row needs:
+    the record reader's `_error`, the delivered line, the delivered text of each
+    column and whether its key is repeated. `rows`: how many records `landed` holds,
+    when the caller knows (it saves a small drop a Spark job).
 
     Most rows pass: for them the checks are one chain of conditions, evaluated once,
     and the messages that name a failure are built only for the rows that are
@@ -266,15 +266,37 @@ def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None
     )
     any_failed = functools.reduce(operator.or_, [check.failed for check in _checks(table)])
     checked = typed.select("*", (F.col(ERROR).isNull() & ~F.coalesce(any_failed, F.lit(False))).alias(VALID))
-    explaining = [ERROR, *[f"_s_{name}" for name in table.column_names], _DUPLICATED]
     return checked.select(
         DROP_DATE,
         LINE_NO,
-        RAW_LINE,
         *table.column_names,
         VALID,
-        *[F.when(~F.col(VALID), F.col(name)).alias(name) for name in explaining],
+        *[F.when(~F.col(VALID), F.col(name)).alias(name) for name in _explaining(table)],
     )
+
+
+def _explaining(table: contract.Table) -> list[str]:
+    """The columns `check_rows` keeps for a rejected row only."""
+    return [ERROR, RAW_LINE, *[f"_s_{name}" for name in table.column_names], _DUPLICATED]
+
+
+# Where `packed` keeps what explains a rejected row: one column, null for a valid row.
+REJECTED = "_rejected"
+
+
+def packed(checked: DataFrame, table: contract.Table) -> DataFrame:
+    """Checked rows of `table` with what explains a rejected row in one struct column,
+    `_rejected`, null for a valid row: written partitioned by `_valid`, the valid rows'
+    files are the validated table's, with that one null column beside the contract's
+    (jobs/validate.py:check_table)."""
+    explaining = _explaining(table)
+    rejected = F.when(~F.col(VALID), F.struct(*explaining)).alias(REJECTED)
+    return checked.select(*[name for name in checked.columns if name not in explaining], rejected)
+
+
+def unpacked(stored: DataFrame) -> DataFrame:
+    """`packed`'s rows, read back, with the struct's fields as columns again."""
+    return stored.select("*", f"{REJECTED}.*").drop(REJECTED)
 
 
 def failures(table: contract.Table) -> SparkColumn:
@@ -293,8 +315,13 @@ def failures(table: contract.Table) -> SparkColumn:
     )
 
 
+def validated_columns(table: contract.Table) -> list[str]:
+    """The columns of `table`'s validated rows: the contract's, the drop and the line."""
+    return [*table.column_names, DROP_DATE, LINE_NO]
+
+
 def valid_rows(checked: DataFrame, table: contract.Table) -> DataFrame:
-    return checked.where(F.col(VALID)).select(*table.column_names, DROP_DATE, LINE_NO)
+    return checked.where(F.col(VALID)).select(*validated_columns(table))
 
 
 def quarantined_rows(checked: DataFrame, source: str, table: contract.Table) -> DataFrame:

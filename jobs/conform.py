@@ -37,7 +37,7 @@ from fraud.layout import Layout
 from fraud.records import LINE_NO
 from fraud.spark import concurrently, join_keys, read_parquet
 from fraud.storage import atomic_dir, read_json, write_json
-from fraud.validation import DROP_DATE, VALIDATOR_VERSION
+from fraud.validation import DROP_DATE, VALIDATOR_VERSION, validated_columns
 from jobs.stage_io import ConformInputs, ConformResult, Night
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _validated(spark, layout: Layout, table: contract.Table, after: date | None 
     """The valid rows of every drop of `table` (or only of those dated after `after`)."""
     path = layout.validated_table(table.source, table.name)
     if any(path.glob(f"{DROP_DATE}=*")):
-        rows = read_parquet(spark, path)
+        rows = read_parquet(spark, path).select(*validated_columns(table))
         return rows if after is None else rows.where(F.col(DROP_DATE) > F.lit(after))
     return spark.createDataFrame([], f"{table.spark_ddl}, `{DROP_DATE}` date, `{LINE_NO}` bigint")
 

@@ -26,7 +26,16 @@ from fraud.records import landed_schema
 from fraud.spark import concurrently, read_parquet
 from fraud.storage import ensure_dir, read_json, recover, restrict_tree, write_csv, write_json
 from fraud.text import printable
-from fraud.validation import DROP_DATE, VALID, VALIDATOR_VERSION, check_rows, quarantined_rows, valid_rows
+from fraud.validation import (
+    DROP_DATE,
+    VALID,
+    VALIDATOR_VERSION,
+    check_rows,
+    packed,
+    quarantined_rows,
+    unpacked,
+    validated_columns,
+)
 from jobs.ingest import READING_FILE
 from jobs.stage_io import Night, ValidateInputs, ValidateResult
 
@@ -126,9 +135,10 @@ def _replace_partitions(staging: Path, target: Path, drop_dates: list[str]) -> N
 
 
 def _write_quarantine(
-    layout: Layout, table: contract.Table, checked: DataFrame, drop_dates: list[str], quarantined: int
+    spark, layout: Layout, table: contract.Table, checked: Path, schema, drop_dates: list[str], quarantined: int
 ) -> int:
-    """One CSV per drop and table, rows in delivered order. `quarantined` rows in all:
+    """One CSV per drop and table, from the rejected rows among the checked rows written
+    to `checked` (with `schema`), in delivered order. `quarantined` rows in all:
     none costs no Spark job; up to QUARANTINE_COLLECT_ROWS are collected at once and
     sorted here (one job); more are sorted by Spark and streamed to the driver a
     partition at a time (never the whole table at once). Control characters in the
@@ -138,7 +148,8 @@ def _write_quarantine(
         layout.quarantine_file(table.source, date.fromisoformat(drop_date), table.name).unlink(missing_ok=True)
     if not quarantined:
         return 0
-    found = quarantined_rows(checked, table.source, table)
+    rejected = unpacked(_read_checked(spark, checked, schema).where(~F.col(VALID)))
+    found = quarantined_rows(rejected, table.source, table)
     if quarantined <= QUARANTINE_COLLECT_ROWS:
         rows = iter(sorted(found.collect(), key=lambda row: (row["drop_date"], row["line_no"])))
     else:
@@ -152,6 +163,13 @@ def _write_quarantine(
     return written
 
 
+def _read_checked(spark, path: Path, schema) -> DataFrame:
+    """The checked rows `check_table` wrote to `path` with `schema`, the frame's it
+    wrote: Spark would otherwise infer it (a job) and read `_valid`, a partition's
+    value, back as text."""
+    return spark.read.schema(schema).parquet(str(path))
+
+
 def _shown(value):
     return printable(value) if isinstance(value, str) else value
 
@@ -161,8 +179,8 @@ def _drop_rows(spark, layout: Layout, table: contract.Table, drop_date: str, val
     partition when they are few (expectations.PANDAS_MAX_ROWS), else a Spark frame."""
     validated = layout.validated_table(table.source, table.name)
     if valid <= expectations.PANDAS_MAX_ROWS:
-        return expectations.read_parquet_frame(validated / f"{DROP_DATE}={drop_date}")
-    return read_parquet(spark, validated).where(_of_drop(drop_date))
+        return expectations.read_parquet_frame(validated / f"{DROP_DATE}={drop_date}", list(table.column_names))
+    return read_parquet(spark, validated).where(_of_drop(drop_date)).select(*validated_columns(table))
 
 
 def _count_columns(nullable: list[str], among=None) -> dict:
@@ -199,12 +217,17 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
     """Check one table's rows over the pending drops of its source: its valid rows
     replace each drop's partition of the validated table, its rejected rows are the
     drop's quarantine file. Spark work only (no GX): the tables of a night are
-    checked concurrently (fraud/spark.py:concurrently)."""
+    checked concurrently (fraud/spark.py:concurrently).
+
+    The checked rows are written once, partitioned by drop and by whether they are
+    valid: each drop's valid partition is moved into the validated table as it is
+    (`packed`: its files carry one null column beside the validated columns), and the
+    quarantine is read from the rejected partitions alone. Nothing is written twice."""
     drop_dates = sorted(d["drop_date"] for d in drops)
     checked_path = layout.root / "tmp" / f"checked-{table.source}-{table.name}-{uuid.uuid4().hex[:8]}"
     nullable = [column.name for column in table.columns if not column.required]
     rows_in = sum(_landed_rows(layout, drop, table.name) for drop in drops)
-    checked = check_rows(_landed(spark, layout, table, drops), table, rows=rows_in)
+    checked = packed(check_rows(_landed(spark, layout, table, drops), table, rows=rows_in), table)
     names = list(_count_columns(nullable))
     counted = Observation() if len(drop_dates) <= OBSERVED_DROPS_MAX else None
     if counted is not None:  # counted as the checked rows are written, a metric per drop and count
@@ -216,26 +239,28 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
                 for name, column in _count_columns(nullable, _of_drop(drop_date)).items()
             ],
         )
-    checked.write.parquet(str(checked_path))
+    checked.write.partitionBy(DROP_DATE, VALID).parquet(str(checked_path))
     try:
-        checked = read_parquet(spark, checked_path)
         if counted is not None:
             by_drop = {d: {name: counted.get[f"{name}_{i}"] for name in names} for i, d in enumerate(drop_dates)}
         else:  # a catch-up of many drops: one grouped pass, not every row tested against each drop
-            grouped = checked.groupBy(DROP_DATE).agg(*[c.alias(n) for n, c in _count_columns(nullable).items()])
+            written = _read_checked(spark, checked_path, checked.schema)
+            grouped = written.groupBy(DROP_DATE).agg(*[c.alias(n) for n, c in _count_columns(nullable).items()])
             found = {str(row[DROP_DATE]): row.asDict() for row in grouped.collect()}
             by_drop = {d: found.get(d, dict.fromkeys(names, 0)) for d in drop_dates}
         counts = {d: (by_drop[d]["rows"], by_drop[d]["valid"]) for d in drop_dates}
         present = {d: {c: by_drop[d][f"present_{j}"] for j, c in enumerate(nullable)} for d in drop_dates}
-        valid = valid_rows(checked, table)
-        staging = layout.validated_table(table.source, table.name).with_name(
-            f".{table.name}.staging-{uuid.uuid4().hex[:8]}"
+        staging = ensure_dir(
+            layout.validated_table(table.source, table.name).with_name(f".{table.name}.staging-{uuid.uuid4().hex[:8]}")
         )
-        valid.write.partitionBy(DROP_DATE).parquet(str(staging))
+        for drop_date in drop_dates:
+            kept = checked_path / f"{DROP_DATE}={drop_date}" / f"{VALID}=true"
+            if kept.exists():
+                os.replace(kept, staging / f"{DROP_DATE}={drop_date}")
         restrict_tree(staging)
         _replace_partitions(staging, layout.validated_table(table.source, table.name), drop_dates)
         quarantined = sum(rows - valid for rows, valid in counts.values())
-        written = _write_quarantine(layout, table, checked, drop_dates, quarantined)
+        written = _write_quarantine(spark, layout, table, checked_path, checked.schema, drop_dates, quarantined)
         if written != quarantined:  # the counts come from the write of the checked rows, these from reading them
             raise ValidationError(
                 f"{table.source}/{table.name}: {quarantined} rows counted as quarantined but {written} written"

@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from fraud import contract
 from fraud.records import ERROR, LINE_NO, RAW_LINE
-from fraud.validation import DROP_DATE, check_rows, quarantined_rows, valid_rows
+from fraud.validation import DROP_DATE, REJECTED, VALID, check_rows, packed, quarantined_rows, unpacked, valid_rows
 
 DROP = date(2026, 3, 2)
 
@@ -24,7 +24,8 @@ def _check(spark, table_name, rows, errors=None):
         for i, row in enumerate(rows)
     ]
     checked = check_rows(spark.createDataFrame(data, schema), table)
-    return checked, {r["line_no"]: r for r in quarantined_rows(checked, "ei", table).collect()}
+    rejected = unpacked(packed(checked, table).where(~F.col(VALID)))  # as jobs/validate.py stores and reads them
+    return checked, {r["line_no"]: r for r in quarantined_rows(rejected, "ei", table).collect()}
 
 
 # Java's `$` also matches before a final line terminator (\n, \r\n, \r, U+0085, U+2028,
@@ -152,6 +153,20 @@ def test_record_error_is_the_only_reason_and_valid_rows_are_typed(spark):
     assert valid[0]["filed_on"] == date(2026, 2, 1) and valid[0]["benefit_days"] == 180
 
 
+def test_what_explains_a_rejected_row_is_kept_for_it_alone_in_one_column(spark):
+    """The valid rows are written with the rejected ones and become the validated
+    table as they are: what only a quarantine row needs (the delivered line and text,
+    the reader's error) is one struct column, null for a valid row."""
+    table = contract.TABLES["claims"]
+    checked, quarantined = _check(spark, "claims", [claim_row(), claim_row("C2", status="X")])
+    stored = {row[LINE_NO]: row for row in packed(checked, table).collect()}
+    assert stored[1][VALID] and stored[1][REJECTED] is None
+    assert not stored[2][VALID] and stored[2][REJECTED][RAW_LINE] == "line 2"
+    assert stored[2][REJECTED]["_s_status"] == "X" and stored[2]["status"] == "X"
+    assert set(stored[1].asDict()) == {*table.column_names, DROP_DATE, LINE_NO, VALID, REJECTED}
+    assert quarantined[2]["raw_line"] == "line 2" and set(quarantined) == {2}
+
+
 def test_several_failures_of_one_row_are_all_reported(spark):
     _, quarantined = _check(spark, "claims", [claim_row(person_key="x", status="X")])
     assert quarantined[1]["check"] == "format;code"
@@ -226,7 +241,7 @@ def test_the_checks_every_row_passes_compile_whole_and_the_messages_of_rejected_
             spark.conf.set(key, value)
         for name in contract.TABLES:
             checked, _ = _check(spark, name, [])
-            checks[name] = largest_method(checked)
+            checks[name] = largest_method(packed(checked, contract.TABLES[name]))  # as it is written
             messages[name] = largest_method(quarantined_rows(checked, "ei", contract.TABLES[name]))
     finally:
         for key, value in before.items():

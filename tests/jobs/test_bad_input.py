@@ -29,8 +29,9 @@ from conftest import (
 from fraud import contract
 from fraud.landing import DropError
 from fraud.layout import Layout
-from fraud.records import ERROR, MAX_FIELD_CHARS
+from fraud.records import ERROR, LINE_NO, MAX_FIELD_CHARS
 from fraud.storage import read_json, unescape_cell
+from fraud.validation import DROP_DATE, REJECTED
 from jobs import ingest, validate
 from jobs.stage_io import IngestInputs, Night, ValidateInputs
 
@@ -218,6 +219,20 @@ def test_counts_add_up_for_every_table(validated, table_name):
     assert state["rows_in"] == len(planted)
     assert state["valid"] == sum(1 for _, _, outcome in planted if outcome == "valid")
     assert state["valid"] + state["quarantined"] == state["rows_in"]
+
+
+@pytest.mark.parametrize("table_name", list(contract.TABLES))
+def test_the_validated_rows_are_the_valid_ones_and_carry_nothing_of_the_rejected(validated, table_name):
+    """The checked rows are written once; the valid ones' files become the validated
+    table as they are, with the column that explains a rejected row null throughout."""
+    layout, _, expected = validated
+    table = contract.TABLES[table_name]
+    stored = pq.read_table(layout.validated_table(table.source, table_name) / f"{DROP_DATE}={DAY}")
+    assert set(stored.column_names) == {*table.column_names, LINE_NO, REJECTED}
+    valid = sorted(number for _, number, outcome in expected[table_name] if outcome == "valid")
+    assert sorted(stored.column(LINE_NO).to_pylist()) == valid
+    assert stored.column(REJECTED).null_count == stored.num_rows
+    assert not list(layout.root.glob("tmp/checked-*"))  # what was not moved is removed
 
 
 # --- file-level defects: ingest alone -------------------------------------------------
