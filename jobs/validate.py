@@ -244,8 +244,8 @@ def check_table(spark, layout: Layout, table: contract.Table, drops: list[dict])
         if counted is not None:
             by_drop = {d: {name: counted.get[f"{name}_{i}"] for name in names} for i, d in enumerate(drop_dates)}
         else:  # a catch-up of many drops: one grouped pass, not every row tested against each drop
-            written = _read_checked(spark, checked_path, checked.schema)
-            grouped = written.groupBy(DROP_DATE).agg(*[c.alias(n) for n, c in _count_columns(nullable).items()])
+            stored = _read_checked(spark, checked_path, checked.schema)
+            grouped = stored.groupBy(DROP_DATE).agg(*[c.alias(n) for n, c in _count_columns(nullable).items()])
             found = {str(row[DROP_DATE]): row.asDict() for row in grouped.collect()}
             by_drop = {d: found.get(d, dict.fromkeys(names, 0)) for d in drop_dates}
         counts = {d: (by_drop[d]["rows"], by_drop[d]["valid"]) for d in drop_dates}

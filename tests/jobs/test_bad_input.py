@@ -235,6 +235,30 @@ def test_the_validated_rows_are_the_valid_ones_and_carry_nothing_of_the_rejected
     assert not list(layout.root.glob("tmp/checked-*"))  # what was not moved is removed
 
 
+def test_partitions_validated_before_the_rejected_column_read_beside_new_ones(spark, validated, tmp_path):
+    """A warehouse validated before `_rejected` was written keeps its partitions (the
+    checks did not change, so no drop is validated again): conform reads them beside
+    new ones, the validated columns by name."""
+    import shutil
+
+    from jobs import conform
+
+    layout, _, expected = validated
+    table = contract.TABLES["claims"]
+    copy = Layout(tmp_path / "w")
+    new = copy.validated_table(table.source, table.name)
+    shutil.copytree(layout.validated_table(table.source, table.name), new)
+    earlier = pq.read_table(new / f"{DROP_DATE}={DAY}").drop_columns([REJECTED])
+    (new / f"{DROP_DATE}=2026-03-01").mkdir()
+    pq.write_table(earlier, new / f"{DROP_DATE}=2026-03-01" / "part-00000.parquet")  # as written before
+
+    rows = conform._validated(spark, copy, table)
+    assert rows.columns == [*table.column_names, DROP_DATE, LINE_NO]
+    valid = sum(1 for _, _, outcome in expected["claims"] if outcome == "valid")
+    by_drop = {str(row[DROP_DATE]): row["count"] for row in rows.groupBy(DROP_DATE).count().collect()}
+    assert by_drop == {DAY: valid, "2026-03-01": valid}
+
+
 # --- file-level defects: ingest alone -------------------------------------------------
 
 
