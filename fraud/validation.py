@@ -320,10 +320,6 @@ def validated_columns(table: contract.Table) -> list[str]:
     return [*table.column_names, DROP_DATE, LINE_NO]
 
 
-def valid_rows(checked: DataFrame, table: contract.Table) -> DataFrame:
-    return checked.where(F.col(VALID)).select(*validated_columns(table))
-
-
 def quarantined_rows(checked: DataFrame, source: str, table: contract.Table) -> DataFrame:
     """One row per rejected record: where it came from, what failed, the original text."""
     return (
