@@ -42,6 +42,8 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from fraud.spark import join_keys
+
 FAR_FUTURE = dt.date(9999, 12, 31)
 WAGE_TYPES = ("WAGE", "DAILY_WAGE")
 REMOTE_CHANNELS = ("ONLINE", "MOBILE")
@@ -224,8 +226,20 @@ def income_in_periods(
     """One row per (certification, income statement) whose work window overlaps the
     certified period (STATEMENT_COLUMNS). `certifications` as from
     `claimed_certifications`."""
-    windows = _statement_work_windows(income, workplaces, employments, as_of, employment_covered_from)
     periods = certifications.select("cert_id", F.col("person_key").alias("cert_person_key"), "period_from", "period_to")
+    # A statement's work window lies inside its work_from..work_to: only a statement
+    # whose dates reach into its person's certified span can overlap a period. The
+    # others (most of a history of statements) are left out before anything is joined.
+    spans = periods.groupBy("cert_person_key").agg(
+        F.min("period_from").alias("span_from"), F.max("period_to").alias("span_to")
+    )
+    reaches_a_span = (
+        (F.col("person_key") == F.col("cert_person_key"))
+        & (F.col("work_from") <= F.col("span_to"))
+        & (F.col("work_to") >= F.col("span_from"))
+    )
+    near_periods = income.join(spans, on=reaches_a_span, how="left_semi")
+    windows = _statement_work_windows(near_periods, workplaces, employments, as_of, employment_covered_from)
     window_overlaps_period = (
         (F.col("cert_person_key") == F.col("person_key"))
         & (F.col("window_from") <= F.col("period_to"))
@@ -430,6 +444,7 @@ def presence_in_korea(
     income: DataFrame | None = None,
     employments: DataFrame | None = None,
     as_of: dt.date | None = None,
+    persons: DataFrame | None = None,
 ) -> DataFrame:
     """When a person was certainly in Korea at some time, from records other than the
     crossings -> (person_key, present_from, present_on, presence): in Korea on a day in
@@ -440,22 +455,29 @@ def presence_in_korea(
     - wage or daily-wage work on an income statement filed by `as_of`, some day of its
       work window (a statement of no work days shows nothing).
     A trip whose IN is missing is contradicted by any of them after its OUT
-    (features/trips.py)."""
+    (features/trips.py). `persons` (person_key): only their records are read (the
+    travellers: no one else has a trip to contradict); None: everyone's."""
+
+    # The others' records are left out before the evidence text is written: a night's
+    # statements are millions, its travellers' a small part of them.
+    keys = None if persons is None else join_keys(persons)
+
+    def theirs(records: DataFrame) -> DataFrame:
+        return records if keys is None else records.join(keys, on="person_key", how="left_semi")
+
     is_in_person = F.col("channel") == "VISIT"
-    visits = (
-        certifications.where(is_in_person)
-        .join(claims.select("claim_id", "person_key"), on="claim_id", how="inner")
-        .select(
-            "person_key",
-            F.col("cert_on").alias("present_from"),
-            F.col("cert_on").alias("present_on"),
-            F.format_string("in-person certification %s", F.col("cert_on").cast("string")).alias("presence"),
-        )
+    visits = theirs(
+        certifications.where(is_in_person).join(claims.select("claim_id", "person_key"), on="claim_id", how="inner")
+    ).select(
+        "person_key",
+        F.col("cert_on").alias("present_from"),
+        F.col("cert_on").alias("present_on"),
+        F.format_string("in-person certification %s", F.col("cert_on").cast("string")).alias("presence"),
     )
     frames = [visits]
     if employments is not None:
         frames.append(
-            employments.select(
+            theirs(employments).select(
                 "person_key",
                 F.col("acquired_on").alias("present_from"),
                 F.col("acquired_on").alias("present_on"),
@@ -468,7 +490,7 @@ def presence_in_korea(
         worked = F.coalesce(F.col("work_days") > 0, F.lit(True))
         filed = F.lit(True) if as_of is None else F.col("filed_on") <= F.lit(as_of)
         frames.append(
-            income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed).select(
+            theirs(income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed)).select(
                 "person_key",
                 F.col("work_from").alias("present_from"),
                 F.col("work_to").alias("present_on"),

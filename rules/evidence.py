@@ -65,7 +65,10 @@ def gather_evidence(
 
     claims, certifications = tables["claims"], tables["certifications"]
     coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
-    presence = presence_in_korea(certifications, claims, tables["income"], tables["employments"], as_of)
+    travellers = tables["crossings"].select("person_key").distinct()
+    presence = presence_in_korea(
+        certifications, claims, tables["income"], tables["employments"], as_of, persons=travellers
+    )
     trip_table = trips(tables["crossings"], as_of, presence)
     certification_table = kept(
         certification_features(
