@@ -2,10 +2,11 @@
 the evidence an investigator checks.
 
 A candidate is a connected component of the link graph (features/collusion_evidence.py)
-holding two or more workplaces. For each candidate, one grouped-pandas task
-(`applyInPandas`, so candidates are analysed in parallel inside Spark and no graph is
-ever built on the driver) builds a networkx graph of the component's links plus the
-employment spells and claims of the claimants of its workplaces, and measures:
+holding two or more workplaces. For each candidate that Spark finds to be a ring (below),
+one grouped-pandas task (`applyInPandas`, so rings are analysed in parallel inside
+Spark and no graph is ever built on the driver) builds a networkx graph of the
+component's links plus the employment spells and claims of the claimants of its
+workplaces, and measures:
 
 - density of the link graph, and its communities (greedy modularity);
 - rotation: persons with spells at two or more of its workplaces;
@@ -14,7 +15,7 @@ employment spells and claims of the claimants of its workplaces, and measures:
 - a picture (SVG, no plotting library needed) of persons, workplaces and shared
   attributes, saved with the run for the reports.
 
-Spark then adds what the claims say (features/collusion_evidence.py): how many of the
+Spark decides from what the claims say (features/collusion_evidence.py): how many of the
 component's claims rest on a paper spell (wages without any tax statement, a spell
 just past the 180-day threshold), a shared account, a rehire or a code the employer
 contradicts. Its members are the workplaces with a suspicious claim, sharing a
@@ -379,12 +380,16 @@ def rings(
     workplace_components: DataFrame,
     claims: DataFrame,
     collusion: DataFrame,
-    analytics: DataFrame,
+    graph_rows: DataFrame,
     employments: DataFrame,
 ) -> DataFrame:
-    """The candidates' analytics and the claims' collusion features -> one row per
-    suspected ring (RING_COLUMNS). `employments`: whose spells make a workplace a
-    member through rotation (`ring_members`)."""
+    """The candidates' graph rows (`component_graph_rows`) and the claims' collusion
+    features -> one row per suspected ring (RING_COLUMNS). `employments`: whose spells
+    make a workplace a member through rotation (`ring_members`).
+
+    Whether a candidate is a ring is decided from its members' claims alone; only the
+    rings' graphs are then analysed with networkx (`component_analytics`: a few dozen
+    of some thousands of candidates at a million persons)."""
     candidate_claims = (
         claims.select("claim_id", "person_key", "workplace_id")
         .join(workplace_components, on="workplace_id", how="inner")
@@ -411,15 +416,18 @@ def rings(
         F.array_sort(F.collect_list(F.when(~F.col("is_member"), F.col("workplace_id")))).alias("neighbours"),
     )
     share = F.col("suspicious_claims") / F.col("claim_count")
-    joined = (
-        analytics.join(per_component, on="component", how="inner")
-        .join(members, on="component", how="inner")
-        .join(_shared_attributes(edges, workplace_components), on="component", how="left")
+    found = (
+        per_component.join(members, on="component", how="inner")
         .where(
             (F.size("workplace_list") >= RING_MIN_WORKPLACES)
             & (F.col("suspicious_claims") >= RING_MIN_SUSPICIOUS_CLAIMS)
             & (share >= RING_MIN_SUSPICIOUS_SHARE)
         )
+        .localCheckpoint()  # read twice: which graphs to analyse, and the rows
+    )
+    analytics = component_analytics(graph_rows.join(found.select("component"), on="component", how="left_semi"))
+    joined = analytics.join(found, on="component", how="inner").join(
+        _shared_attributes(edges, workplace_components), on="component", how="left"
     )
     reasons = F.concat_ws(
         ";",
