@@ -288,7 +288,11 @@ def tax_statements_for_spells(
     unknown amount, or a spell without a reported wage, matches).
     Before the feed's span its silence says nothing: those months are not counted; nor
     are the months of a workplace whose own record is missing (its payer number is
-    unknown)."""
+    unknown).
+
+    The statements are joined once, those reaching into the spell's first to last
+    month, and gathered per spell; the spell and each month are then matched against
+    that short list (the history of statements is shuffled once, not once per count)."""
     payer = workplaces.select("workplace_id", F.col("business_no").alias("payer_business_no"))
     subjects = spells.join(claims.select("claim_id", "person_key", "workplace_id"), on="claim_id", how="inner").join(
         payer, on="workplace_id", how="left"
@@ -301,75 +305,74 @@ def tax_statements_for_spells(
         "record_id",
         "amount",
     )
-
-    def of_payer(first: Column, last: Column) -> Column:
-        return (
-            (F.col("statement_person_key") == F.col("person_key"))
-            & (F.col("statement_payer") == F.col("payer_business_no"))
-            & (F.col("work_from") <= last)
-            & (F.col("work_to") >= first)
-        )
-
-    counted = (
-        subjects.join(statements, on=of_payer(F.col("spell_from"), F.col("spell_to")), how="left")
-        .groupBy("claim_id")
-        .agg(F.count("record_id").alias("tax_statements"))
+    of_payer_near_spell = (
+        (F.col("statement_person_key") == F.col("person_key"))
+        & (F.col("statement_payer") == F.col("payer_business_no"))
+        & (F.col("work_from") <= F.last_day(F.col("spell_to")))
+        & (F.col("work_to") >= F.trunc(F.col("spell_from"), "month"))
     )
+    gathered = (
+        subjects.join(statements, on=of_payer_near_spell, how="left")
+        .groupBy("claim_id", "payer_business_no", "monthly_wage", "spell_from", "spell_to")
+        .agg(
+            F.collect_list(F.when(F.col("record_id").isNotNull(), F.struct("work_from", "work_to", "amount"))).alias(
+                "statements"
+            )
+        )
+    )
+
+    def overlapping(first: Column, last: Column) -> Column:
+        return F.filter("statements", lambda s: (s["work_from"] <= last) & (s["work_to"] >= first))
+
+    tax_statements = F.size(overlapping(F.col("spell_from"), F.col("spell_to"))).cast("bigint")
     if covered_from is None:
-        months = counted.select(
+        return gathered.select(
             "claim_id",
+            tax_statements.alias("tax_statements"),
             F.lit(0).cast("bigint").alias("tax_months_due"),
             F.lit(0).cast("bigint").alias("tax_months_filed"),
             F.lit(0).cast("bigint").alias("tax_months_matching"),
         )
-    else:
-        first_month = F.trunc(F.greatest(F.col("spell_from"), F.lit(covered_from)), "month")
-        # A workplace with no record (quarantined, never delivered) has no known payer
-        # number: its statements cannot be matched, so no month is due (a gap, not
-        # evidence of missing statements).
-        spell_months = subjects.where(
-            (F.col("spell_to") >= F.lit(covered_from)) & F.col("payer_business_no").isNotNull()
-        ).select(
-            "claim_id",
-            "person_key",
-            "payer_business_no",
-            "monthly_wage",
-            "spell_from",
-            "spell_to",
-            F.explode(F.sequence(first_month, F.trunc(F.col("spell_to"), "month"), F.expr("INTERVAL 1 MONTH"))).alias(
-                "month"
-            ),
+    first_month = F.trunc(F.greatest(F.col("spell_from"), F.lit(covered_from)), "month")
+    # A workplace with no record (quarantined, never delivered) has no known payer
+    # number: its statements cannot be matched, so no month is due (a gap, not
+    # evidence of missing statements).
+    has_months = (F.col("spell_to") >= F.lit(covered_from)) & F.col("payer_business_no").isNotNull()
+    months_due = F.when(
+        has_months,
+        F.filter(
+            F.sequence(first_month, F.trunc(F.col("spell_to"), "month"), F.expr("INTERVAL 1 MONTH")),
+            lambda month: statement_due_on(month) <= F.lit(as_of),
+        ),
+    ).otherwise(F.array().cast("array<date>"))
+
+    def judged(month: Column) -> Column:
+        month_end = F.last_day(month)
+        days = F.datediff(F.least(F.col("spell_to"), month_end), F.greatest(F.col("spell_from"), month)) + 1
+        return F.struct(
+            (F.col("monthly_wage") * days / F.dayofmonth(month_end)).alias("wage_due"),
+            overlapping(month, month_end).alias("statements"),
         )
-        due = spell_months.where(statement_due_on(F.col("month")) <= F.lit(as_of))
-        month_end = F.last_day(F.col("month"))
-        spell_days_in_month = F.datediff(F.least("spell_to", month_end), F.greatest("spell_from", "month")) + 1
-        wage_due = F.col("monthly_wage") * spell_days_in_month / F.dayofmonth(month_end)
-        filed = (
-            due.withColumn("wage_due", wage_due)
-            .join(statements, on=of_payer(F.col("month"), month_end), how="left")
-            .groupBy("claim_id", "month", "wage_due")
-            .agg(
-                (F.count("record_id") > 0).alias("filed"),
-                (F.count("amount") < F.count("record_id")).alias("amount_unknown"),
-                F.sum("amount").alias("paid"),
-            )
+
+    def matching(month: Column) -> Column:
+        statements, wage_due = month["statements"], month["wage_due"]
+        amount_unknown = F.exists(statements, lambda s: s["amount"].isNull())
+        paid = F.aggregate(
+            statements, F.lit(0).cast("bigint"), lambda total, s: total + F.coalesce(s["amount"], F.lit(0))
         )
-        matches = F.col("filed") & (
-            F.col("amount_unknown")
-            | F.coalesce(F.col("wage_due") <= 0, F.lit(True))
-            | (F.col("paid") >= F.lit(WAGE_MATCH_SHARE) * F.col("wage_due"))
+        return (F.size(statements) > 0) & (
+            amount_unknown | F.coalesce(wage_due <= 0, F.lit(True)) | (paid >= F.lit(WAGE_MATCH_SHARE) * wage_due)
         )
-        months = filed.groupBy("claim_id").agg(
-            F.count(F.lit(1)).alias("tax_months_due"),
-            F.count(F.when(F.col("filed"), F.lit(1))).alias("tax_months_filed"),
-            F.count(F.when(matches, F.lit(1))).alias("tax_months_matching"),
-        )
-    return counted.join(months, on="claim_id", how="left").select(
+
+    # Each due month with the statements of its days, gathered once (`judged`), then
+    # counted (a column of its own: a projection keeps it from being computed per count).
+    months = F.col("months")
+    return gathered.withColumn("months", F.transform(months_due, judged)).select(
         "claim_id",
-        "tax_statements",
-        F.coalesce(F.col("tax_months_due"), F.lit(0)).cast("bigint").alias("tax_months_due"),
-        F.coalesce(F.col("tax_months_filed"), F.lit(0)).cast("bigint").alias("tax_months_filed"),
-        F.coalesce(F.col("tax_months_matching"), F.lit(0)).cast("bigint").alias("tax_months_matching"),
+        tax_statements.alias("tax_statements"),
+        F.size(months).cast("bigint").alias("tax_months_due"),
+        F.size(F.filter(months, lambda m: F.size(m["statements"]) > 0)).cast("bigint").alias("tax_months_filed"),
+        F.size(F.filter(months, matching)).cast("bigint").alias("tax_months_matching"),
     )
 
 

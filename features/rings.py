@@ -380,16 +380,18 @@ def rings(
     workplace_components: DataFrame,
     claims: DataFrame,
     collusion: DataFrame,
-    graph_rows: DataFrame,
+    components: DataFrame,
     employments: DataFrame,
 ) -> DataFrame:
-    """The candidates' graph rows (`component_graph_rows`) and the claims' collusion
-    features -> one row per suspected ring (RING_COLUMNS). `employments`: whose spells
-    make a workplace a member through rotation (`ring_members`).
+    """The candidates (`workplace_components`: their workplaces), the graph
+    (`components`: every node's component) and the claims' collusion features -> one
+    row per suspected ring (RING_COLUMNS). `employments`: whose spells make a workplace
+    a member through rotation (`ring_members`) and enter the rings' graphs.
 
     Whether a candidate is a ring is decided from its members' claims alone; only the
-    rings' graphs are then analysed with networkx (`component_analytics`: a few dozen
-    of some thousands of candidates at a million persons)."""
+    rings' graphs are then built (`component_graph_rows`) and analysed with networkx
+    (`component_analytics`: a few dozen of some thousands of candidates at a million
+    persons)."""
     candidate_claims = (
         claims.select("claim_id", "person_key", "workplace_id")
         .join(workplace_components, on="workplace_id", how="inner")
@@ -425,7 +427,10 @@ def rings(
         )
         .localCheckpoint()  # read twice: which graphs to analyse, and the rows
     )
-    analytics = component_analytics(graph_rows.join(found.select("component"), on="component", how="left_semi"))
+    graph_rows = component_graph_rows(
+        edges, components, found.select("component"), claims, employments, workplace_components
+    )
+    analytics = component_analytics(graph_rows)
     joined = analytics.join(found, on="component", how="inner").join(
         _shared_attributes(edges, workplace_components), on="component", how="left"
     )

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from features.collusion_evidence import claim_collusion_features, graph_edges, workplace_components
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.coverage import EMPLOYMENT_FEED, TAX_FEED, coverage_of_tables, covered_from
-from features.rings import candidate_components, component_graph_rows, rings
+from features.rings import candidate_components, rings
 from fraud.layout import Layout
 from fraud.spark import join_keys, read_parquet
 from fraud.storage import atomic_dir, atomic_file, ensure_dir, write_csv, write_json
@@ -238,8 +238,7 @@ def analyse(
         candidates = candidates.join(ring_components, on="component", how="left_semi").localCheckpoint()
 
     candidate_workplaces = workplace_component.join(candidates.select("component"), on="component", how="left_semi")
-    graph_rows = component_graph_rows(edges, components, candidates, claims, tables["employments"], workplace_component)
-    found = rings(edges, candidate_workplaces, claims, collusion, graph_rows, tables["employments"])
+    found = rings(edges, candidate_workplaces, claims, collusion, components, tables["employments"])
     if carried is not None:
         unchanged = carried.rings.join(join_keys(stale_rings), on="component", how="left_anti")
         found = unchanged.select(*found.columns).unionByName(found)

@@ -1,0 +1,132 @@
+"""The payer's tax statements matched to a claim's qualifying spell
+(features/collusion_evidence.py:tax_statements_for_spells), against a computation by
+hand on seeded worlds: statements before, across and after each spell, filed late,
+of unknown amount, at other payers; spells of unknown and zero wage, at workplaces
+whose record is missing; the tax feed's span starting inside spells."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import random
+
+import pytest
+
+from features.collusion_evidence import WAGE_MATCH_SHARE, tax_statements_for_spells
+
+AS_OF = dt.date(2026, 3, 7)
+DAY = dt.timedelta(days=1)
+
+SPELLS = "claim_id string, spell_from date, spell_to date, monthly_wage bigint"
+CLAIMS = "claim_id string, person_key string, workplace_id string"
+WORKPLACES = "workplace_id string, business_no string"
+INCOME = (
+    "record_id string, person_key string, payer_business_no string, "
+    "work_from date, work_to date, amount bigint, filed_on date"
+)
+
+
+def _world(seed: int):
+    rng = random.Random(seed)
+    workplaces = [(f"wp{n}", f"b{n}") for n in range(4)]  # wp4 and wp5 have no record
+    spells, claims, income = [], [], []
+    for c in range(60):
+        person = f"p{c % 45}"  # some persons claim twice
+        workplace = f"wp{rng.randrange(6)}"
+        spell_from = dt.date(2023, 1, 1) + rng.randrange(900) * DAY
+        spell_to = min(spell_from + rng.randrange(0, 500) * DAY, AS_OF)
+        wage = rng.choice([None, 0, 2_000_000, 3_100_000, 2_500_000])
+        spells.append((f"c{c}", spell_from, spell_to, wage))
+        claims.append((f"c{c}", person, workplace))
+        business = f"b{workplace[2:]}"
+        for s in range(rng.randrange(12)):
+            month = spell_from.replace(day=1) + rng.randrange(-40, 540) * DAY
+            if rng.random() < 0.6:  # a monthly statement, else a few days of day work
+                work_from = month.replace(day=1)
+                work_to = work_from.replace(day=calendar.monthrange(work_from.year, work_from.month)[1])
+            else:
+                work_from = month
+                work_to = month + rng.randrange(0, 6) * DAY
+            amount = rng.choice([None, 500_000, 1_200_000, 1_600_000, 2_500_000, 3_000_000])
+            payer = business if rng.random() < 0.85 else f"b{rng.randrange(6)}"
+            filed_on = work_to + rng.randrange(0, 90) * DAY
+            income.append((f"r{c}-{s}", person, payer, work_from, work_to, amount, filed_on))
+    return spells, claims, workplaces, income
+
+
+def _month_starts(first: dt.date, last: dt.date):
+    month = first.replace(day=1)
+    while month <= last:
+        yield month
+        month = (month + 32 * DAY).replace(day=1)
+
+
+def _by_hand(spells, claims, workplaces, income, covered_from):
+    business = dict(workplaces)
+    of_claim = {claim_id: (person, workplace) for claim_id, person, workplace in claims}
+    expected = {}
+    for claim_id, spell_from, spell_to, wage in spells:
+        person, workplace = of_claim[claim_id]
+        payer = business.get(workplace)
+        statements = [
+            (work_from, work_to, amount)
+            for _, who, to_payer, work_from, work_to, amount, filed_on in income
+            if who == person and payer is not None and to_payer == payer and filed_on <= AS_OF
+        ]
+        overlapping = sum(1 for work_from, work_to, _ in statements if work_from <= spell_to and work_to >= spell_from)
+        due = filed = matching = 0
+        if covered_from is not None and payer is not None and spell_to >= covered_from:
+            for month in _month_starts(max(spell_from, covered_from), spell_to):
+                days_in_month = calendar.monthrange(month.year, month.month)[1]
+                month_end = month.replace(day=days_in_month)
+                next_month = month_end + DAY
+                if next_month.replace(day=calendar.monthrange(next_month.year, next_month.month)[1]) > AS_OF:
+                    continue  # its statement is not due yet
+                due += 1
+                in_month = [
+                    amount for work_from, work_to, amount in statements if work_from <= month_end and work_to >= month
+                ]
+                if not in_month:
+                    continue
+                filed += 1
+                days = (min(spell_to, month_end) - max(spell_from, month)).days + 1
+                wage_due = None if wage is None else wage * days / days_in_month
+                if (
+                    None in in_month
+                    or wage_due is None
+                    or wage_due <= 0
+                    or sum(in_month) >= WAGE_MATCH_SHARE * wage_due
+                ):
+                    matching += 1
+        expected[claim_id] = (overlapping, due, filed, matching)
+    return expected
+
+
+@pytest.mark.parametrize("covered_from", [None, dt.date(2024, 5, 1), dt.date(2020, 1, 1)])
+def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, covered_from):
+    for seed in (1, 2):
+        spells, claims, workplaces, income = _world(seed)
+        found = tax_statements_for_spells(
+            spark.createDataFrame(spells, SPELLS),
+            spark.createDataFrame(claims, CLAIMS),
+            spark.createDataFrame(workplaces, WORKPLACES),
+            spark.createDataFrame(income, INCOME),
+            AS_OF,
+            covered_from,
+        )
+        rows = {
+            row["claim_id"]: (
+                row["tax_statements"],
+                row["tax_months_due"],
+                row["tax_months_filed"],
+                row["tax_months_matching"],
+            )
+            for row in found.collect()
+        }
+        expected = _by_hand(spells, claims, workplaces, income, covered_from)
+        # The world gives each count something to find, and some months fail to match.
+        assert sum(counts[0] for counts in expected.values()) >= 20
+        if covered_from is not None:
+            assert sum(counts[2] - counts[3] for counts in expected.values()) >= 1
+            assert sum(counts[1] - counts[2] for counts in expected.values()) >= 1
+        assert rows == expected
