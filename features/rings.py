@@ -101,10 +101,10 @@ def component_graph_rows(
     employments: DataFrame,
     workplace_components: DataFrame,
 ) -> DataFrame:
-    """The rows each candidate's networkx graph is built from -> (component, src, dst,
-    link, day): its link edges (day null), the spells at its workplaces of the
-    claimants of its workplaces (link `employment`, day = acquired_on) and their claims
-    (link `claim`, day = filed_on)."""
+    """The rows the networkx graph of each of `candidates` (the rings, `rings`) is built
+    from -> (component, src, dst, link, day): its link edges (day null), the spells at
+    its workplaces of the claimants of its workplaces (link `employment`, day =
+    acquired_on) and their claims (link `claim`, day = filed_on)."""
     candidates = join_keys(candidates.select("component"))  # few: the history is scanned, not shuffled
     in_candidate = components.join(candidates, on="component", how="inner")
     link_rows = edges.join(in_candidate.select(F.col("node").alias("src"), "component"), on="src", how="inner").select(
@@ -258,8 +258,8 @@ def analyse_component(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def component_analytics(graph_rows: DataFrame) -> DataFrame:
-    """Graph rows of the candidates -> one row per candidate (ANALYTICS_SCHEMA),
-    computed with networkx in parallel, one candidate per group."""
+    """Graph rows of the rings (`component_graph_rows`) -> one row per ring
+    (ANALYTICS_SCHEMA), computed with networkx in parallel, one ring per group."""
     return graph_rows.groupBy("component").applyInPandas(analyse_component, schema=ANALYTICS_SCHEMA)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+from collections import Counter
 
 import pytest
 
@@ -51,6 +52,15 @@ def _world(seed: int):
             payer = business if rng.random() < 0.85 else f"b{rng.randrange(6)}"
             filed_on = work_to + rng.randrange(0, 90) * DAY
             income.append((f"r{c}-{s}", person, payer, work_from, work_to, amount, filed_on))
+        edge = rng.random()
+        if edge < 0.3:  # day work in the spell's last month, after its last day
+            last_day = spell_to.replace(day=calendar.monthrange(spell_to.year, spell_to.month)[1])
+            if spell_to < last_day:
+                income.append((f"r{c}-after", person, business, last_day, last_day, 900_000, last_day))
+        elif edge < 0.6:  # two part payments in a whole month of the spell, each under half the wage
+            month = (spell_from.replace(day=1) + 32 * DAY).replace(day=1)
+            for part in range(2 if month + 31 * DAY <= spell_to else 0):
+                income.append((f"r{c}-part{part}", person, business, month, month + 9 * DAY, 800_000, month))
     return spells, claims, workplaces, income
 
 
@@ -62,9 +72,12 @@ def _month_starts(first: dt.date, last: dt.date):
 
 
 def _by_hand(spells, claims, workplaces, income, covered_from):
+    """-> (the four counts per claim, how often the cases this function is easiest to
+    get wrong occur: a month filed only by statements outside the spell's days, a
+    month matching only on the sum of its statements)."""
     business = dict(workplaces)
     of_claim = {claim_id: (person, workplace) for claim_id, person, workplace in claims}
-    expected = {}
+    expected, seen = {}, Counter()
     for claim_id, spell_from, spell_to, wage in spells:
         person, workplace = of_claim[claim_id]
         payer = business.get(workplace)
@@ -83,12 +96,17 @@ def _by_hand(spells, claims, workplaces, income, covered_from):
                 if next_month.replace(day=calendar.monthrange(next_month.year, next_month.month)[1]) > AS_OF:
                     continue  # its statement is not due yet
                 due += 1
-                in_month = [
-                    amount for work_from, work_to, amount in statements if work_from <= month_end and work_to >= month
+                in_spell_month = [
+                    (work_from, work_to, amount)
+                    for work_from, work_to, amount in statements
+                    if work_from <= month_end and work_to >= month
                 ]
+                in_month = [amount for _, _, amount in in_spell_month]
                 if not in_month:
                     continue
                 filed += 1
+                if all(work_from > spell_to or work_to < spell_from for work_from, work_to, _ in in_spell_month):
+                    seen["filed outside the spell's days"] += 1
                 days = (min(spell_to, month_end) - max(spell_from, month)).days + 1
                 wage_due = None if wage is None else wage * days / days_in_month
                 if (
@@ -98,8 +116,10 @@ def _by_hand(spells, claims, workplaces, income, covered_from):
                     or sum(in_month) >= WAGE_MATCH_SHARE * wage_due
                 ):
                     matching += 1
+                    if None not in in_month and wage_due and max(in_month) < WAGE_MATCH_SHARE * wage_due:
+                        seen["matching on the sum"] += 1
         expected[claim_id] = (overlapping, due, filed, matching)
-    return expected
+    return expected, seen
 
 
 @pytest.mark.parametrize("covered_from", [None, dt.date(2024, 5, 1), dt.date(2020, 1, 1)])
@@ -123,10 +143,13 @@ def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, co
             )
             for row in found.collect()
         }
-        expected = _by_hand(spells, claims, workplaces, income, covered_from)
+        expected, seen = _by_hand(spells, claims, workplaces, income, covered_from)
         # The world gives each count something to find, and some months fail to match.
         assert sum(counts[0] for counts in expected.values()) >= 20
         if covered_from is not None:
             assert sum(counts[2] - counts[3] for counts in expected.values()) >= 1
             assert sum(counts[1] - counts[2] for counts in expected.values()) >= 1
+            assert seen["filed outside the spell's days"] >= 1
+            assert seen["matching on the sum"] >= 1
+        assert found.count() == len(spells)  # one row per spell
         assert rows == expected
