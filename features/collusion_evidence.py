@@ -354,13 +354,16 @@ def tax_statements_for_spells(
             overlapping(month, month_end).alias("statements"),
         )
 
+    def filed(month: Column) -> Column:
+        return F.size(month["statements"]) > 0
+
     def matching(month: Column) -> Column:
         statements, wage_due = month["statements"], month["wage_due"]
         amount_unknown = F.exists(statements, lambda s: s["amount"].isNull())
         paid = F.aggregate(
             statements, F.lit(0).cast("bigint"), lambda total, s: total + F.coalesce(s["amount"], F.lit(0))
         )
-        return (F.size(statements) > 0) & (
+        return filed(month) & (
             amount_unknown | F.coalesce(wage_due <= 0, F.lit(True)) | (paid >= F.lit(WAGE_MATCH_SHARE) * wage_due)
         )
 
@@ -371,7 +374,7 @@ def tax_statements_for_spells(
         "claim_id",
         tax_statements.alias("tax_statements"),
         F.size(months).cast("bigint").alias("tax_months_due"),
-        F.size(F.filter(months, lambda m: F.size(m["statements"]) > 0)).cast("bigint").alias("tax_months_filed"),
+        F.size(F.filter(months, filed)).cast("bigint").alias("tax_months_filed"),
         F.size(F.filter(months, matching)).cast("bigint").alias("tax_months_matching"),
     )
 

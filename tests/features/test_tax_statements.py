@@ -96,16 +96,16 @@ def _by_hand(spells, claims, workplaces, income, covered_from):
                 if next_month.replace(day=calendar.monthrange(next_month.year, next_month.month)[1]) > AS_OF:
                     continue  # its statement is not due yet
                 due += 1
-                in_spell_month = [
+                of_month = [
                     (work_from, work_to, amount)
                     for work_from, work_to, amount in statements
                     if work_from <= month_end and work_to >= month
                 ]
-                in_month = [amount for _, _, amount in in_spell_month]
+                in_month = [amount for _, _, amount in of_month]
                 if not in_month:
                     continue
                 filed += 1
-                if all(work_from > spell_to or work_to < spell_from for work_from, work_to, _ in in_spell_month):
+                if all(work_from > spell_to or work_to < spell_from for work_from, work_to, _ in of_month):
                     seen["filed outside the spell's days"] += 1
                 days = (min(spell_to, month_end) - max(spell_from, month)).days + 1
                 wage_due = None if wage is None else wage * days / days_in_month
@@ -134,6 +134,7 @@ def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, co
             AS_OF,
             covered_from,
         )
+        collected = found.collect()
         rows = {
             row["claim_id"]: (
                 row["tax_statements"],
@@ -141,7 +142,7 @@ def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, co
                 row["tax_months_filed"],
                 row["tax_months_matching"],
             )
-            for row in found.collect()
+            for row in collected
         }
         expected, seen = _by_hand(spells, claims, workplaces, income, covered_from)
         # The world gives each count something to find, and some months fail to match.
@@ -151,5 +152,5 @@ def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, co
             assert sum(counts[1] - counts[2] for counts in expected.values()) >= 1
             assert seen["filed outside the spell's days"] >= 1
             assert seen["matching on the sum"] >= 1
-        assert found.count() == len(spells)  # one row per spell
+        assert len(collected) == len(spells)  # one row per spell
         assert rows == expected
