@@ -602,9 +602,13 @@ def workplace_claim_counts(
 ) -> DataFrame:
     """Per claim (of `subjects`, by default every claim), how old its workplace was
     when it was filed, how many claims that workplace produced in its first two years
-    and how many people it ever employed -> (claim_id, workplace_age_days,
-    workplace_claims, workplace_workers). `employments`: the spells at the claims'
-    workplaces."""
+    and, for a claim filed while it was young (YOUNG_WORKPLACE_DAYS), how many people
+    it ever employed -> (claim_id, workplace_age_days, workplace_claims,
+    workplace_workers). `employments`: the spells at the claims' workplaces.
+
+    workplace_workers is read only by the young-workplace rules (GH-02, GH-04): for any
+    other claim it is null, so that a hire at an older workplace changes none of its
+    claims' rows, and a nightly run does not cross-match them again for it."""
     opened = workplaces.select("workplace_id", "opened_on")
     workers = employments.groupBy("workplace_id").agg(F.count_distinct("person_key").alias("workplace_workers"))
 
@@ -625,7 +629,12 @@ def workplace_claim_counts(
             "claim_id",
             F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
             F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
-            F.coalesce(F.col("workplace_workers"), F.lit(0)).cast("bigint").alias("workplace_workers"),
+            F.when(
+                F.datediff("filed_on", "opened_on") <= YOUNG_WORKPLACE_DAYS,
+                F.coalesce(F.col("workplace_workers"), F.lit(0)),
+            )
+            .cast("bigint")
+            .alias("workplace_workers"),
         )
     )
 
@@ -803,7 +812,8 @@ def claim_collusion_features(
         flag(is_few_layoffs_while_hiring).alias("is_few_layoffs_while_hiring"),
         "workplace_age_days",
         F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
-        F.coalesce(F.col("workplace_workers"), F.lit(0)).cast("bigint").alias("workplace_workers"),
+        # Null unless the workplace was young at the claim (workplace_claim_counts).
+        F.col("workplace_workers").cast("bigint").alias("workplace_workers"),
         flag(is_young_with_many_claims).alias("is_young_workplace_with_many_claims"),
         F.coalesce(F.col("account_claimants"), F.lit(0)).cast("bigint").alias("account_claimants"),
         flag(F.col("is_account_shared_with_workplace")).alias("is_account_shared_with_workplace"),
@@ -824,6 +834,7 @@ def no_collusion(claims: DataFrame) -> DataFrame:
         "rehire_relation": "string",
         "workplace_component": "string",
         "workplace_age_days": "int",
+        "workplace_workers": "bigint",
         "layoffs_23_expected": "double",
         "insured_days_18m": "int",
         "last_certified_to": "date",

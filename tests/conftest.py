@@ -410,11 +410,20 @@ def hex_key(name: str) -> str:
 
 
 def conformed_frame(spark, table_name: str, rows: list[dict]):
-    """A conformed table (contract columns, contract types) from a few dicts."""
+    """A conformed table (contract columns, contract types) from a few rows of text
+    cells as a feed delivers them (the row helpers above); an empty cell is null."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
     from fraud import contract
 
     table = contract.TABLES[table_name]
-    return spark.createDataFrame([tuple(row.get(name) for name in table.column_names) for row in rows], table.spark_ddl)
+    schema = StructType.fromDDL(table.spark_ddl)
+    text = spark.createDataFrame(
+        [tuple(row.get(name) or None for name in table.column_names) for row in rows],
+        ", ".join(f"`{name}` string" for name in table.column_names),
+    )
+    return text.select(*(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields))
 
 
 # --- a local webhook receiver (operator notifications, ops/notify.py) ---------------
