@@ -3,6 +3,7 @@ synthetic training examples and a tiny scoring model."""
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import importlib.util
 import os
@@ -410,20 +411,28 @@ def hex_key(name: str) -> str:
 
 
 def conformed_frame(spark, table_name: str, rows: list[dict]):
-    """A conformed table (contract columns, contract types) from a few rows of text
-    cells as a feed delivers them (the row helpers above); an empty cell is null."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StructType
-
+    """A conformed table (contract columns, contract types) from a few dicts of typed
+    values, or of text cells as a feed delivers them (the row helpers above): a date,
+    timestamp or number given as text is read as conform reads it, an empty one as
+    null; text stays as given."""
     from fraud import contract
 
     table = contract.TABLES[table_name]
-    schema = StructType.fromDDL(table.spark_ddl)
-    text = spark.createDataFrame(
-        [tuple(row.get(name) or None for name in table.column_names) for row in rows],
-        ", ".join(f"`{name}` string" for name in table.column_names),
+    kinds = dict(part.split() for part in table.spark_ddl.replace("`", "").split(", "))
+    read = {
+        "date": dt.date.fromisoformat,
+        "timestamp": dt.datetime.fromisoformat,
+        "bigint": int,
+    }
+
+    def typed(name, value):
+        if not isinstance(value, str) or kinds[name] == "string":
+            return value
+        return read[kinds[name]](value) if value else None
+
+    return spark.createDataFrame(
+        [tuple(typed(name, row.get(name)) for name in table.column_names) for row in rows], table.spark_ddl
     )
-    return text.select(*(F.col(field.name).cast(field.dataType).alias(field.name) for field in schema.fields))
 
 
 # --- a local webhook receiver (operator notifications, ops/notify.py) ---------------
