@@ -597,30 +597,6 @@ def layoffs_while_hiring(
     )
 
 
-def reaches_layoff_window(acquired_on: Column, lost_on: Column, spell_to: Column) -> Column:
-    """Whether a spell held at a claim's workplace from `acquired_on` to `lost_on`
-    (null: still held) can count in any of the claim's layoffs_while_hiring counts,
-    the claim's qualifying spell having ended on `spell_to`: only a spell whose time
-    reaches the claim's window or the history before it can (its layoffs, earlier
-    layoffs, hires and headcount all lie in [spell_to - window - history, spell_to +
-    window])."""
-    return (acquired_on <= F.date_add(spell_to, LAYOFF_WINDOW_DAYS)) & (
-        lost_on.isNull() | (lost_on >= F.date_sub(spell_to, LAYOFF_WINDOW_DAYS + LAYOFF_HISTORY_DAYS))
-    )
-
-
-def is_early_claim(filed_on: Column, opened_on: Column) -> Column:
-    """Whether a claim was filed in its workplace's first two years: those are the
-    workplace_claims every claim at the workplace counts (workplace_claim_counts)."""
-    return F.datediff(filed_on, opened_on) <= 2 * YOUNG_WORKPLACE_DAYS
-
-
-def is_young_at_filing(filed_on: Column, opened_on: Column) -> Column:
-    """Whether the workplace was young (YOUNG_WORKPLACE_DAYS) when the claim was filed:
-    only then does the claim's row hold how many people it ever employed."""
-    return F.datediff(filed_on, opened_on) <= YOUNG_WORKPLACE_DAYS
-
-
 def workplace_claim_counts(
     claims: DataFrame, workplaces: DataFrame, employments: DataFrame, subjects: DataFrame | None = None
 ) -> DataFrame:
@@ -641,7 +617,7 @@ def workplace_claim_counts(
 
     with_age = aged(claims)
     early_claims = (
-        with_age.where(is_early_claim(F.col("filed_on"), F.col("opened_on")))
+        with_age.where(F.datediff("filed_on", "opened_on") <= 2 * YOUNG_WORKPLACE_DAYS)
         .groupBy("workplace_id")
         .agg(F.count(F.lit(1)).alias("workplace_claims"))
     )
@@ -654,7 +630,7 @@ def workplace_claim_counts(
             F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
             F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
             F.when(
-                is_young_at_filing(F.col("filed_on"), F.col("opened_on")),
+                F.datediff("filed_on", "opened_on") <= YOUNG_WORKPLACE_DAYS,
                 F.coalesce(F.col("workplace_workers"), F.lit(0)),
             )
             .cast("bigint")

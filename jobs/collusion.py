@@ -22,14 +22,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
-from features.collusion_evidence import (
-    YOUNG_WORKPLACE_DAYS,
-    claim_collusion_features,
-    graph_edges,
-    is_early_claim,
-    reaches_layoff_window,
-    workplace_components,
-)
+from features.collusion_evidence import claim_collusion_features, graph_edges, workplace_components
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.coverage import EMPLOYMENT_FEED, TAX_FEED, coverage_of_tables, covered_from
 from features.rings import candidate_components, rings
@@ -92,19 +85,13 @@ def touched_claims(
     A claim's row reads its own record, its claimant's spells and statements, its
     certifications, the claims and spells of its workplace, the claims paid into its
     account and the workplaces of its component (related workplaces, the label). So a
-    claim is recomputed when any of these changed: its workplace's record, an edge
-    anywhere in its component now or on the base night, or its component's label; a
-    claim at its workplace filed in the workplace's first two years (the claims such a
-    workplace produced); a spell at its workplace that reaches the claim's layoff
-    window or its history, or any spell there if the workplace was young at the claim
-    (how many people it employed; `spells_reach`); its claimant (a claim, spell or
-    statement); its account (a claim or workplace paid into it); a certification of
-    it; or a month of its qualifying spell became due for a tax statement since the
-    base night (features/collusion_evidence.py:statement_due_on, inside the tax feed's
-    span: the one feature that reads the run date).
-
-    The workplaces returned are every workplace with a changed record, claim or spell,
-    or in a changed component: their rings read all of these."""
+    claim is recomputed when any of these changed: its workplace is touched (the
+    workplace record, a claim or a spell at it, an edge anywhere in its component now
+    or on the base night, a new component label), its claimant is (a claim, spell or
+    statement), its account is (a claim or workplace paid into it), a certification
+    of it changed, or a month of its qualifying spell became due for a tax statement
+    since the base night (features/collusion_evidence.py:statement_due_on, inside the tax
+    feed's span: the one feature that reads the run date)."""
     changes = carried.changes
 
     def workplaces_in_components_of(nodes: DataFrame, node_components: DataFrame) -> DataFrame:
@@ -117,24 +104,13 @@ def touched_claims(
         .where(~F.col("component").eqNullSafe(F.col("before")))
         .select("workplace_id")
     )
-    in_changed_components = (
-        workplaces_in_components_of(changed, components)
-        .unionByName(workplaces_in_components_of(changed, carried.components))
-        .unionByName(relabelled)
-    )
     workplaces = (
         changes.values("workplace_id", "workplaces", "claims", "employments")
-        .unionByName(in_changed_components)
+        .unionByName(workplaces_in_components_of(changed, components))
+        .unionByName(workplaces_in_components_of(changed, carried.components))
+        .unionByName(relabelled)
         .distinct()
         .localCheckpoint()
-    )
-    # Where every claim is recomputed: the rest of `workplaces` recompute the claims
-    # their changed spells reach.
-    whole = (
-        changes.values("workplace_id", "workplaces")
-        .unionByName(in_changed_components)
-        .unionByName(_early_claims_workplaces(changes, tables["workplaces"]))
-        .distinct()
     )
     persons = changes.values("person_key", "claims", "employments", "income")
     accounts = changes.values("bank_account_key", "claims", "workplaces")
@@ -159,9 +135,8 @@ def touched_claims(
         became_due = carried.claims.where(F.col("spell_to").isNotNull() & spans_a_month_due).select("claim_id")
     claims = tables["claims"]
     claim_ids = (
-        claims.join(join_keys(whole), on="workplace_id", how="left_semi")
+        claims.join(join_keys(workplaces), on="workplace_id", how="left_semi")
         .select("claim_id")
-        .unionByName(spells_reach(claims, changes, carried.claims, workplaces))
         .unionByName(claims.join(join_keys(persons), on="person_key", how="left_semi").select("claim_id"))
         .unionByName(claims.join(join_keys(accounts), on="bank_account_key", how="left_semi").select("claim_id"))
         .unionByName(changes.values("claim_id", "certifications"))
@@ -170,52 +145,6 @@ def touched_claims(
     )
     subjects = claims.join(join_keys(claim_ids), on="claim_id", how="left_semi").localCheckpoint()
     return subjects, workplaces
-
-
-def _early_claims_workplaces(changes: NightChanges, workplaces: DataFrame) -> DataFrame:
-    """The workplaces where a changed claim (either version) was filed in the
-    workplace's first two years: every claim there counts it (workplace_claims)."""
-    opened = workplaces.select("workplace_id", "opened_on")
-    filed = (
-        changes.new["claims"]
-        .select("workplace_id", "filed_on")
-        .unionByName(changes.old["claims"].select("workplace_id", "filed_on"))
-    )
-    return (
-        filed.join(opened, on="workplace_id", how="inner")
-        .where(is_early_claim(F.col("filed_on"), F.col("opened_on")))
-        .select("workplace_id")
-    )
-
-
-def spells_reach(claims: DataFrame, changes: NightChanges, before: DataFrame, workplaces: DataFrame) -> DataFrame:
-    """The claims at `workplaces` that a changed spell (either version) at their
-    workplace can reach -> (claim_id): those whose layoff window or its history the
-    spell's time reaches (features/collusion_evidence.py:reaches_layoff_window), and
-    every claim filed while the workplace was young (its row counts the people the
-    workplace ever employed).
-
-    A claim's qualifying spell and its workplace's age are read from its row on the
-    base night (`before`): a claim whose own record, claimant's spells or workplace
-    record changed is recomputed for that (`touched_claims`), and a claim the base
-    night did not have is new, recomputed with its claimant."""
-    spells = join_keys(
-        changes.new["employments"]
-        .select("workplace_id", "acquired_on", "lost_on")
-        .unionByName(changes.old["employments"].select("workplace_id", "acquired_on", "lost_on"))
-        .withColumnRenamed("workplace_id", "spell_workplace_id")
-    )
-    at_workplaces = join_keys(
-        claims.join(join_keys(workplaces), on="workplace_id", how="left_semi").select("claim_id", "workplace_id")
-    )
-    subjects = before.select("claim_id", "spell_to", "workplace_age_days").join(
-        at_workplaces, on="claim_id", how="inner"
-    )
-    reaches = (F.col("spell_workplace_id") == F.col("workplace_id")) & (
-        (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS)
-        | reaches_layoff_window(F.col("acquired_on"), F.col("lost_on"), F.col("spell_to"))
-    )
-    return subjects.join(spells, on=reaches, how="left_semi").select("claim_id")
 
 
 def changed_rows(now: DataFrame, before: DataFrame, claim_ids: DataFrame) -> DataFrame:
