@@ -622,15 +622,16 @@ def workplace_claim_counts(
         .agg(F.count(F.lit(1)).alias("workplace_claims"))
     )
     subject_age = with_age if subjects is None else aged(subjects)
+    age = F.datediff("filed_on", "opened_on")
     return (
         subject_age.join(early_claims, on="workplace_id", how="left")
         .join(workers, on="workplace_id", how="left")
         .select(
             "claim_id",
-            F.datediff("filed_on", "opened_on").alias("workplace_age_days"),
+            age.alias("workplace_age_days"),
             F.coalesce(F.col("workplace_claims"), F.lit(0)).cast("bigint").alias("workplace_claims"),
             F.when(
-                F.datediff("filed_on", "opened_on") <= YOUNG_WORKPLACE_DAYS,
+                age <= YOUNG_WORKPLACE_DAYS,
                 F.coalesce(F.col("workplace_workers"), F.lit(0)),
             )
             .cast("bigint")

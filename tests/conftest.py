@@ -418,7 +418,7 @@ def conformed_frame(spark, table_name: str, rows: list[dict]):
     from fraud import contract
 
     table = contract.TABLES[table_name]
-    kinds = dict(part.split() for part in table.spark_ddl.replace("`", "").split(", "))
+    kinds = {column.name: column.spark_type for column in table.columns}
     read = {
         "date": dt.date.fromisoformat,
         "timestamp": dt.datetime.fromisoformat,
