@@ -93,6 +93,7 @@ ENVIRONMENT: dict[str, tuple[str, object]] = {
     "FRAUD_RETENTION_KEEP": ("retention_keep", int),
     "FRAUD_NOTICE_RESPONSE_DAYS": ("notice_response_days", int),
     "FRAUD_CONTROL_SAMPLE": ("control_sample", str),
+    "FRAUD_STAGE_SERVER": ("stage_server", Path),
 }
 
 
@@ -139,6 +140,10 @@ class Settings:
     # The night's random control sample of the undecided claims the queue left out
     # (jobs/safeguards.py): a count ("200") or a share ("0.5%").
     control_sample: str = "200"
+    # The socket of a `fraudctl stage-server` the Airflow tasks hand their Spark stage
+    # to (jobs/stage_server.py): one warm JVM for every night instead of one per task.
+    # Where a stage is computed changes no output: no manifest records it.
+    stage_server: Path | None = None
 
     def __post_init__(self):
         SampleSize.parse(self.control_sample)  # a clear error now, not in the night's last stage
@@ -160,8 +165,9 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("landing", "warehouse"):
             values[key] = Path(values.get(key, getattr(cls, key))).resolve()
-        if values.get("landing_root") is not None:
-            values["landing_root"] = Path(values["landing_root"]).resolve()
+        for key in ("landing_root", "stage_server"):
+            if values.get(key) is not None:
+                values[key] = Path(values[key]).resolve()
         return cls(**values)
 
     def as_manifest(self) -> dict:
@@ -182,6 +188,7 @@ class Settings:
             "incremental_min_rows",
             "retention_keep",
             "notice_response_days",
+            "stage_server",
         ):
             recorded.pop(key)
         return recorded

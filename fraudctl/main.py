@@ -652,6 +652,31 @@ def serve(warehouse: Path, host: str, port: int, ageing_days: int, trusted_user_
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
+@main.command("stage-server")
+@click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The Unix socket to listen on (default: $FRAUD_STAGE_SERVER).",
+)
+def stage_server(socket_path: Path | None) -> None:
+    """Run the Airflow DAG's Spark stages in one long-lived Spark driver (until stopped).
+
+    Tasks whose FRAUD_STAGE_SERVER names this socket hand it their stage instead of
+    starting a JVM each; one started with other code or Spark settings runs its stage
+    itself (docs/scale.md)."""
+    from fraud.config import Settings
+    from jobs.stage_server import serve
+
+    settings = Settings.from_env()
+    path = socket_path or settings.stage_server
+    if path is None:
+        _fail(2, "no socket: pass --socket or set FRAUD_STAGE_SERVER")
+    click.echo(f"stage server on {path.resolve()}")
+    serve(path.resolve(), settings)
+
+
 @main.group()
 def users() -> None:
     """The workbench's users and their roles (investigator, supervisor, auditor)."""

@@ -390,10 +390,19 @@ def drops_arrived(context: dict, now: datetime | None = None) -> bool:
 
 def run_for_airflow(stage: str, context: dict, upstream: dict[str, str] | None = None) -> dict[str, str]:
     """An Airflow task's one call: the run date from the task's context (refused if it
-    is after today in Seoul), the settings with the run's Params, then the stage."""
+    is after today in Seoul), the settings with the run's Params, then the stage: a
+    Spark stage on the stage server when FRAUD_STAGE_SERVER names one that takes it
+    (jobs/stage_server.py), else in this process."""
     ds = _airflow_run_date(context)
     check_run_date(ds)
-    return run_stage(stage, ds, upstream, settings_for_run(context.get("params")))
+    settings = settings_for_run(context.get("params"))
+    if settings.stage_server is not None and next(s for s in STAGES if s.name == stage).uses_spark:
+        from jobs.stage_server import submit
+
+        done = submit(settings.stage_server, stage, ds, upstream, settings)
+        if done is not None:
+            return done
+    return run_stage(stage, ds, upstream, settings)
 
 
 def published_event(upstream: dict[str, str]) -> dict:

@@ -14,7 +14,7 @@ def _invoke(*args):
     return CliRunner().invoke(main, ["--log-level", "ERROR", *args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"], ["rules"], ["train"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["synth"], ["evaluate"], ["rules"], ["train"], ["stage-server"]])
 def test_every_command_has_help(command):
     result = _invoke(*command, "--help")
     assert result.exit_code == 0 and "Usage:" in result.output
@@ -23,6 +23,13 @@ def test_every_command_has_help(command):
 def test_bad_date_is_a_usage_error(tmp_path):
     result = _invoke("run", "--landing", str(tmp_path), "--warehouse", str(tmp_path / "w"), "--ds", "2026-02-30")
     assert result.exit_code == 2 and "is not a date" in result.output
+
+
+def test_a_stage_server_without_a_socket_is_a_one_line_error(monkeypatch):
+    monkeypatch.delenv("FRAUD_STAGE_SERVER", raising=False)
+    result = _invoke("stage-server")
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("no socket: pass --socket or set FRAUD_STAGE_SERVER")
 
 
 def test_altered_file_exits_3_with_one_line_naming_it(tmp_path):
