@@ -673,8 +673,11 @@ def stage_server(socket_path: Path | None) -> None:
     path = socket_path or settings.stage_server
     if path is None:
         _fail(2, "no socket: pass --socket or set FRAUD_STAGE_SERVER")
-    click.echo(f"stage server on {path.resolve()}")
-    serve(path.resolve(), settings)
+    click.echo(f"stage server starting on {path.resolve()} (Spark first; stop it with SIGTERM or Ctrl-C)")
+    try:
+        serve(path.resolve(), settings)
+    except ValueError as error:  # the socket's path: too long, taken, not a socket
+        _fail(2, str(error))
 
 
 @main.group()

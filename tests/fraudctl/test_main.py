@@ -32,6 +32,12 @@ def test_a_stage_server_without_a_socket_is_a_one_line_error(monkeypatch):
     assert result.output.strip().endswith("no socket: pass --socket or set FRAUD_STAGE_SERVER")
 
 
+def test_a_stage_server_socket_path_too_long_is_a_one_line_error(tmp_path):
+    result = _invoke("stage-server", "--socket", str(tmp_path / ("s" * 120)))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].endswith("is longer than 107 bytes")
+
+
 def test_altered_file_exits_3_with_one_line_naming_it(tmp_path):
     landing = tmp_path / "landing"
     write_drop(landing, "ei", "2026-03-02", {"claims": csv_text([claim_row()])})

@@ -3,9 +3,13 @@ long-lived driver, with the same settings, results and errors as in the task."""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import socket
 import stat
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -42,10 +46,14 @@ def server(tmp_path):
     threads = []
     directory = Path(tempfile.mkdtemp(prefix="ss-"))
 
-    def start(served: Settings, runner=None) -> Path:
+    def start(served: Settings, runner=None, **options) -> Path:
         path = directory / "stages.sock"
         ready = threading.Event()
-        thread = threading.Thread(target=stage_server.serve, args=(path, served, runner, ready, stop), daemon=True)
+        if runner is not None:  # no Spark in this process: a fake runner's driver never stops
+            options.setdefault("driver_stopped", lambda: False)
+        thread = threading.Thread(
+            target=stage_server.serve, args=(path, served, runner, ready, stop), kwargs=options, daemon=True
+        )
         thread.start()
         assert ready.wait(60)
         threads.append(thread)
@@ -55,6 +63,7 @@ def server(tmp_path):
     stop.set()
     for thread in threads:
         thread.join(10)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _recording_runner(calls: list):
@@ -79,7 +88,14 @@ def test_a_stage_sent_to_the_server_runs_there_with_the_tasks_settings_and_its_l
 
     assert done == {"ingest": "/w/ingest.json", "validate": "/w/runs/2026-03-02/validate.json"}
     assert calls == [("validate", DS, {"ingest": "/w/ingest.json"}, settings)]  # every setting, as the task had it
-    assert ("jobs.somewhere", logging.INFO, "stage validate ran on the server") in caplog.record_tuples
+    # logged again in the task (this thread), not only where the server logged it (here,
+    # the same process, a record the task logs again is forwarded once more while the
+    # stage runs)
+    assert "stage validate ran on the server" in [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "jobs.somewhere" and record.thread == threading.get_ident()
+    ]
 
 
 def test_a_stage_that_fails_on_the_server_fails_the_task_and_the_server_serves_the_next(tmp_path, server):
@@ -99,18 +115,106 @@ def test_a_task_with_other_spark_settings_or_other_code_runs_its_stage_itself(tm
     with caplog.at_level(logging.WARNING):
         assert stage_server.submit(path, "validate", DS, {}, other_spark) is None
     assert "other spark_shuffle_partitions: restart the server" in caplog.text
+    monkeypatch.setenv("FRAUD_MLFLOW_TRACKING_URI", "http://registry.example.org")  # another model registry
+    assert stage_server.submit(path, "validate", DS, {}, _settings(tmp_path)) is None
+    assert "the server's environment differ from the task's" in caplog.text
+    monkeypatch.delenv("FRAUD_MLFLOW_TRACKING_URI")
+    monkeypatch.setattr(stage_server, "source_digest", lambda: "an uncommitted edit")
+    assert stage_server.submit(path, "validate", DS, {}, _settings(tmp_path)) is None
+    assert "the server's source_digest differ from the task's" in caplog.text
     monkeypatch.setattr(stage_server, "code_version", lambda: "0.1.0+gother")  # the task's checkout moved on
     assert stage_server.submit(path, "validate", DS, {}, _settings(tmp_path)) is None
     assert "the task 0.1.0+gother: restart the server" in caplog.text
     assert calls == []
 
 
-def test_a_line_that_is_no_request_is_refused_and_the_server_serves_the_next(tmp_path, server):
-    import socket
+def test_a_server_whose_spark_driver_stopped_sends_every_stage_back_to_its_task(tmp_path, server, caplog):
+    calls = []
+    path = server(_settings(tmp_path), _recording_runner(calls), driver_stopped=lambda: True)
+    with caplog.at_level(logging.WARNING):
+        assert stage_server.submit(path, "validate", DS, {}, _settings(tmp_path)) is None
+    assert "Spark driver has stopped" in caplog.text and calls == []
 
+
+def test_memory_is_given_back_after_each_stage_run_and_the_jvm_s_at_the_night_s_end(tmp_path, server, monkeypatch):
+    import fraud.spark
+
+    calls, released = [], []
+    path = server(_settings(tmp_path), _recording_runner(calls), release=released.append)
+    stage_server.submit(path, "validate", DS, {}, _settings(tmp_path))
+    stage_server.submit(path, "validate", DS, {}, _settings(tmp_path, spark_ui=True))  # refused: nothing ran
+    stage_server.submit(path, "report", DS, {}, _settings(tmp_path))
+    deadline = time.monotonic() + 10
+    while len(released) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert released == ["validate", "report"]
+
+    flags = []
+    monkeypatch.setattr(fraud.spark, "release_memory", lambda jvm=True: flags.append(jvm))
+    release = stage_server._release_after(pipeline.STAGES)
+    for stage in ("validate", "conform", "collusion", "crossmatch", "safeguards", "report"):
+        release(stage)
+    assert flags == [False, False, False, False, True, True]  # as fraudctl run: before the report, and after it
+
+
+def test_a_task_that_goes_away_during_its_stage_has_its_spark_jobs_cancelled(tmp_path, server):
+    entered, cancelled = threading.Event(), threading.Event()
+
+    def runner(stage, ds, upstream, settings):
+        entered.set()
+        assert cancelled.wait(20), "the stage was not cancelled"
+        raise RuntimeError("job cancelled")
+
+    path = server(_settings(tmp_path), runner, cancel=cancelled.set)
+    request = {
+        "stage": "collusion",
+        "ds": DS.isoformat(),
+        "upstream": {},
+        "settings": stage_server.settings_to_json(_settings(tmp_path)),
+        "identity": stage_server.identity(),
+    }
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(str(path))
+        connection.sendall((json.dumps(request) + "\n").encode())
+        assert connection.makefile("rb").readline() == b'{"started": "collusion"}\n'
+        assert entered.wait(20)
+    # the task's process is gone (its timeout killed it): the server cancels the stage
+    assert cancelled.wait(20)
+
+
+def test_a_server_will_not_take_a_path_a_server_listens_on_or_that_is_no_socket(tmp_path, server):
+    path = server(_settings(tmp_path), _recording_runner([]))
+    with pytest.raises(ValueError, match="already listens"):
+        stage_server.serve(path, _settings(tmp_path), runner=_recording_runner([]))
+    regular = tmp_path / "a-file"
+    regular.write_text("keep me")
+    with pytest.raises(ValueError, match="is not a socket"):
+        stage_server.serve(regular, _settings(tmp_path), runner=_recording_runner([]))
+    assert regular.read_text() == "keep me"
+    with pytest.raises(ValueError, match="longer than 107 bytes"):
+        stage_server.serve(tmp_path / ("x" * 120), _settings(tmp_path), runner=_recording_runner([]))
+    dead = tmp_path / "dead.sock"  # left by a server that was killed: taken over
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as left:
+        left.bind(str(dead))
+    stop = threading.Event()
+    ready = threading.Event()
+    threading.Thread(
+        target=stage_server.serve,
+        args=(dead, _settings(tmp_path), _recording_runner([]), ready, stop),
+        kwargs={"driver_stopped": lambda: False},
+        daemon=True,
+    ).start()
+    assert ready.wait(20)
+    assert stage_server.submit(dead, "validate", DS, {}, _settings(tmp_path)) == {
+        "validate": "/w/runs/2026-03-02/validate.json"
+    }
+    stop.set()
+
+
+def test_a_line_that_is_no_request_is_refused_and_the_server_serves_the_next(tmp_path, server):
     calls = []
     path = server(_settings(tmp_path), _recording_runner(calls))
-    for line in (b"not json\n", b'{"stage": "validate"}\n', b"[1, 2]\n"):
+    for line in (b"not json\n", b'{"stage": "validate"}\n', b"[1, 2]\n", b'"stage ds upstream settings identity"\n'):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             connection.connect(str(path))
             connection.sendall(line)
@@ -124,7 +228,7 @@ def test_a_line_that_is_no_request_is_refused_and_the_server_serves_the_next(tmp
 def test_without_a_server_the_task_runs_its_stage_itself(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert stage_server.submit(tmp_path / "none.sock", "validate", DS, {}, _settings(tmp_path)) is None
-    assert "no stage server on" in caplog.text
+    assert "no stage server took stage validate" in caplog.text
 
 
 def test_settings_cross_the_socket_unchanged(tmp_path):
