@@ -73,6 +73,9 @@ MAX_ADDITIONAL_COLLECTION = 5.0
 MIN_NOTICE_RESPONSE_DAYS = 10
 
 
+# The settings that are paths (resolved when read; landing and warehouse always set).
+PATH_SETTINGS = ("landing", "warehouse", "landing_root", "stage_server")
+
 # Each FRAUD_* variable: the setting it sets and how its text is read.
 ENVIRONMENT: dict[str, tuple[str, object]] = {
     "FRAUD_LANDING": ("landing", Path),
@@ -163,11 +166,10 @@ class Settings:
             name: parse(env[variable]) for variable, (name, parse) in ENVIRONMENT.items() if variable in env
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("landing", "warehouse"):
-            values[key] = Path(values.get(key, getattr(cls, key))).resolve()
-        for key in ("landing_root", "stage_server"):
-            if values.get(key) is not None:
-                values[key] = Path(values[key]).resolve()
+        for key in PATH_SETTINGS:
+            value = values.get(key, getattr(cls, key))
+            if value is not None:
+                values[key] = Path(value).resolve()
         return cls(**values)
 
     def as_manifest(self) -> dict:

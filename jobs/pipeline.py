@@ -193,9 +193,16 @@ STAGES: tuple[Stage, ...] = (
     ),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
+
+
 # Stages that write state shared by every run date (landed/, validated/, quarantine/,
 # state/): two dates running at once take turns in them. The other stages write only
 # their own date's paths, each through a staging path unique to the attempt.
+def stage_named(name: str) -> Stage:
+    """The entry of STAGES called `name`."""
+    return next(stage for stage in STAGES if stage.name == name)
+
+
 SHARED_STAGES = ("ingest", "validate")
 # Stages that read conformed tables or a base night's state (fraud/retention.py).
 NIGHT_READING_STAGES = ("conform", "collusion", "crossmatch", "safeguards", "report")
@@ -254,7 +261,7 @@ def run_stage(
     fits in XCom)."""
     settings = settings or Settings.from_env()
     private_umask()
-    stage = next(s for s in STAGES if s.name == name)
+    stage = stage_named(name)
     layout = Layout(settings.warehouse)
     upstream = dict(upstream or {})
     done = _results(upstream)
@@ -396,7 +403,7 @@ def run_for_airflow(stage: str, context: dict, upstream: dict[str, str] | None =
     ds = _airflow_run_date(context)
     check_run_date(ds)
     settings = settings_for_run(context.get("params"))
-    if settings.stage_server is not None and next(s for s in STAGES if s.name == stage).uses_spark:
+    if settings.stage_server is not None and stage_named(stage).uses_spark:
         from jobs.stage_server import submit
 
         done = submit(settings.stage_server, stage, ds, upstream, settings)

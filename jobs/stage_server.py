@@ -42,7 +42,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from fraud.config import Settings
+from fraud.config import PATH_SETTINGS, Settings
 from fraud.storage import ensure_dir
 from fraud.version import code_version, lock_digest, source_digest
 
@@ -54,7 +54,6 @@ SESSION_SETTINGS = ("spark_master", "spark_conf", "spark_shuffle_partitions", "s
 # What a stage reads from the process environment beyond Settings: the model registry
 # (models/registry.py:TRACKING_URI_ENV). A task and a server that differ here refuse.
 PROCESS_ENVIRONMENT = ("FRAUD_MLFLOW_TRACKING_URI",)
-PATH_SETTINGS = ("landing", "warehouse", "landing_root", "stage_server")
 REQUEST_KEYS = {"stage": str, "ds": str, "upstream": dict, "settings": dict, "identity": dict}
 # A request is a few hundred bytes; a line longer than this is no request.
 MAX_REQUEST_BYTES = 1 << 20
