@@ -38,6 +38,7 @@ HIT_COLUMNS = (
     "standard",
     "proves_if_confirmed",
     "evidence",
+    "grade",
 )
 
 CASE_COLUMNS = (
@@ -112,6 +113,7 @@ def _hit(rule: Rule, fires: Column) -> Column:
             F.lit(rule.standard).alias("standard"),
             F.lit(rule.proves_if_confirmed).alias("proves_if_confirmed"),
             _reason(rule).alias("evidence"),
+            (F.lit(None) if rule.grade is None else F.expr(rule.grade)).cast("double").alias("grade"),
         ),
     )
 
@@ -182,6 +184,7 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
             F.min_by("evidence", "evidence_order").alias("first_evidence"),
             F.count(F.lit(1)).alias("hit_count"),
             F.bool_or(proves).alias("proves"),
+            F.max("grade").alias("grade"),
         )
         .select(
             "claim_id",
@@ -191,6 +194,7 @@ def _reasons_per_rule(hits: DataFrame) -> DataFrame:
             "aggravates_only",
             "standard",
             "proves",
+            "grade",
             F.when(
                 F.col("hit_count") > 1,
                 F.format_string("%s (+%d more)", F.col("first_evidence"), F.col("hit_count") - 1),
@@ -207,9 +211,11 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
     estimated_overpayment, ring_id) and, when a model is in use, its scores
     (MODEL_SCORE_COLUMNS: calibrated probability, reason codes in words) -> one row per
     claim hit by a rule that makes a case (CASE_COLUMNS, then rule_strength,
-    rules_score: the score without the model, and model_probability), ranked 1..N by
-    score, then estimated overpayment, then case_id. The model's reason codes follow
-    the rules' reasons, each prefixed MODEL_REASON_PREFIX."""
+    rules_score: the score without the model, model_probability and grade), ranked
+    1..N by score, then the grade of the claim's most severe graded rule (Rule.grade:
+    among cases whose rules weigh the same, the stronger pattern first; none last),
+    then estimated overpayment, then case_id. The model's reason codes follow the
+    rules' reasons, each prefixed MODEL_REASON_PREFIX."""
     per_rule = _reasons_per_rule(hits)
     most_severe_first = F.struct(-F.col("severity"), F.col("rule_id"), F.col("reason"))
     per_claim = (
@@ -223,6 +229,9 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
             F.array_sort(F.collect_list(most_severe_first)).alias("reasons_in_order"),
             # Sorted: a float product must not depend on the order rows arrive in.
             F.array_sort(F.collect_list("severity")).alias("severities"),
+            # The grade of the claim's most severe graded rule: cases of equal score
+            # hit the same rules (as a rule), so their grades are of one rule.
+            F.max_by("grade", F.when(F.col("grade").isNotNull(), F.struct("severity", "rule_id"))).alias("grade"),
         )
         .where(F.col("makes_case"))
     )
@@ -268,8 +277,11 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         F.round(rule_strength(F.col("severities")), SCORE_DECIMALS).alias("rule_strength"),
         rules_score.alias("rules_score"),
         "model_probability",
+        "grade",
     )
-    queue_order = Window.orderBy(F.col("score").desc(), F.col("estimated_overpayment").desc(), F.col("case_id"))
+    queue_order = Window.orderBy(
+        F.col("score").desc(), F.col("grade").desc_nulls_last(), F.col("estimated_overpayment").desc(), F.col("case_id")
+    )
     return scored.select(
         "case_id",
         "claim_id",
@@ -287,6 +299,7 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         "rule_strength",
         "rules_score",
         "model_probability",
+        "grade",
     )
 
 

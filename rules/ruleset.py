@@ -76,6 +76,11 @@ class Rule:
     # Taints the certification (certification level) or invalidates the claim (claim
     # level) once what `settle` names confirms it: counted in overpayment_if_confirmed.
     proves_if_confirmed: bool = False
+    # Spark SQL, a number: how strongly a hit's records show the rule's pattern (larger
+    # is stronger), such as how many layoffs make the burst. Severity says how much a
+    # rule's hit weighs; the grade orders the cases whose rules weigh the same (equal
+    # score): the stronger pattern first (rules/engine.py:cases). None: all hits alike.
+    grade: str | None = None
 
     @property
     def proves(self) -> bool:
@@ -256,6 +261,8 @@ RULES: tuple[Rule, ...] = (
             "cast(benefit_end AS STRING), ')') ELSE '' END)"
         ),
         invalidates_claim=True,
+        # The sooner the same employer took the worker back, the less the separation was one.
+        grade="-datediff(rehired_on, spell_to)",
     ),
     Rule(
         rule_id="FS-04",
@@ -275,6 +282,7 @@ RULES: tuple[Rule, ...] = (
         standard=LEAD,
         settle="the employer's and the worker's account of why the worker left and came back",
         proves_if_confirmed=True,
+        grade="-datediff(rehired_on, spell_to)",
     ),
     Rule(
         rule_id="FS-03",
@@ -291,6 +299,8 @@ RULES: tuple[Rule, ...] = (
             "hires_nearby)"
         ),
         invalidates_claim=True,
+        # The more layoffs the burst holds, the further it is from chance.
+        grade="layoffs_23_together",
     ),
     Rule(
         rule_id="FS-05",
@@ -306,6 +316,7 @@ RULES: tuple[Rule, ...] = (
         standard=LEAD,
         settle=_LAYOFF_PATTERN_SETTLE,
         proves_if_confirmed=True,
+        grade="layoffs_23_nearby",
     ),
     Rule(
         rule_id="FS-06",
