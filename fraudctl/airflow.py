@@ -3,6 +3,7 @@ stack (ops/stack.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import sys
 
@@ -10,7 +11,6 @@ import click
 
 from ops.secrets import SecretsError
 from ops.stack import (
-    COMPONENTS,
     StackConfig,
     StackError,
     down,
@@ -29,9 +29,9 @@ def _fail(message: str) -> None:
 
 @click.group("airflow")
 def airflow() -> None:
-    """Start, stop and inspect the Airflow stack (scheduler, DAG processor, API server)
-    of AIRFLOW_HOME, on loopback; logs, pids and generated secrets in
-    $AIRFLOW_HOME/airflow-run/ (FRAUD_AIRFLOW_RUN_DIR)."""
+    """Start, stop and inspect the Airflow stack (scheduler, DAG processor, API server,
+    and the stage server its tasks' Spark stages run in) of AIRFLOW_HOME, on loopback;
+    logs, pids and generated secrets in $AIRFLOW_HOME/airflow-run/ (FRAUD_AIRFLOW_RUN_DIR)."""
 
 
 @airflow.command("up")
@@ -45,9 +45,17 @@ def airflow() -> None:
     show_default=True,
     help="Seconds to wait until every component is healthy.",
 )
-def airflow_up(port: int | None, timeout: int) -> None:
+@click.option(
+    "--stage-server/--no-stage-server",
+    default=None,
+    help="Start the stage server, one Spark driver for every task's Spark stage "
+    "(default: on, unless FRAUD_AIRFLOW_STAGE_SERVER=0).",
+)
+def airflow_up(port: int | None, timeout: int, stage_server: bool | None) -> None:
     """Migrate the DB, start every component, return once all are healthy."""
     config = StackConfig.from_env(port=port)
+    if stage_server is not None:
+        config = dataclasses.replace(config, stage_server=stage_server)
     try:
         pids = up(config, timeout=timeout)
     except (StackError, SecretsError) as error:
@@ -72,8 +80,8 @@ def airflow_status() -> None:
     """Each component's pid, and the API server's health report; exit 1 unless all run."""
     config = StackConfig.from_env()
     running = status(config)
-    for component in COMPONENTS:
-        click.echo(f"{component:<14} {'pid ' + str(running[component]) if running[component] else 'stopped'}")
+    for component, pid in running.items():
+        click.echo(f"{component:<14} {'pid ' + str(pid) if pid else 'stopped'}")
     report = health(config)
     click.echo(f"health: {report or 'API server not answering at ' + config.base_url}")
     if not all(running.values()):

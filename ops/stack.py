@@ -8,6 +8,12 @@ gitignored, 0700) also holds the generated secrets (ops/secrets.py). `up` return
 the API server reports the metadata DB, the scheduler and the DAG processor healthy;
 `down` stops exactly the processes whose pids it recorded.
 
+Unless told not to (`FRAUD_AIRFLOW_STAGE_SERVER=0`, `up --no-stage-server`), `up` also
+starts `fraudctl stage-server` on `<run_dir>/stages.sock` and gives the components
+FRAUD_STAGE_SERVER, so that the DAG's tasks run their Spark stages in that one
+long-lived driver instead of a JVM each (jobs/stage_server.py, docs/scale.md); a task
+that cannot use it runs its stage itself.
+
 No triggerer: the deadline callback is a SyncCallback, which the executor runs.
 """
 
@@ -17,6 +23,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,12 +33,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobs.stage_server import check_socket_path
 from ops.dag_defaults import SPARK_POOL, spark_pool_slots
 from ops.secrets import ensure_secrets
 
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
+STAGE_SERVER = "stage-server"
+STAGE_SOCKET = "stages.sock"
+# What each process's command line holds (a recycled pid runs something else).
+_MARKERS = {**{component: b"airflow" for component in COMPONENTS}, STAGE_SERVER: b"stage-server"}
 HEALTHY = ("metadatabase", "scheduler", "dag_processor")
 
 
@@ -43,13 +55,16 @@ class StackError(Exception):
 class StackConfig:
     """Where the stack lives and listens. From the environment: AIRFLOW_HOME (default:
     the current directory), FRAUD_AIRFLOW_RUN_DIR, FRAUD_AIRFLOW_SECRETS,
-    FRAUD_AIRFLOW_PORT (default 8080)."""
+    FRAUD_AIRFLOW_PORT (default 8080), FRAUD_AIRFLOW_STAGE_SERVER (default on: `0`,
+    `false`, `no` or `off` turn it off) and FRAUD_STAGE_SERVER (its socket)."""
 
     home: Path
     run_dir: Path
     secrets_file: Path
     host: str = "127.0.0.1"
     port: int = 8080
+    stage_server: bool = True
+    stage_socket: Path | None = None  # default <run_dir>/stages.sock
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, port: int | None = None) -> "StackConfig":
@@ -62,6 +77,9 @@ class StackConfig:
             run_dir=run_dir,
             secrets_file=secrets_file,
             port=port or int(environ.get("FRAUD_AIRFLOW_PORT", 8080)),
+            stage_server=environ.get("FRAUD_AIRFLOW_STAGE_SERVER", "1").strip().lower()
+            not in ("0", "false", "no", "off"),
+            stage_socket=Path(environ["FRAUD_STAGE_SERVER"]).absolute() if environ.get("FRAUD_STAGE_SERVER") else None,
         )
 
     @property
@@ -74,11 +92,17 @@ class StackConfig:
     def log_file(self, component: str) -> Path:
         return self.run_dir / f"{component}.log"
 
+    @property
+    def socket_path(self) -> Path:
+        """Where the stage server listens: FRAUD_STAGE_SERVER, or `<run_dir>/stages.sock`."""
+        return self.stage_socket or self.run_dir / STAGE_SOCKET
+
 
 def stack_environment(config: StackConfig, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """What every component (and every `airflow` command an operator runs against the
     stack) needs on top of `environ`: AIRFLOW_HOME, the secrets (from `environ` or the
-    secrets file), the loopback address and port."""
+    secrets file), the loopback address and port and, with a stage server, its socket
+    (FRAUD_STAGE_SERVER: tasks run their Spark stages there)."""
     overlay = ensure_secrets(config.secrets_file, os.environ if environ is None else environ)
     overlay.update(
         {
@@ -89,6 +113,8 @@ def stack_environment(config: StackConfig, environ: Mapping[str, str] | None = N
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{config.base_url}/execution/",
         }
     )
+    if config.stage_server:
+        overlay["FRAUD_STAGE_SERVER"] = str(config.socket_path)
     return overlay
 
 
@@ -102,8 +128,9 @@ def _read_pid(path: Path) -> int | None:
 PF_KTHREAD = 0x00200000  # include/linux/sched.h
 
 
-def _is_our_airflow(pid: int, settle: float = 0.5) -> bool:
-    """True when `pid` is alive and is an airflow process (not a recycled pid).
+def _is_our_airflow(pid: int, settle: float = 0.5, marker: bytes = b"airflow") -> bool:
+    """True when `pid` is alive and is an airflow process (not a recycled pid); with
+    `marker`, a process whose command line holds that instead.
 
     A cmdline reads empty for a moment while a process renames itself (setproctitle,
     as the components do) and while a new program is being exec'd into it: read again
@@ -119,17 +146,35 @@ def _is_our_airflow(pid: int, settle: float = 0.5) -> bool:
         if state == "Z" or flags & PF_KTHREAD:  # a kernel thread's cmdline is always empty
             return False
         if cmdline or time.monotonic() >= deadline:
-            return b"airflow" in cmdline or cmdline == b""
+            return marker in cmdline or cmdline == b""
         time.sleep(0.02)
 
 
+def _is_ours(component: str, pid: int) -> bool:
+    return _is_our_airflow(pid, marker=_MARKERS[component])
+
+
 def status(config: StackConfig) -> dict[str, int | None]:
-    """Each component's pid when it is running, else None."""
+    """Each component's pid when it is running, else None; the stage server's too when
+    the stack is to have one or one `up` started still runs."""
     running = {}
-    for component in COMPONENTS:
+    for component in (*COMPONENTS, STAGE_SERVER):
         pid = _read_pid(config.pid_file(component))
-        running[component] = pid if pid and _is_our_airflow(pid) else None
+        alive = bool(pid) and _is_ours(component, pid)
+        if component != STAGE_SERVER or config.stage_server or alive:
+            running[component] = pid if alive else None
     return running
+
+
+def stage_server_answers(path: Path) -> bool:
+    """Whether a stage server listens on `path` (it binds its socket once its Spark
+    session has started). A connection that sends nothing is refused, not logged."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def health(config: StackConfig, timeout: float = 5) -> dict:
@@ -199,42 +244,63 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
     if migrate.returncode != 0:
         raise StackError(f"airflow db migrate failed: {(migrate.stderr or migrate.stdout).strip().splitlines()[-1:]}")
     ensure_spark_pool(env, cwd=config.home)
+    pids = {}
+    if config.stage_server:  # first: its Spark session starts while the components do
+        pids[STAGE_SERVER] = start_stage_server(config, env)
     arguments = {
         "api-server": ["api-server", "--host", config.host, "--port", str(config.port)],
         "scheduler": ["scheduler"],
         "dag-processor": ["dag-processor"],
     }
-    pids = {}
     for component in COMPONENTS:
-        with open(config.log_file(component), "ab") as log_handle:
-            process = subprocess.Popen(
-                [*airflow, *arguments[component]],
-                env=env,
-                cwd=config.home,
-                stdin=subprocess.DEVNULL,
-                stdout=log_handle,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        config.pid_file(component).write_text(f"{process.pid}\n")
-        pids[component] = process.pid
-        log.info("started %s (pid %d, log %s)", component, process.pid, config.log_file(component))
+        pids[component] = _start(config, component, [*airflow, *arguments[component]], env)
     give_up = time.monotonic() + timeout
     while True:
-        dead = [name for name, pid in pids.items() if not _is_our_airflow(pid)]
+        dead = [name for name, pid in pids.items() if not _is_ours(name, pid)]
         if dead:
             down(config)
             raise StackError(f"{dead[0]} exited while starting: {_tail(config.log_file(dead[0]))}")
         report = health(config)
-        if _is_healthy(report):
+        serving = not config.stage_server or stage_server_answers(config.socket_path)
+        if _is_healthy(report) and serving:
             log.info("Airflow is up at %s", config.base_url)
             return pids
         if time.monotonic() > give_up:
             down(config)
-            raise StackError(
-                f"not healthy after {timeout:.0f}s: {report or 'API server not answering'} (logs in {config.run_dir})"
-            )
+            waiting = report or "API server not answering"
+            if not serving:
+                waiting = f"{waiting}; no stage server on {config.socket_path}"
+            raise StackError(f"not healthy after {timeout:.0f}s: {waiting} (logs in {config.run_dir})")
         time.sleep(2)
+
+
+def start_stage_server(config: StackConfig, env: Mapping[str, str]) -> int:
+    """Start `fraudctl stage-server` on the stack's socket with the stack's environment
+    (`env`: the settings its tasks send must match its own). -> its pid; it answers on
+    the socket once its Spark session has started (`stage_server_answers`)."""
+    try:
+        check_socket_path(config.socket_path)
+    except ValueError as error:
+        raise StackError(f"{error}: set FRAUD_AIRFLOW_RUN_DIR to a shorter path, or FRAUD_AIRFLOW_STAGE_SERVER=0")
+    command = [sys.executable, "-m", "fraudctl.main", "stage-server", "--socket", str(config.socket_path)]
+    return _start(config, STAGE_SERVER, command, env)
+
+
+def _start(config: StackConfig, component: str, command: list[str], env: Mapping[str, str]) -> int:
+    """Start one component in its own session, logging to its log file; record its pid."""
+    with open(config.log_file(component), "ab") as log_handle:
+        process = subprocess.Popen(
+            command,
+            env=dict(env),
+            cwd=config.home,
+            stdin=subprocess.DEVNULL,
+            stdout=log_handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    config.pid_file(component).write_text(f"{process.pid}\n")
+    log.info("started %s (pid %d, log %s)", component, process.pid, config.log_file(component))
+    return process.pid
 
 
 def down(config: StackConfig, timeout: float = 60) -> list[str]:
@@ -242,9 +308,9 @@ def down(config: StackConfig, timeout: float = 60) -> list[str]:
     executor's workers), SIGTERM then, after `timeout`, SIGKILL. The stopped names."""
     stopped = []
     pids = {}
-    for component in COMPONENTS:
+    for component in (*COMPONENTS, STAGE_SERVER):
         pid = _read_pid(config.pid_file(component))
-        if pid and _is_our_airflow(pid):
+        if pid and _is_ours(component, pid):
             pids[component] = pid
             _signal_session(pid, signal.SIGTERM)
     give_up = time.monotonic() + timeout
@@ -255,7 +321,7 @@ def down(config: StackConfig, timeout: float = 60) -> list[str]:
             log.warning("%s (pid %d) did not stop in %.0fs: killing it", component, pid, timeout)
             _signal_session(pid, signal.SIGKILL)
         stopped.append(component)
-    for component in COMPONENTS:
+    for component in (*COMPONENTS, STAGE_SERVER):
         config.pid_file(component).unlink(missing_ok=True)
     return stopped
 

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from ops.stack import StackConfig, down, stack_environment, status
+from jobs import pipeline
+from ops.stack import (
+    StackConfig,
+    StackError,
+    down,
+    stack_environment,
+    stage_server_answers,
+    start_stage_server,
+    status,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 FRAUDCTL = Path(sys.executable).parent / "fraudctl"
@@ -100,6 +110,52 @@ def test_a_kernel_thread_is_never_taken_for_airflow(monkeypatch):
 
     monkeypatch.setattr(stack, "Path", KernelThread)
     assert stack._is_our_airflow(2, settle=0.05) is False
+
+
+def test_the_tasks_are_given_the_stage_server_s_socket_unless_it_is_turned_off(tmp_path):
+    on = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path)})
+    off = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path), "FRAUD_AIRFLOW_STAGE_SERVER": "off"})
+    elsewhere = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path), "FRAUD_STAGE_SERVER": "/run/x/stages.sock"})
+
+    assert stack_environment(on, {})["FRAUD_STAGE_SERVER"] == str(tmp_path / "airflow-run/stages.sock")
+    assert "FRAUD_STAGE_SERVER" not in stack_environment(off, {})
+    assert stack_environment(elsewhere, {})["FRAUD_STAGE_SERVER"] == "/run/x/stages.sock"
+    assert list(status(on)) == ["api-server", "scheduler", "dag-processor", "stage-server"]
+    assert list(status(off)) == ["api-server", "scheduler", "dag-processor"]
+
+
+def test_a_socket_path_too_long_for_linux_is_a_one_line_error(tmp_path):
+    config = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path), "FRAUD_AIRFLOW_RUN_DIR": "/tmp/" + "r" * 100})
+
+    with pytest.raises(StackError, match="longer than 107 bytes: set FRAUD_AIRFLOW_RUN_DIR to a shorter path"):
+        start_stage_server(config, {})
+    assert not config.pid_file("stage-server").exists()  # nothing was started
+
+
+@pytest.mark.jvm
+def test_the_stack_s_stage_server_serves_its_socket_and_down_stops_it():
+    """What `up` starts first: `fraudctl stage-server` on the stack's socket, with the
+    stack's environment; `status` names it and `down` stops it with the components."""
+    run_dir = Path(tempfile.mkdtemp(prefix="stk-"))  # short: a socket's path is at most 107 bytes
+    config = StackConfig.from_env({"AIRFLOW_HOME": str(run_dir), "FRAUD_AIRFLOW_RUN_DIR": str(run_dir)})
+    env = {
+        **os.environ,
+        "FRAUD_SPARK_MASTER": "local[1]",
+        "FRAUD_SPARK_DRIVER_MEMORY": "1g",
+        **stack_environment(config, {}),
+    }
+    try:
+        pid = start_stage_server(config, env)
+        _wait_for("the stage server's socket", lambda: stage_server_answers(config.socket_path), 120, every=1)
+        assert status(config)["stage-server"] == pid
+        assert oct(config.socket_path.stat().st_mode & 0o777) == "0o600"
+
+        assert down(config, timeout=30) == ["stage-server"]
+        assert status(config)["stage-server"] is None and not Path(f"/proc/{pid}").exists()
+        _wait_for("the socket to close", lambda: not stage_server_answers(config.socket_path), 10, every=0.5)
+    finally:
+        down(config, timeout=5)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 # --- slow: the real stack ---------------------------------------------------------------
@@ -243,6 +299,16 @@ def test_backfill_of_three_nights_through_the_real_scheduler_with_login_and_noti
             assert manifest["ds"] == night
             assert {"cases.csv", "workplaces.csv", "rings.csv", "repeat_offenders.csv"} <= set(manifest["outputs"])
             assert max(drop["drop_date"] for drop in manifest["drops"]) == night
+
+        # Every Spark stage of every night ran in the stage server `up` started, none in
+        # its task, and the task's log has the stage's records.
+        served = (home / "airflow-run/stage-server.log").read_text()
+        task_logs = "\n".join(path.read_text(errors="replace") for path in (home / "logs").rglob("*.log"))
+        for night in nights:
+            for stage in (stage.name for stage in pipeline.STAGES if stage.uses_spark):
+                assert f"stage {stage} for {night} done" in served, (stage, night)
+                assert f"stage {stage} for {night} done" in task_logs, (stage, night)
+        assert "running it here" not in task_logs
 
         # The failed night reached the webhook with what an operator needs.
         def posts(event):
