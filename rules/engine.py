@@ -211,13 +211,15 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
     estimated_overpayment, ring_id) and, when a model is in use, its scores
     (MODEL_SCORE_COLUMNS: calibrated probability, reason codes in words) -> one row per
     claim hit by a rule that makes a case (CASE_COLUMNS, then rule_strength,
-    rules_score: the score without the model, model_probability and grade), ranked
-    1..N by score, then the grade of the claim's most severe graded rule (Rule.grade:
-    among cases whose rules weigh the same, the stronger pattern first; none last),
-    then estimated overpayment, then case_id. The model's reason codes follow the
+    rules_score: the score without the model, model_probability, and the claim's most
+    severe graded rule, its grade and `grade_place`), ranked 1..N by score, then
+    the place of that grade among the cases graded by the same rule (Rule.grade: among
+    cases whose rules weigh the same, the stronger pattern first), then estimated
+    overpayment, then case_id. The model's reason codes follow the
     rules' reasons, each prefixed MODEL_REASON_PREFIX."""
     per_rule = _reasons_per_rule(hits)
     most_severe_first = F.struct(-F.col("severity"), F.col("rule_id"), F.col("reason"))
+    graded_first = F.when(F.col("grade").isNotNull(), F.struct("severity", "rule_id"))
     per_claim = (
         per_rule.groupBy("claim_id")
         .agg(
@@ -229,9 +231,9 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
             F.array_sort(F.collect_list(most_severe_first)).alias("reasons_in_order"),
             # Sorted: a float product must not depend on the order rows arrive in.
             F.array_sort(F.collect_list("severity")).alias("severities"),
-            # The grade of the claim's most severe graded rule: cases of equal score
-            # hit the same rules (as a rule), so their grades are of one rule.
-            F.max_by("grade", F.when(F.col("grade").isNotNull(), F.struct("severity", "rule_id"))).alias("grade"),
+            # The claim's most severe graded rule, and its grade.
+            F.max_by("rule_id", graded_first).alias("graded_rule"),
+            F.max_by("grade", graded_first).alias("grade"),
         )
         .where(F.col("makes_case"))
     )
@@ -277,10 +279,11 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         F.round(rule_strength(F.col("severities")), SCORE_DECIMALS).alias("rule_strength"),
         rules_score.alias("rules_score"),
         "model_probability",
+        "graded_rule",
         "grade",
-    )
+    ).withColumn("grade_place", grade_place(F.col("graded_rule"), F.col("grade")))
     queue_order = Window.orderBy(
-        F.col("score").desc(), F.col("grade").desc_nulls_last(), F.col("estimated_overpayment").desc(), F.col("case_id")
+        F.col("score").desc(), F.col("grade_place").desc(), F.col("estimated_overpayment").desc(), F.col("case_id")
     )
     return scored.select(
         "case_id",
@@ -299,8 +302,23 @@ def cases(hits: DataFrame, claims: DataFrame, model_scores: DataFrame | None = N
         "rule_strength",
         "rules_score",
         "model_probability",
+        "graded_rule",
         "grade",
+        "grade_place",
     )
+
+
+def grade_place(graded_rule: Column, grade: Column) -> Column:
+    """Where a case's grade stands among the night's cases graded by the same rule, in
+    0..1: the share of them with a lower grade, those with the same counted half (a
+    mid-rank; one case alone stands at 0.5). A case with no graded rule stands at 0.5.
+    Grades of different rules are in different units (layoffs, days); their places
+    compare: among cases of one score, the stronger pattern of its kind first."""
+    of_rule = Window.partitionBy(graded_rule)
+    lower = F.rank().over(of_rule.orderBy(grade)) - 1
+    same = F.count(F.lit(1)).over(Window.partitionBy(graded_rule, grade))
+    place = (lower + same / 2) / F.count(F.lit(1)).over(of_rule)
+    return F.when(graded_rule.isNull(), F.lit(0.5)).otherwise(F.round(place, 6))
 
 
 def case_evidence(

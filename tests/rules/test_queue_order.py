@@ -1,13 +1,17 @@
-"""The queue's order among cases whose rules weigh the same: the grade of the pattern
-(Rule.grade), then the overpayment, then case_id (rules/engine.py:cases)."""
+"""The queue's order among cases whose rules weigh the same: the place of the pattern's
+grade (Rule.grade) among the cases graded by the same rule, then the overpayment, then
+case_id (rules/engine.py:cases)."""
 
 from __future__ import annotations
+
+from pyspark.sql import functions as F
 
 from rules.engine import cases, rule_hits
 from rules.ruleset import CLAIM, RULES
 
 FS03 = next(rule for rule in RULES if rule.rule_id == "FS-03")
 FS02 = next(rule for rule in RULES if rule.rule_id == "FS-02")
+FS05 = next(rule for rule in RULES if rule.rule_id == "FS-05")
 
 CLAIMS_SCHEMA = (
     "claim_id string, person_key string, workplace_id string, estimated_overpayment bigint, "
@@ -83,10 +87,37 @@ def test_the_grade_never_lifts_a_case_above_a_higher_score(spark):
     assert _ranked(queue) == ["rehire", "burst"]
 
 
-def test_a_case_without_a_graded_rule_ranks_after_a_graded_one_of_the_same_score(spark):
-    graded = _hits(_layoff_features(spark, {"graded": 3}))
-    ungraded = spark.createDataFrame(
-        [row.asDict() | {"claim_id": "ungraded", "grade": None} for row in graded.collect()], graded.schema
+def test_grades_of_different_rules_compare_by_their_place_among_their_own_rule_s_cases(spark):
+    """At one score an FS-05 lead (graded by layoffs) ties with GH-03 (no grade): the
+    strongest FS-05 pattern of the night first, the case with no grade in the middle,
+    the weakest FS-05 last, whatever the overpayments."""
+    features = _layoff_features(spark, {"weak": 3, "strong": 6}).withColumn(
+        "is_layoff_pattern_while_hiring", F.lit(True)
     )
-    queue = cases(graded.unionByName(ungraded), _claims(spark, {"graded": 1, "ungraded": 1_000_000}))
-    assert _ranked(queue) == ["graded", "ungraded"]
+    layoffs = rule_hits(features, [FS05], CLAIM, ["claim_id"])
+    ungraded = spark.createDataFrame(
+        [row.asDict() | {"claim_id": "shared-account", "rule_id": "GH-03", "grade": None} for row in layoffs.collect()],
+        layoffs.schema,
+    ).limit(1)
+    hits = layoffs.unionByName(ungraded).withColumn("evidence_order", F.lit(""))
+    queue = cases(hits, _claims(spark, {"weak": 9_000, "strong": 1_000, "shared-account": 5_000}))
+    rows = {row["claim_id"]: row for row in queue.collect()}
+    assert {row["score"] for row in rows.values()} == {0.225}  # one severity, both leads
+    assert [rows[claim]["grade_place"] for claim in ("strong", "shared-account", "weak")] == [0.75, 0.5, 0.25]
+    assert _ranked(queue) == ["strong", "shared-account", "weak"]
+
+
+def test_a_claim_s_grade_is_its_most_severe_graded_rule_s(spark):
+    features = _layoff_features(spark, {"both": 4}).selectExpr(
+        "*",
+        "true AS is_rehired",
+        "workplace_id AS rehire_workplace_id",
+        "'same workplace' AS rehire_relation",
+        "date'2025-04-01' AS rehired_on",
+        "date'2025-01-01' AS spell_to",
+        "CAST(NULL AS DATE) AS last_certified_to",
+        "CAST(NULL AS DATE) AS benefit_end",
+    )
+    hits = rule_hits(features, [FS02, FS03], CLAIM, ["claim_id"]).withColumn("evidence_order", F.lit(""))
+    [row] = cases(hits, _claims(spark, {"both": 1})).collect()
+    assert (row["rule_hits"], row["graded_rule"], row["grade"]) == ("FS-02;FS-03", "FS-02", -90.0)
