@@ -16,6 +16,7 @@ from ops.stack import (
     down,
     ensure_spark_pool,
     health,
+    serves_stages,
     stack_environment,
     status,
     up,
@@ -93,6 +94,8 @@ def airflow_env() -> None:
     """Print `export` lines for the stack's environment (secrets included), so that
     `airflow` commands in this shell reach the same stack: eval "$(fraudctl airflow env)"."""
     config = StackConfig.from_env()
+    # The socket only of a stage server the running stack has (`up --no-stage-server`).
+    config = dataclasses.replace(config, stage_server=serves_stages(config))
     try:
         environment = stack_environment(config)
     except SecretsError as error:

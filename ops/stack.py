@@ -43,7 +43,7 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor")
 STAGE_SERVER = "stage-server"
 STAGE_SOCKET = "stages.sock"
 # What each process's command line holds (a recycled pid runs something else).
-_MARKERS = {**{component: b"airflow" for component in COMPONENTS}, STAGE_SERVER: b"stage-server"}
+_MARKERS = {**{component: b"airflow" for component in COMPONENTS}, STAGE_SERVER: b"fraudctl.main\x00stage-server"}
 HEALTHY = ("metadatabase", "scheduler", "dag_processor")
 
 
@@ -156,14 +156,18 @@ def _is_ours(component: str, pid: int) -> bool:
 
 def status(config: StackConfig) -> dict[str, int | None]:
     """Each component's pid when it is running, else None; the stage server's too when
-    the stack is to have one or one `up` started still runs."""
+    `up` started one (its pid file is there until `down`)."""
     running = {}
     for component in (*COMPONENTS, STAGE_SERVER):
         pid = _read_pid(config.pid_file(component))
-        alive = bool(pid) and _is_ours(component, pid)
-        if component != STAGE_SERVER or config.stage_server or alive:
-            running[component] = pid if alive else None
+        if component != STAGE_SERVER or pid is not None:
+            running[component] = pid if pid and _is_ours(component, pid) else None
     return running
+
+
+def serves_stages(config: StackConfig) -> bool:
+    """Whether the running stack was started with a stage server (`up` records its pid)."""
+    return _read_pid(config.pid_file(STAGE_SERVER)) is not None
 
 
 def stage_server_answers(path: Path) -> bool:
@@ -282,6 +286,11 @@ def start_stage_server(config: StackConfig, env: Mapping[str, str]) -> int:
         check_socket_path(config.socket_path)
     except ValueError as error:
         raise StackError(f"{error}: set FRAUD_AIRFLOW_RUN_DIR to a shorter path, or FRAUD_AIRFLOW_STAGE_SERVER=0")
+    if stage_server_answers(config.socket_path):
+        raise StackError(
+            f"a stage server already listens on {config.socket_path} (one started by hand?): "
+            "stop it, or start the stack with --no-stage-server"
+        )
     command = [sys.executable, "-m", "fraudctl.main", "stage-server", "--socket", str(config.socket_path)]
     return _start(config, STAGE_SERVER, command, env)
 
@@ -336,12 +345,18 @@ def _signal_session(pid: int, signum: int) -> None:
 
 
 def _is_alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap it when it is our child (the tests start it in-process)
-    except ChildProcessError:
-        pass
+    def reap() -> None:  # when it is our child (the tests start it in-process)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    reap()
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except FileNotFoundError:
         return False
-    return state != "Z"
+    if state == "Z":  # it exited since the first look
+        reap()
+        return False
+    return True

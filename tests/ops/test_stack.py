@@ -120,8 +120,41 @@ def test_the_tasks_are_given_the_stage_server_s_socket_unless_it_is_turned_off(t
     assert stack_environment(on, {})["FRAUD_STAGE_SERVER"] == str(tmp_path / "airflow-run/stages.sock")
     assert "FRAUD_STAGE_SERVER" not in stack_environment(off, {})
     assert stack_environment(elsewhere, {})["FRAUD_STAGE_SERVER"] == "/run/x/stages.sock"
-    assert list(status(on)) == ["api-server", "scheduler", "dag-processor", "stage-server"]
-    assert list(status(off)) == ["api-server", "scheduler", "dag-processor"]
+    # `status` names the stage server when `up` started one (its pid is recorded).
+    assert list(status(on)) == ["api-server", "scheduler", "dag-processor"]
+    on.run_dir.mkdir(exist_ok=True)
+    on.pid_file("stage-server").write_text("999999999\n")  # started, and gone since
+    assert status(on) == {"api-server": None, "scheduler": None, "dag-processor": None, "stage-server": None}
+
+
+def test_fraudctl_airflow_env_gives_the_socket_only_of_a_stack_that_serves_stages(tmp_path):
+    environ = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    environ.pop("FRAUD_STAGE_SERVER", None)
+
+    def exported():
+        done = subprocess.run([str(FRAUDCTL), "airflow", "env"], env=environ, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "FRAUD_STAGE_SERVER" not in exported()  # up --no-stage-server, or no stack
+    (tmp_path / "airflow-run").mkdir(exist_ok=True)
+    (tmp_path / "airflow-run/stage-server.pid").write_text("4242\n")
+    assert f"export FRAUD_STAGE_SERVER={tmp_path}/airflow-run/stages.sock" in exported()
+
+
+def test_up_refuses_a_socket_another_stage_server_listens_on():
+    run_dir = Path(tempfile.mkdtemp(prefix="stk-"))
+    config = StackConfig.from_env({"AIRFLOW_HOME": str(run_dir), "FRAUD_AIRFLOW_RUN_DIR": str(run_dir)})
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(config.socket_path))
+        listener.listen(1)
+        with pytest.raises(StackError, match="a stage server already listens on .*stages.sock"):
+            start_stage_server(config, {})
+        assert not config.pid_file("stage-server").exists()
+    finally:
+        listener.close()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def test_a_socket_path_too_long_for_linux_is_a_one_line_error(tmp_path):
@@ -136,6 +169,8 @@ def test_a_socket_path_too_long_for_linux_is_a_one_line_error(tmp_path):
 def test_the_stack_s_stage_server_serves_its_socket_and_down_stops_it():
     """What `up` starts first: `fraudctl stage-server` on the stack's socket, with the
     stack's environment; `status` names it and `down` stops it with the components."""
+    import ops.stack as stack
+
     run_dir = Path(tempfile.mkdtemp(prefix="stk-"))  # short: a socket's path is at most 107 bytes
     config = StackConfig.from_env({"AIRFLOW_HOME": str(run_dir), "FRAUD_AIRFLOW_RUN_DIR": str(run_dir)})
     env = {
@@ -151,7 +186,8 @@ def test_the_stack_s_stage_server_serves_its_socket_and_down_stops_it():
         assert oct(config.socket_path.stat().st_mode & 0o777) == "0o600"
 
         assert down(config, timeout=30) == ["stage-server"]
-        assert status(config)["stage-server"] is None and not Path(f"/proc/{pid}").exists()
+        assert "stage-server" not in status(config)
+        _wait_for("the server to exit", lambda: not stack._is_alive(pid), 10, every=0.2)
         _wait_for("the socket to close", lambda: not stage_server_answers(config.socket_path), 10, every=0.5)
     finally:
         down(config, timeout=5)
