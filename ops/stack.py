@@ -45,6 +45,7 @@ STAGE_SOCKET = "stages.sock"
 # What each process's command line holds (a recycled pid runs something else).
 _MARKERS = {**{component: b"airflow" for component in COMPONENTS}, STAGE_SERVER: b"fraudctl.main\x00stage-server"}
 HEALTHY = ("metadatabase", "scheduler", "dag_processor")
+AIRFLOW = (sys.executable, "-m", "airflow")
 
 
 class StackError(Exception):
@@ -243,11 +244,18 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
     os.chmod(config.run_dir, 0o700)
     environ = dict(os.environ if environ is None else environ)
     env = {**environ, **stack_environment(config, environ)}
-    airflow = [sys.executable, "-m", "airflow"]
-    migrate = subprocess.run([*airflow, "db", "migrate"], env=env, cwd=config.home, capture_output=True, text=True)
+    migrate = subprocess.run([*AIRFLOW, "db", "migrate"], env=env, cwd=config.home, capture_output=True, text=True)
     if migrate.returncode != 0:
         raise StackError(f"airflow db migrate failed: {(migrate.stderr or migrate.stdout).strip().splitlines()[-1:]}")
     ensure_spark_pool(env, cwd=config.home)
+    try:
+        return _start_and_wait(config, env, timeout)
+    except BaseException:  # a failed start, or Ctrl-C while waiting: nothing left running
+        down(config)
+        raise
+
+
+def _start_and_wait(config: StackConfig, env: Mapping[str, str], timeout: float) -> dict[str, int]:
     pids = {}
     if config.stage_server:  # first: its Spark session starts while the components do
         pids[STAGE_SERVER] = start_stage_server(config, env)
@@ -257,12 +265,11 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
         "dag-processor": ["dag-processor"],
     }
     for component in COMPONENTS:
-        pids[component] = _start(config, component, [*airflow, *arguments[component]], env)
+        pids[component] = _start(config, component, [*AIRFLOW, *arguments[component]], env)
     give_up = time.monotonic() + timeout
     while True:
         dead = [name for name, pid in pids.items() if not _is_ours(name, pid)]
         if dead:
-            down(config)
             raise StackError(f"{dead[0]} exited while starting: {_tail(config.log_file(dead[0]))}")
         report = health(config)
         serving = not config.stage_server or stage_server_answers(config.socket_path)
@@ -270,7 +277,6 @@ def up(config: StackConfig, timeout: float = 180, environ: Mapping[str, str] | N
             log.info("Airflow is up at %s", config.base_url)
             return pids
         if time.monotonic() > give_up:
-            down(config)
             waiting = report or "API server not answering"
             if not serving:
                 waiting = f"{waiting}; no stage server on {config.socket_path}"
@@ -354,7 +360,7 @@ def _is_alive(pid: int) -> bool:
     reap()
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped while read
         return False
     if state == "Z":  # it exited since the first look
         reap()

@@ -31,6 +31,7 @@ from ops.stack import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+STAGE = "stage-server"
 FRAUDCTL = Path(sys.executable).parent / "fraudctl"
 AIRFLOW = Path(sys.executable).parent / "airflow"
 
@@ -129,7 +130,8 @@ def test_the_tasks_are_given_the_stage_server_s_socket_unless_it_is_turned_off(t
 
 def test_fraudctl_airflow_env_gives_the_socket_only_of_a_stack_that_serves_stages(tmp_path):
     environ = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
-    environ.pop("FRAUD_STAGE_SERVER", None)
+    for name in ("FRAUD_STAGE_SERVER", "FRAUD_AIRFLOW_RUN_DIR", "FRAUD_AIRFLOW_SECRETS"):
+        environ.pop(name, None)
 
     def exported():
         done = subprocess.run([str(FRAUDCTL), "airflow", "env"], env=environ, capture_output=True, text=True)
@@ -187,11 +189,65 @@ def test_the_stack_s_stage_server_serves_its_socket_and_down_stops_it():
 
         assert down(config, timeout=30) == ["stage-server"]
         assert "stage-server" not in status(config)
-        _wait_for("the server to exit", lambda: not stack._is_alive(pid), 10, every=0.2)
+        assert not Path(f"/proc/{pid}").exists()  # exited and reaped, not a zombie
+        assert not stack._is_alive(pid)
         _wait_for("the socket to close", lambda: not stage_server_answers(config.socket_path), 10, every=0.5)
     finally:
         down(config, timeout=5)
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_only_the_stage_server_s_own_command_line_passes_for_it(monkeypatch):
+    """A recycled pid may now run `tail -f airflow-run/stage-server.log`: not ours."""
+    import ops.stack as stack
+
+    cmdline = {"now": b""}
+
+    class FakeProc:
+        def __init__(self, path):
+            pass
+
+        def read_bytes(self):
+            return cmdline["now"]
+
+        def read_text(self):
+            return "123 (x) S 1 1 1 0 -1 4194560"
+
+    monkeypatch.setattr(stack, "Path", FakeProc)
+    cmdline["now"] = b"tail\x00-f\x00/srv/airflow-run/stage-server.log\x00"
+    assert stack._is_ours("stage-server", 123) is False
+    cmdline["now"] = b"/srv/.venv/bin/python\x00-m\x00fraudctl.main\x00stage-server\x00--socket\x00/srv/s.sock\x00"
+    assert stack._is_ours("stage-server", 123) is True
+
+
+def test_up_stops_what_it_started_when_a_later_start_fails(tmp_path, monkeypatch):
+    import ops.stack as stack
+
+    config = StackConfig.from_env({"AIRFLOW_HOME": str(tmp_path)})
+    done = subprocess.CompletedProcess([], 0, "", "")
+    monkeypatch.setattr(stack.subprocess, "run", lambda *args, **kwargs: done)  # db migrate, pools set
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)", "fraudctl.main", "stage-server"]
+    servers = []
+
+    def start_server(config, env):
+        servers.append(stack._start(config, STAGE, sleeper, env))
+        return servers[-1]
+
+    monkeypatch.setattr(stack, "start_stage_server", start_server)
+    started = stack._start
+
+    def start(config, component, command, env):
+        if component != STAGE:
+            raise OSError(f"cannot start {component}")
+        return started(config, component, command, env)
+
+    monkeypatch.setattr(stack, "_start", start)
+    with pytest.raises(OSError, match="cannot start api-server"):
+        stack.up(config, timeout=5, environ={})
+    [server] = servers
+    assert not Path(f"/proc/{server}").exists()  # the stage server it had started is stopped
+    assert not list(config.run_dir.glob("*.pid"))
+    assert status(config) == {"api-server": None, "scheduler": None, "dag-processor": None}
 
 
 # --- slow: the real stack ---------------------------------------------------------------

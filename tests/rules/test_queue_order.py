@@ -58,6 +58,17 @@ def test_a_bigger_burst_of_layoffs_ranks_above_a_smaller_one_of_the_same_score(s
     assert _ranked(queue) == ["big", "middle", "small"]
 
 
+def test_a_grade_s_place_is_its_mid_rank_among_its_rule_s_cases(spark):
+    features = _layoff_features(spark, {"a": 3, "b": 3, "c": 6})
+    rows = {
+        row["claim_id"]: row["grade_place"]
+        for row in cases(_hits(features), _claims(spark, dict.fromkeys("abc", 1))).collect()
+    }
+    assert rows == {"a": round(1 / 3, 6), "b": round(1 / 3, 6), "c": round(5 / 6, 6)}  # (lower + same / 2) / n
+    [alone] = cases(_hits(_layoff_features(spark, {"alone": 9})), _claims(spark, {"alone": 1})).collect()
+    assert alone["grade_place"] == 0.5
+
+
 def test_equal_grades_fall_back_to_the_overpayment_then_the_case_id(spark):
     features = _layoff_features(spark, {"a": 3, "b": 3, "c": 3})
     queue = cases(_hits(features), _claims(spark, {"a": 1_000, "b": 5_000, "c": 1_000}))
