@@ -351,18 +351,23 @@ def _signal_session(pid: int, signum: int) -> None:
 
 
 def _is_alive(pid: int) -> bool:
-    def reap() -> None:  # when it is our child (the tests start it in-process)
+    """Whether `pid` still runs, or is still dying: a process whose main thread has
+    exited reads as a zombie while its other threads are torn down, and holds its
+    files (a stage server's socket) until the last one has gone."""
+
+    def reap() -> bool:  # when it is our child (the tests start it in-process)
         try:
-            os.waitpid(pid, os.WNOHANG)
+            return os.waitpid(pid, os.WNOHANG)[0] == pid
         except ChildProcessError:
-            pass
+            return False
 
     reap()
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        if state != "Z":
+            return True
+        if reap():  # it exited since the first look
+            return False
+        return len(list(Path(f"/proc/{pid}/task").iterdir())) > 1
     except (FileNotFoundError, ProcessLookupError):  # gone, or reaped while read
         return False
-    if state == "Z":  # it exited since the first look
-        reap()
-        return False
-    return True
