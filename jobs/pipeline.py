@@ -193,19 +193,17 @@ STAGES: tuple[Stage, ...] = (
     ),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
-
-
 # Stages that write state shared by every run date (landed/, validated/, quarantine/,
 # state/): two dates running at once take turns in them. The other stages write only
 # their own date's paths, each through a staging path unique to the attempt.
-def stage_named(name: str) -> Stage:
-    """The entry of STAGES called `name`."""
-    return next(stage for stage in STAGES if stage.name == name)
-
-
 SHARED_STAGES = ("ingest", "validate")
 # Stages that read conformed tables or a base night's state (fraud/retention.py).
 NIGHT_READING_STAGES = ("conform", "collusion", "crossmatch", "safeguards", "report")
+
+
+def stage_named(name: str) -> Stage:
+    """The entry of STAGES called `name`."""
+    return next(stage for stage in STAGES if stage.name == name)
 
 
 def run_date(logical_date: datetime | None, run_after: datetime | None = None) -> date:

@@ -267,13 +267,22 @@ def _claim(path: Path) -> None:
         return
     if not stat.S_ISSOCK(path.lstat().st_mode):
         raise ValueError(f"{path} exists and is not a socket")
+    if not listens(path):
+        path.unlink()  # a dead server's
+        return
+    raise ValueError(f"a stage server already listens on {path}")
+
+
+def listens(path: Path) -> bool:
+    """Whether a server listens on the Unix socket `path` (a stage server binds it once
+    its Spark session has started). A connection that sends nothing is refused, not
+    logged."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
             probe.connect(str(path))
         except OSError:
-            path.unlink()  # no one listens: a dead server's
-            return
-    raise ValueError(f"a stage server already listens on {path}")
+            return False
+    return True
 
 
 def serve(

@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.stage_server import check_socket_path
+from jobs.stage_server import listens as stage_server_answers
 from ops.dag_defaults import SPARK_POOL, spark_pool_slots
 from ops.secrets import ensure_secrets
 
@@ -169,17 +169,6 @@ def status(config: StackConfig) -> dict[str, int | None]:
 def serves_stages(config: StackConfig) -> bool:
     """Whether the running stack was started with a stage server (`up` records its pid)."""
     return _read_pid(config.pid_file(STAGE_SERVER)) is not None
-
-
-def stage_server_answers(path: Path) -> bool:
-    """Whether a stage server listens on `path` (it binds its socket once its Spark
-    session has started). A connection that sends nothing is refused, not logged."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
-    return True
 
 
 def health(config: StackConfig, timeout: float = 5) -> dict:
