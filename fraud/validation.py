@@ -26,8 +26,9 @@ FAILURES = "_failures"
 VALID = "_valid"
 # Bump when a check changes: every drop is then validated again. "3": every drop's
 # state holds its profile for the drift checks (fraud/expectations.py), so a night's
-# history is the same whichever night validated each drop.
-VALIDATOR_VERSION = "3"
+# history is the same whichever night validated each drop. "4": two rows of a key in
+# one drop at different `updated_at` instants are two versions, not a duplicate.
+VALIDATOR_VERSION = "4"
 
 _SHOWN_VALUE_CHARS = 40
 _FAILURES_TYPE = "array<struct<column:string,check:string,message:string>>"
@@ -204,33 +205,55 @@ _INVISIBLE = r"[\p{Cc}\p{Cf}\p{Z}]"
 
 _KEY_AS_COMPARED = "_key_as_compared"
 _DUPLICATED = "_duplicated"
+_VERSION_AS_COMPARED = "_version_as_compared"
 
 
 def _duplicated_keys(typed: DataFrame, table: contract.Table, rows: int | None) -> DataFrame:
     """`typed` with `_duplicated`: whether the row's key, as compared, appears more than
-    once in its drop. The keys are counted apart (a shuffle of keys, not of whole
-    rows) and the few repeated ones joined back, broadcast: without a checkpoint of
-    their own when `typed` holds at most `rows` rows and they are few enough
-    (fraud/spark.py:join_keys)."""
+    once in its drop in versions the contract cannot order (`_versions_of`). The keys
+    are counted apart (a shuffle of keys, not of whole rows) and the few repeated ones
+    joined back, broadcast: without a checkpoint of their own when `typed` holds at
+    most `rows` rows and they are few enough (fraud/spark.py:join_keys)."""
     key = table.primary_key
-    keyed = typed.withColumn(_KEY_AS_COMPARED, F.regexp_replace(F.col(key), _INVISIBLE, ""))
+    keyed = typed.withColumns(
+        {
+            _KEY_AS_COMPARED: F.regexp_replace(F.col(key), _INVISIBLE, ""),
+            _VERSION_AS_COMPARED: _version_as_compared(table),
+        }
+    )
+    compared = [DROP_DATE, _KEY_AS_COMPARED, _VERSION_AS_COMPARED]
     repeated = (
         keyed.where(F.col(key).isNotNull())
-        .groupBy(DROP_DATE, _KEY_AS_COMPARED)
+        .groupBy(*compared)
         .count()
         .where(F.col("count") > 1)
-        .select(DROP_DATE, _KEY_AS_COMPARED, F.lit(True).alias(_DUPLICATED))
+        .select(*compared, F.lit(True).alias(_DUPLICATED))
     )
-    return keyed.join(join_keys(repeated, at_most=rows), on=[DROP_DATE, _KEY_AS_COMPARED], how="left")
+    return keyed.join(join_keys(repeated, at_most=rows), on=compared, how="left").drop(_VERSION_AS_COMPARED)
+
+
+def _version_as_compared(table: contract.Table) -> SparkColumn:
+    """What tells two rows of one key in one drop apart as versions. FEEDS.md's rule
+    (the greatest `updated_at` wins, then the latest drop) orders the rows of one drop
+    by `updated_at` alone: two rows of a key at different instants are two versions,
+    both valid, and conform keeps the newer (the older stays in history, as a late
+    re-send does). At the same instant (however it is spelled), or in a table without
+    `updated_at` (crossings), nothing says which one holds: every copy is quarantined.
+    Copies whose `updated_at` did not convert count as one version (they are rejected
+    for it anyway)."""
+    if not table.has_updated_at:
+        return F.lit("")
+    return F.coalesce(F.unix_micros(F.col("updated_at")).cast("string"), F.lit(""))
 
 
 def _duplicate_key_failure(table: contract.Table) -> Check:
     key = table.primary_key
+    repeated = " appears more than once in this drop" + (" with the same updated_at" if table.has_updated_at else "")
     return _failure(
         key,
         "duplicate_key",
         F.coalesce(F.col(_DUPLICATED), F.lit(False)),
-        F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(" appears more than once in this drop")),
+        F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(repeated)),
     )
 
 

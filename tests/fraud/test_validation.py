@@ -139,7 +139,30 @@ def test_a_primary_key_with_a_trailing_line_break_is_bad_and_a_duplicate_of_the_
 def test_duplicate_primary_key_quarantines_every_copy(spark):
     _, quarantined = _check(spark, "claims", [claim_row("C1"), claim_row("C2"), claim_row("C1")])
     assert set(quarantined) == {1, 3}
-    assert quarantined[1]["reason"] == "claim_id: 'C1' appears more than once in this drop"
+    assert quarantined[1]["reason"] == "claim_id: 'C1' appears more than once in this drop with the same updated_at"
+
+
+def test_two_versions_of_a_key_in_one_drop_are_both_valid_unless_at_the_same_instant(spark):
+    # FEEDS.md: the greatest updated_at wins. A drop holding a record's history (the
+    # baseline) may carry two of its versions: they are ordered, not a duplicate. The
+    # same instant spelled in another offset cannot be ordered: every copy goes.
+    rows = [
+        claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="APPROVED"),
+        claim_row("C1", updated_at="2026-02-01T10:00:00+09:00", status="FILED"),
+        claim_row("C3", updated_at="2026-03-01T10:00:00+09:00", status="APPROVED"),
+        claim_row("C3", updated_at="2026-03-01T01:00:00+00:00", status="REJECTED"),
+    ]
+    checked, quarantined = _check(spark, "claims", rows)
+    assert set(quarantined) == {3, 4}
+    assert {r["check"] for r in quarantined.values()} == {"duplicate_key"}
+    assert sorted(r["status"] for r in checked.where(F.col(VALID)).collect()) == ["APPROVED", "FILED"]
+
+
+def test_a_crossing_sent_twice_in_one_drop_is_quarantined_whatever_its_fields(spark):
+    # Crossings have no updated_at: two rows of one crossing_id in a drop cannot be ordered.
+    _, quarantined = _check(spark, "crossings", [crossing_row("X1"), crossing_row("X1", country="CN")])
+    assert set(quarantined) == {1, 2}
+    assert quarantined[1]["reason"] == "crossing_id: 'X1' appears more than once in this drop"
 
 
 def test_record_error_is_the_only_reason_and_valid_rows_are_typed(spark):

@@ -195,6 +195,25 @@ def test_nights_stack_layers_then_compact_and_still_equal_a_full_rebuild(spark, 
     assert _outputs(rebuilt, date(2026, 3, 4)) == outputs
 
 
+def test_the_newer_of_two_versions_in_one_drop_wins_and_both_are_counted_valid(spark, tmp_path):
+    landing = tmp_path / "landing"
+    claims = [
+        claim_row("C1", updated_at="2026-03-01T01:30:00+00:00", status="APPROVED"),  # 10:30 KST: newer
+        claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
+        claim_row("C2", person=P2, updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
+    ]
+    write_drop(landing, "ei", "2026-03-02", {"claims": csv_text(claims)})
+    empty_drops(landing, "2026-03-02", sources=("nts", "moj"))
+    settings = _settings(tmp_path, landing, "warehouse")
+    _conform_only(date(2026, 3, 2), settings)
+    status = contract.TABLES["claims"].column_names.index("status")
+    conformed = {row[0]: row[status] for row in _tables(spark, settings, date(2026, 3, 2))["claims"]}
+    assert conformed == {"C1": "APPROVED", "C2": "FILED"}
+    validated = read_json(Layout(settings.warehouse).stage_result(date(2026, 3, 2), "validate"))["validated_now"]
+    assert {(d["source"], d["quarantined"]) for d in validated} == {("ei", 0), ("moj", 0), ("nts", 0)}
+    assert not Layout(settings.warehouse).quarantine_file("ei", date(2026, 3, 2), "claims").exists()
+
+
 def _conform_only(ds, settings):
     upstream = {}
     for stage in ("ingest", "validate", "conform"):
