@@ -275,6 +275,26 @@ def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
     return report
 
 
+def quarantine_figures(outputs: Path, truth: dict) -> dict | None:
+    """The rows a night quarantined, per drop and table (its run_manifest.json), against
+    the bad rows the generator wrote (truth `quarantine_expected`, keyed
+    "<source>/<drop date>/<table>") -> planted, quarantined and the keys where they
+    differ; None when the truth or the manifest has no such counts."""
+    expected = truth.get("quarantine_expected")
+    manifest_path = Path(outputs) / "run_manifest.json"
+    if expected is None or not manifest_path.exists():
+        return None
+    with open(manifest_path, encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    quarantined = {
+        f"{drop['source']}/{drop['drop_date']}/{table}": figures.get("quarantined") or 0
+        for drop in manifest.get("drops", [])
+        for table, figures in drop.get("tables", {}).items()
+    }
+    differ = sorted(key for key in set(expected) | set(quarantined) if expected.get(key, 0) != quarantined.get(key, 0))
+    return {"planted": sum(expected.values()), "quarantined": sum(quarantined.values()), "differ": differ}
+
+
 def acceptance(outputs: Path, truth: dict) -> dict:
     """The figures issue #18 sets targets for (TARGETS), from a night's queue and
     rings against a truth file: positives are the planted current cases (not `past`).
@@ -284,7 +304,9 @@ def acceptance(outputs: Path, truth: dict) -> dict:
     - look-alikes (truth `lookalikes` that are no planted case) in the first k;
     - the share of positives queued with `estimated_overpayment` within 5% of the truth;
     - per planted ring, the best Jaccard of a listed ring's workplaces, and how many
-      rings are listed against how many were planted."""
+      rings are listed against how many were planted;
+    - when the truth counts its bad rows, whether the night quarantined exactly those,
+      drop by drop and table by table (`quarantine_figures`)."""
     outputs = Path(outputs)
     cases = sorted(read_cases(outputs / "cases.csv").values(), key=lambda case: case.rank)
     positives = {p["claim_id"]: p for p in truth["planted"] if not p.get("past")}
@@ -340,6 +362,10 @@ def acceptance(outputs: Path, truth: dict) -> dict:
         "ring_best_jaccard": not best or min(best) >= TARGETS["ring_best_jaccard"],
         "rings_listed": len(found) <= TARGETS["rings_listed_per_planted"] * len(planted_rings),
     }
+    quarantine = quarantine_figures(outputs, truth)
+    figures["quarantine"] = quarantine
+    if quarantine is not None:
+        checks["quarantine_matches"] = not quarantine["differ"]
     return {**figures, "checks": checks, "targets_met": all(checks.values())}
 
 
@@ -370,6 +396,10 @@ def render_acceptance(worlds: dict[str, dict]) -> str:
     )
     row(f"ring best Jaccard >= {TARGETS['ring_best_jaccard']}", [number(f["ring_best_jaccard"]) for f in figures])
     row("rings listed / planted (<= 2x)", [f"{f['rings_listed']}/{f['rings_planted']}" for f in figures])
+    row(
+        "rows quarantined / bad rows planted",
+        [f"{q['quarantined']}/{q['planted']}" if (q := f.get("quarantine")) else "-" for f in figures],
+    )
     row("targets met", ["yes" if f["targets_met"] else "NO" for f in figures])
     for name, f in worlds.items():
         failed = [check for check, ok in f["checks"].items() if not ok]

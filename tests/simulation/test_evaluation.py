@@ -306,3 +306,39 @@ def test_acceptance_is_met_by_a_queue_with_every_case_first_and_right(tmp_path):
     figures = acceptance(outputs, ACCEPTANCE_TRUTH)
     assert (figures["average_precision"], figures["precision_at_k"], figures["lookalikes_queued"]) == (1.0, 1.0, 1)
     assert figures["targets_met"] is True
+
+
+def test_acceptance_compares_the_rows_quarantined_with_the_bad_rows_planted(tmp_path):
+    import json
+
+    from simulation.evaluation import acceptance, render_acceptance
+
+    outputs = _outputs(
+        tmp_path,
+        [
+            "Ca,UW1,p1,w,0.9,1,UNDECLARED_WORK,UW-01,r,1000000,",
+            "Cc,FS1,p3,w,0.8,2,FALSE_SEPARATION,FS-03,r,3010000,",
+            "Cd,UW2,p2,w,0.7,3,UNDECLARED_WORK,UW-01,r,990000,",
+        ],
+    )
+    (outputs / "rings.csv").write_text(
+        "ring_id,workplace_ids,person_count,claim_count,score,reasons\nR1,W1;W2,2,2,0.9,r\n"
+    )
+    drops = [
+        {"source": "ei", "drop_date": "2026-03-02", "tables": {"claims": {"quarantined": 3}, "findings": {}}},
+        {"source": "moj", "drop_date": "2026-03-03", "tables": {"crossings": {"quarantined": 0}}},
+    ]
+    (outputs / "run_manifest.json").write_text(json.dumps({"drops": drops}))
+    truth = ACCEPTANCE_TRUTH | {"quarantine_expected": {"ei/2026-03-02/claims": 3, "moj/2026-03-03/crossings": 0}}
+    figures = acceptance(outputs, truth)
+    assert figures["quarantine"] == {"planted": 3, "quarantined": 3, "differ": []}
+    assert figures["checks"]["quarantine_matches"] and figures["targets_met"]
+    # Two rows of a record lost to the quarantine that the generator did not plant as bad.
+    truth["quarantine_expected"]["ei/2026-03-02/claims"] = 1
+    figures = acceptance(outputs, truth)
+    assert figures["quarantine"] == {"planted": 1, "quarantined": 3, "differ": ["ei/2026-03-02/claims"]}
+    assert not figures["targets_met"]
+    assert "rows quarantined / bad rows planted" in render_acceptance({"w": figures})
+    assert "3/1" in render_acceptance({"w": figures})
+    # No counts in the truth: not measured, not a check.
+    assert "quarantine_matches" not in acceptance(outputs, ACCEPTANCE_TRUTH)["checks"]
