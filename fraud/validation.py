@@ -210,7 +210,7 @@ _VERSION_AS_COMPARED = "_version_as_compared"
 
 def _duplicated_keys(typed: DataFrame, table: contract.Table, rows: int | None) -> DataFrame:
     """`typed` with `_duplicated`: whether the row's key, as compared, appears more than
-    once in its drop in versions the contract cannot order (`_versions_of`). The keys
+    once in its drop in versions the contract cannot order (`_version_as_compared`). The keys
     are counted apart (a shuffle of keys, not of whole rows) and the few repeated ones
     joined back, broadcast: without a checkpoint of their own when `typed` holds at
     most `rows` rows and they are few enough (fraud/spark.py:join_keys)."""

@@ -340,5 +340,9 @@ def test_acceptance_compares_the_rows_quarantined_with_the_bad_rows_planted(tmp_
     assert not figures["targets_met"]
     assert "rows quarantined / bad rows planted" in render_acceptance({"w": figures})
     assert "3/1" in render_acceptance({"w": figures})
+    # A night before the last is held to the drops it could see.
+    truth["quarantine_expected"] |= {"ei/2026-03-02/claims": 3, "ei/2026-03-04/claims": 5}
+    (outputs / "run_manifest.json").write_text(json.dumps({"ds": "2026-03-03", "drops": drops}))
+    assert acceptance(outputs, truth)["quarantine"] == {"planted": 3, "quarantined": 3, "differ": []}
     # No counts in the truth: not measured, not a check.
     assert "quarantine_matches" not in acceptance(outputs, ACCEPTANCE_TRUTH)["checks"]
