@@ -606,9 +606,10 @@ def workplace_claim_counts(
     it ever employed -> (claim_id, workplace_age_days, workplace_claims,
     workplace_workers). `employments`: the spells at the claims' workplaces.
 
-    workplace_workers is read only by the young-workplace rules (GH-02, GH-04): for any
-    other claim it is null, so that a hire at an older workplace changes none of its
-    claims' rows, and a nightly run does not cross-match them again for it."""
+    workplace_workers is read only through the young-workplace mark (GH-02, GH-04,
+    GH-05 and the rings, features/rings.py): for any other claim it is null, so that a
+    hire at an older workplace changes none of its claims' rows, and a nightly run does
+    not cross-match them again for it."""
     opened = workplaces.select("workplace_id", "opened_on")
     workers = employments.groupBy("workplace_id").agg(F.count_distinct("person_key").alias("workplace_workers"))
 

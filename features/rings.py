@@ -17,12 +17,13 @@ workplaces, and measures:
 
 Spark decides from what the claims say (features/collusion_evidence.py): how many of the
 component's claims rest on a paper spell (wages without any tax statement, a spell
-just past the 180-day threshold), a shared account, a rehire or a code the employer
-contradicts. Its members are the workplaces with a suspicious claim, sharing a
-representative or an account, or through which a claimant with a suspicious claim
-rotated (`ring_members`); a clean business that only shares the building or a phone
-line is a neighbour, named but not counted. A candidate is a ring
-when it has RING_MIN_WORKPLACES members, at least RING_MIN_SUSPICIOUS_CLAIMS of their
+just past the 180-day threshold), a shared account, a rehire, a code the employer
+contradicts, or (not laid off by a closure) a young workplace most of whose workers
+claimed. Its members are the workplaces with a claim carrying one of the first five
+marks, sharing a representative or an account, or through which a claimant with such
+a claim rotated (`ring_members`); a business that only shares the building or a phone
+line is a neighbour, named but not counted, whatever its age.
+A candidate is a ring when it has RING_MIN_WORKPLACES members, at least RING_MIN_SUSPICIOUS_CLAIMS of their
 claims, and at least RING_MIN_SUSPICIOUS_SHARE of them, are suspicious. Its score is
 a noisy-or of that share and of rotation, young workplaces and a claim burst
 (`ring_score`). A real business closure is one workplace (no candidate at all), and
@@ -263,8 +264,10 @@ def component_analytics(graph_rows: DataFrame) -> DataFrame:
     return graph_rows.groupBy("component").applyInPandas(analyse_component, schema=ANALYTICS_SCHEMA)
 
 
-def is_suspicious_claim() -> Column:
-    """A claim that rests on collusion evidence (features/collusion_evidence.py columns)."""
+def rests_on_own_records() -> Column:
+    """A claim whose own records carry a mark DOMAIN.md gives of ghost employment or a
+    false separation (features/collusion_evidence.py columns): what makes its workplace
+    a member of a ring (`ring_members`)."""
     return (
         F.col("has_wage_without_tax")
         | F.col("is_just_past_threshold")
@@ -272,6 +275,24 @@ def is_suspicious_claim() -> Column:
         | F.col("is_rehired")
         | F.col("has_code_disagreement")
     )
+
+
+def at_young_workplace_not_closed() -> Column:
+    """A claim at a young workplace most of whose workers claimed, not laid off by its
+    closure (code 22, which explains why everyone claimed). A broker whose shells file
+    every tax statement to look genuine leaves this mark and the links between the
+    shells, and no paper spell; it counts toward a ring's suspicious claims, but it
+    never makes a workplace a member: two young businesses in one building that both
+    failed are neighbours still."""
+    return F.col("is_young_workplace_with_many_claims") & ~F.coalesce(
+        F.col("claim_separation_code") == F.lit("22"), F.lit(False)
+    )
+
+
+def is_suspicious_claim() -> Column:
+    """A claim that rests on collusion evidence: its own records' marks, or a young
+    workplace most of whose workers claimed without a closure."""
+    return rests_on_own_records() | at_young_workplace_not_closed()
 
 
 def ring_score(share: Column, rotating: Column, young: Column, burst: Column) -> Column:
@@ -331,12 +352,12 @@ def ring_members(
     same phone line, with none of these, is a neighbour: named in the ring's reasons,
     not counted in it."""
     suspicious = candidate_claims.groupBy("workplace_id").agg(
-        F.count(F.when(is_suspicious_claim(), F.lit(1))).alias("suspicious_here")
+        F.count(F.when(rests_on_own_records(), F.lit(1))).alias("suspicious_here")
     )
     # Only the spells of the rotation itself: those within the 18 months of insured
     # employment the claim qualified on. A job the claimant held years before says
     # nothing of the business (a clean neighbour would otherwise join the ring).
-    rotated = candidate_claims.where(is_suspicious_claim() & F.col("is_rotated_in_cluster")).select(
+    rotated = candidate_claims.where(rests_on_own_records() & F.col("is_rotated_in_cluster")).select(
         "person_key",
         F.col("component").alias("rotated_component"),
         F.date_sub(F.col("spell_to"), QUALIFYING_WINDOW_DAYS - 1).alias("rotation_from"),
@@ -393,7 +414,7 @@ def rings(
     (`component_analytics`: a few dozen of some thousands of candidates at a million
     persons)."""
     candidate_claims = (
-        claims.select("claim_id", "person_key", "workplace_id")
+        claims.select("claim_id", "person_key", "workplace_id", F.col("separation_code").alias("claim_separation_code"))
         .join(workplace_components, on="workplace_id", how="inner")
         .join(collusion.drop("workplace_component"), on="claim_id", how="inner")
     )
@@ -409,6 +430,7 @@ def rings(
         F.count(F.when(F.col("is_just_past_threshold"), F.lit(1))).alias("just_past"),
         F.count(F.when(F.col("is_shared_account"), F.lit(1))).alias("shared_account"),
         F.count(F.when(F.col("is_rehired"), F.lit(1))).alias("rehired"),
+        F.count(F.when(~rests_on_own_records() & at_young_workplace_not_closed(), F.lit(1))).alias("young_only"),
         F.count_distinct(F.when(F.col("is_young_workplace_with_many_claims"), F.col("workplace_id"))).alias(
             "young_workplaces"
         ),
@@ -443,13 +465,15 @@ def rings(
         ),
         F.format_string(
             "%d of %d claims rest on collusion evidence (%d wages without tax statements, "
-            "%d spells just past 180 days, %d shared accounts, %d rehired)",
+            "%d spells just past 180 days, %d shared accounts, %d rehired, %d only at a young workplace most "
+            "of whose workers claimed)",
             F.col("suspicious_claims"),
             F.col("claim_count"),
             F.col("without_tax"),
             F.col("just_past"),
             F.col("shared_account"),
             F.col("rehired"),
+            F.col("young_only"),
         ),
         F.when(
             F.col("rotating_persons") > 0,

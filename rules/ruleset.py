@@ -48,7 +48,7 @@ CLAIM = "claim"
 
 # Bumped when the meaning of the rule set changes without a change of its text
 # (e.g. a feature it reads is computed differently).
-RULESET_REVISION = 5
+RULESET_REVISION = 6  # 6: a young workplace most of whose workers claimed counts toward a ring
 
 # Evidence standards (the first word of every reason).
 PROVEN = "proven"
@@ -402,6 +402,26 @@ RULES: tuple[Rule, ...] = (
             "from %d workers', workplace_id, workplace_age_days, workplace_claims, workplace_workers)"
         ),
         aggravates_only=True,
+    ),
+    Rule(
+        rule_id="GH-05",
+        title="at a workplace of a suspected collusion ring: a young workplace most of whose workers claimed",
+        typology="GHOST_EMPLOYMENT",
+        legal_basis="고용보험법 제61조, 제62조 (공모형 추가징수)",
+        # Two of DOMAIN.md's marks together (workplaces linked by a representative, an
+        # address, a phone or an account; young workplaces with many claims), but no
+        # record that the work was not done: the shell's statements can all be filed.
+        severity=0.55,
+        level=CLAIM,
+        condition="ring_id IS NOT NULL AND is_young_workplace_with_many_claims",
+        evidence=(
+            "format_string('ring %s: workplace %s was %d days old at the claim and produced %d claims in its first "
+            "two years from %d workers', ring_id, workplace_id, workplace_age_days, workplace_claims, "
+            "workplace_workers)"
+        ),
+        standard=LEAD,
+        settle="the workplace's operations: a site visit, its payroll and the work its employees did",
+        proves_if_confirmed=True,
     ),
     Rule(
         rule_id="RP-01",

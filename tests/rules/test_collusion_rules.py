@@ -28,6 +28,9 @@ once (module fixture).
 | st1 | claims 23 in 2025; the only closed spell at the workplace ended in 2019 (code 11), a later one is still open | no case: the claimed separation's record is missing |
 | ad1 | laid off (23), hired 30 days later, while claiming, by another business at the same street address (another floor) | FS-04 (a lead): a building is no employer |
 | nw1 | 190-day spell at a workplace whose own record is missing (quarantined), statements from its business number | no case: its payer is unknown |
+| tr1..tr4 | two young workplaces sharing a representative and a phone, each of whose two workers was laid off (23) and claimed; 280-day spells, every tax statement filed (no paper spell) | ring; GH-05 (a lead) on each claim, no GH-01 |
+| yb1..yb4 | two young businesses in one building (other floors), both closed; their two workers each claimed (22); statements filed | no ring, no case |
+| yc1..yc4 | two young branches of one owner, both closed; yc1 moved from one to the other; all claimed (22); statements filed | no ring, no case |
 """
 
 from __future__ import annotations
@@ -112,6 +115,16 @@ WORKPLACES = [
     workplace("40000000024", "4000000024", "2015-01-01"),  # ov1's second job, at the same time
     # An old, clean business in the ring's building.
     workplace("50000000001", "5000000001", "2001-05-01", address="서울특별시 강남구 테헤란로 123, 7층"),
+    # Two young shells of another broker that file every tax statement.
+    workplace("60000000001", "6000000001", "2025-04-01", representative=key("broker2"), phone="070-1234-5678"),
+    workplace("60000000002", "6000000002", "2025-04-10", representative=key("broker2"), phone="07012345678"),
+    # Two young businesses in one building, and two young branches of one owner: all closed.
+    workplace(
+        "70000000001", "7000000001", "2025-04-01", address="부산광역시 해운대구 센텀로 10, 3층", closed_on="2026-01-20"
+    ),
+    workplace("70000000002", "7000000002", "2025-04-05", address="부산 해운대구 센텀로10 8층", closed_on="2026-01-20"),
+    workplace("70000000003", "7000000003", "2025-04-01", representative=key("owner-yc"), closed_on="2026-01-20"),
+    workplace("70000000004", "7000000004", "2025-04-01", representative=key("owner-yc"), closed_on="2026-01-20"),
 ]
 
 
@@ -354,6 +367,21 @@ def build_world() -> World:
     w.spell("ov1", "40000000024", "2025-06-01", "2025-11-30", "11")
     w.monthly_statements("ov1", "4000000024", "2025-06", 6)
     w.claim("ov1", "40000000023", "23", "2025-12-12")
+    # tr1..tr4: the second broker's shells, two workers each, every statement filed.
+    for i, place in enumerate(("60000000001", "60000000001", "60000000002", "60000000002")):
+        person = f"tr{i + 1}"
+        w.spell(person, place, "2025-04-15", "2026-01-20", "23")  # 281 days
+        w.monthly_statements(person, f"{place[0]}{place[2:]}", "2025-04", 9)
+        w.claim(person, place, "23", "2026-01-26")
+    # yb1..yb4 and yc1..yc4: honest young businesses that closed; yc1 moved between branches.
+    for group, places in (("yb", ("70000000001", "70000000002")), ("yc", ("70000000003", "70000000004"))):
+        for i, place in enumerate((places[0], places[0], places[1], places[1])):
+            person = f"{group}{i + 1}"
+            start = "2025-09-01" if person == "yc1" else "2025-04-15"
+            w.spell(person, place, start, "2026-01-20", "22")
+            w.monthly_statements(person, f"{place[0]}{place[2:]}", "2025-04", 9)
+            w.claim(person, place, "22", "2026-01-26")
+    w.spell("yc1", "70000000004", "2025-04-15", "2025-08-31", "11")  # the transfer
     return w
 
 
@@ -406,8 +434,14 @@ def case(found, person):
     return found["cases"].get(f"CL-{person}")
 
 
+def ring_of(found, workplace_id):
+    [ring] = [ring for ring in found["rings"] if workplace_id in ring["workplace_ids"].split(";")]
+    return ring
+
+
 def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(found):
-    [ring] = found["rings"]
+    assert len(found["rings"]) == 2
+    ring = ring_of(found, "10000000001")
     # 10000000004 shares only the building, but a paper employee of the ring rotated
     # through it: a member (DOMAIN.md: people rotating among the same workplaces).
     assert ring["workplace_ids"] == "10000000001;10000000002;10000000003;10000000004"
@@ -436,7 +470,7 @@ def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_pa
         hit = case(found, f"g{i}")
         assert "GH-01" in hit["rule_hits"].split(";"), hit
         assert hit["fraud_types"].split(";")[0] == "GHOST_EMPLOYMENT"
-        assert hit["ring_id"] == found["rings"][0]["ring_id"]
+        assert hit["ring_id"] == ring_of(found, "10000000001")["ring_id"]
         assert hit["estimated_overpayment"] == 3_000_000  # both certifications
         assert hit["score"] >= 0.5
     # g2's 185 days are all its insured days in 18 months; g1 worked at W2 before W1.
@@ -456,6 +490,31 @@ def test_gh04_aggravates_the_claims_of_a_young_workplace_most_of_whose_workers_c
             "workplace 10000000001 was 334 days old at the claim and produced 3 claims in its first two years "
             "from 3 workers"
         ) in case(found, person)["reasons"]
+
+
+def test_gh05_shells_that_file_every_statement_are_a_ring_and_their_claims_leads(found):
+    ring = ring_of(found, "60000000001")
+    assert ring["workplace_ids"] == "60000000001;60000000002"
+    assert (ring["claim_count"], ring["suspicious_claims"]) == (4, 4)
+    for person in ("tr1", "tr2", "tr3", "tr4"):
+        hit = case(found, person)
+        hits = hit["rule_hits"].split(";")
+        assert "GH-05" in hits and "GH-01" not in hits and "GH-02" not in hits, hit
+        assert hit["ring_id"] == ring["ring_id"] and hit["estimated_overpayment"] == 0
+        assert hit["overpayment_if_confirmed"] == 3_000_000  # the claim, were the lead confirmed
+        assert "lead: ring " in hit["reasons"] and "days old at the claim and produced 2 claims" in hit["reasons"]
+        assert "to settle: the workplace's operations" in hit["reasons"]
+    # Below every proven case of the ring above.
+    assert case(found, "tr1")["rank"] > max(case(found, f"g{i}")["rank"] for i in range(1, 8))
+
+
+def test_gh05_look_alikes_young_businesses_that_closed_are_no_ring_and_no_case(found):
+    """A closure explains why everyone claimed; a shared building makes no member; a
+    shared owner makes members, but without a mark on the claims no ring."""
+    in_rings = {w for ring in found["rings"] for w in ring["workplace_ids"].split(";")}
+    assert not in_rings & {"70000000001", "70000000002", "70000000003", "70000000004"}
+    for person in ("yb1", "yb2", "yb3", "yb4", "yc1", "yc2", "yc3", "yc4"):
+        assert case(found, person) is None, person
 
 
 def test_gh04_look_alike_a_young_workplace_of_ten_with_two_claims_is_no_case(found):
