@@ -110,6 +110,9 @@ YOUNG_WORKPLACE_DAYS = 365
 # everyone it ever employed (its size, not a count).
 MIN_YOUNG_CLAIMS = 2
 YOUNG_CLAIMS_SHARE_OF_WORKERS = 0.5
+# A claim laid off by its workplace's closure (DOMAIN.md's look-alike) carries no young
+# mark: the closure explains why everyone claimed.
+CLOSURE_CODE = "22"
 SHARED_ACCOUNT_CLAIMANTS = 3  # distinct claimants paid into one account
 # Wages "without matching tax statements": fewer months matched by the payer's
 # statements than this share of the spell's months that are due (a statement is due by
@@ -774,6 +777,7 @@ def claim_collusion_features(
         (F.col("workplace_age_days") <= YOUNG_WORKPLACE_DAYS)
         & (F.col("workplace_claims") >= MIN_YOUNG_CLAIMS)
         & (F.col("workplace_claims") >= F.lit(YOUNG_CLAIMS_SHARE_OF_WORKERS) * F.col("workplace_workers"))
+        & (F.col("separation_code") != F.lit(CLOSURE_CODE))
     )
     is_shared_account = (F.col("account_claimants") >= SHARED_ACCOUNT_CLAIMANTS) | F.col(
         "is_account_shared_with_workplace"

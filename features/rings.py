@@ -22,11 +22,12 @@ contradicts, or (not laid off by a closure) a young workplace most of whose work
 claimed. Its members are the workplaces with a claim carrying one of the first five
 marks, sharing a representative or an account, or through which a claimant with such
 a claim rotated (`ring_members`); a business that only shares the building or a phone
-line is a neighbour, named but not counted, whatever its age.
-A candidate is a ring when it has RING_MIN_WORKPLACES members, at least RING_MIN_SUSPICIOUS_CLAIMS of their
-claims, and at least RING_MIN_SUSPICIOUS_SHARE of them, are suspicious. Its score is
-a noisy-or of that share and of rotation, young workplaces and a claim burst
-(`ring_score`). A real business closure is one workplace (no candidate at all), and
+line is a neighbour, named but not counted, whatever its age, and its claims are not
+the ring's (jobs/collusion.py gives a ring's id to its members' claims only). A
+candidate is a ring when it has RING_MIN_WORKPLACES members, at least
+RING_MIN_SUSPICIOUS_CLAIMS of their claims, and at least RING_MIN_SUSPICIOUS_SHARE of
+them, are suspicious. Its score is a noisy-or of that share and of rotation, young
+workplaces and a claim burst (`ring_score`). A real business closure is one workplace (no candidate at all), and
 two spouses' employers linked by the spouses' shared account have no suspicious
 claims: neither becomes a ring.
 """
@@ -277,22 +278,15 @@ def rests_on_own_records() -> Column:
     )
 
 
-def at_young_workplace_not_closed() -> Column:
-    """A claim at a young workplace most of whose workers claimed, not laid off by its
-    closure (code 22, which explains why everyone claimed). A broker whose shells file
-    every tax statement to look genuine leaves this mark and the links between the
-    shells, and no paper spell; it counts toward a ring's suspicious claims, but it
-    never makes a workplace a member: two young businesses in one building that both
-    failed are neighbours still."""
-    return F.col("is_young_workplace_with_many_claims") & ~F.coalesce(
-        F.col("claim_separation_code") == F.lit("22"), F.lit(False)
-    )
-
-
 def is_suspicious_claim() -> Column:
     """A claim that rests on collusion evidence: its own records' marks, or a young
-    workplace most of whose workers claimed without a closure."""
-    return rests_on_own_records() | at_young_workplace_not_closed()
+    workplace most of whose workers claimed (never a claim its workplace's closure laid
+    off: features/collusion_evidence.py). A broker whose shells file every tax statement
+    to look genuine leaves the young mark and the links between the shells, and no
+    paper spell; the mark counts toward a ring's suspicious claims, but it never makes a
+    workplace a member: two young businesses in one building that both failed are
+    neighbours still."""
+    return rests_on_own_records() | F.col("is_young_workplace_with_many_claims")
 
 
 def ring_score(share: Column, rotating: Column, young: Column, burst: Column) -> Column:
@@ -414,7 +408,7 @@ def rings(
     (`component_analytics`: a few dozen of some thousands of candidates at a million
     persons)."""
     candidate_claims = (
-        claims.select("claim_id", "person_key", "workplace_id", F.col("separation_code").alias("claim_separation_code"))
+        claims.select("claim_id", "person_key", "workplace_id")
         .join(workplace_components, on="workplace_id", how="inner")
         .join(collusion.drop("workplace_component"), on="claim_id", how="inner")
     )
@@ -430,7 +424,9 @@ def rings(
         F.count(F.when(F.col("is_just_past_threshold"), F.lit(1))).alias("just_past"),
         F.count(F.when(F.col("is_shared_account"), F.lit(1))).alias("shared_account"),
         F.count(F.when(F.col("is_rehired"), F.lit(1))).alias("rehired"),
-        F.count(F.when(~rests_on_own_records() & at_young_workplace_not_closed(), F.lit(1))).alias("young_only"),
+        F.count(F.when(~rests_on_own_records() & F.col("is_young_workplace_with_many_claims"), F.lit(1))).alias(
+            "young_only"
+        ),
         F.count_distinct(F.when(F.col("is_young_workplace_with_many_claims"), F.col("workplace_id"))).alias(
             "young_workplaces"
         ),

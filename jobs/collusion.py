@@ -243,8 +243,14 @@ def analyse(
         unchanged = carried.rings.join(join_keys(stale_rings), on="component", how="left_anti")
         found = unchanged.select(*found.columns).unionByName(found)
     found = found.localCheckpoint()
-    ring_of_component = found.select(F.col("component").alias("workplace_component"), "ring_id")
-    claims_with_ring = collusion.join(ring_of_component, on="workplace_component", how="left")
+    # A claim is a ring's when its workplace is one of the ring's members: a neighbour
+    # in the same component (the same building or phone line only) is named in the
+    # ring's reasons, not counted in it, and neither are its claims.
+    ring_of_workplace = found.select(F.explode(F.split("workplace_ids", ";")).alias("workplace_id"), "ring_id")
+    ring_of_claim = claims.select("claim_id", "workplace_id").join(ring_of_workplace, on="workplace_id", how="inner")
+    claims_with_ring = collusion.join(ring_of_claim.drop("workplace_id"), on="claim_id", how="left").select(
+        *collusion.columns, "ring_id"
+    )
     touched = None
     if subjects is not None:
         # Cross-matching reads these rows: it needs the claims whose row differs from

@@ -48,7 +48,7 @@ CLAIM = "claim"
 
 # Bumped when the meaning of the rule set changes without a change of its text
 # (e.g. a feature it reads is computed differently).
-RULESET_REVISION = 6  # 6: a young workplace most of whose workers claimed counts toward a ring
+RULESET_REVISION = 7  # 7: FS-07; a ring's id on its members' claims only; no young mark on a closure
 
 # Evidence standards (the first word of every reason).
 PROVEN = "proven"
@@ -330,6 +330,31 @@ RULES: tuple[Rule, ...] = (
         evidence=_LAYOFF_PATTERN_EVIDENCE,
         standard=LEAD,
         settle=_LAYOFF_PATTERN_SETTLE,
+        proves_if_confirmed=True,
+    ),
+    Rule(
+        rule_id="FS-07",
+        title="laid off under code 23 by a workplace of a suspected collusion ring",
+        typology="FALSE_SEPARATION",
+        legal_basis="고용보험법 제58조, 제61조, 제62조 (공모형 추가징수)",
+        # DOMAIN.md: a false separation is agreed between the employer and the worker.
+        # At a ring's member (linked to the others by a representative, an account, a
+        # rotating claimant or a claim of its own), the employer's word that it laid
+        # the worker off is what the claim rests on; no record of the claim's own
+        # contradicts it. Claims the ring's marks already explain are GH-01 or GH-05.
+        severity=0.4,
+        level=CLAIM,
+        condition=(
+            "ring_id IS NOT NULL AND separation_code = '23' AND NOT (has_wage_without_tax "
+            "OR is_just_past_threshold OR is_rotated_in_cluster OR is_young_workplace_with_many_claims)"
+        ),
+        evidence=(
+            "format_string('ring %s: laid off under code 23 on %s by %s, a member of the ring', "
+            "ring_id, cast(spell_to AS STRING), workplace_id)"
+        ),
+        standard=LEAD,
+        settle="the employer's record of the layoff (its notice, its reason, whom it hired in the worker's "
+        "place) and the worker's account of why they left",
         proves_if_confirmed=True,
     ),
     Rule(

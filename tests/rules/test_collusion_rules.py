@@ -22,7 +22,8 @@ once (module fixture).
 | bt1 | one of 5 laid off (23) this month by a big employer that lays off 5 a month as a rule | no case |
 | old1 | 190-day spell in 2019, before the tax feed begins (2025-06): no statement, and none could be | no case |
 | yw1, yw2 | two of the ten workers of a workplace opened 9 months before claim (12, justified cause) | no case |
-| nb1 | laid off by an old, clean business in the ring's building (same address) | no case; named in the ring, not a member |
+| fr1 | laid off (23) by the ring's oldest member after 16 months, every tax statement filed | FS-07 (a lead) |
+| nb1 | laid off (23) by an old, clean business in the ring's building (same address) | no case, no ring id; named in the ring, not a member |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
 | st1 | claims 23 in 2025; the only closed spell at the workplace ended in 2019 (code 11), a later one is still open | no case: the claimed separation's record is missing |
@@ -309,6 +310,12 @@ def build_world() -> World:
     w.claim("rh3", "40000000016", "23", "2025-10-05", benefit_days=120)  # entitled until 2026-02-08
     w.spell("rh3", "40000000016", "2026-02-20")
 
+    # A worker of the ring's oldest member (through which g3 rotated), laid off under 23;
+    # every statement filed, no spell of the ring's marks.
+    w.spell("fr1", "10000000004", "2024-10-15", "2026-02-27", "23")
+    w.monthly_statements("fr1", "1000000004", "2025-06", 9)
+    w.claim("fr1", "10000000004", "23", "2026-03-05")
+
     w.spell("nb1", "50000000001", "2015-01-01", "2026-01-10", "23")
     w.monthly_statements("nb1", "5000000001", "2025-06", 7)
     w.claim("nb1", "50000000001", "23", "2026-01-15")
@@ -422,6 +429,7 @@ def found(spark):
     result = {
         "rings": [row.asDict() for row in collusion.rings.collect()],
         "cases": {row["claim_id"]: row.asDict() for row in detection.cases.collect()},
+        "collusion": {row["claim_id"]: row.asDict() for row in collusion.claims.collect()},
         "workplaces": {
             row["workplace_id"]: row.asDict()
             for row in suspected_workplaces(detection.cases, collusion.rings).collect()
@@ -445,7 +453,7 @@ def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(
     # 10000000004 shares only the building, but a paper employee of the ring rotated
     # through it: a member (DOMAIN.md: people rotating among the same workplaces).
     assert ring["workplace_ids"] == "10000000001;10000000002;10000000003;10000000004"
-    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (7, 7, 7)
+    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (8, 8, 7)
     assert ring["rotating_persons"] == 2
     assert (
         "representative" in ring["reasons"]
@@ -460,9 +468,9 @@ def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(
     picture = ElementTree.fromstring(ring["picture"])  # well-formed, self-contained SVG
     titles = {element.text for element in picture.iter("{http://www.w3.org/2000/svg}title")}
     assert {"W:10000000001", "W:10000000002", "W:10000000003"} <= titles
-    # 1 - (1 - 0.7 × all claims suspicious)(1 - 0.3 × two rotating)(1 - 0.2 × a young workplace)
-    #   (1 - 0.2 × a burst of 7 claims)
-    assert ring["score"] == 0.8656
+    # 1 - (1 - 0.7 × 7 of 8 claims suspicious)(1 - 0.3 × two rotating)(1 - 0.2 × a young
+    #   workplace)(1 - 0.2 × a burst of 7 claims)
+    assert ring["score"] == 0.8264
 
 
 def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_paid(found):
@@ -517,6 +525,16 @@ def test_gh05_look_alikes_young_businesses_that_closed_are_no_ring_and_no_case(f
         assert case(found, person) is None, person
 
 
+def test_a_claim_laid_off_by_a_closure_carries_no_young_mark(found):
+    """The closure explains why everyone claimed (GH-02, GH-04, GH-05 and a ring's count
+    read the one mark)."""
+    marks = {
+        person: found["collusion"][f"CL-{person}"]["is_young_workplace_with_many_claims"]
+        for person in ("yb1", "yb3", "yc1", "tr1", "tr3")
+    }
+    assert marks == {"yb1": False, "yb3": False, "yc1": False, "tr1": True, "tr3": True}
+
+
 def test_gh04_look_alike_a_young_workplace_of_ten_with_two_claims_is_no_case(found):
     """Many claims means many for its size: 2 of 10 workers is no mark of a shell."""
     assert case(found, "yw1") is None and case(found, "yw2") is None
@@ -529,6 +547,27 @@ def test_gh04_look_alike_an_old_workplace_with_many_claims_is_no_case(found):
 def test_look_alike_neighbour_in_the_same_building_is_no_case(found):
     assert case(found, "nb1") is None
     assert "50000000001" not in found["workplaces"]
+
+
+def test_fs07_a_layoff_by_a_ring_s_member_is_a_lead_that_says_what_settles_it(found):
+    ring = ring_of(found, "10000000004")
+    hit = case(found, "fr1")
+    assert hit["rule_hits"] == "FS-07" and hit["fraud_types"] == "FALSE_SEPARATION"
+    assert hit["ring_id"] == ring["ring_id"] and hit["evidence_standard"] == "lead"
+    assert hit["estimated_overpayment"] == 0 and hit["overpayment_if_confirmed"] > 0
+    assert f"lead: ring {ring['ring_id']}: laid off under code 23 on 2026-02-27 by 10000000004" in hit["reasons"]
+    assert "to settle: the employer's record of the layoff" in hit["reasons"]
+    # A lead: below every proven case of its ring.
+    assert hit["rank"] > max(case(found, f"g{i}")["rank"] for i in range(1, 8))
+
+
+def test_only_claims_at_a_ring_s_members_carry_its_ring_id(found):
+    """A neighbour is named in the ring's reasons, not counted in it: its claims are
+    not the ring's, whatever marks of their own they carry (GH-01, GH-05 and FS-07
+    read ring_id)."""
+    ring = ring_of(found, "10000000001")
+    assert found["collusion"]["CL-nb1"]["ring_id"] is None
+    assert found["collusion"]["CL-g1"]["ring_id"] == ring["ring_id"]
 
 
 def test_gh03_look_alike_spouses_sharing_one_account_are_no_case_and_no_ring(found):
