@@ -38,6 +38,8 @@ from fraud.config import Settings
 from fraud.landing import DropError, delivered_sha256, landing_root, read_drop, verify_files, visible_drop_dirs
 from fraud.layout import MANIFEST_NAME, Layout
 from fraud.storage import ensure_dir, no_csv_field_limit, read_json, sha256_file
+from fraud.validation import VALIDATOR_VERSION
+from jobs.ingest import READER_VERSION
 from rules.ruleset import RULES_VERSION
 
 log = logging.getLogger(__name__)
@@ -241,6 +243,17 @@ def verify(
             f"the run used rule set {manifest.get('rules_version')} but this code has "
             f"{RULES_VERSION}; check out its code_version {manifest.get('code_version')}"
         )
+    # What counts as a well-formed line and a bad row decides every later row: a night
+    # read or validated by other code cannot be re-run by this one.
+    for what, recorded, ours in (
+        ("reader", manifest.get("reader_version"), READER_VERSION),
+        ("validator", manifest.get("validator_version"), VALIDATOR_VERSION),
+    ):
+        if recorded != ours:
+            raise VerifyError(
+                f"the run's drops were checked by {what} version {recorded} but this code's is {ours}; "
+                f"check out its code_version {manifest.get('code_version')}"
+            )
     landing = resolve_landing(layout, ds, landing)
     report = Report(ds.isoformat())
 

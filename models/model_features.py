@@ -263,7 +263,7 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature(
         "hits_ghost_employment",
-        "hits of the ghost-employment rules (GH-01..03)",
+        "hits of the ghost-employment rules (GH-*)",
         "rules/engine.py rule_hits",
         "hits_ghost_employment",
     ),

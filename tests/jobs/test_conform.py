@@ -214,6 +214,47 @@ def test_the_newer_of_two_versions_in_one_drop_wins_and_both_are_counted_valid(s
     assert not Layout(settings.warehouse).quarantine_file("ei", date(2026, 3, 2), "claims").exists()
 
 
+def test_two_versions_in_a_night_s_drop_conform_on_the_night_before_as_in_full(spark, tmp_path):
+    """The incremental path: the delta drop carries C1's older version after its newer
+    one (file order says nothing) and a version of C4 older than the base night's."""
+    landing = tmp_path / "landing"
+    write_drop(
+        landing,
+        "ei",
+        "2026-03-02",
+        {
+            "claims": csv_text(
+                [
+                    claim_row("C1", updated_at="2026-03-01T10:00:00+09:00", status="FILED"),
+                    claim_row("C4", updated_at="2026-03-02T08:00:00+09:00", status="APPROVED"),
+                ]
+            )
+        },
+    )
+    delta = [
+        claim_row("C1", updated_at="2026-03-03T11:00:00+09:00", status="APPROVED"),  # the newest: wins
+        claim_row("C1", updated_at="2026-03-03T01:30:00+00:00", status="REJECTED"),  # 10:30 KST: older
+        claim_row("C4", updated_at="2026-03-01T08:00:00+09:00", status="TERMINATED"),  # older than the base's
+        claim_row("C4", updated_at="2026-03-01T09:00:00+09:00", status="REJECTED"),
+    ]
+    write_drop(landing, "ei", "2026-03-03", {"claims": csv_text(delta)})
+    for ds in ("2026-03-02", "2026-03-03"):
+        empty_drops(landing, ds, sources=("nts", "moj"))
+    nightly = _settings(tmp_path, landing, "nightly")
+    _conform_only(date(2026, 3, 2), nightly)
+    result = _conform_only(date(2026, 3, 3), nightly)
+    assert (result["mode"], result["base"]) == ("incremental", "2026-03-02"), result
+    status = contract.TABLES["claims"].column_names.index("status")
+    tables = _tables(spark, nightly, date(2026, 3, 3))
+    assert {row[0]: row[status] for row in tables["claims"]} == {"C1": "APPROVED", "C4": "APPROVED"}
+    validated = read_json(Layout(nightly.warehouse).stage_result(date(2026, 3, 3), "validate"))["validated_now"]
+    assert {(d["source"], d["quarantined"]) for d in validated} == {("ei", 0), ("moj", 0), ("nts", 0)}
+
+    rebuilt = _settings(tmp_path, landing, "nightly", full_rebuild=True)
+    assert _conform_only(date(2026, 3, 3), rebuilt)["mode"] == "full"
+    assert _tables(spark, rebuilt, date(2026, 3, 3)) == tables
+
+
 def _conform_only(ds, settings):
     upstream = {}
     for stage in ("ingest", "validate", "conform"):

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 from datetime import date
@@ -188,6 +189,21 @@ def test_verify_names_a_drop_whose_manifest_was_rewritten_with_its_file(warehous
 def test_verify_refuses_a_night_that_never_ran(warehouse):
     with pytest.raises(VerifyError, match="no run manifest .*2026-03-01.*never ran"):
         verify(warehouse.warehouse, date(2026, 3, 1))
+
+
+def test_verify_refuses_a_night_its_drops_were_validated_for_by_other_code(warehouse, monkeypatch):
+    """Another validator decides other rows bad: its night cannot be re-run here, and
+    verify says so up front rather than listing every difference."""
+    import jobs.verify
+
+    manifest = _manifest(warehouse)
+    monkeypatch.setattr(jobs.verify, "VALIDATOR_VERSION", "0")
+    expected = (
+        f"checked by validator version {manifest['validator_version']} but this code's is 0; "
+        f"check out its code_version {manifest['code_version']}"
+    )
+    with pytest.raises(VerifyError, match=re.escape(expected)):
+        verify(warehouse.warehouse, NIGHT)
 
 
 def test_csv_diff_names_added_removed_and_changed_rows(tmp_path):
