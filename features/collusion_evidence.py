@@ -827,9 +827,14 @@ def claim_collusion_features(
     )
 
 
+# What the graph stage adds to a claim's row (jobs/collusion.py): the ring whose member
+# its workplace is, and why the workplace is one (features/rings.py:ring_members).
+RING_CLAIM_COLUMNS = ("ring_id", "ring_member_by")
+
+
 def no_collusion(claims: DataFrame) -> DataFrame:
-    """Claims -> CLAIM_COLLUSION_COLUMNS plus `ring_id` with no evidence at all (for a
-    detection run without the graph stage)."""
+    """Claims -> CLAIM_COLLUSION_COLUMNS plus RING_CLAIM_COLUMNS with no evidence at all
+    (for a detection run without the graph stage)."""
     types = {
         "spell_employment_id": "string",
         "spell_to": "date",
@@ -854,4 +859,4 @@ def no_collusion(claims: DataFrame) -> DataFrame:
             columns.append(F.lit(False).alias(name))
         else:
             columns.append(F.lit(0).cast("bigint").alias(name))
-    return claims.select("claim_id", *columns, F.lit(None).cast("string").alias("ring_id"))
+    return claims.select("claim_id", *columns, *(F.lit(None).cast("string").alias(name) for name in RING_CLAIM_COLUMNS))

@@ -61,6 +61,12 @@ PICTURE_MAX_NODES = 250
 BETWEENNESS_EXACT_NODES = 2000
 BETWEENNESS_SAMPLE = 500
 RING_ID_HEX_DIGITS = 12
+# Why a workplace is a member of its ring (`ring_members`), strongest first: a claim
+# there rests on its own records' marks; it shares a representative or an account with
+# another of the component's workplaces; a claimant with such a claim rotated through it.
+MEMBER_BY_MARKS = "marked claims"
+MEMBER_BY_IDENTITY = "shared representative or account"
+MEMBER_BY_ROTATION = "rotation"
 
 ANALYTICS_SCHEMA = (
     "component string, nodes int, links int, density double, communities int, "
@@ -71,6 +77,7 @@ RING_COLUMNS = (
     "ring_id",
     "component",
     "workplace_ids",
+    "member_by",
     "person_count",
     "claim_count",
     "suspicious_claims",
@@ -338,13 +345,14 @@ def ring_members(
     employments: DataFrame,
 ) -> DataFrame:
     """The workplaces of each candidate that belong to its ring -> (workplace_id,
-    component, is_member). A member produced a suspicious claim, shares its
-    representative or an account with another workplace of the component, or employed
-    a claimant with a suspicious claim who rotated among the component's workplaces
-    within the 18 months the claim qualified on (DOMAIN.md: people rotating among the
-    same cluster of workplaces). A workplace that is only in the same building or on the
-    same phone line, with none of these, is a neighbour: named in the ring's reasons,
-    not counted in it."""
+    component, is_member, member_by). A member produced a suspicious claim
+    (MEMBER_BY_MARKS), shares its representative or an account with another workplace
+    of the component (MEMBER_BY_IDENTITY), or employed a claimant with a suspicious
+    claim who rotated among the component's workplaces within the 18 months the claim
+    qualified on (MEMBER_BY_ROTATION; DOMAIN.md: people rotating among the same cluster
+    of workplaces); `member_by` names the first that holds. A workplace that is only in
+    the same building or on the same phone line, with none of these, is a neighbour:
+    named in the ring's reasons, not counted in it (`member_by` null)."""
     suspicious = candidate_claims.groupBy("workplace_id").agg(
         F.count(F.when(rests_on_own_records(), F.lit(1))).alias("suspicious_here")
     )
@@ -377,16 +385,16 @@ def ring_members(
         .distinct()
         .withColumn("shares_identity", F.lit(True))
     )
-    is_member = (
-        (F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0)
-        | F.coalesce(F.col("shares_identity"), F.lit(False))
-        | F.coalesce(F.col("rotated_through"), F.lit(False))
+    member_by = (
+        F.when(F.coalesce(F.col("suspicious_here"), F.lit(0)) > 0, F.lit(MEMBER_BY_MARKS))
+        .when(F.coalesce(F.col("shares_identity"), F.lit(False)), F.lit(MEMBER_BY_IDENTITY))
+        .when(F.coalesce(F.col("rotated_through"), F.lit(False)), F.lit(MEMBER_BY_ROTATION))
     )
     return (
         workplace_components.join(suspicious, on="workplace_id", how="left")
         .join(identity_links, on="workplace_id", how="left")
         .join(rotated_through, on="workplace_id", how="left")
-        .select("workplace_id", "component", is_member.alias("is_member"))
+        .select("workplace_id", "component", member_by.isNotNull().alias("is_member"), member_by.alias("member_by"))
     )
 
 
@@ -433,6 +441,9 @@ def rings(
     )
     members = membership.groupBy("component").agg(
         F.array_sort(F.collect_list(F.when(F.col("is_member"), F.col("workplace_id")))).alias("workplace_list"),
+        F.map_from_entries(
+            F.array_sort(F.collect_list(F.when(F.col("is_member"), F.struct("workplace_id", "member_by"))))
+        ).alias("member_by"),
         F.array_sort(F.collect_list(F.when(~F.col("is_member"), F.col("workplace_id")))).alias("neighbours"),
     )
     share = F.col("suspicious_claims") / F.col("claim_count")
@@ -497,6 +508,7 @@ def rings(
         ring_id(F.element_at("workplace_list", 1)).alias("ring_id"),
         "component",
         F.array_join("workplace_list", ";").alias("workplace_ids"),
+        "member_by",
         F.col("person_count").cast("int").alias("person_count"),
         F.col("claim_count").cast("int").alias("claim_count"),
         F.col("suspicious_claims").cast("int").alias("suspicious_claims"),

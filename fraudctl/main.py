@@ -178,7 +178,9 @@ def run(landing: Path, warehouse: Path, ds: date, wait_seconds: int, require_dro
 def verify(warehouse: Path, ds: date, landing: Path | None, scratch: Path | None, keep: bool) -> None:
     """Re-run a past night from its drops, pinned rule set and model into a scratch
     warehouse and compare every output with its run manifest. Exit 0 only when nothing
-    differs; 1 when outputs differ; 3 when an input drop was altered or is missing."""
+    differs; 1 when outputs differ; 2 when it cannot be re-run as it was (no manifest,
+    another rule set, reader or validator, no landing); 3 when an input drop was
+    altered or is missing."""
     from fraud.landing import DropError
     from jobs.publish import PublishError
     from jobs.validate import ValidationError

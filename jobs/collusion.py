@@ -22,7 +22,12 @@ from pathlib import Path
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
-from features.collusion_evidence import claim_collusion_features, graph_edges, workplace_components
+from features.collusion_evidence import (
+    RING_CLAIM_COLUMNS,
+    claim_collusion_features,
+    graph_edges,
+    workplace_components,
+)
 from features.components import changed_nodes, connected_components, prune_hubs, update_components
 from features.coverage import EMPLOYMENT_FEED, TAX_FEED, coverage_of_tables, covered_from
 from features.rings import candidate_components, rings
@@ -223,7 +228,7 @@ def analyse(
             tax_covered_from=tax_covered_from,
             employment_covered_from=employment_covered_from,
         )
-        before = carried.claims.drop("ring_id")
+        before = carried.claims.drop(*RING_CLAIM_COLUMNS)
         kept = before.join(join_keys(subjects.select("claim_id")), on="claim_id", how="left_anti")
         collusion = kept.unionByName(recomputed).localCheckpoint()
         differs = changed_rows(collusion, before, subjects.select("claim_id"))
@@ -243,13 +248,14 @@ def analyse(
         unchanged = carried.rings.join(join_keys(stale_rings), on="component", how="left_anti")
         found = unchanged.select(*found.columns).unionByName(found)
     found = found.localCheckpoint()
-    # A claim is a ring's when its workplace is one of the ring's members: a neighbour
-    # in the same component (the same building or phone line only) is named in the
-    # ring's reasons, not counted in it, and neither are its claims.
-    ring_of_workplace = found.select(F.explode(F.split("workplace_ids", ";")).alias("workplace_id"), "ring_id")
+    # A claim is a ring's when its workplace is one of the ring's members (and why it
+    # is one: `ring_member_by`): a neighbour in the same component (the same building
+    # or phone line only) is named in the ring's reasons, not counted in it, and
+    # neither are its claims.
+    ring_of_workplace = found.select("ring_id", F.explode("member_by").alias("workplace_id", "ring_member_by"))
     ring_of_claim = claims.select("claim_id", "workplace_id").join(ring_of_workplace, on="workplace_id", how="inner")
     claims_with_ring = collusion.join(ring_of_claim.drop("workplace_id"), on="claim_id", how="left").select(
-        *collusion.columns, "ring_id"
+        *collusion.columns, *RING_CLAIM_COLUMNS
     )
     touched = None
     if subjects is not None:

@@ -61,8 +61,8 @@ COMPARED_FIELDS = (
 
 
 class VerifyError(Exception):
-    """The night cannot be re-run as it was (no manifest, another rule set, no
-    landing). One line."""
+    """The night cannot be re-run as it was (no manifest, another rule set, reader or
+    validator, no landing). One line."""
 
 
 @dataclass
@@ -250,8 +250,9 @@ def verify(
         ("validator", manifest.get("validator_version"), VALIDATOR_VERSION),
     ):
         if recorded != ours:
+            was = f"were checked by {what} version {recorded}" if recorded else f"record no {what} version"
             raise VerifyError(
-                f"the run's drops were checked by {what} version {recorded} but this code's is {ours}; "
+                f"the run's drops {was} but this code's is {ours}; "
                 f"check out its code_version {manifest.get('code_version')}"
             )
     landing = resolve_landing(layout, ds, landing)

@@ -338,19 +338,22 @@ RULES: tuple[Rule, ...] = (
         typology="FALSE_SEPARATION",
         legal_basis="고용보험법 제58조, 제61조, 제62조 (공모형 추가징수)",
         # DOMAIN.md: a false separation is agreed between the employer and the worker.
-        # At a ring's member (linked to the others by a representative, an account, a
-        # rotating claimant or a claim of its own), the employer's word that it laid
-        # the worker off is what the claim rests on; no record of the claim's own
-        # contradicts it. Claims the ring's marks already explain are GH-01 or GH-05.
+        # At a ring's member by its own marked claims or a representative or account
+        # it shares with the others, the employer's record that it laid the worker off
+        # is what the claim rests on, and nothing of the claim's own contradicts it. A
+        # member only because a paper employee once passed through it may be an honest
+        # business in the ring's building: its layoffs are no lead. Claims GH-01's marks
+        # or the young mark already explain are GH-01 or GH-05.
         severity=0.4,
         level=CLAIM,
         condition=(
-            "ring_id IS NOT NULL AND separation_code = '23' AND NOT (has_wage_without_tax "
-            "OR is_just_past_threshold OR is_rotated_in_cluster OR is_young_workplace_with_many_claims)"
+            "ring_id IS NOT NULL AND ring_member_by <> 'rotation' AND separation_code = '23' "
+            "AND spell_separation_code = '23' AND NOT (has_wage_without_tax OR is_just_past_threshold "
+            "OR is_rotated_in_cluster OR is_young_workplace_with_many_claims)"
         ),
         evidence=(
-            "format_string('ring %s: laid off under code 23 on %s by %s, a member of the ring', "
-            "ring_id, cast(spell_to AS STRING), workplace_id)"
+            "format_string('ring %s: laid off under code 23 on %s by %s, a member of the ring (%s)', "
+            "ring_id, cast(spell_to AS STRING), workplace_id, ring_member_by)"
         ),
         standard=LEAD,
         settle="the employer's record of the layoff (its notice, its reason, whom it hired in the worker's "

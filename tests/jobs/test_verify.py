@@ -204,6 +204,9 @@ def test_verify_refuses_a_night_its_drops_were_validated_for_by_other_code(wareh
     )
     with pytest.raises(VerifyError, match=re.escape(expected)):
         verify(warehouse.warehouse, NIGHT)
+    monkeypatch.setattr(jobs.verify, "READER_VERSION", "0")
+    with pytest.raises(VerifyError, match=re.escape(f"checked by reader version {manifest['reader_version']}")):
+        verify(warehouse.warehouse, NIGHT)
 
 
 def test_csv_diff_names_added_removed_and_changed_rows(tmp_path):

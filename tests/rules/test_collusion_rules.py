@@ -22,7 +22,9 @@ once (module fixture).
 | bt1 | one of 5 laid off (23) this month by a big employer that lays off 5 a month as a rule | no case |
 | old1 | 190-day spell in 2019, before the tax feed begins (2025-06): no statement, and none could be | no case |
 | yw1, yw2 | two of the ten workers of a workplace opened 9 months before claim (12, justified cause) | no case |
-| fr1 | laid off (23) by the ring's oldest member after 16 months, every tax statement filed | FS-07 (a lead) |
+| fr2 | laid off (23) by a member of the ring (its claims marked) after a year, every tax statement filed | FS-07 (a lead) |
+| fr3 | claims 23 at the same member; the employer's record of the separation is missing | no case |
+| fr1 | as fr2, at the ring's member only through g3's rotation (it may be an honest business in the building) | no case |
 | nb1 | laid off (23) by an old, clean business in the ring's building (same address) | no case, no ring id; named in the ring, not a member |
 | lone1 | 190-day spell at an unlinked workplace, wages without tax statements | GH-02 |
 | lone2 | 190-day spell with monthly tax statements | no case |
@@ -310,11 +312,16 @@ def build_world() -> World:
     w.claim("rh3", "40000000016", "23", "2025-10-05", benefit_days=120)  # entitled until 2026-02-08
     w.spell("rh3", "40000000016", "2026-02-20")
 
-    # A worker of the ring's oldest member (through which g3 rotated), laid off under 23;
-    # every statement filed, no spell of the ring's marks.
+    # Workers laid off under 23 by members of the ring, every statement filed, no mark of
+    # the ring's on their spells: at W3 (a member by its marked claims), and at W4 (a
+    # member only because g3 passed through it). fr3's spell at W3 is missing.
     w.spell("fr1", "10000000004", "2024-10-15", "2026-02-27", "23")
     w.monthly_statements("fr1", "1000000004", "2025-06", 9)
     w.claim("fr1", "10000000004", "23", "2026-03-05")
+    w.spell("fr2", "10000000003", "2025-02-10", "2026-02-27", "23")
+    w.monthly_statements("fr2", "1000000003", "2025-06", 9)
+    w.claim("fr2", "10000000003", "23", "2026-03-05")
+    w.claim("fr3", "10000000003", "23", "2026-03-05")
 
     w.spell("nb1", "50000000001", "2015-01-01", "2026-01-10", "23")
     w.monthly_statements("nb1", "5000000001", "2025-06", 7)
@@ -453,7 +460,13 @@ def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(
     # 10000000004 shares only the building, but a paper employee of the ring rotated
     # through it: a member (DOMAIN.md: people rotating among the same workplaces).
     assert ring["workplace_ids"] == "10000000001;10000000002;10000000003;10000000004"
-    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (8, 8, 7)
+    assert (ring["person_count"], ring["claim_count"], ring["suspicious_claims"]) == (10, 10, 7)
+    assert ring["member_by"] == {
+        "10000000001": "marked claims",
+        "10000000002": "marked claims",
+        "10000000003": "marked claims",
+        "10000000004": "rotation",
+    }
     assert ring["rotating_persons"] == 2
     assert (
         "representative" in ring["reasons"]
@@ -468,9 +481,9 @@ def test_the_ring_of_shell_workplaces_is_found_with_its_workplaces_and_evidence(
     picture = ElementTree.fromstring(ring["picture"])  # well-formed, self-contained SVG
     titles = {element.text for element in picture.iter("{http://www.w3.org/2000/svg}title")}
     assert {"W:10000000001", "W:10000000002", "W:10000000003"} <= titles
-    # 1 - (1 - 0.7 × 7 of 8 claims suspicious)(1 - 0.3 × two rotating)(1 - 0.2 × a young
+    # 1 - (1 - 0.7 × 7 of 10 claims suspicious)(1 - 0.3 × two rotating)(1 - 0.2 × a young
     #   workplace)(1 - 0.2 × a burst of 7 claims)
-    assert ring["score"] == 0.8264
+    assert ring["score"] == 0.7715
 
 
 def test_gh01_fires_on_every_paper_employee_of_the_ring_and_claims_everything_paid(found):
@@ -504,10 +517,14 @@ def test_gh05_shells_that_file_every_statement_are_a_ring_and_their_claims_leads
     ring = ring_of(found, "60000000001")
     assert ring["workplace_ids"] == "60000000001;60000000002"
     assert (ring["claim_count"], ring["suspicious_claims"]) == (4, 4)
+    assert ring["member_by"] == {
+        "60000000001": "shared representative or account",
+        "60000000002": "shared representative or account",
+    }
     for person in ("tr1", "tr2", "tr3", "tr4"):
         hit = case(found, person)
         hits = hit["rule_hits"].split(";")
-        assert "GH-05" in hits and "GH-01" not in hits and "GH-02" not in hits, hit
+        assert "GH-05" in hits and not {"GH-01", "GH-02", "FS-07"} & set(hits), hit
         assert hit["ring_id"] == ring["ring_id"] and hit["estimated_overpayment"] == 0
         assert hit["overpayment_if_confirmed"] == 3_000_000  # the claim, were the lead confirmed
         assert "lead: ring " in hit["reasons"] and "days old at the claim and produced 2 claims" in hit["reasons"]
@@ -550,15 +567,27 @@ def test_look_alike_neighbour_in_the_same_building_is_no_case(found):
 
 
 def test_fs07_a_layoff_by_a_ring_s_member_is_a_lead_that_says_what_settles_it(found):
-    ring = ring_of(found, "10000000004")
-    hit = case(found, "fr1")
+    ring = ring_of(found, "10000000003")
+    hit = case(found, "fr2")
     assert hit["rule_hits"] == "FS-07" and hit["fraud_types"] == "FALSE_SEPARATION"
     assert hit["ring_id"] == ring["ring_id"] and hit["evidence_standard"] == "lead"
     assert hit["estimated_overpayment"] == 0 and hit["overpayment_if_confirmed"] > 0
-    assert f"lead: ring {ring['ring_id']}: laid off under code 23 on 2026-02-27 by 10000000004" in hit["reasons"]
+    assert (
+        f"lead: ring {ring['ring_id']}: laid off under code 23 on 2026-02-27 by 10000000003, a member of the "
+        "ring (marked claims)"
+    ) in hit["reasons"]
     assert "to settle: the employer's record of the layoff" in hit["reasons"]
     # A lead: below every proven case of its ring.
     assert hit["rank"] > max(case(found, f"g{i}")["rank"] for i in range(1, 8))
+
+
+def test_fs07_look_alikes_a_missing_separation_record_and_a_member_only_by_rotation(found):
+    """fr3: a gap in the employment feed is no employer's word. fr1: the workplace is
+    the ring's only because a paper employee once worked there; its own layoffs are no
+    lead (it carries the ring's id: its ring is named on any case it has)."""
+    assert case(found, "fr3") is None
+    assert case(found, "fr1") is None
+    assert found["collusion"]["CL-fr1"]["ring_member_by"] == "rotation"
 
 
 def test_only_claims_at_a_ring_s_members_carry_its_ring_id(found):
