@@ -439,12 +439,15 @@ def rings(
             "young_workplaces"
         ),
     )
-    members = membership.groupBy("component").agg(
-        F.array_sort(F.collect_list(F.when(F.col("is_member"), F.col("workplace_id")))).alias("workplace_list"),
-        F.map_from_entries(
-            F.array_sort(F.collect_list(F.when(F.col("is_member"), F.struct("workplace_id", "member_by"))))
-        ).alias("member_by"),
-        F.array_sort(F.collect_list(F.when(~F.col("is_member"), F.col("workplace_id")))).alias("neighbours"),
+    members = (
+        membership.groupBy("component")
+        .agg(
+            F.map_from_entries(
+                F.array_sort(F.collect_list(F.when(F.col("is_member"), F.struct("workplace_id", "member_by"))))
+            ).alias("member_by"),
+            F.array_sort(F.collect_list(F.when(~F.col("is_member"), F.col("workplace_id")))).alias("neighbours"),
+        )
+        .withColumn("workplace_list", F.array_sort(F.map_keys("member_by")))
     )
     share = F.col("suspicious_claims") / F.col("claim_count")
     found = (

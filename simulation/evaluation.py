@@ -30,13 +30,13 @@ holdout), and the current cases have no finding yet.
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fraud.storage import read_json
 from models.fit import average_precision, precision_at_k
 
 OVERPAYMENT_TOLERANCE = 0.05
@@ -155,8 +155,7 @@ def load_truth(path: Path) -> dict:
     path = Path(path)
     if path.is_dir():
         path = path / "_truth" / "truth.json"
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return read_json(path)
 
 
 def _within(estimated: int, expected: int) -> bool:
@@ -284,8 +283,7 @@ def quarantine_figures(outputs: Path, truth: dict) -> dict | None:
     manifest_path = Path(outputs) / "run_manifest.json"
     if expected is None or not manifest_path.exists():
         return None
-    with open(manifest_path, encoding="utf-8") as handle:
-        manifest = json.load(handle)
+    manifest = read_json(manifest_path)
     quarantined = {
         f"{drop['source']}/{drop['drop_date']}/{table}": figures.get("quarantined") or 0
         for drop in manifest.get("drops", [])
