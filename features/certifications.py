@@ -229,9 +229,13 @@ def income_in_periods(
     periods = certifications.select("cert_id", F.col("person_key").alias("cert_person_key"), "period_from", "period_to")
     # A statement's work window lies inside its work_from..work_to: only a statement
     # whose dates reach into its person's certified span can overlap a period. The
-    # others (most of a history of statements) are left out before anything is joined.
-    spans = periods.groupBy("cert_person_key").agg(
-        F.min("period_from").alias("span_from"), F.max("period_to").alias("span_to")
+    # others (most of a history of statements) are left out before anything is joined,
+    # against the spans broadcast when they are few enough: the history of statements
+    # is then scanned, not shuffled (fraud/spark.py:join_keys).
+    spans = join_keys(
+        periods.groupBy("cert_person_key").agg(
+            F.min("period_from").alias("span_from"), F.max("period_to").alias("span_to")
+        )
     )
     reaches_a_span = (
         (F.col("person_key") == F.col("cert_person_key"))
@@ -444,7 +448,7 @@ def presence_in_korea(
     income: DataFrame | None = None,
     employments: DataFrame | None = None,
     as_of: dt.date | None = None,
-    persons: DataFrame | None = None,
+    within: DataFrame | None = None,
 ) -> DataFrame:
     """When a person was certainly in Korea at some time, from records other than the
     crossings -> (person_key, present_from, present_on, presence): in Korea on a day in
@@ -455,19 +459,39 @@ def presence_in_korea(
     - wage or daily-wage work on an income statement filed by `as_of`, some day of its
       work window (a statement of no work days shows nothing).
     A trip whose IN is missing is contradicted by any of them after its OUT
-    (features/trips.py). `persons` (person_key): only their records are read (the
-    travellers: no one else has a trip to contradict); None: everyone's."""
+    (features/trips.py). `within` (person_key, span_from, span_to): only the records
+    with a window after the first span_from and up to the last span_to of their
+    person's spans are read (the trips' days, features/trips.py:trip_spans: no other
+    record can contradict a trip); None: every record."""
 
     # The others' records are left out before the evidence text is written: a night's
-    # statements are millions, its travellers' a small part of them.
-    keys = None if persons is None else join_keys(persons)
+    # statements are millions, those inside a trip a small part of them. One span per
+    # traveller (first OUT day to last day abroad), a key set broadcast up to
+    # BROADCAST_MAX_ROWS as the travellers were: the history is scanned, and a record
+    # outside every trip but between two of them is left to the trips' own join.
+    spans = None
+    if within is not None:
+        spans = join_keys(
+            within.groupBy(F.col("person_key").alias("_person_key")).agg(
+                F.min("span_from").alias("_span_from"), F.max("span_to").alias("_span_to")
+            )
+        )
 
-    def theirs(records: DataFrame) -> DataFrame:
-        return records if keys is None else records.join(keys, on="person_key", how="left_semi")
+    def theirs(records: DataFrame, present_from: str, present_on: str) -> DataFrame:
+        if spans is None:
+            return records
+        inside_the_span = (
+            (F.col("_person_key") == F.col("person_key"))
+            & (F.col(present_from) > F.col("_span_from"))
+            & (F.col(present_on) <= F.col("_span_to"))
+        )
+        return records.join(spans, on=inside_the_span, how="left_semi")
 
     is_in_person = F.col("channel") == "VISIT"
     visits = theirs(
-        certifications.where(is_in_person).join(claims.select("claim_id", "person_key"), on="claim_id", how="inner")
+        certifications.where(is_in_person).join(claims.select("claim_id", "person_key"), on="claim_id", how="inner"),
+        "cert_on",
+        "cert_on",
     ).select(
         "person_key",
         F.col("cert_on").alias("present_from"),
@@ -477,7 +501,7 @@ def presence_in_korea(
     frames = [visits]
     if employments is not None:
         frames.append(
-            theirs(employments).select(
+            theirs(employments, "acquired_on", "acquired_on").select(
                 "person_key",
                 F.col("acquired_on").alias("present_from"),
                 F.col("acquired_on").alias("present_on"),
@@ -490,7 +514,9 @@ def presence_in_korea(
         worked = F.coalesce(F.col("work_days") > 0, F.lit(True))
         filed = F.lit(True) if as_of is None else F.col("filed_on") <= F.lit(as_of)
         frames.append(
-            theirs(income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed)).select(
+            theirs(
+                income.where(F.col("income_type").isin(*WAGE_TYPES) & worked & filed), "work_from", "work_to"
+            ).select(
                 "person_key",
                 F.col("work_from").alias("present_from"),
                 F.col("work_to").alias("present_on"),

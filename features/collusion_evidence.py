@@ -295,18 +295,31 @@ def tax_statements_for_spells(
 
     The statements are joined once, those reaching into the spell's first to last
     month, and gathered per spell; the spell and each month are then matched against
-    that short list (the history of statements is shuffled once, not once per count)."""
+    that short list (the subjects' statements are shuffled once, not once per count)."""
     payer = workplaces.select("workplace_id", F.col("business_no").alias("payer_business_no"))
     subjects = spells.join(claims.select("claim_id", "person_key", "workplace_id"), on="claim_id", how="inner").join(
         payer, on="workplace_id", how="left"
     )
-    statements = income.where(F.col("filed_on") <= F.lit(as_of)).select(
-        F.col("person_key").alias("statement_person_key"),
-        F.col("payer_business_no").alias("statement_payer"),
-        "work_from",
-        "work_to",
-        "record_id",
-        "amount",
+    # Only the statements of a subject's person from its payer can match: they are kept
+    # against those keys, broadcast when few enough, so the history of statements is
+    # scanned, not shuffled whole (fraud/spark.py:join_keys; a larger key set is
+    # left to the planner).
+    keys = join_keys(
+        subjects.select(
+            F.col("person_key").alias("statement_person_key"), F.col("payer_business_no").alias("statement_payer")
+        ).distinct()
+    )
+    statements = (
+        income.where(F.col("filed_on") <= F.lit(as_of))
+        .select(
+            F.col("person_key").alias("statement_person_key"),
+            F.col("payer_business_no").alias("statement_payer"),
+            "work_from",
+            "work_to",
+            "record_id",
+            "amount",
+        )
+        .join(keys, on=["statement_person_key", "statement_payer"], how="left_semi")
     )
     of_payer_near_spell = (
         (F.col("statement_person_key") == F.col("person_key"))

@@ -150,6 +150,18 @@ def _orphan_arrivals(neighbours: DataFrame) -> DataFrame:
     )
 
 
+def trip_spans(crossings: DataFrame, as_of: dt.date) -> DataFrame:
+    """(person_key, span_from, span_to): the days of each trip another record can
+    contradict (`_break_open_trips_seen_in_korea`: an OPEN or COMPLETE trip, a record
+    after its OUT day and by its last day abroad), for reading only the records inside
+    them (features/certifications.py:presence_in_korea)."""
+    return (
+        _departures(_with_neighbours(crossings), as_of)
+        .where(F.col("trip_kind").isin(OPEN, COMPLETE))
+        .select("person_key", F.col("abroad_from").alias("span_from"), F.col("abroad_to").alias("span_to"))
+    )
+
+
 def _break_open_trips_seen_in_korea(raw_trips: DataFrame, presence_in_korea: DataFrame | None) -> DataFrame:
     """An OPEN trip whose traveller other records put in Korea afterwards is missing
     its IN, and a COMPLETE trip with such a record wholly between its crossing days is

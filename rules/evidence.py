@@ -22,7 +22,7 @@ from features.claims import (
 )
 from features.collusion_evidence import no_collusion
 from features.coverage import EMPLOYMENT_FEED, coverage_of_tables, covered_from
-from features.trips import trips
+from features.trips import trip_spans, trips
 from rules.engine import rule_hits
 from rules.ruleset import CERTIFICATION, CLAIM, RULES, Rule
 
@@ -65,9 +65,13 @@ def gather_evidence(
 
     claims, certifications = tables["claims"], tables["certifications"]
     coverage = coverage if coverage is not None else coverage_of_tables(tables, as_of)
-    travellers = tables["crossings"].select("person_key").distinct()
     presence = presence_in_korea(
-        certifications, claims, tables["income"], tables["employments"], as_of, persons=travellers
+        certifications,
+        claims,
+        tables["income"],
+        tables["employments"],
+        as_of,
+        within=trip_spans(tables["crossings"], as_of),
     )
     trip_table = trips(tables["crossings"], as_of, presence)
     certification_table = kept(

@@ -3,6 +3,7 @@ synthetic training examples and a tiny scoring model."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import importlib.util
@@ -102,6 +103,59 @@ def spark_jobs(spark, label: str, action):
     finally:
         context.setLocalProperty("spark.jobGroup.id", None)
     return result, len(context.statusTracker().getJobIdsForGroup(label))
+
+
+def operators_over(frame, column: str) -> list[list[str]]:
+    """For each leaf of `frame`'s physical plan whose output has `column` (a scan of
+    one table): the operators above it, nearest first, up to the root. AQE off, as
+    in the tests' session (`TINY_DATA_CONF`): the plan is the one that runs."""
+
+    def names(attributes) -> list[str]:
+        return [attributes.apply(i).name() for i in range(attributes.size())]
+
+    found = []
+
+    def walk(node, above: list[str]) -> None:
+        children = node.children()
+        if children.size() == 0:
+            if column in names(node.output()):
+                found.append(above[::-1])
+            return
+        for i in range(children.size()):
+            walk(children.apply(i), [*above, node.nodeName()])
+
+    walk(frame._jdf.queryExecution().executedPlan(), [])
+    return found
+
+
+def shuffled_before_a_broadcast_join(scans: list[list[str]]) -> list[list[str]]:
+    """Of `operators_over`'s scans, those whose rows are shuffled or broadcast (an
+    exchange of either kind: the scanned table would be the broadcast side), or joined
+    otherwise than against a broadcast, before their first join is over."""
+
+    def first_join(above: list[str]) -> int:
+        return next((n for n, name in enumerate(above) if name.endswith("Join")), len(above))
+
+    return [
+        above
+        for above in scans
+        if any(name.endswith("Exchange") for name in above[: first_join(above)])
+        or above[first_join(above) : first_join(above) + 1] != ["BroadcastHashJoin"]
+    ]
+
+
+@contextlib.contextmanager
+def spark_conf(spark, key: str, value: str):
+    """`spark` with `key` set to `value` inside the block, as it was after it."""
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -12,6 +12,7 @@ import random
 from collections import Counter
 
 import pytest
+from conftest import operators_over, shuffled_before_a_broadcast_join, spark_conf
 
 from features.collusion_evidence import WAGE_MATCH_SHARE, tax_statements_for_spells
 
@@ -122,18 +123,23 @@ def _by_hand(spells, claims, workplaces, income, covered_from):
     return expected, seen
 
 
+def _statements(spark, world, covered_from):
+    spells, claims, workplaces, income = world
+    return tax_statements_for_spells(
+        spark.createDataFrame(spells, SPELLS),
+        spark.createDataFrame(claims, CLAIMS),
+        spark.createDataFrame(workplaces, WORKPLACES),
+        spark.createDataFrame(income, INCOME),
+        AS_OF,
+        covered_from,
+    )
+
+
 @pytest.mark.parametrize("covered_from", [None, dt.date(2024, 5, 1), dt.date(2020, 1, 1)])
 def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, covered_from):
     for seed in (1, 2):
-        spells, claims, workplaces, income = _world(seed)
-        found = tax_statements_for_spells(
-            spark.createDataFrame(spells, SPELLS),
-            spark.createDataFrame(claims, CLAIMS),
-            spark.createDataFrame(workplaces, WORKPLACES),
-            spark.createDataFrame(income, INCOME),
-            AS_OF,
-            covered_from,
-        )
+        spells, claims, workplaces, income = world = _world(seed)
+        found = _statements(spark, world, covered_from)
         collected = found.collect()
         rows = {
             row["claim_id"]: (
@@ -154,3 +160,15 @@ def test_statements_and_months_of_each_spell_are_those_counted_by_hand(spark, co
             assert seen["matching on the sum"] >= 1
         assert len(collected) == len(spells)  # one row per spell
         assert rows == expected
+
+
+def test_the_history_of_statements_meets_the_broadcast_keys_before_any_shuffle(spark):
+    """With Spark's own size-based broadcast off, as for a history of statements too
+    large for it, the statements meet the subjects' (person, payer) keys in a broadcast
+    join before any exchange: only the subjects' statements are shuffled, never the
+    whole history."""
+    with spark_conf(spark, "spark.sql.autoBroadcastJoinThreshold", "-1"):
+        found = _statements(spark, _world(1), dt.date(2023, 6, 1))
+        scans = operators_over(found, "filed_on")  # income's column alone
+    assert scans
+    assert shuffled_before_a_broadcast_join(scans) == []
