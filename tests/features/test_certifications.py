@@ -21,9 +21,6 @@ INCOME = (
 )
 WORKPLACES = "workplace_id string, business_no string"
 EMPLOYMENTS = "employment_id string, person_key string, workplace_id string, acquired_on date, lost_on date"
-CROSSINGS = (
-    "crossing_id string, person_key string, crossed_at timestamp, direction string, port_code string, country string"
-)
 
 
 def _world(seed: int):
