@@ -14,7 +14,9 @@ for every typology the rule set covers (rules/ruleset.py):
 - precision of the queue (cases that are planted frauds) and the repeat-offender list.
 
 Planted cases marked `past` were decided already (they have a finding): they are
-left out of the figures, and one queued again counts against the targets.
+left out of the figures, and one queued again counts against the targets. A `past`
+case whose truth names no finding (`finding_id` null) was never decided: it is
+undecided fraud like the current cases, and counted with them (`decided`).
 
 `targets_met` is what issue #3 asks: every planted case of a covered typology found
 with its type, every overpayment within tolerance, no look-alike above a planted case.
@@ -22,9 +24,9 @@ with its type, every overpayment within tolerance, no look-alike above a planted
 With a model in use the run also wrote `scores.parquet` (every undecided claim's rule
 score, model probability and queue score): `score_comparison` ranks the night's
 undecided claims three ways (rules alone, model alone, the combination the queue
-uses) and measures each against the planted current cases. The model never saw
+uses) and measures each against the planted undecided cases. The model never saw
 those cases: it was trained on decisions taken before the night (a time-based
-holdout), and the current cases have no finding yet.
+holdout), and the undecided cases have no finding yet.
 """
 
 from __future__ import annotations
@@ -196,15 +198,24 @@ def _typology_figures(typology: str, planted: list[dict], cases: dict[str, Case]
     }
 
 
+def decided(planted: dict) -> bool:
+    """A planted case was decided when it is `past` and has a finding. The project's
+    generator writes every past case with its finding; a truth that gives the field and
+    leaves it null says no finding was ever made: the claim is undecided fraud, which
+    the queue must hold however old it is (a past claim is no case only when its
+    finding says so)."""
+    return bool(planted.get("past")) and planted.get("finding_id", "unnamed") is not None
+
+
 def evaluate(outputs: Path, truth: dict, covered: set[str]) -> dict:
     """A run's outputs directory and the generator's truth -> the figures (JSON-able)."""
     outputs = Path(outputs)
     cases = read_cases(outputs / "cases.csv")
-    # Past cases were decided already (ei/findings): the queue is for the current ones.
+    # Decided cases have a finding (ei/findings): the queue is for the undecided ones.
     everything_planted = truth["planted"]
-    planted = [p for p in everything_planted if not p.get("past")]
+    planted = [p for p in everything_planted if not decided(p)]
     planted_ids = {p["claim_id"] for p in planted}
-    past_in_queue = sorted(p["claim_id"] for p in everything_planted if p.get("past") and p["claim_id"] in cases)
+    past_in_queue = sorted(p["claim_id"] for p in everything_planted if decided(p) and p["claim_id"] in cases)
     covered_planted = [p for p in planted if set(p["typologies"]) & covered]
     typologies = sorted({t for p in planted for t in p["typologies"]})
     by_typology = {t: _typology_figures(t, planted, cases, covered) for t in typologies}
@@ -298,7 +309,7 @@ def quarantine_figures(outputs: Path, truth: dict) -> dict | None:
 
 def acceptance(outputs: Path, truth: dict) -> dict:
     """The figures issue #18 sets targets for (TARGETS), from a night's queue and
-    rings against a truth file: positives are the planted current cases (not `past`).
+    rings against a truth file: positives are the planted undecided cases (`decided`).
 
     - average precision of the queue in rank order (a positive not queued adds 0);
     - precision in the first k and, per typology, the share of its cases in them;
@@ -310,7 +321,7 @@ def acceptance(outputs: Path, truth: dict) -> dict:
       drop by drop and table by table (`quarantine_figures`)."""
     outputs = Path(outputs)
     cases = sorted(read_cases(outputs / "cases.csv").values(), key=lambda case: case.rank)
-    positives = {p["claim_id"]: p for p in truth["planted"] if not p.get("past")}
+    positives = {p["claim_id"]: p for p in truth["planted"] if not decided(p)}
     k = len(positives)
     hits, precision_sum = 0, 0.0
     for position, case in enumerate(cases, start=1):
@@ -439,7 +450,7 @@ def score_orders(claim_ids, rules_score, model_probability, score) -> dict:
 def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | None:
     """Average precision and precision at k (k = the current fraud cases) of the three
     rankings, over every undecided claim in `scores.parquet`; None for a night that ran
-    on the rules alone (no scores.parquet). The current fraud is the planted current
+    on the rules alone (no scores.parquet). The current fraud is the planted undecided
     cases of the covered typologies and the fraud no feed shows (truth "unevidenced",
     cash work): the rules cannot see the latter, a model trained on past findings may
     rank it."""
@@ -449,8 +460,8 @@ def score_comparison(outputs: Path, truth: dict, covered: set[str]) -> dict | No
     import pyarrow.parquet as pq
 
     table = pq.read_table(path).to_pydict()
-    positives = {p["claim_id"] for p in truth["planted"] if not p.get("past") and set(p["typologies"]) & covered}
-    unevidenced = {p["claim_id"] for p in truth.get("unevidenced", []) if not p.get("past")}
+    positives = {p["claim_id"] for p in truth["planted"] if not decided(p) and set(p["typologies"]) & covered}
+    unevidenced = {p["claim_id"] for p in truth.get("unevidenced", []) if not decided(p)}
     positives |= unevidenced
     labels = np.array([claim_id in positives for claim_id in table["claim_id"]], dtype=np.int64)
     k = len(positives)

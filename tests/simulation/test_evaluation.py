@@ -90,6 +90,41 @@ def test_a_past_case_queued_again_fails_the_targets(tmp_path):
     assert "targets met: NO" in render(report)
 
 
+def test_a_past_case_no_finding_decided_is_undecided_fraud_the_queue_must_hold(tmp_path):
+    # A truth that names findings and names none for a past case: nobody decided it, so
+    # it is one of the cases (k counts it) and queuing it is no case "queued again".
+    truth = {
+        **TRUTH,
+        "planted": [
+            *(p for p in TRUTH["planted"] if p["claim_id"] != "OLD1"),
+            {**TRUTH["planted"][3], "overpayment": 700_000, "finding_id": None},
+            {
+                "claim_id": "OLD2",
+                "person_key": "p7",
+                "typologies": ["UNDECLARED_WORK"],
+                "overpayment": 1,
+                "past": True,
+                "finding_id": "F2",
+            },
+        ],
+    }
+    rows = [
+        "Ca,AB1,p2,w,0.9,1,ABROAD_CERTIFICATION,AB-01,r,2000000,",
+        "Cb,UW1,p1,w,0.85,2,UNDECLARED_WORK,UW-01,r,1000000,",
+        "Cc,GH1,p3,w,0.85,3,UNDECLARED_WORK,UW-01,r,1,",
+        "Co,OLD1,p6,w,0.8,4,UNDECLARED_WORK,UW-01,r,700000,",
+    ]
+    report = evaluate(_outputs(tmp_path, rows, offenders=[("p5", "RO1")]), truth, COVERED)
+    assert report["typologies"]["UNDECLARED_WORK"]["planted"] == 3  # OLD1 counts, OLD2 was decided
+    assert (report["queue"]["k"], report["queue"]["precision_at_k"]) == (4, 1.0)
+    assert report["queue"]["past_cases_requeued"] == 0
+    assert report["targets_met"] is True
+    # The decided one queued again still fails the targets.
+    rows.append("Cp,OLD2,p7,w,0.7,5,UNDECLARED_WORK,UW-01,r,1,")
+    report = evaluate(_outputs(tmp_path, rows, offenders=[("p5", "RO1")]), truth, COVERED)
+    assert report["queue"]["past_cases_requeued"] == 1 and report["targets_met"] is False
+
+
 RING_TRUTH = {
     "planted": [
         {
