@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame
@@ -36,10 +36,12 @@ _FAILURES_TYPE = "array<struct<column:string,check:string,message:string>>"
 
 class Check(NamedTuple):
     """One check on a row: `failed`, whether the row fails it (null counts as passing),
-    and `failure`, the struct<column, check, message> that says so."""
+    and `failure`, which makes the struct<column, check, message> that says so. Only
+    `failures` calls it, for a table whose rejected rows are explained: `check_rows`
+    needs `failed` alone, and every Column function is a round trip to the JVM."""
 
     failed: SparkColumn
-    failure: SparkColumn
+    failure: Callable[[], SparkColumn]
 
 
 def _delivered(name: str) -> SparkColumn:
@@ -62,10 +64,19 @@ def _typed(column: contract.Column) -> SparkColumn:
     return typed
 
 
-def _failure(column: str, check: str, failed: SparkColumn, message: SparkColumn | str) -> Check:
-    if isinstance(message, str):
-        message = F.lit(message)
-    return Check(failed, F.struct(F.lit(column).alias("column"), F.lit(check).alias("check"), message.alias("message")))
+def _failure(
+    column: str, check: str, failed: SparkColumn, message: str | SparkColumn | Callable[[], SparkColumn]
+) -> Check:
+    """A check; `message` is its text, a Column, or a function making the Column."""
+
+    def failure() -> SparkColumn:
+        if isinstance(message, str):
+            text = F.lit(message)
+        else:
+            text = message if isinstance(message, SparkColumn) else message()
+        return F.struct(F.lit(column).alias("column"), F.lit(check).alias("check"), text.alias("message"))
+
+    return Check(failed, failure)
 
 
 def _quoted_value(name: str) -> SparkColumn:
@@ -88,7 +99,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                 name,
                 "format",
                 present & ~is_well_formed,
-                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}")),
+                lambda: F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a valid {column.kind}")),
             )
         )
         well_formed = present & is_well_formed
@@ -100,7 +111,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                 name,
                 "code",
                 present & ~text.isin(*column.values),
-                F.concat(F.lit(f"{name}: unknown code "), _quoted_value(name)),
+                lambda: F.concat(F.lit(f"{name}: unknown code "), _quoted_value(name)),
             )
         )
     if column.kind == contract.TEXT:
@@ -117,7 +128,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                 name,
                 "control_character",
                 text.rlike(contract.CONTROL_CHARACTERS),
-                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" holds a control character")),
+                lambda: F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" holds a control character")),
             )
         )
     if column.kind in (contract.DATE, contract.TIMESTAMP, contract.INTEGER):
@@ -126,7 +137,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                 name,
                 "value",
                 typed.isNull() & well_formed,
-                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}")),
+                lambda: F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" is not a possible {column.kind}")),
             )
         )
     if column.kind in (contract.DATE, contract.TIMESTAMP):
@@ -135,7 +146,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                 name,
                 "range",
                 _outside_window(column, typed),
-                F.concat(
+                lambda: F.concat(
                     F.lit(f"{name}: "),
                     _quoted_value(name),
                     F.lit(f" outside {contract.EARLIEST_DATE}..{contract.LATEST_DATE}"),
@@ -149,7 +160,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                     name,
                     "minimum",
                     typed < F.lit(column.minimum),
-                    F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" below {column.minimum}")),
+                    lambda: F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" below {column.minimum}")),
                 )
             )
         if column.maximum is not None:
@@ -158,7 +169,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                     name,
                     "maximum",
                     typed > F.lit(column.maximum),
-                    F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" above {column.maximum}")),
+                    lambda: F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(f" above {column.maximum}")),
                 )
             )
     if column.not_after_drop:
@@ -172,7 +183,7 @@ def _column_failures(column: contract.Column) -> list[Check]:
                 name,
                 "after_drop",
                 after_drop,
-                F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" is after the drop date")),
+                lambda: F.concat(F.lit(f"{name}: "), _quoted_value(name), F.lit(" is after the drop date")),
             )
         )
     return checks
@@ -253,17 +264,43 @@ def _duplicate_key_failure(table: contract.Table) -> Check:
         key,
         "duplicate_key",
         F.coalesce(F.col(_DUPLICATED), F.lit(False)),
-        F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(repeated)),
+        lambda: F.concat(F.lit(f"{key}: "), _quoted_value(key), F.lit(repeated)),
     )
 
 
-def _checks(table: contract.Table) -> list[Check]:
+def _once_per_gateway(build):
+    """`build(table)`, made once per table and JVM and kept: its Columns are unresolved
+    expressions of the row and the contract alone, so every frame of the process can
+    share them (the contract's constants are the module's: a test that changed one
+    would have to build under another table value). Each Column function is a round
+    trip to the JVM, and each object it leaves behind another when Python lets go of
+    it: a table's checks took up to 4,700, about half a second, and a night built them
+    for every table it checked and again for every table it quarantined from
+    (docs/decisions.md). Keyed by the table's value and the Py4J gateway, which
+    outlives a stopped SparkContext (a new JVM starts afresh)."""
+    made: dict[contract.Table, tuple[object, object]] = {}
+
+    @functools.wraps(build)
+    def once(table: contract.Table):
+        from pyspark import SparkContext
+
+        gateway = SparkContext._gateway
+        kept = made.get(table)
+        if kept is None or kept[0] is not gateway:
+            kept = made[table] = (gateway, build(table))
+        return kept[1]
+
+    return once
+
+
+@_once_per_gateway
+def _checks(table: contract.Table) -> tuple[Check, ...]:
     """Every check on a row of `table` but the record reader's, in the order a
-    rejected row's failures are listed."""
+    rejected row's failures are listed (a tuple: every caller shares it)."""
     checks = [check for column in table.columns for check in _column_failures(column)]
     checks += _row_failures(table)
     checks.append(_duplicate_key_failure(table))
-    return checks
+    return tuple(checks)
 
 
 def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None) -> DataFrame:
@@ -287,8 +324,7 @@ def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None
     typed = _duplicated_keys(
         delivered.select("*", *[_typed(column).alias(column.name) for column in table.columns]), table, rows
     )
-    any_failed = functools.reduce(operator.or_, [check.failed for check in _checks(table)])
-    checked = typed.select("*", (F.col(ERROR).isNull() & ~F.coalesce(any_failed, F.lit(False))).alias(VALID))
+    checked = typed.select("*", _valid(table))
     return checked.select(
         DROP_DATE,
         LINE_NO,
@@ -296,6 +332,14 @@ def check_rows(landed: DataFrame, table: contract.Table, rows: int | None = None
         VALID,
         *[F.when(~F.col(VALID), F.col(name)).alias(name) for name in _explaining(table)],
     )
+
+
+@_once_per_gateway
+def _valid(table: contract.Table) -> SparkColumn:
+    """Over typed rows of `table`: whether the record reader took the row and it
+    passes every check (`_valid`)."""
+    any_failed = functools.reduce(operator.or_, [check.failed for check in _checks(table)])
+    return (F.col(ERROR).isNull() & ~F.coalesce(any_failed, F.lit(False))).alias(VALID)
 
 
 def _explaining(table: contract.Table) -> list[str]:
@@ -322,6 +366,7 @@ def unpacked(stored: DataFrame) -> DataFrame:
     return stored.select("*", f"{REJECTED}.*").drop(REJECTED)
 
 
+@_once_per_gateway
 def failures(table: contract.Table) -> SparkColumn:
     """Over checked rows of `table`: every check the row fails, as an array of
     struct<column, check, message>, in the order of `_checks`; empty for a valid row.
@@ -330,10 +375,10 @@ def failures(table: contract.Table) -> SparkColumn:
     here behind `_valid`, never on their own over checked rows (every valid row would
     then fail "required")."""
     record_error = _failure("*", "record", F.col(ERROR).isNotNull(), F.col(ERROR))
-    failed = [F.when(check.failed, check.failure) for check in _checks(table)]
+    failed = [F.when(check.failed, check.failure()) for check in _checks(table)]
     return (
         F.when(F.col(VALID), F.array().cast(_FAILURES_TYPE))
-        .when(F.col(ERROR).isNotNull(), F.array(record_error.failure))
+        .when(F.col(ERROR).isNotNull(), F.array(record_error.failure()))
         .otherwise(F.filter(F.array(*failed), lambda failure: failure.isNotNull()))
     )
 

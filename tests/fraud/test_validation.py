@@ -1,12 +1,14 @@
 """Row-level validation: every kind of bad value a validator can see, and its reason."""
 
+import dataclasses
+import uuid
 from datetime import date
 
 import pytest
 from conftest import P1, cert_row, claim_row, crossing_row, employment_row, income_row, workplace_row
 from pyspark.sql import functions as F
 
-from fraud import contract
+from fraud import contract, validation
 from fraud.records import ERROR, LINE_NO, RAW_LINE
 from fraud.validation import DROP_DATE, REJECTED, VALID, check_rows, packed, quarantined_rows, unpacked
 
@@ -271,3 +273,35 @@ def test_the_checks_every_row_passes_compile_whole_and_the_messages_of_rejected_
             spark.conf.set(key, value)
     assert max(checks.values()) < 8000, checks  # measured: 3,057 (crossings) to 7,312 (certifications)
     assert messages["certifications"] > 8000  # measured: 23,261
+
+
+def test_a_tables_checks_are_built_once_per_jvm_and_again_for_a_new_one(spark, monkeypatch):
+    """Each Column function is a round trip to the JVM: a table's checks are built once
+    and shared by every frame of the process, not once per drop and again to explain
+    its rejected rows."""
+    from pyspark import SparkContext
+
+    table = dataclasses.replace(contract.TABLES["claims"], name="claims_built_once")
+    first = validation._checks(table)
+    assert validation._checks(table) is first
+    assert validation.failures(table) is validation.failures(table)
+    monkeypatch.setattr(SparkContext, "_gateway", object())  # another JVM: its Columns are not these
+    assert validation._checks(table) is not first
+
+
+def test_checking_rows_builds_no_message_until_rejected_rows_are_explained(spark, monkeypatch):
+    """`check_rows` needs whether a row fails, not the words that say so: the messages'
+    Columns are built only by `failures`, for a table whose rejected rows are explained."""
+    # A table value of its own, never built before in this process (nor by a rerun of this test).
+    table = dataclasses.replace(contract.TABLES["income"], name=f"income_not_yet_explained_{uuid.uuid4().hex}")
+    structs = []
+    struct = F.struct
+    monkeypatch.setattr(validation.F, "struct", lambda *columns: structs.append(columns) or struct(*columns))
+    schema = ", ".join(
+        [f"`{DROP_DATE}` date", f"`{LINE_NO}` bigint", f"`{RAW_LINE}` string", f"`{ERROR}` string"]
+        + [f"`{c}` string" for c in table.column_names]
+    )
+    check_rows(spark.createDataFrame([], schema), table, rows=0)
+    assert structs == []
+    validation.failures(table)
+    assert len(structs) == len(validation._checks(table)) + 1  # and the record reader's error
